@@ -1,0 +1,153 @@
+//! The invariants of ARCHITECTURE.md, each stated as an absence and checked here.
+//!
+//! Each test names the invariant it enforces; a failure message says which file or crate broke it.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives one level below the workspace root")
+        .to_path_buf()
+}
+
+/// Every `.rs` file below `dir`, recursively.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if name != "target" && !name.starts_with("target-") && name != "node_modules" {
+                    stack.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Source text with line comments removed, so that prose about a rule does not trip it.
+fn code_of(path: &Path) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .map(|l| match l.find("//") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The crates in `package`'s normal dependency graph for `target` (no dev-dependencies).
+fn dependency_names(package: &str, target: &str) -> Vec<String> {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args(["tree", "--offline", "-p", package, "-e", "normal,build", "--prefix", "none"])
+        .args(["--target", target, "--format", "{p}"])
+        .output()
+        .expect("cargo tree runs");
+    assert!(
+        output.status.success(),
+        "cargo tree failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect()
+}
+
+/// Invariant: crypto-core depends on no web, async-runtime, network or storage crate, on any target.
+#[test]
+fn crypto_core_depends_on_no_web_or_async_runtime_crate() {
+    const FORBIDDEN: &[&str] = &[
+        "web-sys", "js-sys", "wasm-bindgen", "wasm-bindgen-futures", "gloo-net", "gloo-utils",
+        "indexed_db_futures", "leptos", "tokio", "async-std", "futures-executor", "axum", "hyper",
+        "reqwest", "rusqlite", "getrandom",
+    ];
+    for target in ["x86_64-unknown-linux-gnu", "wasm32-unknown-unknown"] {
+        let deps = dependency_names("crypto-core", target);
+        assert!(deps.iter().any(|d| d == "crypto-core"), "cargo tree listed nothing: {deps:?}");
+        let bad: Vec<_> = deps.iter().filter(|d| FORBIDDEN.contains(&d.as_str())).collect();
+        assert!(bad.is_empty(), "crypto-core pulls in {bad:?} on {target}");
+    }
+}
+
+/// Invariant: crypto-core performs no I/O, reads no clock and draws no ambient randomness.
+#[test]
+fn crypto_core_performs_no_io_and_reads_no_clock() {
+    const FORBIDDEN: &[&str] = &[
+        "std::fs", "std::net", "std::env", "std::process", "std::io::stdin", "std::thread",
+        "SystemTime", "Instant::now", "OsRng", "thread_rng", "getrandom", "println!", "eprintln!",
+        "print!(", "dbg!(",
+    ];
+    let src = workspace_root().join("crypto-core/src");
+    let files = rust_files(&src);
+    assert!(!files.is_empty(), "no sources found under {}", src.display());
+    let mut bad = Vec::new();
+    for file in files {
+        let code = code_of(&file);
+        for word in FORBIDDEN {
+            if code.contains(word) {
+                bad.push(format!("{}: {word}", file.display()));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "I/O, clock or ambient randomness in crypto-core:\n{}", bad.join("\n"));
+}
+
+/// Invariant: crypto-core contains no unsafe code (the crate forbids it).
+#[test]
+fn crypto_core_forbids_unsafe_code() {
+    let lib = std::fs::read_to_string(workspace_root().join("crypto-core/src/lib.rs")).unwrap();
+    assert!(lib.contains("#![forbid(unsafe_code)]"));
+    for file in rust_files(&workspace_root().join("crypto-core/src")) {
+        let code = code_of(&file);
+        assert!(!code.contains("unsafe "), "{} mentions unsafe", file.display());
+        assert!(!code.contains("allow(unsafe_code)"), "{} allows unsafe", file.display());
+    }
+}
+
+/// Invariant: in the app, nothing but `app::net` performs fetch and nothing but `app::storage`
+/// touches IndexedDB.
+#[test]
+fn app_performs_io_only_in_net_and_storage() {
+    let src = workspace_root().join("app/src");
+    for file in rust_files(&src) {
+        let rel = file.strip_prefix(&src).unwrap().to_string_lossy().replace('\\', "/");
+        let code = code_of(&file);
+        let in_net = rel == "net.rs" || rel.starts_with("net/");
+        let in_storage = rel == "storage.rs" || rel.starts_with("storage/");
+        if !in_net {
+            for word in ["gloo_net", "fetch_with_request", "fetch_with_str", "XmlHttpRequest", "WebSocket"] {
+                assert!(!code.contains(word), "app/src/{rel} performs network I/O ({word})");
+            }
+        }
+        if !in_storage {
+            for word in ["indexed_db_futures", "IdbDatabase", "IdbFactory", "local_storage", "localStorage"] {
+                assert!(!code.contains(word), "app/src/{rel} touches browser storage ({word})");
+            }
+        }
+    }
+}
+
+/// House style: self-named module files, never `mod.rs`.
+#[test]
+fn no_mod_rs_files() {
+    let root = workspace_root();
+    for dir in ["crypto-core", "app", "node", "xtask"] {
+        for file in rust_files(&root.join(dir)) {
+            assert_ne!(file.file_name().unwrap(), "mod.rs", "{} should be a self-named module file", file.display());
+        }
+    }
+}
