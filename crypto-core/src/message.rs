@@ -1,1 +1,198 @@
-//! (being written)
+//! The whole 1:1 message pipeline, from `Content` to the storage `data` string and back.
+//!
+//! Sending: `Content` (with `sigTimestamp` = T) → pad → seal → `Envelope` {type 6, timestamp T,
+//! sourceDevice 1} → `WebSocketMessage` {REQUEST, verb "", path "", requestId 0} → base64.
+//! Receiving reverses every step and checks that `sigTimestamp`, when present, equals the
+//! envelope's timestamp.
+
+use core::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use prost::Message;
+use rand_core::CryptoRngCore;
+
+use crate::identity::{Identity, SessionId};
+use crate::padding;
+use crate::seal::{self, OpenError, SealError};
+use crate::wire::{
+    Content, DataMessage, DecodeError, Envelope, LokiProfile, WebSocketMessage, WebSocketRequestMessage, envelope,
+    web_socket_message,
+};
+
+/// The time a 1:1 message waits in a swarm: 14 days, in milliseconds.
+pub const DEFAULT_TTL_MS: u64 = 14 * 24 * 60 * 60 * 1000;
+/// The largest message `data` a node stores, in bytes before base64.
+pub const MAX_DATA_LEN: usize = 76_800;
+/// The longest text body a person may send, in characters.
+pub const MAX_BODY_CHARS: usize = 2_000;
+
+/// A received message, opened and checked.
+pub struct Received {
+    /// Who sent it (from the key that signed it).
+    pub sender: SessionId,
+    /// The sender's Ed25519 public key.
+    pub sender_ed25519: [u8; 32],
+    /// What it says.
+    pub content: Content,
+    /// The envelope's sent time, in milliseconds.
+    pub timestamp_ms: u64,
+}
+
+impl fmt::Debug for Received {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Received")
+            .field("sender", &self.sender)
+            .field("timestamp_ms", &self.timestamp_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why stored `data` is not a message for us.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[non_exhaustive]
+pub enum ReceiveError {
+    /// The frame, envelope or content is malformed.
+    Decode(DecodeError),
+    /// The ciphertext could not be decrypted or its signature verified.
+    Open(OpenError),
+    /// `sigTimestamp` differs from the envelope's timestamp: the message is dropped.
+    TimestampMismatch,
+}
+
+impl fmt::Display for ReceiveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReceiveError::Decode(e) => write!(f, "malformed message: {e}"),
+            ReceiveError::Open(e) => e.fmt(f),
+            ReceiveError::TimestampMismatch => f.write_str("the message's signed time does not match its envelope"),
+        }
+    }
+}
+
+impl std::error::Error for ReceiveError {}
+
+impl From<DecodeError> for ReceiveError {
+    fn from(e: DecodeError) -> Self {
+        ReceiveError::Decode(e)
+    }
+}
+
+impl From<OpenError> for ReceiveError {
+    fn from(e: OpenError) -> Self {
+        ReceiveError::Open(e)
+    }
+}
+
+/// A text message, optionally carrying the sender's display name.
+pub fn text_message(body: &str, display_name: Option<&str>) -> Content {
+    Content {
+        data_message: Some(DataMessage {
+            body: Some(body.to_owned()),
+            profile: display_name.map(|name| LokiProfile { display_name: Some(name.to_owned()), ..Default::default() }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The copy of `content` for the sender's own swarm, marked with the real recipient.
+pub fn sync_copy(content: &Content, recipient: &SessionId) -> Content {
+    let mut copy = content.clone();
+    let data = copy.data_message.get_or_insert_with(DataMessage::default);
+    data.sync_target = Some(recipient.to_string());
+    copy
+}
+
+fn frame(sealed: Vec<u8>, timestamp_ms: u64) -> String {
+    let envelope = Envelope {
+        r#type: Some(envelope::Type::SessionMessage as i32),
+        timestamp: Some(timestamp_ms),
+        source_device: Some(1),
+        content: Some(sealed),
+        ..Default::default()
+    };
+    let message = WebSocketMessage {
+        r#type: Some(web_socket_message::Type::Request as i32),
+        request: Some(WebSocketRequestMessage {
+            verb: Some(String::new()),
+            path: Some(String::new()),
+            body: Some(envelope.encode_to_vec()),
+            request_id: Some(0),
+            ..Default::default()
+        }),
+        response: None,
+    };
+    STANDARD.encode(message.encode_to_vec())
+}
+
+fn padded_content(mut content: Content, timestamp_ms: u64) -> zeroize::Zeroizing<Vec<u8>> {
+    content.sig_timestamp = Some(timestamp_ms);
+    let plain = zeroize::Zeroizing::new(content.encode_to_vec());
+    zeroize::Zeroizing::new(padding::pad(&plain))
+}
+
+/// Seals `content` from `sender` to `recipient` at network time `timestamp_ms` and returns the
+/// storage `data` (base64). `sigTimestamp` is set to `timestamp_ms`.
+pub fn seal_message(
+    rng: &mut impl CryptoRngCore,
+    sender: &Identity,
+    recipient: &SessionId,
+    content: Content,
+    timestamp_ms: u64,
+) -> Result<String, SealError> {
+    let padded = padded_content(content, timestamp_ms);
+    let sealed = seal::seal(rng, sender, recipient, &padded)?;
+    Ok(frame(sealed, timestamp_ms))
+}
+
+/// [`seal_message`] with the deterministic sealed box: equal inputs give equal output.
+pub fn seal_message_deterministic(
+    sender: &Identity,
+    recipient: &SessionId,
+    content: Content,
+    timestamp_ms: u64,
+) -> Result<String, SealError> {
+    let padded = padded_content(content, timestamp_ms);
+    let sealed = seal::seal_deterministic(sender, recipient, &padded)?;
+    Ok(frame(sealed, timestamp_ms))
+}
+
+/// Decodes the storage `data` wrapper down to the envelope, without decrypting.
+pub fn decode_data(data: &str) -> Result<Envelope, DecodeError> {
+    if data.len() > MAX_DATA_LEN.div_ceil(3) * 4 {
+        return Err(DecodeError::TooLarge { what: "message data", max: MAX_DATA_LEN });
+    }
+    let raw = STANDARD.decode(data.trim()).map_err(|_| DecodeError::Base64)?;
+    decode_frame(&raw)
+}
+
+/// Decodes a `WebSocketMessage` frame down to its envelope.
+pub fn decode_frame(raw: &[u8]) -> Result<Envelope, DecodeError> {
+    let frame = WebSocketMessage::decode(raw).map_err(|_| DecodeError::Protobuf { message: "WebSocketMessage" })?;
+    let request = frame
+        .request
+        .ok_or(DecodeError::MissingField { message: "WebSocketMessage", field: "request" })?;
+    let body = request
+        .body
+        .ok_or(DecodeError::MissingField { message: "WebSocketRequestMessage", field: "body" })?;
+    Envelope::decode_checked(&body)
+}
+
+/// Opens the storage `data` of a message addressed to `recipient`.
+pub fn open_message(recipient: &Identity, data: &str) -> Result<Received, ReceiveError> {
+    let envelope = decode_data(data)?;
+    open_envelope(recipient, envelope)
+}
+
+/// Opens an already decoded envelope addressed to `recipient`.
+pub fn open_envelope(recipient: &Identity, envelope: Envelope) -> Result<Received, ReceiveError> {
+    let timestamp_ms = envelope.timestamp.ok_or(DecodeError::MissingField { message: "Envelope", field: "timestamp" })?;
+    let sealed = envelope.content.ok_or(DecodeError::MissingField { message: "Envelope", field: "content" })?;
+    let opened = seal::open(recipient, &sealed)?;
+    let content = Content::decode_checked(padding::unpad(&opened.plaintext))?;
+    if content.sig_timestamp.is_some_and(|t| t != timestamp_ms) {
+        return Err(ReceiveError::TimestampMismatch);
+    }
+    Ok(Received { sender: opened.sender, sender_ed25519: opened.sender_ed25519, content, timestamp_ms })
+}

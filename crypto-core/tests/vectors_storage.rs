@@ -1,0 +1,196 @@
+//! Known-answer tests for the storage RPC: `protocol/vectors-core.md` §4.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use crypto_core::identity::{Identity, SessionId};
+use crypto_core::storage::to_sign::{self, ExpireMode};
+use crypto_core::storage::{Namespace, NamespaceSelector, message_hash, sign_request, verify_request};
+use crypto_core::swarm::{select_swarm, swarm_space};
+
+fn id(hex_str: &str) -> SessionId {
+    hex_str.parse().unwrap()
+}
+
+/// Storage server `unit_test/service_node.cpp` (vectors-core §4.1).
+mod storage_server_unit_test_service_node {
+    use super::*;
+
+    const PUBKEY: &str = "05ffba630924aa1224bb930dde21c0d11bf004608f2812217f8ac812d6c7e3ad48";
+    const DATA: &str = "CAES1gIKA1BVVBIPL2FwaS92MS9tZXNzYWdlGrsCCAYovfqZv4YvQq8CVwutUBbhRzZw80TvR6uTYMKg9DSagrtpeEpY31L7VxawfS8aSya0SiDa4J025SkjP13YX8g5pxgQ8Z6hgfNArMqr/tSijJ9miVKVDJ63YWE85O8kyWF8tdtZR5j0Vxb+JH5U8Rg1bp7ftKk3OSf7JJMcrUUrDnctQHe540zJ2OTDJ03DfubkX5NmKqEu5nhXGxeeDv3mTiL63fjtCvZYcikfjf6Nh1AX++HTgJ9SGoEIMastGUorFrmmXb2sbjHxNiJn0Radj/VzcA9VxYwBW5+AbGQ2d9+vvm7X+8vh+jIenJfjxf+8CWER+9adNfb4YUH07I+godNCV0O0J05gzqfKdT7J8MBZzFBtKrbk8oCagPpTsq/wZyYFKFKKD+q+zh704dYBILvs5yXUA96pIAA=";
+
+    #[test]
+    fn message_hash_namespace_0() {
+        let data = STANDARD.decode(DATA).unwrap();
+        let hash = message_hash(&id(PUBKEY).to_bytes(), Namespace::DEFAULT, &data);
+        assert_eq!(hash, "4sMyAuaZlMwww3oFvfhazfw7ASx/7TDtO+TVc8aAjHs");
+        assert_eq!(hash.len(), 43);
+        assert!(crypto_core::storage::is_message_hash(&hash));
+    }
+
+    /// [derived] The same message in namespace −10.
+    #[test]
+    fn message_hash_namespace_minus_10() {
+        let data = STANDARD.decode(DATA).unwrap();
+        assert_eq!(
+            message_hash(&id(PUBKEY).to_bytes(), Namespace(-10), &data),
+            "RKfzPoxgrGv0+bnaytg85gAqKN+/g2sRHtNB1ZrkTkE"
+        );
+    }
+
+    /// The old-style frame inside decodes to an envelope (verb PUT, path /api/v1/message).
+    #[test]
+    fn real_old_style_frame_decodes() {
+        let envelope = crypto_core::message::decode_data(DATA).unwrap();
+        assert_eq!(envelope.r#type, Some(6));
+        assert!(envelope.content.is_some());
+    }
+}
+
+/// Storage server `unit_test/swarm.cpp` "pubkey to swarm space" (vectors-core §4.2).
+mod storage_server_unit_test_swarm_space {
+    use super::*;
+
+    #[test]
+    fn every_row() {
+        for (pubkey, space) in [
+            ("053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8", 17589930838143112648u64),
+            ("05cf27da303a50ac8c4b2d43d27259505c9bcd73fc21cf2a57902c3d050730b604", 10370619079776428163),
+            ("03d3511706b8b34f6e8411bf07bd22ba6b2435ca56846fbccf6eb1e166a6cd15cc", 2144983569669512198),
+            ("05ffba630924aa1224bb930dde21c0d11bf004608f2812217f8ac812d6c7e3ad48", 4532060000165252872),
+            ("05eeeeeeeeeeeeeeee777777777777777711111111111111118888888888888888", 0),
+            ("050123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0),
+            ("05fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe", 1),
+            ("05ffffffffffffffffffffffffffffffffffffffffffffffff7fffffffffffffff", 1 << 63),
+            ("05000000000000000000000000000000000000000000000000ffffffffffffffff", u64::MAX),
+            ("050000000000000000000000000000000000000000000000000123456789abcdef", 0x0123456789abcdef),
+        ] {
+            assert_eq!(swarm_space(&id(pubkey)), space, "{pubkey}");
+        }
+    }
+
+    /// The prefix byte does not count; an `ff` prefix is not an ID we parse, so compare by key.
+    #[test]
+    fn ff_prefixed_row_by_key() {
+        let key = "0f06693428fca9102a451e3f28d9cc743d8ea60a89ab6aa69eb119470c11cbd3";
+        assert_eq!(swarm_space(&id(&format!("05{key}"))), 9690840703409570833);
+    }
+}
+
+/// Storage server `unit_test/swarm.cpp` "pubkey to swarm id" (vectors-core §4.3).
+mod storage_server_unit_test_swarm_id {
+    use super::*;
+
+    fn space(last: u64) -> u64 {
+        swarm_space(&id(&format!("05{}{last:016x}", "0".repeat(48))))
+    }
+
+    #[test]
+    fn every_row() {
+        let mut ids = vec![100u64, 200, 300, 399, 498, 596, 694];
+        let rows: &[(u64, u64)] = &[
+            (0x64, 100),
+            (0xc8, 200),
+            (0x1f2, 498),
+            (0, 100),
+            (1, 100),
+            (0x8000000000000000, 694),
+            (0xa000000000000000, 100),
+            (u64::MAX, 100),
+            (u64::MAX - 1, 100),
+            (0x95, 100),
+            (0x96, 100),
+            (0x97, 200),
+            (0xf9, 200),
+            (0xfa, 200),
+            (0xfb, 300),
+            (0x15d, 300),
+            (0x15e, 399),
+            (0x1c0, 399),
+            (0x1c1, 498),
+            (0x222, 498),
+            (0x223, 498),
+            (0x224, 596),
+            (0x285, 596),
+            (0x286, 694),
+            (0x800000000000018c, 694),
+            (0x800000000000018d, 694),
+            (0x800000000000018e, 100),
+        ];
+        for &(last, swarm) in rows {
+            assert_eq!(select_swarm(space(last), &ids), Some(swarm), "{last:#x}");
+        }
+        ids.push(u64::MAX - 19);
+        for (last, swarm) in [(0x27, u64::MAX - 19), (0x28, u64::MAX - 19), (0x29, 100)] {
+            assert_eq!(select_swarm(space(last), &ids), Some(swarm), "{last:#x}");
+        }
+        ids.push(0);
+        for last in [u64::MAX, u64::MAX - 1] {
+            assert_eq!(select_swarm(space(last), &ids), Some(0), "{last:#x}");
+        }
+    }
+
+    #[test]
+    fn edge_cases() {
+        assert_eq!(select_swarm(5, &[]), None);
+        assert_eq!(select_swarm(5, &[u64::MAX]), None);
+        assert_eq!(select_swarm(5, &[42]), Some(42));
+        assert_eq!(select_swarm(5, &[42, 42, u64::MAX]), Some(42));
+    }
+}
+
+/// [derived] Request signatures (vectors-core §4.4); desktop `SnodeSignatures_test.ts` strings.
+mod derived_request_signatures {
+    use super::*;
+
+    fn seed1() -> Identity {
+        Identity::from_ed25519_seed(
+            &hex::decode("0123456789abcdef0123456789abcdef00000000000000000000000000000000").unwrap().try_into().unwrap(),
+        )
+    }
+
+    fn desktop() -> Identity {
+        let mut seed = [0u8; 32];
+        seed[..16].copy_from_slice(&hex::decode("b0e12943e22e8f71774c2c4205fed598").unwrap());
+        Identity::from_ed25519_seed(&seed)
+    }
+
+    fn check(identity: &Identity, to_sign: Vec<u8>, expected_string: &str, expected: &str) {
+        assert_eq!(String::from_utf8(to_sign.clone()).unwrap(), expected_string);
+        assert_eq!(sign_request(identity, &to_sign), expected);
+        assert_eq!(verify_request(&identity.session_id(), Some(identity.ed25519_public()), &to_sign, expected), Ok(()));
+    }
+
+    #[test]
+    fn seed1_signatures() {
+        let s = seed1();
+        let t = 1_700_000_000_000;
+        check(&s, to_sign::retrieve(Namespace(0), t), "retrieve1700000000000", "WyOyu+IdImmQ8OV7AdFy6O5bTGN2pn7r6UQdyVYaZIkW25BqP1rzts9nJJOT85kCiurH2eozd2DV7Mhds7fGAg==");
+        check(&s, to_sign::retrieve(Namespace(2), t), "retrieve21700000000000", "S7ta+HqpLQgbDJD7ApyYSI/yIfQAf0Aa0y6eUkXIHoncSHSpWGo0tq6YmjsZWlj5pXqlTjzunQrBjPIcmDwUDw==");
+        check(&s, to_sign::store(Namespace(2), t), "store21700000000000", "KNaPUUhj78bGZlJG9+FEzvCg29VVlpZtpRR0RU5FP/BYxFZhKajtUp97U5Lsolfh7tAKXy38gBo4LcXKRdSSCg==");
+        check(&s, to_sign::delete_all(NamespaceSelector::All, t), "delete_allall1700000000000", "6yLmTE8A19eR6jg+Ued8wgxvrYxxYXbInwZ2mCF+ZA7GUd15mTCYxHMEODKQ1UCg9QArHU1NC7hPeojEMzy4AQ==");
+        check(&s, to_sign::delete(&["hash4321", "hash4221"]), "deletehash4321hash4221", "73LFAoitx6BRq239SzG8gMdHu47yQY4Ys4plA4grNrYK0I15JgPedV53VadxPKP82H+MnSxeXayTwJrfh5G4Cg==");
+        check(&s, to_sign::get_expiries(t, &["hash4321"]), "get_expiries1700000000000hash4321", "fGbAC7UWC+SnCLTIjqmhbnpIRPsnFQd3o/gGfgzZPF8vHe26X6+tCvVxzMXh5RFoXTqxYoWKXZOqjYE155qwBQ==");
+        check(&s, to_sign::expire(ExpireMode::Extend, &[t], &["hash4321"]), "expireextend1700000000000hash4321", "j9a7kSWDwSsOJYNaVKKY1YNCx6nV/WDNZGMkOR27AbqL7py08MFjTFpSx9FMnSru9wS8BFfrG4IzS/c50pgcBg==");
+    }
+
+    #[test]
+    fn desktop_key_signatures() {
+        let d = desktop();
+        assert_eq!(hex::encode(d.ed25519_public()), "bdd5eaf00eaf965ca63b7e8b119d8122d4647ffd5bb58daa1f78dfc54dd53989");
+        check(&d, to_sign::retrieve(Namespace(0), 1234), "retrieve1234", "ci2Nh0HZBVWC8E/M/dA4XRdZxO2b6NP2v+ObwgSS0Md3w7LEuLzW3ooF5P4kStM4ZHYJ1h4qAFN+W7rayoG+Cg==");
+        check(&d, to_sign::expire(ExpireMode::Set, &[1234], &["hash4321", "hash4221"]), "expire1234hash4321hash4221", "8SyXGg9Aplb4ra+0Ipga+zA9mEZ2CxBRK8w4zAKrQ4PUXFkDuT4JrTIqYbqUFW/U/FeAahWjPxj6yl+vkF8uAA==");
+    }
+
+    /// Desktop's strings for group namespaces: `retrieve${ns}${ts}`, `store${ns}${ts}`.
+    #[test]
+    fn desktop_group_namespace_strings() {
+        for ns in [11i16, 12, 13] {
+            assert_eq!(to_sign::retrieve(Namespace(ns), 1234), format!("retrieve{ns}1234").into_bytes());
+            assert_eq!(to_sign::store(Namespace(ns), 1234), format!("store{ns}1234").into_bytes());
+        }
+        assert_eq!(to_sign::delete_all(NamespaceSelector::One(Namespace(0)), 5), b"delete_all5");
+        assert_eq!(to_sign::delete_before(NamespaceSelector::One(Namespace(-10)), 5), b"delete_before-105");
+        assert_eq!(to_sign::expire_all(NamespaceSelector::One(Namespace(3)), 5), b"expire_all35");
+        assert_eq!(to_sign::expire(ExpireMode::Shorten, &[1, 2], &["a"]), b"expireshorten12a");
+    }
+}
