@@ -42,7 +42,9 @@ impl Seed {
     /// The Ed25519 seed: these 16 bytes followed by 16 zero bytes.
     fn ed25519_seed(&self) -> Zeroizing<[u8; 32]> {
         let mut seed32 = Zeroizing::new([0u8; 32]);
-        seed32[..16].copy_from_slice(&self.0);
+        for (d, s) in seed32.iter_mut().zip(self.0) {
+            *d = s;
+        }
         seed32
     }
 }
@@ -95,11 +97,13 @@ impl Identity {
     /// The 16-byte seed, when this account has one (its Ed25519 seed ends in 16 zero bytes).
     pub fn seed(&self) -> Option<Seed> {
         let seed32 = Zeroizing::new(self.signing.to_bytes());
-        if seed32[16..].iter().any(|&b| b != 0) {
+        if seed32.iter().skip(16).any(|&b| b != 0) {
             return None;
         }
         let mut bytes = [0u8; 16];
-        bytes.copy_from_slice(&seed32[..16]);
+        for (d, s) in bytes.iter_mut().zip(seed32.iter()) {
+            *d = *s;
+        }
         Some(Seed(bytes))
     }
 
@@ -243,9 +247,8 @@ impl SessionId {
     /// Parses the 33-byte form.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, SessionIdError> {
         let (&first, rest) = bytes.split_first().ok_or(SessionIdError::Empty)?;
-        let key: [u8; 32] = rest
-            .try_into()
-            .map_err(|_| SessionIdError::WrongLength { found: bytes.len().saturating_mul(2) })?;
+        let key: [u8; 32] =
+            rest.try_into().map_err(|_| SessionIdError::WrongLength { found: bytes.len().saturating_mul(2) })?;
         Ok(SessionId { prefix: IdPrefix::try_from(first)?, key })
     }
 }
@@ -305,18 +308,16 @@ impl fmt::Display for SessionIdError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SessionIdError::Empty => f.write_str("no Session ID was given"),
-            SessionIdError::NotHex { position } => write!(
-                f,
-                "a Session ID has only the characters 0-9 and a-f; character {position} is not one of them"
-            ),
+            SessionIdError::NotHex { position } => {
+                write!(f, "a Session ID has only the characters 0-9 and a-f; character {position} is not one of them")
+            }
             SessionIdError::UnknownPrefix { prefix } => write!(
                 f,
                 "a Session ID starts with 05 (or 03, 15, 25 for groups and communities); this one starts with {prefix:02x}"
             ),
-            SessionIdError::WrongLength { found } => write!(
-                f,
-                "a Session ID has 66 hexadecimal characters; this has {found}"
-            ),
+            SessionIdError::WrongLength { found } => {
+                write!(f, "a Session ID has 66 hexadecimal characters; this has {found}")
+            }
         }
     }
 }

@@ -170,12 +170,8 @@ pub fn decode_data(data: &str) -> Result<Envelope, DecodeError> {
 /// Decodes a `WebSocketMessage` frame down to its envelope.
 pub fn decode_frame(raw: &[u8]) -> Result<Envelope, DecodeError> {
     let frame = WebSocketMessage::decode(raw).map_err(|_| DecodeError::Protobuf { message: "WebSocketMessage" })?;
-    let request = frame
-        .request
-        .ok_or(DecodeError::MissingField { message: "WebSocketMessage", field: "request" })?;
-    let body = request
-        .body
-        .ok_or(DecodeError::MissingField { message: "WebSocketRequestMessage", field: "body" })?;
+    let request = frame.request.ok_or(DecodeError::MissingField { message: "WebSocketMessage", field: "request" })?;
+    let body = request.body.ok_or(DecodeError::MissingField { message: "WebSocketRequestMessage", field: "body" })?;
     Envelope::decode_checked(&body)
 }
 
@@ -187,7 +183,8 @@ pub fn open_message(recipient: &Identity, data: &str) -> Result<Received, Receiv
 
 /// Opens an already decoded envelope addressed to `recipient`.
 pub fn open_envelope(recipient: &Identity, envelope: Envelope) -> Result<Received, ReceiveError> {
-    let timestamp_ms = envelope.timestamp.ok_or(DecodeError::MissingField { message: "Envelope", field: "timestamp" })?;
+    let timestamp_ms =
+        envelope.timestamp.ok_or(DecodeError::MissingField { message: "Envelope", field: "timestamp" })?;
     let sealed = envelope.content.ok_or(DecodeError::MissingField { message: "Envelope", field: "content" })?;
     let opened = seal::open(recipient, &sealed)?;
     let content = Content::decode_checked(padding::unpad(&opened.plaintext))?;

@@ -92,17 +92,15 @@ pub enum PhraseError {
 impl fmt::Display for PhraseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            PhraseError::BadChecksum => f.write_str(
-                "the last word does not match the others: check each word and their order",
-            ),
+            PhraseError::BadChecksum => {
+                f.write_str("the last word does not match the others: check each word and their order")
+            }
             PhraseError::InvalidLength { bytes } => {
                 write!(f, "only multiples of 4 bytes can be encoded; got {bytes}")
             }
-            PhraseError::InvalidTriple { word } => write!(
-                f,
-                "words {word} to {} do not form a valid group: one of them is wrong",
-                word + 2
-            ),
+            PhraseError::InvalidTriple { word } => {
+                write!(f, "words {word} to {} do not form a valid group: one of them is wrong", word + 2)
+            }
             PhraseError::UnknownWord { position } => {
                 write!(f, "word {position} is not a recovery-phrase word")
             }
@@ -141,7 +139,7 @@ pub fn encode_seed(seed: &Seed) -> Phrase {
 }
 
 fn data_indices(bytes: &[u8]) -> Result<Vec<u32>, PhraseError> {
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return Err(PhraseError::InvalidLength { bytes: bytes.len() });
     }
     let mut indices = Vec::with_capacity(bytes.len() / 4 * 3 + 1);
@@ -229,10 +227,10 @@ pub fn decode(phrase: &str) -> Result<Zeroizing<Vec<u8>>, PhraseError> {
         out.extend_from_slice(&value.to_le_bytes());
     }
 
-    if let Some(&check) = check.first() {
-        if checksum_index(data) != Some(check) {
-            return Err(PhraseError::BadChecksum);
-        }
+    if let Some(&check) = check.first()
+        && checksum_index(data) != Some(check)
+    {
+        return Err(PhraseError::BadChecksum);
     }
     Ok(out)
 }
@@ -269,7 +267,8 @@ mod tests {
             "eaa6bce7dd92f4d6dd74f224264e0ef4ad21095d68ec77616b26ceb599baf4f7"
         );
         assert_eq!(words().len(), N as usize);
-        for (i, w) in [(0, "abbey"), (1, "abducts"), (100, "arises"), (500, "foxes"), (1000, "opened"), (1625, "zoom")] {
+        for (i, w) in [(0, "abbey"), (1, "abducts"), (100, "arises"), (500, "foxes"), (1000, "opened"), (1625, "zoom")]
+        {
             assert_eq!(word(i), w);
         }
     }

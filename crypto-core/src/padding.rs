@@ -34,9 +34,15 @@ mod tests {
     /// vectors-core §3.2: padded totals for libsession and old desktop.
     #[test]
     fn padding_lengths_vectors_core_3_2() {
-        for (len, libsession, old_desktop) in
-            [(0, 160, 159), (5, 160, 159), (158, 160, 159), (159, 320, 319), (160, 320, 319), (318, 320, 319), (319, 480, 479)]
-        {
+        for (len, libsession, old_desktop) in [
+            (0, 160, 159),
+            (5, 160, 159),
+            (158, 160, 159),
+            (159, 320, 319),
+            (160, 320, 319),
+            (318, 320, 319),
+            (319, 480, 479),
+        ] {
             let msg: Vec<u8> = (0..len).map(|i| (i % 250 + 1) as u8).collect();
             let padded = pad(&msg);
             assert_eq!(padded.len(), libsession, "len {len}");

@@ -119,8 +119,8 @@ pub fn seal_deterministic(sender: &Identity, recipient: &SessionId, plaintext: &
     let y = account_key(recipient)?;
     let inner = signed_plaintext(sender, &y, plaintext);
 
-    let mut mac = <Blake2bMac<U32> as Mac>::new_from_slice(b"SessionBoxEphemeralHashKey")
-        .map_err(|_| SealError::TooLarge)?;
+    let mut mac =
+        <Blake2bMac<U32> as Mac>::new_from_slice(b"SessionBoxEphemeralHashKey").map_err(|_| SealError::TooLarge)?;
     mac.update(&*sender.ed25519_seed());
     mac.update(&y);
     mac.update(plaintext);

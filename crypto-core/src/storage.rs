@@ -280,7 +280,9 @@ mod tests {
     fn namespace_rules() {
         assert!(Namespace(0).is_public_inbox() && Namespace(-10).is_public_inbox() && Namespace(20).is_public_inbox());
         assert!(!Namespace(2).is_public_inbox());
-        assert!(Namespace(-1).is_public_outbox() && Namespace(-21).is_public_outbox() && !Namespace(1).is_public_outbox());
+        assert!(
+            Namespace(-1).is_public_outbox() && Namespace(-21).is_public_outbox() && !Namespace(1).is_public_outbox()
+        );
         assert!(Namespace(-11).is_unrevocable() && Namespace(-111).is_unrevocable() && !Namespace(11).is_unrevocable());
         assert!(!Namespace(-10).retrieve_needs_signature() && Namespace(0).retrieve_needs_signature());
         assert_eq!(Namespace(0).max_ttl_ms(), MAX_PUBLIC_TTL_MS);
@@ -303,7 +305,10 @@ mod tests {
         assert_eq!(verify_request(&id, Some(b.ed25519_public()), &msg, &sig), Err(SignatureError::KeyMismatch));
         assert_eq!(verify_request(&id, Some(a.ed25519_public()), b"other", &sig), Err(SignatureError::Invalid));
         assert_eq!(verify_request(&id, Some(a.ed25519_public()), &msg, "abc"), Err(SignatureError::Malformed));
-        assert_eq!(verify_request(&id, Some(a.ed25519_public()), &msg, &"!".repeat(88)), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify_request(&id, Some(a.ed25519_public()), &msg, &"!".repeat(88)),
+            Err(SignatureError::Malformed)
+        );
         let group = SessionId::new(IdPrefix::Group, *a.ed25519_public());
         assert_eq!(verify_request(&group, None, &msg, &sig), Ok(()));
     }

@@ -543,11 +543,7 @@ mod tests {
 
     #[test]
     fn keeps_unknown_enum_values_and_opaque_parts() {
-        let content = Content {
-            expiration_type: Some(9),
-            pro_message: Some(vec![1, 2, 3]),
-            ..Default::default()
-        };
+        let content = Content { expiration_type: Some(9), pro_message: Some(vec![1, 2, 3]), ..Default::default() };
         assert_eq!(Content::decode_checked(&content.encode_to_vec()).unwrap(), content);
     }
 }

@@ -47,10 +47,7 @@ mod libsession_test_session_encrypt {
     #[test]
     fn sixteen_byte_seed_is_padded_with_zeros() {
         let a = Identity::from_seed(&seed16("0123456789abcdef0123456789abcdef"));
-        assert_eq!(
-            a.session_id().to_string(),
-            "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72"
-        );
+        assert_eq!(a.session_id().to_string(), "05d2ad010eeb72d72e561d9de7bd7b6989af77dcabffa03a5111a6c859ae5c3a72");
     }
 }
 
@@ -157,8 +154,7 @@ mod libsession_test_mnemonics {
     use super::*;
 
     const SIXTEEN: &str = "000102030405060708090a0b0c0d0e0f";
-    const SIXTEEN_PHRASE: &str =
-        "amaze buffet cake entrance symptoms tiger lamb maze nestle python dusted faxed faxed";
+    const SIXTEEN_PHRASE: &str = "amaze buffet cake entrance symptoms tiger lamb maze nestle python dusted faxed faxed";
 
     fn decodes_to_sixteen(phrase: &str) {
         assert_eq!(hex::encode(&*mnemonic::decode(phrase).unwrap()), SIXTEEN, "{phrase}");
@@ -196,7 +192,9 @@ mod libsession_test_mnemonics {
 
     #[test]
     fn tolerates_typos_after_the_third_letter() {
-        decodes_to_sixteen("amazing buffalo cakewalk entropy symbol tigger lambda mazurka nestling pythons dustpan faxing faxing");
+        decodes_to_sixteen(
+            "amazing buffalo cakewalk entropy symbol tigger lambda mazurka nestling pythons dustpan faxing faxing",
+        );
     }
 
     #[test]
@@ -247,10 +245,7 @@ mod libsession_test_mnemonics {
 
     #[test]
     fn rejects_a_bad_word_count() {
-        assert!(matches!(
-            mnemonic::decode("abbey abducts").unwrap_err(),
-            PhraseError::WrongWordCount { found: 2, .. }
-        ));
+        assert!(matches!(mnemonic::decode("abbey abducts").unwrap_err(), PhraseError::WrongWordCount { found: 2, .. }));
         assert!(matches!(mnemonic::decode("").unwrap_err(), PhraseError::WrongWordCount { found: 0, .. }));
     }
 

@@ -43,7 +43,10 @@ mod libsession_test_session_encrypt {
     fn recipient_decrypts_and_verifies_hello() {
         let opened = seal::open(&seed2(), &hex::decode(HELLO_CIPHERTEXT).unwrap()).unwrap();
         assert_eq!(&opened.plaintext[..], b"hello");
-        assert_eq!(hex::encode(opened.sender_ed25519), "4cb76fdc6d32278e3f83dbf608360ecc6b65727934b85d2fb86862ff98c46ab7");
+        assert_eq!(
+            hex::encode(opened.sender_ed25519),
+            "4cb76fdc6d32278e3f83dbf608360ecc6b65727934b85d2fb86862ff98c46ab7"
+        );
         assert_eq!(opened.sender, seed1().session_id());
     }
 
@@ -95,7 +98,10 @@ mod derived_full_pipeline {
         let padded = padding::pad(&hello().encode_to_vec());
         let ct = seal::seal_deterministic(&seed1(), &seed2().session_id(), &padded).unwrap();
         assert_eq!(ct.len(), 304);
-        assert_eq!(hex::encode(Sha256::digest(&ct)), "ac63f305d2bb80dfef979b7cc9bcfed8de8d8e35fa7ef5a3edb70c56a92ae65b");
+        assert_eq!(
+            hex::encode(Sha256::digest(&ct)),
+            "ac63f305d2bb80dfef979b7cc9bcfed8de8d8e35fa7ef5a3edb70c56a92ae65b"
+        );
     }
 
     #[test]
@@ -104,7 +110,10 @@ mod derived_full_pipeline {
         assert_eq!(data, DATA);
         let frame = STANDARD.decode(&data).unwrap();
         assert_eq!(frame.len(), 332);
-        assert_eq!(hex::encode(Sha256::digest(&frame)), "941428a2f96ded21f34e01565ea089a16aba60477660c46c75da5ff3aeabd2e0");
+        assert_eq!(
+            hex::encode(Sha256::digest(&frame)),
+            "941428a2f96ded21f34e01565ea089a16aba60477660c46c75da5ff3aeabd2e0"
+        );
     }
 
     #[test]
@@ -151,7 +160,7 @@ mod tamper {
         for len in 0..ct.len() {
             assert_eq!(seal::open(&seed2(), &ct[..len]).unwrap_err(), OpenError, "length {len}");
         }
-        let mut longer = ct.clone();
+        let mut longer = ct;
         longer.push(0);
         assert_eq!(seal::open(&seed2(), &longer).unwrap_err(), OpenError);
     }
@@ -160,7 +169,8 @@ mod tamper {
     fn a_flipped_byte_in_storage_data_never_opens_as_the_original() {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         let content = message::text_message("hi", Some("Alice"));
-        let data = message::seal_message(&mut rng, &seed1(), &seed2().session_id(), content.clone(), 1_700_000_000_000).unwrap();
+        let data = message::seal_message(&mut rng, &seed1(), &seed2().session_id(), content.clone(), 1_700_000_000_000)
+            .unwrap();
         let raw = STANDARD.decode(&data).unwrap();
         for i in 0..raw.len() {
             let mut bad = raw.clone();

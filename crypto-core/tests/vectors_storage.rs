@@ -144,7 +144,10 @@ mod derived_request_signatures {
 
     fn seed1() -> Identity {
         Identity::from_ed25519_seed(
-            &hex::decode("0123456789abcdef0123456789abcdef00000000000000000000000000000000").unwrap().try_into().unwrap(),
+            &hex::decode("0123456789abcdef0123456789abcdef00000000000000000000000000000000")
+                .unwrap()
+                .try_into()
+                .unwrap(),
         )
     }
 
@@ -164,21 +167,66 @@ mod derived_request_signatures {
     fn seed1_signatures() {
         let s = seed1();
         let t = 1_700_000_000_000;
-        check(&s, to_sign::retrieve(Namespace(0), t), "retrieve1700000000000", "WyOyu+IdImmQ8OV7AdFy6O5bTGN2pn7r6UQdyVYaZIkW25BqP1rzts9nJJOT85kCiurH2eozd2DV7Mhds7fGAg==");
-        check(&s, to_sign::retrieve(Namespace(2), t), "retrieve21700000000000", "S7ta+HqpLQgbDJD7ApyYSI/yIfQAf0Aa0y6eUkXIHoncSHSpWGo0tq6YmjsZWlj5pXqlTjzunQrBjPIcmDwUDw==");
-        check(&s, to_sign::store(Namespace(2), t), "store21700000000000", "KNaPUUhj78bGZlJG9+FEzvCg29VVlpZtpRR0RU5FP/BYxFZhKajtUp97U5Lsolfh7tAKXy38gBo4LcXKRdSSCg==");
-        check(&s, to_sign::delete_all(NamespaceSelector::All, t), "delete_allall1700000000000", "6yLmTE8A19eR6jg+Ued8wgxvrYxxYXbInwZ2mCF+ZA7GUd15mTCYxHMEODKQ1UCg9QArHU1NC7hPeojEMzy4AQ==");
-        check(&s, to_sign::delete(&["hash4321", "hash4221"]), "deletehash4321hash4221", "73LFAoitx6BRq239SzG8gMdHu47yQY4Ys4plA4grNrYK0I15JgPedV53VadxPKP82H+MnSxeXayTwJrfh5G4Cg==");
-        check(&s, to_sign::get_expiries(t, &["hash4321"]), "get_expiries1700000000000hash4321", "fGbAC7UWC+SnCLTIjqmhbnpIRPsnFQd3o/gGfgzZPF8vHe26X6+tCvVxzMXh5RFoXTqxYoWKXZOqjYE155qwBQ==");
-        check(&s, to_sign::expire(ExpireMode::Extend, &[t], &["hash4321"]), "expireextend1700000000000hash4321", "j9a7kSWDwSsOJYNaVKKY1YNCx6nV/WDNZGMkOR27AbqL7py08MFjTFpSx9FMnSru9wS8BFfrG4IzS/c50pgcBg==");
+        check(
+            &s,
+            to_sign::retrieve(Namespace(0), t),
+            "retrieve1700000000000",
+            "WyOyu+IdImmQ8OV7AdFy6O5bTGN2pn7r6UQdyVYaZIkW25BqP1rzts9nJJOT85kCiurH2eozd2DV7Mhds7fGAg==",
+        );
+        check(
+            &s,
+            to_sign::retrieve(Namespace(2), t),
+            "retrieve21700000000000",
+            "S7ta+HqpLQgbDJD7ApyYSI/yIfQAf0Aa0y6eUkXIHoncSHSpWGo0tq6YmjsZWlj5pXqlTjzunQrBjPIcmDwUDw==",
+        );
+        check(
+            &s,
+            to_sign::store(Namespace(2), t),
+            "store21700000000000",
+            "KNaPUUhj78bGZlJG9+FEzvCg29VVlpZtpRR0RU5FP/BYxFZhKajtUp97U5Lsolfh7tAKXy38gBo4LcXKRdSSCg==",
+        );
+        check(
+            &s,
+            to_sign::delete_all(NamespaceSelector::All, t),
+            "delete_allall1700000000000",
+            "6yLmTE8A19eR6jg+Ued8wgxvrYxxYXbInwZ2mCF+ZA7GUd15mTCYxHMEODKQ1UCg9QArHU1NC7hPeojEMzy4AQ==",
+        );
+        check(
+            &s,
+            to_sign::delete(&["hash4321", "hash4221"]),
+            "deletehash4321hash4221",
+            "73LFAoitx6BRq239SzG8gMdHu47yQY4Ys4plA4grNrYK0I15JgPedV53VadxPKP82H+MnSxeXayTwJrfh5G4Cg==",
+        );
+        check(
+            &s,
+            to_sign::get_expiries(t, &["hash4321"]),
+            "get_expiries1700000000000hash4321",
+            "fGbAC7UWC+SnCLTIjqmhbnpIRPsnFQd3o/gGfgzZPF8vHe26X6+tCvVxzMXh5RFoXTqxYoWKXZOqjYE155qwBQ==",
+        );
+        check(
+            &s,
+            to_sign::expire(ExpireMode::Extend, &[t], &["hash4321"]),
+            "expireextend1700000000000hash4321",
+            "j9a7kSWDwSsOJYNaVKKY1YNCx6nV/WDNZGMkOR27AbqL7py08MFjTFpSx9FMnSru9wS8BFfrG4IzS/c50pgcBg==",
+        );
     }
 
     #[test]
     fn desktop_key_signatures() {
         let d = desktop();
         assert_eq!(hex::encode(d.ed25519_public()), "bdd5eaf00eaf965ca63b7e8b119d8122d4647ffd5bb58daa1f78dfc54dd53989");
-        check(&d, to_sign::retrieve(Namespace(0), 1234), "retrieve1234", "ci2Nh0HZBVWC8E/M/dA4XRdZxO2b6NP2v+ObwgSS0Md3w7LEuLzW3ooF5P4kStM4ZHYJ1h4qAFN+W7rayoG+Cg==");
-        check(&d, to_sign::expire(ExpireMode::Set, &[1234], &["hash4321", "hash4221"]), "expire1234hash4321hash4221", "8SyXGg9Aplb4ra+0Ipga+zA9mEZ2CxBRK8w4zAKrQ4PUXFkDuT4JrTIqYbqUFW/U/FeAahWjPxj6yl+vkF8uAA==");
+        check(
+            &d,
+            to_sign::retrieve(Namespace(0), 1234),
+            "retrieve1234",
+            "ci2Nh0HZBVWC8E/M/dA4XRdZxO2b6NP2v+ObwgSS0Md3w7LEuLzW3ooF5P4kStM4ZHYJ1h4qAFN+W7rayoG+Cg==",
+        );
+        check(
+            &d,
+            to_sign::expire(ExpireMode::Set, &[1234], &["hash4321", "hash4221"]),
+            "expire1234hash4321hash4221",
+            "8SyXGg9Aplb4ra+0Ipga+zA9mEZ2CxBRK8w4zAKrQ4PUXFkDuT4JrTIqYbqUFW/U/FeAahWjPxj6yl+vkF8uAA==",
+        );
     }
 
     /// Desktop's strings for group namespaces: `retrieve${ns}${ts}`, `store${ns}${ts}`.

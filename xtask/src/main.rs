@@ -5,9 +5,7 @@ use std::process::{Command, ExitCode};
 fn main() -> ExitCode {
     match std::env::args().nth(1).as_deref() {
         Some("tidy") => {
-            let status = Command::new(env!("CARGO"))
-                .args(["test", "-p", "xtask", "--test", "tidy"])
-                .status();
+            let status = Command::new(env!("CARGO")).args(["test", "-p", "xtask", "--test", "tidy"]).status();
             match status {
                 Ok(s) if s.success() => ExitCode::SUCCESS,
                 _ => ExitCode::FAILURE,

@@ -56,11 +56,7 @@ fn dependency_names(package: &str, target: &str) -> Vec<String> {
         .args(["--target", target, "--format", "{p}"])
         .output()
         .expect("cargo tree runs");
-    assert!(
-        output.status.success(),
-        "cargo tree failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
@@ -71,9 +67,22 @@ fn dependency_names(package: &str, target: &str) -> Vec<String> {
 #[test]
 fn crypto_core_depends_on_no_web_or_async_runtime_crate() {
     const FORBIDDEN: &[&str] = &[
-        "web-sys", "js-sys", "wasm-bindgen", "wasm-bindgen-futures", "gloo-net", "gloo-utils",
-        "indexed_db_futures", "leptos", "tokio", "async-std", "futures-executor", "axum", "hyper",
-        "reqwest", "rusqlite", "getrandom",
+        "web-sys",
+        "js-sys",
+        "wasm-bindgen",
+        "wasm-bindgen-futures",
+        "gloo-net",
+        "gloo-utils",
+        "indexed_db_futures",
+        "leptos",
+        "tokio",
+        "async-std",
+        "futures-executor",
+        "axum",
+        "hyper",
+        "reqwest",
+        "rusqlite",
+        "getrandom",
     ];
     for target in ["x86_64-unknown-linux-gnu", "wasm32-unknown-unknown"] {
         let deps = dependency_names("crypto-core", target);
@@ -87,9 +96,21 @@ fn crypto_core_depends_on_no_web_or_async_runtime_crate() {
 #[test]
 fn crypto_core_performs_no_io_and_reads_no_clock() {
     const FORBIDDEN: &[&str] = &[
-        "std::fs", "std::net", "std::env", "std::process", "std::io::stdin", "std::thread",
-        "SystemTime", "Instant::now", "OsRng", "thread_rng", "getrandom", "println!", "eprintln!",
-        "print!(", "dbg!(",
+        "std::fs",
+        "std::net",
+        "std::env",
+        "std::process",
+        "std::io::stdin",
+        "std::thread",
+        "SystemTime",
+        "Instant::now",
+        "OsRng",
+        "thread_rng",
+        "getrandom",
+        "println!",
+        "eprintln!",
+        "print!(",
+        "dbg!(",
     ];
     let src = workspace_root().join("crypto-core/src");
     let files = rust_files(&src);

@@ -1,0 +1,81 @@
+//! v4 onion payloads for servers: a bencoded list of byte strings.
+//! Request: `l <len>:<metadata JSON> [<len>:<body>] e`; response: `l <len>:<metadata> <len>:<body> e`.
+
+use serde_json::Value;
+
+/// A server's reply.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Response {
+    /// The HTTP-like status (`code` in the metadata).
+    pub code: u16,
+    /// The metadata object (code, headers).
+    pub metadata: serde_json::Map<String, Value>,
+    /// The body bytes.
+    pub body: Vec<u8>,
+}
+
+fn push_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend_from_slice(bytes.len().to_string().as_bytes());
+    out.push(b':');
+    out.extend_from_slice(bytes);
+}
+
+/// Encodes a v4 request: `metadata` is the JSON text (method, endpoint, headers); `body` only for
+/// requests that have one.
+pub fn encode_request(metadata: &str, body: Option<&[u8]>) -> Vec<u8> {
+    let mut out = Vec::with_capacity(metadata.len() + body.map_or(0, <[u8]>::len) + 16);
+    out.push(b'l');
+    push_string(&mut out, metadata.as_bytes());
+    if let Some(body) = body {
+        push_string(&mut out, body);
+    }
+    out.push(b'e');
+    out
+}
+
+/// Splits a bencoded list of byte strings.
+pub fn decode_list(data: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
+    let mut rest = data.strip_prefix(b"l").ok_or("not a bencoded list")?;
+    let mut items = Vec::new();
+    loop {
+        match rest.first() {
+            Some(b'e') if rest.len() == 1 => return Ok(items),
+            Some(b'e') => return Err("trailing bytes after the list"),
+            Some(_) => {}
+            None => return Err("unterminated list"),
+        }
+        let colon = rest.iter().position(|&b| b == b':').ok_or("missing string length")?;
+        let (digits, after) = rest.split_at(colon);
+        if digits.is_empty() || digits.len() > 10 || !digits.iter().all(u8::is_ascii_digit) {
+            return Err("invalid string length");
+        }
+        let len: usize =
+            core::str::from_utf8(digits).ok().and_then(|d| d.parse().ok()).ok_or("invalid string length")?;
+        let after = after.get(1..).ok_or("missing string")?;
+        if after.len() < len {
+            return Err("string longer than the data");
+        }
+        let (item, tail) = after.split_at(len);
+        items.push(item);
+        rest = tail;
+    }
+}
+
+/// Decodes a v4 response into its metadata and body.
+pub fn decode_response(data: &[u8]) -> Result<Response, &'static str> {
+    let items = decode_list(data)?;
+    let (meta, body) = match items.as_slice() {
+        [meta] => (*meta, &[][..]),
+        [meta, body] => (*meta, *body),
+        _ => return Err("a v4 response has one or two parts"),
+    };
+    let Ok(Value::Object(metadata)) = serde_json::from_slice::<Value>(meta) else {
+        return Err("v4 metadata is not a JSON object");
+    };
+    let code = metadata
+        .get("code")
+        .and_then(Value::as_u64)
+        .and_then(|c| u16::try_from(c).ok())
+        .ok_or("v4 metadata has no code")?;
+    Ok(Response { code, metadata, body: body.to_vec() })
+}
