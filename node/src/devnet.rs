@@ -1,0 +1,279 @@
+//! `hush-node devnet`: N service nodes, the seed, and the relay with the app, in one process.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum_server::Handle;
+use axum_server::tls_rustls::RustlsConfig;
+use serde_json::{Value, json};
+
+use crate::network::{self, Network, Node};
+use crate::relay::{Relay, RelayConfig};
+use crate::server::{self, NodeState, now_ms};
+use crate::store::Store;
+use crate::tls;
+
+/// How a devnet is laid out.
+#[derive(Clone, Debug)]
+pub struct DevnetConfig {
+    /// Number of service nodes.
+    pub nodes: usize,
+    /// About how many nodes share a swarm.
+    pub swarm_size: usize,
+    /// Where keys, certificates, databases and `devnet.json` live.
+    pub data: PathBuf,
+    /// The loopback address everything binds to.
+    pub ip: String,
+    /// Node i listens on `base_port + i` (0: any free port).
+    pub base_port: u16,
+    /// The seed's port (0: any free port).
+    pub seed_port: u16,
+    /// The app and relay's port (0: any free port).
+    pub app_port: u16,
+    /// The built app, served on the app port.
+    pub static_dir: Option<PathBuf>,
+    /// Servers onion requests may be relayed to (`host:port`).
+    pub proxy_allow: Vec<String>,
+    /// Extra CORS origins for the relay.
+    pub allowed_origins: Vec<String>,
+    /// Relay requests per client per minute.
+    pub rate_per_minute: u32,
+}
+
+impl DevnetConfig {
+    /// Loopback defaults from the design: nodes at 22100+, seed at 22023, app and relay at 8080.
+    pub fn new(data: PathBuf) -> DevnetConfig {
+        DevnetConfig {
+            nodes: 12,
+            swarm_size: 4,
+            data,
+            ip: "127.0.0.1".into(),
+            base_port: 22100,
+            seed_port: 22023,
+            app_port: 8080,
+            static_dir: None,
+            proxy_allow: Vec::new(),
+            allowed_origins: Vec::new(),
+            rate_per_minute: 100_000,
+        }
+    }
+}
+
+/// A running devnet.
+#[derive(Debug)]
+pub struct Devnet {
+    /// The nodes.
+    pub network: Arc<Network>,
+    /// The relay.
+    pub relay: Arc<Relay>,
+    /// The seed's JSON-RPC URL.
+    pub seed_url: String,
+    /// The app and relay's URL.
+    pub app_url: String,
+    node_handles: Vec<Option<Handle<SocketAddr>>>,
+    other_handles: Vec<Handle<SocketAddr>>,
+    tls: Vec<RustlsConfig>,
+    proxy_allow: Arc<Vec<String>>,
+    http: reqwest::Client,
+    data: PathBuf,
+}
+
+fn bind(ip: &str, port: u16) -> anyhow::Result<TcpListener> {
+    let listener = TcpListener::bind((ip, port)).with_context(|| format!("binding {ip}:{port}"))?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+impl Devnet {
+    /// Starts every part and waits until the relay knows the nodes.
+    pub async fn start(config: DevnetConfig) -> anyhow::Result<Devnet> {
+        tls::install_provider();
+        anyhow::ensure!(config.nodes > 0, "a devnet needs at least one node");
+        std::fs::create_dir_all(&config.data).with_context(|| format!("creating {}", config.data.display()))?;
+        let swarm_count = (config.nodes + config.swarm_size.max(1) / 2) / config.swarm_size.max(1);
+        let ids = network::swarm_ids(swarm_count.max(1));
+
+        let mut listeners = Vec::new();
+        let mut nodes = Vec::new();
+        let mut tls_configs = Vec::new();
+        for i in 0..config.nodes {
+            let dir = config.data.join(format!("node-{i:02}"));
+            std::fs::create_dir_all(&dir)?;
+            let seed = network::load_or_create_seed(&dir.join("ed25519.key"))?;
+            let port = if config.base_port == 0 { 0 } else { config.base_port + u16::try_from(i)? };
+            let listener = bind(&config.ip, port)?;
+            let port = listener.local_addr()?.port();
+            let store = Store::open(&dir.join("messages.sqlite"))?;
+            let swarm_id = ids.get(i % ids.len()).copied().unwrap_or(0);
+            nodes.push(Arc::new(Node::new(&seed, config.ip.clone(), port, swarm_id, store)));
+            let (cert, key) = tls::load_or_create_cert(&dir, &config.ip)?;
+            tls_configs.push(RustlsConfig::from_pem(cert, key).await.context("loading the node certificate")?);
+            listeners.push(listener);
+        }
+        let network = Arc::new(Network::new(nodes));
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(25)).build()?;
+        let proxy_allow = Arc::new(config.proxy_allow.clone());
+
+        let mut devnet_handles = Vec::new();
+        for (i, listener) in listeners.into_iter().enumerate() {
+            devnet_handles.push(Some(Self::serve_node(&network, i, listener, &tls_configs, &proxy_allow, &http)?));
+        }
+
+        let seed_listener = bind(&config.ip, config.seed_port)?;
+        let seed_url = format!("http://{}/json_rpc", seed_listener.local_addr()?);
+        let seed_handle = Handle::new();
+        let seed_app = crate::seed::router(network.clone());
+        let server = axum_server::from_tcp(seed_listener)?.handle(seed_handle.clone());
+        tokio::spawn(async move { server.serve(seed_app.into_make_service()).await });
+
+        let app_listener = bind(&config.ip, config.app_port)?;
+        let app_addr = app_listener.local_addr()?;
+        let app_url = format!("http://{app_addr}");
+        let relay = Relay::new(RelayConfig {
+            seed: seed_url.clone(),
+            seed_pins: Vec::new(),
+            allowed_origins: config.allowed_origins.clone(),
+            rate_per_minute: config.rate_per_minute,
+            refresh: Duration::from_secs(600),
+            static_dir: config.static_dir.clone(),
+        })?;
+        relay.refresh().await.context("the relay could not read the node list from the seed")?;
+        relay.spawn_refresher();
+        let app_handle = Handle::new();
+        let app = crate::relay::router(relay.clone(), Some(app_url.clone()));
+        let server = axum_server::from_tcp(app_listener)?.handle(app_handle.clone());
+        tokio::spawn(async move { server.serve(app.into_make_service_with_connect_info::<SocketAddr>()).await });
+
+        let devnet = Devnet {
+            network,
+            relay,
+            seed_url,
+            app_url,
+            node_handles: devnet_handles,
+            other_handles: vec![seed_handle, app_handle],
+            tls: tls_configs,
+            proxy_allow,
+            http,
+            data: config.data.clone(),
+        };
+        devnet.write_info()?;
+        devnet.spawn_sweeper();
+        Ok(devnet)
+    }
+
+    fn serve_node(
+        network: &Arc<Network>,
+        i: usize,
+        listener: TcpListener,
+        tls: &[RustlsConfig],
+        proxy_allow: &Arc<Vec<String>>,
+        http: &reqwest::Client,
+    ) -> anyhow::Result<Handle<SocketAddr>> {
+        let node = network.nodes().get(i).context("no such node")?.clone();
+        node.set_up(true);
+        let state = NodeState { network: network.clone(), node, proxy_allow: proxy_allow.clone(), http: http.clone() };
+        let handle = Handle::new();
+        let tls = tls.get(i).context("no certificate")?.clone();
+        let server = axum_server::from_tcp_rustls(listener, tls)?.handle(handle.clone());
+        let app = server::router(state);
+        tokio::spawn(async move { server.serve(app.into_make_service()).await });
+        Ok(handle)
+    }
+
+    /// Stops node `i`: its HTTPS port closes and its swarm peers see it as down.
+    pub fn stop_node(&mut self, i: usize) {
+        if let Some(node) = self.network.nodes().get(i) {
+            node.set_up(false);
+        }
+        if let Some(slot) = self.node_handles.get_mut(i)
+            && let Some(handle) = slot.take()
+        {
+            handle.shutdown();
+        }
+    }
+
+    /// Starts node `i` again on its port, with its keys and messages.
+    pub async fn start_node(&mut self, i: usize) -> anyhow::Result<()> {
+        let node = self.network.nodes().get(i).context("no such node")?.clone();
+        let mut listener = None;
+        for _ in 0..50 {
+            match bind(&node.info.ip, node.info.port) {
+                Ok(l) => {
+                    listener = Some(l);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let listener = listener.context("the node's port did not become free")?;
+        let handle = Self::serve_node(&self.network, i, listener, &self.tls, &self.proxy_allow, &self.http)?;
+        if let Some(slot) = self.node_handles.get_mut(i) {
+            *slot = Some(handle);
+        }
+        Ok(())
+    }
+
+    /// The `devnet.json` document.
+    pub fn info(&self) -> Value {
+        let nodes: Vec<Value> = self
+            .network
+            .nodes()
+            .iter()
+            .map(|n| {
+                json!({
+                    "public_ip": n.info.ip,
+                    "storage_port": n.info.port,
+                    "pubkey_ed25519": hex::encode(n.info.ed25519),
+                    "pubkey_x25519": hex::encode(n.info.x25519),
+                    "swarm_id": n.info.swarm_id,
+                })
+            })
+            .collect();
+        json!({
+            "seed_url": self.seed_url,
+            "relay_url": format!("{}/v1", self.app_url),
+            "app_url": self.app_url,
+            "nodes": nodes,
+        })
+    }
+
+    fn write_info(&self) -> anyhow::Result<()> {
+        let path = self.data.join("devnet.json");
+        let text = serde_json::to_string_pretty(&self.info())?;
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+    }
+
+    fn spawn_sweeper(&self) {
+        let network = self.network.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(10));
+            loop {
+                tick.tick().await;
+                for node in network.nodes() {
+                    if let Err(e) = node.store().sweep(now_ms()) {
+                        tracing::warn!(error = %e, "expiry sweep failed");
+                    }
+                }
+            }
+        });
+    }
+
+    /// Stops every server.
+    pub fn shutdown(&mut self) {
+        for i in 0..self.node_handles.len() {
+            self.stop_node(i);
+        }
+        for handle in &self.other_handles {
+            handle.shutdown();
+        }
+    }
+}
+
+impl Drop for Devnet {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}

@@ -1,0 +1,14 @@
+//! `hush-node`: a local network of service nodes that speaks the real storage-server API
+//! (`devnet`), and the relay that is the browser's entry point (`relay`).
+
+pub mod devnet;
+pub mod network;
+pub mod relay;
+pub mod rpc;
+pub mod seed;
+pub mod server;
+pub mod store;
+pub mod tls;
+
+/// The storage-server version the nodes report.
+pub const VERSION: [u32; 3] = [2, 6, 2];

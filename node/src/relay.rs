@@ -1,0 +1,293 @@
+//! The relay: the browser's only way onto the network.
+//!
+//! It forwards an already onion-encrypted body, unchanged, to the guard node the client names,
+//! and returns the guard's status and body. It sees the client's address and the guard's key —
+//! never a Session ID, a destination or content — and it logs counts, never bodies. It forwards
+//! only to nodes in its list (refreshed from its seed), caps bodies at 10 MiB and rate-limits.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::services::ServeDir;
+
+use crypto_core::onion::MAX_BODY_LEN;
+
+/// How the relay is set up.
+#[derive(Clone, Debug)]
+pub struct RelayConfig {
+    /// The seed's JSON-RPC URL (`…/json_rpc`).
+    pub seed: String,
+    /// SHA-256 fingerprints of the seed's certificate, for HTTPS seeds with self-signed certificates.
+    pub seed_pins: Vec<[u8; 32]>,
+    /// Origins allowed by CORS (besides the relay's own).
+    pub allowed_origins: Vec<String>,
+    /// Requests per client address per minute.
+    pub rate_per_minute: u32,
+    /// How often to refresh the node list.
+    pub refresh: Duration,
+    /// A folder of static files to serve (the built app), if any.
+    pub static_dir: Option<PathBuf>,
+}
+
+/// A node the relay may forward to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KnownNode {
+    /// Address.
+    pub ip: String,
+    /// HTTPS port.
+    pub port: u16,
+    /// Record returned by `/v1/nodes`.
+    pub record: Value,
+}
+
+/// Counters the relay logs.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Onion requests forwarded.
+    pub forwarded: AtomicU64,
+    /// Requests refused (unknown guard, too large, rate-limited, bad path).
+    pub refused: AtomicU64,
+    /// Forwards that failed to reach the guard.
+    pub failed: AtomicU64,
+    /// Bytes forwarded upstream.
+    pub bytes_up: AtomicU64,
+    /// Bytes returned downstream.
+    pub bytes_down: AtomicU64,
+}
+
+/// The relay's shared state.
+#[derive(Debug)]
+pub struct Relay {
+    config: RelayConfig,
+    nodes: RwLock<HashMap<[u8; 32], KnownNode>>,
+    upstream: reqwest::Client,
+    seed_client: reqwest::Client,
+    limiter: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    /// What it has done, in numbers only.
+    pub counters: Counters,
+}
+
+impl Relay {
+    /// A relay with an empty node list; call [`Relay::refresh`] before serving.
+    pub fn new(config: RelayConfig) -> anyhow::Result<Arc<Relay>> {
+        crate::tls::install_provider();
+        // Service nodes present self-signed certificates; security comes from the onion layers,
+        // and the relay only ever connects to addresses from its node list.
+        let upstream = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .timeout(Duration::from_secs(40))
+            .pool_max_idle_per_host(64)
+            .build()
+            .context("building the upstream client")?;
+        let seed_client = if config.seed_pins.is_empty() {
+            reqwest::Client::builder().timeout(Duration::from_secs(5)).build().context("building the seed client")?
+        } else {
+            crate::tls::pinned_client(config.seed_pins.clone(), Duration::from_secs(5))?
+        };
+        Ok(Arc::new(Relay {
+            config,
+            nodes: RwLock::new(HashMap::new()),
+            upstream,
+            seed_client,
+            limiter: Mutex::new(HashMap::new()),
+            counters: Counters::default(),
+        }))
+    }
+
+    /// Fetches the node list from the seed (4 attempts).
+    pub async fn refresh(&self) -> anyhow::Result<usize> {
+        let request = json!({
+            "jsonrpc": "2.0", "id": 0, "method": "get_n_service_nodes",
+            "params": { "active_only": true, "fields": {
+                "public_ip": true, "storage_port": true, "pubkey_x25519": true, "pubkey_ed25519": true, "swarm_id": true
+            } }
+        });
+        let mut last_error = anyhow::anyhow!("no attempt made");
+        for _ in 0..4 {
+            match self.fetch(&request).await {
+                Ok(nodes) => {
+                    let count = nodes.len();
+                    *self.nodes.write().unwrap_or_else(std::sync::PoisonError::into_inner) = nodes;
+                    return Ok(count);
+                }
+                Err(e) => last_error = e,
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        Err(last_error)
+    }
+
+    async fn fetch(&self, request: &Value) -> anyhow::Result<HashMap<[u8; 32], KnownNode>> {
+        let response = self.seed_client.post(&self.config.seed).json(request).send().await?.error_for_status()?;
+        let body: Value = response.json().await?;
+        let states = body["result"]["service_node_states"].as_array().context("no service_node_states")?;
+        let mut nodes = HashMap::new();
+        for s in states {
+            let (Some(ip), Some(port), Some(ed)) =
+                (s["public_ip"].as_str(), s["storage_port"].as_u64(), s["pubkey_ed25519"].as_str())
+            else {
+                continue;
+            };
+            let mut key = [0u8; 32];
+            if ip.is_empty() || ip == "0.0.0.0" || hex::decode_to_slice(ed, &mut key).is_err() {
+                continue;
+            }
+            let Ok(port) = u16::try_from(port) else { continue };
+            let record = json!({
+                "public_ip": ip, "storage_port": port, "pubkey_ed25519": ed,
+                "pubkey_x25519": s["pubkey_x25519"], "swarm_id": s["swarm_id"],
+            });
+            nodes.insert(key, KnownNode { ip: ip.to_owned(), port, record });
+        }
+        anyhow::ensure!(!nodes.is_empty(), "the seed listed no usable nodes");
+        Ok(nodes)
+    }
+
+    /// Refreshes the node list periodically, forever.
+    pub fn spawn_refresher(self: &Arc<Self>) {
+        let relay = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(relay.config.refresh);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = relay.refresh().await {
+                    tracing::warn!(error = %e, "node list refresh failed");
+                }
+                relay.log_counts();
+            }
+        });
+    }
+
+    /// Logs the counters (numbers only).
+    pub fn log_counts(&self) {
+        let c = &self.counters;
+        tracing::info!(
+            forwarded = c.forwarded.load(Ordering::Relaxed),
+            refused = c.refused.load(Ordering::Relaxed),
+            failed = c.failed.load(Ordering::Relaxed),
+            bytes_up = c.bytes_up.load(Ordering::Relaxed),
+            bytes_down = c.bytes_down.load(Ordering::Relaxed),
+            "relay counts"
+        );
+    }
+
+    fn allow(&self, ip: IpAddr) -> bool {
+        let mut limiter = self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        if limiter.len() > 100_000 {
+            limiter.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
+        }
+        let entry = limiter.entry(ip).or_insert((now, 0));
+        if now.duration_since(entry.0) >= Duration::from_secs(60) {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.config.rate_per_minute
+    }
+
+    fn node(&self, key: &[u8; 32]) -> Option<KnownNode> {
+        self.nodes.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned()
+    }
+}
+
+/// The relay's routes (`/v1/…`), with CORS; static files behind them when configured.
+pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
+    let mut origins: Vec<HeaderValue> =
+        relay.config.allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
+    if let Some(own) = own_origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
+        origins.push(own);
+    }
+    let cors = CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([header::CONTENT_TYPE]);
+    let api = Router::new()
+        .route("/v1/onion/{guard}", post(forward))
+        .route("/v1/nodes", get(nodes))
+        .layer(cors)
+        .with_state(relay.clone());
+    match &relay.config.static_dir {
+        Some(dir) => api.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true)),
+        None => api.fallback(|| async { StatusCode::NOT_FOUND }),
+    }
+}
+
+fn text(status: StatusCode, body: impl Into<Body>) -> Response {
+    let mut response = Response::new(body.into());
+    *response.status_mut() = status;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    response
+}
+
+async fn nodes(State(relay): State<Arc<Relay>>) -> Response {
+    let list: Vec<Value> = relay
+        .nodes
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .values()
+        .map(|n| n.record.clone())
+        .collect();
+    (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], json!({ "nodes": list }).to_string()).into_response()
+}
+
+async fn forward(
+    State(relay): State<Arc<Relay>>,
+    Path(guard): Path<String>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Response {
+    let refuse = |status: StatusCode, message: &'static str| {
+        relay.counters.refused.fetch_add(1, Ordering::Relaxed);
+        text(status, message)
+    };
+    if !relay.allow(client.ip()) {
+        return refuse(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+    }
+    let mut key = [0u8; 32];
+    if hex::decode_to_slice(&guard, &mut key).is_err() {
+        return refuse(StatusCode::BAD_REQUEST, "The guard must be a 64-character hex Ed25519 key");
+    }
+    let Some(node) = relay.node(&key) else {
+        return refuse(StatusCode::NOT_FOUND, "Unknown service node");
+    };
+    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_LEN).await else {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+    };
+    let url = format!("https://{}:{}/onion_req/v2", node.ip, node.port);
+    relay.counters.bytes_up.fetch_add(body.len() as u64, Ordering::Relaxed);
+    let upstream = relay.upstream.post(url).header(header::CONTENT_TYPE, "application/octet-stream").body(body);
+    match upstream.send().await {
+        Ok(response) => {
+            let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            match response.bytes().await {
+                Ok(bytes) => {
+                    relay.counters.forwarded.fetch_add(1, Ordering::Relaxed);
+                    relay.counters.bytes_down.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                    text(status, bytes)
+                }
+                Err(_) => {
+                    relay.counters.failed.fetch_add(1, Ordering::Relaxed);
+                    text(StatusCode::BAD_GATEWAY, "Service node unreachable")
+                }
+            }
+        }
+        Err(_) => {
+            relay.counters.failed.fetch_add(1, Ordering::Relaxed);
+            text(StatusCode::BAD_GATEWAY, "Service node unreachable")
+        }
+    }
+}
