@@ -417,6 +417,12 @@ fn enc_type_of(map: &Map<String, Value>) -> Option<EncType> {
     }
 }
 
+/// Peels one layer at a node whose X25519 keys are those of `identity` (nodes derive their X25519
+/// key from their Ed25519 key as accounts do).
+pub fn peel_as(identity: &crate::identity::Identity, body: &[u8]) -> Result<Peeled, PeelError> {
+    peel(identity.x25519_secret(), identity.x25519_public(), body)
+}
+
 /// Peels one layer at a node with X25519 keys (`secret`, `public`).
 pub fn peel(secret: &StaticSecret, public: &[u8; 32], body: &[u8]) -> Result<Peeled, PeelError> {
     if body.len() > MAX_BODY_LEN {

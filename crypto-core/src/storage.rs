@@ -313,3 +313,58 @@ mod tests {
         assert_eq!(verify_request(&group, None, &msg, &sig), Ok(()));
     }
 }
+
+/// Storage RPC request bodies (`{"method", "params"}`), signed where the method needs it.
+pub mod requests {
+    use serde_json::{Value, json};
+
+    use super::{Namespace, sign_request, to_sign};
+    use crate::identity::{Identity, SessionId};
+
+    /// `store` of base64 `data` for `recipient`. Namespaces that need a signature are signed by
+    /// `owner` (which must then be the recipient's identity).
+    pub fn store(
+        recipient: &SessionId,
+        namespace: Namespace,
+        data_b64: &str,
+        timestamp_ms: u64,
+        ttl_ms: u64,
+        owner: Option<&Identity>,
+    ) -> Value {
+        let mut params = json!({
+            "pubkey": recipient.to_string(),
+            "namespace": namespace.0,
+            "timestamp": timestamp_ms,
+            "ttl": ttl_ms,
+            "data": data_b64,
+        });
+        if let Some(owner) = owner.filter(|_| namespace.store_needs_signature()) {
+            params["sig_timestamp"] = json!(timestamp_ms);
+            params["pubkey_ed25519"] = json!(hex::encode(owner.ed25519_public()));
+            params["signature"] = json!(sign_request(owner, &to_sign::store(namespace, timestamp_ms)));
+        }
+        json!({ "method": "store", "params": params })
+    }
+
+    /// A signed `retrieve` of `owner`'s messages in `namespace` after `last_hash`.
+    pub fn retrieve(owner: &Identity, namespace: Namespace, timestamp_ms: u64, last_hash: Option<&str>) -> Value {
+        json!({ "method": "retrieve", "params": {
+            "pubkey": owner.session_id().to_string(),
+            "pubkey_ed25519": hex::encode(owner.ed25519_public()),
+            "namespace": namespace.0,
+            "timestamp": timestamp_ms,
+            "last_hash": last_hash.unwrap_or(""),
+            "signature": sign_request(owner, &to_sign::retrieve(namespace, timestamp_ms)),
+        } })
+    }
+
+    /// `get_swarm` for `pubkey`.
+    pub fn get_swarm(pubkey: &SessionId) -> Value {
+        json!({ "method": "get_swarm", "params": { "pubkey": pubkey.to_string() } })
+    }
+
+    /// `info`.
+    pub fn info() -> Value {
+        json!({ "method": "info", "params": {} })
+    }
+}

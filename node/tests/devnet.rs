@@ -1,0 +1,225 @@
+//! A real devnet on loopback: HTTPS nodes, the seed and the relay, on ephemeral ports.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use crypto_core::identity::Identity;
+use crypto_core::onion::{self, Destination, EncType, NodeKeys};
+use crypto_core::storage::{Namespace, requests};
+use hush_node::devnet::{Devnet, DevnetConfig};
+use hush_node::server::now_ms;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use serde_json::{Value, json};
+
+fn data_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hush-devnet-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn config(name: &str) -> DevnetConfig {
+    let mut c = DevnetConfig::new(data_dir(name));
+    c.nodes = 8;
+    c.base_port = 0;
+    c.seed_port = 0;
+    c.app_port = 0;
+    c
+}
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().danger_accept_invalid_certs(true).timeout(Duration::from_secs(10)).build().unwrap()
+}
+
+async fn rpc(port: u16, body: &Value) -> (u16, Value) {
+    let response =
+        client().post(format!("https://127.0.0.1:{port}/storage_rpc/v1")).body(body.to_string()).send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn store(pk: &crypto_core::identity::SessionId, data: &[u8]) -> Value {
+    requests::store(pk, Namespace::DEFAULT, &STANDARD.encode(data), now_ms(), 3_600_000, None)
+}
+
+fn swarm_ports(devnet: &Devnet, pk: &crypto_core::identity::SessionId, inside: bool) -> Vec<(usize, u16)> {
+    let swarm = devnet.network.swarm_of(pk).unwrap();
+    devnet
+        .network
+        .nodes()
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| (n.info.swarm_id == swarm) == inside)
+        .map(|(i, n)| (i, n.info.port))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_through_one_node_retrieve_from_another_over_https() {
+    let mut devnet = Devnet::start(config("a")).await.unwrap();
+    let bob = Identity::from_ed25519_seed(&[21; 32]);
+    let pk = bob.session_id();
+    let members = swarm_ports(&devnet, &pk, true);
+    assert!(members.len() >= 2);
+    let (status, body) = rpc(members[0].1, &store(&pk, b"over https")).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = rpc(members[1].1, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["messages"][0]["data"], STANDARD.encode(b"over https"));
+
+    // 421 from a node of another swarm.
+    let outside = swarm_ports(&devnet, &pk, false);
+    let (status, body) = rpc(outside[0].1, &store(&pk, b"x")).await;
+    assert_eq!(status, 421);
+    assert!(body["snodes"].as_array().is_some_and(|s| !s.is_empty()));
+
+    // Stop one member: every message stays retrievable from the others, and new stores succeed.
+    devnet.stop_node(members[0].0);
+    assert!(rpc_fails(members[0].1).await, "a stopped node's port is closed");
+    let (status, _) = rpc(members[1].1, &store(&pk, b"while one is down")).await;
+    assert_eq!(status, 200);
+    for &(_, port) in &members[1..] {
+        let (_, body) = rpc(port, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None)).await;
+        assert_eq!(body["messages"].as_array().unwrap().len(), 2, "node {port}");
+    }
+    devnet.start_node(members[0].0).await.unwrap();
+    let (status, body) = rpc(members[0].1, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1, "it kept what it had before it stopped");
+    devnet.shutdown();
+}
+
+async fn rpc_fails(port: u16) -> bool {
+    client()
+        .post(format!("https://127.0.0.1:{port}/storage_rpc/v1"))
+        .timeout(Duration::from_secs(2))
+        .body("{}")
+        .send()
+        .await
+        .is_err()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restart_keeps_keys_and_messages() {
+    let cfg = config("b");
+    let bob = Identity::from_ed25519_seed(&[22; 32]);
+    let pk = bob.session_id();
+    let (keys, port) = {
+        let mut devnet = Devnet::start(cfg.clone()).await.unwrap();
+        let keys: Vec<[u8; 32]> = devnet.network.nodes().iter().map(|n| n.info.ed25519).collect();
+        let port = swarm_ports(&devnet, &pk, true)[0].1;
+        assert_eq!(rpc(port, &store(&pk, b"persisted")).await.0, 200);
+        let info: Value = serde_json::from_slice(&std::fs::read(cfg.data.join("devnet.json")).unwrap()).unwrap();
+        assert_eq!(info["nodes"].as_array().unwrap().len(), 8);
+        assert_eq!(info["seed_url"], devnet.seed_url.as_str());
+        devnet.shutdown();
+        (keys, port)
+    };
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut again = cfg.clone();
+    again.base_port = 0;
+    let mut devnet = Devnet::start(again).await.unwrap();
+    let keys_after: Vec<[u8; 32]> = devnet.network.nodes().iter().map(|n| n.info.ed25519).collect();
+    assert_eq!(keys, keys_after);
+    let port_after = swarm_ports(&devnet, &pk, true)[0].1;
+    let _ = port;
+    let (_, body) = rpc(port_after, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None)).await;
+    assert_eq!(body["messages"][0]["data"], STANDARD.encode(b"persisted"));
+    devnet.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_forwards_onion_requests_and_refuses_everything_else() {
+    let mut devnet = Devnet::start(config("c")).await.unwrap();
+    let http = reqwest::Client::new();
+    let nodes: Value = http.get(format!("{}/v1/nodes", devnet.app_url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(nodes["nodes"].as_array().unwrap().len(), 8);
+
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let bob = Identity::from_ed25519_seed(&[23; 32]);
+    let pk = bob.session_id();
+    let swarm = devnet.network.swarm_of(&pk).unwrap();
+    let keys = |n: &hush_node::network::Node| NodeKeys { ed25519: n.info.ed25519, x25519: n.info.x25519 };
+    let dest = devnet.network.members(swarm).next().unwrap();
+    let path: Vec<NodeKeys> = devnet
+        .network
+        .nodes()
+        .iter()
+        .filter(|n| n.info.ed25519 != dest.info.ed25519)
+        .take(3)
+        .map(|n| keys(n))
+        .collect();
+    let destination = Destination::Node(keys(dest));
+
+    let send = |body: Vec<u8>, guard: [u8; 32]| {
+        let url = format!("{}/v1/onion/{}", devnet.app_url, hex::encode(guard));
+        let http = http.clone();
+        async move {
+            let r = http.post(url).header("origin", "http://127.0.0.1:1").body(body).send().await.unwrap();
+            (r.status().as_u16(), r.bytes().await.unwrap().to_vec())
+        }
+    };
+
+    let body = store(&pk, b"via the relay").to_string();
+    let req = onion::build(&mut rng, &path, &destination, body.as_bytes(), EncType::XChaCha20).unwrap();
+    let forwarded = req.body.clone();
+    let (status, reply) = send(req.body, req.guard).await;
+    assert_eq!(status, 200);
+    assert_eq!(onion::unwrap_node_reply(&req.reply_key, &reply).unwrap().status, 200);
+    // What the relay forwarded carries no Session ID.
+    let text = String::from_utf8_lossy(&forwarded);
+    assert!(!text.contains(&pk.to_string()) && !text.contains(&hex::encode(pk.key())));
+
+    let retrieve = requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None).to_string();
+    let req = onion::build(&mut rng, &path, &destination, retrieve.as_bytes(), EncType::XChaCha20).unwrap();
+    let (_, reply) = send(req.body, req.guard).await;
+    let reply = onion::unwrap_node_reply(&req.reply_key, &reply).unwrap();
+    let body: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(body["messages"][0]["data"], STANDARD.encode(b"via the relay"));
+
+    // Not a node in the list: refused without forwarding.
+    let (status, _) = send(b"x".to_vec(), [0x42; 32]).await;
+    assert_eq!(status, 404);
+    let r = http.post(format!("{}/v1/onion/zz", devnet.app_url)).body("x").send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    // Garbage reaches the guard, which answers as a real node would; the relay passes it back.
+    let (status, text) = send(b"garbage".to_vec(), path[0].ed25519).await;
+    assert_eq!(status, 400);
+    assert!(String::from_utf8_lossy(&text).starts_with("Error parsing onion request"));
+    // Over 10 MiB.
+    let (status, _) = send(vec![0u8; 10 * 1024 * 1024 + 1], path[0].ed25519).await;
+    assert_eq!(status, 413);
+    // CORS for the app's own origin.
+    let r = http
+        .request(reqwest::Method::OPTIONS, format!("{}/v1/nodes", devnet.app_url))
+        .header("origin", devnet.app_url.as_str())
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers().get("access-control-allow-origin").unwrap(), devnet.app_url.as_str());
+    // The node keeps serving after all of that.
+    let (status, _) = rpc(dest.info.port, &json!({"method": "info"})).await;
+    assert_eq!(status, 200);
+    assert!(devnet.relay.counters.forwarded.load(std::sync::atomic::Ordering::Relaxed) >= 3);
+    devnet.shutdown();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_relay_rate_limits_per_client() {
+    let mut cfg = config("d");
+    cfg.rate_per_minute = 5;
+    let mut devnet = Devnet::start(cfg).await.unwrap();
+    let guard = devnet.network.nodes()[0].info.ed25519;
+    let url = format!("{}/v1/onion/{}", devnet.app_url, hex::encode(guard));
+    let mut statuses = Vec::new();
+    for _ in 0..7 {
+        statuses.push(reqwest::Client::new().post(&url).body("x").send().await.unwrap().status().as_u16());
+    }
+    assert_eq!(&statuses[..5], &[400; 5]);
+    assert_eq!(&statuses[5..], &[429, 429]);
+    devnet.shutdown();
+}

@@ -1,0 +1,450 @@
+//! Storage RPC and node routes without sockets: every method, every error status.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::Request;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use crypto_core::identity::{Identity, SessionId};
+use crypto_core::storage::to_sign::{self, ExpireMode};
+use crypto_core::storage::{Namespace, NamespaceSelector, requests, sign_request};
+use hush_node::network::{Network, Node, swarm_ids};
+use hush_node::rpc::{self, Reply};
+use hush_node::server::{self, NodeState, now_ms};
+use hush_node::store::Store;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// Eight nodes in two swarms of four, with in-memory stores.
+fn network() -> Arc<Network> {
+    let ids = swarm_ids(2);
+    let nodes = (0..8u8)
+        .map(|i| {
+            Arc::new(Node::new(
+                &[i + 1; 32],
+                "127.0.0.1".into(),
+                30000 + u16::from(i),
+                ids[usize::from(i % 2)],
+                Store::in_memory().unwrap(),
+            ))
+        })
+        .collect();
+    Arc::new(Network::new(nodes))
+}
+
+fn user(seed: u8) -> Identity {
+    Identity::from_ed25519_seed(&[seed; 32])
+}
+
+/// A node in (or, with `inside = false`, outside) `pk`'s swarm.
+fn node_for(net: &Network, pk: &SessionId, inside: bool) -> Arc<Node> {
+    let swarm = net.swarm_of(pk).unwrap();
+    net.nodes().iter().find(|n| (n.info.swarm_id == swarm) == inside).unwrap().clone()
+}
+
+fn call(net: &Network, node: &Node, body: &Value) -> (u16, Value, String) {
+    let Reply { status, body } = rpc::handle(net, node, now_ms(), body.to_string().as_bytes());
+    (status, serde_json::from_str(&body).unwrap_or(Value::Null), body)
+}
+
+fn store_body(pk: &SessionId, data: &[u8], ttl: u64) -> Value {
+    requests::store(pk, Namespace::DEFAULT, &STANDARD.encode(data), now_ms(), ttl, None)
+}
+
+const DAY: u64 = 24 * 3600 * 1000;
+
+#[test]
+fn store_then_retrieve_from_another_member() {
+    let net = network();
+    let bob = user(2);
+    let pk = bob.session_id();
+    let a = node_for(&net, &pk, true);
+    let (status, body, _) = call(&net, &a, &store_body(&pk, b"hello", 14 * DAY));
+    assert_eq!(status, 200);
+    let hash = body["hash"].as_str().unwrap().to_owned();
+    assert_eq!(hash.len(), 43);
+    assert_eq!(body["swarm"].as_object().unwrap().len(), 4, "every member answers");
+    for (ed, member) in body["swarm"].as_object().unwrap() {
+        assert_eq!(member["hash"], hash.as_str());
+        let sig = STANDARD.decode(member["signature"].as_str().unwrap()).unwrap();
+        let key: [u8; 32] = hex::decode(ed).unwrap().try_into().unwrap();
+        assert!(crypto_core::identity::verify_ed25519(&key, hash.as_bytes(), &sig.try_into().unwrap()));
+    }
+    assert!(body["t"].is_u64() && body["hf"].is_array());
+
+    let b =
+        net.nodes().iter().find(|n| n.info.swarm_id == a.info.swarm_id && n.info.ed25519 != a.info.ed25519).unwrap();
+    let (status, body, _) = call(&net, b, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None));
+    assert_eq!(status, 200);
+    let messages = body["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0]["hash"], hash.as_str());
+    assert_eq!(messages[0]["data"], STANDARD.encode(b"hello"));
+    assert!(messages[0]["expiration"].as_u64().unwrap() > now_ms() + 13 * DAY);
+    assert_eq!(body["more"], false);
+
+    // A second store of the same data is "already" there.
+    let (_, again, _) = call(&net, &a, &store_body(&pk, b"hello", 14 * DAY));
+    assert!(again["swarm"].as_object().unwrap().values().all(|m| m["already"] == true));
+}
+
+#[test]
+fn wrong_swarm_gets_421_with_the_right_swarm() {
+    let net = network();
+    let pk = user(3).session_id();
+    let outside = node_for(&net, &pk, false);
+    let (status, body, _) = call(&net, &outside, &store_body(&pk, b"x", DAY));
+    assert_eq!(status, 421);
+    let swarm = net.swarm_of(&pk).unwrap();
+    assert_eq!(body["swarm"], format!("{swarm:x}"));
+    assert_eq!(body["snodes"].as_array().unwrap().len(), 4);
+    let (status, _, _) = call(&net, &outside, &requests::retrieve(&user(3), Namespace::DEFAULT, now_ms(), None));
+    assert_eq!(status, 421);
+    // get_swarm answers from any node.
+    let (status, body, _) = call(&net, &outside, &requests::get_swarm(&pk));
+    assert_eq!(status, 200);
+    assert_eq!(body["swarm"], format!("{swarm:x}"));
+}
+
+#[test]
+fn paging_with_last_hash() {
+    let net = network();
+    let bob = user(4);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let hashes: Vec<String> = (0..5u8)
+        .map(|i| call(&net, &node, &store_body(&pk, &[i; 10], DAY)).1["hash"].as_str().unwrap().to_owned())
+        .collect();
+    let mut req = requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None);
+    req["params"]["max_count"] = json!(2);
+    let (_, body, _) = call(&net, &node, &req);
+    assert_eq!(body["messages"].as_array().unwrap().len(), 2);
+    assert_eq!(body["more"], true);
+    let req = requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), Some(&hashes[1]));
+    let (_, body, _) = call(&net, &node, &req);
+    let got: Vec<&str> = body["messages"].as_array().unwrap().iter().map(|m| m["hash"].as_str().unwrap()).collect();
+    assert_eq!(got, hashes[2..].iter().map(String::as_str).collect::<Vec<_>>());
+    // An unknown hash restarts from the beginning.
+    let unknown = "A".repeat(43);
+    let (_, body, _) = call(&net, &node, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), Some(&unknown)));
+    assert_eq!(body["messages"].as_array().unwrap().len(), 5);
+    // A malformed one is refused.
+    let (status, _, text) = call(&net, &node, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), Some("short")));
+    assert_eq!((status, text.as_str()), (400, "invalid request: Invalid last_hash: expected base64 (43 chars)"));
+}
+
+#[test]
+fn retrieve_auth_rules() {
+    let net = network();
+    let bob = user(5);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let bare = json!({"method": "retrieve", "params": {"pubkey": pk.to_string()}});
+    assert_eq!(call(&net, &node, &bare).2, "retrieve: request signature required");
+    assert_eq!(call(&net, &node, &bare).0, 401);
+
+    let mut no_sig = requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None);
+    no_sig["params"].as_object_mut().unwrap().remove("signature");
+    assert_eq!(call(&net, &node, &no_sig).2, "invalid request: Required field 'signature' missing");
+
+    let mut empty = requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None);
+    empty["params"]["signature"] = json!("");
+    assert_eq!(call(&net, &node, &empty).0, 400);
+
+    // Signed by someone else, or with a key that does not belong to the ID.
+    let mallory = user(6);
+    let mut forged = requests::retrieve(&mallory, Namespace::DEFAULT, now_ms(), None);
+    forged["params"]["pubkey"] = json!(pk.to_string());
+    let (status, _, text) = call(&net, &node, &forged);
+    assert_eq!((status, text.as_str()), (401, "retrieve signature verification failed"));
+
+    // Signed two minutes ago.
+    let old = requests::retrieve(&bob, Namespace::DEFAULT, now_ms() - 120_000, None);
+    let (status, _, text) = call(&net, &node, &old);
+    assert_eq!((status, text.as_str()), (406, "retrieve timestamp too far from current time"));
+
+    // Namespace −10 needs no signature.
+    let open = json!({"method": "retrieve", "params": {"pubkey": pk.to_string(), "namespace": -10}});
+    assert_eq!(call(&net, &node, &open).0, 200);
+}
+
+#[test]
+fn store_limits_and_clock() {
+    let net = network();
+    let bob = user(7);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let status_of = |ttl: u64| call(&net, &node, &store_body(&pk, &ttl.to_le_bytes(), ttl)).0;
+    assert_eq!(status_of(9_000), 403);
+    assert_eq!(status_of(10_000), 200);
+    assert_eq!(status_of(14 * DAY), 200);
+    assert_eq!(status_of(14 * DAY + 1), 403);
+    assert_eq!(call(&net, &node, &store_body(&pk, b"x", 9_000)).2, "Provided expiry/TTL is not valid.");
+
+    let (status, _, text) = call(&net, &node, &store_body(&pk, &vec![0u8; 76_801], DAY));
+    assert_eq!(
+        (status, text.as_str()),
+        (400, "invalid request: Message body exceeds maximum allowed length of 76800 bytes")
+    );
+    assert_eq!(call(&net, &node, &store_body(&pk, &vec![1u8; 76_800], DAY)).0, 200);
+
+    let ahead = requests::store(&pk, Namespace::DEFAULT, "eA==", now_ms() + 3_600_000, DAY, None);
+    assert_eq!(call(&net, &node, &ahead).2, "Timestamp error: check your clock");
+    assert_eq!(call(&net, &node, &ahead).0, 406);
+
+    // Private namespace 2: signature required, 30 days allowed.
+    let unsigned = requests::store(&pk, Namespace(2), "eA==", now_ms(), DAY, None);
+    let (status, _, text) = call(&net, &node, &unsigned);
+    assert_eq!((status, text.as_str()), (401, "store: signature required to store to namespace 2"));
+    let signed = requests::store(&pk, Namespace(2), "eA==", now_ms(), 30 * DAY, Some(&bob));
+    assert_eq!(call(&net, &node, &signed).0, 200);
+    let too_long = requests::store(&pk, Namespace(2), "eQ==", now_ms(), 31 * DAY, Some(&bob));
+    assert_eq!(call(&net, &node, &too_long).0, 403);
+    let mut wrong = requests::store(&pk, Namespace(2), "eg==", now_ms(), DAY, Some(&user(8)));
+    wrong["params"]["pubkey"] = json!(pk.to_string());
+    let (status, _, text) = call(&net, &node, &wrong);
+    assert_eq!((status, text.as_str()), (401, "store signature verification failed"));
+}
+
+#[test]
+fn malformed_requests() {
+    let net = network();
+    let node = net.nodes()[0].clone();
+    let raw = |body: &[u8]| rpc::handle(&net, &node, now_ms(), body);
+    assert_eq!(raw(b"not json"), Reply { status: 400, body: "invalid json".into() });
+    assert_eq!(raw(b"[1,2]").status, 400);
+    assert_eq!(
+        raw(br#"{"method":"frobnicate","params":{}}"#),
+        Reply { status: 400, body: "no method frobnicate".into() }
+    );
+    assert_eq!(raw(br#"{"method":"store","params":{"pubkey":"05zz"}}"#).status, 400);
+    assert_eq!(raw(br#"{"method":"store","params":[]}"#).status, 400);
+    assert_eq!(raw(br#"{"method":"info"}"#).status, 200);
+}
+
+#[test]
+fn batch_and_sequence() {
+    let net = network();
+    let bob = user(9);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let batch = json!({"method": "batch", "params": {"requests": [
+        store_body(&pk, b"a", DAY),
+        {"method": "nope", "params": {}},
+        requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None),
+    ]}});
+    let (status, body, _) = call(&net, &node, &batch);
+    assert_eq!(status, 200);
+    let results = body["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    assert_eq!(results[0]["code"], 200);
+    assert!(results[0]["body"]["hash"].is_string(), "2xx bodies are embedded JSON");
+    assert_eq!(results[1]["code"], 400);
+    assert_eq!(results[1]["body"], "no method nope", "error bodies are strings");
+    assert_eq!(results[2]["body"]["messages"].as_array().unwrap().len(), 1);
+
+    let mut sequence = batch.clone();
+    sequence["method"] = json!("sequence");
+    let (_, body, _) = call(&net, &node, &sequence);
+    assert_eq!(body["results"].as_array().unwrap().len(), 2, "sequence stops at the first failure");
+
+    let nested = json!({"method": "batch", "params": {"requests": [{"method": "batch", "params": {"requests": []}}]}});
+    assert_eq!(call(&net, &node, &nested).1["results"][0]["code"], 400);
+    let empty = json!({"method": "batch", "params": {"requests": []}});
+    assert_eq!(call(&net, &node, &empty).0, 400);
+    let too_many = json!({"method": "batch", "params": {"requests": vec![requests::info(); 21]}});
+    assert_eq!(call(&net, &node, &too_many).0, 400);
+}
+
+#[test]
+fn delete_expire_and_get_expiries() {
+    let net = network();
+    let bob = user(10);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let h1 = call(&net, &node, &store_body(&pk, b"one", DAY)).1["hash"].as_str().unwrap().to_owned();
+    let h2 = call(&net, &node, &store_body(&pk, b"two", DAY)).1["hash"].as_str().unwrap().to_owned();
+    let ed = hex::encode(bob.ed25519_public());
+
+    // get_expiries
+    let ts = now_ms();
+    let q = json!({"method": "get_expiries", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed,
+        "messages": [h1, h2], "timestamp": ts, "signature": sign_request(&bob, &to_sign::get_expiries(ts, &[&h1, &h2]))}});
+    let (status, body, _) = call(&net, &node, &q);
+    assert_eq!(status, 200);
+    assert_eq!(body["expiries"].as_object().unwrap().len(), 2);
+
+    // expire (shorten) h1
+    let new_expiry = now_ms() + 3_600_000;
+    let q = json!({"method": "expire", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed, "messages": [h1],
+        "expiry": new_expiry, "shorten": true,
+        "signature": sign_request(&bob, &to_sign::expire(ExpireMode::Shorten, &[new_expiry], &[&h1]))}});
+    let (status, body, _) = call(&net, &node, &q);
+    assert_eq!(status, 200);
+    for member in body["swarm"].as_object().unwrap().values() {
+        assert_eq!(member["updated"], json!([h1]));
+    }
+
+    // delete h1 with a wrong signature, then properly
+    let mut q = json!({"method": "delete", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed, "messages": [h1],
+        "signature": sign_request(&bob, &to_sign::delete(&[&h2]))}});
+    assert_eq!(call(&net, &node, &q).0, 401);
+    q["params"]["signature"] = json!(sign_request(&bob, &to_sign::delete(&[&h1])));
+    let (status, body, _) = call(&net, &node, &q);
+    assert_eq!(status, 200);
+    assert!(body["swarm"].as_object().unwrap().values().all(|m| m["deleted"] == json!([h1])));
+    q["params"]["required"] = json!(true);
+    assert_eq!(call(&net, &node, &q).0, 404);
+
+    // delete_all in namespace "all"
+    let ts = now_ms();
+    let q = json!({"method": "delete_all", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed, "namespace": "all",
+        "timestamp": ts, "signature": sign_request(&bob, &to_sign::delete_all(NamespaceSelector::All, ts))}});
+    let (status, body, _) = call(&net, &node, &q);
+    assert_eq!(status, 200);
+    assert!(body["swarm"].as_object().unwrap().values().all(|m| m["deleted"]["0"] == json!([h2])));
+    let mut forged = q.clone();
+    forged["params"]["timestamp"] = json!(ts + 1);
+    assert_eq!(call(&net, &node, &forged).0, 401);
+    let (_, body, _) = call(&net, &node, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None));
+    assert!(body["messages"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn a_down_member_is_reported_and_the_rest_store() {
+    let net = network();
+    let pk = user(11).session_id();
+    let members: Vec<_> = net.members(net.swarm_of(&pk).unwrap()).cloned().collect();
+    members[1].set_up(false);
+    let (status, body, _) = call(&net, &members[0], &store_body(&pk, b"x", DAY));
+    assert_eq!(status, 200);
+    let down = hex::encode(members[1].info.ed25519);
+    assert_eq!(body["swarm"][&down]["failed"], true);
+    let stored = body["swarm"].as_object().unwrap().values().filter(|m| m["hash"].is_string()).count();
+    assert_eq!(stored, 3);
+}
+
+#[test]
+fn oxend_get_service_nodes_and_info() {
+    let net = network();
+    let node = net.nodes()[0].clone();
+    let q = json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes",
+        "params": {"active_only": true, "fields": {"public_ip": true, "storage_port": true, "pubkey_ed25519": true}}}});
+    let (status, body, _) = call(&net, &node, &q);
+    assert_eq!(status, 200);
+    let states = body["result"]["service_node_states"].as_array().unwrap();
+    assert_eq!(states.len(), 8);
+    assert_eq!(states[0].as_object().unwrap().len(), 3, "only the requested fields");
+    let (_, info, _) = call(&net, &node, &requests::info());
+    assert_eq!(info["version"], json!([2, 6, 2]));
+}
+
+#[test]
+fn expired_messages_are_not_returned_and_are_swept() {
+    let store = Store::in_memory().unwrap();
+    let pk = [5u8; 33];
+    let m = hush_node::store::NewMessage {
+        pubkey: &pk,
+        namespace: 0,
+        hash: &"h".repeat(43),
+        data: b"d",
+        timestamp: 1000,
+        expiry: 2000,
+    };
+    assert!(store.insert(&m).unwrap());
+    assert_eq!(store.retrieve(&pk, 0, None, 1500, 10, 1 << 20).unwrap().0.len(), 1);
+    assert_eq!(store.retrieve(&pk, 0, None, 2000, 10, 1 << 20).unwrap().0.len(), 0);
+    assert_eq!(store.sweep(2500).unwrap(), 1);
+    assert_eq!(store.count().unwrap(), 0);
+}
+
+// ---- HTTP routes without sockets ----
+
+fn state(net: &Arc<Network>) -> NodeState {
+    NodeState {
+        network: net.clone(),
+        node: net.nodes()[0].clone(),
+        proxy_allow: Arc::new(vec![]),
+        http: reqwest::Client::new(),
+    }
+}
+
+async fn post(net: &Arc<Network>, path: &str, body: Vec<u8>) -> (u16, String) {
+    let response =
+        server::router(state(net)).oneshot(Request::post(path).body(Body::from(body)).unwrap()).await.unwrap();
+    let status = response.status().as_u16();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test]
+async fn routes_answer_like_a_real_node() {
+    let net = network();
+    assert_eq!(post(&net, "/storage_rpc/v1", br#"{"method":"info"}"#.to_vec()).await.0, 200);
+    assert_eq!(post(&net, "/nowhere", vec![]).await.0, 404);
+    let (status, text) = post(&net, "/onion_req/v2", vec![0u8; 11 * 1024 * 1024]).await;
+    assert_eq!((status, text.as_str()), (413, "Request body too large"));
+    let (status, text) = post(&net, "/onion_req/v2", b"random bytes here".to_vec()).await;
+    assert_eq!(status, 400);
+    assert!(text.starts_with("Error parsing onion request: "), "{text}");
+    assert_eq!(post(&net, "/onion_req/v2", vec![]).await.0, 400);
+}
+
+#[tokio::test]
+async fn onion_through_three_hops_stores_and_retrieves() {
+    use crypto_core::onion::{self, Destination, EncType, NodeKeys};
+    let net = network();
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let bob = user(12);
+    let pk = bob.session_id();
+    let dest = node_for(&net, &pk, true);
+    let path: Vec<NodeKeys> = net
+        .nodes()
+        .iter()
+        .filter(|n| n.info.ed25519 != dest.info.ed25519)
+        .take(3)
+        .map(|n| NodeKeys { ed25519: n.info.ed25519, x25519: n.info.x25519 })
+        .collect();
+    let guard = net.by_ed25519(&path[0].ed25519).unwrap().clone();
+    let dest_keys = Destination::Node(NodeKeys { ed25519: dest.info.ed25519, x25519: dest.info.x25519 });
+    let st = NodeState { node: guard, ..state(&net) };
+
+    let store = store_body(&pk, b"through the onion", DAY).to_string();
+    let req = onion::build(&mut rng, &path, &dest_keys, store.as_bytes(), EncType::XChaCha20).unwrap();
+    let (status, body) = server::process_onion(&st, req.body).await;
+    assert_eq!(status, 200);
+    let reply = onion::unwrap_node_reply(&req.reply_key, &body).unwrap();
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+
+    let retrieve = requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None).to_string();
+    let req = onion::build(&mut rng, &path, &dest_keys, retrieve.as_bytes(), EncType::AesGcm).unwrap();
+    let (status, body) = server::process_onion(&st, req.body).await;
+    assert_eq!(status, 200);
+    let reply = onion::unwrap_node_reply(&req.reply_key, &body).unwrap();
+    let messages: Value = serde_json::from_slice(&reply.body).unwrap();
+    assert_eq!(messages["messages"][0]["data"], STANDARD.encode(b"through the onion"));
+
+    // An unknown next hop at the second hop: 502 passed back unchanged.
+    let mut bad_path = path.clone();
+    bad_path[1].ed25519 = [0xee; 32];
+    let req = onion::build(&mut rng, &bad_path, &dest_keys, b"{}", EncType::XChaCha20).unwrap();
+    let (status, body) = server::process_onion(&st, req.body).await;
+    assert_eq!(
+        (status, String::from_utf8(body).unwrap()),
+        (502, format!("Next node not found: {}", hex::encode([0xee; 32])))
+    );
+
+    // Too many hops.
+    let long: Vec<NodeKeys> = (0..14).map(|i| path[i % 3]).collect();
+    let req = onion::build(&mut rng, &long, &dest_keys, b"{}", EncType::XChaCha20).unwrap();
+    let mut body = req.body;
+    // Claim a starting hop number beyond the limit at the guard.
+    let (blob, mut json) = onion::split_frame(&body).unwrap();
+    json.insert("hop_no".into(), json!(16));
+    body = onion::frame(blob, &Value::Object(json));
+    let (status, text) = server::process_onion(&st, body).await;
+    assert_eq!((status, String::from_utf8(text).unwrap().as_str()), (400, "onion request max path length exceeded"));
+}
