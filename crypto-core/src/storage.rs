@@ -331,17 +331,16 @@ pub mod requests {
         ttl_ms: u64,
         owner: Option<&Identity>,
     ) -> Value {
-        let mut params = json!({
-            "pubkey": recipient.to_string(),
-            "namespace": namespace.0,
-            "timestamp": timestamp_ms,
-            "ttl": ttl_ms,
-            "data": data_b64,
-        });
+        let mut params = serde_json::Map::new();
+        params.insert("pubkey".into(), json!(recipient.to_string()));
+        params.insert("namespace".into(), json!(namespace.0));
+        params.insert("timestamp".into(), json!(timestamp_ms));
+        params.insert("ttl".into(), json!(ttl_ms));
+        params.insert("data".into(), json!(data_b64));
         if let Some(owner) = owner.filter(|_| namespace.store_needs_signature()) {
-            params["sig_timestamp"] = json!(timestamp_ms);
-            params["pubkey_ed25519"] = json!(hex::encode(owner.ed25519_public()));
-            params["signature"] = json!(sign_request(owner, &to_sign::store(namespace, timestamp_ms)));
+            params.insert("sig_timestamp".into(), json!(timestamp_ms));
+            params.insert("pubkey_ed25519".into(), json!(hex::encode(owner.ed25519_public())));
+            params.insert("signature".into(), json!(sign_request(owner, &to_sign::store(namespace, timestamp_ms))));
         }
         json!({ "method": "store", "params": params })
     }
