@@ -246,7 +246,7 @@ fn batch_and_sequence() {
     assert_eq!(results[1]["body"], "no method nope", "error bodies are strings");
     assert_eq!(results[2]["body"]["messages"].as_array().unwrap().len(), 1);
 
-    let mut sequence = batch.clone();
+    let mut sequence = batch;
     sequence["method"] = json!("sequence");
     let (_, body, _) = call(&net, &node, &sequence);
     assert_eq!(body["results"].as_array().unwrap().len(), 2, "sequence stops at the first failure");
@@ -306,7 +306,7 @@ fn delete_expire_and_get_expiries() {
     let (status, body, _) = call(&net, &node, &q);
     assert_eq!(status, 200);
     assert!(body["swarm"].as_object().unwrap().values().all(|m| m["deleted"]["0"] == json!([h2])));
-    let mut forged = q.clone();
+    let mut forged = q;
     forged["params"]["timestamp"] = json!(ts + 1);
     assert_eq!(call(&net, &node, &forged).0, 401);
     let (_, body, _) = call(&net, &node, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None));
