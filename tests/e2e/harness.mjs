@@ -1,0 +1,89 @@
+// Shared end-to-end harness: a real `hush-node devnet` on free loopback ports serving the built
+// app, and Debian's Chromium driven by playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, existsSync, readFileSync, mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { chromium } from "playwright-core";
+
+export const ROOT = resolve(import.meta.dirname, "..", "..");
+export const OUT = join(ROOT, "tests", "out");
+mkdirSync(OUT, { recursive: true });
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+async function freeRange(count) {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const base = 20000 + Math.floor(Math.random() * 30000);
+    const checks = await Promise.all(
+      Array.from({ length: count }, (_, i) =>
+        new Promise((ok) => {
+          const srv = createServer();
+          srv.once("error", () => ok(false));
+          srv.listen(base + i, "127.0.0.1", () => srv.close(() => ok(true)));
+        }),
+      ),
+    );
+    if (checks.every(Boolean)) return base;
+  }
+  throw new Error("no free port range");
+}
+
+export function hushNodeBinary() {
+  if (process.env.HUSH_NODE) return process.env.HUSH_NODE;
+  const target = process.env.CARGO_TARGET_DIR ?? join(ROOT, "target");
+  return join(target, "debug", "hush-node");
+}
+
+/** Starts a devnet; resolves to { appUrl, info, stop }. */
+export async function startDevnet({ nodes = 12 } = {}) {
+  const data = mkdtempSync(join(tmpdir(), "hush-e2e-"));
+  const [seedPort, appPort, basePort] = [await freePort(), await freePort(), await freeRange(nodes)];
+  const dist = process.env.HUSH_DIST ?? join(ROOT, "dist");
+  const args = ["devnet", "--data", data, "--nodes", String(nodes), "--seed-port", String(seedPort),
+    "--app-port", String(appPort), "--base-port", String(basePort), "--static", dist];
+  const child = spawn(hushNodeBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  const infoPath = join(data, "devnet.json");
+  const deadline = Date.now() + 30000;
+  while (!existsSync(infoPath)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`devnet did not start:\n${log}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const info = JSON.parse(readFileSync(infoPath, "utf8"));
+  return {
+    appUrl: info.app_url,
+    info,
+    log: () => log,
+    stop: () => new Promise((r) => { child.once("exit", r); child.kill("SIGTERM"); }),
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+    args: ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+      "--disable-component-update", "--disable-sync"],
+  });
+}
+
+/** A page that fails the test on any page error or console error. */
+export async function strictPage(context) {
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
+  return { page, problems };
+}
