@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# Runs every test. (Interim version: native tests, the wasm32 build of crypto-core and the
-# compatibility test; the browser and end-to-end stages join when the app's tooling lands.)
-set -euo pipefail
+# Runs every test: native (crypto-core vectors, node, house rules), crypto-core in headless
+# Chromium, the session-python compatibility test, and the end-to-end tests on the built app.
+set -uo pipefail
 cd "$(dirname "$0")/.."
-export PATH="$HOME/.cargo/bin:$PATH"
+scripts/setup.sh || exit 1
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH" TRUNK_SKIP_VERSION_CHECK=true
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}"
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-if [ ! -x .venv/bin/python ]; then
-  python3 -m venv .venv || { apt-get update -qq && apt-get install -y -qq python3-venv && python3 -m venv .venv; }
-fi
-.venv/bin/pip install -q --disable-pip-version-check -r tests/compat/requirements.txt
+export CHROMEDRIVER=/usr/bin/chromedriver
 
-cargo test --workspace --locked
-cargo build --locked -p crypto-core --target wasm32-unknown-unknown
-cargo build --locked -p hush-node
-.venv/bin/python -m pytest -q -p no:cacheprovider tests/compat
+passed=0 failed=0 failures=()
+stage() {
+  local name=$1; shift
+  printf '\n\033[1m==> %s\033[0m\n' "$name"
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+stage "native tests (cargo test --workspace)" cargo test --workspace --locked
+stage "crypto-core in headless Chromium" \
+  cargo test --locked -p crypto-core --target wasm32-unknown-unknown --test browser
+stage "build hush-node" cargo build --locked -p hush-node
+stage "session-python compatibility" .venv/bin/python -m pytest -q -p no:cacheprovider tests/compat
+stage "build the app (trunk --release)" trunk build --release
+stage "end-to-end (Playwright, Chromium)" node --test tests/e2e/
+
+printf '\n'
+for f in "${failures[@]}"; do printf 'FAILED: %s\n' "$f"; done
+printf 'stages: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ]
