@@ -41,8 +41,8 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
   cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
 fi
 
-if ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null && \
-   [ "$(node_modules/.bin/wasm-opt --version 2>/dev/null)" != "wasm-opt version 132 (version_132)" ]; then
+if [ "$(node_modules/.bin/wasm-opt --version 2>/dev/null)" != "wasm-opt version 132 (version_132)" ] || \
+   [ ! -f node_modules/playwright-core/package.json ]; then
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
