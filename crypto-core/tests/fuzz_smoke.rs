@@ -1,0 +1,68 @@
+//! The fuzz entry points over pseudo-random and mutated valid inputs, as part of every test run
+//! (the real fuzzing runs are `scripts/fuzz.sh`).
+
+use crypto_core::identity::Identity;
+use crypto_core::internal::fuzzing;
+use crypto_core::onion::{self, Destination, EncType, NodeKeys};
+use crypto_core::{message, mnemonic};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+
+fn mutate(rng: &mut ChaCha20Rng, input: &[u8]) -> Vec<u8> {
+    let mut out = input.to_vec();
+    match rng.next_u32() % 4 {
+        0 if !out.is_empty() => {
+            let i = rng.next_u32() as usize % out.len();
+            out[i] ^= 1 << (rng.next_u32() % 8);
+        }
+        1 => out.truncate(rng.next_u32() as usize % (out.len() + 1)),
+        2 => {
+            let i = rng.next_u32() as usize % (out.len() + 1);
+            out.insert(i, rng.next_u32() as u8);
+        }
+        _ => {
+            let mut junk = vec![0u8; (rng.next_u32() % 64) as usize];
+            rng.fill_bytes(&mut junk);
+            out.extend(junk);
+        }
+    }
+    out
+}
+
+#[test]
+fn entry_points_survive_random_and_mutated_inputs() {
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let sender = Identity::from_ed25519_seed(&[1; 32]);
+    let recipient = Identity::from_ed25519_seed(&[7; 32]);
+    let data = message::seal_message(
+        &mut rng,
+        &sender,
+        &recipient.session_id(),
+        message::text_message("hi", None),
+        1_700_000_000_000,
+    )
+    .unwrap();
+    let phrase = mnemonic::encode(&[3u8; 16]).unwrap();
+    let node = NodeKeys { ed25519: [2; 32], x25519: *recipient.x25519_public() };
+    let onion = onion::build(
+        &mut rng,
+        &[node],
+        &Destination::Node(NodeKeys { ed25519: [3; 32], x25519: [4; 32] }),
+        b"{}",
+        EncType::XChaCha20,
+    )
+    .unwrap()
+    .body;
+    let seeds: [Vec<u8>; 3] = [data.into_bytes(), phrase.as_str().as_bytes().to_vec(), onion];
+    for round in 0..3000 {
+        let base = &seeds[round % seeds.len()];
+        let mut input = base.clone();
+        for _ in 0..(1 + rng.next_u32() % 4) {
+            input = mutate(&mut rng, &input);
+        }
+        fuzzing::decode_phrase(&input);
+        fuzzing::open_message(&input);
+        fuzzing::decode_storage_data(&input);
+        fuzzing::peel_onion(&input);
+    }
+}
