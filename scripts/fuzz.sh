@@ -16,6 +16,13 @@ targets=("$@")
 for t in "${targets[@]}"; do
   echo "==> $t ($runs runs)"
   start=$(date +%s)
-  cargo +nightly fuzz run "$t" -- -runs="$runs" -max_len=4096 2>&1 | grep -E '^(#[0-9]+\s+DONE|Done|==[0-9]+==|SUMMARY|.*panicked)' || true
+  log=$(mktemp)
+  if ! cargo +nightly fuzz run "$t" -- -runs="$runs" -max_len=4096 >"$log" 2>&1; then
+    tail -40 "$log"
+    echo "FUZZ FAILURE in $t (artifacts in crypto-core/fuzz/artifacts/$t)"
+    exit 1
+  fi
+  grep -E '^(#[0-9]+[[:space:]]+DONE|Done [0-9]+ runs)' "$log" || tail -3 "$log"
   echo "    wall time: $(( $(date +%s) - start )) s"
+  rm -f "$log"
 done
