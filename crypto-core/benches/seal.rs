@@ -30,8 +30,14 @@ fn benches(c: &mut Criterion) {
         .unwrap();
     c.bench_function("seal_message 1 KB body (protobuf, pad, seal, frame, base64)", |b| {
         b.iter(|| {
-            message::seal_message(&mut rng, &alice, &bob_id, message::text_message(black_box(&body), None), 1_700_000_000_000)
-                .unwrap()
+            message::seal_message(
+                &mut rng,
+                &alice,
+                &bob_id,
+                message::text_message(black_box(&body), None),
+                1_700_000_000_000,
+            )
+            .unwrap()
         })
     });
     c.bench_function("open_message 1 KB body", |b| b.iter(|| message::open_message(&bob, black_box(&data)).unwrap()));

@@ -419,3 +419,27 @@ mod round_trips {
         assert_eq!(onion::classify_path_failure(502, b"Next node not found: zz"), PathFailure::Other);
     }
 }
+
+/// vectors-onion.md V11: network constants (desktop `FileServerTarget.ts`): a server's X25519
+/// key is the Ed→X conversion of its Ed25519 key.
+mod desktop_file_server_target {
+    use crypto_core::identity::ed25519_to_x25519_public;
+
+    #[test]
+    fn default_file_server_keys() {
+        let ed = super::h32("b8eef9821445ae16e2e97ef8aa6fe782fd11ad5253cd6723b281341dba22e371");
+        assert_eq!(
+            hex::encode(ed25519_to_x25519_public(&ed).unwrap()),
+            "09324794aa9c11948189762d198c618148e9136ac9582068180661208927ef34"
+        );
+    }
+
+    #[test]
+    fn test_file_server_keys() {
+        let ed = super::h32("ff86dcd4b26d1bfec944c59859494248626d6428efc12168749d65a1b92f5e28");
+        assert_eq!(
+            hex::encode(ed25519_to_x25519_public(&ed).unwrap()),
+            "fc097b06821c98a2db75ce02e521cef5fd9d3446e42e81d843c4c8c4e9260f48"
+        );
+    }
+}

@@ -103,7 +103,10 @@ async fn main() -> anyhow::Result<()> {
     let mut lat = latencies.lock().unwrap().clone();
     lat.sort_unstable();
     let pct = |p: f64| lat.get(((lat.len() as f64 - 1.0) * p) as usize).copied().unwrap_or(0) as f64 / 1000.0;
-    println!("onion-routed store+retrieve through 3 hops, {CONCURRENCY} concurrent clients, 12 nodes, {}s:", RUN.as_secs());
+    println!(
+        "onion-routed store+retrieve through 3 hops, {CONCURRENCY} concurrent clients, 12 nodes, {}s:",
+        RUN.as_secs()
+    );
     println!("  pairs/s:     {:.0}", pairs as f64 / RUN.as_secs_f64());
     println!("  requests/s:  {:.0}", 2.0 * pairs as f64 / RUN.as_secs_f64());
     println!("  pair latency p50 {:.1} ms, p95 {:.1} ms", pct(0.5), pct(0.95));

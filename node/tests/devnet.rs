@@ -223,3 +223,20 @@ async fn the_relay_rate_limits_per_client() {
     assert_eq!(&statuses[5..], &[429, 429]);
     devnet.shutdown();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pinned_client_trusts_exactly_the_pinned_certificate() {
+    let cfg = config("e");
+    let mut devnet = Devnet::start(cfg.clone()).await.unwrap();
+    let node = &devnet.network.nodes()[0];
+    let pem = std::fs::read(cfg.data.join("node-00").join("cert.pem")).unwrap();
+    let pin = hush_node::tls::pem_fingerprint(&pem).unwrap();
+    let url = format!("https://127.0.0.1:{}/storage_rpc/v1", node.info.port);
+    let good = hush_node::tls::pinned_client(vec![pin], Duration::from_secs(5)).unwrap();
+    assert_eq!(good.post(&url).body(r#"{"method":"info"}"#).send().await.unwrap().status().as_u16(), 200);
+    let wrong = hush_node::tls::pinned_client(vec![[0u8; 32]], Duration::from_secs(5)).unwrap();
+    assert!(wrong.post(&url).body(r#"{"method":"info"}"#).send().await.is_err());
+    // An ordinary client refuses the self-signed certificate.
+    assert!(reqwest::Client::new().post(&url).body("{}").send().await.is_err());
+    devnet.shutdown();
+}
