@@ -240,3 +240,64 @@ async fn a_pinned_client_trusts_exactly_the_pinned_certificate() {
     assert!(reqwest::Client::new().post(&url).body("{}").send().await.is_err());
     devnet.shutdown();
 }
+
+/// A v4 server behind the last hop: the node relays only to allow-listed servers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn onion_requests_reach_an_allow_listed_server() {
+    use axum::body::Bytes;
+    use crypto_core::onion::{LayerKey, Protocol, ServerTarget, v4};
+    use x25519_dalek::{PublicKey, StaticSecret};
+
+    let server_secret = StaticSecret::from([77u8; 32]);
+    let server_public = PublicKey::from(&server_secret).to_bytes();
+    let secret = server_secret.clone();
+    let app = axum::Router::new().route(
+        "/oxen/v4/lsrpc",
+        axum::routing::post(move |body: Bytes| {
+            let secret = secret.clone();
+            async move {
+                let (blob, json) = onion::split_frame(&body).unwrap();
+                let mut eph = [0u8; 32];
+                hex::decode_to_slice(json["ephemeral_key"].as_str().unwrap(), &mut eph).unwrap();
+                let key = LayerKey::for_node(&secret, &PublicKey::from(&secret).to_bytes(), &eph, EncType::XChaCha20);
+                let request = key.decrypt(blob).unwrap();
+                assert!(v4::decode_list(&request).is_ok());
+                let reply = br#"l52:{"code":200,"headers":{"content-type":"text/plain"}}5:helloe"#;
+                key.encrypt(&mut rand_core::OsRng, reply)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut cfg = config("f");
+    cfg.proxy_allow = vec![format!("127.0.0.1:{port}")];
+    let mut devnet = Devnet::start(cfg).await.unwrap();
+    let keys = |n: &hush_node::network::Node| NodeKeys { ed25519: n.info.ed25519, x25519: n.info.x25519 };
+    let path: Vec<NodeKeys> = devnet.network.nodes().iter().take(3).map(|n| keys(n)).collect();
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let target = |port: u16| ServerTarget {
+        host: "127.0.0.1".into(),
+        target: "/oxen/v4/lsrpc".into(),
+        port,
+        protocol: Protocol::Http,
+        x25519: server_public,
+    };
+    let payload = v4::encode_request(r#"{"method":"GET","endpoint":"/capabilities"}"#, None);
+    let http = reqwest::Client::new();
+    let url = format!("{}/v1/onion/{}", devnet.app_url, hex::encode(path[0].ed25519));
+
+    let req = onion::build(&mut rng, &path, &Destination::Server(target(port)), &payload, EncType::XChaCha20).unwrap();
+    let r = http.post(&url).body(req.body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let reply = onion::unwrap_server_reply(&req.reply_key, &r.bytes().await.unwrap()).unwrap();
+    assert_eq!((reply.code, reply.body.as_slice()), (200, &b"hello"[..]));
+
+    // A server that is not allow-listed is refused by the last hop.
+    let req =
+        onion::build(&mut rng, &path, &Destination::Server(target(port + 1)), &payload, EncType::XChaCha20).unwrap();
+    let r = http.post(&url).body(req.body).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 502);
+    devnet.shutdown();
+}
