@@ -106,37 +106,43 @@ pub fn is_message_hash(hash: &str) -> bool {
 pub mod to_sign {
     use super::{Namespace, NamespaceSelector};
 
-    fn concat(parts: &[&[u8]]) -> Vec<u8> {
-        parts.concat()
-    }
-
-    /// `store` (namespaces that need a signature): `"store" ‖ ns ‖ sig_timestamp`.
-    pub fn store(namespace: Namespace, sig_timestamp_ms: u64) -> Vec<u8> {
-        concat(&[b"store", namespace.signing_str().as_bytes(), sig_timestamp_ms.to_string().as_bytes()])
-    }
-
-    /// `retrieve`: `"retrieve" ‖ ns ‖ timestamp`.
-    pub fn retrieve(namespace: Namespace, timestamp_ms: u64) -> Vec<u8> {
-        concat(&[b"retrieve", namespace.signing_str().as_bytes(), timestamp_ms.to_string().as_bytes()])
-    }
-
-    /// `delete`: `"delete" ‖ hash₁ ‖ hash₂ ‖ …`.
-    pub fn delete<S: AsRef<str>>(hashes: &[S]) -> Vec<u8> {
-        let mut out = b"delete".to_vec();
-        for h in hashes {
-            out.extend_from_slice(h.as_ref().as_bytes());
+    /// `method ‖ parts…`, all concatenated without separators.
+    fn concat<'a>(method: &str, parts: impl IntoIterator<Item = &'a [u8]>) -> Vec<u8> {
+        let mut out = method.as_bytes().to_vec();
+        for part in parts {
+            out.extend_from_slice(part);
         }
         out
     }
 
+    /// `method ‖ ns ‖ number`: the shape of most signed strings.
+    fn ns_then(method: &str, namespace: String, number: u64) -> Vec<u8> {
+        concat(method, [namespace.as_bytes(), number.to_string().as_bytes()])
+    }
+
+    /// `store` (namespaces that need a signature): `"store" ‖ ns ‖ sig_timestamp`.
+    pub fn store(namespace: Namespace, sig_timestamp_ms: u64) -> Vec<u8> {
+        ns_then("store", namespace.signing_str(), sig_timestamp_ms)
+    }
+
+    /// `retrieve`: `"retrieve" ‖ ns ‖ timestamp`.
+    pub fn retrieve(namespace: Namespace, timestamp_ms: u64) -> Vec<u8> {
+        ns_then("retrieve", namespace.signing_str(), timestamp_ms)
+    }
+
+    /// `delete`: `"delete" ‖ hash₁ ‖ hash₂ ‖ …`.
+    pub fn delete<S: AsRef<str>>(hashes: &[S]) -> Vec<u8> {
+        concat("delete", hashes.iter().map(|h| h.as_ref().as_bytes()))
+    }
+
     /// `delete_all`: `"delete_all" ‖ ns ‖ timestamp` (ns may be `all`).
     pub fn delete_all(namespace: NamespaceSelector, timestamp_ms: u64) -> Vec<u8> {
-        concat(&[b"delete_all", namespace.signing_str().as_bytes(), timestamp_ms.to_string().as_bytes()])
+        ns_then("delete_all", namespace.signing_str(), timestamp_ms)
     }
 
     /// `delete_before`: `"delete_before" ‖ ns ‖ before`.
     pub fn delete_before(namespace: NamespaceSelector, before_ms: u64) -> Vec<u8> {
-        concat(&[b"delete_before", namespace.signing_str().as_bytes(), before_ms.to_string().as_bytes()])
+        ns_then("delete_before", namespace.signing_str(), before_ms)
     }
 
     /// How `expire` may change expiries.
@@ -152,54 +158,37 @@ pub mod to_sign {
 
     /// `expire`: `"expire" ‖ mode ‖ expiry (or every expiry, concatenated) ‖ hash₁ ‖ …`.
     pub fn expire<S: AsRef<str>>(mode: ExpireMode, expiries_ms: &[u64], hashes: &[S]) -> Vec<u8> {
-        let mut out = b"expire".to_vec();
-        out.extend_from_slice(match mode {
+        let mode: &[u8] = match mode {
             ExpireMode::Set => b"",
             ExpireMode::Shorten => b"shorten",
             ExpireMode::Extend => b"extend",
-        });
-        for e in expiries_ms {
-            out.extend_from_slice(e.to_string().as_bytes());
-        }
-        for h in hashes {
-            out.extend_from_slice(h.as_ref().as_bytes());
-        }
-        out
+        };
+        let expiries: String = expiries_ms.iter().map(u64::to_string).collect();
+        let head = [mode, expiries.as_bytes()];
+        concat("expire", head.into_iter().chain(hashes.iter().map(|h| h.as_ref().as_bytes())))
     }
 
     /// `expire_all`: `"expire_all" ‖ ns ‖ expiry`.
     pub fn expire_all(namespace: NamespaceSelector, expiry_ms: u64) -> Vec<u8> {
-        concat(&[b"expire_all", namespace.signing_str().as_bytes(), expiry_ms.to_string().as_bytes()])
+        ns_then("expire_all", namespace.signing_str(), expiry_ms)
     }
 
     /// `get_expiries`: `"get_expiries" ‖ timestamp ‖ hash₁ ‖ …`.
     pub fn get_expiries<S: AsRef<str>>(timestamp_ms: u64, hashes: &[S]) -> Vec<u8> {
-        let mut out = b"get_expiries".to_vec();
-        out.extend_from_slice(timestamp_ms.to_string().as_bytes());
-        for h in hashes {
-            out.extend_from_slice(h.as_ref().as_bytes());
-        }
-        out
+        let timestamp = timestamp_ms.to_string();
+        concat("get_expiries", [timestamp.as_bytes()].into_iter().chain(hashes.iter().map(|h| h.as_ref().as_bytes())))
     }
 
     /// `revoke_subaccount`: `"revoke_subaccount" ‖ timestamp ‖ token bytes…`.
     pub fn revoke_subaccount(timestamp_ms: u64, tokens: &[&[u8]]) -> Vec<u8> {
-        let mut out = b"revoke_subaccount".to_vec();
-        out.extend_from_slice(timestamp_ms.to_string().as_bytes());
-        for t in tokens {
-            out.extend_from_slice(t);
-        }
-        out
+        let timestamp = timestamp_ms.to_string();
+        concat("revoke_subaccount", [timestamp.as_bytes()].into_iter().chain(tokens.iter().copied()))
     }
 
     /// `unrevoke_subaccount`: `"unrevoke_subaccount" ‖ timestamp ‖ token bytes…`.
     pub fn unrevoke_subaccount(timestamp_ms: u64, tokens: &[&[u8]]) -> Vec<u8> {
-        let mut out = b"unrevoke_subaccount".to_vec();
-        out.extend_from_slice(timestamp_ms.to_string().as_bytes());
-        for t in tokens {
-            out.extend_from_slice(t);
-        }
-        out
+        let timestamp = timestamp_ms.to_string();
+        concat("unrevoke_subaccount", [timestamp.as_bytes()].into_iter().chain(tokens.iter().copied()))
     }
 }
 

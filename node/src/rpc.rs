@@ -269,6 +269,12 @@ fn on_swarm(ctx: &Ctx<'_>, mut apply: impl FnMut(&Node) -> Result<Value>) -> Res
     Ok(Value::Object(swarm))
 }
 
+/// The reply of a recursive method: `{"swarm": {member: result}}`.
+fn swarm_reply(ctx: &Ctx<'_>, apply: impl FnMut(&Node) -> Result<Value>) -> Result<Reply> {
+    let swarm = on_swarm(ctx, apply)?;
+    Ok(Reply::json(200, json!({ "swarm": swarm }), ctx.now))
+}
+
 fn sign_b64(node: &Node, msg: &[u8]) -> String {
     STANDARD.encode(node.sign(msg))
 }
@@ -320,7 +326,7 @@ fn store(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
     let owner = pk.to_bytes();
     let hash = message_hash(&owner, ns, &data);
     let message = NewMessage { pubkey: &owner, namespace: ns.0, hash: &hash, data: &data, timestamp, expiry };
-    let swarm = on_swarm(ctx, |member| {
+    swarm_reply(ctx, |member| {
         let store = member.store();
         let inserted = store.insert(&message).map_err(db_error)?;
         if ns.is_public_outbox() {
@@ -444,8 +450,7 @@ fn delete_all(ctx: &Ctx<'_>, params: &Params, before_mode: bool) -> Result<Reply
             }
         };
         Ok(json!({ "deleted": listed, "signature": sign_b64(member, signed.as_bytes()) }))
-    })?;
-    Ok(Reply::json(200, json!({ "swarm": swarm }), ctx.now))
+    })
 }
 
 fn expire(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
@@ -472,7 +477,7 @@ fn expire(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
     let expiry = expiry.min(ctx.now + MAX_PRIVATE_TTL_MS);
     let owner = pk.to_bytes();
     let pk_hex = pk.to_string();
-    let swarm = on_swarm(ctx, |member| {
+    swarm_reply(ctx, |member| {
         let results = member.store().set_expiry(&owner, &hashes, expiry, shorten, extend).map_err(db_error)?;
         let updated: Vec<&str> = results.iter().filter(|r| r.2).map(|r| r.0.as_str()).collect();
         let mut out = json!({
@@ -486,8 +491,7 @@ fn expire(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
             out["unchanged"] = Value::Object(unchanged);
         }
         Ok(out)
-    })?;
-    Ok(Reply::json(200, json!({ "swarm": swarm }), ctx.now))
+    })
 }
 
 fn expire_all(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
@@ -505,12 +509,11 @@ fn expire_all(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
     };
     let owner = pk.to_bytes();
     let pk_hex = pk.to_string();
-    let swarm = on_swarm(ctx, |member| {
+    swarm_reply(ctx, |member| {
         let updated = member.store().shorten_all(&owner, ns, expiry).map_err(db_error)?;
         let signed = format!("{pk_hex}{expiry}{}", updated.concat());
         Ok(json!({ "updated": updated, "signature": sign_b64(member, signed.as_bytes()) }))
-    })?;
-    Ok(Reply::json(200, json!({ "swarm": swarm }), ctx.now))
+    })
 }
 
 fn get_expiries(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
