@@ -326,7 +326,7 @@ fn store(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
     let owner = pk.to_bytes();
     let hash = message_hash(&owner, ns, &data);
     let message = NewMessage { pubkey: &owner, namespace: ns.0, hash: &hash, data: &data, timestamp, expiry };
-    swarm_reply(ctx, |member| {
+    let swarm = on_swarm(ctx, |member| {
         let store = member.store();
         let inserted = store.insert(&message).map_err(db_error)?;
         if ns.is_public_outbox() {
@@ -433,7 +433,7 @@ fn delete_all(ctx: &Ctx<'_>, params: &Params, before_mode: bool) -> Result<Reply
     };
     let owner = pk.to_bytes();
     let pk_hex = pk.to_string();
-    let swarm = on_swarm(ctx, |member| {
+    swarm_reply(ctx, |member| {
         let deleted = member.store().delete_where(&owner, ns, before).map_err(db_error)?;
         let all_hashes: String = deleted.iter().map(|(_, h)| h.as_str()).collect();
         let signed = format!("{pk_hex}{stamp}{all_hashes}");
