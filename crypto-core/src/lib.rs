@@ -22,6 +22,7 @@ pub mod padding;
 pub mod seal;
 pub mod storage;
 pub mod swarm;
+pub mod vault;
 pub mod wire;
 
 #[doc(hidden)]
