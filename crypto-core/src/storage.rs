@@ -79,6 +79,14 @@ pub enum NamespaceSelector {
 }
 
 impl NamespaceSelector {
+    /// The one namespace selected, or `None` for all.
+    pub fn namespace(self) -> Option<Namespace> {
+        match self {
+            NamespaceSelector::One(ns) => Some(ns),
+            NamespaceSelector::All => None,
+        }
+    }
+
     fn signing_str(self) -> String {
         match self {
             NamespaceSelector::One(ns) => ns.signing_str(),

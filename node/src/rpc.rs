@@ -427,10 +427,7 @@ fn delete_all(ctx: &Ctx<'_>, params: &Params, before_mode: bool) -> Result<Reply
         check_signature(&pk, params, &to_sign::delete_all(selector, timestamp), "delete_all")?;
         (timestamp, None)
     };
-    let ns = match selector {
-        NamespaceSelector::One(ns) => Some(ns.0),
-        NamespaceSelector::All => None,
-    };
+    let ns = selector.namespace().map(|n| n.0);
     let owner = pk.to_bytes();
     let pk_hex = pk.to_string();
     swarm_reply(ctx, |member| {
@@ -503,10 +500,7 @@ fn expire_all(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
         return Err(Reply::error(406, "expiry timestamp too far in the past"));
     }
     check_signature(&pk, params, &to_sign::expire_all(selector, expiry), "expire_all")?;
-    let ns = match selector {
-        NamespaceSelector::One(ns) => Some(ns.0),
-        NamespaceSelector::All => None,
-    };
+    let ns = selector.namespace().map(|n| n.0);
     let owner = pk.to_bytes();
     let pk_hex = pk.to_string();
     swarm_reply(ctx, |member| {
