@@ -18,6 +18,8 @@ stage() {
 stage "native tests (cargo test --workspace)" cargo test --workspace --locked
 stage "crypto-core in headless Chromium" \
   cargo test --locked -p crypto-core --target wasm32-unknown-unknown --test browser
+stage "app storage on IndexedDB in headless Chromium" \
+  cargo test --locked -p app --target wasm32-unknown-unknown --test web
 stage "build hush-node" cargo build --locked -p hush-node
 stage "session-python compatibility" .venv/bin/python -m pytest -q -p no:cacheprovider tests/compat
 stage "build the app (trunk --release)" trunk build --release

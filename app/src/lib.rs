@@ -2,6 +2,8 @@
 //!
 //! Everything shown is text; nothing is HTML built from data.
 
+pub mod storage;
+
 use crypto_core::identity::Identity;
 use leptos::prelude::*;
 use rand_core::OsRng;
