@@ -2,6 +2,7 @@
 //!
 //! Everything shown is text; nothing is HTML built from data.
 
+pub mod account;
 pub mod storage;
 
 use crypto_core::identity::Identity;
