@@ -3,92 +3,85 @@
 //! Everything shown is text; nothing is HTML built from data.
 
 pub mod account;
+mod qr;
+mod screens;
+pub mod session;
 pub mod storage;
 
-use crypto_core::identity::Identity;
 use leptos::prelude::*;
-use rand_core::OsRng;
+use leptos::task::spawn_local;
 
-/// What the first screen shows once an account exists: public ID and the phrase to write down.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct NewAccount {
-    session_id: String,
-    phrase: String,
-}
-
-/// Makes a new account in the browser (randomness from WebCrypto through getrandom).
-fn create_account() -> Option<NewAccount> {
-    let identity = Identity::generate(&mut OsRng);
-    let phrase = identity.phrase()?;
-    Some(NewAccount { session_id: identity.session_id().to_string(), phrase: phrase.as_str().to_owned() })
-}
+use crate::account::Theme;
+use crate::screens::{ConfirmPhrase, Home, Profile, Restore, Settings, ShowPhrase, Unlock, Welcome};
+use crate::session::{AppState, Screen};
 
 /// The root component.
 #[component]
 pub fn App() -> impl IntoView {
-    let (account, set_account) = signal(None::<NewAccount>);
-    view! {
-        <main>
-            <header class="brand">
-                <h1>"Hush"</h1>
-                <p>"Private messages, right in your browser."</p>
-            </header>
-            <Show
-                when=move || account.get().is_some()
-                fallback=move || view! { <Welcome on_create=move || set_account.set(create_account()) /> }
-            >
-                {move || account.get().map(|a| view! { <AccountCreated account=a /> })}
-            </Show>
-        </main>
-    }
-}
+    let app = AppState::new();
+    provide_context(app);
+    spawn_local(session::start(app));
+    idle_lock(app);
 
-/// The first screen.
-#[component]
-fn Welcome(
-    /// Called when the person asks for a new account.
-    on_create: impl Fn() + 'static,
-) -> impl IntoView {
-    view! {
-        <section class="card" aria-labelledby="welcome-title">
-            <h2 id="welcome-title">"Welcome"</h2>
-            <p>
-                "No phone number, no e-mail. Your account is a key pair made on this device, "
-                "and its public key is your Session ID."
-            </p>
-            <button class="primary" type="button" on:click=move |_| on_create()>"Create account"</button>
-        </section>
-    }
-}
-
-/// The new account's ID and recovery phrase.
-#[component]
-fn AccountCreated(
-    /// The account just made.
-    account: NewAccount,
-) -> impl IntoView {
-    let (copied, set_copied) = signal(false);
-    let id_for_copy = account.session_id.clone();
-    let copy = move |_| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(&id_for_copy);
-            set_copied.set(true);
+    let theme_class = move || {
+        app.revision.track();
+        match app.current().map(|s| s.account.borrow().theme) {
+            Some(Theme::Light) => "theme-light",
+            Some(Theme::Dark) => "theme-dark",
+            _ => "theme-system",
         }
     };
     view! {
-        <section class="card" aria-labelledby="id-title">
-            <h2 id="id-title">"Your Session ID"</h2>
-            <p>"Share it with the people you want to talk to."</p>
-            <p class="mono" data-testid="session-id">{account.session_id}</p>
-            <div class="row">
-                <button class="secondary" type="button" on:click=copy>"Copy Session ID"</button>
-                <span class="status" role="status">{move || if copied.get() { "Copied" } else { "" }}</span>
-            </div>
-        </section>
-        <section class="card" aria-labelledby="phrase-title">
-            <h2 id="phrase-title">"Your recovery phrase"</h2>
-            <p>"These 13 words are the only way back into your account. Write them down and keep them private."</p>
-            <p class="mono phrase" data-testid="recovery-phrase">{account.phrase}</p>
-        </section>
+        <div class=theme_class>
+            <main>
+                <header class="brand">
+                    <h1>"Hush"</h1>
+                    <p>"Private messages, right in your browser."</p>
+                </header>
+                {move || match app.screen.get() {
+                    Screen::Loading => view! { <p class="note" role="status">"Opening…"</p> }.into_any(),
+                    Screen::Welcome => view! { <Welcome /> <screens::Notice /> }.into_any(),
+                    Screen::ShowPhrase => view! { <ShowPhrase /> }.into_any(),
+                    Screen::ConfirmPhrase => view! { <ConfirmPhrase /> }.into_any(),
+                    Screen::Restore => view! { <Restore /> }.into_any(),
+                    Screen::Profile => view! { <Profile /> }.into_any(),
+                    Screen::Unlock => view! { <Unlock /> }.into_any(),
+                    Screen::Home => view! { <Home /> }.into_any(),
+                    Screen::Settings => view! { <Settings /> }.into_any(),
+                }}
+            </main>
+        </div>
     }
+}
+
+/// Locks the vault after the account's chosen minutes without a key press or pointer event.
+fn idle_lock(app: AppState) {
+    let last_activity = StoredValue::new(now_ms());
+    let touch = move || last_activity.set_value(now_ms());
+    let _ = window_event_listener(leptos::ev::keydown, move |_| touch());
+    let _ = window_event_listener(leptos::ev::pointerdown, move |_| touch());
+    let _ = set_interval_with_handle(
+        move || {
+            let Some(minutes) = app.current().map(|s| s.account.borrow().idle_lock_minutes) else { return };
+            if minutes > 0 && now_ms() - last_activity.get_value() > f64::from(minutes) * 60_000.0 {
+                app.lock();
+                app.notice.set(Some("Locked after inactivity.".into()));
+            }
+        },
+        std::time::Duration::from_secs(10),
+    );
+}
+
+fn now_ms() -> f64 {
+    js_sys_now()
+}
+
+#[cfg(target_arch = "wasm32")]
+fn js_sys_now() -> f64 {
+    js_sys::Date::now()
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn js_sys_now() -> f64 {
+    0.0
 }

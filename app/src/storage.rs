@@ -34,6 +34,30 @@ pub mod stores {
     pub const ALL: &[&str] = &[META, ACCOUNT, CONVERSATIONS, MESSAGES];
 }
 
+/// The backend of this device: IndexedDB in the browser (memory when built natively, for tests).
+#[cfg(target_arch = "wasm32")]
+pub type DeviceBackend = IdbBackend;
+/// The backend of this device: IndexedDB in the browser (memory when built natively, for tests).
+#[cfg(not(target_arch = "wasm32"))]
+pub type DeviceBackend = MemoryBackend;
+
+/// Opens this device's storage, and asks the browser to keep it (`navigator.storage.persist()`).
+pub async fn open_device() -> Result<DeviceBackend, StorageError> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        if let Some(window) = web_sys::window()
+            && let Ok(promise) = window.navigator().storage().persist()
+        {
+            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        }
+        IdbBackend::open_default().await
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Ok(MemoryBackend::default())
+    }
+}
+
 /// The schema version this build writes; migrations in [`migrations`] lead up to it.
 pub const SCHEMA_VERSION: u32 = 1;
 /// The IndexedDB database name.
@@ -211,7 +235,7 @@ impl<B: Backend> Vault<B> {
     }
 
     /// Erases everything on this device. The data was encrypted, so nothing readable remains.
-    pub async fn wipe(self) -> Result<(), StorageError> {
+    pub async fn wipe(&self) -> Result<(), StorageError> {
         self.backend.clear().await
     }
 

@@ -1,0 +1,196 @@
+//! The unlocked session and the app-wide state the screens share.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use crypto_core::identity::{Identity, Seed};
+use crypto_core::vault::KdfParams;
+use leptos::prelude::*;
+
+use crate::account::{ACCOUNT_ID, Account};
+use crate::storage::{self, DeviceBackend, StorageError, Vault, stores};
+
+/// The Argon2id parameters new vaults use.
+pub const KDF: KdfParams = KdfParams::DEFAULT;
+
+/// What is on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    /// Opening storage.
+    Loading,
+    /// No account on this device.
+    Welcome,
+    /// A new account's phrase, to write down.
+    ShowPhrase,
+    /// Type three words of it back.
+    ConfirmPhrase,
+    /// Enter a phrase to restore an account.
+    Restore,
+    /// Display name and passphrase, then the vault is made.
+    Profile,
+    /// An account exists and is locked.
+    Unlock,
+    /// The unlocked home screen.
+    Home,
+    /// Settings.
+    Settings,
+}
+
+/// An unlocked account.
+pub struct Session {
+    /// The vault it lives in.
+    pub vault: Vault<DeviceBackend>,
+    /// The account record.
+    pub account: RefCell<Account>,
+    /// Its keys.
+    pub identity: Identity,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session").field("session_id", &self.identity.session_id()).finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Saves the account record.
+    pub async fn save(&self) -> Result<(), StorageError> {
+        let bytes = self.account.borrow().to_bytes();
+        self.vault.put(stores::ACCOUNT, ACCOUNT_ID, &bytes).await
+    }
+}
+
+/// App-wide state, provided as a context.
+#[derive(Clone, Copy, Debug)]
+pub struct AppState {
+    /// The current screen.
+    pub screen: RwSignal<Screen>,
+    /// A message for the person (errors, confirmations).
+    pub notice: RwSignal<Option<String>>,
+    /// The seed of an account being created or restored (not yet in a vault).
+    pub pending_seed: StoredValue<Option<Seed>, LocalStorage>,
+    /// Whether the pending seed came from a restore.
+    pub restoring: RwSignal<bool>,
+    /// The unlocked session.
+    pub session: StoredValue<Option<Rc<Session>>, LocalStorage>,
+    /// Bumped whenever the session's account changes, so views re-read it.
+    pub revision: RwSignal<u64>,
+}
+
+impl AppState {
+    /// Fresh state.
+    pub fn new() -> AppState {
+        AppState {
+            screen: RwSignal::new(Screen::Loading),
+            notice: RwSignal::new(None),
+            pending_seed: StoredValue::new_local(None),
+            restoring: RwSignal::new(false),
+            session: StoredValue::new_local(None),
+            revision: RwSignal::new(0),
+        }
+    }
+
+    /// The unlocked session, if any.
+    pub fn current(&self) -> Option<Rc<Session>> {
+        self.session.with_value(Clone::clone)
+    }
+
+    /// Shows `screen` and clears the notice.
+    pub fn go(&self, screen: Screen) {
+        self.notice.set(None);
+        self.screen.set(screen);
+    }
+
+    /// Forgets the unlocked session: the data key and the identity are dropped (and zeroized).
+    pub fn lock(&self) {
+        self.session.set_value(None);
+        self.go(Screen::Unlock);
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The app state from context.
+pub fn use_app() -> AppState {
+    expect_context::<AppState>()
+}
+
+/// Decides the first screen: unlock if an account exists, welcome otherwise.
+pub async fn start(app: AppState) {
+    match storage::open_device().await {
+        Ok(backend) => match storage::exists(&backend).await {
+            Ok(true) => app.go(Screen::Unlock),
+            Ok(false) => app.go(Screen::Welcome),
+            Err(e) => fail(app, e, Screen::Welcome),
+        },
+        Err(e) => fail(app, e, Screen::Welcome),
+    }
+}
+
+fn fail(app: AppState, error: StorageError, screen: Screen) {
+    app.screen.set(screen);
+    app.notice.set(Some(error.to_string()));
+}
+
+/// Creates the vault for the pending seed with `display_name` and `passphrase`, then opens Home.
+pub async fn create_account(app: AppState, display_name: String, passphrase: String) {
+    let Some(seed) = app.pending_seed.with_value(|s| s.clone()) else {
+        return app.go(Screen::Welcome);
+    };
+    let result = async {
+        let backend = storage::open_device().await?;
+        let vault = Vault::create(backend, &passphrase, KDF).await?;
+        let account = Account::new(&seed, &display_name);
+        let identity = Identity::from_seed(&seed);
+        let session = Session { vault, account: RefCell::new(account), identity };
+        session.save().await?;
+        Ok::<_, StorageError>(session)
+    }
+    .await;
+    match result {
+        Ok(session) => {
+            app.pending_seed.set_value(None);
+            app.session.set_value(Some(Rc::new(session)));
+            app.revision.update(|r| *r += 1);
+            app.go(Screen::Home);
+        }
+        Err(e) => app.notice.set(Some(e.to_string())),
+    }
+}
+
+/// Unlocks the vault with `passphrase` and opens Home; a wrong passphrase shows a message.
+pub async fn unlock(app: AppState, passphrase: String) -> Result<(), String> {
+    let backend = storage::open_device().await.map_err(|e| e.to_string())?;
+    let vault = Vault::unlock(backend, &passphrase).await.map_err(|e| e.to_string())?;
+    let bytes = vault
+        .get(stores::ACCOUNT, ACCOUNT_ID)
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("this device's account record is missing")?;
+    let account = Account::from_bytes(&bytes).ok_or("this device's account record is damaged")?;
+    let identity = account.identity().ok_or("this device's account record is damaged")?;
+    app.session.set_value(Some(Rc::new(Session { vault, account: RefCell::new(account), identity })));
+    app.revision.update(|r| *r += 1);
+    app.go(Screen::Home);
+    Ok(())
+}
+
+/// Checks `passphrase` against the vault without changing anything.
+pub async fn check_passphrase(passphrase: String) -> Result<(), String> {
+    let backend = storage::open_device().await.map_err(|e| e.to_string())?;
+    Vault::unlock(backend, &passphrase).await.map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Erases the account from this device.
+pub async fn delete_account(app: AppState) {
+    let Some(session) = app.current() else { return };
+    app.session.set_value(None);
+    match session.vault.wipe().await {
+        Ok(()) => app.go(Screen::Welcome),
+        Err(e) => app.notice.set(Some(e.to_string())),
+    }
+}
