@@ -3,6 +3,7 @@
 //! Everything shown is text; nothing is HTML built from data.
 
 pub mod account;
+mod pwa;
 mod qr;
 mod screens;
 pub mod session;
@@ -22,6 +23,7 @@ pub fn App() -> impl IntoView {
     provide_context(app);
     spawn_local(session::start(app));
     idle_lock(app);
+    let update = pwa::register();
 
     let theme_class = move || {
         app.revision.track();
@@ -34,6 +36,7 @@ pub fn App() -> impl IntoView {
     view! {
         <div class=theme_class>
             <main>
+                <pwa::UpdateBanner update=update />
                 <header class="brand">
                     <h1>"Hush"</h1>
                     <p>"Private messages, right in your browser."</p>

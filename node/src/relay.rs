@@ -22,6 +22,13 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The Content-Security-Policy sent with the app (the page carries the same policy as a `<meta>`
+/// for static hosts; `frame-ancestors` only works as a header).
+pub const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+img-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
+form-action 'none'; frame-ancestors 'none'";
 
 use crypto_core::onion::MAX_BODY_LEN;
 
@@ -220,8 +227,24 @@ pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
         .route("/v1/nodes", get(nodes))
         .layer(cors)
         .with_state(relay.clone());
+    let api = api.layer(SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ));
     match &relay.config.static_dir {
-        Some(dir) => api.fallback_service(ServeDir::new(dir).append_index_html_on_directories(true)),
+        Some(dir) => {
+            let files = tower::ServiceBuilder::new()
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::CONTENT_SECURITY_POLICY,
+                    HeaderValue::from_static(APP_CSP),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+                .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                // The service worker decides what is cached; the browser's HTTP cache must not.
+                .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
+                .service(ServeDir::new(dir).append_index_html_on_directories(true));
+            api.fallback_service(files)
+        }
         None => api.fallback(|| async { StatusCode::NOT_FOUND }),
     }
 }

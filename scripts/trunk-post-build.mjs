@@ -1,0 +1,69 @@
+// Trunk post-build hook (see Trunk.toml). Runs in Trunk's staging folder and:
+// 1. moves Trunk's inline start-up script into a file, so the page needs no inline script;
+// 2. adds the Content-Security-Policy as a <meta> (frame-ancestors, which a <meta> cannot carry,
+//    is sent as a header by hush-node);
+// 3. writes sw.js with the versioned list of the app shell to cache.
+// HUSH_RELAY_ORIGIN (optional) adds a relay on another origin to connect-src.
+import { createHash } from "node:crypto";
+import { readFileSync, writeFileSync, readdirSync, statSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+
+const staging = process.env.TRUNK_STAGING_DIR;
+if (!staging) throw new Error("TRUNK_STAGING_DIR is not set: run through trunk");
+const root = resolve(import.meta.dirname, "..");
+const indexPath = join(staging, "index.html");
+let html = readFileSync(indexPath, "utf8");
+
+const sri = (buf) => "sha384-" + createHash("sha384").update(buf).digest("base64");
+const short = (buf) => createHash("sha256").update(buf).digest("hex").slice(0, 16);
+
+// 1. The inline module script becomes start-<hash>.js.
+const inline = /<script type="module">([\s\S]*?)<\/script>/;
+const match = html.match(inline);
+if (!match) throw new Error("Trunk's inline start-up script was not found in index.html");
+const start = Buffer.from(match[1].trim() + "\n");
+const startName = `start-${short(start)}.js`;
+writeFileSync(join(staging, startName), start);
+html = html.replace(inline, `<script type="module" src="/${startName}" integrity="${sri(start)}"></script>`);
+
+// 2. The Content-Security-Policy.
+const relay = process.env.HUSH_RELAY_ORIGIN ? ` ${process.env.HUSH_RELAY_ORIGIN}` : "";
+const csp = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self'",
+  "img-src 'self'",
+  `connect-src 'self'${relay}`,
+  "worker-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join("; ");
+html = html.replace(/<meta charset="utf-8" \/>/, (m) => `${m}\n    <meta http-equiv="Content-Security-Policy" content="${csp}" />`);
+if (!html.includes("Content-Security-Policy")) throw new Error("could not place the CSP meta tag");
+writeFileSync(indexPath, html);
+
+// 3. sw.js: every file of the build is the app shell; the version is a hash of them all.
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else if (name !== "sw.js") files.push(path);
+  }
+};
+walk(staging);
+files.sort();
+const version = createHash("sha256");
+const shell = ["/"];
+for (const path of files) {
+  const rel = "/" + relative(staging, path).split("\\").join("/");
+  version.update(rel).update(readFileSync(path));
+  shell.push(rel);
+}
+const template = readFileSync(join(root, "app", "sw.template.js"), "utf8");
+const sw = template
+  .replace("__VERSION__", version.digest("hex").slice(0, 16))
+  .replace("__SHELL__", JSON.stringify(shell));
+writeFileSync(join(staging, "sw.js"), sw);

@@ -1,0 +1,113 @@
+// The installable app: manifest and icons, the service worker, opening offline to the unlock
+// screen and the vault, the Content-Security-Policy, no third-party requests, and an update that is
+// announced and applied only when the person agrees.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ROOT, OUT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
+
+// A private copy of the build, so the test can publish a "new version" of it.
+const dist = mkdtempSync(join(tmpdir(), "hush-dist-"));
+cpSync(process.env.HUSH_DIST ?? join(ROOT, "dist"), dist, { recursive: true });
+process.env.HUSH_DIST = dist;
+
+let devnet, browser;
+before(async () => { devnet = await startDevnet({ nodes: 4 }); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await devnet?.stop(); });
+
+const PASS = "a long enough passphrase";
+
+test("headers, manifest, icons", async () => {
+  const r = await fetch(devnet.appUrl);
+  const csp = r.headers.get("content-security-policy");
+  for (const d of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "object-src 'none'", "frame-ancestors 'none'", "connect-src 'self'"]) {
+    assert.ok(csp.includes(d), `CSP lacks ${d}: ${csp}`);
+  }
+  assert.ok(!csp.includes("unsafe-inline"));
+  const html = await r.text();
+  assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/.test(html), "no inline script in index.html");
+  const manifest = await (await fetch(new URL("manifest.webmanifest", devnet.appUrl))).json();
+  const sizes = manifest.icons.map((i) => `${i.sizes}/${i.purpose}`);
+  for (const want of ["192x192/any", "512x512/any", "512x512/maskable"]) assert.ok(sizes.includes(want), want);
+  for (const icon of manifest.icons) {
+    const res = await fetch(new URL(icon.src, devnet.appUrl));
+    assert.equal(res.status, 200, icon.src);
+  }
+});
+
+test("service worker caches the shell only; Hush opens offline to the unlock screen and the vault", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+  const { page, problems } = await strictPage(context);
+  const foreign = [];
+  page.on("request", (req) => { if (!req.url().startsWith(devnet.appUrl)) foreign.push(req.url()); });
+  await page.goto(devnet.appUrl);
+  await page.getByRole("button", { name: "Restore from recovery phrase" }).click();
+  await page.getByLabel("Recovery phrase").fill("love love love love love love love love love love love love love");
+  await page.getByRole("button", { name: "Restore" }).click();
+  await page.getByLabel("Display name").fill("Offline Olga");
+  await page.getByLabel("Passphrase", { exact: true }).fill(PASS);
+  await page.getByLabel("Passphrase again").fill(PASS);
+  await page.getByRole("button", { name: "Finish" }).click();
+  await page.getByRole("heading", { name: "Hello, Offline Olga" }).waitFor({ timeout: 60000 });
+
+  const state = await page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.ready;
+    return reg.active?.state;
+  });
+  assert.equal(state, "activated");
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 10000 }).catch(() => page.reload());
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+
+  // The cache holds exactly the shell: no API responses, no user data.
+  const cached = await page.evaluate(async () => {
+    const out = [];
+    for (const name of await caches.keys()) {
+      for (const req of await (await caches.open(name)).keys()) out.push(new URL(req.url).pathname);
+    }
+    return out;
+  });
+  assert.ok(cached.includes("/index.html") && cached.some((p) => p.endsWith(".wasm")), cached.join(","));
+  assert.ok(cached.every((p) => !p.startsWith("/v1/")), cached.join(","));
+
+  await context.setOffline(true);
+  await page.reload();
+  await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
+  await page.screenshot({ path: join(OUT, "offline-unlock-390.png"), fullPage: true });
+  await page.getByLabel("Passphrase").fill(PASS);
+  await page.getByRole("button", { name: "Unlock" }).click();
+  await page.getByRole("heading", { name: "Hello, Offline Olga" }).waitFor({ timeout: 60000 });
+  assert.equal((await page.getByTestId("session-id").textContent()).trim(),
+    "053db493811f729da20289e31498b8fe2b28edc90358cd3ec11a6b12ac1b9fb818");
+  await context.setOffline(false);
+  assert.deepEqual(foreign, [], "requests to third parties");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("a new version is announced and applied only when the person agrees", async () => {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const { page, problems } = await strictPage(context);
+  await page.goto(devnet.appUrl);
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 15000 })
+    .catch(async () => { await page.reload(); await page.waitForFunction(() => navigator.serviceWorker.controller !== null); });
+  const before = await page.evaluate(async () => (await caches.keys()).join(","));
+
+  // Publish a new version: the service worker file changes.
+  const swPath = join(dist, "sw.js");
+  writeFileSync(swPath, readFileSync(swPath, "utf8").replace(/const VERSION = "([0-9a-f]+)"/, 'const VERSION = "$1-next"'));
+  await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
+  await page.getByText("A new version of Hush is ready.").waitFor({ timeout: 20000 });
+  await page.screenshot({ path: join(OUT, "update-ready-1280.png") });
+  // Not applied silently: the new version waits, and the old one still controls the page.
+  const waiting = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).waiting !== null);
+  assert.equal(waiting, true);
+  await new Promise((r) => setTimeout(r, 1000));
+  assert.ok((await page.evaluate(async () => (await caches.keys()).join(","))).includes(before), "old shell still in use");
+  await page.getByRole("button", { name: "Update now" }).click();
+  await page.waitForEvent("load");
+  await page.waitForFunction(async () => (await caches.keys()).every((k) => k.endsWith("-next")), null, { timeout: 20000 });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
