@@ -31,11 +31,11 @@ async function createAccount(page, width, name = "Alice") {
   const labels = await page.locator("label").allTextContents();
   const positions = labels.map((l) => Number(l.replace("Word ", ""))).filter(Boolean);
   assert.equal(positions.length, 3);
-  for (const p of positions) await page.getByLabel(`Word ${p}`).fill("wrong");
+  for (const p of positions) await page.getByLabel(`Word ${p}`, { exact: true }).fill("wrong");
   await page.getByRole("button", { name: "Continue" }).click();
   await page.getByRole("alert").filter({ hasText: "do not match" }).waitFor();
   await shot(page, "confirm", width);
-  for (const p of positions) await page.getByLabel(`Word ${p}`).fill(words[p - 1]);
+  for (const p of positions) await page.getByLabel(`Word ${p}`, { exact: true }).fill(words[p - 1]);
   await page.getByRole("button", { name: "Continue" }).click();
   await page.getByLabel("Display name").fill(name);
   await page.getByLabel("Passphrase", { exact: true }).fill("short");
@@ -141,6 +141,32 @@ for (const width of [390, 1280]) {
   });
 }
 
+test("the vault locks itself after the chosen idle time", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+  await context.clock.install();
+  const { page, problems } = await strictPage(context);
+  await page.goto(devnet.appUrl);
+  await page.getByRole("button", { name: "Restore from recovery phrase" }).click();
+  await page.getByLabel("Recovery phrase").fill("love love love love love love love love love love love love love");
+  await page.getByRole("button", { name: "Restore" }).click();
+  await page.getByLabel("Display name").fill("Idle");
+  await page.getByLabel("Passphrase", { exact: true }).fill(PASS);
+  await page.getByLabel("Passphrase again").fill(PASS);
+  await page.getByRole("button", { name: "Finish" }).click();
+  await page.getByRole("heading", { name: "Hello, Idle" }).waitFor({ timeout: 60000 });
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.getByLabel("Lock after inactivity").selectOption("1");
+  await page.getByRole("button", { name: "Save" }).click();
+  await page.getByRole("alert").filter({ hasText: "Saved." }).waitFor();
+  await page.clock.fastForward(30_000);
+  assert.equal(await page.getByRole("heading", { name: "Unlock Hush" }).count(), 0, "not yet");
+  await page.clock.fastForward(45_000);
+  await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
+  await page.getByText("Locked after inactivity.").waitFor();
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
 test("restore from a known phrase gives exactly its Session ID", async () => {
   // vectors-core.md §1.3 (session.js keypair test).
   const phrase = "puffin luxury annoyed rustled memoir faxed smidgen puddle kiwi nylon utopia zinger kiwi";
@@ -159,7 +185,10 @@ test("restore from a known phrase gives exactly its Session ID", async () => {
     await page.getByRole("button", { name: "Restore" }).click();
     await page.getByRole("alert").filter({ hasText: message }).waitFor();
   }
-  await shot(page, "restore-error", 390);
+  for (const w of [390, 1280]) {
+    await page.setViewportSize({ width: w, height: 900 });
+    await shot(page, "restore-error", w);
+  }
   await field.fill(phrase.toUpperCase());
   await page.getByRole("button", { name: "Restore" }).click();
   await page.getByRole("heading", { name: "Welcome back" }).waitFor();

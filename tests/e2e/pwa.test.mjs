@@ -74,7 +74,11 @@ test("service worker caches the shell only; Hush opens offline to the unlock scr
   await context.setOffline(true);
   await page.reload();
   await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
-  await page.screenshot({ path: join(OUT, "offline-unlock-390.png"), fullPage: true });
+  for (const w of [390, 1280]) {
+    await page.setViewportSize({ width: w, height: 900 });
+    await page.screenshot({ path: join(OUT, `offline-unlock-${w}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 390, height: 900 });
   await page.getByLabel("Passphrase").fill(PASS);
   await page.getByRole("button", { name: "Unlock" }).click();
   await page.getByRole("heading", { name: "Hello, Offline Olga" }).waitFor({ timeout: 60000 });
@@ -99,7 +103,10 @@ test("a new version is announced and applied only when the person agrees", async
   writeFileSync(swPath, readFileSync(swPath, "utf8").replace(/const VERSION = "([0-9a-f]+)"/, 'const VERSION = "$1-next"'));
   await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).update());
   await page.getByText("A new version of Hush is ready.").waitFor({ timeout: 20000 });
-  await page.screenshot({ path: join(OUT, "update-ready-1280.png") });
+  for (const w of [390, 1280]) {
+    await page.setViewportSize({ width: w, height: 800 });
+    await page.screenshot({ path: join(OUT, `update-ready-${w}.png`) });
+  }
   // Not applied silently: the new version waits, and the old one still controls the page.
   const waiting = await page.evaluate(async () => (await navigator.serviceWorker.getRegistration()).waiting !== null);
   assert.equal(waiting, true);
