@@ -17,6 +17,7 @@
 pub mod identity;
 pub mod message;
 pub mod mnemonic;
+pub mod network;
 pub mod onion;
 pub mod padding;
 pub mod seal;
