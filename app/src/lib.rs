@@ -3,6 +3,8 @@
 //! Everything shown is text; nothing is HTML built from data.
 
 pub mod account;
+pub mod client;
+pub mod net;
 mod pwa;
 mod qr;
 mod screens;

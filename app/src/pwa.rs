@@ -56,7 +56,9 @@ mod wasm {
         // Reload once the new version the person agreed to has taken over (not when the very
         // first version starts controlling the page).
         let on_change = Closure::<dyn FnMut()>::new(move || {
-            if APPLYING.with(std::cell::Cell::get) && let Some(window) = web_sys::window() {
+            if APPLYING.with(std::cell::Cell::get)
+                && let Some(window) = web_sys::window()
+            {
                 let _ = window.location().reload();
             }
         });
@@ -92,7 +94,10 @@ mod wasm {
         let Some(container) = container() else { return };
         APPLYING.with(|a| a.set(true));
         leptos::task::spawn_local(async move {
-            let Ok(registration) = JsFuture::from(container.ready().unwrap_or_else(|_| js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL))).await
+            let Ok(registration) = JsFuture::from(
+                container.ready().unwrap_or_else(|_| js_sys::Promise::resolve(&wasm_bindgen::JsValue::NULL)),
+            )
+            .await
             else {
                 return;
             };
