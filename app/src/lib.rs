@@ -3,6 +3,7 @@
 //! Everything shown is text; nothing is HTML built from data.
 
 pub mod account;
+pub mod chat;
 pub mod client;
 pub mod net;
 mod pwa;
