@@ -5,6 +5,7 @@
 pub mod account;
 pub mod chat;
 pub mod client;
+pub mod messaging;
 pub mod net;
 mod pwa;
 mod qr;
@@ -16,7 +17,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account::Theme;
-use crate::screens::{ConfirmPhrase, Home, Profile, Restore, Settings, ShowPhrase, Unlock, Welcome};
+use crate::screens::{ConfirmPhrase, ConversationView, Home, Profile, Restore, Settings, ShowPhrase, Unlock, Welcome};
 use crate::session::{AppState, Screen};
 
 /// The root component.
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                     Screen::Profile => view! { <Profile /> }.into_any(),
                     Screen::Unlock => view! { <Unlock /> }.into_any(),
                     Screen::Home => view! { <Home /> }.into_any(),
+                    Screen::Conversation => view! { <ConversationView /> }.into_any(),
                     Screen::Settings => view! { <Settings /> }.into_any(),
                 }}
             </main>

@@ -1,6 +1,6 @@
 //! The screens. Everything shown is text; nothing is HTML built from data.
 
-use crypto_core::identity::{Identity, Seed};
+use crypto_core::identity::{IdPrefix, Identity, Seed, SessionId};
 use crypto_core::mnemonic::{self, PhraseError};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -8,6 +8,8 @@ use leptos::task::spawn_local;
 use rand_core::{OsRng, RngCore};
 
 use crate::account::{MIN_PASSPHRASE_CHARS, Strength, Theme, confirmation_positions, word_matches};
+use crate::chat::{self, Conversation, Message, Standing, Status};
+use crate::messaging;
 use crate::qr::QrCode;
 use crate::session::{self, Screen, use_app};
 
@@ -268,31 +270,222 @@ pub fn Unlock() -> impl IntoView {
     }
 }
 
-/// The unlocked home screen.
+/// The unlocked home screen: the conversations, and starting a new one.
 #[component]
 pub fn Home() -> impl IntoView {
     let app = use_app();
     let Some(session) = app.current() else {
         return view! { <p>"Locked."</p> }.into_any();
     };
-    let id = session.identity.session_id().to_string();
+    let me = session.identity.session_id();
+    let id = me.to_string();
     let name = move || {
         app.revision.track();
         app.current().map(|s| s.account.borrow().display_name.clone()).unwrap_or_default()
+    };
+    let composing = RwSignal::new(false);
+    let recipient = RwSignal::new(String::new());
+    let validation = move || {
+        let text = recipient.get();
+        if text.trim().is_empty() {
+            return Err(String::new());
+        }
+        match text.parse::<SessionId>() {
+            Ok(peer) if peer.prefix() != IdPrefix::Standard => {
+                Err("Only Session IDs starting with 05 can receive messages.".to_owned())
+            }
+            Ok(peer) if peer == me => Err("That is your own Session ID.".to_owned()),
+            Ok(peer) => Ok(peer),
+            Err(e) => Err(format!("Not a Session ID yet: {e}.")),
+        }
+    };
+    let start = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if let Ok(peer) = validation() {
+            recipient.set(String::new());
+            composing.set(false);
+            app.go(Screen::Conversation);
+            spawn_local(messaging::open(app, peer));
+        }
+    };
+    let open_row = move |peer: String| {
+        if let Ok(peer) = peer.parse::<SessionId>() {
+            app.go(Screen::Conversation);
+            spawn_local(messaging::open(app, peer));
+        }
     };
     view! {
         <section class="card" aria-labelledby="home-title">
             <h2 id="home-title">{move || format!("Hello, {}", name())}</h2>
             <p>"Your Session ID"</p>
             <p class="mono" data-testid="session-id">{id}</p>
-            <p class="note">"Conversations arrive with the messaging work; your account is ready."</p>
             <div class="row">
+                <button class="primary" type="button" data-testid="new-conversation"
+                    on:click=move |_| composing.update(|c| *c = !*c)>"New conversation"</button>
                 <button class="secondary" type="button" on:click=move |_| app.go(Screen::Settings)>"Settings"</button>
                 <button class="secondary" type="button" on:click=move |_| app.lock()>"Lock now"</button>
             </div>
+            <Show when=move || composing.get()>
+                <form class="new-conversation" on:submit=start>
+                    <label for="recipient">"Their Session ID"</label>
+                    <input id="recipient" type="text" data-testid="recipient-id" autocomplete="off" spellcheck="false"
+                        autocapitalize="none" placeholder="05…"
+                        prop:value=move || recipient.get() on:input=move |ev| recipient.set(event_target_value(&ev)) />
+                    <p class="hint" aria-live="polite">{move || validation().err().unwrap_or_else(|| "Looks good.".into())}</p>
+                    <div class="row">
+                        <button class="primary" type="submit" prop:disabled=move || validation().is_err()>"Start"</button>
+                    </div>
+                </form>
+            </Show>
+        </section>
+        <section class="card" aria-labelledby="conversations-title">
+            <h2 id="conversations-title">"Conversations"</h2>
+            <Show when=move || !app.conversations.get().is_empty()
+                fallback=|| view! { <p class="note">"No conversations yet. Start one with someone's Session ID."</p> }>
+                <ul class="conversations">
+                    <For each=move || app.conversations.get() key=|c| (c.peer.clone(), c.last_activity, c.unread, c.standing as u8)
+                        children=move |c: Conversation| {
+                            let peer = c.peer.clone();
+                            let label = match c.standing {
+                                Standing::Request => "Message request",
+                                Standing::Blocked => "Blocked",
+                                Standing::Accepted => "",
+                            };
+                            view! {
+                                <li>
+                                    <button type="button" class="conversation" data-testid="conversation"
+                                        on:click=move |_| open_row(peer.clone())>
+                                        <span class="title">{c.title()}</span>
+                                        <span class="meta">{label}
+                                            <Show when={move || c.unread > 0}>
+                                                <span class="unread" aria-label="unread messages">{c.unread}</span>
+                                            </Show>
+                                        </span>
+                                        <span class="preview">{c.preview.clone()}</span>
+                                    </button>
+                                </li>
+                            }
+                        } />
+                </ul>
+            </Show>
         </section>
     }
     .into_any()
+}
+
+fn clock(timestamp: u64) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(timestamp as f64));
+        format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let minutes = timestamp / 60_000;
+        format!("{:02}:{:02}", (minutes / 60) % 24, minutes % 60)
+    }
+}
+
+/// One conversation: messages with their status, and the composer.
+#[component]
+pub fn ConversationView() -> impl IntoView {
+    let app = use_app();
+    let draft = RwSignal::new(String::new());
+    let peer = move || app.open_peer.get();
+    let current = move || {
+        let p = peer()?;
+        app.conversations.get().into_iter().find(|c| c.peer == p)
+    };
+    let title = move || current().map(|c| c.title()).unwrap_or_else(|| peer().unwrap_or_default());
+    let standing = move || current().map_or(Standing::Accepted, |c| c.standing);
+    let count = move || draft.get().chars().count();
+    let send = move || {
+        let text = draft.get();
+        if text.trim().is_empty() || count() > chat::MAX_CHARS {
+            return;
+        }
+        let Some(p) = peer().and_then(|p| p.parse::<SessionId>().ok()) else { return };
+        draft.set(String::new());
+        spawn_local(messaging::send(app, p, text));
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        send();
+    };
+    let keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() {
+            ev.prevent_default();
+            send();
+        }
+    };
+    let decide = move |s: Option<Standing>| {
+        if let Some(p) = peer() {
+            if s.is_none() {
+                app.go(Screen::Home);
+            }
+            spawn_local(messaging::set_standing(app, p, s));
+        }
+    };
+    view! {
+        <section class="card conversation-view" aria-labelledby="conversation-title">
+            <div class="row conversation-head">
+                <button class="secondary" type="button" on:click=move |_| { app.open_peer.set(None); app.go(Screen::Home) }>"Back"</button>
+                <h2 id="conversation-title">{title}</h2>
+            </div>
+            <p class="mono small">{move || peer().unwrap_or_default()}</p>
+            <Show when=move || standing() == Standing::Request>
+                <div class="request" role="region" aria-label="Message request">
+                    <p>"This person is not in your conversations yet."</p>
+                    <div class="row">
+                        <button class="primary" type="button" on:click=move |_| decide(Some(Standing::Accepted))>"Accept"</button>
+                        <button class="secondary" type="button" on:click=move |_| decide(Some(Standing::Blocked))>"Block"</button>
+                        <button class="danger" type="button" on:click=move |_| decide(None)>"Delete"</button>
+                    </div>
+                </div>
+            </Show>
+            <Show when=move || app.has_older.get()>
+                <button class="secondary older" type="button" on:click=move |_| spawn_local(messaging::older(app))>
+                    "Show older messages"
+                </button>
+            </Show>
+            <ol class="messages" aria-live="polite">
+                <For each=move || app.messages.get() key=|m| (m.id.clone(), m.status.as_str())
+                    children=move |m: Message| {
+                        let id = m.id.clone();
+                        let failed = m.status == Status::Failed;
+                        view! {
+                            <li class=if m.outgoing { "message out" } else { "message in" } data-testid="message"
+                                data-direction=if m.outgoing { "out" } else { "in" } data-status=m.status.as_str()>
+                                <Show when=move || !m.outgoing>
+                                    <span class="sender">{m.sender_name.clone().unwrap_or_default()}</span>
+                                </Show>
+                                <p class="body">{m.body.clone()}</p>
+                                <span class="when">{clock(m.timestamp)} " · " {m.status.as_str()}</span>
+                                <Show when=move || failed>
+                                    <button class="secondary" type="button"
+                                        on:click={let id = id.clone(); move |_| spawn_local(messaging::retry(app, id.clone()))}>"Retry"</button>
+                                </Show>
+                            </li>
+                        }
+                    } />
+            </ol>
+            <Show when=move || standing() != Standing::Blocked>
+                <form class="composer" on:submit=submit>
+                    <label for="composer" class="visually-hidden">"Message"</label>
+                    <textarea id="composer" data-testid="composer" rows="2" placeholder="Message"
+                        prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))
+                        on:keydown=keydown></textarea>
+                    <div class="row">
+                        <span class={move || if count() > chat::MAX_CHARS { "count over" } else { "count" }}>
+                            {move || format!("{} / {}", count(), chat::MAX_CHARS)}
+                        </span>
+                        <button class="primary" type="submit" data-testid="send"
+                            prop:disabled={move || draft.get().trim().is_empty() || count() > chat::MAX_CHARS}>"Send"</button>
+                    </div>
+                </form>
+            </Show>
+        </section>
+    }
 }
 
 /// Settings: ID with copy and QR, phrase behind the passphrase, name, relay, theme, lock, delete.
@@ -405,6 +598,25 @@ pub fn Settings() -> impl IntoView {
                 <button class="secondary" type="button" on:click=move |_| app.lock()>"Lock now"</button>
             </div>
         </form>
+        <section class="card" aria-labelledby="path-title">
+            <h2 id="path-title">"Onion paths"</h2>
+            <p>"Every request goes through one of these paths of three service nodes; only the guard knows your address."</p>
+            {move || {
+                app.revision.track();
+                let paths = app.current().map(|s| s.client.paths()).unwrap_or_default();
+                if paths.is_empty() {
+                    return view! { <p class="note">"No path yet: one is built with the first request."</p> }.into_any();
+                }
+                paths.into_iter().enumerate().map(|(i, hops)| view! {
+                    <ol class="path" aria-label=format!("Path {}", i + 1)>
+                        {hops.into_iter().enumerate().map(|(j, (key, addr))| view! {
+                            <li><span class="hop">{if j == 0 { "Guard" } else { "Hop" }}</span>
+                                " " <span class="mono small">{format!("{}… {}", key.get(..12).unwrap_or(&key), addr)}</span></li>
+                        }).collect_view()}
+                    </ol>
+                }).collect_view().into_any()
+            }}
+        </section>
         <section class="card" aria-labelledby="reveal-title">
             <h2 id="reveal-title">"Recovery phrase"</h2>
             <Show when=move || revealed.get().is_some() fallback=move || view! {

@@ -8,6 +8,8 @@ use crypto_core::vault::KdfParams;
 use leptos::prelude::*;
 
 use crate::account::{ACCOUNT_ID, Account};
+use crate::chat::{Conversation, Message};
+use crate::client::Client;
 use crate::storage::{self, DeviceBackend, StorageError, Vault, stores};
 
 /// The Argon2id parameters new vaults use.
@@ -30,8 +32,10 @@ pub enum Screen {
     Profile,
     /// An account exists and is locked.
     Unlock,
-    /// The unlocked home screen.
+    /// The unlocked home screen: conversations.
     Home,
+    /// One conversation.
+    Conversation,
     /// Settings.
     Settings,
 }
@@ -44,6 +48,8 @@ pub struct Session {
     pub account: RefCell<Account>,
     /// Its keys.
     pub identity: Identity,
+    /// The network client.
+    pub client: Client,
 }
 
 impl std::fmt::Debug for Session {
@@ -75,6 +81,16 @@ pub struct AppState {
     pub session: StoredValue<Option<Rc<Session>>, LocalStorage>,
     /// Bumped whenever the session's account changes, so views re-read it.
     pub revision: RwSignal<u64>,
+    /// The conversation list.
+    pub conversations: RwSignal<Vec<Conversation>>,
+    /// The open conversation's peer.
+    pub open_peer: RwSignal<Option<String>>,
+    /// The open conversation's loaded messages, oldest first.
+    pub messages: RwSignal<Vec<Message>>,
+    /// How many of its messages are loaded.
+    pub shown_count: RwSignal<usize>,
+    /// Whether older messages exist.
+    pub has_older: RwSignal<bool>,
 }
 
 impl AppState {
@@ -87,6 +103,11 @@ impl AppState {
             restoring: RwSignal::new(false),
             session: StoredValue::new_local(None),
             revision: RwSignal::new(0),
+            conversations: RwSignal::new(Vec::new()),
+            open_peer: RwSignal::new(None),
+            messages: RwSignal::new(Vec::new()),
+            shown_count: RwSignal::new(crate::chat::PAGE),
+            has_older: RwSignal::new(false),
         }
     }
 
@@ -104,6 +125,9 @@ impl AppState {
     /// Forgets the unlocked session: the data key and the identity are dropped (and zeroized).
     pub fn lock(&self) {
         self.session.set_value(None);
+        self.conversations.set(Vec::new());
+        self.messages.set(Vec::new());
+        self.open_peer.set(None);
         self.go(Screen::Unlock);
     }
 }
@@ -146,7 +170,8 @@ pub async fn create_account(app: AppState, display_name: String, passphrase: Str
         let vault = Vault::create(backend, &passphrase, KDF).await?;
         let account = Account::new(&seed, &display_name);
         let identity = Identity::from_seed(&seed);
-        let session = Session { vault, account: RefCell::new(account), identity };
+        let client = Client::new(&account.relay_url);
+        let session = Session { vault, account: RefCell::new(account), identity, client };
         session.save().await?;
         Ok::<_, StorageError>(session)
     }
@@ -157,6 +182,7 @@ pub async fn create_account(app: AppState, display_name: String, passphrase: Str
             app.session.set_value(Some(Rc::new(session)));
             app.revision.update(|r| *r += 1);
             app.go(Screen::Home);
+            crate::messaging::start_polling(app);
         }
         Err(e) => app.notice.set(Some(e.to_string())),
     }
@@ -173,9 +199,12 @@ pub async fn unlock(app: AppState, passphrase: String) -> Result<(), String> {
         .ok_or("this device's account record is missing")?;
     let account = Account::from_bytes(&bytes).ok_or("this device's account record is damaged")?;
     let identity = account.identity().ok_or("this device's account record is damaged")?;
-    app.session.set_value(Some(Rc::new(Session { vault, account: RefCell::new(account), identity })));
+    let client = Client::new(&account.relay_url);
+    app.session.set_value(Some(Rc::new(Session { vault, account: RefCell::new(account), identity, client })));
     app.revision.update(|r| *r += 1);
     app.go(Screen::Home);
+    crate::messaging::refresh(app).await;
+    crate::messaging::start_polling(app);
     Ok(())
 }
 

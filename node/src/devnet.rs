@@ -73,12 +73,47 @@ pub struct Devnet {
     pub seed_url: String,
     /// The app and relay's URL.
     pub app_url: String,
-    node_handles: Vec<Option<Handle<SocketAddr>>>,
+    node_handles: NodeHandles,
     other_handles: Vec<Handle<SocketAddr>>,
     tls: Vec<RustlsConfig>,
     proxy_allow: Arc<Vec<String>>,
     http: reqwest::Client,
     data: PathBuf,
+}
+
+/// The running nodes' server handles, shared with the devnet's control route.
+type NodeHandles = Arc<std::sync::Mutex<Vec<Option<Handle<SocketAddr>>>>>;
+
+fn stop(network: &Network, handles: &NodeHandles, i: usize) {
+    if let Some(node) = network.nodes().get(i) {
+        node.set_up(false);
+    }
+    let mut handles = handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(slot) = handles.get_mut(i)
+        && let Some(handle) = slot.take()
+    {
+        handle.shutdown();
+    }
+}
+
+/// `POST /devnet/stop_node/{i}` on the seed's port: stops node i, for tests that take nodes down
+/// while clients run. Only the devnet has it.
+fn control_router(network: Arc<Network>, handles: NodeHandles) -> axum::Router {
+    use axum::extract::Path;
+    use axum::routing::post;
+    axum::Router::new().route(
+        "/devnet/stop_node/{i}",
+        post(move |Path(i): Path<usize>| {
+            let (network, handles) = (network.clone(), handles.clone());
+            async move {
+                if i >= network.nodes().len() {
+                    return axum::http::StatusCode::NOT_FOUND;
+                }
+                stop(&network, &handles, i);
+                axum::http::StatusCode::OK
+            }
+        }),
+    )
 }
 
 fn bind(ip: &str, port: u16) -> anyhow::Result<TcpListener> {
@@ -125,7 +160,9 @@ impl Devnet {
         let seed_listener = bind(&config.ip, config.seed_port)?;
         let seed_url = format!("http://{}/json_rpc", seed_listener.local_addr()?);
         let seed_handle = Handle::new();
-        let seed_app = crate::seed::router(network.clone());
+        let node_handles: NodeHandles = Arc::new(std::sync::Mutex::new(devnet_handles));
+        let seed_app =
+            crate::seed::router(network.clone()).merge(control_router(network.clone(), node_handles.clone()));
         let server = axum_server::from_tcp(seed_listener)?.handle(seed_handle.clone());
         tokio::spawn(async move { server.serve(seed_app.into_make_service()).await });
 
@@ -152,7 +189,7 @@ impl Devnet {
             relay,
             seed_url,
             app_url,
-            node_handles: devnet_handles,
+            node_handles,
             other_handles: vec![seed_handle, app_handle],
             tls: tls_configs,
             proxy_allow,
@@ -185,14 +222,7 @@ impl Devnet {
 
     /// Stops node `i`: its HTTPS port closes and its swarm peers see it as down.
     pub fn stop_node(&mut self, i: usize) {
-        if let Some(node) = self.network.nodes().get(i) {
-            node.set_up(false);
-        }
-        if let Some(slot) = self.node_handles.get_mut(i)
-            && let Some(handle) = slot.take()
-        {
-            handle.shutdown();
-        }
+        stop(&self.network, &self.node_handles, i);
     }
 
     /// Starts node `i` again on its port, with its keys and messages.
@@ -210,7 +240,7 @@ impl Devnet {
         }
         let listener = listener.context("the node's port did not become free")?;
         let handle = Self::serve_node(&self.network, i, listener, &self.tls, &self.proxy_allow, &self.http)?;
-        if let Some(slot) = self.node_handles.get_mut(i) {
+        if let Some(slot) = self.node_handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_mut(i) {
             *slot = Some(handle);
         }
         Ok(())
@@ -263,7 +293,8 @@ impl Devnet {
 
     /// Stops every server.
     pub fn shutdown(&mut self) {
-        for i in 0..self.node_handles.len() {
+        let count = self.node_handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner).len();
+        for i in 0..count {
             self.stop_node(i);
         }
         for handle in &self.other_handles {

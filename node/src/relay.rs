@@ -227,10 +227,8 @@ pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
         .route("/v1/nodes", get(nodes))
         .layer(cors)
         .with_state(relay.clone());
-    let api = api.layer(SetResponseHeaderLayer::overriding(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    ));
+    let api = api
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
     match &relay.config.static_dir {
         Some(dir) => {
             let files = tower::ServiceBuilder::new()
@@ -238,8 +236,14 @@ pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
                     header::CONTENT_SECURITY_POLICY,
                     HeaderValue::from_static(APP_CSP),
                 ))
-                .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
-                .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::REFERRER_POLICY,
+                    HeaderValue::from_static("no-referrer"),
+                ))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_CONTENT_TYPE_OPTIONS,
+                    HeaderValue::from_static("nosniff"),
+                ))
                 // The service worker decides what is cached; the browser's HTTP cache must not.
                 .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
                 .service(ServeDir::new(dir).append_index_html_on_directories(true));

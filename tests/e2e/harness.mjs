@@ -87,3 +87,30 @@ export async function strictPage(context) {
   page.on("console", (m) => { if (m.type() === "error") problems.push(`console error: ${m.text()}`); });
   return { page, problems };
 }
+
+/** Creates an account through the onboarding screens; returns its Session ID. */
+export async function newAccount(page, appUrl, name, passphrase = "a long enough passphrase") {
+  await page.goto(appUrl);
+  await page.getByRole("button", { name: "Create account" }).click();
+  const id = (await page.getByTestId("session-id").textContent()).trim();
+  const words = (await page.getByTestId("recovery-phrase").textContent()).trim().split(" ");
+  await page.getByRole("button", { name: "I have written it down" }).click();
+  const labels = await page.locator("label").allTextContents();
+  for (const p of labels.map((l) => Number(l.replace("Word ", ""))).filter(Boolean)) {
+    await page.getByLabel(`Word ${p}`, { exact: true }).fill(words[p - 1]);
+  }
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByLabel("Display name").fill(name);
+  await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+  await page.getByLabel("Passphrase again").fill(passphrase);
+  await page.getByRole("button", { name: "Finish" }).click();
+  await page.getByRole("heading", { name: `Hello, ${name}` }).waitFor({ timeout: 60000 });
+  return id;
+}
+
+/** Stops service node `i` of the devnet (its port closes; its swarm peers see it down). */
+export async function stopNode(devnet, i) {
+  const url = devnet.info.seed_url.replace("/json_rpc", `/devnet/stop_node/${i}`);
+  const r = await fetch(url, { method: "POST" });
+  if (r.status !== 200) throw new Error(`stop_node ${i}: ${r.status}`);
+}

@@ -1,0 +1,138 @@
+// Two people, two browsers, one devnet: 1:1 messages over onion paths through the relay.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import https from "node:https";
+import { join } from "node:path";
+import { startDevnet, launchBrowser, strictPage, newAccount, stopNode, OUT } from "./harness.mjs";
+
+let devnet, browser;
+before(async () => { devnet = await startDevnet(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await devnet?.stop(); });
+
+const message = (page, direction) => page.locator(`[data-testid="message"][data-direction="${direction}"]`);
+
+async function openChat(page, peerId) {
+  await page.getByTestId("new-conversation").click();
+  await page.getByTestId("recipient-id").fill(peerId.slice(0, 20));
+  await page.getByText("Not a Session ID yet").waitFor();
+  await page.getByTestId("recipient-id").fill(peerId);
+  await page.getByText("Looks good.").waitFor();
+  await page.getByRole("button", { name: "Start" }).click();
+  await page.getByTestId("composer").waitFor();
+}
+
+async function send(page, text) {
+  await page.getByTestId("composer").fill(text);
+  await page.getByTestId("send").click();
+}
+
+/** Stores raw bytes straight into `pubkey`'s namespace 0 on one of its swarm's nodes. */
+async function storeGarbage(pubkey, data) {
+  const node = devnet.info.nodes[devnet.info.nodes.length - 1];
+  const post = (n, body) => new Promise((ok, fail) => {
+    const req = https.request({ host: n.public_ip, port: n.storage_port, path: "/storage_rpc/v1", method: "POST",
+      rejectUnauthorized: false }, (res) => { let b = ""; res.on("data", (d) => (b += d)); res.on("end", () => ok([res.statusCode, b])); });
+    req.on("error", fail);
+    req.end(JSON.stringify(body));
+  });
+  const [, swarm] = await post(node, { method: "get_swarm", params: { pubkey } });
+  for (const member of JSON.parse(swarm).snodes) {
+    try {
+      const [status] = await post({ public_ip: member.ip, storage_port: member.port_https },
+        { method: "store", params: { pubkey, timestamp: Date.now(), ttl: 600000, data } });
+      assert.equal(status, 200);
+      return;
+    } catch (e) {
+      if (e.code !== "ECONNREFUSED") throw e;
+    }
+  }
+  throw new Error("no member of the swarm took the garbage");
+}
+
+test("two browsers exchange messages over the devnet", async () => {
+  const ctxA = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const ctxB = await browser.newContext({ viewport: { width: 390, height: 900 } });
+  const a = await strictPage(ctxA);
+  const b = await strictPage(ctxB);
+  const forwarded = [];
+  for (const p of [a.page, b.page]) {
+    p.on("request", (req) => {
+      if (req.url().includes("/v1/")) forwarded.push({ url: req.url(), body: req.postDataBuffer() ?? Buffer.alloc(0) });
+    });
+  }
+  const idA = await newAccount(a.page, devnet.appUrl, "Alice");
+  const idB = await newAccount(b.page, devnet.appUrl, "Bob");
+
+  // A starts the conversation; B gets a message request and accepts.
+  await openChat(a.page, idB);
+  await send(a.page, "Hello Bob");
+  await a.page.locator('[data-testid="message"][data-status="sent"]').first().waitFor({ timeout: 30000 });
+  await b.page.getByTestId("conversation").filter({ hasText: "Alice" }).waitFor({ timeout: 30000 });
+  await b.page.getByTestId("conversation").filter({ hasText: "Message request" }).waitFor();
+  await b.page.screenshot({ path: join(OUT, "conversations-390.png"), fullPage: true });
+  await b.page.getByTestId("conversation").first().click();
+  await b.page.getByRole("button", { name: "Accept" }).click();
+  await message(b.page, "in").filter({ hasText: "Hello Bob" }).waitFor();
+
+  // 20 messages each way; every one reaches "sent" and arrives.
+  for (let i = 1; i <= 20; i++) await send(a.page, `A to B #${i}`);
+  for (let i = 1; i <= 20; i++) await send(b.page, `B to A #${i}`);
+  await a.page.waitForFunction(() =>
+    document.querySelectorAll('[data-testid="message"][data-direction="out"][data-status="sent"]').length === 21, null, { timeout: 90000 });
+  await b.page.waitForFunction(() =>
+    document.querySelectorAll('[data-testid="message"][data-direction="out"][data-status="sent"]').length === 20, null, { timeout: 90000 });
+  await b.page.waitForFunction(() => document.querySelectorAll('[data-testid="message"][data-direction="in"]').length === 21, null, { timeout: 60000 });
+  await a.page.waitForFunction(() => document.querySelectorAll('[data-testid="message"][data-direction="in"]').length === 20, null, { timeout: 60000 });
+  await a.page.screenshot({ path: join(OUT, "conversation-1280.png"), fullPage: true });
+  await b.page.screenshot({ path: join(OUT, "conversation-390.png"), fullPage: true });
+
+  // One node of each swarm goes down mid-conversation; delivery continues.
+  const bySwarm = new Map();
+  devnet.info.nodes.forEach((n, i) => { if (!bySwarm.has(n.swarm_id)) bySwarm.set(n.swarm_id, i); });
+  for (const i of bySwarm.values()) await stopNode(devnet, i);
+  for (let i = 1; i <= 3; i++) await send(a.page, `after the outage #${i}`);
+  await a.page.waitForFunction(() =>
+    document.querySelectorAll('[data-testid="message"][data-direction="out"][data-status="sent"]').length === 24, null, { timeout: 90000 });
+  await message(b.page, "in").filter({ hasText: "after the outage #3" }).waitFor({ timeout: 60000 });
+
+  // A body that looks like HTML is shown as text.
+  let dialog = false;
+  b.page.on("dialog", async (d) => { dialog = true; await d.dismiss(); });
+  const xss = "<img src=x onerror=alert(1)>";
+  await send(a.page, xss);
+  await message(b.page, "in").filter({ hasText: xss }).waitFor({ timeout: 60000 });
+  assert.equal(await b.page.locator('[data-testid="message"] img').count(), 0);
+  assert.equal(dialog, false);
+
+  // Garbage stored straight into B's namespace 0 does not disturb B's inbox.
+  await storeGarbage(idB, Buffer.from("definitely not a message").toString("base64"));
+  await storeGarbage(idB, "////");
+  await send(a.page, "still arriving");
+  await message(b.page, "in").filter({ hasText: "still arriving" }).waitFor({ timeout: 60000 });
+
+  // B reloads: the whole history is there after unlocking.
+  await b.page.reload();
+  await b.page.getByLabel("Passphrase").fill("a long enough passphrase");
+  await b.page.getByRole("button", { name: "Unlock" }).click();
+  await b.page.getByTestId("conversation").first().click({ timeout: 60000 });
+  await b.page.waitForFunction(() => document.querySelectorAll('[data-testid="message"]').length >= 46, null, { timeout: 30000 });
+
+  // Neither Session ID ever appeared in what went to the relay, nor in the devnet's log.
+  assert.ok(forwarded.length > 50, `only ${forwarded.length} relay requests`);
+  for (const { url, body } of forwarded) {
+    for (const id of [idA, idB]) {
+      for (const needle of [id, id.slice(2)]) {
+        assert.ok(!url.includes(needle), `a Session ID in a relay URL: ${url}`);
+        assert.ok(!body.includes(Buffer.from(needle)), "a Session ID in a relay body");
+        assert.ok(!body.includes(Buffer.from(needle, "hex")), "a raw Session ID key in a relay body");
+      }
+    }
+  }
+  for (const id of [idA, idB]) assert.ok(!devnet.log().includes(id.slice(2)), "a Session ID in the devnet log");
+  // The browser itself logs the guard's 502/504 answers while nodes are down; nothing else.
+  const outage = /Failed to load resource: the server responded with a status of 50[24]/;
+  assert.deepEqual(a.problems.filter((p) => !outage.test(p)), []);
+  assert.deepEqual(b.problems.filter((p) => !outage.test(p)), []);
+  await ctxA.close();
+  await ctxB.close();
+});
