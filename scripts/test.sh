@@ -23,7 +23,7 @@ stage "app storage on IndexedDB in headless Chromium" \
 stage "build hush-node" cargo build --locked -p hush-node
 stage "session-python compatibility" .venv/bin/python -m pytest -q -p no:cacheprovider tests/compat
 stage "build the app (trunk --release)" trunk build --release
-stage "end-to-end (Playwright, Chromium)" node --test tests/e2e/
+stage "end-to-end (Playwright, Chromium)" node --test --test-concurrency=1 tests/e2e/
 
 printf '\n'
 for f in "${failures[@]}"; do printf 'FAILED: %s\n' "$f"; done

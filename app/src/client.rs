@@ -114,7 +114,7 @@ impl Client {
     pub async fn rpc(&self, dest: &NodeRecord, request: &Value) -> Result<onion::NodeReply, ClientError> {
         let body = request.to_string();
         let mut last = ClientError::Unreachable;
-        for _ in 0..3 {
+        for _ in 0..4 {
             self.ensure_paths().await?;
             let (index, keys, guard) = {
                 let network = self.network.borrow();
@@ -147,6 +147,11 @@ impl Client {
                         last = ClientError::Unreachable;
                     }
                 },
+                // The relay could not reach the guard at all: that guard is gone.
+                Ok((502, bytes)) if bytes.as_slice() == b"Service node unreachable" => {
+                    self.network.borrow_mut().drop_node(&guard);
+                    last = ClientError::Unreachable;
+                }
                 Ok((status, bytes)) => match onion::classify_path_failure(status, &bytes) {
                     PathFailure::NextNodeNotFound(key) => {
                         self.network.borrow_mut().drop_node(&key);

@@ -79,9 +79,12 @@ async fn show(app: AppState, session: &Session, peer: &str, count: usize) {
 pub async fn open(app: AppState, peer: SessionId) {
     let Some(session) = app.current() else { return };
     let key = peer.to_string();
-    let mut c = conversation(&session, &key).await.unwrap_or_else(|| Conversation::new(&peer, Standing::Accepted));
-    c.unread = 0;
-    let _ = save(&session, stores::CONVERSATIONS, key.as_bytes(), &c).await;
+    {
+        let _guard = session.writes.lock().await;
+        let mut c = conversation(&session, &key).await.unwrap_or_else(|| Conversation::new(&peer, Standing::Accepted));
+        c.unread = 0;
+        let _ = save(&session, stores::CONVERSATIONS, key.as_bytes(), &c).await;
+    }
     app.open_peer.set(Some(key.clone()));
     app.shown_count.set(chat::PAGE);
     show(app, &session, &key, chat::PAGE).await;
@@ -138,20 +141,25 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
     let Some(mut outbox) = msg.outbox.clone() else { return };
     let Ok(peer) = msg.peer.parse::<SessionId>() else { return };
     let me = session.identity.session_id();
-    let mut ok = true;
-    if !outbox.delivered {
-        match session.client.store(&peer, &outbox.data, msg.timestamp).await {
-            Ok(_) => {
-                outbox.delivered = true;
-                msg.outbox = Some(outbox.clone());
-                let _ = save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await;
-            }
-            Err(_) => ok = false,
+    let mut ok = false;
+    // A few rounds before giving up: paths and swarms heal between them (strikes, rebuilt paths).
+    for round in 0..3 {
+        if round > 0 {
+            sleep(1_500).await;
         }
-    }
-    if ok {
-        // The sync copy lets this account's other browsers show the message; it is retried too.
-        ok = session.client.store(&me, &outbox.sync_data, msg.timestamp).await.is_ok();
+        if !outbox.delivered {
+            if session.client.store(&peer, &outbox.data, msg.timestamp).await.is_err() {
+                continue;
+            }
+            outbox.delivered = true;
+            msg.outbox = Some(outbox.clone());
+            let _ = save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await;
+        }
+        // The sync copy lets this account's other browsers show the message.
+        if session.client.store(&me, &outbox.sync_data, msg.timestamp).await.is_ok() {
+            ok = true;
+            break;
+        }
     }
     msg.status = if ok { Status::Sent } else { Status::Failed };
     if ok {
@@ -191,6 +199,7 @@ pub async fn resume_outbox(app: AppState) {
 /// Accepts, blocks or deletes a conversation.
 pub async fn set_standing(app: AppState, peer: String, standing: Option<Standing>) {
     let Some(session) = app.current() else { return };
+    let guard = session.writes.lock().await;
     match standing {
         Some(standing) => {
             if let Some(mut c) = conversation(&session, &peer).await {
@@ -208,6 +217,7 @@ pub async fn set_standing(app: AppState, peer: String, standing: Option<Standing
             app.open_peer.set(None);
         }
     }
+    drop(guard);
     refresh(app).await;
 }
 

@@ -50,6 +50,9 @@ pub struct Session {
     pub identity: Identity,
     /// The network client.
     pub client: Client,
+    /// Serializes read-modify-write of conversation records between concurrent tasks
+    /// (sending, delivering, polling), so no update is lost.
+    pub writes: futures::lock::Mutex<()>,
 }
 
 impl std::fmt::Debug for Session {
@@ -171,7 +174,7 @@ pub async fn create_account(app: AppState, display_name: String, passphrase: Str
         let account = Account::new(&seed, &display_name);
         let identity = Identity::from_seed(&seed);
         let client = Client::new(&account.relay_url);
-        let session = Session { vault, account: RefCell::new(account), identity, client };
+        let session = Session { vault, account: RefCell::new(account), identity, client, writes: Default::default() };
         session.save().await?;
         Ok::<_, StorageError>(session)
     }
@@ -200,7 +203,13 @@ pub async fn unlock(app: AppState, passphrase: String) -> Result<(), String> {
     let account = Account::from_bytes(&bytes).ok_or("this device's account record is damaged")?;
     let identity = account.identity().ok_or("this device's account record is damaged")?;
     let client = Client::new(&account.relay_url);
-    app.session.set_value(Some(Rc::new(Session { vault, account: RefCell::new(account), identity, client })));
+    app.session.set_value(Some(Rc::new(Session {
+        vault,
+        account: RefCell::new(account),
+        identity,
+        client,
+        writes: Default::default(),
+    })));
     app.revision.update(|r| *r += 1);
     app.go(Screen::Home);
     crate::messaging::refresh(app).await;

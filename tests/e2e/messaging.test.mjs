@@ -21,6 +21,18 @@ async function openChat(page, peerId) {
   await page.getByTestId("composer").waitFor();
 }
 
+/** Waits for `count` messages matching `selector`, reporting what is there on failure. */
+async function waitCount(page, selector, count, timeout) {
+  try {
+    await page.waitForFunction(([s, n]) => document.querySelectorAll(s).length === n, [selector, count], { timeout });
+  } catch (e) {
+    const seen = await page.$$eval('[data-testid="message"]', (els) =>
+      els.map((e) => `${e.dataset.direction}/${e.dataset.status}: ${e.querySelector(".body")?.textContent}`));
+    const heading = await page.locator("h2").allTextContents();
+    throw new Error(`wanted ${count} × ${selector}; screen ${heading.join(" | ")}; have:\n${seen.join("\n")}`);
+  }
+}
+
 async function send(page, text) {
   await page.getByTestId("composer").fill(text);
   await page.getByTestId("send").click();
@@ -77,12 +89,12 @@ test("two browsers exchange messages over the devnet", async () => {
   // 20 messages each way; every one reaches "sent" and arrives.
   for (let i = 1; i <= 20; i++) await send(a.page, `A to B #${i}`);
   for (let i = 1; i <= 20; i++) await send(b.page, `B to A #${i}`);
-  await a.page.waitForFunction(() =>
-    document.querySelectorAll('[data-testid="message"][data-direction="out"][data-status="sent"]').length === 21, null, { timeout: 90000 });
-  await b.page.waitForFunction(() =>
-    document.querySelectorAll('[data-testid="message"][data-direction="out"][data-status="sent"]').length === 20, null, { timeout: 90000 });
-  await b.page.waitForFunction(() => document.querySelectorAll('[data-testid="message"][data-direction="in"]').length === 21, null, { timeout: 60000 });
-  await a.page.waitForFunction(() => document.querySelectorAll('[data-testid="message"][data-direction="in"]').length === 20, null, { timeout: 60000 });
+  const sentOut = '[data-testid="message"][data-direction="out"][data-status="sent"]';
+  const incoming = '[data-testid="message"][data-direction="in"]';
+  await waitCount(a.page, sentOut, 21, 90000);
+  await waitCount(b.page, sentOut, 20, 90000);
+  await waitCount(b.page, incoming, 21, 60000);
+  await waitCount(a.page, incoming, 20, 60000);
   await a.page.screenshot({ path: join(OUT, "conversation-1280.png"), fullPage: true });
   await b.page.screenshot({ path: join(OUT, "conversation-390.png"), fullPage: true });
 
@@ -91,8 +103,7 @@ test("two browsers exchange messages over the devnet", async () => {
   devnet.info.nodes.forEach((n, i) => { if (!bySwarm.has(n.swarm_id)) bySwarm.set(n.swarm_id, i); });
   for (const i of bySwarm.values()) await stopNode(devnet, i);
   for (let i = 1; i <= 3; i++) await send(a.page, `after the outage #${i}`);
-  await a.page.waitForFunction(() =>
-    document.querySelectorAll('[data-testid="message"][data-direction="out"][data-status="sent"]').length === 24, null, { timeout: 90000 });
+  await waitCount(a.page, sentOut, 24, 90000);
   await message(b.page, "in").filter({ hasText: "after the outage #3" }).waitFor({ timeout: 60000 });
 
   // A body that looks like HTML is shown as text.

@@ -86,7 +86,8 @@ test("service worker caches the shell only; Hush opens offline to the unlock scr
     "053db493811f729da20289e31498b8fe2b28edc90358cd3ec11a6b12ac1b9fb818");
   await context.setOffline(false);
   assert.deepEqual(foreign, [], "requests to third parties");
-  assert.deepEqual(problems, []);
+  // Offline, the unlocked app's polling fails to reach the relay; the browser logs that.
+  assert.deepEqual(problems.filter((p) => !/ERR_INTERNET_DISCONNECTED/.test(p)), []);
   await context.close();
 });
 
