@@ -202,7 +202,7 @@ async fn the_relay_forwards_onion_requests_and_refuses_everything_else() {
         .unwrap();
     assert_eq!(r.headers().get("access-control-allow-origin").unwrap(), devnet.app_url.as_str());
     // The node keeps serving after all of that.
-    let (status, _) = rpc(dest.info.port, &json!({"method": "info"})).await;
+    let (status, _) = rpc(dest.info.port, &requests::info()).await;
     assert_eq!(status, 200);
     assert!(devnet.relay.counters.forwarded.load(std::sync::atomic::Ordering::Relaxed) >= 3);
     devnet.shutdown();
@@ -233,9 +233,9 @@ async fn a_pinned_client_trusts_exactly_the_pinned_certificate() {
     let pin = hush_node::tls::pem_fingerprint(&pem).unwrap();
     let url = format!("https://127.0.0.1:{}/storage_rpc/v1", node.info.port);
     let good = hush_node::tls::pinned_client(vec![pin], Duration::from_secs(5)).unwrap();
-    assert_eq!(good.post(&url).body(r#"{"method":"info"}"#).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(good.post(&url).body(r#"{"method":"info","params":{}}"#).send().await.unwrap().status().as_u16(), 200);
     let wrong = hush_node::tls::pinned_client(vec![[0u8; 32]], Duration::from_secs(5)).unwrap();
-    assert!(wrong.post(&url).body(r#"{"method":"info"}"#).send().await.is_err());
+    assert!(wrong.post(&url).body(r#"{"method":"info","params":{}}"#).send().await.is_err());
     // An ordinary client refuses the self-signed certificate.
     assert!(reqwest::Client::new().post(&url).body("{}").send().await.is_err());
     devnet.shutdown();

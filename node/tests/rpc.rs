@@ -222,7 +222,9 @@ fn malformed_requests() {
     );
     assert_eq!(raw(br#"{"method":"store","params":{"pubkey":"05zz"}}"#).status, 400);
     assert_eq!(raw(br#"{"method":"store","params":[]}"#).status, 400);
-    assert_eq!(raw(br#"{"method":"info"}"#).status, 200);
+    assert_eq!(raw(br#"{"method":"info","params":{}}"#).status, 200);
+    assert_eq!(raw(br#"{"method":"info"}"#), Reply { status: 400, body: "invalid json: no `params` field".into() });
+    assert_eq!(raw(br#"{"params":{}}"#), Reply { status: 400, body: "invalid json: no `method` field".into() });
 }
 
 #[test]
@@ -233,7 +235,7 @@ fn batch_and_sequence() {
     let node = node_for(&net, &pk, true);
     let batch = json!({"method": "batch", "params": {"requests": [
         store_body(&pk, b"a", DAY),
-        {"method": "nope", "params": {}},
+        store_body(&pk, b"too short", 9_000),
         requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None),
     ]}});
     let (status, body, _) = call(&net, &node, &batch);
@@ -242,8 +244,8 @@ fn batch_and_sequence() {
     assert_eq!(results.len(), 3);
     assert_eq!(results[0]["code"], 200);
     assert!(results[0]["body"]["hash"].is_string(), "2xx bodies are embedded JSON");
-    assert_eq!(results[1]["code"], 400);
-    assert_eq!(results[1]["body"], "no method nope", "error bodies are strings");
+    assert_eq!(results[1]["code"], 403);
+    assert_eq!(results[1]["body"], "Provided expiry/TTL is not valid.", "error bodies are strings");
     assert_eq!(results[2]["body"]["messages"].as_array().unwrap().len(), 1);
 
     let mut sequence = batch;
@@ -251,12 +253,23 @@ fn batch_and_sequence() {
     let (_, body, _) = call(&net, &node, &sequence);
     assert_eq!(body["results"].as_array().unwrap().len(), 2, "sequence stops at the first failure");
 
+    // A subrequest that does not parse refuses the whole batch, as the real server does.
+    let unknown =
+        json!({"method": "batch", "params": {"requests": [requests::info(), {"method": "nope", "params": {}}]}});
+    assert_eq!(call(&net, &node, &unknown).2, "invalid request: Invalid batch subrequest: invalid method \"nope\"");
+    let bad_params = json!({"method": "sequence", "params": {"requests": [{"method": "store", "params": {}}]}});
+    assert_eq!(call(&net, &node, &bad_params).2, "invalid request: Required field 'timestamp' missing");
     let nested = json!({"method": "batch", "params": {"requests": [{"method": "batch", "params": {"requests": []}}]}});
-    assert_eq!(call(&net, &node, &nested).1["results"][0]["code"], 400);
+    assert_eq!(
+        call(&net, &node, &nested).2,
+        "invalid request: Invalid batch subrequest: subrequests may not contain meta-requests"
+    );
     let empty = json!({"method": "batch", "params": {"requests": []}});
-    assert_eq!(call(&net, &node, &empty).0, 400);
+    assert_eq!(call(&net, &node, &empty).2, "invalid request: Invalid batch request: no valid \"requests\" field");
     let too_many = json!({"method": "batch", "params": {"requests": vec![requests::info(); 21]}});
-    assert_eq!(call(&net, &node, &too_many).0, 400);
+    assert_eq!(call(&net, &node, &too_many).2, "invalid request: Invalid batch request: subrequest limit exceeded");
+    let top_unknown = json!({"method": "frobnicate", "params": {}});
+    assert_eq!(call(&net, &node, &top_unknown), (400, Value::Null, "no method frobnicate".into()));
 }
 
 #[test]
@@ -383,7 +396,7 @@ async fn post(net: &Arc<Network>, path: &str, body: Vec<u8>) -> (u16, String) {
 #[tokio::test]
 async fn routes_answer_like_a_real_node() {
     let net = network();
-    assert_eq!(post(&net, "/storage_rpc/v1", br#"{"method":"info"}"#.to_vec()).await.0, 200);
+    assert_eq!(post(&net, "/storage_rpc/v1", br#"{"method":"info","params":{}}"#.to_vec()).await.0, 200);
     assert_eq!(post(&net, "/nowhere", vec![]).await.0, 404);
     let (status, text) = post(&net, "/onion_req/v2", vec![0u8; 11 * 1024 * 1024]).await;
     assert_eq!((status, text.as_str()), (413, "Request body too large"));
