@@ -1,13 +1,21 @@
 //! The storage RPC (`POST /storage_rpc/v1`, and the final hop of onion requests): a pure function
 //! of the network, the node, the time and the request body.
+//!
+//! Like the real storage server, a request is handled in two steps: its parameters are parsed
+//! completely first (any problem is `400 invalid request: …`, and a `batch` is refused as a whole
+//! when one of its subrequests does not parse), then it runs: `421` when the pubkey belongs to
+//! another swarm, then the method's time, TTL and signature checks, in the real server's order
+//! and with its messages.
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
-use crypto_core::identity::SessionId;
+use base64::alphabet;
+use base64::engine::general_purpose::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use crypto_core::identity::{IdPrefix, SessionId};
 use crypto_core::storage::to_sign::{self, ExpireMode};
 use crypto_core::storage::{
     MAX_MESSAGE_LEN, MAX_PRIVATE_TTL_MS, MIN_TTL_MS, Namespace, NamespaceSelector, SIGNATURE_TOLERANCE_MS,
-    STORE_FUTURE_TOLERANCE_MS, SignatureError, is_message_hash, message_hash, verify_request,
+    STORE_FUTURE_TOLERANCE_MS, decode_signature, is_message_hash, message_hash, verify_request,
 };
 use serde_json::{Map, Value, json};
 
@@ -20,6 +28,13 @@ const HF: [u32; 2] = [19, 3];
 const MAX_SUBREQUESTS: usize = 20;
 /// The network's largest retrieve response.
 const MAX_RETRIEVE_SIZE: usize = 7_800_000;
+/// Timestamps below this many ms (10⁶ s) were almost certainly sent in seconds.
+const MIN_TIMESTAMP_MS: u64 = 1_000_000_000;
+/// Base64 as the real server reads it: standard alphabet, padding optional.
+const BASE64_ANY: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// An RPC result: the status and the body (JSON text for successes and 421, plain text for errors).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +66,11 @@ impl Reply {
     pub fn is_success(&self) -> bool {
         (200..300).contains(&self.status)
     }
+
+    /// Whether the body is JSON (2xx and 421 replies) rather than plain text.
+    pub fn is_json(&self) -> bool {
+        self.is_success() || self.status == 421
+    }
 }
 
 type Params = Map<String, Value>;
@@ -63,74 +83,77 @@ struct Ctx<'a> {
     now: u64,
 }
 
-/// Handles a `/storage_rpc/v1` body.
+/// Handles a `/storage_rpc/v1` body (also the body of an onion request's final layer).
 pub fn handle(network: &Network, node: &Node, now: u64, body: &[u8]) -> Reply {
-    let Ok(Value::Object(request)) = serde_json::from_slice::<Value>(body) else {
-        return Reply::error(400, "invalid json");
-    };
+    match serde_json::from_slice::<Value>(body) {
+        Ok(request) => handle_json(network, node, now, &request),
+        Err(_) => Reply::error(400, "invalid json"),
+    }
+}
+
+/// Handles an already parsed `{"method", "params"}` request.
+pub fn handle_json(network: &Network, node: &Node, now: u64, request: &Value) -> Reply {
     let Some(method) = request.get("method").and_then(Value::as_str) else {
-        return Reply::invalid("missing method");
+        return Reply::error(400, "invalid json: no `method` field");
     };
-    let params = match request.get("params") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(p)) => p.clone(),
-        Some(_) => return Reply::invalid("params must be an object"),
+    let Some(params) = request.get("params").and_then(Value::as_object) else {
+        return Reply::error(400, "invalid json: no `params` field");
     };
     let ctx = Ctx { network, node, now };
-    match method {
-        "batch" => batch(&ctx, &params, false),
-        "sequence" => batch(&ctx, &params, true),
-        _ => dispatch(&ctx, method, &params),
+    let batch = match method {
+        "batch" => false,
+        "sequence" => true,
+        "ifelse" => return Reply::invalid("ifelse is not supported by this node"),
+        _ => {
+            return match Call::parse(method, params) {
+                None => Reply::error(400, format!("no method {method}")),
+                Some(Err(reply)) => reply,
+                Some(Ok(call)) => call.run(&ctx),
+            };
+        }
+    };
+    match parse_batch(params) {
+        Ok(calls) => run_batch(&ctx, calls, batch),
+        Err(reply) => reply,
     }
 }
 
-fn dispatch(ctx: &Ctx<'_>, method: &str, params: &Params) -> Reply {
-    let result = match method {
-        "store" => store(ctx, params),
-        "retrieve" => retrieve(ctx, params),
-        "delete" => delete(ctx, params),
-        "delete_all" => delete_all(ctx, params, false),
-        "delete_before" => delete_all(ctx, params, true),
-        "expire" => expire(ctx, params),
-        "expire_all" => expire_all(ctx, params),
-        "get_expiries" => get_expiries(ctx, params),
-        "get_swarm" | "get_snodes_for_pubkey" => get_swarm(ctx, params),
-        "info" => Ok(Reply::json(200, json!({ "version": crate::VERSION, "timestamp": ctx.now }), ctx.now)),
-        "oxend_request" => oxend_request(ctx, params),
-        "batch" | "sequence" | "ifelse" => Err(Reply::invalid(format!("{method} cannot be nested"))),
-        other => Err(Reply::error(400, format!("no method {other}"))),
+// ---- batch and sequence ----
+
+fn parse_batch(params: &Params) -> Result<Vec<Call>> {
+    let requests = match params.get("requests") {
+        Some(Value::Array(r)) if !r.is_empty() => r,
+        _ => return Err(Reply::invalid("Invalid batch request: no valid \"requests\" field")),
     };
-    result.unwrap_or_else(|reply| reply)
+    if requests.len() > MAX_SUBREQUESTS {
+        return Err(Reply::invalid("Invalid batch request: subrequest limit exceeded"));
+    }
+    requests
+        .iter()
+        .map(|sub| {
+            let sub =
+                sub.as_object().ok_or_else(|| Reply::invalid("Invalid batch request: requests must be objects"))?;
+            let (Some(method), Some(params)) =
+                (sub.get("method").and_then(Value::as_str), sub.get("params").and_then(Value::as_object))
+            else {
+                return Err(Reply::invalid("Invalid batch request: subrequests must have method/params keys"));
+            };
+            if matches!(method, "batch" | "sequence" | "ifelse") {
+                return Err(Reply::invalid("Invalid batch subrequest: subrequests may not contain meta-requests"));
+            }
+            Call::parse(method, params).unwrap_or_else(|| {
+                Err(Reply::invalid(format!("Invalid batch subrequest: invalid method \"{method}\"")))
+            })
+        })
+        .collect()
 }
 
-fn batch(ctx: &Ctx<'_>, params: &Params, sequence: bool) -> Reply {
-    let Some(Value::Array(requests)) = params.get("requests") else {
-        return Reply::invalid("requests must be a list");
-    };
-    if requests.is_empty() || requests.len() > MAX_SUBREQUESTS {
-        return Reply::invalid(format!("batch needs 1 to {MAX_SUBREQUESTS} subrequests"));
-    }
-    let mut results = Vec::with_capacity(requests.len());
-    for sub in requests {
-        let reply = match sub {
-            Value::Object(sub) => match sub.get("method").and_then(Value::as_str) {
-                Some(method) => {
-                    let params = match sub.get("params") {
-                        None | Some(Value::Null) => Ok(Map::new()),
-                        Some(Value::Object(p)) => Ok(p.clone()),
-                        Some(_) => Err(Reply::invalid("params must be an object")),
-                    };
-                    match params {
-                        Ok(params) => dispatch(ctx, method, &params),
-                        Err(reply) => reply,
-                    }
-                }
-                None => Reply::invalid("subrequest without method"),
-            },
-            _ => Reply::invalid("subrequest is not an object"),
-        };
+fn run_batch(ctx: &Ctx<'_>, calls: Vec<Call>, sequence: bool) -> Reply {
+    let mut results = Vec::with_capacity(calls.len());
+    for call in calls {
+        let reply = call.run(ctx);
         let body = match serde_json::from_str::<Value>(&reply.body) {
-            Ok(v) if reply.is_success() || reply.status == 421 => v,
+            Ok(v) if reply.is_json() => v,
             _ => Value::String(reply.body.clone()),
         };
         results.push(json!({ "code": reply.status, "body": body }));
@@ -141,101 +164,336 @@ fn batch(ctx: &Ctx<'_>, params: &Params, sequence: bool) -> Reply {
     Reply::json(200, json!({ "results": results }), ctx.now)
 }
 
-// ---- parameter parsing ----
+// ---- field parsing, with the real server's messages ----
 
-fn pubkey(params: &Params) -> Result<SessionId> {
-    let text = params
-        .get("pubkey")
-        .or_else(|| params.get("pubKey"))
-        .and_then(Value::as_str)
-        .ok_or_else(|| Reply::invalid("Required field 'pubkey' missing"))?;
-    text.parse().map_err(|e| Reply::invalid(format!("invalid pubkey: {e}")))
+fn field<'a>(params: &'a Params, name: &str) -> Option<&'a Value> {
+    params.get(name).filter(|v| !v.is_null())
 }
 
-fn integer(value: &Value) -> Option<i64> {
-    match value {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.parse().ok(),
-        _ => None,
+fn wrong_type(name: &str, expected: &str) -> Reply {
+    Reply::invalid(format!("Invalid value given for '{name}': expected {expected}"))
+}
+
+fn opt_str<'a>(params: &'a Params, name: &str) -> Result<Option<&'a str>> {
+    field(params, name).map(|v| v.as_str().ok_or_else(|| wrong_type(name, "string"))).transpose()
+}
+
+fn opt_bool(params: &Params, name: &str) -> Result<Option<bool>> {
+    field(params, name).map(|v| v.as_bool().ok_or_else(|| wrong_type(name, "boolean"))).transpose()
+}
+
+fn opt_int(params: &Params, name: &str) -> Result<Option<i64>> {
+    field(params, name).map(|v| v.as_i64().ok_or_else(|| wrong_type(name, "integer"))).transpose()
+}
+
+/// A millisecond timestamp field (a non-negative JSON integer of at least 10⁹).
+fn opt_millis(params: &Params, name: &str) -> Result<Option<u64>> {
+    let Some(value) = field(params, name) else { return Ok(None) };
+    let ms = value.as_u64().ok_or_else(|| wrong_type(name, "integer timestamp (in milliseconds)"))?;
+    if ms < MIN_TIMESTAMP_MS {
+        return Err(Reply::invalid(format!("Invalid timestamp for '{name}': timestamp must be in milliseconds")));
+    }
+    Ok(Some(ms))
+}
+
+/// `store`'s `timestamp` and `ttl`, which may also be given as strings of digits.
+fn opt_stringified(params: &Params, name: &str) -> Result<Option<u64>> {
+    match field(params, name) {
+        None => Ok(None),
+        Some(Value::String(s)) => {
+            s.parse().map(Some).map_err(|_| Reply::invalid(format!("Invalid value given for '{name}': \"{s}\"")))
+        }
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| wrong_type(name, "positive integer")),
     }
 }
 
-fn millis(params: &Params, field: &'static str) -> Result<Option<u64>> {
-    let Some(value) = params.get(field) else { return Ok(None) };
-    let n = integer(value).ok_or_else(|| Reply::invalid(format!("{field} must be an integer")))?;
-    let n = u64::try_from(n).map_err(|_| Reply::invalid(format!("{field} must not be negative")))?;
-    if n < 1_000_000_000 {
-        return Err(Reply::invalid(format!("{field} must be in milliseconds")));
-    }
-    Ok(Some(n))
+fn required<T>(name: &str, value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| Reply::invalid(format!("Required field '{name}' missing")))
 }
 
-fn required_millis(params: &Params, field: &'static str) -> Result<u64> {
-    millis(params, field)?.ok_or_else(|| Reply::invalid(format!("Required field '{field}' missing")))
+fn string_array(params: &Params, name: &str) -> Result<Option<Vec<String>>> {
+    let Some(value) = field(params, name) else { return Ok(None) };
+    let list = value.as_array().ok_or_else(|| wrong_type(name, "string array"))?;
+    list.iter()
+        .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| wrong_type(name, "string array")))
+        .collect::<Result<_>>()
+        .map(Some)
 }
 
-fn namespace(params: &Params) -> Result<Namespace> {
-    match params.get("namespace") {
-        None => Ok(Namespace::DEFAULT),
-        Some(v) => integer(v)
-            .and_then(|n| i16::try_from(n).ok())
-            .map(Namespace)
-            .ok_or_else(|| Reply::invalid("namespace must be an integer from -32768 to 32767")),
-    }
+fn namespace_value(value: &Value, name: &str) -> Result<Namespace> {
+    let n = value.as_i64().ok_or_else(|| wrong_type(name, "16-bit integer"))?;
+    i16::try_from(n)
+        .map(Namespace)
+        .map_err(|_| Reply::invalid(format!("Invalid value given for '{name}': value out of range")))
+}
+
+fn opt_namespace(params: &Params) -> Result<Option<Namespace>> {
+    field(params, "namespace").map(|v| namespace_value(v, "namespace")).transpose()
 }
 
 fn namespace_selector(params: &Params) -> Result<NamespaceSelector> {
-    match params.get("namespace") {
+    match field(params, "namespace") {
+        None => Ok(NamespaceSelector::One(Namespace::DEFAULT)),
         Some(Value::String(s)) if s == "all" => Ok(NamespaceSelector::All),
-        _ => namespace(params).map(NamespaceSelector::One),
+        Some(v) if v.is_i64() || v.is_u64() => namespace_value(v, "namespace").map(NamespaceSelector::One),
+        Some(_) => Err(wrong_type("namespace", "integer or \"all\"")),
     }
 }
 
-fn hashes(params: &Params) -> Result<Vec<String>> {
-    let Some(Value::Array(list)) = params.get("messages") else {
-        return Err(Reply::invalid("messages must be a list of hashes"));
-    };
-    if list.is_empty() {
-        return Err(Reply::invalid("messages must not be empty"));
+/// `pubkey`, or its alias `pubKey` where the method accepts it.
+fn pubkey_field(params: &Params, alias: bool) -> Result<String> {
+    let main = opt_str(params, "pubkey")?;
+    let alt = if alias { opt_str(params, "pubKey")? } else { None };
+    match (main, alt) {
+        (Some(_), Some(_)) => Err(Reply::invalid("Cannot specify both 'pubkey' and 'pubKey'")),
+        (Some(pk), None) | (None, Some(pk)) => Ok(pk.to_owned()),
+        (None, None) => Err(Reply::invalid("Required field 'pubkey' missing")),
     }
-    list.iter()
-        .map(|h| match h.as_str() {
-            Some(h) if is_message_hash(h) => Ok(h.to_owned()),
-            _ => Err(Reply::invalid("Invalid message hash: expected base64 (43 chars)")),
-        })
-        .collect()
 }
 
-fn check_clock(now: u64, timestamp: u64, message: &str) -> Result<()> {
-    if now.abs_diff(timestamp) > SIGNATURE_TOLERANCE_MS {
-        return Err(Reply::error(406, message.to_owned()));
-    }
-    Ok(())
+fn parse_pubkey(text: &str) -> Result<SessionId> {
+    text.parse().map_err(|_| Reply::invalid("Pubkey must be 66 hex digits (33 bytes) long"))
 }
 
-/// Checks `signature` (and `pubkey_ed25519`) over `to_sign`; `what` names the method in errors.
-fn check_signature(pk: &SessionId, params: &Params, to_sign: &[u8], what: &str) -> Result<()> {
-    let signature = match params.get("signature") {
-        Some(Value::String(s)) if !s.is_empty() => s,
-        Some(Value::String(_)) => return Err(Reply::invalid("signature must not be empty")),
-        Some(_) => return Err(Reply::invalid("signature must be a string")),
-        None => return Err(Reply::invalid("Required field 'signature' missing")),
-    };
-    let ed25519 = match params.get("pubkey_ed25519") {
+/// A request signature, parsed (its format checked) but not yet verified.
+#[derive(Debug)]
+struct Auth {
+    signature: String,
+    ed25519: Option<[u8; 32]>,
+}
+
+/// Parses `signature` (required) and `pubkey_ed25519` the way the real server does.
+fn parse_auth(pk: &SessionId, params: &Params) -> Result<Auth> {
+    let signature = required("signature", opt_str(params, "signature")?)?;
+    let ed25519 = match opt_str(params, "pubkey_ed25519")? {
         None => None,
-        Some(v) => {
+        Some(_) if pk.prefix() != IdPrefix::Standard => {
+            return Err(Reply::invalid("pubkey_ed25519 is only permitted for 05[...] pubkeys"));
+        }
+        Some(text) if text.len() == 64 => {
             let mut key = [0u8; 32];
-            let text = v.as_str().ok_or_else(|| Reply::invalid("invalid pubkey_ed25519"))?;
-            hex::decode_to_slice(text, &mut key).map_err(|_| Reply::invalid("invalid pubkey_ed25519"))?;
+            hex::decode_to_slice(text, &mut key)
+                .map_err(|_| Reply::invalid("invalid pubkey_ed25519: value is not hex"))?;
             Some(key)
         }
+        Some(text) => match <[u8; 32]>::try_from(text.as_bytes()) {
+            Ok(raw) => Some(raw),
+            Err(_) => return Err(Reply::invalid("Invalid pubkey_ed25519: expected 64 hex char or 32 byte pubkey")),
+        },
     };
-    match verify_request(pk, ed25519.as_ref(), to_sign, signature) {
-        Ok(()) => Ok(()),
-        Err(SignatureError::Malformed) => Err(Reply::invalid("invalid signature: expected base64 of 64 bytes")),
-        Err(_) => Err(Reply::error(401, format!("{what} signature verification failed"))),
+    if decode_signature(signature).is_err() {
+        return Err(Reply::invalid("invalid signature: expected base64 encoded Ed25519 signature"));
+    }
+    Ok(Auth { signature: signature.to_owned(), ed25519 })
+}
+
+/// `messages`: a non-empty list; with `check`, every entry must look like a message hash.
+fn parse_hashes(params: &Params, check: bool) -> Result<Vec<String>> {
+    let hashes = required("messages", string_array(params, "messages")?)?;
+    if hashes.is_empty() {
+        return Err(Reply::invalid("messages does not contain any message hashes"));
+    }
+    if check && let Some(bad) = hashes.iter().find(|h| !is_message_hash(h)) {
+        return Err(Reply::invalid(format!("invalid message hash: {bad}")));
+    }
+    Ok(hashes)
+}
+
+// ---- the parsed requests ----
+
+#[derive(Debug)]
+struct Store {
+    pk: SessionId,
+    ns: Namespace,
+    timestamp: u64,
+    expiry: u64,
+    data: Vec<u8>,
+    auth: Option<Auth>,
+    sig_timestamp: u64,
+}
+
+#[derive(Debug)]
+struct Retrieve {
+    pk: SessionId,
+    ns: Namespace,
+    auth: Option<(Auth, u64)>,
+    last_hash: Option<String>,
+    max_count: Option<i64>,
+    max_size: Option<i64>,
+}
+
+#[derive(Debug)]
+struct Signed {
+    pk: SessionId,
+    auth: Auth,
+}
+
+#[derive(Debug)]
+enum Call {
+    Store(Store),
+    Retrieve(Retrieve),
+    Delete { who: Signed, hashes: Vec<String>, required: bool },
+    DeleteAll { who: Signed, ns: NamespaceSelector, timestamp: u64 },
+    DeleteBefore { who: Signed, ns: NamespaceSelector, before: u64 },
+    Expire { who: Signed, hashes: Vec<String>, expiry: u64, shorten: bool, extend: bool },
+    ExpireAll { who: Signed, ns: NamespaceSelector, expiry: u64 },
+    GetExpiries { who: Signed, hashes: Vec<String>, timestamp: u64 },
+    GetSwarm(SessionId),
+    Info,
+    Oxend { endpoint: String, params: Option<Value> },
+}
+
+fn signed(params: &Params) -> Result<Signed> {
+    let pk = parse_pubkey(&pubkey_field(params, false)?)?;
+    let auth = parse_auth(&pk, params)?;
+    Ok(Signed { pk, auth })
+}
+
+impl Call {
+    /// Parses the parameters of `method`; `None` when there is no such method.
+    fn parse(method: &str, params: &Params) -> Option<Result<Call>> {
+        Some(match method {
+            "store" => parse_store(params).map(Call::Store),
+            "retrieve" => parse_retrieve(params).map(Call::Retrieve),
+            "delete" => (|| {
+                string_array(params, "messages")?;
+                let required = opt_bool(params, "required")?.unwrap_or(false);
+                let who = signed(params)?;
+                Ok(Call::Delete { who, hashes: parse_hashes(params, true)?, required })
+            })(),
+            "delete_all" => (|| {
+                let ns = namespace_selector(params)?;
+                let timestamp = opt_millis(params, "timestamp")?;
+                let who = signed(params)?;
+                Ok(Call::DeleteAll { who, ns, timestamp: required("timestamp", timestamp)? })
+            })(),
+            "delete_before" => (|| {
+                let before = opt_millis(params, "before")?;
+                let ns = namespace_selector(params)?;
+                let who = signed(params)?;
+                Ok(Call::DeleteBefore { who, ns, before: required("before", before)? })
+            })(),
+            "expire" => (|| {
+                let expiry = opt_millis(params, "expiry")?;
+                let extend = opt_bool(params, "extend")?.unwrap_or(false);
+                let shorten = opt_bool(params, "shorten")?.unwrap_or(false);
+                let who = signed(params)?;
+                let expiry = required("expiry", expiry)?;
+                if shorten && extend {
+                    return Err(Reply::invalid("cannot specify both 'shorten' and 'extend'"));
+                }
+                let hashes = parse_hashes(params, true)?;
+                Ok(Call::Expire { who, hashes, expiry, shorten, extend })
+            })(),
+            "expire_all" => (|| {
+                let expiry = opt_millis(params, "expiry")?;
+                let ns = namespace_selector(params)?;
+                let who = signed(params)?;
+                Ok(Call::ExpireAll { who, ns, expiry: required("expiry", expiry)? })
+            })(),
+            "get_expiries" => (|| {
+                let timestamp = opt_millis(params, "timestamp")?;
+                let who = signed(params)?;
+                let timestamp = required("timestamp", timestamp)?;
+                Ok(Call::GetExpiries { who, hashes: parse_hashes(params, false)?, timestamp })
+            })(),
+            "get_swarm" | "get_snodes_for_pubkey" => pubkey_field(params, true).and_then(|pk| {
+                pk.parse().map(Call::GetSwarm).map_err(|_| Reply::invalid("Pubkey must be 66 hex digits/33 bytes long"))
+            }),
+            "info" => Ok(Call::Info),
+            "oxend_request" => (|| {
+                let endpoint = required("endpoint", opt_str(params, "endpoint")?)?;
+                if !matches!(endpoint, "get_service_nodes" | "ons_resolve") {
+                    return Err(Reply::invalid(format!("Invalid oxend endpoint '{endpoint}'")));
+                }
+                Ok(Call::Oxend { endpoint: endpoint.to_owned(), params: field(params, "params").cloned() })
+            })(),
+            _ => return None,
+        })
+    }
+
+    fn run(self, ctx: &Ctx<'_>) -> Reply {
+        let result = match self {
+            Call::Store(s) => store(ctx, s),
+            Call::Retrieve(r) => retrieve(ctx, r),
+            Call::Delete { who, hashes, required } => delete(ctx, who, hashes, required),
+            Call::DeleteAll { who, ns, timestamp } => delete_all(ctx, who, ns, timestamp, false),
+            Call::DeleteBefore { who, ns, before } => delete_all(ctx, who, ns, before, true),
+            Call::Expire { who, hashes, expiry, shorten, extend } => expire(ctx, who, hashes, expiry, shorten, extend),
+            Call::ExpireAll { who, ns, expiry } => expire_all(ctx, who, ns, expiry),
+            Call::GetExpiries { who, hashes, timestamp } => get_expiries(ctx, who, hashes, timestamp),
+            Call::GetSwarm(pk) => get_swarm(ctx, &pk),
+            Call::Info => Ok(Reply::json(200, json!({ "version": crate::VERSION, "timestamp": ctx.now }), ctx.now)),
+            Call::Oxend { endpoint, params } => oxend_request(ctx, &endpoint, params.as_ref()),
+        };
+        result.unwrap_or_else(|reply| reply)
     }
 }
+
+fn parse_store(params: &Params) -> Result<Store> {
+    // Type errors come in the real server's (alphabetical) field order.
+    let data = opt_str(params, "data")?;
+    let expiry = opt_millis(params, "expiry")?;
+    let ns = opt_namespace(params)?.unwrap_or(Namespace::DEFAULT);
+    let sig_timestamp = opt_millis(params, "sig_timestamp")?;
+    let has_signature = field(params, "signature").is_some();
+    let timestamp = required("timestamp", opt_stringified(params, "timestamp")?)?;
+    let ttl = opt_stringified(params, "ttl")?;
+    let expiry = match (expiry, ttl) {
+        (Some(_), Some(_)) => return Err(Reply::invalid("Cannot specify both 'expiry' and 'ttl'")),
+        (Some(expiry), None) => expiry,
+        (None, Some(ttl)) => timestamp.saturating_add(ttl),
+        (None, None) => return Err(Reply::invalid("Required field 'expiry' or 'ttl' missing")),
+    };
+    let pk = parse_pubkey(&pubkey_field(params, true)?)?;
+    let auth = if has_signature { Some(parse_auth(&pk, params)?) } else { None };
+    let data = required("data", data)?;
+    if !data.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')) {
+        return Err(Reply::invalid("Invalid 'data' value: not base64 encoded"));
+    }
+    if data.len() > MAX_MESSAGE_LEN / 3 * 4 {
+        return Err(Reply::invalid(format!("Message body exceeds maximum allowed length of {MAX_MESSAGE_LEN} bytes")));
+    }
+    let data = BASE64_ANY.decode(data).map_err(|_| Reply::invalid("Invalid 'data' value: not base64 encoded"))?;
+    Ok(Store { pk, ns, timestamp, expiry, data, auth, sig_timestamp: sig_timestamp.unwrap_or(timestamp) })
+}
+
+fn parse_retrieve(params: &Params) -> Result<Retrieve> {
+    let last_hash_alt = opt_str(params, "lastHash")?;
+    let last_hash = opt_str(params, "last_hash")?;
+    let max_count = opt_int(params, "max_count")?;
+    let max_size = opt_int(params, "max_size")?;
+    let ns = opt_namespace(params)?;
+    let pk = parse_pubkey(&pubkey_field(params, true)?)?;
+    let timestamp = opt_millis(params, "timestamp")?;
+    let wants_auth = ["pubkey_ed25519", "signature"].iter().any(|f| field(params, f).is_some())
+        || timestamp.is_some()
+        || ns.is_some_and(Namespace::retrieve_needs_signature);
+    let auth = if wants_auth {
+        let auth = parse_auth(&pk, params)?;
+        Some((auth, required("timestamp", timestamp)?))
+    } else {
+        None
+    };
+    let last_hash = match (last_hash, last_hash_alt) {
+        (Some(_), Some(_)) => return Err(Reply::invalid("Cannot specify both 'last_hash' and 'lastHash'")),
+        (Some(h), None) | (None, Some(h)) => Some(h),
+        (None, None) => None,
+    };
+    let last_hash = match last_hash {
+        None | Some("") => None,
+        Some(h) if h.len() == 43 => {
+            if !is_message_hash(h) {
+                return Err(Reply::invalid("Invalid last_hash: not base64"));
+            }
+            Some(h.to_owned())
+        }
+        Some(_) => return Err(Reply::invalid("Invalid last_hash: expected base64 (43 chars)")),
+    };
+    Ok(Retrieve { pk, ns: ns.unwrap_or(Namespace::DEFAULT), auth, last_hash, max_count, max_size })
+}
+
+// ---- checks shared by the methods ----
 
 /// 421 unless this node is in the pubkey's swarm.
 fn check_swarm(ctx: &Ctx<'_>, pk: &SessionId) -> Result<()> {
@@ -246,6 +504,19 @@ fn check_swarm(ctx: &Ctx<'_>, pk: &SessionId) -> Result<()> {
     }
 }
 
+fn check_clock(now: u64, timestamp: u64, message: &str) -> Result<()> {
+    if now.abs_diff(timestamp) > SIGNATURE_TOLERANCE_MS {
+        return Err(Reply::error(406, message.to_owned()));
+    }
+    Ok(())
+}
+
+/// Verifies a parsed signature over `to_sign`; `what` names the method in the 401 text.
+fn verify(pk: &SessionId, auth: &Auth, to_sign: &[u8], what: &str) -> Result<()> {
+    verify_request(pk, auth.ed25519.as_ref(), to_sign, &auth.signature)
+        .map_err(|_| Reply::error(401, format!("{what} signature verification failed")))
+}
+
 fn db_error(e: rusqlite::Error) -> Reply {
     tracing::error!(error = %e, "database error");
     Reply::error(500, "internal database error")
@@ -253,7 +524,7 @@ fn db_error(e: rusqlite::Error) -> Reply {
 
 /// Runs `apply` on every member of this node's swarm that is up, and collects the per-member
 /// results as the `swarm` object of a recursive method.
-fn on_swarm(ctx: &Ctx<'_>, mut apply: impl FnMut(&Node) -> Result<Value>) -> Result<Value> {
+fn on_swarm(ctx: &Ctx<'_>, mut apply: impl FnMut(&Node) -> Result<Value>) -> Value {
     let mut swarm = Map::new();
     for member in ctx.network.members(ctx.node.info.swarm_id) {
         let key = hex::encode(member.info.ed25519);
@@ -266,120 +537,112 @@ fn on_swarm(ctx: &Ctx<'_>, mut apply: impl FnMut(&Node) -> Result<Value>) -> Res
             Err(reply) => swarm.insert(key, json!({ "failed": true, "code": reply.status, "reason": reply.body })),
         };
     }
-    Ok(Value::Object(swarm))
+    Value::Object(swarm)
 }
 
 /// The reply of a recursive method: `{"swarm": {member: result}}`.
 fn swarm_reply(ctx: &Ctx<'_>, apply: impl FnMut(&Node) -> Result<Value>) -> Result<Reply> {
-    let swarm = on_swarm(ctx, apply)?;
-    Ok(Reply::json(200, json!({ "swarm": swarm }), ctx.now))
+    Ok(Reply::json(200, json!({ "swarm": on_swarm(ctx, apply) }), ctx.now))
 }
 
 fn sign_b64(node: &Node, msg: &[u8]) -> String {
     STANDARD.encode(node.sign(msg))
 }
 
+/// The per-member result of a `"all"`-namespace action: the hashes grouped by namespace, and the
+/// node's signature over `prefix ‖ every hash sorted`.
+fn by_namespace(member: &Node, key: &str, prefix: &str, mut affected: Vec<(i16, String)>) -> Value {
+    affected.sort_by(|a, b| a.1.cmp(&b.1));
+    let signed: String = std::iter::once(prefix).chain(affected.iter().map(|(_, h)| h.as_str())).collect();
+    let mut grouped: Map<String, Value> = Map::new();
+    for (ns, hash) in affected {
+        if let Value::Array(list) = grouped.entry(ns.to_string()).or_insert_with(|| json!([])) {
+            list.push(json!(hash));
+        }
+    }
+    json!({ key: grouped, "signature": sign_b64(member, signed.as_bytes()) })
+}
+
+/// The per-member result of a one-namespace action: the sorted hashes and the node's signature
+/// over `prefix ‖ hashes`.
+fn in_namespace(member: &Node, key: &str, prefix: &str, mut affected: Vec<String>) -> Value {
+    affected.sort();
+    let signed = format!("{prefix}{}", affected.concat());
+    json!({ key: affected, "signature": sign_b64(member, signed.as_bytes()) })
+}
+
 // ---- methods ----
 
-fn store(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
-    let pk = pubkey(params)?;
-    check_swarm(ctx, &pk)?;
-    let ns = namespace(params)?;
-    let timestamp = required_millis(params, "timestamp")?;
-    let expiry = match (params.get("ttl"), millis(params, "expiry")?) {
-        (Some(ttl), None) => {
-            let ttl = integer(ttl).and_then(|t| u64::try_from(t).ok()).ok_or_else(|| Reply::invalid("invalid ttl"))?;
-            timestamp.saturating_add(ttl)
-        }
-        (None, Some(expiry)) => expiry,
-        _ => return Err(Reply::invalid("exactly one of ttl or expiry is required")),
-    };
-    let data_b64 =
-        params.get("data").and_then(Value::as_str).ok_or_else(|| Reply::invalid("Required field 'data' missing"))?;
-    let too_long = || Reply::invalid(format!("Message body exceeds maximum allowed length of {MAX_MESSAGE_LEN} bytes"));
-    if data_b64.len() > MAX_MESSAGE_LEN.div_ceil(3) * 4 {
-        return Err(too_long());
-    }
-    let data = STANDARD
-        .decode(data_b64)
-        .or_else(|_| STANDARD_NO_PAD.decode(data_b64))
-        .map_err(|_| Reply::invalid("data must be base64"))?;
-    if data.len() > MAX_MESSAGE_LEN {
-        return Err(too_long());
-    }
-    if timestamp > ctx.now + STORE_FUTURE_TOLERANCE_MS || expiry + STORE_FUTURE_TOLERANCE_MS < ctx.now {
-        return Err(Reply::error(406, "Timestamp error: check your clock"));
-    }
-    let ttl = expiry.saturating_sub(timestamp);
-    if expiry < timestamp || ttl < MIN_TTL_MS || ttl > ns.max_ttl_ms() {
+fn store(ctx: &Ctx<'_>, s: Store) -> Result<Reply> {
+    check_swarm(ctx, &s.pk)?;
+    let ttl = s.expiry.checked_sub(s.timestamp);
+    if !ttl.is_some_and(|ttl| (MIN_TTL_MS..=s.ns.max_ttl_ms()).contains(&ttl)) {
         return Err(Reply::error(403, "Provided expiry/TTL is not valid."));
     }
-    if ns.store_needs_signature() {
-        if !params.contains_key("signature") {
-            return Err(Reply::error(401, format!("store: signature required to store to namespace {}", ns.0)));
-        }
-        let sig_timestamp = millis(params, "sig_timestamp")?.unwrap_or(timestamp);
-        check_clock(ctx.now, sig_timestamp, "store signature timestamp too far from current time")?;
-        check_signature(&pk, params, &to_sign::store(ns, sig_timestamp), "store")?;
+    if s.timestamp > ctx.now + STORE_FUTURE_TOLERANCE_MS || s.expiry + STORE_FUTURE_TOLERANCE_MS < ctx.now {
+        return Err(Reply::error(406, "Timestamp error: check your clock"));
+    }
+    if s.ns.store_needs_signature() {
+        let Some(auth) = &s.auth else {
+            return Err(Reply::error(401, format!("store: signature required to store to namespace {}", s.ns.0)));
+        };
+        check_clock(ctx.now, s.sig_timestamp, "store signature timestamp too far from current time")?;
+        verify(&s.pk, auth, &to_sign::store(s.ns, s.sig_timestamp), "store")?;
     }
 
-    let owner = pk.to_bytes();
-    let hash = message_hash(&owner, ns, &data);
-    let message = NewMessage { pubkey: &owner, namespace: ns.0, hash: &hash, data: &data, timestamp, expiry };
+    let owner = s.pk.to_bytes();
+    let hash = message_hash(&owner, s.ns, &s.data);
+    let message = NewMessage {
+        pubkey: &owner,
+        namespace: s.ns.0,
+        hash: &hash,
+        data: &s.data,
+        timestamp: s.timestamp,
+        expiry: s.expiry,
+    };
     let swarm = on_swarm(ctx, |member| {
         let store = member.store();
         let inserted = store.insert(&message).map_err(db_error)?;
-        if ns.is_public_outbox() {
-            store.keep_only(&owner, ns.0, &hash).map_err(db_error)?;
+        if s.ns.is_public_outbox() {
+            store.keep_only(&owner, s.ns.0, &hash).map_err(db_error)?;
         }
-        let expiry = store.expiry_of(&hash).map_err(db_error)?.unwrap_or(expiry);
+        let expiry = store.expiry_of(&hash).map_err(db_error)?.unwrap_or(s.expiry);
         let mut result = json!({ "hash": hash, "signature": sign_b64(member, hash.as_bytes()), "expiry": expiry });
         if !inserted {
             result["already"] = json!(true);
         }
         Ok(result)
-    })?;
+    });
     Ok(Reply::json(200, json!({ "hash": hash, "swarm": swarm }), ctx.now))
 }
 
-fn retrieve(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
-    let pk = pubkey(params)?;
-    check_swarm(ctx, &pk)?;
-    let ns = namespace(params)?;
-    let has_auth = ["timestamp", "pubkey_ed25519", "signature"].iter().any(|f| params.contains_key(*f));
-    if !has_auth && ns.retrieve_needs_signature() {
-        return Err(Reply::error(401, "retrieve: request signature required"));
-    }
-    if has_auth {
-        let timestamp = required_millis(params, "timestamp")?;
-        if !params.contains_key("signature") {
-            return Err(Reply::invalid("Required field 'signature' missing"));
+fn retrieve(ctx: &Ctx<'_>, r: Retrieve) -> Result<Reply> {
+    check_swarm(ctx, &r.pk)?;
+    match &r.auth {
+        None if r.ns.retrieve_needs_signature() => {
+            return Err(Reply::error(401, "retrieve: request signature required"));
         }
-        check_clock(ctx.now, timestamp, "retrieve timestamp too far from current time")?;
-        check_signature(&pk, params, &to_sign::retrieve(ns, timestamp), "retrieve")?;
+        None => {}
+        Some((auth, timestamp)) => {
+            check_clock(ctx.now, *timestamp, "retrieve timestamp too far from current time")?;
+            verify(&r.pk, auth, &to_sign::retrieve(r.ns, *timestamp), "retrieve")?;
+        }
     }
-    let last_hash = match params.get("last_hash").or_else(|| params.get("lastHash")) {
-        None | Some(Value::Null) => None,
-        Some(Value::String(s)) if s.is_empty() => None,
-        Some(Value::String(s)) if is_message_hash(s) => Some(s.as_str()),
-        Some(_) => return Err(Reply::invalid("Invalid last_hash: expected base64 (43 chars)")),
+    let max_count = match r.max_count {
+        Some(n) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX),
+        _ => usize::MAX,
     };
-    let max_count = match params.get("max_count") {
-        None => usize::MAX,
-        Some(v) => integer(v)
-            .and_then(|n| usize::try_from(n).ok())
-            .filter(|&n| n > 0)
-            .ok_or_else(|| Reply::invalid("max_count must be a positive integer"))?,
+    let max_size = match r.max_size {
+        None if r.max_count.is_some() => MAX_RETRIEVE_SIZE,
+        None | Some(0) => MAX_RETRIEVE_SIZE / 5,
+        Some(n) if n < 0 => MAX_RETRIEVE_SIZE / usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX).max(1),
+        Some(n) => usize::try_from(n).unwrap_or(usize::MAX).min(MAX_RETRIEVE_SIZE),
     };
-    let max_size = match params.get("max_size").map(integer) {
-        None if params.contains_key("max_count") => MAX_RETRIEVE_SIZE,
-        None => MAX_RETRIEVE_SIZE / 5,
-        Some(Some(n)) if n < 0 => MAX_RETRIEVE_SIZE / usize::try_from(n.unsigned_abs()).unwrap_or(usize::MAX),
-        Some(Some(n)) if n > 0 => usize::try_from(n).unwrap_or(usize::MAX).min(MAX_RETRIEVE_SIZE),
-        Some(_) => return Err(Reply::invalid("max_size must be a non-zero integer")),
-    };
-    let (messages, more) =
-        ctx.node.store().retrieve(&pk.to_bytes(), ns.0, last_hash, ctx.now, max_count, max_size).map_err(db_error)?;
+    let (messages, more) = ctx
+        .node
+        .store()
+        .retrieve(&r.pk.to_bytes(), r.ns.0, r.last_hash.as_deref(), ctx.now, max_count, max_size)
+        .map_err(db_error)?;
     let messages: Vec<Value> = messages
         .into_iter()
         .map(|m| {
@@ -389,79 +652,52 @@ fn retrieve(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
     Ok(Reply::json(200, json!({ "messages": messages, "more": more }), ctx.now))
 }
 
-fn delete(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
-    let pk = pubkey(params)?;
-    check_swarm(ctx, &pk)?;
-    let hashes = hashes(params)?;
-    check_signature(&pk, params, &to_sign::delete(&hashes), "delete")?;
-    let required = params.get("required").and_then(Value::as_bool).unwrap_or(false);
-    let owner = pk.to_bytes();
-    let pk_hex = pk.to_string();
+fn delete(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, required: bool) -> Result<Reply> {
+    check_swarm(ctx, &who.pk)?;
+    verify(&who.pk, &who.auth, &to_sign::delete(&hashes), "delete_msgs")?;
+    let owner = who.pk.to_bytes();
+    let prefix = format!("{}{}", who.pk, hashes.concat());
     let mut any = false;
     let swarm = on_swarm(ctx, |member| {
         let deleted = member.store().delete(&owner, &hashes).map_err(db_error)?;
         any |= !deleted.is_empty();
-        let signed = [pk_hex.clone(), hashes.concat(), deleted.concat()].concat();
-        Ok(json!({ "deleted": deleted, "signature": sign_b64(member, signed.as_bytes()) }))
-    })?;
+        Ok(in_namespace(member, "deleted", &prefix, deleted))
+    });
     if required && !any {
         return Err(Reply::error(404, "no messages deleted"));
     }
     Ok(Reply::json(200, json!({ "swarm": swarm }), ctx.now))
 }
 
-fn delete_all(ctx: &Ctx<'_>, params: &Params, before_mode: bool) -> Result<Reply> {
-    let pk = pubkey(params)?;
-    check_swarm(ctx, &pk)?;
-    let selector = namespace_selector(params)?;
-    let (stamp, before) = if before_mode {
-        let before = required_millis(params, "before")?;
-        if before > ctx.now + SIGNATURE_TOLERANCE_MS {
-            return Err(Reply::error(406, "delete_before timestamp too far in the future"));
+fn delete_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, stamp: u64, before_mode: bool) -> Result<Reply> {
+    check_swarm(ctx, &who.pk)?;
+    if before_mode {
+        if stamp > ctx.now + SIGNATURE_TOLERANCE_MS {
+            return Err(Reply::error(401, "delete_before timestamp too far in the future"));
         }
-        check_signature(&pk, params, &to_sign::delete_before(selector, before), "delete_before")?;
-        (before, Some(before))
+        verify(&who.pk, &who.auth, &to_sign::delete_before(ns, stamp), "delete_before")?;
     } else {
-        let timestamp = required_millis(params, "timestamp")?;
-        check_clock(ctx.now, timestamp, "delete_all timestamp too far from current time")?;
-        check_signature(&pk, params, &to_sign::delete_all(selector, timestamp), "delete_all")?;
-        (timestamp, None)
-    };
-    let ns = selector.namespace().map(|n| n.0);
-    let owner = pk.to_bytes();
-    let pk_hex = pk.to_string();
+        check_clock(ctx.now, stamp, "delete_all timestamp too far from current time")?;
+        verify(&who.pk, &who.auth, &to_sign::delete_all(ns, stamp), "delete_all")?;
+    }
+    let before = before_mode.then_some(stamp);
+    let owner = who.pk.to_bytes();
+    let prefix = format!("{}{stamp}", who.pk);
     swarm_reply(ctx, |member| {
-        let deleted = member.store().delete_where(&owner, ns, before).map_err(db_error)?;
-        let all_hashes: String = deleted.iter().map(|(_, h)| h.as_str()).collect();
-        let signed = format!("{pk_hex}{stamp}{all_hashes}");
-        let listed = match selector {
-            NamespaceSelector::One(_) => json!(deleted.iter().map(|(_, h)| h).collect::<Vec<_>>()),
-            NamespaceSelector::All => {
-                let mut by_ns: Map<String, Value> = Map::new();
-                for (n, h) in &deleted {
-                    if let Value::Array(list) = by_ns.entry(n.to_string()).or_insert_with(|| json!([])) {
-                        list.push(json!(h));
-                    }
-                }
-                Value::Object(by_ns)
+        let deleted = member.store().delete_where(&owner, ns.namespace().map(|n| n.0), before).map_err(db_error)?;
+        Ok(match ns {
+            NamespaceSelector::All => by_namespace(member, "deleted", &prefix, deleted),
+            NamespaceSelector::One(_) => {
+                in_namespace(member, "deleted", &prefix, deleted.into_iter().map(|(_, h)| h).collect())
             }
-        };
-        Ok(json!({ "deleted": listed, "signature": sign_b64(member, signed.as_bytes()) }))
+        })
     })
 }
 
-fn expire(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
-    let pk = pubkey(params)?;
-    check_swarm(ctx, &pk)?;
-    let hashes = hashes(params)?;
-    let shorten = params.get("shorten").and_then(Value::as_bool).unwrap_or(false);
-    let extend = params.get("extend").and_then(Value::as_bool).unwrap_or(false);
-    if shorten && extend {
-        return Err(Reply::invalid("shorten and extend are mutually exclusive"));
-    }
-    let expiry = required_millis(params, "expiry")?;
+fn expire(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, expiry: u64, shorten: bool, extend: bool) -> Result<Reply> {
+    check_swarm(ctx, &who.pk)?;
     if expiry + SIGNATURE_TOLERANCE_MS < ctx.now {
-        return Err(Reply::error(406, "expiry timestamp too far in the past"));
+        return Err(Reply::error(401, "expire_all timestamp should be >= current time"));
     }
     let mode = if shorten {
         ExpireMode::Shorten
@@ -470,18 +706,15 @@ fn expire(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
     } else {
         ExpireMode::Set
     };
-    check_signature(&pk, params, &to_sign::expire(mode, &[expiry], &hashes), "expire")?;
+    verify(&who.pk, &who.auth, &to_sign::expire(mode, &[expiry], &hashes), "expire_msgs")?;
     let expiry = expiry.min(ctx.now + MAX_PRIVATE_TTL_MS);
-    let owner = pk.to_bytes();
-    let pk_hex = pk.to_string();
+    let owner = who.pk.to_bytes();
+    let prefix = format!("{}{expiry}{}", who.pk, hashes.concat());
     swarm_reply(ctx, |member| {
         let results = member.store().set_expiry(&owner, &hashes, expiry, shorten, extend).map_err(db_error)?;
-        let updated: Vec<&str> = results.iter().filter(|r| r.2).map(|r| r.0.as_str()).collect();
-        let mut out = json!({
-            "updated": updated,
-            "expiry": expiry,
-            "signature": sign_b64(member, format!("{pk_hex}{expiry}{}{}", hashes.concat(), updated.concat()).as_bytes()),
-        });
+        let updated: Vec<String> = results.iter().filter(|r| r.2).map(|r| r.0.clone()).collect();
+        let mut out = in_namespace(member, "updated", &prefix, updated);
+        out["expiry"] = json!(expiry);
         if shorten || extend {
             let unchanged: Map<String, Value> =
                 results.iter().filter(|r| !r.2).map(|r| (r.0.clone(), json!(r.1))).collect();
@@ -491,57 +724,51 @@ fn expire(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
     })
 }
 
-fn expire_all(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
-    let pk = pubkey(params)?;
-    check_swarm(ctx, &pk)?;
-    let selector = namespace_selector(params)?;
-    let expiry = required_millis(params, "expiry")?;
+fn expire_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, expiry: u64) -> Result<Reply> {
+    check_swarm(ctx, &who.pk)?;
     if expiry + SIGNATURE_TOLERANCE_MS < ctx.now {
-        return Err(Reply::error(406, "expiry timestamp too far in the past"));
+        return Err(Reply::error(406, "expire_all timestamp should be >= current time"));
     }
-    check_signature(&pk, params, &to_sign::expire_all(selector, expiry), "expire_all")?;
-    let ns = selector.namespace().map(|n| n.0);
-    let owner = pk.to_bytes();
-    let pk_hex = pk.to_string();
+    verify(&who.pk, &who.auth, &to_sign::expire_all(ns, expiry), "expire_all")?;
+    let owner = who.pk.to_bytes();
+    let prefix = format!("{}{expiry}", who.pk);
     swarm_reply(ctx, |member| {
-        let updated = member.store().shorten_all(&owner, ns, expiry).map_err(db_error)?;
-        let signed = format!("{pk_hex}{expiry}{}", updated.concat());
-        Ok(json!({ "updated": updated, "signature": sign_b64(member, signed.as_bytes()) }))
+        let updated = member.store().shorten_all(&owner, ns.namespace().map(|n| n.0), expiry).map_err(db_error)?;
+        Ok(match ns {
+            NamespaceSelector::All => by_namespace(member, "updated", &prefix, updated),
+            NamespaceSelector::One(_) => {
+                in_namespace(member, "updated", &prefix, updated.into_iter().map(|(_, h)| h).collect())
+            }
+        })
     })
 }
 
-fn get_expiries(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
-    let pk = pubkey(params)?;
-    check_swarm(ctx, &pk)?;
-    let hashes = hashes(params)?;
-    let timestamp = required_millis(params, "timestamp")?;
+fn get_expiries(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, timestamp: u64) -> Result<Reply> {
+    check_swarm(ctx, &who.pk)?;
     check_clock(ctx.now, timestamp, "get_expiries timestamp too far from current time")?;
-    check_signature(&pk, params, &to_sign::get_expiries(timestamp, &hashes), "get_expiries")?;
+    verify(&who.pk, &who.auth, &to_sign::get_expiries(timestamp, &hashes), "get_expiries")?;
     let store = ctx.node.store();
+    let owner = who.pk.to_bytes();
     let mut expiries = Map::new();
     for h in &hashes {
-        if let Some(e) = store.expiry_of(h).map_err(db_error)?.filter(|&e| e > ctx.now) {
+        if let Some(e) = store.expiry_of_owned(&owner, h).map_err(db_error)?.filter(|&e| e > ctx.now) {
             expiries.insert(h.clone(), json!(e));
         }
     }
     Ok(Reply::json(200, json!({ "expiries": expiries }), ctx.now))
 }
 
-fn get_swarm(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
-    let pk = pubkey(params)?;
-    let id = ctx.network.swarm_of(&pk).ok_or_else(|| Reply::error(503, "Service node is not ready"))?;
+fn get_swarm(ctx: &Ctx<'_>, pk: &SessionId) -> Result<Reply> {
+    let id = ctx.network.swarm_of(pk).ok_or_else(|| Reply::error(503, "Service node is not ready"))?;
     Ok(Reply::json(200, ctx.network.swarm_json(id), ctx.now))
 }
 
-fn oxend_request(ctx: &Ctx<'_>, params: &Params) -> Result<Reply> {
-    match params.get("endpoint").and_then(Value::as_str) {
-        Some("get_service_nodes") | Some("get_n_service_nodes") => {
-            let fields = params.get("params").and_then(|p| p.get("fields")).and_then(Value::as_object);
-            let states: Vec<Value> = ctx.network.nodes().iter().map(|n| n.info.service_node_state(fields)).collect();
-            let result = json!({ "service_node_states": states, "height": 1, "status": "OK" });
-            Ok(Reply::json(200, json!({ "result": result }), ctx.now))
-        }
-        Some(other) => Err(Reply::invalid(format!("unsupported oxend endpoint {other}"))),
-        None => Err(Reply::invalid("Required field 'endpoint' missing")),
+fn oxend_request(ctx: &Ctx<'_>, endpoint: &str, params: Option<&Value>) -> Result<Reply> {
+    if endpoint != "get_service_nodes" {
+        return Err(Reply::error(400, "ONS is not available on this network"));
     }
+    let fields = params.and_then(|p| p.get("fields")).and_then(Value::as_object);
+    let states: Vec<Value> = ctx.network.nodes().iter().map(|n| n.info.service_node_state(fields)).collect();
+    let result = json!({ "service_node_states": states, "height": 1, "status": "OK" });
+    Ok(Reply::json(200, json!({ "result": result }), ctx.now))
 }

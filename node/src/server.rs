@@ -39,6 +39,7 @@ pub fn router(state: NodeState) -> Router {
         .route("/storage_rpc/v1", post(storage_rpc))
         .route("/onion_req/v2", post(onion_req))
         .fallback(|| async { StatusCode::NOT_FOUND })
+        .method_not_allowed_fallback(|| async { StatusCode::NOT_FOUND })
         .with_state(state)
 }
 
@@ -65,8 +66,7 @@ async fn storage_rpc(State(state): State<NodeState>, request: Request) -> Respon
         Err(r) => return r,
     };
     let reply = rpc::handle(&state.network, &state.node, now_ms(), &body);
-    let content_type =
-        if reply.is_success() || reply.status == 421 { "application/json" } else { "text/plain; charset=utf-8" };
+    let content_type = if reply.is_json() { "application/json" } else { "text/plain; charset=utf-8" };
     plain(reply.status, reply.body, content_type)
 }
 

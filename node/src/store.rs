@@ -106,6 +106,16 @@ impl Store {
             .map(|e| e.map(to_u64))
     }
 
+    /// The expiry of a hash stored for `pubkey`.
+    pub fn expiry_of_owned(&self, pubkey: &[u8; 33], hash: &str) -> rusqlite::Result<Option<u64>> {
+        self.conn
+            .query_row("SELECT expiry FROM messages WHERE hash = ?1 AND pubkey = ?2", params![hash, &pubkey[..]], |r| {
+                r.get::<_, i64>(0)
+            })
+            .optional()
+            .map(|e| e.map(to_u64))
+    }
+
     /// Messages of (pubkey, namespace) after `last_hash` (from the start when the hash is unknown),
     /// in insertion order, not yet expired at `now`; at most `max_count` and about `max_size` bytes
     /// (at least one). Returns them and whether more remain.
@@ -218,14 +228,20 @@ impl Store {
     }
 
     /// Lowers the expiry of every message of an owner in `namespace` (all when `None`) to `expiry`.
-    /// Returns the hashes changed, sorted.
-    pub fn shorten_all(&self, pubkey: &[u8; 33], namespace: Option<i16>, expiry: u64) -> rusqlite::Result<Vec<String>> {
+    /// Returns the (namespace, hash) pairs changed, sorted.
+    pub fn shorten_all(
+        &self,
+        pubkey: &[u8; 33],
+        namespace: Option<i16>,
+        expiry: u64,
+    ) -> rusqlite::Result<Vec<(i16, String)>> {
         let mut stmt = self.conn.prepare_cached(
             "UPDATE messages SET expiry = ?3 WHERE pubkey = ?1 AND (?2 IS NULL OR namespace = ?2) AND expiry > ?3
-             RETURNING hash",
+             RETURNING namespace, hash",
         )?;
-        let mut out: Vec<String> =
-            stmt.query_map(params![&pubkey[..], namespace, to_i64(expiry)], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let mut out: Vec<(i16, String)> = stmt
+            .query_map(params![&pubkey[..], namespace, to_i64(expiry)], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
         out.sort();
         Ok(out)
     }

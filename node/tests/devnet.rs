@@ -202,7 +202,7 @@ async fn the_relay_forwards_onion_requests_and_refuses_everything_else() {
         .unwrap();
     assert_eq!(r.headers().get("access-control-allow-origin").unwrap(), devnet.app_url.as_str());
     // The node keeps serving after all of that.
-    let (status, _) = rpc(dest.info.port, &json!({"method": "info"})).await;
+    let (status, _) = rpc(dest.info.port, &requests::info()).await;
     assert_eq!(status, 200);
     assert!(devnet.relay.counters.forwarded.load(std::sync::atomic::Ordering::Relaxed) >= 3);
     devnet.shutdown();
@@ -233,9 +233,9 @@ async fn a_pinned_client_trusts_exactly_the_pinned_certificate() {
     let pin = hush_node::tls::pem_fingerprint(&pem).unwrap();
     let url = format!("https://127.0.0.1:{}/storage_rpc/v1", node.info.port);
     let good = hush_node::tls::pinned_client(vec![pin], Duration::from_secs(5)).unwrap();
-    assert_eq!(good.post(&url).body(r#"{"method":"info"}"#).send().await.unwrap().status().as_u16(), 200);
+    assert_eq!(good.post(&url).body(r#"{"method":"info","params":{}}"#).send().await.unwrap().status().as_u16(), 200);
     let wrong = hush_node::tls::pinned_client(vec![[0u8; 32]], Duration::from_secs(5)).unwrap();
-    assert!(wrong.post(&url).body(r#"{"method":"info"}"#).send().await.is_err());
+    assert!(wrong.post(&url).body(r#"{"method":"info","params":{}}"#).send().await.is_err());
     // An ordinary client refuses the self-signed certificate.
     assert!(reqwest::Client::new().post(&url).body("{}").send().await.is_err());
     devnet.shutdown();
@@ -299,5 +299,67 @@ async fn onion_requests_reach_an_allow_listed_server() {
         onion::build(&mut rng, &path, &Destination::Server(target(port + 1)), &payload, EncType::XChaCha20).unwrap();
     let r = http.post(&url).body(req.body).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 502);
+    devnet.shutdown();
+}
+
+/// Hostile inputs over real HTTPS: each gets the real server's status and the node keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_inputs_get_the_right_status_and_the_node_keeps_serving() {
+    let mut devnet = Devnet::start(config("f")).await.unwrap();
+    let bob = Identity::from_ed25519_seed(&[23; 32]);
+    let pk = bob.session_id();
+    let port = swarm_ports(&devnet, &pk, true)[0].1;
+    let raw = |body: &'static [u8]| async move {
+        let r = client().post(format!("https://127.0.0.1:{port}/storage_rpc/v1")).body(body).send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    assert_eq!(raw(b"{not json").await, (400, "invalid json".into()));
+    assert_eq!(raw(&[0xff, 0xfe, 0x00]).await.0, 400);
+    let mut wrong = requests::retrieve(&Identity::from_ed25519_seed(&[24; 32]), Namespace::DEFAULT, now_ms(), None);
+    wrong["params"]["pubkey"] = json!(pk.to_string());
+    assert_eq!(rpc(port, &wrong).await, (401, json!("retrieve signature verification failed")));
+    let big = requests::store(&pk, Namespace::DEFAULT, &STANDARD.encode(vec![7u8; 76_801]), now_ms(), 3_600_000, None);
+    assert_eq!(
+        rpc(port, &big).await,
+        (400, json!("invalid request: Message body exceeds maximum allowed length of 76800 bytes"))
+    );
+    let ttl = requests::store(&pk, Namespace::DEFAULT, "eA==", now_ms(), 15 * 24 * 3_600_000, None);
+    assert_eq!(rpc(port, &ttl).await, (403, json!("Provided expiry/TTL is not valid.")));
+    let skew = requests::store(&pk, Namespace::DEFAULT, "eA==", now_ms() + 3_600_000, 3_600_000, None);
+    assert_eq!(rpc(port, &skew).await, (406, json!("Timestamp error: check your clock")));
+    let old = requests::retrieve(&bob, Namespace::DEFAULT, now_ms() - 120_000, None);
+    assert_eq!(rpc(port, &old).await, (406, json!("retrieve timestamp too far from current time")));
+    let r = client().get(format!("https://127.0.0.1:{port}/anything")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+
+    // Still serving: a store and a retrieve work.
+    assert_eq!(rpc(port, &store(&pk, b"still here")).await.0, 200);
+    let (status, body) = rpc(port, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None)).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["messages"].as_array().unwrap().len(), 1);
+    devnet.shutdown();
+}
+
+/// The seed answers `get_n_service_nodes` on plain HTTP with only the requested fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_seed_lists_the_nodes_with_the_requested_fields() {
+    let mut devnet = Devnet::start(config("g")).await.unwrap();
+    assert!(devnet.seed_url.starts_with("http://127.0.0.1:"));
+    let request = json!({"jsonrpc": "2.0", "method": "get_n_service_nodes", "params": {"active_only": true,
+        "fields": {"public_ip": true, "storage_port": true, "pubkey_x25519": true, "pubkey_ed25519": true}}});
+    let r = reqwest::Client::new().post(&devnet.seed_url).json(&request).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "application/json");
+    let body: Value = r.json().await.unwrap();
+    let states = body["result"]["service_node_states"].as_array().unwrap();
+    assert_eq!(states.len(), 8);
+    assert!(body["result"]["height"].is_u64());
+    for (state, node) in states.iter().zip(devnet.network.nodes()) {
+        let mut keys: Vec<&str> = state.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, ["pubkey_ed25519", "pubkey_x25519", "public_ip", "storage_port"]);
+        assert_eq!(state["storage_port"], node.info.port);
+        assert_eq!(state["pubkey_ed25519"], hex::encode(node.info.ed25519));
+    }
     devnet.shutdown();
 }

@@ -222,7 +222,9 @@ fn malformed_requests() {
     );
     assert_eq!(raw(br#"{"method":"store","params":{"pubkey":"05zz"}}"#).status, 400);
     assert_eq!(raw(br#"{"method":"store","params":[]}"#).status, 400);
-    assert_eq!(raw(br#"{"method":"info"}"#).status, 200);
+    assert_eq!(raw(br#"{"method":"info","params":{}}"#).status, 200);
+    assert_eq!(raw(br#"{"method":"info"}"#), Reply { status: 400, body: "invalid json: no `params` field".into() });
+    assert_eq!(raw(br#"{"params":{}}"#), Reply { status: 400, body: "invalid json: no `method` field".into() });
 }
 
 #[test]
@@ -233,7 +235,7 @@ fn batch_and_sequence() {
     let node = node_for(&net, &pk, true);
     let batch = json!({"method": "batch", "params": {"requests": [
         store_body(&pk, b"a", DAY),
-        {"method": "nope", "params": {}},
+        store_body(&pk, b"too short", 9_000),
         requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None),
     ]}});
     let (status, body, _) = call(&net, &node, &batch);
@@ -242,8 +244,8 @@ fn batch_and_sequence() {
     assert_eq!(results.len(), 3);
     assert_eq!(results[0]["code"], 200);
     assert!(results[0]["body"]["hash"].is_string(), "2xx bodies are embedded JSON");
-    assert_eq!(results[1]["code"], 400);
-    assert_eq!(results[1]["body"], "no method nope", "error bodies are strings");
+    assert_eq!(results[1]["code"], 403);
+    assert_eq!(results[1]["body"], "Provided expiry/TTL is not valid.", "error bodies are strings");
     assert_eq!(results[2]["body"]["messages"].as_array().unwrap().len(), 1);
 
     let mut sequence = batch;
@@ -251,12 +253,23 @@ fn batch_and_sequence() {
     let (_, body, _) = call(&net, &node, &sequence);
     assert_eq!(body["results"].as_array().unwrap().len(), 2, "sequence stops at the first failure");
 
+    // A subrequest that does not parse refuses the whole batch, as the real server does.
+    let unknown =
+        json!({"method": "batch", "params": {"requests": [requests::info(), {"method": "nope", "params": {}}]}});
+    assert_eq!(call(&net, &node, &unknown).2, "invalid request: Invalid batch subrequest: invalid method \"nope\"");
+    let bad_params = json!({"method": "sequence", "params": {"requests": [{"method": "store", "params": {}}]}});
+    assert_eq!(call(&net, &node, &bad_params).2, "invalid request: Required field 'timestamp' missing");
     let nested = json!({"method": "batch", "params": {"requests": [{"method": "batch", "params": {"requests": []}}]}});
-    assert_eq!(call(&net, &node, &nested).1["results"][0]["code"], 400);
+    assert_eq!(
+        call(&net, &node, &nested).2,
+        "invalid request: Invalid batch subrequest: subrequests may not contain meta-requests"
+    );
     let empty = json!({"method": "batch", "params": {"requests": []}});
-    assert_eq!(call(&net, &node, &empty).0, 400);
+    assert_eq!(call(&net, &node, &empty).2, "invalid request: Invalid batch request: no valid \"requests\" field");
     let too_many = json!({"method": "batch", "params": {"requests": vec![requests::info(); 21]}});
-    assert_eq!(call(&net, &node, &too_many).0, 400);
+    assert_eq!(call(&net, &node, &too_many).2, "invalid request: Invalid batch request: subrequest limit exceeded");
+    let top_unknown = json!({"method": "frobnicate", "params": {}});
+    assert_eq!(call(&net, &node, &top_unknown), (400, Value::Null, "no method frobnicate".into()));
 }
 
 #[test]
@@ -383,7 +396,7 @@ async fn post(net: &Arc<Network>, path: &str, body: Vec<u8>) -> (u16, String) {
 #[tokio::test]
 async fn routes_answer_like_a_real_node() {
     let net = network();
-    assert_eq!(post(&net, "/storage_rpc/v1", br#"{"method":"info"}"#.to_vec()).await.0, 200);
+    assert_eq!(post(&net, "/storage_rpc/v1", br#"{"method":"info","params":{}}"#.to_vec()).await.0, 200);
     assert_eq!(post(&net, "/nowhere", vec![]).await.0, 404);
     let (status, text) = post(&net, "/onion_req/v2", vec![0u8; 11 * 1024 * 1024]).await;
     assert_eq!((status, text.as_str()), (413, "Request body too large"));
@@ -447,4 +460,106 @@ async fn onion_through_three_hops_stores_and_retrieves() {
     body = onion::frame(blob, &Value::Object(json));
     let (status, text) = server::process_onion(&st, body).await;
     assert_eq!((status, String::from_utf8(text).unwrap().as_str()), (400, "onion request max path length exceeded"));
+}
+
+/// The real server's parse-then-run order and its messages (protocol-core §4 and §7).
+#[test]
+fn real_server_messages_and_order() {
+    let net = network();
+    let bob = user(12);
+    let pk = bob.session_id();
+    let inside = node_for(&net, &pk, true);
+    let outside = node_for(&net, &pk, false);
+    let text = |node: &Node, body: &Value| {
+        let (status, _, text) = call(&net, node, body);
+        (status, text)
+    };
+
+    // A namespace without a signature is a missing field, not a 401.
+    let ns_only = json!({"method": "retrieve", "params": {"pubkey": pk.to_string(), "namespace": 0}});
+    assert_eq!(text(&inside, &ns_only), (400, "invalid request: Required field 'signature' missing".into()));
+    // Parameters are checked before the swarm: a bad request gets 400 even at the wrong node.
+    assert_eq!(text(&outside, &ns_only).0, 400);
+    let mut bad = store_body(&pk, b"x", DAY);
+    bad["params"]["data"] = json!("not base64!");
+    assert_eq!(text(&outside, &bad), (400, "invalid request: Invalid 'data' value: not base64 encoded".into()));
+    assert_eq!(text(&outside, &store_body(&pk, b"x", DAY)).0, 421);
+
+    // TTL comes before the clock: far in the future with a 9 s TTL is 403, with a good TTL 406.
+    let future = requests::store(&pk, Namespace::DEFAULT, "eA==", now_ms() + 3_600_000, 9_000, None);
+    assert_eq!(text(&inside, &future).0, 403);
+
+    let pubkey =
+        json!({"method": "store", "params": {"pubkey": "05abc", "timestamp": now_ms(), "ttl": DAY, "data": ""}});
+    assert_eq!(text(&inside, &pubkey), (400, "invalid request: Pubkey must be 66 hex digits (33 bytes) long".into()));
+    let mut short_sig = requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None);
+    short_sig["params"]["signature"] = json!("");
+    assert_eq!(
+        text(&inside, &short_sig),
+        (400, "invalid request: invalid signature: expected base64 encoded Ed25519 signature".into())
+    );
+    let mut seconds = requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None);
+    seconds["params"]["timestamp"] = json!(999_999_999);
+    assert_eq!(
+        text(&inside, &seconds),
+        (400, "invalid request: Invalid timestamp for 'timestamp': timestamp must be in milliseconds".into())
+    );
+
+    let ed = hex::encode(bob.ed25519_public());
+    let later = now_ms() + 3_600_000;
+    let before = json!({"method": "delete_before", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed,
+        "before": later, "signature": sign_request(&bob, &to_sign::delete_before(NamespaceSelector::One(Namespace::DEFAULT), later))}});
+    assert_eq!(text(&inside, &before), (401, "delete_before timestamp too far in the future".into()));
+    let past = now_ms() - 3_600_000;
+    let hash = "A".repeat(43);
+    let expire = json!({"method": "expire", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed,
+        "messages": [hash], "expiry": past, "signature": sign_request(&bob, &to_sign::expire(ExpireMode::Set, &[past], &[&hash]))}});
+    assert_eq!(text(&inside, &expire), (401, "expire_all timestamp should be >= current time".into()));
+    let both = json!({"method": "expire", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed, "messages": [hash],
+        "expiry": later, "shorten": true, "extend": true, "signature": sign_request(&bob, b"x")}});
+    assert_eq!(text(&inside, &both), (400, "invalid request: cannot specify both 'shorten' and 'extend'".into()));
+    let forged = json!({"method": "delete", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed,
+        "messages": [hash], "signature": sign_request(&user(13), &to_sign::delete(&[&hash]))}});
+    assert_eq!(text(&inside, &forged), (401, "delete_msgs signature verification failed".into()));
+    let oxend = json!({"method": "oxend_request", "params": {"endpoint": "get_info"}});
+    assert_eq!(text(&inside, &oxend), (400, "invalid request: Invalid oxend endpoint 'get_info'".into()));
+}
+
+/// `delete_all` with `"all"`: each member signs pubkey ‖ timestamp ‖ every deleted hash sorted.
+#[test]
+fn delete_all_signature_covers_hashes_in_sorted_order() {
+    let net = network();
+    let bob = user(14);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let mut hashes = Vec::new();
+    for (i, ns) in [0i16, 2, -10, 3].into_iter().enumerate() {
+        let body = requests::store(&pk, Namespace(ns), &STANDARD.encode([i as u8; 5]), now_ms(), DAY, Some(&bob));
+        let (status, reply, _) = call(&net, &node, &body);
+        assert_eq!(status, 200, "{reply}");
+        hashes.push(reply["hash"].as_str().unwrap().to_owned());
+    }
+    hashes.sort();
+    let ts = now_ms();
+    let q = json!({"method": "delete_all", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": hex::encode(bob.ed25519_public()),
+        "namespace": "all", "timestamp": ts, "signature": sign_request(&bob, &to_sign::delete_all(NamespaceSelector::All, ts))}});
+    let (status, body, _) = call(&net, &node, &q);
+    assert_eq!(status, 200);
+    for (ed, member) in body["swarm"].as_object().unwrap() {
+        assert_eq!(member["deleted"].as_object().unwrap().len(), 4, "grouped by namespace");
+        let signed = format!("{pk}{ts}{}", hashes.concat());
+        let sig: [u8; 64] = STANDARD.decode(member["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
+        let key: [u8; 32] = hex::decode(ed).unwrap().try_into().unwrap();
+        assert!(crypto_core::identity::verify_ed25519(&key, signed.as_bytes(), &sig));
+    }
+}
+
+#[tokio::test]
+async fn other_http_methods_are_404() {
+    let net = network();
+    let response = server::router(state(&net))
+        .oneshot(Request::get("/storage_rpc/v1").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 404);
 }
