@@ -59,6 +59,8 @@ impl fmt::Debug for Seed {
 ///
 /// Zeroized on drop; `Debug` shows only the Session ID.
 pub struct Identity {
+    /// The 16-byte seed, when the Ed25519 seed is those bytes followed by 16 zero bytes.
+    seed: Option<Seed>,
     signing: SigningKey,
     x25519_secret: StaticSecret,
     ed25519_public: [u8; 32],
@@ -91,25 +93,18 @@ impl Identity {
         let x25519_secret = StaticSecret::from(scalar);
         scalar.zeroize();
         let x25519_public = signing.verifying_key().to_montgomery().to_bytes();
-        Identity { signing, x25519_secret, ed25519_public, x25519_public }
+        let seed = short_seed(seed32);
+        Identity { seed, signing, x25519_secret, ed25519_public, x25519_public }
     }
 
     /// The 16-byte seed, when this account has one (its Ed25519 seed ends in 16 zero bytes).
-    pub fn seed(&self) -> Option<Seed> {
-        let seed32 = Zeroizing::new(self.signing.to_bytes());
-        if seed32.iter().skip(16).any(|&b| b != 0) {
-            return None;
-        }
-        let mut bytes = [0u8; 16];
-        for (d, s) in bytes.iter_mut().zip(seed32.iter()) {
-            *d = *s;
-        }
-        Some(Seed(bytes))
+    pub fn seed(&self) -> Option<&Seed> {
+        self.seed.as_ref()
     }
 
     /// The 13-word recovery phrase, when this account has a 16-byte seed.
     pub fn phrase(&self) -> Option<Phrase> {
-        self.seed().map(|seed| mnemonic::encode_seed(&seed))
+        self.seed.as_ref().map(mnemonic::encode_seed)
     }
 
     /// The account's Session ID (`05` + X25519 public key).
@@ -146,7 +141,21 @@ impl Identity {
     }
 }
 
+// Every field holding a secret (`Seed`, `SigningKey`, `StaticSecret`) zeroizes itself on drop.
 impl ZeroizeOnDrop for Identity {}
+
+/// The 16-byte seed inside a 32-byte Ed25519 seed, when its last 16 bytes are zero.
+fn short_seed(seed32: &[u8; 32]) -> Option<Seed> {
+    let (head, tail) = seed32.split_at(16);
+    if tail.iter().any(|&b| b != 0) {
+        return None;
+    }
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(head);
+    let seed = Seed(bytes);
+    bytes.zeroize();
+    Some(seed)
+}
 
 impl fmt::Debug for Identity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -373,7 +382,36 @@ mod tests {
         let seed = Seed::from_bytes([7; 16]);
         assert_eq!(Identity::from_seed(&seed).seed().unwrap().as_bytes(), seed.as_bytes());
         assert!(Identity::from_ed25519_seed(&[7; 32]).seed().is_none());
+        let mut tail_zero = [7u8; 32];
+        tail_zero[16..].fill(0);
+        assert_eq!(Identity::from_ed25519_seed(&tail_zero).seed().unwrap().as_bytes(), &[7u8; 16]);
+        let mut last_byte = tail_zero;
+        last_byte[31] = 1;
+        assert!(Identity::from_ed25519_seed(&last_byte).seed().is_none());
         assert!(Identity::from_ed25519_seed(&[7; 32]).phrase().is_none());
+    }
+
+    /// vectors-core.md §1.2 (derived): the X25519 secret is libsodium's
+    /// `crypto_sign_ed25519_sk_to_curve25519`, i.e. SHA-512(seed)[0..32] clamped.
+    #[test]
+    fn derived_x25519_secret_keys() {
+        for (seed, secret) in [
+            (
+                "0123456789abcdef0123456789abcdef00000000000000000000000000000000",
+                "c066ce44b14d551ee69dbcd631c061d17655b374f5d54e4f1ea9e3718638956b",
+            ),
+            (
+                "00112233445566778899aabbccddeeff00000000000000000000000000000000",
+                "608744d00cd35a82177fe30a1befc3ec3282a9484df0deb13cc5842c0145d455",
+            ),
+        ] {
+            let seed32: [u8; 32] = hex::decode(seed).unwrap().try_into().unwrap();
+            let identity = Identity::from_ed25519_seed(&seed32);
+            assert_eq!(hex::encode(identity.x25519_secret().to_bytes()), secret);
+            let public = x25519_dalek::PublicKey::from(identity.x25519_secret());
+            assert_eq!(public.as_bytes(), identity.x25519_public());
+            assert_eq!(identity.seed().unwrap().as_bytes()[..], seed32[..16]);
+        }
     }
 
     #[test]

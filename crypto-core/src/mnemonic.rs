@@ -8,7 +8,6 @@
 //! Errors never contain the words themselves: a phrase is a secret.
 
 use core::fmt;
-use std::sync::OnceLock;
 
 use zeroize::{Zeroize, Zeroizing};
 
@@ -16,38 +15,75 @@ use crate::identity::Seed;
 
 /// The number of words in the list.
 const N: u32 = 1626;
+/// The number of words in the list, as a length.
+const WORD_COUNT: usize = N as usize;
 /// Words are identified by this many leading letters.
 const PREFIX_LEN: usize = 3;
 
 /// The English word list, one word per line (see `mnemonic/README.md` for its origin).
 const ENGLISH: &str = include_str!("mnemonic/english.txt");
 
-/// The word list, in order. The list is sorted, so it is also sorted by 3-letter prefix.
-fn words() -> &'static [&'static str] {
-    static WORDS: OnceLock<Vec<&'static str>> = OnceLock::new();
-    WORDS.get_or_init(|| ENGLISH.lines().collect())
+/// Where each word sits in [`ENGLISH`] (start, end), and each word's 3-letter prefix. Both are
+/// computed at compile time, so a list that is not exactly 1626 lower-case words of at least 3
+/// letters with strictly increasing (hence distinct) prefixes does not build.
+struct Table {
+    spans: [(u16, u16); WORD_COUNT],
+    prefixes: [[u8; PREFIX_LEN]; WORD_COUNT],
 }
+
+// Indexing here runs only at compile time: an out-of-range index is a build error, not a panic.
+#[allow(clippy::indexing_slicing)]
+const fn build_table() -> Table {
+    let bytes = ENGLISH.as_bytes();
+    assert!(bytes.len() <= u16::MAX as usize, "word list too long for u16 offsets");
+    let mut spans = [(0u16, 0u16); WORD_COUNT];
+    let mut prefixes = [[0u8; PREFIX_LEN]; WORD_COUNT];
+    let mut n = 0;
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'\n' {
+            assert!(n < WORD_COUNT, "more than 1626 words");
+            assert!(i - start >= PREFIX_LEN, "a word shorter than its prefix");
+            spans[n] = (start as u16, i as u16);
+            prefixes[n] = [bytes[start], bytes[start + 1], bytes[start + 2]];
+            if n > 0 {
+                let (a, p) = (prefixes[n - 1], prefixes[n]);
+                let increasing = a[0] < p[0] || (a[0] == p[0] && (a[1] < p[1] || (a[1] == p[1] && a[2] < p[2])));
+                assert!(increasing, "3-letter prefixes are not strictly increasing");
+            }
+            n += 1;
+            start = i + 1;
+        } else {
+            assert!(b.is_ascii_lowercase(), "a word has a character other than a-z");
+        }
+        i += 1;
+    }
+    assert!(start == bytes.len(), "the list must end with a newline");
+    assert!(n == WORD_COUNT, "fewer than 1626 words");
+    Table { spans, prefixes }
+}
+
+static TABLE: Table = build_table();
 
 fn word(index: u32) -> &'static str {
-    words().get(index as usize).copied().unwrap_or("")
+    let span = TABLE.spans.get(index as usize).copied().unwrap_or_default();
+    ENGLISH.get(usize::from(span.0)..usize::from(span.1)).unwrap_or("")
 }
 
-fn prefix(word: &str) -> &str {
-    word.get(..PREFIX_LEN).unwrap_or(word)
+fn prefix_of(index: u32) -> &'static [u8] {
+    TABLE.prefixes.get(index as usize).map_or(&[], |p| p.as_slice())
 }
 
-/// The index of the word whose first 3 letters match `typed` (already lower-case).
+/// The index of the word whose first 3 letters match those of `typed` (ASCII case ignored).
+/// Anything after the third letter is ignored; fewer than 3 letters match nothing.
 fn lookup(typed: &str) -> Option<u32> {
-    let mut chars = typed.char_indices();
-    let end = match chars.nth(PREFIX_LEN) {
-        Some((i, _)) => i,
-        None => typed.len(),
+    let key = match typed.as_bytes() {
+        [a, b, c, ..] => [a.to_ascii_lowercase(), b.to_ascii_lowercase(), c.to_ascii_lowercase()],
+        _ => return None,
     };
-    let key = typed.get(..end)?;
-    if key.chars().count() != PREFIX_LEN {
-        return None;
-    }
-    let index = words().binary_search_by(|w| prefix(w).cmp(key)).ok()?;
+    let index = TABLE.prefixes.binary_search(&key).ok()?;
     u32::try_from(index).ok()
 }
 
@@ -72,6 +108,11 @@ impl fmt::Debug for Phrase {
         f.write_str("Phrase(<redacted>)")
     }
 }
+
+/// The `expected` of [`PhraseError::WrongWordCount`] from [`decode_seed`].
+pub const SEED_WORDS: &str = "13";
+/// The `expected` of [`PhraseError::WrongWordCount`] from [`decode`].
+pub const ANY_WORDS: &str = "a multiple of 3 (plus 1 for the checksum word)";
 
 /// Why a phrase cannot be decoded, or bytes cannot be encoded.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -104,6 +145,10 @@ impl fmt::Display for PhraseError {
             PhraseError::UnknownWord { position } => {
                 write!(f, "word {position} is not a recovery-phrase word")
             }
+            PhraseError::WrongWordCount { found: 0, .. } => f.write_str("no words were given"),
+            PhraseError::WrongWordCount { found: 12, expected: SEED_WORDS } => f.write_str(
+                "a recovery phrase has 13 words; this has 12: the last word, which checks the others, is missing",
+            ),
             PhraseError::WrongWordCount { found, expected } => {
                 write!(f, "a recovery phrase has {expected} words; this has {found}")
             }
@@ -173,7 +218,7 @@ fn checksum_position(data: &[u32]) -> Option<usize> {
     }
     let mut hasher = crc32fast::Hasher::new();
     for &i in data {
-        hasher.update(prefix(word(i)).as_bytes());
+        hasher.update(prefix_of(i));
     }
     let crc = hasher.finalize();
     usize::try_from(crc).ok().map(|crc| crc % data.len())
@@ -192,37 +237,40 @@ fn join(indices: &[u32]) -> Phrase {
 
 /// Decodes a phrase to its bytes. A multiple of 3 words has no checksum word; a multiple of 3
 /// plus one has one, which must match.
+///
+/// Tolerant like the reference implementation: words are separated by any white space, ASCII case
+/// is ignored, and only the first 3 letters of each word count (typos after the third letter and
+/// bare prefixes decode).
 pub fn decode(phrase: &str) -> Result<Zeroizing<Vec<u8>>, PhraseError> {
-    let lower = Zeroizing::new(phrase.to_lowercase());
-    let typed: Vec<&str> = lower.split_whitespace().collect();
-    let found = typed.len();
+    decode_counted(phrase, phrase.split_whitespace().count(), ANY_WORDS)
+}
+
+/// [`decode`] of a phrase already known to have `found` words; `expected` goes into a word-count
+/// error.
+fn decode_counted(phrase: &str, found: usize, expected: &'static str) -> Result<Zeroizing<Vec<u8>>, PhraseError> {
     let has_checksum = match found % 3 {
-        _ if found == 0 => {
-            return Err(PhraseError::WrongWordCount { found, expected: "13" });
-        }
+        _ if found < 3 => return Err(PhraseError::WrongWordCount { found, expected }),
         0 => false,
-        1 if found >= 4 => true,
-        _ => return Err(PhraseError::WrongWordCount { found, expected: "13" }),
+        1 => true,
+        _ => return Err(PhraseError::WrongWordCount { found, expected }),
     };
     let mut indices = Zeroizing::new(Vec::with_capacity(found));
-    for (n, w) in typed.iter().enumerate() {
-        let index = lookup(w).ok_or(PhraseError::UnknownWord { position: n + 1 })?;
-        indices.push(index);
+    for (n, typed) in phrase.split_whitespace().enumerate() {
+        indices.push(lookup(typed).ok_or(PhraseError::UnknownWord { position: n + 1 })?);
     }
     let data_len = if has_checksum { found - 1 } else { found };
-    let (data, check) = indices.split_at(data_len);
+    let (data, check) = indices.split_at(data_len.min(indices.len()));
 
+    let n = u64::from(N);
     let mut out = Zeroizing::new(Vec::with_capacity(data_len / 3 * 4));
     for (t, triple) in data.chunks_exact(3).enumerate() {
-        let (w1, w2, w3) = match *triple {
-            [a, b, c] => (u64::from(a), u64::from(b), u64::from(c)),
-            _ => return Err(PhraseError::InvalidTriple { word: t * 3 + 1 }),
-        };
-        let n = u64::from(N);
+        let invalid = PhraseError::InvalidTriple { word: t * 3 + 1 };
+        let &[w1, w2, w3] = triple else { return Err(invalid) };
+        let (w1, w2, w3) = (u64::from(w1), u64::from(w2), u64::from(w3));
         let x = w1 + n * ((n - w1 + w2) % n) + n * n * ((n - w2 + w3) % n);
-        let value = u32::try_from(x).map_err(|_| PhraseError::InvalidTriple { word: t * 3 + 1 })?;
+        let value = u32::try_from(x).map_err(|_| invalid)?;
         if u64::from(value) % n != w1 {
-            return Err(PhraseError::InvalidTriple { word: t * 3 + 1 });
+            return Err(invalid);
         }
         out.extend_from_slice(&value.to_le_bytes());
     }
@@ -235,16 +283,19 @@ pub fn decode(phrase: &str) -> Result<Zeroizing<Vec<u8>>, PhraseError> {
     Ok(out)
 }
 
-/// Decodes the 13-word phrase of an account to its 16-byte seed.
+/// Decodes an account's 13-word phrase (12 words and a checksum word) to its 16-byte seed.
+///
+/// Only this form is accepted: it is the one every client reads and writes. A 12-word phrase,
+/// without the checksum word, is refused as a wrong word count.
 pub fn decode_seed(phrase: &str) -> Result<Seed, PhraseError> {
     let found = phrase.split_whitespace().count();
     if found != 13 {
-        return Err(PhraseError::WrongWordCount { found, expected: "13" });
+        return Err(PhraseError::WrongWordCount { found, expected: SEED_WORDS });
     }
-    let bytes = decode(phrase)?;
+    let bytes = decode_counted(phrase, found, SEED_WORDS)?;
     let mut seed = [0u8; 16];
     if bytes.len() != seed.len() {
-        return Err(PhraseError::WrongWordCount { found, expected: "13" });
+        return Err(PhraseError::WrongWordCount { found, expected: SEED_WORDS });
     }
     seed.copy_from_slice(&bytes);
     let out = Seed::from_bytes(seed);
@@ -257,40 +308,62 @@ mod tests {
     use super::*;
     use sha2::{Digest, Sha256};
 
-    /// protocol-core.md §2.1: SHA-256 of the words joined by "\n" with a trailing "\n".
+    fn all_words() -> Vec<&'static str> {
+        (0..N).map(word).collect()
+    }
+
+    /// vectors-core.md §2: SHA-256 of the words joined by "\n" with a trailing "\n", and the
+    /// spot checks.
     #[test]
-    fn word_list_matches_protocol_sha256() {
-        let mut joined = words().join("\n");
+    fn word_list_matches_protocol_sha256_and_spot_checks() {
+        let mut joined = all_words().join("\n");
         joined.push('\n');
         assert_eq!(
             hex::encode(Sha256::digest(joined.as_bytes())),
             "eaa6bce7dd92f4d6dd74f224264e0ef4ad21095d68ec77616b26ceb599baf4f7"
         );
-        assert_eq!(words().len(), N as usize);
+        assert_eq!(ENGLISH.lines().count(), WORD_COUNT);
         for (i, w) in [(0, "abbey"), (1, "abducts"), (100, "arises"), (500, "foxes"), (1000, "opened"), (1625, "zoom")]
         {
             assert_eq!(word(i), w);
         }
+        assert_eq!(word(N), "");
     }
 
     #[test]
-    fn prefixes_are_distinct_and_sorted_so_lookup_works() {
-        for pair in words().windows(2) {
-            assert!(prefix(pair[0]) < prefix(pair[1]), "{pair:?}");
+    fn all_1626_prefixes_are_distinct() {
+        let prefixes: std::collections::BTreeSet<&str> = all_words().iter().map(|w| &w[..PREFIX_LEN]).collect();
+        assert_eq!(prefixes.len(), WORD_COUNT);
+        for (i, w) in all_words().iter().enumerate() {
+            assert_eq!(prefix_of(i as u32), &w.as_bytes()[..PREFIX_LEN]);
         }
-        for (i, w) in words().iter().enumerate() {
+    }
+
+    #[test]
+    fn lookup_uses_the_first_three_letters_only() {
+        for (i, w) in all_words().iter().enumerate() {
             assert_eq!(lookup(w), Some(i as u32));
-            assert_eq!(lookup(prefix(w)), Some(i as u32));
+            assert_eq!(lookup(&w[..PREFIX_LEN]), Some(i as u32));
+            assert_eq!(lookup(&w.to_uppercase()), Some(i as u32));
+            assert_eq!(lookup(&format!("{}xyz", &w[..PREFIX_LEN])), Some(i as u32));
         }
-        assert_eq!(lookup("ab"), None);
-        assert_eq!(lookup(""), None);
-        assert_eq!(lookup("zzz"), None);
-        assert_eq!(lookup("éab"), None);
+        for bad in ["", "a", "ab", "zzz", "éab", "ab\u{e9}", "1ab"] {
+            assert_eq!(lookup(bad), None, "{bad}");
+        }
     }
 
     #[test]
     fn phrase_does_not_print() {
         let phrase = encode(&[0u8; 16]).unwrap();
         assert_eq!(format!("{phrase:?}"), "Phrase(<redacted>)");
+    }
+
+    #[test]
+    fn word_count_errors_read_well() {
+        let twelve = PhraseError::WrongWordCount { found: 12, expected: SEED_WORDS }.to_string();
+        assert!(twelve.contains("13") && twelve.contains("missing"), "{twelve}");
+        let two = PhraseError::WrongWordCount { found: 2, expected: SEED_WORDS }.to_string();
+        assert_eq!(two, "a recovery phrase has 13 words; this has 2");
+        assert_eq!(PhraseError::WrongWordCount { found: 0, expected: ANY_WORDS }.to_string(), "no words were given");
     }
 }
