@@ -217,8 +217,6 @@ pub enum SignatureError {
     Malformed,
     /// A `05` ID needs `pubkey_ed25519` to check signatures.
     MissingEd25519Key,
-    /// This kind of ID cannot sign storage requests.
-    UnsupportedPrefix,
 }
 
 impl fmt::Display for SignatureError {
@@ -228,7 +226,6 @@ impl fmt::Display for SignatureError {
             SignatureError::KeyMismatch => "pubkey_ed25519 does not match pubkey",
             SignatureError::Malformed => "invalid signature: expected base64 of 64 bytes",
             SignatureError::MissingEd25519Key => "pubkey_ed25519 is required for 05 pubkeys",
-            SignatureError::UnsupportedPrefix => "this pubkey type cannot sign requests",
         })
     }
 }
@@ -247,7 +244,8 @@ pub fn decode_signature(signature_b64: &str) -> Result<[u8; 64], SignatureError>
 }
 
 /// Checks a request signature the way a node does: for `05` IDs with `pubkey_ed25519`, which must
-/// map to the ID's X25519 key; for `03` IDs with the ID's own Ed25519 key.
+/// map to the ID's X25519 key; for every other prefix (`03` groups, …) the 32 bytes after the
+/// prefix are the Ed25519 key itself and `pubkey_ed25519` is not used.
 pub fn verify_request(
     pubkey: &SessionId,
     pubkey_ed25519: Option<&[u8; 32]>,
@@ -263,8 +261,7 @@ pub fn verify_request(
             }
             *ed
         }
-        IdPrefix::Group => *pubkey.key(),
-        _ => return Err(SignatureError::UnsupportedPrefix),
+        _ => *pubkey.key(),
     };
     if verify_ed25519(&signer, to_sign, &signature) { Ok(()) } else { Err(SignatureError::Invalid) }
 }

@@ -135,6 +135,14 @@ mod storage_server_unit_test_swarm_id {
         assert_eq!(select_swarm(5, &[u64::MAX]), None);
         assert_eq!(select_swarm(5, &[42]), Some(42));
         assert_eq!(select_swarm(5, &[42, 42, u64::MAX]), Some(42));
+        // Ties go to the swarm below, also across the wrap; order and duplicates do not matter.
+        assert_eq!(select_swarm(150, &[200, 100, 100]), Some(100));
+        assert_eq!(select_swarm(151, &[200, 100]), Some(200));
+        // 2^64 − 100 and 100 are both 100 away from 0.
+        assert_eq!(select_swarm(0, &[100, u64::MAX - 99]), Some(u64::MAX - 99));
+        assert_eq!(select_swarm(1, &[100, u64::MAX - 99]), Some(100));
+        assert_eq!(select_swarm(u64::MAX, &[100, u64::MAX - 99]), Some(u64::MAX - 99));
+        assert_eq!(select_swarm(u64::MAX, &[0, u64::MAX]), Some(0));
     }
 }
 
@@ -240,5 +248,160 @@ mod derived_request_signatures {
         assert_eq!(to_sign::delete_before(NamespaceSelector::One(Namespace(-10)), 5), b"delete_before-105");
         assert_eq!(to_sign::expire_all(NamespaceSelector::One(Namespace(3)), 5), b"expire_all35");
         assert_eq!(to_sign::expire(ExpireMode::Shorten, &[1, 2], &["a"]), b"expireshorten12a");
+    }
+}
+
+/// Desktop `SnodeSignatures_test.ts` group key (vectors-core §1.4): a `03` ID is its own Ed25519
+/// key, so a node checks the group's signature without `pubkey_ed25519`.
+mod desktop_snode_signatures_test_group {
+    use super::*;
+    use crypto_core::identity::IdPrefix;
+    use crypto_core::storage::SignatureError;
+
+    const GROUP: &str = "030442ca9b758eefe0c42370696688b28f48f44bf44941fae4f3d5b41f6358c41d";
+    const GROUP_SEED: &str = "4db38882cf0a0fffcbb971eb2b1420c92bc836c6946cd97bdc0c2787b806549d";
+
+    #[test]
+    fn group_key_signs_its_own_namespaces() {
+        let group = Identity::from_ed25519_seed(&hex::decode(GROUP_SEED).unwrap().try_into().unwrap());
+        let group_id = id(GROUP);
+        assert_eq!(group_id.prefix(), IdPrefix::Group);
+        assert_eq!(group.ed25519_public(), group_id.key());
+        assert!(group.seed().is_none(), "a full 32-byte seed has no 13-word phrase");
+        for ns in [11i16, 12, 13, 14] {
+            let msg = to_sign::retrieve(Namespace(ns), 1234);
+            let sig = sign_request(&group, &msg);
+            assert_eq!(verify_request(&group_id, None, &msg, &sig), Ok(()));
+            assert_eq!(
+                verify_request(&group_id, None, &to_sign::store(Namespace(ns), 1234), &sig),
+                Err(SignatureError::Invalid)
+            );
+        }
+        // The group's signature does not pass for the member account's 05 ID.
+        let msg = to_sign::retrieve(Namespace(11), 1234);
+        let sig = sign_request(&group, &msg);
+        assert_eq!(verify_request(&group.session_id(), None, &msg, &sig), Err(SignatureError::MissingEd25519Key));
+        assert_eq!(verify_request(&group.session_id(), Some(group.ed25519_public()), &msg, &sig), Ok(()));
+    }
+}
+
+/// What a node accepts as a request signature (protocol-core §4.4).
+mod request_signature_checks {
+    use super::*;
+    use crypto_core::storage::SignatureError;
+
+    fn seed1() -> Identity {
+        Identity::from_ed25519_seed(
+            &hex::decode("0123456789abcdef0123456789abcdef00000000000000000000000000000000")
+                .unwrap()
+                .try_into()
+                .unwrap(),
+        )
+    }
+
+    const SIG: &str = "WyOyu+IdImmQ8OV7AdFy6O5bTGN2pn7r6UQdyVYaZIkW25BqP1rzts9nJJOT85kCiurH2eozd2DV7Mhds7fGAg==";
+
+    #[test]
+    fn padded_and_unpadded_base64_both_verify() {
+        let s = seed1();
+        let msg = b"retrieve1700000000000";
+        let unpadded = SIG.trim_end_matches('=');
+        assert_eq!(unpadded.len(), 86);
+        assert_eq!(verify_request(&s.session_id(), Some(s.ed25519_public()), msg, SIG), Ok(()));
+        assert_eq!(verify_request(&s.session_id(), Some(s.ed25519_public()), msg, unpadded), Ok(()));
+    }
+
+    #[test]
+    fn malformed_wrong_key_and_tampered_signatures_are_refused() {
+        let s = seed1();
+        let id = s.session_id();
+        let ed = Some(s.ed25519_public());
+        let msg = b"retrieve1700000000000";
+        for bad in ["", "=", &SIG[..87], &format!("{SIG}A"), &SIG.replace('+', "-"), &format!("{}A", &SIG[..87])] {
+            assert_eq!(verify_request(&id, ed, msg, bad), Err(SignatureError::Malformed), "{bad}");
+        }
+        let mut raw = STANDARD.decode(SIG).unwrap();
+        raw[10] ^= 1;
+        assert_eq!(verify_request(&id, ed, msg, &STANDARD.encode(&raw)), Err(SignatureError::Invalid));
+        assert_eq!(verify_request(&id, ed, b"retrieve1700000000001", SIG), Err(SignatureError::Invalid));
+        let other = Identity::from_ed25519_seed(&[9; 32]);
+        assert_eq!(verify_request(&id, Some(other.ed25519_public()), msg, SIG), Err(SignatureError::KeyMismatch));
+        // Bytes that are not a curve point cannot be anyone's pubkey_ed25519.
+        let mut not_a_point = [0u8; 32];
+        not_a_point[0] = 2;
+        not_a_point[31] = 0x7f;
+        assert_eq!(verify_request(&id, Some(&not_a_point), msg, SIG), Err(SignatureError::KeyMismatch));
+    }
+}
+
+/// The signed strings of the methods not covered by a vector above (protocol-core §4.4).
+mod signed_strings {
+    use super::*;
+
+    #[test]
+    fn every_method() {
+        let t = 1_700_000_000_000u64;
+        let all = NamespaceSelector::All;
+        let zero = NamespaceSelector::One(Namespace(0));
+        let cases: Vec<(Vec<u8>, &[u8])> = vec![
+            (to_sign::store(Namespace(0), t), b"store1700000000000"),
+            (to_sign::store(Namespace(-11), t), b"store-111700000000000"),
+            (to_sign::retrieve(Namespace(i16::MIN), 5), b"retrieve-327685"),
+            (to_sign::delete::<&str>(&[]), b"delete"),
+            (to_sign::delete_all(zero, t), b"delete_all1700000000000"),
+            (to_sign::delete_all(NamespaceSelector::One(Namespace(5)), t), b"delete_all51700000000000"),
+            (to_sign::delete_before(all, t), b"delete_beforeall1700000000000"),
+            (to_sign::delete_before(zero, t), b"delete_before1700000000000"),
+            (to_sign::expire(ExpireMode::Set, &[t], &["h1", "h2"]), b"expire1700000000000h1h2"),
+            (to_sign::expire(ExpireMode::Shorten, &[t], &["h1"]), b"expireshorten1700000000000h1"),
+            (to_sign::expire(ExpireMode::Extend, &[1, 22, 333], &["a", "b", "c"]), b"expireextend122333abc"),
+            (to_sign::expire_all(all, t), b"expire_allall1700000000000"),
+            (to_sign::expire_all(zero, t), b"expire_all1700000000000"),
+            (to_sign::get_expiries(t, &["all"]), b"get_expiries1700000000000all"),
+            (
+                to_sign::revoke_subaccount(t, &[&[0x03, 0x01, 0, 0], &[0xff]]),
+                b"revoke_subaccount1700000000000\x03\x01\x00\x00\xff",
+            ),
+            (to_sign::unrevoke_subaccount(t, &[&[0x03]]), b"unrevoke_subaccount1700000000000\x03"),
+        ];
+        for (got, want) in cases {
+            assert_eq!(got, want, "{}", String::from_utf8_lossy(want));
+        }
+    }
+}
+
+/// Namespace rules from `oxenss/common/namespace.h` and the TTL limits (protocol-core §4.3, §4.5).
+mod namespace_rules {
+    use super::*;
+
+    #[test]
+    fn public_inboxes_outboxes_and_ttls() {
+        const DAY: u64 = 24 * 60 * 60 * 1000;
+        for n in [0i16, 10, -10, 20, -20, 30000, -32760] {
+            let ns = Namespace(n);
+            assert!(ns.is_public_inbox() && !ns.store_needs_signature(), "{n}");
+            assert_eq!(ns.max_ttl_ms(), 14 * DAY, "{n}");
+        }
+        for n in [1i16, 2, 3, 4, 5, 11, 12, 13, 14, -1, -11, -3741, 9999, i16::MIN, i16::MAX] {
+            let ns = Namespace(n);
+            assert!(!ns.is_public_inbox() && ns.store_needs_signature(), "{n}");
+            assert_eq!(ns.max_ttl_ms(), 30 * DAY, "{n}");
+        }
+        for n in [-1i16, -21, -41, -32761] {
+            assert!(Namespace(n).is_public_outbox() && !Namespace(n).retrieve_needs_signature(), "{n}");
+        }
+        for n in [1i16, 21, -2, -20, -11, i16::MIN] {
+            assert!(!Namespace(n).is_public_outbox(), "{n}");
+        }
+        for n in [-11i16, -111, -211, -32711] {
+            assert!(Namespace(n).is_unrevocable(), "{n}");
+        }
+        for n in [11i16, -1, -12, -21, 0] {
+            assert!(!Namespace(n).is_unrevocable(), "{n}");
+        }
+        assert!(!Namespace(-10).retrieve_needs_signature());
+        for n in [0i16, 2, 11, -11, -20] {
+            assert!(Namespace(n).retrieve_needs_signature(), "{n}");
+        }
     }
 }
