@@ -242,12 +242,18 @@ fn join(indices: &[u32]) -> Phrase {
 /// is ignored, and only the first 3 letters of each word count (typos after the third letter and
 /// bare prefixes decode).
 pub fn decode(phrase: &str) -> Result<Zeroizing<Vec<u8>>, PhraseError> {
-    decode_counted(phrase, phrase.split_whitespace().count(), ANY_WORDS)
+    decode_words(&typed_words(phrase), ANY_WORDS)
 }
 
-/// [`decode`] of a phrase already known to have `found` words; `expected` goes into a word-count
-/// error.
-fn decode_counted(phrase: &str, found: usize, expected: &'static str) -> Result<Zeroizing<Vec<u8>>, PhraseError> {
+/// The words of `phrase`, split on any white space (ASCII input takes the faster byte-wise split;
+/// other input also splits on Unicode spaces such as a pasted no-break space).
+fn typed_words(phrase: &str) -> Vec<&str> {
+    if phrase.is_ascii() { phrase.split_ascii_whitespace().collect() } else { phrase.split_whitespace().collect() }
+}
+
+/// [`decode`] of the typed words; `expected` goes into a word-count error.
+fn decode_words(typed: &[&str], expected: &'static str) -> Result<Zeroizing<Vec<u8>>, PhraseError> {
+    let found = typed.len();
     let has_checksum = match found % 3 {
         _ if found < 3 => return Err(PhraseError::WrongWordCount { found, expected }),
         0 => false,
@@ -255,8 +261,8 @@ fn decode_counted(phrase: &str, found: usize, expected: &'static str) -> Result<
         _ => return Err(PhraseError::WrongWordCount { found, expected }),
     };
     let mut indices = Zeroizing::new(Vec::with_capacity(found));
-    for (n, typed) in phrase.split_whitespace().enumerate() {
-        indices.push(lookup(typed).ok_or(PhraseError::UnknownWord { position: n + 1 })?);
+    for (n, word) in typed.iter().enumerate() {
+        indices.push(lookup(word).ok_or(PhraseError::UnknownWord { position: n + 1 })?);
     }
     let data_len = if has_checksum { found - 1 } else { found };
     let (data, check) = indices.split_at(data_len.min(indices.len()));
@@ -288,11 +294,12 @@ fn decode_counted(phrase: &str, found: usize, expected: &'static str) -> Result<
 /// Only this form is accepted: it is the one every client reads and writes. A 12-word phrase,
 /// without the checksum word, is refused as a wrong word count.
 pub fn decode_seed(phrase: &str) -> Result<Seed, PhraseError> {
-    let found = phrase.split_whitespace().count();
+    let typed = typed_words(phrase);
+    let found = typed.len();
     if found != 13 {
         return Err(PhraseError::WrongWordCount { found, expected: SEED_WORDS });
     }
-    let bytes = decode_counted(phrase, found, SEED_WORDS)?;
+    let bytes = decode_words(&typed, SEED_WORDS)?;
     let mut seed = [0u8; 16];
     if bytes.len() != seed.len() {
         return Err(PhraseError::WrongWordCount { found, expected: SEED_WORDS });

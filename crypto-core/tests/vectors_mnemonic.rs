@@ -232,6 +232,12 @@ mod account_phrases {
     }
 
     #[test]
+    fn a_pasted_no_break_space_separates_words() {
+        let pasted = PHRASE.replacen(' ', "\u{a0}", 2);
+        assert_eq!(hex::encode(mnemonic::decode_seed(&pasted).unwrap().as_bytes()), "0123456789abcdef0123456789abcdef");
+    }
+
+    #[test]
     fn tabs_and_new_lines_separate_words() {
         let spaced = PHRASE.replace(' ', "\t\n ");
         assert_eq!(hex::encode(mnemonic::decode_seed(&spaced).unwrap().as_bytes()), "0123456789abcdef0123456789abcdef");
