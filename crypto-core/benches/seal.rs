@@ -1,5 +1,6 @@
 //! Native benchmarks of what every message costs: sealing and opening a 1 KB message (sign then
-//! sealed box; open, verify, derive the sender), the whole 1:1 pipeline, and phrase decoding.
+//! sealed box; open, verify, derive the sender), the whole 1:1 pipeline, phrase decoding, and the
+//! two ways to an X25519 shared point.
 //! `scripts/bench.sh` runs these next to libsodium (PyNaCl) in the same run.
 
 use std::hint::black_box;
@@ -7,6 +8,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use crypto_core::identity::Identity;
 use crypto_core::{message, mnemonic, seal};
+use curve25519_dalek::montgomery::MontgomeryPoint;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -41,6 +43,16 @@ fn benches(c: &mut Criterion) {
         })
     });
     c.bench_function("open_message 1 KB body", |b| b.iter(|| message::open_message(&bob, black_box(&data)).unwrap()));
+
+    // Why seal.rs computes X25519 through the Edwards form: the two ways to the same shared point.
+    let secret = [0x42u8; 32];
+    let public = MontgomeryPoint(*bob.x25519_public());
+    c.bench_function("x25519 shared point: Montgomery ladder", |b| {
+        b.iter(|| black_box(public).mul_clamped(black_box(secret)))
+    });
+    c.bench_function("x25519 shared point: via Edwards", |b| {
+        b.iter(|| black_box(public).to_edwards(0).unwrap().mul_clamped(black_box(secret)).to_montgomery())
+    });
 
     let phrase = "puffin luxury annoyed rustled memoir faxed smidgen puddle kiwi nylon utopia zinger kiwi";
     c.bench_function("decode 13-word phrase", |b| b.iter(|| mnemonic::decode_seed(black_box(phrase)).unwrap()));

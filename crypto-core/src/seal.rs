@@ -9,11 +9,13 @@ use core::fmt;
 
 use blake2::digest::{Mac, consts::U24, consts::U32};
 use blake2::{Blake2b, Blake2bMac, Digest};
-use crypto_box::aead::{Aead, generic_array::GenericArray};
-use crypto_box::{PublicKey, SalsaBox, SecretKey};
+use crypto_secretbox::aead::generic_array::GenericArray;
+use crypto_secretbox::{AeadInPlace, Kdf, KeyInit, XSalsa20Poly1305};
+use curve25519_dalek::montgomery::MontgomeryPoint;
 use ed25519_dalek::{Signature, Signer, VerifyingKey};
 use rand_core::CryptoRngCore;
 use sha2::Sha512;
+use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::identity::{IdPrefix, Identity, SessionId};
@@ -30,6 +32,8 @@ pub const MIN_SEALED_LEN: usize = KEY + TAG + KEY + SIG;
 pub enum SealError {
     /// Messages can only be sealed to an account (`05`) Session ID.
     NotAnAccount,
+    /// The recipient's key is a low-order point: any box to it would be readable by anyone.
+    WeakRecipientKey,
     /// The plaintext is too large for the cipher.
     TooLarge,
 }
@@ -38,6 +42,7 @@ impl fmt::Display for SealError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SealError::NotAnAccount => f.write_str("messages can only be sent to a Session ID starting with 05"),
+            SealError::WeakRecipientKey => f.write_str("the recipient's key is not a usable public key"),
             SealError::TooLarge => f.write_str("the message is too large to encrypt"),
         }
     }
@@ -73,18 +78,6 @@ impl fmt::Debug for Opened {
     }
 }
 
-/// `M ‖ A ‖ SIG`, where SIG signs `M ‖ A ‖ Y`.
-fn signed_plaintext(sender: &Identity, recipient_x25519: &[u8; 32], plaintext: &[u8]) -> Zeroizing<Vec<u8>> {
-    let mut buf = Zeroizing::new(Vec::with_capacity(plaintext.len() + KEY + SIG.max(KEY)));
-    buf.extend_from_slice(plaintext);
-    buf.extend_from_slice(sender.ed25519_public());
-    buf.extend_from_slice(recipient_x25519);
-    let signature = sender.signing_key().sign(&buf).to_bytes();
-    buf.truncate(plaintext.len() + KEY);
-    buf.extend_from_slice(&signature);
-    buf
-}
-
 fn account_key(recipient: &SessionId) -> Result<[u8; 32], SealError> {
     match recipient.prefix() {
         IdPrefix::Standard => Ok(*recipient.key()),
@@ -92,11 +85,83 @@ fn account_key(recipient: &SessionId) -> Result<[u8; 32], SealError> {
     }
 }
 
+/// The sealed box's nonce: BLAKE2b-192 of `E ‖ Y`.
 fn seal_nonce(ephemeral: &[u8; 32], recipient: &[u8; 32]) -> GenericArray<u8, U24> {
     let mut hasher = Blake2b::<U24>::new();
     hasher.update(ephemeral);
     hasher.update(recipient);
     hasher.finalize()
+}
+
+/// X25519 (`crypto_scalarmult`): the u-coordinate of `clamp(secret) · P`, where `public` is P's
+/// u-coordinate.
+///
+/// When P is on the curve (every honestly made key is), this goes through the Edwards form, where
+/// curve25519-dalek has a vectorised constant-time multiplication that is much faster than its
+/// Montgomery ladder; either sign of the lifted point gives the same u-coordinate. Points on the
+/// twist have no Edwards form and take the ladder. Both paths give the RFC 7748 result, which the
+/// tests check against the ladder.
+fn x25519(secret: &[u8; 32], public: &[u8; 32]) -> Zeroizing<[u8; 32]> {
+    let u = MontgomeryPoint(*public);
+    let shared = match u.to_edwards(0) {
+        Some(point) => point.mul_clamped(*secret).to_montgomery(),
+        None => u.mul_clamped(*secret),
+    };
+    Zeroizing::new(shared.to_bytes())
+}
+
+/// The `crypto_box` key for (secret, public): HSalsa20 of the X25519 shared point. `None` when
+/// the shared point is zero (a low-order public key), which libsodium also refuses.
+fn box_cipher(secret: &[u8; 32], public: &[u8; 32]) -> Option<XSalsa20Poly1305> {
+    let shared = x25519(secret, public);
+    if bool::from(shared.ct_eq(&[0u8; 32])) {
+        return None;
+    }
+    let mut key = XSalsa20Poly1305::kdf(GenericArray::from_slice(&*shared), &GenericArray::default());
+    let cipher = XSalsa20Poly1305::new(&key);
+    key.zeroize();
+    Some(cipher)
+}
+
+/// Builds `E ‖ MAC ‖ box(M ‖ A ‖ SIG)` in one buffer, where SIG signs `M ‖ A ‖ Y` and E is the
+/// public half of `ephemeral` (a `crypto_box` secret key). The plaintext is encrypted in place.
+fn seal_with(
+    ephemeral: &Zeroizing<[u8; 32]>,
+    sender: &Identity,
+    y: &[u8; 32],
+    plaintext: &[u8],
+) -> Result<Vec<u8>, SealError> {
+    let cipher = box_cipher(ephemeral, y).ok_or(SealError::WeakRecipientKey)?;
+    let ephemeral_public = MontgomeryPoint::mul_base_clamped(**ephemeral).to_bytes();
+    let nonce = seal_nonce(&ephemeral_public, y);
+
+    let header = KEY + TAG;
+    let total = plaintext.len().checked_add(header + KEY + SIG).ok_or(SealError::TooLarge)?;
+    let mut out = Vec::with_capacity(total);
+    out.extend_from_slice(&ephemeral_public);
+    out.resize(header, 0);
+    // Sign M ‖ A ‖ Y where it lies, then put the signature in Y's place.
+    out.extend_from_slice(plaintext);
+    out.extend_from_slice(sender.ed25519_public());
+    out.extend_from_slice(y);
+    let signature = sender.signing_key().sign(out.get(header..).unwrap_or_default()).to_bytes();
+    out.truncate(total - SIG);
+    out.extend_from_slice(&signature);
+
+    let sealed = match out.split_at_mut_checked(header) {
+        Some((head, body)) => match cipher.encrypt_in_place_detached(&nonce, b"", body) {
+            Ok(tag) => head.get_mut(KEY..).map(|slot| slot.copy_from_slice(&tag)).is_some(),
+            Err(_) => false,
+        },
+        None => false,
+    };
+    if sealed {
+        Ok(out)
+    } else {
+        // The AEAD's only error is a length overflow; do not leave the plaintext behind.
+        out.zeroize();
+        Err(SealError::TooLarge)
+    }
 }
 
 /// Seals `plaintext` (already padded) from `sender` to `recipient` with a fresh ephemeral key.
@@ -107,9 +172,9 @@ pub fn seal(
     plaintext: &[u8],
 ) -> Result<Vec<u8>, SealError> {
     let y = account_key(recipient)?;
-    let inner = signed_plaintext(sender, &y, plaintext);
-    // The AEAD's only error is a length overflow.
-    PublicKey::from(y).seal(rng, &inner).map_err(|_| SealError::TooLarge)
+    let mut ephemeral = Zeroizing::new([0u8; 32]);
+    rng.fill_bytes(&mut *ephemeral);
+    seal_with(&ephemeral, sender, &y, plaintext)
 }
 
 /// The deterministic variant (libsession `encrypt_for_recipient_deterministic`): the ephemeral key
@@ -117,8 +182,6 @@ pub fn seal(
 /// output. The result opens like any sealed message.
 pub fn seal_deterministic(sender: &Identity, recipient: &SessionId, plaintext: &[u8]) -> Result<Vec<u8>, SealError> {
     let y = account_key(recipient)?;
-    let inner = signed_plaintext(sender, &y, plaintext);
-
     let mut mac =
         <Blake2bMac<U32> as Mac>::new_from_slice(b"SessionBoxEphemeralHashKey").map_err(|_| SealError::TooLarge)?;
     mac.update(&*sender.ed25519_seed());
@@ -128,21 +191,12 @@ pub fn seal_deterministic(sender: &Identity, recipient: &SessionId, plaintext: &
     // crypto_box_seed_keypair: the secret key is the first half of SHA-512(seed).
     let mut hash: [u8; 64] = Sha512::digest(ephemeral_seed).into();
     ephemeral_seed.zeroize();
-    let mut secret_bytes = [0u8; 32];
-    secret_bytes.copy_from_slice(&hash[..32]);
+    let mut ephemeral = Zeroizing::new([0u8; 32]);
+    if let Some(first_half) = hash.first_chunk::<32>() {
+        ephemeral.copy_from_slice(first_half);
+    }
     hash.zeroize();
-    let ephemeral = SecretKey::from_bytes(secret_bytes);
-    secret_bytes.zeroize();
-    let ephemeral_public = ephemeral.public_key();
-
-    let nonce = seal_nonce(ephemeral_public.as_bytes(), &y);
-    let boxed = SalsaBox::new(&PublicKey::from(y), &ephemeral)
-        .encrypt(&nonce, inner.as_slice())
-        .map_err(|_| SealError::TooLarge)?;
-    let mut out = Vec::with_capacity(KEY + boxed.len());
-    out.extend_from_slice(ephemeral_public.as_bytes());
-    out.extend_from_slice(&boxed);
-    Ok(out)
+    seal_with(&ephemeral, sender, &y, plaintext)
 }
 
 /// Opens a sealed message addressed to `recipient`, verifying the sender's signature.
@@ -150,15 +204,16 @@ pub fn open(recipient: &Identity, sealed: &[u8]) -> Result<Opened, OpenError> {
     if sealed.len() < MIN_SEALED_LEN {
         return Err(OpenError);
     }
-    let (ephemeral, boxed) = sealed.split_at(KEY);
-    let ephemeral: [u8; 32] = ephemeral.try_into().map_err(|_| OpenError)?;
+    let (ephemeral, rest) = sealed.split_first_chunk::<KEY>().ok_or(OpenError)?;
+    let (tag, boxed) = rest.split_first_chunk::<TAG>().ok_or(OpenError)?;
     let y = recipient.x25519_public();
-    let nonce = seal_nonce(&ephemeral, y);
-    let secret = SecretKey::from_bytes(recipient.x25519_secret().to_bytes());
-    let mut inner = Zeroizing::new(
-        SalsaBox::new(&PublicKey::from(ephemeral), &secret).decrypt(&nonce, boxed).map_err(|_| OpenError)?,
-    );
-    drop(secret);
+    let nonce = seal_nonce(ephemeral, y);
+    let cipher = box_cipher(&Zeroizing::new(recipient.x25519_secret().to_bytes()), ephemeral).ok_or(OpenError)?;
+    // Y later takes the (longer) signature's place, so this capacity is enough.
+    let mut inner = Zeroizing::new(Vec::with_capacity(boxed.len()));
+    inner.extend_from_slice(boxed);
+    cipher.decrypt_in_place_detached(&nonce, b"", &mut inner, GenericArray::from_slice(tag)).map_err(|_| OpenError)?;
+    drop(cipher);
 
     // inner = M ‖ A ‖ SIG; verify SIG over M ‖ A ‖ Y by reusing the buffer.
     let message_len = inner.len().checked_sub(KEY + SIG).ok_or(OpenError)?;
@@ -176,4 +231,88 @@ pub fn open(recipient: &Identity, sealed: &[u8]) -> Result<Opened, OpenError> {
 
     let sender = SessionId::new(IdPrefix::Standard, verifying.to_montgomery().to_bytes());
     Ok(Opened { sender, sender_ed25519, plaintext: inner })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crypto_box::{PublicKey, SecretKey};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::{RngCore, SeedableRng};
+
+    /// The Edwards path gives the same shared point as the Montgomery ladder, for keys on the
+    /// curve, keys on the twist and low-order points alike.
+    #[test]
+    fn x25519_matches_the_ladder() {
+        let mut rng = ChaCha20Rng::seed_from_u64(11);
+        let mut low_order = vec![[0u8; 32], {
+            let mut one = [0u8; 32];
+            one[0] = 1;
+            one
+        }];
+        // p − 1 (u = −1, on the twist) and an unreduced u ≥ p.
+        let mut minus_one = [0xffu8; 32];
+        minus_one[0] = 0xec;
+        minus_one[31] = 0x7f;
+        low_order.push(minus_one);
+        low_order.push([0xff; 32]);
+        let mut twist_seen = false;
+        let mut curve_seen = false;
+        for i in 0..120 {
+            let mut secret = [0u8; 32];
+            rng.fill_bytes(&mut secret);
+            let mut public = [0u8; 32];
+            match low_order.get(i) {
+                Some(special) => public = *special,
+                None => rng.fill_bytes(&mut public),
+            }
+            let on_curve = MontgomeryPoint(public).to_edwards(0).is_some();
+            twist_seen |= !on_curve;
+            curve_seen |= on_curve;
+            assert_eq!(*x25519(&secret, &public), MontgomeryPoint(public).mul_clamped(secret).to_bytes(), "case {i}");
+        }
+        assert!(twist_seen && curve_seen);
+    }
+
+    /// The crypto_box crate's sealed box (an independent implementation of libsodium's) opens what
+    /// we seal, and we open what it seals.
+    #[test]
+    fn interoperates_with_the_crypto_box_sealed_box() {
+        let mut rng = ChaCha20Rng::seed_from_u64(12);
+        let alice = Identity::generate(&mut rng);
+        let bob = Identity::generate(&mut rng);
+        let bob_secret = SecretKey::from_bytes(bob.x25519_secret().to_bytes());
+
+        let ours = seal(&mut rng, &alice, &bob.session_id(), b"to bob").unwrap();
+        let inner = bob_secret.unseal(&ours).unwrap();
+        assert_eq!(inner.len(), 6 + 96);
+        assert_eq!(&inner[..6], b"to bob");
+        assert_eq!(&inner[6..38], alice.ed25519_public());
+
+        let deterministic = seal_deterministic(&alice, &bob.session_id(), b"again").unwrap();
+        assert_eq!(&bob_secret.unseal(&deterministic).unwrap()[..5], b"again");
+
+        let mut signed = b"from the crate".to_vec();
+        signed.extend_from_slice(alice.ed25519_public());
+        signed.extend_from_slice(bob.x25519_public());
+        let signature = alice.sign(&signed);
+        signed.truncate(signed.len() - 32);
+        signed.extend_from_slice(&signature);
+        let theirs = PublicKey::from(*bob.x25519_public()).seal(&mut rng, &signed).unwrap();
+        let opened = open(&bob, &theirs).unwrap();
+        assert_eq!(&opened.plaintext[..], b"from the crate");
+        assert_eq!(opened.sender, alice.session_id());
+    }
+
+    #[test]
+    fn low_order_keys_are_refused() {
+        let mut rng = ChaCha20Rng::seed_from_u64(13);
+        let alice = Identity::generate(&mut rng);
+        let zero = SessionId::new(IdPrefix::Standard, [0; 32]);
+        assert_eq!(seal(&mut rng, &alice, &zero, b"x"), Err(SealError::WeakRecipientKey));
+        // A message whose ephemeral key is the zero point: libsodium refuses it, so do we.
+        let mut forged = vec![0u8; MIN_SEALED_LEN + 5];
+        rng.fill_bytes(&mut forged[KEY..]);
+        assert_eq!(open(&alice, &forged).unwrap_err(), OpenError);
+    }
 }
