@@ -43,6 +43,20 @@ pub async fn conversations(session: &Session) -> Vec<Conversation> {
     list
 }
 
+/// Shows `msg` in the open conversation (replacing the copy with its id), without reloading.
+fn upsert_shown(app: AppState, msg: &Message) {
+    if app.open_peer.get_untracked().as_deref() != Some(msg.peer.as_str()) {
+        return;
+    }
+    app.messages.update(|list| match list.iter_mut().find(|m| m.id == msg.id) {
+        Some(existing) => *existing = msg.clone(),
+        None => {
+            list.push(msg.clone());
+            list.sort_by_key(|m| m.timestamp);
+        }
+    });
+}
+
 /// Refreshes the conversation list shown.
 pub async fn refresh(app: AppState) {
     if let Some(session) = app.current() {
@@ -117,8 +131,9 @@ pub async fn send(app: AppState, peer: SessionId, body: String) {
     if let Err(e) = record(&session, &msg, None, false, Standing::Accepted).await {
         return app.notice.set(Some(e.to_string()));
     }
-    refresh(app).await;
-    deliver(app, session, msg).await;
+    upsert_shown(app, &msg);
+    deliver(app, session.clone(), msg).await;
+    app.conversations.set(conversations(&session).await);
 }
 
 /// Writes a message and updates its conversation.
@@ -166,7 +181,7 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
         msg.outbox = None;
     }
     let _ = save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await;
-    refresh(app).await;
+    upsert_shown(app, &msg);
 }
 
 /// Retries a failed message with the very same sealed bytes.
@@ -175,7 +190,7 @@ pub async fn retry(app: AppState, id: String) {
     let Some(mut msg) = load::<Message>(&session, stores::MESSAGES, id.as_bytes()).await else { return };
     msg.status = Status::Sending;
     let _ = save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await;
-    refresh(app).await;
+    upsert_shown(app, &msg);
     deliver(app, session, msg).await;
 }
 
@@ -221,11 +236,13 @@ pub async fn set_standing(app: AppState, peer: String, standing: Option<Standing
     refresh(app).await;
 }
 
-/// Fetches and files new messages once. Malformed or undecryptable items are skipped.
+/// Fetches and files new messages once; shows the new ones at once. Malformed or undecryptable
+/// items are skipped and never block the others.
 pub async fn poll_once(app: AppState, session: &Session) -> bool {
     let Ok(items) = session.client.poll(&session.identity).await else { return false };
     let me = session.identity.session_id();
     let mut changed = false;
+    let mut shown = Vec::new();
     let mut seen: Vec<String> = load(session, stores::ACCOUNT, SEEN_ID).await.unwrap_or_default();
     for item in &items {
         seen.push(item.hash.clone());
@@ -242,7 +259,13 @@ pub async fn poll_once(app: AppState, session: &Session) -> bool {
         let standing = if message.outgoing { Standing::Accepted } else { Standing::Request };
         if record(session, &message, name, unread && !viewing, standing).await.is_ok() {
             changed = true;
+            if viewing {
+                shown.push(message);
+            }
         }
+    }
+    for m in &shown {
+        upsert_shown(app, m);
     }
     if !items.is_empty() {
         let start = seen.len().saturating_sub(SEEN_KEEP);
@@ -268,13 +291,27 @@ pub fn start_polling(app: AppState) {
             if !Rc::ptr_eq(&session, &first) {
                 return;
             }
+            let started = now_ms();
             if poll_once(app, &session).await {
-                refresh(app).await;
+                app.conversations.set(conversations(&session).await);
             }
             drop(session);
-            sleep(if page_visible() { 1_500 } else { 10_000 }).await;
+            // About every 1.5 s from the start of one poll to the next; every 10 s when hidden.
+            let period = if page_visible() { 1_500.0 } else { 10_000.0 };
+            sleep((period - (now_ms() - started)).clamp(50.0, period) as i32).await;
         }
     });
+}
+
+fn now_ms() -> f64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
 }
 
 fn page_visible() -> bool {
