@@ -118,7 +118,7 @@ pub async fn send(app: AppState, peer: SessionId, body: String) {
     let Some(session) = app.current() else { return };
     let body: String = body.chars().take(chat::MAX_CHARS).collect();
     let name = session.account.borrow().display_name.clone();
-    let now = session.client.now();
+    let now = session.next_timestamp();
     let content = message::text_message(&body, Some(&name));
     let sync = message::sync_copy(&content, &peer);
     let (Ok(data), Ok(sync_data)) = (
@@ -136,8 +136,10 @@ pub async fn send(app: AppState, peer: SessionId, body: String) {
     app.conversations.set(conversations(&session).await);
 }
 
-/// Writes a message and updates its conversation.
-async fn record(
+/// Writes a message and updates its conversation. The conversation record is read, changed and
+/// written under `session.writes`, so messages filed at the same moment (a send while the poll
+/// files incoming ones) all stay in it.
+pub async fn record(
     session: &Session,
     msg: &Message,
     name: Option<String>,
@@ -145,6 +147,7 @@ async fn record(
     standing: Standing,
 ) -> Result<(), StorageError> {
     let peer: SessionId = msg.peer.parse().map_err(|_| StorageError::NoVault)?;
+    let _guard = session.writes.lock().await;
     let mut c = conversation(session, &msg.peer).await.unwrap_or_else(|| Conversation::new(&peer, standing));
     save(session, stores::MESSAGES, msg.id.as_bytes(), msg).await?;
     chat::apply(&mut c, msg, name, unread);

@@ -53,6 +53,9 @@ pub struct Session {
     /// Serializes read-modify-write of conversation records between concurrent tasks
     /// (sending, delivering, polling), so no update is lost.
     pub writes: futures::lock::Mutex<()>,
+    /// The timestamp of the last message sent, so two messages never share one (a timestamp is
+    /// a sent message's identity for its recipients).
+    last_sent: std::cell::Cell<u64>,
 }
 
 impl std::fmt::Debug for Session {
@@ -62,6 +65,25 @@ impl std::fmt::Debug for Session {
 }
 
 impl Session {
+    /// An unlocked session.
+    pub fn new(vault: Vault<DeviceBackend>, account: Account, identity: Identity, client: Client) -> Session {
+        Session {
+            vault,
+            account: RefCell::new(account),
+            identity,
+            client,
+            writes: Default::default(),
+            last_sent: Default::default(),
+        }
+    }
+
+    /// The network time for a new outgoing message: never equal to or before the last one's.
+    pub fn next_timestamp(&self) -> u64 {
+        let t = self.client.now().max(self.last_sent.get().saturating_add(1));
+        self.last_sent.set(t);
+        t
+    }
+
     /// Saves the account record.
     pub async fn save(&self) -> Result<(), StorageError> {
         let bytes = self.account.borrow().to_bytes();
@@ -174,7 +196,7 @@ pub async fn create_account(app: AppState, display_name: String, passphrase: Str
         let account = Account::new(&seed, &display_name);
         let identity = Identity::from_seed(&seed);
         let client = Client::new(&account.relay_url);
-        let session = Session { vault, account: RefCell::new(account), identity, client, writes: Default::default() };
+        let session = Session::new(vault, account, identity, client);
         session.save().await?;
         Ok::<_, StorageError>(session)
     }
@@ -203,13 +225,7 @@ pub async fn unlock(app: AppState, passphrase: String) -> Result<(), String> {
     let account = Account::from_bytes(&bytes).ok_or("this device's account record is damaged")?;
     let identity = account.identity().ok_or("this device's account record is damaged")?;
     let client = Client::new(&account.relay_url);
-    app.session.set_value(Some(Rc::new(Session {
-        vault,
-        account: RefCell::new(account),
-        identity,
-        client,
-        writes: Default::default(),
-    })));
+    app.session.set_value(Some(Rc::new(Session::new(vault, account, identity, client))));
     app.revision.update(|r| *r += 1);
     app.go(Screen::Home);
     crate::messaging::refresh(app).await;
