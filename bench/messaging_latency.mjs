@@ -1,13 +1,18 @@
 // Send → shown latency between two browsers on the devnet (p50, p95 over 50 messages), and the
 // requests per second of an idle unlocked client.
 // Run: node bench/messaging_latency.mjs   (after `trunk build --release`; starts its own devnet)
+//
+// Both ends are timed inside the pages (same machine, same clock): the moment the Send button is
+// clicked in A's page, and the moment a MutationObserver sees the message appear in B's page.
+// Playwright's own locator waits poll every 500 ms once they have waited a while, which would add
+// up to half a second of the harness's own delay to every figure.
 import { startDevnet, launchBrowser, newAccount } from "../tests/e2e/harness.mjs";
 
 const devnet = await startDevnet();
 const browser = await launchBrowser();
 const a = await (await browser.newContext()).newPage();
 const b = await (await browser.newContext()).newPage();
-const idA = await newAccount(a, devnet.appUrl, "Ann");
+await newAccount(a, devnet.appUrl, "Ann");
 const idB = await newAccount(b, devnet.appUrl, "Ben");
 
 await a.getByTestId("new-conversation").click();
@@ -17,6 +22,31 @@ await a.getByTestId("composer").fill("warm-up");
 await a.getByTestId("send").click();
 await b.getByTestId("conversation").first().click({ timeout: 60000 });
 await b.getByRole("button", { name: "Accept" }).click();
+await b.locator('[data-testid="message"][data-direction="in"]').first().waitFor({ timeout: 30000 });
+
+// A: when each probe's Send was clicked, and when it turned "sent". B: when each probe appeared.
+await a.evaluate(() => {
+  window.__clicked = [];
+  window.__sent = {};
+  document.addEventListener("click", (e) => {
+    if (e.target.closest('[data-testid="send"]')) window.__clicked.push(Date.now());
+  }, true);
+  new MutationObserver(() => {
+    for (const m of document.querySelectorAll('[data-testid="message"][data-direction="out"][data-status="sent"]')) {
+      const probe = m.querySelector(".body")?.textContent;
+      if (probe && !(probe in window.__sent)) window.__sent[probe] = Date.now();
+    }
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
+});
+await b.evaluate(() => {
+  window.__shown = {};
+  new MutationObserver(() => {
+    for (const m of document.querySelectorAll('[data-testid="message"][data-direction="in"]')) {
+      const probe = m.querySelector(".body")?.textContent;
+      if (probe && !(probe in window.__shown)) window.__shown[probe] = Date.now();
+    }
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+});
 
 const latencies = [];
 const sentAfter = [];
@@ -25,20 +55,19 @@ for (let i = 1; i <= 50; i++) {
   await new Promise((r) => setTimeout(r, Math.random() * 1500));
   const text = `latency probe ${i}`;
   await a.getByTestId("composer").fill(text);
-  const t0 = Date.now();
   await a.getByTestId("send").click();
-  const sentCount = i + 1;
-  a.waitForFunction((n) => document.querySelectorAll('[data-testid="message"][data-status="sent"]').length >= n, sentCount, { timeout: 30000, polling: 10 })
-    .then(() => sentAfter.push(Date.now() - t0)).catch(() => {});
-  await b.locator('[data-testid="message"][data-direction="in"]').getByText(text, { exact: true })
-    .waitFor({ timeout: 30000 });
-  latencies.push(Date.now() - t0);
+  const shown = await (await b.waitForFunction((t) => window.__shown[t], text, { timeout: 30000, polling: 50 })).jsonValue();
+  const clicked = await a.evaluate(() => window.__clicked.at(-1));
+  latencies.push(shown - clicked);
+  const sent = await (await a.waitForFunction((t) => window.__sent[t], text, { timeout: 30000, polling: 50 })).jsonValue();
+  sentAfter.push(sent - clicked);
 }
-latencies.sort((x, y) => x - y);
-const pct = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
-console.log(`send → shown over 50 messages: p50 ${pct(0.5)} ms, p95 ${pct(0.95)} ms, max ${latencies.at(-1)} ms`);
-sentAfter.sort((x, y) => x - y);
-console.log(`send → "sent" (both copies stored) p50 ${sentAfter[Math.floor(sentAfter.length / 2)]} ms`);
+const pct = (list, p) => {
+  const s = [...list].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor(p * s.length))];
+};
+console.log(`send → shown over 50 messages: p50 ${pct(latencies, 0.5)} ms, p95 ${pct(latencies, 0.95)} ms, max ${Math.max(...latencies)} ms`);
+console.log(`send → "sent" (both copies stored): p50 ${pct(sentAfter, 0.5)} ms, p95 ${pct(sentAfter, 0.95)} ms`);
 
 // An idle client: B sits on its conversation list; count what it sends to the relay.
 await b.getByRole("button", { name: "Back" }).click();
@@ -47,6 +76,5 @@ b.on("request", (r) => { if (r.url().includes("/v1/onion/")) onion++; });
 const seconds = 30;
 await new Promise((r) => setTimeout(r, seconds * 1000));
 console.log(`idle client, page visible: ${(onion / seconds).toFixed(2)} onion requests/s`);
-void idA;
 await browser.close();
 await devnet.stop();

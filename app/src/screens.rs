@@ -357,6 +357,9 @@ pub fn Home() -> impl IntoView {
                                         on:click=move |_| open_row(peer.clone())>
                                         <span class="title">{c.title()}</span>
                                         <span class="meta">{label}
+                                            <Show when={move || c.last_activity > 0}>
+                                                <span class="time">{day(c.last_activity)}</span>
+                                            </Show>
                                             <Show when={move || c.unread > 0}>
                                                 <span class="unread" aria-label="unread messages">{c.unread}</span>
                                             </Show>
@@ -373,17 +376,44 @@ pub fn Home() -> impl IntoView {
     .into_any()
 }
 
-fn clock(timestamp: u64) -> String {
+fn local_time(timestamp: u64) -> chat::LocalTime {
     #[cfg(target_arch = "wasm32")]
     {
         let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(timestamp as f64));
-        format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
+        chat::LocalTime {
+            year: d.get_full_year(),
+            month: d.get_month() + 1,
+            day: d.get_date(),
+            hour: d.get_hours(),
+            minute: d.get_minutes(),
+        }
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let minutes = timestamp / 60_000;
-        format!("{:02}:{:02}", (minutes / 60) % 24, minutes % 60)
+        let minutes = (timestamp / 60_000) as u32;
+        chat::LocalTime { year: 1970, month: 1, day: 1, hour: (minutes / 60) % 24, minute: minutes % 60 }
     }
+}
+
+fn now_ms() -> u64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now() as u64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0
+    }
+}
+
+/// A message's time: the clock today, with the date before today.
+fn clock(timestamp: u64) -> String {
+    chat::time_label(local_time(now_ms()), local_time(timestamp), true)
+}
+
+/// A conversation's last activity for the list: the clock today, the date before.
+fn day(timestamp: u64) -> String {
+    chat::time_label(local_time(now_ms()), local_time(timestamp), false)
 }
 
 /// One conversation: messages with their status, and the composer.
@@ -426,6 +456,45 @@ pub fn ConversationView() -> impl IntoView {
             spawn_local(messaging::set_standing(app, p, s));
         }
     };
+    // The message pane scrolls on its own: it opens at the newest message, follows new ones while
+    // the person is at the bottom (and always after they send), and loads older history from the
+    // vault when they scroll near the top, keeping what they were reading in place.
+    let list = NodeRef::<leptos::html::Ol>::new();
+    let at_bottom = StoredValue::new(true);
+    let loading_older = StoredValue::new(false);
+    Effect::new(move |_| {
+        let just_sent = app.messages.with(|m| m.last().is_some_and(|m| m.outgoing && m.status == Status::Sending));
+        if at_bottom.get_value() || just_sent {
+            request_animation_frame(move || {
+                if let Some(el) = list.get_untracked() {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            });
+        }
+    });
+    let load_older = move || {
+        if loading_older.get_value() || !app.has_older.get_untracked() {
+            return;
+        }
+        loading_older.set_value(true);
+        let from_bottom = list.get_untracked().map(|el| el.scroll_height() - el.scroll_top());
+        spawn_local(async move {
+            messaging::older(app).await;
+            request_animation_frame(move || {
+                if let (Some(el), Some(d)) = (list.get_untracked(), from_bottom) {
+                    el.set_scroll_top(el.scroll_height() - d);
+                }
+                loading_older.set_value(false);
+            });
+        });
+    };
+    let scrolled = move |_| {
+        let Some(el) = list.get_untracked() else { return };
+        at_bottom.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 48);
+        if el.scroll_top() < 64 {
+            load_older();
+        }
+    };
     view! {
         <section class="card conversation-view" aria-labelledby="conversation-title">
             <div class="row conversation-head">
@@ -444,11 +513,12 @@ pub fn ConversationView() -> impl IntoView {
                 </div>
             </Show>
             <Show when=move || app.has_older.get()>
-                <button class="secondary older" type="button" on:click=move |_| spawn_local(messaging::older(app))>
+                <button class="secondary older" type="button" on:click=move |_| load_older()>
                     "Show older messages"
                 </button>
             </Show>
-            <ol class="messages" aria-live="polite">
+            <ol class="messages" aria-live="polite" node_ref=list on:scroll=scrolled tabindex="0"
+                aria-label="Messages">
                 <For each=move || app.messages.get() key=|m| (m.id.clone(), m.status.as_str())
                     children=move |m: Message| {
                         let id = m.id.clone();
@@ -460,7 +530,7 @@ pub fn ConversationView() -> impl IntoView {
                                     <span class="sender">{m.sender_name.clone().unwrap_or_default()}</span>
                                 </Show>
                                 <p class="body">{m.body.clone()}</p>
-                                <span class="when">{clock(m.timestamp)} " · " {m.status.as_str()}</span>
+                                <span class="when">{if m.outgoing { format!("{} · {}", clock(m.timestamp), m.status.as_str()) } else { clock(m.timestamp) }}</span>
                                 <Show when=move || failed>
                                     <button class="secondary" type="button"
                                         on:click={let id = id.clone(); move |_| spawn_local(messaging::retry(app, id.clone()))}>"Retry"</button>

@@ -1,0 +1,82 @@
+// A message is delivered once even if the tab reloads mid-send: the outbox entry is written
+// (sealed) before any network call and re-sent with the very same bytes after the reload.
+// Its own devnet: the messaging test stops nodes.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startDevnet, launchBrowser, strictPage, newAccount } from "./harness.mjs";
+
+let devnet, browser;
+before(async () => { devnet = await startDevnet(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await devnet?.stop(); });
+
+const message = (page, direction) => page.locator(`[data-testid="message"][data-direction="${direction}"]`);
+
+async function send(page, text) {
+  await page.getByTestId("composer").fill(text);
+  await page.getByTestId("send").click();
+}
+
+async function openChat(page, peerId) {
+  await page.getByTestId("new-conversation").click();
+  await page.getByTestId("recipient-id").fill(peerId);
+  await page.getByRole("button", { name: "Start" }).click();
+  await page.getByTestId("composer").waitFor();
+}
+
+async function unlock(page) {
+  await page.getByLabel("Passphrase").fill("a long enough passphrase");
+  await page.getByRole("button", { name: "Unlock" }).click();
+  await page.getByTestId("conversation").first().click({ timeout: 60000 });
+}
+
+test("a message is delivered once even if the tab reloads mid-send", async () => {
+  const a = await strictPage(await browser.newContext());
+  const b = await strictPage(await browser.newContext());
+  await newAccount(a.page, devnet.appUrl, "Ann");
+  const idB = await newAccount(b.page, devnet.appUrl, "Ben");
+  await openChat(a.page, idB);
+  await send(a.page, "first");
+  await b.page.getByTestId("conversation").first().click({ timeout: 30000 });
+  await b.page.getByRole("button", { name: "Accept" }).click();
+  await message(b.page, "in").filter({ hasText: "first" }).waitFor({ timeout: 30000 });
+  const onion = "**/v1/onion/**";
+  const outWith = (text) => message(a.page, "out").filter({ hasText: text });
+
+  // The store reaches B's swarm, but its answer never gets back to the tab, which reloads.
+  await a.page.route(onion, async (route) => {
+    try { await route.fetch(); } catch { /* the page went away */ }
+  });
+  await send(a.page, "across a reload");
+  await message(b.page, "in").filter({ hasText: "across a reload" }).waitFor({ timeout: 30000 });
+  assert.equal(await outWith("across a reload").getAttribute("data-status"), "sending");
+  await a.page.unroute(onion);
+  await a.page.reload();
+  await unlock(a.page);
+  await outWith("across a reload").and(a.page.locator('[data-status="sent"]')).waitFor({ timeout: 30000 });
+
+  // The request never leaves the tab; it reloads; the outbox (written first) sends it afterwards.
+  await a.page.route(onion, (route) => route.abort());
+  await send(a.page, "written before the network");
+  assert.equal(await outWith("written before the network").getAttribute("data-status"), "sending");
+  await a.page.reload();
+  await a.page.unroute(onion);
+  await unlock(a.page);
+  await outWith("written before the network").and(a.page.locator('[data-status="sent"]')).waitFor({ timeout: 30000 });
+  await message(b.page, "in").filter({ hasText: "written before the network" }).waitFor({ timeout: 30000 });
+
+  // Several polling periods later each message is there exactly once, on both sides (A's own
+  // sync copies included).
+  await new Promise((r) => setTimeout(r, 5000));
+  for (const text of ["across a reload", "written before the network"]) {
+    assert.equal(await message(b.page, "in").filter({ hasText: text }).count(), 1, `B: ${text}`);
+    assert.equal(await outWith(text).count(), 1, `A: ${text}`);
+  }
+  await b.page.reload();
+  await unlock(b.page);
+  await message(b.page, "in").filter({ hasText: "written before the network" }).waitFor({ timeout: 30000 });
+  assert.equal(await message(b.page, "in").count(), 3);
+  // Blocked requests show up as failed loads in the console; nothing else may.
+  const blocked = /Failed to load resource: net::ERR_(FAILED|ABORTED)/;
+  assert.deepEqual(a.problems.filter((p) => !blocked.test(p)), []);
+  assert.deepEqual(b.problems, []);
+});
