@@ -704,7 +704,7 @@ mod round_trips {
         else {
             panic!("expected a proxy")
         };
-        assert_eq!((port, protocol, body), (443, Protocol::Https, proxy.clone()));
+        assert_eq!((port, protocol, body), (443, Protocol::Https, proxy));
         let fin = inner(
             serde_json::json!({"body": null, "headers": {"Content-Type": "application/json"}, "json": true, "base64": false}),
         );
@@ -782,7 +782,7 @@ mod round_trips {
         assert_eq!(onion::unwrap_node_reply(&other, &reply), Err(onion::ReplyError::Decrypt));
         assert_eq!(onion::unwrap_node_reply(&key, b""), Err(onion::ReplyError::Decrypt));
         // base64 with a trailing newline, and raw bytes, both open.
-        let mut with_newline = reply.clone();
+        let mut with_newline = reply;
         with_newline.push(b'\n');
         assert_eq!(onion::unwrap_node_reply(&key, &with_newline).unwrap().status, 200);
         let raw = onion::seal_node_reply(&mut rng, &key, 404, "", false, false);

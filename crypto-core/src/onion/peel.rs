@@ -146,7 +146,7 @@ fn outer_str<'a>(map: &'a Map<String, Value>, key: &str) -> Result<&'a str, Peel
 /// A 32-byte key in hex, with the real node's errors.
 fn key_from_hex(hex_key: &str) -> Result<[u8; 32], String> {
     let mut out = [0u8; 32];
-    if hex_key.len() % 2 != 0 || !hex_key.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !hex_key.len().is_multiple_of(2) || !hex_key.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err("Hex key data is invalid: data is not hex".to_owned());
     }
     if hex_key.len() != 64 {
