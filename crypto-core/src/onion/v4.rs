@@ -79,3 +79,44 @@ pub fn decode_response(data: &[u8]) -> Result<Response, &'static str> {
         .ok_or("v4 metadata has no code")?;
     Ok(Response { code, metadata, body: body.to_vec() })
 }
+
+/// A v4 request as a server sees it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Request {
+    /// The metadata object (`method`, `endpoint`, `headers`).
+    pub metadata: serde_json::Map<String, Value>,
+    /// The body, for requests that have one.
+    pub body: Option<Vec<u8>>,
+}
+
+/// Decodes a v4 request (the server's side): one or two strings, the first a JSON object with a
+/// string `method` and an `endpoint` starting with `/`.
+pub fn decode_request(data: &[u8]) -> Result<Request, &'static str> {
+    let items = decode_list(data)?;
+    let (meta, body) = match items.as_slice() {
+        [meta] => (*meta, None),
+        [meta, body] => (*meta, Some(body.to_vec())),
+        _ => return Err("a v4 request has one or two parts"),
+    };
+    let Ok(Value::Object(metadata)) = serde_json::from_slice::<Value>(meta) else {
+        return Err("v4 metadata is not a JSON object");
+    };
+    if metadata.get("method").and_then(Value::as_str).is_none() {
+        return Err("v4 metadata has no method");
+    }
+    if !metadata.get("endpoint").and_then(Value::as_str).is_some_and(|e| e.starts_with('/')) {
+        return Err("v4 metadata has no endpoint starting with '/'");
+    }
+    Ok(Request { metadata, body })
+}
+
+/// Encodes a v4 response (the server's side): `{"code", "headers"}` metadata and the body.
+pub fn encode_response(code: u16, headers: &serde_json::Map<String, Value>, body: &[u8]) -> Vec<u8> {
+    let metadata = serde_json::json!({ "code": code, "headers": headers }).to_string();
+    let mut out = Vec::with_capacity(metadata.len() + body.len() + 16);
+    out.push(b'l');
+    push_string(&mut out, metadata.as_bytes());
+    push_string(&mut out, body);
+    out.push(b'e');
+    out
+}
