@@ -9,7 +9,7 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use crypto_core::onion::{self, MAX_BODY_LEN, PeelError, Peeled, Protocol};
+use crypto_core::onion::{self, MAX_BODY_LEN, Peeled, Protocol};
 use rand_core::OsRng;
 
 use crate::network::{Network, Node};
@@ -85,8 +85,9 @@ pub async fn process_onion(state: &NodeState, mut body: Vec<u8>) -> (u16, Vec<u8
     let mut node = state.node.clone();
     loop {
         match onion::peel_as(node.identity(), &body) {
-            Err(PeelError::Inner { message, key }) => return (400, onion::seal_error(&mut OsRng, &key, message)),
-            Err(e) => return (e.status(), e.message().into_bytes()),
+            // The real node's answer: plain 400/413 for framing and decryption errors; for unusable
+            // instructions inside a decrypted layer, HTTP 200 with the 400 encrypted for the client.
+            Err(e) => return e.response(&mut OsRng),
             Ok(Peeled::Relay { destination, body: next_body }) => match state.network.by_ed25519(&destination) {
                 None => return (502, format!("Next node not found: {}", hex::encode(destination)).into_bytes()),
                 Some(next) if !next.is_up() => return (504, b"Request time out".to_vec()),
