@@ -80,3 +80,44 @@ test("a message is delivered once even if the tab reloads mid-send", async () =>
   assert.deepEqual(a.problems.filter((p) => !blocked.test(p)), []);
   assert.deepEqual(b.problems, []);
 });
+
+test("a message that cannot be sent shows failed, and Retry sends it once", async () => {
+  const a = await strictPage(await browser.newContext());
+  const b = await strictPage(await browser.newContext({ viewport: { width: 390, height: 800 } }));
+  await newAccount(a.page, devnet.appUrl, "Ann");
+  const idB = await newAccount(b.page, devnet.appUrl, "Ben");
+  await openChat(a.page, idB);
+  const onion = "**/v1/onion/**";
+  await a.page.route(onion, (route) => route.abort());
+  await send(a.page, "retry me");
+  const mine = message(a.page, "out").filter({ hasText: "retry me" });
+  await mine.and(a.page.locator('[data-status="failed"]')).waitFor({ timeout: 60000 });
+  await a.page.unroute(onion);
+  await mine.getByRole("button", { name: "Retry" }).click();
+  await mine.and(a.page.locator('[data-status="sent"]')).waitFor({ timeout: 30000 });
+  await b.page.getByTestId("conversation").first().click({ timeout: 30000 });
+  await message(b.page, "in").filter({ hasText: "retry me" }).waitFor({ timeout: 30000 });
+
+  // The 2,000-character limit is shown while typing; a message at the limit goes through and a
+  // long unbroken text wraps inside the narrow screen.
+  const composer = a.page.getByTestId("composer");
+  await composer.fill("x".repeat(2001));
+  await a.page.getByText("2001 / 2000").waitFor();
+  assert.equal(await a.page.getByTestId("send").isDisabled(), true);
+  const long = "y".repeat(2000);
+  await composer.fill(long);
+  await a.page.getByText("2000 / 2000").waitFor();
+  await a.page.getByTestId("send").click();
+  const arrived = message(b.page, "in").filter({ hasText: long });
+  await arrived.waitFor({ timeout: 30000 });
+  const fits = await arrived.evaluate((m) => {
+    const body = m.querySelector(".body");
+    return body.scrollWidth <= body.clientWidth && m.getBoundingClientRect().right <= window.innerWidth;
+  });
+  assert.ok(fits, "a long message overflows the screen");
+  await new Promise((r) => setTimeout(r, 3000));
+  assert.equal(await message(b.page, "in").filter({ hasText: "retry me" }).count(), 1);
+  const blocked = /Failed to load resource: net::ERR_(FAILED|ABORTED)/;
+  assert.deepEqual(a.problems.filter((p) => !blocked.test(p)), []);
+  assert.deepEqual(b.problems, []);
+});
