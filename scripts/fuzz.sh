@@ -17,7 +17,10 @@ for t in "${targets[@]}"; do
   echo "==> $t ($runs runs)"
   start=$(date +%s)
   log=$(mktemp)
-  if ! cargo +nightly fuzz run "$t" -- -runs="$runs" -max_len=4096 >"$log" 2>&1; then
+  # corpus/<target> grows with what the fuzzer finds (not committed); seeds/<target> are a few
+  # well-formed inputs written by hand so that it starts from the shapes the parsers expect.
+  mkdir -p "corpus/$t"
+  if ! cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- -runs="$runs" -max_len=4096 >"$log" 2>&1; then
     tail -40 "$log"
     echo "FUZZ FAILURE in $t (artifacts in crypto-core/fuzz/artifacts/$t)"
     exit 1

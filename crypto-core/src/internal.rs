@@ -5,6 +5,10 @@
 pub mod fuzzing {
     use std::sync::OnceLock;
 
+    use rand_core::{CryptoRng, RngCore};
+    use serde_json::json;
+    use x25519_dalek::{PublicKey, StaticSecret};
+
     use crate::identity::Identity;
     use crate::wire::{Content, Envelope};
     use crate::{message, mnemonic, onion, padding, seal};
@@ -41,13 +45,61 @@ pub mod fuzzing {
         let _ = padding::unpad(data);
     }
 
-    /// A node's parsing of an onion request body, and a client's reading of a reply.
+    /// A node's parsing of an onion request: the body as it arrives (framing and JSON, parsed
+    /// before anything is decrypted), the same bytes as the plaintext of a layer properly
+    /// encrypted to the node (so that the instruction parser behind the decryption is reached,
+    /// which random bytes never get past), and a client's reading of replies.
     pub fn peel_onion(data: &[u8]) {
-        let _ = onion::peel_as(recipient(), data);
-        let _ = onion::split_frame(data);
-        let _ = onion::v4::decode_response(data);
-        let key = onion::LayerKey::from_bytes([9; 32], onion::EncType::XChaCha20);
-        let _ = onion::unwrap_node_reply(&key, data);
-        let _ = onion::classify_path_failure(502, data);
+        onion::fuzzing::peel_onion(data);
+        let node = recipient();
+        let _ = onion::peel_as(node, data);
+        let Some((selector, plaintext)) = data.split_first() else {
+            return;
+        };
+        let enc = if selector & 1 == 0 { onion::EncType::XChaCha20 } else { onion::EncType::AesGcm };
+        let client = StaticSecret::from([3u8; 32]);
+        let client_public = PublicKey::from(&client).to_bytes();
+        let key = onion::LayerKey::for_client(&client, &client_public, node.x25519_public(), enc);
+        let mut outer = json!({ "ephemeral_key": hex::encode(client_public), "enc_type": enc.as_str() });
+        if selector & 2 != 0 {
+            outer["hop_no"] = json!(selector >> 2);
+        }
+        let body = onion::frame(&key.encrypt(&mut FixedBytes, plaintext), &outer);
+        match onion::peel_as(node, &body) {
+            Ok(onion::Peeled::Final { request, reply_key, .. }) => {
+                let _ = serde_json::from_slice::<serde_json::Value>(&request);
+                let _ = onion::v4::decode_request(&request);
+                let sealed = onion::encrypt_reply(&mut FixedBytes, &reply_key, &request);
+                let _ = onion::unwrap_server_reply(&reply_key, &sealed);
+                let _ = onion::unwrap_node_reply(&reply_key, &sealed);
+            }
+            Ok(_) => {}
+            Err(error) => {
+                let (_, reply) = error.response(&mut FixedBytes);
+                let _ = onion::unwrap_node_reply(&key, &reply);
+            }
+        }
     }
+
+    /// Nonces for the fuzzing entry points, which must be deterministic: a constant stream.
+    /// Never used outside fuzzing.
+    struct FixedBytes;
+
+    impl RngCore for FixedBytes {
+        fn next_u32(&mut self) -> u32 {
+            0x5a5a_5a5a
+        }
+        fn next_u64(&mut self) -> u64 {
+            0x5a5a_5a5a_5a5a_5a5a
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            dest.fill(0x5a);
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+            dest.fill(0x5a);
+            Ok(())
+        }
+    }
+
+    impl CryptoRng for FixedBytes {}
 }
