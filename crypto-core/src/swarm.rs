@@ -8,7 +8,19 @@ pub const INVALID_SWARM_ID: u64 = u64::MAX;
 /// The position of a pubkey in swarm space: the XOR of the four big-endian u64 words of the 32
 /// bytes after the prefix (the prefix itself does not count).
 pub fn swarm_space(pubkey: &SessionId) -> u64 {
-    pubkey.key().chunks_exact(8).fold(0u64, |acc, chunk| {
+    xor_words(pubkey.key())
+}
+
+/// [`swarm_space`] for any 33-byte storage pubkey (network byte ‖ 32-byte key), whatever its first
+/// byte: the storage server stores for every network byte, not only the prefixes a [`SessionId`]
+/// knows (`05`, `03`, `15`, `25`).
+pub fn swarm_space_of_bytes(pubkey: &[u8; 33]) -> u64 {
+    xor_words(&pubkey[1..])
+}
+
+/// The XOR of the big-endian u64 words of the 32 bytes after a pubkey's prefix.
+fn xor_words(key: &[u8]) -> u64 {
+    key.chunks_exact(8).fold(0u64, |acc, chunk| {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         acc ^ u64::from_be_bytes(word)
@@ -34,4 +46,9 @@ pub fn select_swarm(space: u64, swarm_ids: &[u64]) -> Option<u64> {
 /// The swarm responsible for `pubkey`.
 pub fn swarm_for(pubkey: &SessionId, swarm_ids: &[u64]) -> Option<u64> {
     select_swarm(swarm_space(pubkey), swarm_ids)
+}
+
+/// The swarm responsible for any 33-byte storage pubkey (see [`swarm_space_of_bytes`]).
+pub fn swarm_for_bytes(pubkey: &[u8; 33], swarm_ids: &[u64]) -> Option<u64> {
+    select_swarm(swarm_space_of_bytes(pubkey), swarm_ids)
 }

@@ -5,7 +5,7 @@ use base64::engine::general_purpose::STANDARD;
 use crypto_core::identity::{Identity, SessionId};
 use crypto_core::storage::to_sign::{self, ExpireMode};
 use crypto_core::storage::{Namespace, NamespaceSelector, message_hash, sign_request, verify_request};
-use crypto_core::swarm::{select_swarm, swarm_space};
+use crypto_core::swarm::{select_swarm, swarm_for_bytes, swarm_space, swarm_space_of_bytes};
 
 fn id(hex_str: &str) -> SessionId {
     hex_str.parse().unwrap()
@@ -50,12 +50,15 @@ mod storage_server_unit_test_service_node {
 mod storage_server_unit_test_swarm_space {
     use super::*;
 
+    /// Every row as written, the `ff`-prefixed one included (the storage server takes any network
+    /// byte); the rows whose prefix a Session ID knows also through [`swarm_space`].
     #[test]
     fn every_row() {
         for (pubkey, space) in [
             ("053506f4a71324b7dd114eddbf4e311f39dde243e1f2cb97c40db1961f70ebaae8", 17589930838143112648u64),
             ("05cf27da303a50ac8c4b2d43d27259505c9bcd73fc21cf2a57902c3d050730b604", 10370619079776428163),
             ("03d3511706b8b34f6e8411bf07bd22ba6b2435ca56846fbccf6eb1e166a6cd15cc", 2144983569669512198),
+            ("ff0f06693428fca9102a451e3f28d9cc743d8ea60a89ab6aa69eb119470c11cbd3", 9690840703409570833),
             ("05ffba630924aa1224bb930dde21c0d11bf004608f2812217f8ac812d6c7e3ad48", 4532060000165252872),
             ("05eeeeeeeeeeeeeeee777777777777777711111111111111118888888888888888", 0),
             ("050123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", 0),
@@ -64,15 +67,26 @@ mod storage_server_unit_test_swarm_space {
             ("05000000000000000000000000000000000000000000000000ffffffffffffffff", u64::MAX),
             ("050000000000000000000000000000000000000000000000000123456789abcdef", 0x0123456789abcdef),
         ] {
-            assert_eq!(swarm_space(&id(pubkey)), space, "{pubkey}");
+            let mut bytes = [0u8; 33];
+            hex::decode_to_slice(pubkey, &mut bytes).unwrap();
+            assert_eq!(swarm_space_of_bytes(&bytes), space, "{pubkey}");
+            if let Ok(session_id) = pubkey.parse::<SessionId>() {
+                assert_eq!(swarm_space(&session_id), space, "{pubkey}");
+            }
         }
     }
 
-    /// The prefix byte does not count; an `ff` prefix is not an ID we parse, so compare by key.
+    /// The prefix byte does not count: the same 32 bytes under any network byte land in one place.
     #[test]
-    fn ff_prefixed_row_by_key() {
-        let key = "0f06693428fca9102a451e3f28d9cc743d8ea60a89ab6aa69eb119470c11cbd3";
-        assert_eq!(swarm_space(&id(&format!("05{key}"))), 9690840703409570833);
+    fn the_network_byte_does_not_count() {
+        let mut bytes = [0u8; 33];
+        hex::decode_to_slice("ff0f06693428fca9102a451e3f28d9cc743d8ea60a89ab6aa69eb119470c11cbd3", &mut bytes).unwrap();
+        for network in [0x00, 0x03, 0x05, 0x07, 0x15, 0x25, 0xff] {
+            bytes[0] = network;
+            assert_eq!(swarm_space_of_bytes(&bytes), 9690840703409570833, "{network:02x}");
+            assert_eq!(swarm_for_bytes(&bytes, &[100, 9690840703409570833]), Some(9690840703409570833));
+        }
+        assert!("ff0f06693428fca9102a451e3f28d9cc743d8ea60a89ab6aa69eb119470c11cbd3".parse::<SessionId>().is_err());
     }
 }
 

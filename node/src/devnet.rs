@@ -41,6 +41,8 @@ pub struct DevnetConfig {
     pub allowed_origins: Vec<String>,
     /// Relay requests per client per minute.
     pub rate_per_minute: u32,
+    /// How often the relay refreshes its node list from the seed.
+    pub relay_refresh: Duration,
 }
 
 impl DevnetConfig {
@@ -58,6 +60,7 @@ impl DevnetConfig {
             proxy_allow: Vec::new(),
             allowed_origins: Vec::new(),
             rate_per_minute: 100_000,
+            relay_refresh: Duration::from_secs(600),
         }
     }
 }
@@ -97,20 +100,26 @@ fn stop(network: &Network, handles: &NodeHandles, i: usize) {
 }
 
 /// `POST /devnet/stop_node/{i}` on the seed's port: stops node i, for tests that take nodes down
-/// while clients run. Only the devnet has it.
+/// while clients run. Only the devnet has it (the standalone relay and the nodes' own ports do
+/// not), [`Devnet::start`] mounts it only when the seed is bound to a loopback address, and it
+/// answers 403 to any caller that is not on loopback.
 fn control_router(network: Arc<Network>, handles: NodeHandles) -> axum::Router {
-    use axum::extract::Path;
+    use axum::extract::{ConnectInfo, Path};
+    use axum::http::StatusCode;
     use axum::routing::post;
     axum::Router::new().route(
         "/devnet/stop_node/{i}",
-        post(move |Path(i): Path<usize>| {
+        post(move |ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(i): Path<usize>| {
             let (network, handles) = (network.clone(), handles.clone());
             async move {
+                if !peer.ip().is_loopback() {
+                    return StatusCode::FORBIDDEN;
+                }
                 if i >= network.nodes().len() {
-                    return axum::http::StatusCode::NOT_FOUND;
+                    return StatusCode::NOT_FOUND;
                 }
                 stop(&network, &handles, i);
-                axum::http::StatusCode::OK
+                StatusCode::OK
             }
         }),
     )
@@ -149,6 +158,13 @@ impl Devnet {
             listeners.push(listener);
         }
         let network = Arc::new(Network::new(nodes));
+        // A node that was down while its swarm stored messages (in an earlier run) gets them now.
+        for node in network.nodes() {
+            let added = network.catch_up(node, now_ms())?;
+            if added > 0 {
+                tracing::info!(node = %hex::encode(node.info.ed25519), added, "caught up from its swarm");
+            }
+        }
         let http = reqwest::Client::builder().timeout(Duration::from_secs(25)).build()?;
         let proxy_allow = Arc::new(config.proxy_allow.clone());
 
@@ -158,13 +174,16 @@ impl Devnet {
         }
 
         let seed_listener = bind(&config.ip, config.seed_port)?;
-        let seed_url = format!("http://{}/json_rpc", seed_listener.local_addr()?);
+        let seed_addr = seed_listener.local_addr()?;
+        let seed_url = format!("http://{seed_addr}/json_rpc");
         let seed_handle = Handle::new();
         let node_handles: NodeHandles = Arc::new(std::sync::Mutex::new(devnet_handles));
-        let seed_app =
-            crate::seed::router(network.clone()).merge(control_router(network.clone(), node_handles.clone()));
+        let mut seed_app = crate::seed::router(network.clone());
+        if seed_addr.ip().is_loopback() {
+            seed_app = seed_app.merge(control_router(network.clone(), node_handles.clone()));
+        }
         let server = axum_server::from_tcp(seed_listener)?.handle(seed_handle.clone());
-        tokio::spawn(async move { server.serve(seed_app.into_make_service()).await });
+        tokio::spawn(async move { server.serve(seed_app.into_make_service_with_connect_info::<SocketAddr>()).await });
 
         let app_listener = bind(&config.ip, config.app_port)?;
         let app_addr = app_listener.local_addr()?;
@@ -174,7 +193,7 @@ impl Devnet {
             seed_pins: Vec::new(),
             allowed_origins: config.allowed_origins.clone(),
             rate_per_minute: config.rate_per_minute,
-            refresh: Duration::from_secs(600),
+            refresh: config.relay_refresh,
             static_dir: config.static_dir.clone(),
         })?;
         relay.refresh().await.context("the relay could not read the node list from the seed")?;
@@ -225,7 +244,10 @@ impl Devnet {
         stop(&self.network, &self.node_handles, i);
     }
 
-    /// Starts node `i` again on its port, with its keys and messages.
+    /// Starts node `i` again on its port, with its keys and messages, after catching up with the
+    /// messages its swarm stored while it was down ([`Network::catch_up`]). Once its port is free
+    /// again it is marked up (so its peers replicate new stores to it), then catches up, and only
+    /// then serves.
     pub async fn start_node(&mut self, i: usize) -> anyhow::Result<()> {
         let node = self.network.nodes().get(i).context("no such node")?.clone();
         let mut listener = None;
@@ -238,7 +260,16 @@ impl Devnet {
                 Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
-        let listener = listener.context("the node's port did not become free")?;
+        let listener = listener.with_context(|| format!("the port of node {i} did not become free"))?;
+        node.set_up(true);
+        let added = match self.network.catch_up(&node, now_ms()) {
+            Ok(added) => added,
+            Err(e) => {
+                node.set_up(false);
+                return Err(e).context("catching up from the swarm");
+            }
+        };
+        tracing::info!(node = %hex::encode(node.info.ed25519), added, "caught up from its swarm");
         let handle = Self::serve_node(&self.network, i, listener, &self.tls, &self.proxy_allow, &self.http)?;
         if let Some(slot) = self.node_handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get_mut(i) {
             *slot = Some(handle);

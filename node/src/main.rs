@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hush_node::devnet::{Devnet, DevnetConfig};
 use hush_node::relay::{Relay, RelayConfig};
+use hush_node::tls::Pin;
 
 #[derive(Parser, Debug)]
 #[command(name = "hush-node", version, about = "Hush's local service-node network and browser relay")]
@@ -55,25 +56,41 @@ enum Command {
         rate: u32,
     },
     /// Run the relay alone, in front of any network.
+    ///
+    /// The relay forwards the app's onion requests, unopened, to the service nodes its seed lists.
+    /// It allows the app (CORS) from its own address, http://<listen>; when people reach it under
+    /// another name (behind a reverse proxy with HTTPS, or from an app hosted elsewhere), give that
+    /// origin with --allow-origin.
+    #[command(verbatim_doc_comment)]
     Relay {
-        /// The seed's JSON-RPC URL.
+        /// The seed's JSON-RPC URL, e.g. https://seed.example:4443/json_rpc.
         #[arg(long)]
         seed: String,
-        /// SHA-256 (hex) of the seed's certificate, for self-signed HTTPS seeds; repeatable.
-        #[arg(long)]
+        /// For an HTTPS seed with a self-signed certificate: trust exactly the certificate that
+        /// matches. Either the SHA-256 of its public key (SPKI) in base64, 44 characters, as
+        /// Session's seeds are pinned (`openssl x509 -in seed.pem -pubkey -noout | openssl pkey
+        /// -pubin -outform der | openssl dgst -sha256 -binary | base64`), or the SHA-256 of the
+        /// whole certificate in hex, colons allowed (`openssl x509 -in seed.pem -noout -fingerprint
+        /// -sha256`). Repeatable; without it the seed's certificate must be publicly trusted.
+        #[arg(long, value_name = "PIN")]
         seed_pin: Vec<String>,
-        /// Address to listen on.
+        /// Address to listen on (port 0: any free port; the address is printed).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
         /// The built app to serve, if any.
-        #[arg(long = "static")]
+        #[arg(long = "static", value_name = "DIR")]
         static_dir: Option<PathBuf>,
-        /// An origin allowed to call the relay (CORS); repeatable.
-        #[arg(long)]
+        /// The origin the app is loaded from, when that is not http://<listen>: scheme://host[:port]
+        /// exactly as the browser shows it, no path (e.g. https://hush.example for a relay behind
+        /// a reverse proxy). Repeatable.
+        #[arg(long, value_name = "ORIGIN")]
         allow_origin: Vec<String>,
-        /// Requests per client per minute.
+        /// Requests per client address per minute (both routes together).
         #[arg(long, default_value_t = 600)]
         rate: u32,
+        /// Seconds between refreshes of the node list from the seed (each also logs the counts).
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        refresh: u64,
     },
 }
 
@@ -81,6 +98,7 @@ enum Command {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
         Command::Devnet {
@@ -121,33 +139,30 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
             devnet.shutdown();
         }
-        Command::Relay { seed, seed_pin, listen, static_dir, allow_origin, rate } => {
-            let seed_pins = seed_pin
-                .iter()
-                .map(|p| {
-                    let mut out = [0u8; 32];
-                    hex::decode_to_slice(p.replace(':', ""), &mut out).map(|()| out)
-                })
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(|_| anyhow::anyhow!("--seed-pin takes 64 hex characters"))?;
+        Command::Relay { seed, seed_pin, listen, static_dir, allow_origin, rate, refresh } => {
+            let seed_pins =
+                seed_pin.iter().map(|p| p.parse::<Pin>()).collect::<Result<Vec<_>, _>>().context("--seed-pin")?;
             let relay = Relay::new(RelayConfig {
                 seed,
                 seed_pins,
                 allowed_origins: allow_origin,
                 rate_per_minute: rate,
-                refresh: Duration::from_secs(600),
+                refresh: Duration::from_secs(refresh.max(1)),
                 static_dir,
             })?;
             let count = relay.refresh().await.context("reading the node list from the seed")?;
+            let listener = tokio::net::TcpListener::bind(listen).await.context("binding the relay")?;
+            let listen = listener.local_addr()?;
             relay.spawn_refresher();
             tracing::info!(nodes = count, %listen, "relay running");
-            let app = hush_node::relay::router(relay, Some(format!("http://{listen}")));
-            let listener = tokio::net::TcpListener::bind(listen).await.context("binding the relay")?;
+            println!("Hush relay is running at http://{listen}");
+            let app = hush_node::relay::router(relay.clone(), Some(format!("http://{listen}")));
             axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
                 .with_graceful_shutdown(async {
                     let _ = tokio::signal::ctrl_c().await;
                 })
                 .await?;
+            relay.log_counts();
         }
     }
     Ok(())

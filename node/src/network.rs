@@ -33,10 +33,17 @@ pub struct NodeInfo {
 }
 
 impl NodeInfo {
+    /// The deprecated `address` of `get_swarm` records: the z-base-32 form of the node's legacy
+    /// key and `.snode`, as the real server writes it. A devnet node's legacy key (its
+    /// `service_node_pubkey`) is its Ed25519 key, as for every node registered on today's network.
+    pub fn snode_address(&self) -> String {
+        format!("{}.snode", base32::encode(base32::Alphabet::Z, &self.ed25519))
+    }
+
     /// The record `get_swarm` and 421 replies list.
     pub fn swarm_entry(&self) -> Value {
         json!({
-            "address": format!("{}.snode", hex::encode(self.ed25519)),
+            "address": self.snode_address(),
             "pubkey_legacy": hex::encode(self.ed25519),
             "pubkey_x25519": hex::encode(self.x25519),
             "pubkey_ed25519": hex::encode(self.ed25519),
@@ -49,8 +56,8 @@ impl NodeInfo {
     }
 
     /// The record the seed and `get_service_nodes` return, limited to the requested `fields`
-    /// (all of them when `fields` is absent).
-    pub fn service_node_state(&self, fields: Option<&serde_json::Map<String, Value>>) -> Value {
+    /// (all of them when `fields` is absent); `active` is whether the node is serving.
+    pub fn service_node_state(&self, fields: Option<&serde_json::Map<String, Value>>, active: bool) -> Value {
         let all = json!({
             "public_ip": self.ip,
             "storage_port": self.port,
@@ -62,7 +69,7 @@ impl NodeInfo {
             "swarm_id": self.swarm_id,
             "swarm": format!("{:x}", self.swarm_id),
             "requested_unlock_height": 0,
-            "active": true,
+            "active": active,
             "funded": true,
             "storage_server_version": crate::VERSION,
         });
@@ -161,6 +168,46 @@ impl Network {
         swarm::swarm_for(pubkey, &self.swarm_ids())
     }
 
+    /// The swarm responsible for any 33-byte storage pubkey, whatever its network byte.
+    pub fn swarm_for(&self, pubkey: &[u8; 33]) -> Option<u64> {
+        swarm::swarm_for_bytes(pubkey, &self.swarm_ids())
+    }
+
+    /// The `service_node_states` of an oxend `get_n_service_nodes` / `get_service_nodes` answer:
+    /// every node, or with `active_only` only those serving (a stopped node is what the real
+    /// network calls decommissioned), with the requested `fields`.
+    pub fn service_node_states(&self, params: Option<&Value>) -> Vec<Value> {
+        let fields = params.and_then(|p| p.get("fields")).and_then(Value::as_object);
+        let active_only = params.and_then(|p| p.get("active_only")).and_then(Value::as_bool).unwrap_or(false);
+        self.nodes
+            .iter()
+            .filter(|n| !active_only || n.is_up())
+            .map(|n| n.info.service_node_state(fields, n.is_up()))
+            .collect()
+    }
+
+    /// Brings `node` up to date with the live members of its swarm, as a real node resyncs from
+    /// its swarm when it starts: every message a live peer holds (all namespaces, not yet expired
+    /// at `now`) that `node` lacks is added with the peer's hash, data, timestamp and expiry.
+    /// Messages it already has are left as they are, so nothing is ever duplicated. Returns how
+    /// many messages were added.
+    pub fn catch_up(&self, node: &Node, now: u64) -> rusqlite::Result<usize> {
+        let mut added = 0;
+        for peer in self.members(node.info.swarm_id) {
+            if peer.info.ed25519 == node.info.ed25519 || !peer.is_up() {
+                continue;
+            }
+            let mut after = 0;
+            loop {
+                let page = peer.store().messages_after(after, CATCH_UP_PAGE, now)?;
+                let Some(last) = page.last() else { break };
+                after = last.id;
+                added += node.store().insert_missing(&page)?;
+            }
+        }
+        Ok(added)
+    }
+
     /// The members of a swarm.
     pub fn members(&self, swarm_id: u64) -> impl Iterator<Item = &Arc<Node>> {
         self.nodes.iter().filter(move |n| n.info.swarm_id == swarm_id)
@@ -172,6 +219,9 @@ impl Network {
         json!({ "snodes": snodes, "swarm": format!("{swarm_id:x}") })
     }
 }
+
+/// Messages copied per step of a catch-up (each step holds one store's lock).
+const CATCH_UP_PAGE: usize = 500;
 
 /// Loads the node's 32-byte Ed25519 seed from `path`, creating it on first start.
 pub fn load_or_create_seed(path: &Path) -> anyhow::Result<[u8; 32]> {

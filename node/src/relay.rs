@@ -3,7 +3,8 @@
 //! It forwards an already onion-encrypted body, unchanged, to the guard node the client names,
 //! and returns the guard's status and body. It sees the client's address and the guard's key —
 //! never a Session ID, a destination or content — and it logs counts, never bodies. It forwards
-//! only to nodes in its list (refreshed from its seed), caps bodies at 10 MiB and rate-limits.
+//! only to nodes in its list (refreshed from its seed every `refresh`), caps bodies at 10 MiB and
+//! rate-limits each client address over both of its routes.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -37,9 +38,11 @@ use crypto_core::onion::MAX_BODY_LEN;
 pub struct RelayConfig {
     /// The seed's JSON-RPC URL (`…/json_rpc`).
     pub seed: String,
-    /// SHA-256 fingerprints of the seed's certificate, for HTTPS seeds with self-signed certificates.
-    pub seed_pins: Vec<[u8; 32]>,
-    /// Origins allowed by CORS (besides the relay's own).
+    /// Pins for the seed's certificate, for HTTPS seeds with self-signed certificates (then only a
+    /// certificate that matches one is trusted).
+    pub seed_pins: Vec<crate::tls::Pin>,
+    /// Origins (`scheme://host[:port]`) allowed by CORS besides the relay's own: the origin the app
+    /// is served from when that is not the relay's address (a reverse proxy, another host).
     pub allowed_origins: Vec<String>,
     /// Requests per client address per minute.
     pub rate_per_minute: u32,
@@ -67,6 +70,8 @@ pub struct Counters {
     pub forwarded: AtomicU64,
     /// Requests refused (unknown guard, too large, rate-limited, bad path).
     pub refused: AtomicU64,
+    /// Node lists served (`GET /v1/nodes`).
+    pub listed: AtomicU64,
     /// Forwards that failed to reach the guard.
     pub failed: AtomicU64,
     /// Bytes forwarded upstream.
@@ -88,9 +93,13 @@ pub struct Relay {
 }
 
 impl Relay {
-    /// A relay with an empty node list; call [`Relay::refresh`] before serving.
+    /// A relay with an empty node list; call [`Relay::refresh`] before serving. Refuses an allowed
+    /// origin that is not exactly `scheme://host[:port]`.
     pub fn new(config: RelayConfig) -> anyhow::Result<Arc<Relay>> {
         crate::tls::install_provider();
+        for origin in &config.allowed_origins {
+            check_origin(origin)?;
+        }
         // Service nodes present self-signed certificates; security comes from the onion layers,
         // and the relay only ever connects to addresses from its node list.
         let upstream = reqwest::Client::builder()
@@ -179,12 +188,19 @@ impl Relay {
         });
     }
 
+    /// The node list's size.
+    pub fn node_count(&self) -> usize {
+        self.nodes.read().unwrap_or_else(std::sync::PoisonError::into_inner).len()
+    }
+
     /// Logs the counters (numbers only).
     pub fn log_counts(&self) {
         let c = &self.counters;
         tracing::info!(
+            nodes = self.node_count(),
             forwarded = c.forwarded.load(Ordering::Relaxed),
             refused = c.refused.load(Ordering::Relaxed),
+            listed = c.listed.load(Ordering::Relaxed),
             failed = c.failed.load(Ordering::Relaxed),
             bytes_up = c.bytes_up.load(Ordering::Relaxed),
             bytes_down = c.bytes_down.load(Ordering::Relaxed),
@@ -209,6 +225,20 @@ impl Relay {
     fn node(&self, key: &[u8; 32]) -> Option<KnownNode> {
         self.nodes.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(key).cloned()
     }
+}
+
+/// Checks that `origin` is what a browser sends in `Origin`: `http` or `https`, a host, an
+/// optional port, and nothing else (no path, not even `/`).
+pub fn check_origin(origin: &str) -> anyhow::Result<()> {
+    let uri: axum::http::Uri = origin.parse().with_context(|| format!("{origin:?} is not an origin"))?;
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    let exact = uri.authority().is_some_and(|a| format!("{}://{a}", uri.scheme_str().unwrap_or("")) == origin);
+    anyhow::ensure!(
+        scheme_ok && exact && HeaderValue::from_str(origin).is_ok(),
+        "{origin:?} is not an origin: write it as the browser sends it, scheme://host[:port] with no path \
+         (for example https://hush.example or http://127.0.0.1:8080)"
+    );
+    Ok(())
 }
 
 /// The relay's routes (`/v1/…`), with CORS; static files behind them when configured.
@@ -260,7 +290,12 @@ fn text(status: StatusCode, body: impl Into<Body>) -> Response {
     response
 }
 
-async fn nodes(State(relay): State<Arc<Relay>>) -> Response {
+async fn nodes(State(relay): State<Arc<Relay>>, ConnectInfo(client): ConnectInfo<SocketAddr>) -> Response {
+    if !relay.allow(client.ip()) {
+        relay.counters.refused.fetch_add(1, Ordering::Relaxed);
+        return text(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+    }
+    relay.counters.listed.fetch_add(1, Ordering::Relaxed);
     let list: Vec<Value> = relay
         .nodes
         .read()

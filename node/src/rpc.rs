@@ -11,7 +11,10 @@ use base64::Engine;
 use base64::alphabet;
 use base64::engine::general_purpose::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
-use crypto_core::identity::{IdPrefix, SessionId};
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crypto_core::identity::{IdPrefix, SessionId, verify_ed25519};
 use crypto_core::storage::to_sign::{self, ExpireMode};
 use crypto_core::storage::{
     MAX_MESSAGE_LEN, MAX_PRIVATE_TTL_MS, MIN_TTL_MS, Namespace, NamespaceSelector, SIGNATURE_TOLERANCE_MS,
@@ -22,8 +25,8 @@ use serde_json::{Map, Value, json};
 use crate::network::{Network, Node};
 use crate::store::NewMessage;
 
-/// The hardfork version nodes report.
-const HF: [u32; 2] = [19, 3];
+/// The hardfork version nodes report: 19.4, where `expire` with one expiry per message is active.
+const HF: [u32; 2] = [19, 4];
 /// The most subrequests in a batch.
 const MAX_SUBREQUESTS: usize = 20;
 /// The network's largest retrieve response.
@@ -58,7 +61,7 @@ impl Reply {
         Reply { status, body: message.into() }
     }
 
-    fn invalid(message: impl std::fmt::Display) -> Reply {
+    fn invalid(message: impl fmt::Display) -> Reply {
         Reply::error(400, format!("invalid request: {message}"))
     }
 
@@ -211,13 +214,28 @@ fn required<T>(name: &str, value: Option<T>) -> Result<T> {
     value.ok_or_else(|| Reply::invalid(format!("Required field '{name}' missing")))
 }
 
+/// A list of strings; a single string is taken as a list of one, as the real server reads it.
 fn string_array(params: &Params, name: &str) -> Result<Option<Vec<String>>> {
     let Some(value) = field(params, name) else { return Ok(None) };
+    if let Value::String(one) = value {
+        return Ok(Some(vec![one.clone()]));
+    }
     let list = value.as_array().ok_or_else(|| wrong_type(name, "string array"))?;
     list.iter()
         .map(|v| v.as_str().map(str::to_owned).ok_or_else(|| wrong_type(name, "string array")))
         .collect::<Result<_>>()
         .map(Some)
+}
+
+/// A list of ms timestamps (non-negative integers); a single one is a list of one. Unlike a single
+/// timestamp field, the values are not checked for being in seconds, as in the real server.
+fn timestamp_array(params: &Params, name: &str) -> Result<Option<Vec<u64>>> {
+    let Some(value) = field(params, name) else { return Ok(None) };
+    if let Some(one) = value.as_u64() {
+        return Ok(Some(vec![one]));
+    }
+    let list = value.as_array().ok_or_else(|| wrong_type(name, "timestamp array"))?;
+    list.iter().map(|v| v.as_u64().ok_or_else(|| wrong_type(name, "timestamp array"))).collect::<Result<_>>().map(Some)
 }
 
 fn namespace_value(value: &Value, name: &str) -> Result<Namespace> {
@@ -251,8 +269,60 @@ fn pubkey_field(params: &Params, alias: bool) -> Result<String> {
     }
 }
 
-fn parse_pubkey(text: &str) -> Result<SessionId> {
-    text.parse().map_err(|_| Reply::invalid("Pubkey must be 66 hex digits (33 bytes) long"))
+/// A storage pubkey as the real server takes it (protocol-core §1.2, §4.1): any network byte and
+/// a 32-byte key, as 66 hex characters or as 33 raw bytes. `05` is an account, whose key is its
+/// X25519 key; under every other network byte (`03` groups, and any other) the key is an Ed25519
+/// key that signs for itself.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Pubkey([u8; 33]);
+
+impl Pubkey {
+    /// The network byte an account's Session ID starts with.
+    pub const ACCOUNT: u8 = 0x05;
+
+    /// Parses the forms the real server accepts on mainnet; `None` for anything else.
+    pub fn parse(text: &str) -> Option<Pubkey> {
+        let mut bytes = [0u8; 33];
+        match text.len() {
+            66 => hex::decode_to_slice(text, &mut bytes).ok().map(|()| Pubkey(bytes)),
+            33 => text.as_bytes().try_into().ok().map(Pubkey),
+            _ => None,
+        }
+    }
+
+    /// The 33 bytes.
+    pub fn bytes(&self) -> &[u8; 33] {
+        &self.0
+    }
+
+    /// The network byte.
+    pub fn network(&self) -> u8 {
+        self.0[0]
+    }
+
+    /// The 32-byte key after the network byte.
+    pub fn key(&self) -> [u8; 32] {
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&self.0[1..]);
+        key
+    }
+}
+
+impl From<&SessionId> for Pubkey {
+    fn from(id: &SessionId) -> Pubkey {
+        Pubkey(id.to_bytes())
+    }
+}
+
+/// Lower-case hex of the 33 bytes (what the real server's replies sign).
+impl fmt::Display for Pubkey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
+    }
+}
+
+fn parse_pubkey(text: &str) -> Result<Pubkey> {
+    Pubkey::parse(text).ok_or_else(|| Reply::invalid("Pubkey must be 66 hex digits (33 bytes) long"))
 }
 
 /// A request signature, parsed (its format checked) but not yet verified.
@@ -263,11 +333,11 @@ struct Auth {
 }
 
 /// Parses `signature` (required) and `pubkey_ed25519` the way the real server does.
-fn parse_auth(pk: &SessionId, params: &Params) -> Result<Auth> {
+fn parse_auth(pk: &Pubkey, params: &Params) -> Result<Auth> {
     let signature = required("signature", opt_str(params, "signature")?)?;
     let ed25519 = match opt_str(params, "pubkey_ed25519")? {
         None => None,
-        Some(_) if pk.prefix() != IdPrefix::Standard => {
+        Some(_) if pk.network() != Pubkey::ACCOUNT => {
             return Err(Reply::invalid("pubkey_ed25519 is only permitted for 05[...] pubkeys"));
         }
         Some(text) if text.len() == 64 => {
@@ -287,23 +357,36 @@ fn parse_auth(pk: &SessionId, params: &Params) -> Result<Auth> {
     Ok(Auth { signature: signature.to_owned(), ed25519 })
 }
 
-/// `messages`: a non-empty list; with `check`, every entry must look like a message hash.
-fn parse_hashes(params: &Params, check: bool) -> Result<Vec<String>> {
-    let hashes = required("messages", string_array(params, "messages")?)?;
+/// `messages`, already read: required and non-empty.
+fn nonempty_hashes(hashes: Option<Vec<String>>) -> Result<Vec<String>> {
+    let hashes = required("messages", hashes)?;
     if hashes.is_empty() {
         return Err(Reply::invalid("messages does not contain any message hashes"));
     }
-    if check && let Some(bad) = hashes.iter().find(|h| !is_message_hash(h)) {
-        return Err(Reply::invalid(format!("invalid message hash: {bad}")));
-    }
     Ok(hashes)
+}
+
+/// Every entry must look like a message hash.
+fn check_hashes(hashes: &[String]) -> Result<()> {
+    match hashes.iter().find(|h| !is_message_hash(h)) {
+        Some(bad) => Err(Reply::invalid(format!("invalid message hash: {bad}"))),
+        None => Ok(()),
+    }
+}
+
+/// The type checks the real server makes on the auth fields before it reads any of them, in its
+/// (alphabetical) field order among the method's other fields.
+fn auth_field_types(params: &Params) -> Result<()> {
+    opt_str(params, "pubkey")?;
+    opt_str(params, "pubkey_ed25519")?;
+    Ok(())
 }
 
 // ---- the parsed requests ----
 
 #[derive(Debug)]
 struct Store {
-    pk: SessionId,
+    pk: Pubkey,
     ns: Namespace,
     timestamp: u64,
     expiry: u64,
@@ -314,7 +397,7 @@ struct Store {
 
 #[derive(Debug)]
 struct Retrieve {
-    pk: SessionId,
+    pk: Pubkey,
     ns: Namespace,
     auth: Option<(Auth, u64)>,
     last_hash: Option<String>,
@@ -324,7 +407,7 @@ struct Retrieve {
 
 #[derive(Debug)]
 struct Signed {
-    pk: SessionId,
+    pk: Pubkey,
     auth: Auth,
 }
 
@@ -335,10 +418,10 @@ enum Call {
     Delete { who: Signed, hashes: Vec<String>, required: bool },
     DeleteAll { who: Signed, ns: NamespaceSelector, timestamp: u64 },
     DeleteBefore { who: Signed, ns: NamespaceSelector, before: u64 },
-    Expire { who: Signed, hashes: Vec<String>, expiry: u64, shorten: bool, extend: bool },
+    Expire { who: Signed, hashes: Vec<String>, expiries: Vec<u64>, shorten: bool, extend: bool },
     ExpireAll { who: Signed, ns: NamespaceSelector, expiry: u64 },
     GetExpiries { who: Signed, hashes: Vec<String>, timestamp: u64 },
-    GetSwarm(SessionId),
+    GetSwarm(Pubkey),
     Info,
     Oxend { endpoint: String, params: Option<Value> },
 }
@@ -356,10 +439,13 @@ impl Call {
             "store" => parse_store(params).map(Call::Store),
             "retrieve" => parse_retrieve(params).map(Call::Retrieve),
             "delete" => (|| {
-                string_array(params, "messages")?;
+                let hashes = string_array(params, "messages")?;
+                auth_field_types(params)?;
                 let required = opt_bool(params, "required")?.unwrap_or(false);
                 let who = signed(params)?;
-                Ok(Call::Delete { who, hashes: parse_hashes(params, true)?, required })
+                let hashes = nonempty_hashes(hashes)?;
+                check_hashes(&hashes)?;
+                Ok(Call::Delete { who, hashes, required })
             })(),
             "delete_all" => (|| {
                 let ns = namespace_selector(params)?;
@@ -374,16 +460,25 @@ impl Call {
                 Ok(Call::DeleteBefore { who, ns, before: required("before", before)? })
             })(),
             "expire" => (|| {
-                let expiry = opt_millis(params, "expiry")?;
+                let expiries = timestamp_array(params, "expiry")?;
                 let extend = opt_bool(params, "extend")?.unwrap_or(false);
+                let hashes = string_array(params, "messages")?;
+                auth_field_types(params)?;
                 let shorten = opt_bool(params, "shorten")?.unwrap_or(false);
                 let who = signed(params)?;
-                let expiry = required("expiry", expiry)?;
+                let expiries = required("expiry", expiries)?;
+                if expiries.is_empty() {
+                    return Err(Reply::invalid("'expiry' does not contain any expiration timestamps"));
+                }
                 if shorten && extend {
                     return Err(Reply::invalid("cannot specify both 'shorten' and 'extend'"));
                 }
-                let hashes = parse_hashes(params, true)?;
-                Ok(Call::Expire { who, hashes, expiry, shorten, extend })
+                let hashes = nonempty_hashes(hashes)?;
+                if expiries.len() > 1 && expiries.len() != hashes.len() {
+                    return Err(Reply::invalid("'expiry' must be a single expiry, or the same length as 'messages'"));
+                }
+                check_hashes(&hashes)?;
+                Ok(Call::Expire { who, hashes, expiries, shorten, extend })
             })(),
             "expire_all" => (|| {
                 let expiry = opt_millis(params, "expiry")?;
@@ -392,13 +487,20 @@ impl Call {
                 Ok(Call::ExpireAll { who, ns, expiry: required("expiry", expiry)? })
             })(),
             "get_expiries" => (|| {
+                let hashes = string_array(params, "messages")?;
+                auth_field_types(params)?;
+                opt_str(params, "signature")?;
                 let timestamp = opt_millis(params, "timestamp")?;
                 let who = signed(params)?;
                 let timestamp = required("timestamp", timestamp)?;
-                Ok(Call::GetExpiries { who, hashes: parse_hashes(params, false)?, timestamp })
+                // No hash check: the real server looks every entry up as given, so `["all"]` asks
+                // for a message whose hash is "all" (there is none) and gets `{}`.
+                Ok(Call::GetExpiries { who, hashes: nonempty_hashes(hashes)?, timestamp })
             })(),
             "get_swarm" | "get_snodes_for_pubkey" => pubkey_field(params, true).and_then(|pk| {
-                pk.parse().map(Call::GetSwarm).map_err(|_| Reply::invalid("Pubkey must be 66 hex digits/33 bytes long"))
+                Pubkey::parse(&pk)
+                    .map(Call::GetSwarm)
+                    .ok_or_else(|| Reply::invalid("Pubkey must be 66 hex digits/33 bytes long"))
             }),
             "info" => Ok(Call::Info),
             "oxend_request" => (|| {
@@ -419,7 +521,9 @@ impl Call {
             Call::Delete { who, hashes, required } => delete(ctx, who, hashes, required),
             Call::DeleteAll { who, ns, timestamp } => delete_all(ctx, who, ns, timestamp, false),
             Call::DeleteBefore { who, ns, before } => delete_all(ctx, who, ns, before, true),
-            Call::Expire { who, hashes, expiry, shorten, extend } => expire(ctx, who, hashes, expiry, shorten, extend),
+            Call::Expire { who, hashes, expiries, shorten, extend } => {
+                expire(ctx, who, &hashes, &expiries, shorten, extend)
+            }
             Call::ExpireAll { who, ns, expiry } => expire_all(ctx, who, ns, expiry),
             Call::GetExpiries { who, hashes, timestamp } => get_expiries(ctx, who, hashes, timestamp),
             Call::GetSwarm(pk) => get_swarm(ctx, &pk),
@@ -496,8 +600,8 @@ fn parse_retrieve(params: &Params) -> Result<Retrieve> {
 // ---- checks shared by the methods ----
 
 /// 421 unless this node is in the pubkey's swarm.
-fn check_swarm(ctx: &Ctx<'_>, pk: &SessionId) -> Result<()> {
-    match ctx.network.swarm_of(pk) {
+fn check_swarm(ctx: &Ctx<'_>, pk: &Pubkey) -> Result<()> {
+    match ctx.network.swarm_for(pk.bytes()) {
         Some(id) if id == ctx.node.info.swarm_id => Ok(()),
         Some(id) => Err(Reply::json(421, ctx.network.swarm_json(id), ctx.now)),
         None => Err(Reply::error(503, "Service node is not ready")),
@@ -511,10 +615,22 @@ fn check_clock(now: u64, timestamp: u64, message: &str) -> Result<()> {
     Ok(())
 }
 
-/// Verifies a parsed signature over `to_sign`; `what` names the method in the 401 text.
-fn verify(pk: &SessionId, auth: &Auth, to_sign: &[u8], what: &str) -> Result<()> {
-    verify_request(pk, auth.ed25519.as_ref(), to_sign, &auth.signature)
-        .map_err(|_| Reply::error(401, format!("{what} signature verification failed")))
+/// Verifies a parsed signature over `to_sign`, as the real server does: for `05` accounts with
+/// `pubkey_ed25519` (which must map to the account's X25519 key), otherwise with the pubkey's own
+/// 32 bytes as the Ed25519 key. `failure` is the 401 text.
+fn verify_as(pk: &Pubkey, auth: &Auth, to_sign: &[u8], failure: &str) -> Result<()> {
+    let valid = if pk.network() == Pubkey::ACCOUNT {
+        let id = SessionId::new(IdPrefix::Standard, pk.key());
+        verify_request(&id, auth.ed25519.as_ref(), to_sign, &auth.signature).is_ok()
+    } else {
+        decode_signature(&auth.signature).is_ok_and(|sig| verify_ed25519(&pk.key(), to_sign, &sig))
+    };
+    if valid { Ok(()) } else { Err(Reply::error(401, failure.to_owned())) }
+}
+
+/// [`verify_as`] with the usual `<what> signature verification failed`.
+fn verify(pk: &Pubkey, auth: &Auth, to_sign: &[u8], what: &str) -> Result<()> {
+    verify_as(pk, auth, to_sign, &format!("{what} signature verification failed"))
 }
 
 fn db_error(e: rusqlite::Error) -> Reply {
@@ -590,7 +706,7 @@ fn store(ctx: &Ctx<'_>, s: Store) -> Result<Reply> {
         verify(&s.pk, auth, &to_sign::store(s.ns, s.sig_timestamp), "store")?;
     }
 
-    let owner = s.pk.to_bytes();
+    let owner = *s.pk.bytes();
     let hash = message_hash(&owner, s.ns, &s.data);
     let message = NewMessage {
         pubkey: &owner,
@@ -641,7 +757,7 @@ fn retrieve(ctx: &Ctx<'_>, r: Retrieve) -> Result<Reply> {
     let (messages, more) = ctx
         .node
         .store()
-        .retrieve(&r.pk.to_bytes(), r.ns.0, r.last_hash.as_deref(), ctx.now, max_count, max_size)
+        .retrieve(r.pk.bytes(), r.ns.0, r.last_hash.as_deref(), ctx.now, max_count, max_size)
         .map_err(db_error)?;
     let messages: Vec<Value> = messages
         .into_iter()
@@ -655,7 +771,7 @@ fn retrieve(ctx: &Ctx<'_>, r: Retrieve) -> Result<Reply> {
 fn delete(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, required: bool) -> Result<Reply> {
     check_swarm(ctx, &who.pk)?;
     verify(&who.pk, &who.auth, &to_sign::delete(&hashes), "delete_msgs")?;
-    let owner = who.pk.to_bytes();
+    let owner = *who.pk.bytes();
     let prefix = format!("{}{}", who.pk, hashes.concat());
     let mut any = false;
     let swarm = on_swarm(ctx, |member| {
@@ -681,7 +797,7 @@ fn delete_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, stamp: u64, bef
         verify(&who.pk, &who.auth, &to_sign::delete_all(ns, stamp), "delete_all")?;
     }
     let before = before_mode.then_some(stamp);
-    let owner = who.pk.to_bytes();
+    let owner = *who.pk.bytes();
     let prefix = format!("{}{stamp}", who.pk);
     swarm_reply(ctx, |member| {
         let deleted = member.store().delete_where(&owner, ns.namespace().map(|n| n.0), before).map_err(db_error)?;
@@ -694,10 +810,16 @@ fn delete_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, stamp: u64, bef
     })
 }
 
-fn expire(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, expiry: u64, shorten: bool, extend: bool) -> Result<Reply> {
+/// `expire`, as the real server does it: every expiry must be at most 60 s in the past (401), each
+/// is capped at now + 30 days; one expiry for every message, or one per message (`expiry[i]` for
+/// `messages[i]`). Each member reports the hashes it `updated` (sorted), the expiry it applied
+/// (one value, or the applied expiry of each updated message), with `shorten`/`extend` the
+/// `unchanged` messages and their expiries, and signs
+/// `pubkey ‖ expiry part ‖ requested hashes ‖ updated hashes ‖ (unchanged hash ‖ expiry)…`.
+fn expire(ctx: &Ctx<'_>, who: Signed, hashes: &[String], expiries: &[u64], shorten: bool, extend: bool) -> Result<Reply> {
     check_swarm(ctx, &who.pk)?;
-    if expiry + SIGNATURE_TOLERANCE_MS < ctx.now {
-        return Err(Reply::error(401, "expire_all timestamp should be >= current time"));
+    if expiries.iter().any(|&e| e.saturating_add(SIGNATURE_TOLERANCE_MS) < ctx.now) {
+        return Err(Reply::error(401, "expire: timestamp should be >= current time"));
     }
     let mode = if shorten {
         ExpireMode::Shorten
@@ -706,19 +828,38 @@ fn expire(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, expiry: u64, shorten:
     } else {
         ExpireMode::Set
     };
-    verify(&who.pk, &who.auth, &to_sign::expire(mode, &[expiry], &hashes), "expire_msgs")?;
-    let expiry = expiry.min(ctx.now + MAX_PRIVATE_TTL_MS);
-    let owner = who.pk.to_bytes();
-    let prefix = format!("{}{expiry}{}", who.pk, hashes.concat());
+    verify_as(&who.pk, &who.auth, &to_sign::expire(mode, expiries, hashes), "expire: signature verification failed")?;
+    let capped: Vec<u64> = expiries.iter().map(|&e| e.min(ctx.now + MAX_PRIVATE_TTL_MS)).collect();
+    let owner = *who.pk.bytes();
+    let requested = hashes.concat();
     swarm_reply(ctx, |member| {
-        let results = member.store().set_expiry(&owner, &hashes, expiry, shorten, extend).map_err(db_error)?;
-        let updated: Vec<String> = results.iter().filter(|r| r.2).map(|r| r.0.clone()).collect();
-        let mut out = in_namespace(member, "updated", &prefix, updated);
-        out["expiry"] = json!(expiry);
+        let store = member.store();
+        let mut updated = store.update_expiry(&owner, hashes, &capped, extend, shorten).map_err(db_error)?;
+        updated.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut unchanged: BTreeMap<String, u64> = BTreeMap::new();
         if shorten || extend {
-            let unchanged: Map<String, Value> =
-                results.iter().filter(|r| !r.2).map(|r| (r.0.clone(), json!(r.1))).collect();
-            out["unchanged"] = Value::Object(unchanged);
+            let rest: Vec<&String> = hashes.iter().filter(|h| !updated.iter().any(|(u, _)| u == *h)).collect();
+            for h in rest {
+                if let Some(e) = store.expiry_of_owned(&owner, h).map_err(db_error)? {
+                    unchanged.insert(h.clone(), e);
+                }
+            }
+        }
+        let (expiry_json, expiry_part) = if capped.len() > 1 {
+            let applied: Vec<u64> = updated.iter().map(|(_, e)| *e).collect();
+            (json!(applied), applied.iter().map(u64::to_string).collect::<String>())
+        } else {
+            (json!(capped[0]), capped[0].to_string())
+        };
+        let updated: Vec<String> = updated.into_iter().map(|(h, _)| h).collect();
+        let mut signed = format!("{}{expiry_part}{requested}{}", who.pk, updated.concat());
+        for (h, e) in &unchanged {
+            signed.push_str(h);
+            signed.push_str(&e.to_string());
+        }
+        let mut out = json!({ "expiry": expiry_json, "updated": updated, "signature": sign_b64(member, signed.as_bytes()) });
+        if shorten || extend {
+            out["unchanged"] = json!(unchanged);
         }
         Ok(out)
     })
@@ -730,7 +871,7 @@ fn expire_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, expiry: u64) ->
         return Err(Reply::error(406, "expire_all timestamp should be >= current time"));
     }
     verify(&who.pk, &who.auth, &to_sign::expire_all(ns, expiry), "expire_all")?;
-    let owner = who.pk.to_bytes();
+    let owner = *who.pk.bytes();
     let prefix = format!("{}{expiry}", who.pk);
     swarm_reply(ctx, |member| {
         let updated = member.store().shorten_all(&owner, ns.namespace().map(|n| n.0), expiry).map_err(db_error)?;
@@ -748,7 +889,7 @@ fn get_expiries(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, timestamp: u64)
     check_clock(ctx.now, timestamp, "get_expiries timestamp too far from current time")?;
     verify(&who.pk, &who.auth, &to_sign::get_expiries(timestamp, &hashes), "get_expiries")?;
     let store = ctx.node.store();
-    let owner = who.pk.to_bytes();
+    let owner = *who.pk.bytes();
     let mut expiries = Map::new();
     for h in &hashes {
         if let Some(e) = store.expiry_of_owned(&owner, h).map_err(db_error)?.filter(|&e| e > ctx.now) {
@@ -758,8 +899,8 @@ fn get_expiries(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, timestamp: u64)
     Ok(Reply::json(200, json!({ "expiries": expiries }), ctx.now))
 }
 
-fn get_swarm(ctx: &Ctx<'_>, pk: &SessionId) -> Result<Reply> {
-    let id = ctx.network.swarm_of(pk).ok_or_else(|| Reply::error(503, "Service node is not ready"))?;
+fn get_swarm(ctx: &Ctx<'_>, pk: &Pubkey) -> Result<Reply> {
+    let id = ctx.network.swarm_for(pk.bytes()).ok_or_else(|| Reply::error(503, "Service node is not ready"))?;
     Ok(Reply::json(200, ctx.network.swarm_json(id), ctx.now))
 }
 
@@ -767,8 +908,7 @@ fn oxend_request(ctx: &Ctx<'_>, endpoint: &str, params: Option<&Value>) -> Resul
     if endpoint != "get_service_nodes" {
         return Err(Reply::error(400, "ONS is not available on this network"));
     }
-    let fields = params.and_then(|p| p.get("fields")).and_then(Value::as_object);
-    let states: Vec<Value> = ctx.network.nodes().iter().map(|n| n.info.service_node_state(fields)).collect();
+    let states = ctx.network.service_node_states(params);
     let result = json!({ "service_node_states": states, "height": 1, "status": "OK" });
     Ok(Reply::json(200, json!({ "result": result }), ctx.now))
 }

@@ -1,4 +1,5 @@
-//! The seed: `POST /json_rpc` with `get_n_service_nodes`, on plain HTTP.
+//! The seed: `POST /json_rpc` with `get_n_service_nodes`, on plain HTTP. With `active_only`, a
+//! stopped node is left out, as the real network leaves out a decommissioned one.
 
 use std::sync::Arc;
 
@@ -30,13 +31,12 @@ async fn json_rpc(State(network): State<Arc<Network>>, body: Bytes) -> Response 
     match request.get("method").and_then(Value::as_str) {
         Some("get_n_service_nodes") | Some("get_service_nodes") => {
             let params = request.get("params");
-            let fields = params.and_then(|p| p.get("fields")).and_then(Value::as_object);
             let limit = params
                 .and_then(|p| p.get("limit"))
                 .and_then(Value::as_u64)
                 .map_or(usize::MAX, |l| if l == 0 { usize::MAX } else { usize::try_from(l).unwrap_or(usize::MAX) });
-            let states: Vec<Value> =
-                network.nodes().iter().take(limit).map(|n| n.info.service_node_state(fields)).collect();
+            let mut states = network.service_node_states(params);
+            states.truncate(limit);
             let result = json!({ "service_node_states": states, "height": 1, "status": "OK" });
             json_response(StatusCode::OK, &json!({ "jsonrpc": "2.0", "id": id, "result": result }))
         }

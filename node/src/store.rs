@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use anyhow::Context;
+use crypto_core::storage::Namespace;
 use rusqlite::{Connection, OptionalExtension, params};
 
 /// A stored message.
@@ -16,6 +17,19 @@ pub struct Stored {
     pub timestamp: u64,
     /// When it expires, in ms.
     pub expiry: u64,
+}
+
+/// A message with its owner and its place in a store (for copying between nodes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// Its row id in the store it was read from (insertion order there).
+    pub id: i64,
+    /// The 33-byte owner pubkey.
+    pub pubkey: [u8; 33],
+    /// The namespace.
+    pub namespace: i16,
+    /// The message.
+    pub message: Stored,
 }
 
 /// A new message for [`Store::insert`].
@@ -196,34 +210,44 @@ impl Store {
         Ok(out)
     }
 
-    /// Sets the expiry of the given hashes of an owner. With `shorten`, only lowers; with
-    /// `extend`, only raises. Returns (hash, new expiry, changed) for each stored hash, sorted.
-    pub fn set_expiry(
+    /// Sets the expiry of an owner's messages, as the real server's `update_expiry`: one expiry for
+    /// every hash, or `expiries[i]` for `hashes[i]`. With `extend_only` a message changes only if
+    /// the new expiry is later, with `shorten_only` only if it is earlier; otherwise every stored
+    /// message of the list is updated (even to the expiry it had). Returns (hash, applied expiry)
+    /// for each message updated, a hash given twice with one expiry counting once.
+    pub fn update_expiry(
         &self,
         pubkey: &[u8; 33],
         hashes: &[String],
-        expiry: u64,
-        shorten: bool,
-        extend: bool,
-    ) -> rusqlite::Result<Vec<(String, u64, bool)>> {
+        expiries: &[u64],
+        extend_only: bool,
+        shorten_only: bool,
+    ) -> rusqlite::Result<Vec<(String, u64)>> {
+        let constraint = if extend_only {
+            " AND expiry < ?1"
+        } else if shorten_only {
+            " AND expiry > ?1"
+        } else {
+            ""
+        };
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("UPDATE messages SET expiry = ?1 WHERE hash = ?2 AND pubkey = ?3{constraint}"))?;
+        let single = match expiries {
+            [one] => Some(*one),
+            _ => None,
+        };
         let mut out = Vec::new();
-        for h in hashes {
-            let current: Option<i64> = self
-                .conn
-                .query_row(
-                    "SELECT expiry FROM messages WHERE pubkey = ?1 AND hash = ?2",
-                    params![&pubkey[..], h],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(current) = current.map(to_u64) else { continue };
-            let new = if (shorten && expiry >= current) || (extend && expiry <= current) { current } else { expiry };
-            if new != current {
-                self.conn.execute("UPDATE messages SET expiry = ?1 WHERE hash = ?2", params![to_i64(new), h])?;
+        let mut seen = std::collections::HashSet::new();
+        for (i, hash) in hashes.iter().enumerate() {
+            let Some(expiry) = single.or_else(|| expiries.get(i).copied()) else { break };
+            if single.is_some() && !seen.insert(hash.as_str()) {
+                continue;
             }
-            out.push((h.clone(), new, new != current));
+            if stmt.execute(params![to_i64(expiry), hash, &pubkey[..]])? > 0 {
+                out.push((hash.clone(), expiry));
+            }
         }
-        out.sort();
         Ok(out)
     }
 
@@ -253,6 +277,59 @@ impl Store {
             params![&pubkey[..], namespace, hash],
         )?;
         Ok(())
+    }
+
+    /// Up to `limit` messages stored after row `after` and not expired at `now`, in insertion order.
+    pub fn messages_after(&self, after: i64, limit: usize, now: u64) -> rusqlite::Result<Vec<Record>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, pubkey, namespace, hash, data, timestamp, expiry FROM messages
+             WHERE id > ?1 AND expiry > ?2 ORDER BY id LIMIT ?3",
+        )?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![after, to_i64(now), limit], |r| {
+            let owner: Vec<u8> = r.get(1)?;
+            Ok((r.get(0)?, owner, r.get(2)?, r.get(3)?, r.get(4)?, r.get::<_, i64>(5)?, r.get::<_, i64>(6)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, owner, namespace, hash, data, timestamp, expiry) = row?;
+            // A row whose owner is not 33 bytes was not written by this store; skip it.
+            let Ok(pubkey) = <[u8; 33]>::try_from(owner.as_slice()) else { continue };
+            let message = Stored { hash, data, timestamp: to_u64(timestamp), expiry: to_u64(expiry) };
+            out.push(Record { id, pubkey, namespace, message });
+        }
+        Ok(out)
+    }
+
+    /// Adds the records whose hash is not stored yet, in the given order, keeping their hash,
+    /// data, timestamp and expiry; stored ones are left untouched. In a public outbox only the
+    /// message with the latest timestamp stays. Returns how many were added.
+    pub fn insert_missing(&mut self, records: &[Record]) -> rusqlite::Result<usize> {
+        let tx = self.conn.transaction()?;
+        let mut added = 0;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO messages (pubkey, namespace, hash, data, timestamp, expiry)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            let mut keep_latest = tx.prepare_cached(
+                "DELETE FROM messages WHERE pubkey = ?1 AND namespace = ?2 AND id != (
+                     SELECT id FROM messages WHERE pubkey = ?1 AND namespace = ?2
+                     ORDER BY timestamp DESC, id DESC LIMIT 1)",
+            )?;
+            for r in records {
+                let m = &r.message;
+                let params = params![&r.pubkey[..], r.namespace, m.hash, m.data, to_i64(m.timestamp), to_i64(m.expiry)];
+                if insert.execute(params)? == 1 {
+                    added += 1;
+                    if Namespace(r.namespace).is_public_outbox() {
+                        keep_latest.execute(params![&r.pubkey[..], r.namespace])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(added)
     }
 
     /// Removes expired messages; returns how many.

@@ -1,7 +1,9 @@
 //! Certificates: each node's self-signed certificate, and a client that trusts a certificate only
-//! by its pinned SHA-256 fingerprint.
+//! by a pinned SHA-256 fingerprint of the certificate or of its public key.
 
+use std::fmt;
 use std::path::Path;
+use std::str::FromStr;
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -35,6 +37,71 @@ pub fn fingerprint(der: &[u8]) -> [u8; 32] {
     Sha256::digest(der).into()
 }
 
+/// SHA-256 of a certificate's public key (its DER SubjectPublicKeyInfo), the pin Session Desktop
+/// keeps for each seed; `None` when the certificate does not parse.
+pub fn spki_fingerprint(der: &[u8]) -> Option<[u8; 32]> {
+    let cert = CertificateDer::from(der);
+    let parsed = webpki::EndEntityCert::try_from(&cert).ok()?;
+    Some(Sha256::digest(parsed.subject_public_key_info().as_ref()).into())
+}
+
+/// A pinned certificate.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Pin {
+    /// SHA-256 of the whole certificate: 64 hex characters, colons allowed (as
+    /// `openssl x509 -noout -fingerprint -sha256` prints it).
+    Certificate([u8; 32]),
+    /// SHA-256 of the certificate's public key (SubjectPublicKeyInfo): 44 base64 characters,
+    /// optionally after `sha256/` (protocol-core §5 lists the real seeds' pins in this form).
+    PublicKey([u8; 32]),
+}
+
+/// Why a `--seed-pin` value is not a pin.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PinError(String);
+
+impl fmt::Display for PinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:?} is not a pin: give the certificate's SHA-256 as 64 hex characters, or its public key's \
+             SHA-256 as 44 base64 characters",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for PinError {}
+
+impl FromStr for Pin {
+    type Err = PinError;
+
+    fn from_str(text: &str) -> Result<Pin, PinError> {
+        use base64::Engine;
+        let trimmed = text.trim();
+        let hex_digits = trimmed.replace(':', "");
+        let mut out = [0u8; 32];
+        if hex_digits.len() == 64 && hex::decode_to_slice(&hex_digits, &mut out).is_ok() {
+            return Ok(Pin::Certificate(out));
+        }
+        let b64 = trimmed.strip_prefix("sha256/").unwrap_or(trimmed);
+        match base64::engine::general_purpose::STANDARD.decode(b64).map(<[u8; 32]>::try_from) {
+            Ok(Ok(key)) => Ok(Pin::PublicKey(key)),
+            _ => Err(PinError(text.to_owned())),
+        }
+    }
+}
+
+impl Pin {
+    /// Whether the certificate with these DER bytes matches the pin.
+    pub fn matches(&self, der: &[u8]) -> bool {
+        match self {
+            Pin::Certificate(fp) => fingerprint(der) == *fp,
+            Pin::PublicKey(fp) => spki_fingerprint(der).is_some_and(|spki| spki == *fp),
+        }
+    }
+}
+
 /// The SHA-256 fingerprint of the first certificate in a PEM file.
 pub fn pem_fingerprint(pem: &[u8]) -> Option<[u8; 32]> {
     let text = std::str::from_utf8(pem).ok()?;
@@ -46,10 +113,10 @@ pub fn pem_fingerprint(pem: &[u8]) -> Option<[u8; 32]> {
     Some(fingerprint(&der))
 }
 
-/// Accepts exactly the certificates whose fingerprints are pinned; signatures are still checked.
+/// Accepts exactly the certificates that match a pin; handshake signatures are still checked.
 #[derive(Debug)]
 pub struct PinnedVerifier {
-    pins: Vec<[u8; 32]>,
+    pins: Vec<Pin>,
     provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
@@ -62,7 +129,7 @@ impl ServerCertVerifier for PinnedVerifier {
         _ocsp: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if self.pins.contains(&fingerprint(end_entity.as_ref())) {
+        if self.pins.iter().any(|pin| pin.matches(end_entity.as_ref())) {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General("certificate is not pinned".into()))
@@ -92,8 +159,8 @@ impl ServerCertVerifier for PinnedVerifier {
     }
 }
 
-/// An HTTPS client that trusts only certificates with these fingerprints.
-pub fn pinned_client(pins: Vec<[u8; 32]>, timeout: std::time::Duration) -> anyhow::Result<reqwest::Client> {
+/// An HTTPS client that trusts only certificates that match one of these pins.
+pub fn pinned_client(pins: Vec<Pin>, timeout: std::time::Duration) -> anyhow::Result<reqwest::Client> {
     install_provider();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ClientConfig::builder_with_provider(provider.clone())

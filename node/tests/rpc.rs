@@ -514,7 +514,7 @@ fn real_server_messages_and_order() {
     let hash = "A".repeat(43);
     let expire = json!({"method": "expire", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed,
         "messages": [hash], "expiry": past, "signature": sign_request(&bob, &to_sign::expire(ExpireMode::Set, &[past], &[&hash]))}});
-    assert_eq!(text(&inside, &expire), (401, "expire_all timestamp should be >= current time".into()));
+    assert_eq!(text(&inside, &expire), (401, "expire: timestamp should be >= current time".into()));
     let both = json!({"method": "expire", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed, "messages": [hash],
         "expiry": later, "shorten": true, "extend": true, "signature": sign_request(&bob, b"x")}});
     assert_eq!(text(&inside, &both), (400, "invalid request: cannot specify both 'shorten' and 'extend'".into()));
@@ -562,4 +562,303 @@ async fn other_http_methods_are_404() {
         .await
         .unwrap();
     assert_eq!(response.status().as_u16(), 404);
+}
+
+// ---- expire and get_expiries as the real server (protocol-core §4.4, §4.5) ----
+
+fn expire_body(who: &Identity, hashes: &[&str], expiry: Value, mode: ExpireMode, expiries: &[u64]) -> Value {
+    let mut params = json!({"pubkey": who.session_id().to_string(), "pubkey_ed25519": hex::encode(who.ed25519_public()),
+        "messages": hashes, "expiry": expiry, "signature": sign_request(who, &to_sign::expire(mode, expiries, hashes))});
+    match mode {
+        ExpireMode::Shorten => params["shorten"] = json!(true),
+        ExpireMode::Extend => params["extend"] = json!(true),
+        _ => {}
+    }
+    json!({"method": "expire", "params": params})
+}
+
+fn member_signature_ok(ed: &str, member: &Value, signed: &str) -> bool {
+    let key: [u8; 32] = hex::decode(ed).unwrap().try_into().unwrap();
+    let sig: [u8; 64] = STANDARD.decode(member["signature"].as_str().unwrap()).unwrap().try_into().unwrap();
+    crypto_core::identity::verify_ed25519(&key, signed.as_bytes(), &sig)
+}
+
+fn stored_expiry(net: &Network, node: &Node, who: &Identity, hash: &str) -> Option<u64> {
+    let (_, body, _) = call(net, node, &requests::retrieve(who, Namespace::DEFAULT, now_ms(), None));
+    body["messages"].as_array().unwrap().iter().find(|m| m["hash"] == hash).and_then(|m| m["expiration"].as_u64())
+}
+
+/// `expiry` may be one value for every message or an array with one per message; each member
+/// reports the applied expiries and signs `pubkey ‖ expiries ‖ requested ‖ updated`.
+#[test]
+fn expire_takes_one_expiry_per_message() {
+    let net = network();
+    let bob = user(30);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let h1 = call(&net, &node, &store_body(&pk, b"first", DAY)).1["hash"].as_str().unwrap().to_owned();
+    let h2 = call(&net, &node, &store_body(&pk, b"second", DAY)).1["hash"].as_str().unwrap().to_owned();
+    let (e1, e2) = (now_ms() + 3_600_000, now_ms() + 7_200_000);
+    let q = expire_body(&bob, &[&h1, &h2], json!([e1, e2]), ExpireMode::Set, &[e1, e2]);
+    let (status, body, text) = call(&net, &node, &q);
+    assert_eq!(status, 200, "{text}");
+    let mut sorted = vec![(h1.clone(), e1), (h2.clone(), e2)];
+    sorted.sort();
+    for (ed, member) in body["swarm"].as_object().unwrap() {
+        assert_eq!(member["updated"], json!(sorted.iter().map(|(h, _)| h).collect::<Vec<_>>()));
+        assert_eq!(member["expiry"], json!(sorted.iter().map(|(_, e)| e).collect::<Vec<_>>()));
+        assert!(member.get("unchanged").is_none(), "only with shorten/extend");
+        let expiries: String = sorted.iter().map(|(_, e)| e.to_string()).collect();
+        let updated: String = sorted.iter().map(|(h, _)| h.as_str()).collect();
+        assert!(member_signature_ok(ed, member, &format!("{pk}{expiries}{h1}{h2}{updated}")), "{ed}");
+    }
+    for member in net.members(node.info.swarm_id) {
+        assert_eq!(stored_expiry(&net, member, &bob, &h1), Some(e1));
+        assert_eq!(stored_expiry(&net, member, &bob, &h2), Some(e2));
+    }
+
+    // The array's length must match; an empty array is refused; a single hash may be a string.
+    let bad = expire_body(&bob, &[&h1, &h2], json!([e1]), ExpireMode::Set, &[e1]);
+    assert_eq!(call(&net, &node, &bad).0, 200, "a one-element array is a single expiry");
+    let bad = expire_body(&bob, &[&h1, &h2], json!([e1, e2, e2]), ExpireMode::Set, &[e1, e2, e2]);
+    assert_eq!(
+        call(&net, &node, &bad).2,
+        "invalid request: 'expiry' must be a single expiry, or the same length as 'messages'"
+    );
+    let empty = expire_body(&bob, &[&h1], json!([]), ExpireMode::Set, &[]);
+    assert_eq!(call(&net, &node, &empty).2, "invalid request: 'expiry' does not contain any expiration timestamps");
+    let mut one = expire_body(&bob, &[&h1], json!(e2), ExpireMode::Set, &[e2]);
+    one["params"]["messages"] = json!(h1);
+    let (status, body, _) = call(&net, &node, &one);
+    assert_eq!(status, 200);
+    assert!(body["swarm"].as_object().unwrap().values().all(|m| m["updated"] == json!([h1]) && m["expiry"] == e2));
+    let typed = expire_body(&bob, &[&h1], json!(["soon"]), ExpireMode::Set, &[]);
+    assert_eq!(call(&net, &node, &typed).2, "invalid request: Invalid value given for 'expiry': expected timestamp array");
+    // An expiry more than 60 s in the past (here: one given in seconds) is refused after parsing.
+    let past = expire_body(&bob, &[&h1, &h2], json!([e1, 1_700_000_000]), ExpireMode::Set, &[e1, 1_700_000_000]);
+    assert_eq!(call(&net, &node, &past), (401, Value::Null, "expire: timestamp should be >= current time".into()));
+    // Signed over other expiries: 401.
+    let forged = expire_body(&bob, &[&h1, &h2], json!([e1, e2]), ExpireMode::Set, &[e2, e1]);
+    assert_eq!(call(&net, &node, &forged), (401, Value::Null, "expire: signature verification failed".into()));
+    // Capped at 30 days from now.
+    let far = now_ms() + 60 * DAY;
+    let (_, body, _) = call(&net, &node, &expire_body(&bob, &[&h1], json!(far), ExpireMode::Set, &[far]));
+    let applied = body["swarm"].as_object().unwrap().values().next().unwrap()["expiry"].as_u64().unwrap();
+    assert!(applied <= now_ms() + 30 * DAY && applied + 60_000 > now_ms() + 30 * DAY, "{applied}");
+}
+
+/// With `shorten` or `extend`, messages left alone are listed in `unchanged` with their expiry,
+/// and the member signature covers them (hash ‖ expiry, sorted by hash).
+#[test]
+fn expire_shorten_and_extend_report_what_they_left_unchanged() {
+    let net = network();
+    let bob = user(31);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let h1 = call(&net, &node, &store_body(&pk, b"one hour", 3_600_000)).1["hash"].as_str().unwrap().to_owned();
+    let h2 = call(&net, &node, &store_body(&pk, b"one day", DAY)).1["hash"].as_str().unwrap().to_owned();
+    let e1 = stored_expiry(&net, &node, &bob, &h1).unwrap();
+    let e2 = stored_expiry(&net, &node, &bob, &h2).unwrap();
+    let target = now_ms() + 7_200_000;
+
+    // Shorten to 2 h: only the one-day message changes.
+    let q = expire_body(&bob, &[&h1, &h2], json!(target), ExpireMode::Shorten, &[target]);
+    let (status, body, _) = call(&net, &node, &q);
+    assert_eq!(status, 200);
+    for (ed, member) in body["swarm"].as_object().unwrap() {
+        assert_eq!(member["updated"], json!([h2]));
+        assert_eq!(member["unchanged"], json!({ h1.as_str(): e1 }));
+        assert!(member_signature_ok(ed, member, &format!("{pk}{target}{h1}{h2}{h2}{h1}{e1}")));
+    }
+    assert_eq!(stored_expiry(&net, &node, &bob, &h2), Some(target));
+
+    // Extend to 90 min: only the one-hour message changes (the other now ends in 2 h).
+    let later = now_ms() + 5_400_000;
+    let q = expire_body(&bob, &[&h1, &h2], json!(later), ExpireMode::Extend, &[later]);
+    let (_, body, _) = call(&net, &node, &q);
+    for member in body["swarm"].as_object().unwrap().values() {
+        assert_eq!(member["updated"], json!([h1]));
+        assert_eq!(member["unchanged"], json!({ h2.as_str(): target }));
+    }
+    assert_eq!(stored_expiry(&net, &node, &bob, &h1), Some(later));
+    assert!(e2 > target, "the day-long message had been shortened");
+}
+
+/// `get_expiries` looks every given hash up as it is: the real server has no `["all"]` form (its
+/// docs mention one, its code looks for a message whose hash is "all"), so that gets `{}`.
+#[test]
+fn get_expiries_answers_only_the_hashes_it_holds() {
+    let net = network();
+    let bob = user(32);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let h1 = call(&net, &node, &store_body(&pk, b"kept", DAY)).1["hash"].as_str().unwrap().to_owned();
+    let ask = |messages: Value, signed: &[&str]| {
+        let ts = now_ms();
+        json!({"method": "get_expiries", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": hex::encode(bob.ed25519_public()),
+            "messages": messages, "timestamp": ts, "signature": sign_request(&bob, &to_sign::get_expiries(ts, signed))}})
+    };
+    let unknown = "B".repeat(43);
+    let (status, body, _) = call(&net, &node, &ask(json!([h1, unknown]), &[&h1, &unknown]));
+    assert_eq!(status, 200);
+    assert_eq!(body["expiries"].as_object().unwrap().keys().collect::<Vec<_>>(), [&h1]);
+    let (status, body, _) = call(&net, &node, &ask(json!(["all"]), &["all"]));
+    assert_eq!((status, &body["expiries"]), (200, &json!({})));
+    let (status, body, _) = call(&net, &node, &ask(json!(h1), &[&h1]));
+    assert_eq!((status, body["expiries"].as_object().unwrap().len()), (200, 1), "a single string is a list of one");
+    let (_, _, text) = call(&net, &node, &ask(json!([]), &[]));
+    assert_eq!(text, "invalid request: messages does not contain any message hashes");
+    let forged = ask(json!([h1]), &["something else"]);
+    assert_eq!(call(&net, &node, &forged), (401, Value::Null, "get_expiries signature verification failed".into()));
+}
+
+// ---- pubkeys under any network byte (protocol-core §1.2, §4.8) ----
+
+/// The pubkey `prefix ‖ who's Ed25519 key`, for which `who` signs directly.
+fn raw_pubkey(prefix: u8, who: &Identity) -> String {
+    format!("{prefix:02x}{}", hex::encode(who.ed25519_public()))
+}
+
+fn signed_retrieve(pubkey: &str, who: &Identity) -> Value {
+    let ts = now_ms();
+    json!({"method": "retrieve", "params": {"pubkey": pubkey, "timestamp": ts,
+        "signature": sign_request(who, &to_sign::retrieve(Namespace::DEFAULT, ts))}})
+}
+
+/// The node for the swarm of a raw 33-byte pubkey.
+fn node_for_bytes(net: &Network, pubkey: &str, inside: bool) -> Arc<Node> {
+    let mut bytes = [0u8; 33];
+    hex::decode_to_slice(pubkey, &mut bytes).unwrap();
+    let swarm = net.swarm_for(&bytes).unwrap();
+    net.nodes().iter().find(|n| (n.info.swarm_id == swarm) == inside).unwrap().clone()
+}
+
+#[test]
+fn pubkeys_with_any_network_byte_store_and_retrieve() {
+    let net = network();
+    let owner = user(33);
+    for prefix in [0x00u8, 0x03, 0x07, 0xff] {
+        let pubkey = raw_pubkey(prefix, &owner);
+        let node = node_for_bytes(&net, &pubkey, true);
+        let store = json!({"method": "store", "params": {"pubkey": pubkey, "timestamp": now_ms(), "ttl": DAY,
+            "data": STANDARD.encode(b"for any prefix")}});
+        let (status, body, text) = call(&net, &node, &store);
+        assert_eq!(status, 200, "{prefix:02x}: {text}");
+        let mut bytes = [0u8; 33];
+        hex::decode_to_slice(&pubkey, &mut bytes).unwrap();
+        let expected = crypto_core::storage::message_hash(&bytes, Namespace::DEFAULT, b"for any prefix");
+        assert_eq!(body["hash"], expected.as_str(), "the hash covers the network byte");
+
+        // Signed by the key itself; a signature by anyone else is refused.
+        let (status, body, _) = call(&net, &node, &signed_retrieve(&pubkey, &owner));
+        assert_eq!(status, 200);
+        assert_eq!(body["messages"][0]["hash"], expected.as_str());
+        let (status, _, text) = call(&net, &node, &signed_retrieve(&pubkey, &user(34)));
+        assert_eq!((status, text.as_str()), (401, "retrieve signature verification failed"));
+        let mut with_ed = signed_retrieve(&pubkey, &owner);
+        with_ed["params"]["pubkey_ed25519"] = json!(hex::encode(owner.ed25519_public()));
+        assert_eq!(
+            call(&net, &node, &with_ed).2,
+            "invalid request: pubkey_ed25519 is only permitted for 05[...] pubkeys"
+        );
+
+        // The swarm is chosen from the 32 bytes after the network byte.
+        let outside = node_for_bytes(&net, &pubkey, false);
+        let (status, body, _) = call(&net, &outside, &store);
+        assert_eq!(status, 421);
+        assert_eq!(body["swarm"], format!("{:x}", node.info.swarm_id));
+        let (status, body, _) = call(&net, &outside, &json!({"method": "get_swarm", "params": {"pubkey": pubkey}}));
+        assert_eq!((status, body["swarm"].clone()), (200, json!(format!("{:x}", node.info.swarm_id))));
+    }
+}
+
+#[test]
+fn a_pubkey_may_be_given_as_33_raw_bytes() {
+    let net = network();
+    // 33 characters that are not hex: the real server takes them as the raw bytes.
+    let raw = "0123456789abcdefghijklmnopqrstuvw";
+    assert_eq!(raw.len(), 33);
+    let node = node_for_bytes(&net, &hex::encode(raw), true);
+    let store = json!({"method": "store", "params": {"pubkey": raw, "timestamp": now_ms(), "ttl": DAY, "data": "eA=="}});
+    let (status, body, _) = call(&net, &node, &store);
+    assert_eq!(status, 200);
+    let bytes: [u8; 33] = raw.as_bytes().try_into().unwrap();
+    assert_eq!(body["hash"], crypto_core::storage::message_hash(&bytes, Namespace::DEFAULT, b"x").as_str());
+    for bad in ["05abc", &"z".repeat(66), &"0".repeat(64), &"0".repeat(68)] {
+        let store = json!({"method": "store", "params": {"pubkey": bad, "timestamp": now_ms(), "ttl": DAY, "data": "eA=="}});
+        assert_eq!(call(&net, &node, &store).2, "invalid request: Pubkey must be 66 hex digits (33 bytes) long", "{bad}");
+    }
+}
+
+/// `get_swarm` records name each node as the real server does: `address` is the z-base-32 form
+/// of the legacy (here Ed25519) key and `.snode`.
+#[test]
+fn swarm_records_carry_the_snode_address() {
+    // oxenc's own base32z test vector for these 32 bytes.
+    let key: [u8; 32] = hex::decode("0123456789abcdef".repeat(4)).unwrap().try_into().unwrap();
+    let info = hush_node::network::NodeInfo { ip: "127.0.0.1".into(), port: 1, ed25519: key, x25519: [0; 32], swarm_id: 0 };
+    assert_eq!(info.snode_address(), "yrtwk3hjixg66yjdeiuauk6p7hy1gtm8tgih55abrpnsxnpm3zzo.snode");
+
+    let net = network();
+    let pk = user(35).session_id();
+    let (_, body, _) = call(&net, &net.nodes()[0], &requests::get_swarm(&pk));
+    for record in body["snodes"].as_array().unwrap() {
+        let node = net.nodes().iter().find(|n| record["pubkey_ed25519"] == hex::encode(n.info.ed25519)).unwrap();
+        assert_eq!(record["address"], node.info.snode_address().as_str());
+        assert_eq!(record["pubkey_legacy"], hex::encode(node.info.ed25519));
+        assert_eq!(record["port"], node.info.port.to_string());
+        assert_eq!(record["port_https"], node.info.port);
+    }
+}
+
+/// `active_only` leaves out nodes that are not serving, as oxend leaves out decommissioned ones.
+#[test]
+fn get_service_nodes_active_only_leaves_out_stopped_nodes() {
+    let net = network();
+    net.nodes()[3].set_up(false);
+    let q = |active_only: bool| {
+        json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes",
+            "params": {"active_only": active_only, "fields": {"pubkey_ed25519": true, "active": true}}}})
+    };
+    let (_, body, _) = call(&net, &net.nodes()[0], &q(true));
+    let states = body["result"]["service_node_states"].as_array().unwrap();
+    assert_eq!(states.len(), 7);
+    assert!(states.iter().all(|s| s["active"] == true && s["pubkey_ed25519"] != hex::encode(net.nodes()[3].info.ed25519)));
+    let (_, body, _) = call(&net, &net.nodes()[0], &q(false));
+    let states = body["result"]["service_node_states"].as_array().unwrap();
+    assert_eq!(states.len(), 8);
+    assert_eq!(states.iter().filter(|s| s["active"] == false).count(), 1);
+}
+
+/// A node that comes back copies what its live peers hold and it lacks, in every namespace, with
+/// the peers' hashes, timestamps and expiries, and never twice.
+#[test]
+fn catch_up_copies_what_a_node_missed_once() {
+    let net = network();
+    let bob = user(36);
+    let pk = bob.session_id();
+    let members: Vec<Arc<Node>> = net.members(net.swarm_of(&pk).unwrap()).cloned().collect();
+    let (down, up) = (&members[0], &members[1]);
+    assert_eq!(call(&net, up, &store_body(&pk, b"before", DAY)).0, 200);
+    down.set_up(false);
+    for (ns, data) in [(0i16, b"while down".as_slice()), (2, b"config"), (-10, b"legacy group")] {
+        let body = requests::store(&pk, Namespace(ns), &STANDARD.encode(data), now_ms(), DAY, Some(&bob));
+        assert_eq!(call(&net, up, &body).0, 200);
+    }
+    assert_eq!(down.store().count().unwrap(), 1);
+    down.set_up(true);
+    assert_eq!(net.catch_up(down, now_ms()).unwrap(), 3);
+    assert_eq!(net.catch_up(down, now_ms()).unwrap(), 0, "nothing twice");
+    assert_eq!(down.store().count().unwrap(), 4);
+    for ns in [0i16, 2, -10] {
+        let got = |node: &Node| {
+            let mut q = requests::retrieve(&bob, Namespace(ns), now_ms(), None);
+            if ns == -10 {
+                q = json!({"method": "retrieve", "params": {"pubkey": pk.to_string(), "namespace": -10}});
+            }
+            call(&net, node, &q).1["messages"].clone()
+        };
+        assert_eq!(got(down), got(up), "namespace {ns}");
+        assert!(!got(down).as_array().unwrap().is_empty());
+    }
 }
