@@ -9,7 +9,8 @@
 
 use core::fmt;
 
-use zeroize::{Zeroize, Zeroizing};
+use subtle::ConstantTimeEq;
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::identity::Seed;
 
@@ -87,9 +88,21 @@ fn lookup(typed: &str) -> Option<u32> {
     u32::try_from(index).ok()
 }
 
-/// A recovery phrase: words separated by single spaces. Zeroized on drop; never printed.
-#[derive(Clone, PartialEq, Eq)]
+/// A recovery phrase: words separated by single spaces. Zeroized on drop; never printed;
+/// compared in constant time.
+#[derive(Clone)]
 pub struct Phrase(Zeroizing<String>);
+
+impl PartialEq for Phrase {
+    fn eq(&self, other: &Phrase) -> bool {
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for Phrase {}
+
+// The only field is `Zeroizing`.
+impl ZeroizeOnDrop for Phrase {}
 
 impl Phrase {
     /// The phrase as text.

@@ -172,3 +172,86 @@ fn no_mod_rs_files() {
         }
     }
 }
+
+/// Invariant: secret types never print: none has a `Display` (their redacted `Debug` is checked
+/// by `crypto-core/tests/secrets.rs`).
+#[test]
+fn secret_types_have_no_display() {
+    const SECRETS: &[&str] = &["Seed", "Identity", "Phrase", "LayerKey", "ResponseKey", "DataKey", "Opened"];
+    for file in rust_files(&workspace_root().join("crypto-core/src")) {
+        let code = code_of(&file);
+        for line in code.lines().filter(|l| l.contains("impl") && l.contains("Display for")) {
+            let target = line.split("Display for").nth(1).unwrap_or("").trim();
+            let name = target.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("");
+            assert!(!SECRETS.contains(&name), "{}: `{}` gives a secret type a Display", file.display(), line.trim());
+        }
+    }
+}
+
+/// Invariant: nothing shown to a person is HTML built from data. No Rust or JavaScript in the app
+/// sets markup from a string: everything reaches the page as text nodes and attributes.
+#[test]
+fn nothing_shown_is_html_built_from_data() {
+    const MARKUP_SINKS: &[&str] = &[
+        "inner_html",
+        "innerHTML",
+        "outer_html",
+        "outerHTML",
+        "insertAdjacentHTML",
+        "insert_adjacent_html",
+        "document.write",
+        "createContextualFragment",
+        "DOMParser",
+        "set_html",
+        "srcdoc",
+    ];
+    let root = workspace_root();
+    let mut files = rust_files(&root.join("app/src"));
+    for dir in ["app", "scripts", "public"] {
+        let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
+        files.extend(
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "js" || e == "mjs")),
+        );
+    }
+    files.push(root.join("index.html"));
+    assert!(files.len() > 5, "no app sources found: {files:?}");
+    for file in files {
+        let code = if file.extension().is_some_and(|e| e == "rs") {
+            code_of(&file)
+        } else {
+            std::fs::read_to_string(&file).unwrap_or_default()
+        };
+        for sink in MARKUP_SINKS {
+            assert!(!code.contains(sink), "{} sets markup from a string ({sink})", file.display());
+        }
+    }
+}
+
+/// Invariant: wire logic is not written in the node: it uses crypto-core for peeling, reply
+/// sealing, message hashes, signature strings and swarm selection, so it depends on none of the
+/// primitives those are built from.
+#[test]
+fn node_writes_no_wire_logic() {
+    const PRIMITIVES: &[&str] = &[
+        "ed25519-dalek",
+        "curve25519-dalek",
+        "chacha20poly1305",
+        "aes-gcm",
+        "blake2",
+        "hmac",
+        "crypto_box",
+        "crypto_secretbox",
+        "prost",
+    ];
+    let manifest = std::fs::read_to_string(workspace_root().join("node/Cargo.toml")).unwrap();
+    let deps = manifest.split("[dependencies]").nth(1).unwrap_or("");
+    let deps = deps.split("\n[").next().unwrap_or("");
+    let names: Vec<&str> =
+        deps.lines().filter_map(|l| l.split(['=', ' ', '.']).next()).filter(|n| !n.is_empty() && !n.starts_with('#')).collect();
+    assert!(names.contains(&"crypto-core"), "node/Cargo.toml lists no crypto-core: {names:?}");
+    let bad: Vec<_> = names.iter().filter(|n| PRIMITIVES.contains(n)).collect();
+    assert!(bad.is_empty(), "hush-node depends directly on wire primitives {bad:?}: use crypto-core");
+}

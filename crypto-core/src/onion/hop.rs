@@ -11,7 +11,7 @@ use hmac::{Hmac, Mac};
 use rand_core::CryptoRngCore;
 use sha2::Sha256;
 use x25519_dalek::{PublicKey, StaticSecret};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 /// The layer cipher named by a layer's `enc_type`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -66,6 +66,9 @@ pub struct LayerKey {
     key: Zeroizing<[u8; 32]>,
     enc: EncType,
 }
+
+// The key is `Zeroizing`; the cipher name is not secret.
+impl ZeroizeOnDrop for LayerKey {}
 
 impl fmt::Debug for LayerKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
