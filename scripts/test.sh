@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: native (crypto-core vectors, node, house rules), crypto-core in headless
+# Runs every test: the lints, native (crypto-core vectors, node, house rules), crypto-core in headless
 # Chromium, the session-python compatibility test, and the end-to-end tests on the built app.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +15,11 @@ stage() {
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
 }
 
+# The lints are part of the rules: outside tests, crypto-core denies unwrap, expect, panic and
+# slice indexing (untrusted input never panics), and every warning is an error.
+stage "lints (clippy, native and wasm32)" sh -c \
+  'cargo clippy --locked --workspace --all-targets -- -D warnings &&
+   cargo clippy --locked -p crypto-core -p app --all-targets --target wasm32-unknown-unknown -- -D warnings'
 stage "native tests (cargo test --workspace)" cargo test --workspace --locked
 stage "crypto-core in headless Chromium" \
   cargo test --locked -p crypto-core --target wasm32-unknown-unknown --test browser

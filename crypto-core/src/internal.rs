@@ -60,10 +60,10 @@ pub mod fuzzing {
         let client = StaticSecret::from([3u8; 32]);
         let client_public = PublicKey::from(&client).to_bytes();
         let key = onion::LayerKey::for_client(&client, &client_public, node.x25519_public(), enc);
-        let mut outer = json!({ "ephemeral_key": hex::encode(client_public), "enc_type": enc.as_str() });
-        if selector & 2 != 0 {
-            outer["hop_no"] = json!(selector >> 2);
-        }
+        let outer = match selector & 2 {
+            0 => json!({ "ephemeral_key": hex::encode(client_public), "enc_type": enc.as_str() }),
+            _ => json!({ "ephemeral_key": hex::encode(client_public), "enc_type": enc.as_str(), "hop_no": selector >> 2 }),
+        };
         let body = onion::frame(&key.encrypt(&mut FixedBytes, plaintext), &outer);
         match onion::peel_as(node, &body) {
             Ok(onion::Peeled::Final { request, reply_key, .. }) => {
