@@ -1,0 +1,538 @@
+//! One logical request, driven to an answer: to a member of an account's swarm (learning the
+//! swarm with `get_swarm` first when the cache is short) or to any node. The reactions to each
+//! failure follow protocol-onion §1.7:
+//!
+//! | what came back | reaction |
+//! |---|---|
+//! | nothing (offline, relay down) | stop; no strike |
+//! | relay 429 / 413 | stop (back off / too large); no strike |
+//! | relay 404 (unknown guard) | fetch the node list, retry; the second time drop that guard |
+//! | relay 502 `Service node unreachable` | strike the path (its guard only), retry on another |
+//! | `Next node not found: X` | drop X from pool, swarms and paths at once, retry |
+//! | 406 / 425, at the guard or the destination | stop: clock error; the time samples are forgotten |
+//! | `Oxen Server error` | stop |
+//! | 421 with `snodes` | replace the cached swarm, strike the node, retry on another member |
+//! | 421 without | remove the node from the swarm, strike it, retry on another member |
+//! | destination 400–499 (not 406/421/425) | stop: the request itself was refused |
+//! | destination 5xx | strike the node, retry on another member |
+//! | any other path failure (504, parse errors, an unreadable 200) | retry through the other path; if that one gets through, strike the first path and each of its hops; if it fails too, the destination is to blame: strike it and try another member |
+//!
+//! A new path carries an `info` request (which names no account) before it carries anything
+//! else: it tests the path and samples the network time before a request is signed.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use rand_core::CryptoRngCore;
+use serde_json::Value;
+
+use super::paths::pick;
+use super::{Network, NetworkError, NodeRecord, parse_swarm, relay};
+use crate::identity::SessionId;
+use crate::onion::{NodeKeys, PathFailure, classify_path_failure};
+
+/// Onion requests one exchange may send before it gives up.
+pub const MAX_SENDS: u8 = 10;
+/// Nodes one exchange may ask for a swarm.
+pub const MAX_SWARM_ASKS: u8 = 2;
+/// Path tests one exchange may send.
+const MAX_TESTS: u8 = 4;
+/// How much of a refusal's body is kept.
+const EXCERPT_CHARS: usize = 200;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Target {
+    Swarm(SessionId),
+    AnyNode,
+}
+
+/// What goes inside the onion of a [`Send`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// The caller's own request, built for the destination (e.g. with that node's `last_hash`).
+    Request,
+    /// `get_swarm` for this account: swarm discovery.
+    GetSwarm(SessionId),
+    /// `info`, which names no account: a new path's test.
+    Info,
+}
+
+/// One onion request to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Send {
+    /// The guard (the relay's `/v1/onion/{guard}`).
+    pub guard: [u8; 32],
+    /// The path's onion keys, the guard first.
+    pub hops: Vec<NodeKeys>,
+    /// The node the request is for (never one of the hops).
+    pub destination: NodeRecord,
+    /// What to put in it.
+    pub payload: Payload,
+}
+
+/// What to do next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Fetch the relay's node list; report it as [`Attempt::Nodes`].
+    FetchNodes,
+    /// Send this onion request; report what came back.
+    Send(Send),
+    /// The exchange is over without an answer.
+    Failed(Failure),
+}
+
+/// What came back from the last [`Step`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Attempt<'a> {
+    /// The request never reached the relay (offline, relay down, aborted).
+    Unsent,
+    /// The relay's node list (empty if it was unusable).
+    Nodes(Vec<NodeRecord>),
+    /// A status other than 200 with a plain-text body: the relay's own answer, or an error a hop
+    /// returned through the guard.
+    Http { status: u16, body: &'a [u8] },
+    /// HTTP 200, but the reply did not open with the request's key.
+    Unreadable,
+    /// The destination's decrypted answer: its RPC status and body.
+    Reply { status: u16, body: &'a [u8] },
+}
+
+/// What [`Network::report`] concluded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Report {
+    /// Ask [`Network::next_step`] again.
+    Continue,
+    /// The reply just reported is the answer to the caller's request.
+    Done,
+    /// The exchange is over without an answer.
+    Failed(Failure),
+}
+
+/// Why an exchange ended without an answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Failure {
+    /// The relay could not be reached: back off. No node is to blame.
+    Offline,
+    /// The relay is rate-limiting this device (429): back off.
+    RateLimited,
+    /// The relay refused with its own status.
+    Relay(u16),
+    /// 406/425: this device's clock is too far off the network's; re-sync, do not retry.
+    ClockOutOfSync,
+    /// `Oxen Server error`: a node gave up on the request; retrying will not help.
+    ServerError,
+    /// The request is over the network's 10 MiB limit (413).
+    TooLarge,
+    /// The destination refused the request itself (its status and the start of its answer).
+    Rejected { status: u16, body: String },
+    /// Not even one path could be built.
+    NoPath(NetworkError),
+    /// No destination could be reached.
+    Unreachable,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Offline => f.write_str("the relay could not be reached"),
+            Failure::RateLimited => f.write_str("the relay asks this device to slow down"),
+            Failure::Relay(status) => write!(f, "the relay refused (HTTP {status})"),
+            Failure::ClockOutOfSync => f.write_str("this device's clock is too far off the network's"),
+            Failure::ServerError => f.write_str("a service node gave up on the request"),
+            Failure::TooLarge => f.write_str("the request is larger than the network accepts"),
+            Failure::Rejected { status, body } => write!(f, "the service node refused ({status}): {body}"),
+            Failure::NoPath(e) => write!(f, "no onion path: {e}"),
+            Failure::Unreachable => f.write_str("no service node could be reached"),
+        }
+    }
+}
+
+impl std::error::Error for Failure {}
+
+fn excerpt(body: &[u8]) -> String {
+    String::from_utf8_lossy(body).chars().take(EXCERPT_CHARS).collect()
+}
+
+/// The search for one destination: which nodes and paths were tried, and which path is
+/// suspected of a failure that could also have been the destination's.
+#[derive(Clone, Debug, Default)]
+struct Leg {
+    dest: Option<NodeRecord>,
+    tried_nodes: HashSet<[u8; 32]>,
+    tried_paths: HashSet<[u8; 32]>,
+    suspect: Option<[u8; 32]>,
+}
+
+impl Leg {
+    /// Moves on from the current destination.
+    fn next_destination(&mut self) {
+        if let Some(d) = self.dest.take() {
+            self.tried_nodes.insert(d.ed25519);
+        }
+        self.tried_paths.clear();
+        self.suspect = None;
+    }
+}
+
+#[derive(Clone, Debug)]
+struct InFlight {
+    guard: [u8; 32],
+    destination: NodeRecord,
+    payload: Payload,
+}
+
+/// One logical request (see the module docs).
+#[derive(Clone, Debug)]
+pub struct Exchange {
+    target: Target,
+    prefer: Option<[u8; 32]>,
+    main: Leg,
+    ask: Leg,
+    asks: u8,
+    tests: u8,
+    sends: u8,
+    fetched: bool,
+    refetch: bool,
+    unknown_to_relay: HashSet<[u8; 32]>,
+    in_flight: Option<InFlight>,
+    last: Option<Failure>,
+}
+
+impl Exchange {
+    fn new(target: Target) -> Exchange {
+        Exchange {
+            target,
+            prefer: None,
+            main: Leg::default(),
+            ask: Leg::default(),
+            asks: 0,
+            tests: 0,
+            sends: 0,
+            fetched: false,
+            refetch: false,
+            unknown_to_relay: HashSet::new(),
+            in_flight: None,
+            last: None,
+        }
+    }
+
+    /// A request for a member of `owner`'s swarm (store, retrieve).
+    pub fn to_swarm(owner: SessionId) -> Exchange {
+        Exchange::new(Target::Swarm(owner))
+    }
+
+    /// A request any node can answer (`info`, for the network time).
+    pub fn to_any_node() -> Exchange {
+        Exchange::new(Target::AnyNode)
+    }
+
+    /// Prefers this destination while it is usable (the next page of a retrieve).
+    pub fn prefer(mut self, node: Option<[u8; 32]>) -> Exchange {
+        self.prefer = node;
+        self
+    }
+
+    /// Onion requests sent so far.
+    pub fn sends(&self) -> u8 {
+        self.sends
+    }
+
+    fn leg(&mut self, payload: Payload) -> Option<&mut Leg> {
+        match payload {
+            Payload::Request => Some(&mut self.main),
+            Payload::GetSwarm(_) => Some(&mut self.ask),
+            Payload::Info => None,
+        }
+    }
+
+    fn give_up(&mut self) -> Failure {
+        self.last.take().unwrap_or(Failure::Unreachable)
+    }
+}
+
+impl Network {
+    /// What `ex` should do next.
+    pub fn next_step(&mut self, ex: &mut Exchange, rng: &mut impl CryptoRngCore, now_ms: u64) -> Step {
+        ex.in_flight = None;
+        if ex.sends >= MAX_SENDS {
+            return Step::Failed(ex.give_up());
+        }
+        if ex.refetch || (!ex.fetched && self.pool_needs_fetch(now_ms)) {
+            return self.fetch(ex, now_ms);
+        }
+        if let Err(e) = self.build_paths(rng) {
+            if !ex.fetched {
+                return self.fetch(ex, now_ms);
+            }
+            return Step::Failed(Failure::NoPath(e));
+        }
+        if ex.tests < MAX_TESTS
+            && let Some(send) = self.test_send(rng)
+        {
+            ex.tests += 1;
+            return self.launch(ex, send);
+        }
+        if let Target::Swarm(owner) = ex.target
+            && self.swarm_is_short(&owner)
+            && let Some(send) = self.leg_send(ex, Payload::GetSwarm(owner), rng)
+        {
+            return self.launch(ex, send);
+        }
+        match self.leg_send(ex, Payload::Request, rng) {
+            Some(send) => self.launch(ex, send),
+            None => Step::Failed(ex.give_up()),
+        }
+    }
+
+    fn fetch(&mut self, ex: &mut Exchange, now_ms: u64) -> Step {
+        ex.refetch = false;
+        ex.fetched = true;
+        self.pool_fetched_at = Some(now_ms);
+        Step::FetchNodes
+    }
+
+    fn launch(&self, ex: &mut Exchange, send: Send) -> Step {
+        ex.in_flight =
+            Some(InFlight { guard: send.guard, destination: send.destination.clone(), payload: send.payload });
+        Step::Send(send)
+    }
+
+    /// An `info` through the first untested path, to a random node outside it.
+    fn test_send(&self, rng: &mut impl CryptoRngCore) -> Option<Send> {
+        let path = self.paths.iter().find(|p| p.is_complete() && !p.is_tested())?;
+        let outside: Vec<&NodeRecord> = self.pool.iter().filter(|n| !path.contains(&n.ed25519)).collect();
+        let destination = (*pick(rng, &outside)?).clone();
+        Some(Send { guard: path.guard()?.ed25519, hops: path.keys(), destination, payload: Payload::Info })
+    }
+
+    /// The next send of the leg `payload` belongs to, or `None` when it has no destination left.
+    fn leg_send(&mut self, ex: &mut Exchange, payload: Payload, rng: &mut impl CryptoRngCore) -> Option<Send> {
+        let (target, prefer, asks) = (ex.target, ex.prefer, ex.asks);
+        loop {
+            let source: &[NodeRecord] = match (payload, target) {
+                (Payload::Request, Target::Swarm(owner)) => self.swarm(&owner),
+                _ => &self.pool,
+            };
+            let leg = ex.leg(payload)?;
+            if let Some(d) = &leg.dest
+                && !source.iter().any(|n| n.ed25519 == d.ed25519)
+            {
+                // Dropped meanwhile (node not found, three strikes, a 421).
+                leg.next_destination();
+            }
+            if leg.dest.is_none() {
+                if matches!(payload, Payload::GetSwarm(_)) && asks >= MAX_SWARM_ASKS {
+                    return None;
+                }
+                let candidates: Vec<&NodeRecord> =
+                    source.iter().filter(|n| !leg.tried_nodes.contains(&n.ed25519)).collect();
+                let preferred = prefer
+                    .filter(|_| payload == Payload::Request)
+                    .and_then(|p| candidates.iter().copied().find(|n| n.ed25519 == p));
+                leg.dest = Some(preferred.or_else(|| pick(rng, &candidates).copied())?.clone());
+                if matches!(payload, Payload::GetSwarm(_)) {
+                    ex.asks += 1;
+                }
+            }
+            let leg = ex.leg(payload)?;
+            let dest = leg.dest.clone()?;
+            if let Some(path) = self.path_for(rng, &dest.ed25519, &leg.tried_paths) {
+                return Some(Send { guard: path.guard()?.ed25519, hops: path.keys(), destination: dest, payload });
+            }
+            // No path left that could reach it. A path that failed on the way is blamed, as
+            // there is no other to tell whether it or the destination was at fault.
+            let suspect = leg.suspect.take();
+            leg.next_destination();
+            if let Some(s) = suspect {
+                self.strike_path(&s, true);
+            }
+        }
+    }
+
+    /// Applies what came back from the last step of `ex` (local time `now_ms`).
+    pub fn report(&mut self, ex: &mut Exchange, attempt: Attempt<'_>, now_ms: u64) -> Report {
+        let Some(flight) = ex.in_flight.take() else {
+            return match attempt {
+                Attempt::Nodes(list) => {
+                    self.set_pool(list);
+                    Report::Continue
+                }
+                Attempt::Unsent => Report::Failed(Failure::Offline),
+                Attempt::Http { status: 429, .. } => Report::Failed(Failure::RateLimited),
+                Attempt::Http { status, .. } => Report::Failed(Failure::Relay(status)),
+                Attempt::Unreadable | Attempt::Reply { .. } => Report::Continue,
+            };
+        };
+        ex.sends = ex.sends.saturating_add(1);
+        match attempt {
+            Attempt::Unsent => Report::Failed(Failure::Offline),
+            Attempt::Nodes(list) => {
+                self.set_pool(list);
+                Report::Continue
+            }
+            Attempt::Http { status, body } => self.path_error(ex, &flight, status, body),
+            Attempt::Unreadable => {
+                self.unexplained_failure(ex, &flight);
+                Report::Continue
+            }
+            Attempt::Reply { status, body } => self.destination_answer(ex, &flight, status, body, now_ms),
+        }
+    }
+
+    /// A plain-text answer instead of the destination's: the relay's own, or a hop's.
+    fn path_error(&mut self, ex: &mut Exchange, flight: &InFlight, status: u16, body: &[u8]) -> Report {
+        let text = body.trim_ascii();
+        match status {
+            429 => return Report::Failed(Failure::RateLimited),
+            // Only the relay answers 404 here: it does not know the guard.
+            404 => {
+                if ex.unknown_to_relay.insert(flight.guard) {
+                    ex.refetch = true;
+                } else {
+                    self.drop_node(&flight.guard);
+                }
+                return Report::Continue;
+            }
+            413 => return Report::Failed(Failure::TooLarge),
+            502 if text == relay::GUARD_UNREACHABLE.as_bytes() => {
+                self.strike_path(&flight.guard, false);
+                if let Some(leg) = ex.leg(flight.payload) {
+                    leg.tried_paths.insert(flight.guard);
+                }
+                ex.last = Some(Failure::Unreachable);
+                return Report::Continue;
+            }
+            _ => {}
+        }
+        match classify_path_failure(status, body) {
+            PathFailure::NextNodeNotFound(key) => {
+                self.drop_node(&key);
+                Report::Continue
+            }
+            PathFailure::NodeNotReady(key) => {
+                self.strike_node(&key);
+                if let Some(leg) = ex.leg(flight.payload) {
+                    if key == flight.destination.ed25519 {
+                        leg.next_destination();
+                    } else {
+                        leg.tried_paths.insert(flight.guard);
+                    }
+                }
+                Report::Continue
+            }
+            PathFailure::ClockOutOfSync => {
+                self.forget_time();
+                Report::Failed(Failure::ClockOutOfSync)
+            }
+            PathFailure::ServerError => Report::Failed(Failure::ServerError),
+            PathFailure::TooLarge => Report::Failed(Failure::TooLarge),
+            PathFailure::WrongSwarm => {
+                self.wrong_swarm(ex, flight, body);
+                Report::Continue
+            }
+            PathFailure::Timeout | PathFailure::Refused | PathFailure::Other => {
+                self.unexplained_failure(ex, flight);
+                Report::Continue
+            }
+        }
+    }
+
+    /// A failure that the path or the destination could have caused.
+    fn unexplained_failure(&mut self, ex: &mut Exchange, flight: &InFlight) {
+        ex.last = Some(Failure::Unreachable);
+        let Some(leg) = ex.leg(flight.payload) else {
+            // A path test: the destination was random, the path is what is tested.
+            self.strike_path(&flight.guard, true);
+            return;
+        };
+        match leg.suspect {
+            Some(other) if other != flight.guard => {
+                // Two paths with no node in common failed to reach it: the destination is down.
+                leg.next_destination();
+                self.strike_node(&flight.destination.ed25519);
+            }
+            _ => {
+                leg.suspect = Some(flight.guard);
+                leg.tried_paths.insert(flight.guard);
+            }
+        }
+    }
+
+    /// The destination answered (decrypted): the path works.
+    fn destination_answer(
+        &mut self,
+        ex: &mut Exchange,
+        flight: &InFlight,
+        status: u16,
+        body: &[u8],
+        now_ms: u64,
+    ) -> Report {
+        // Another path failed to reach this destination, which this one just reached.
+        if let Some(suspect) = ex.leg(flight.payload).and_then(|leg| leg.suspect.take()) {
+            self.strike_path(&suspect, true);
+        }
+        self.path_succeeded(&flight.guard);
+        if let Some(t) = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("t").and_then(Value::as_u64)) {
+            self.record_time(now_ms, t);
+        }
+        let dest = flight.destination.ed25519;
+        match status {
+            200..=299 => {
+                self.node_succeeded(&dest);
+                match flight.payload {
+                    Payload::Request => Report::Done,
+                    Payload::Info => Report::Continue,
+                    Payload::GetSwarm(owner) => {
+                        match parse_swarm(body) {
+                            Ok(members) => self.set_swarm(owner, members),
+                            Err(_) => self.strike_node(&dest),
+                        }
+                        ex.ask.next_destination();
+                        Report::Continue
+                    }
+                }
+            }
+            406 | 425 => {
+                self.forget_time();
+                Report::Failed(Failure::ClockOutOfSync)
+            }
+            421 => {
+                self.wrong_swarm(ex, flight, body);
+                Report::Continue
+            }
+            400..=499 if flight.payload == Payload::Request => {
+                Report::Failed(Failure::Rejected { status, body: excerpt(body) })
+            }
+            _ => {
+                self.strike_node(&dest);
+                if let Some(leg) = ex.leg(flight.payload) {
+                    leg.next_destination();
+                    ex.last = Some(Failure::Rejected { status, body: excerpt(body) });
+                }
+                Report::Continue
+            }
+        }
+    }
+
+    /// 421: the destination is not in the account's swarm. With `snodes`, the cached swarm is
+    /// replaced; without, that node leaves it. Either way it gets a strike and another member
+    /// is tried.
+    fn wrong_swarm(&mut self, ex: &mut Exchange, flight: &InFlight, body: &[u8]) {
+        let dest = flight.destination.ed25519;
+        if let (Target::Swarm(owner), Payload::Request) = (ex.target, flight.payload) {
+            match parse_swarm(body) {
+                Ok(members) => self.set_swarm(owner, members),
+                Err(_) => self.remove_from_swarm(&owner, &dest),
+            }
+        }
+        self.strike_node(&dest);
+        if let Some(leg) = ex.leg(flight.payload) {
+            leg.next_destination();
+        }
+        ex.last = Some(Failure::Unreachable);
+    }
+}
+
+#[cfg(test)]
+mod tests;
