@@ -10,6 +10,12 @@ export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 TRUNK_VERSION=0.21.14
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
 
+trunk_bindgen=$(awk -F'"' '/^wasm_bindgen *=/ { print $2 }' Trunk.toml)
+if [ "$trunk_bindgen" != "$WASM_BINDGEN_VERSION" ]; then
+  echo "Trunk.toml pins wasm_bindgen $trunk_bindgen but Cargo.lock has wasm-bindgen $WASM_BINDGEN_VERSION: make them equal." >&2
+  exit 1
+fi
+
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
@@ -23,6 +29,18 @@ if [ ${#missing_apt[@]} -gt 0 ]; then
   say "apt-get install ${missing_apt[*]}"
   as_root apt-get update -qq
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing_apt[@]}" >/dev/null
+fi
+
+# What the rest needs and no registry here can provide: say so plainly rather than fail later.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "Hush's tools need Node.js 20 or newer (playwright-core, node --test); this machine has $(node --version 2>/dev/null || echo none)." >&2
+  echo "Debian 13's nodejs package is 20; on Debian 12 install Node.js 20 first." >&2
+  exit 1
+fi
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "Hush builds with Rust through rustup (Rust 1.95 or newer); rustup is not on PATH." >&2
+  exit 1
 fi
 
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
