@@ -69,7 +69,8 @@ if [ ! -x .venv/bin/python ]; then
   say "python3 -m venv .venv"
   python3 -m venv .venv
 fi
-if ! .venv/bin/pip freeze 2>/dev/null | grep -qx 'session-python==1.0.5'; then
+# (grep reads all of pip's output: with pipefail, an early exit of grep -q would fail the pipe.)
+if ! .venv/bin/pip freeze 2>/dev/null | grep -x 'session-python==1.0.5' >/dev/null; then
   say "pip install (pinned test and benchmark references)"
   .venv/bin/pip install -q --disable-pip-version-check -r tests/compat/requirements.txt
 fi
