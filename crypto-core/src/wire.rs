@@ -4,7 +4,9 @@
 //! The schema is proto2. Fields the schema marks `required` are `Option`s here so that a decoded
 //! message can be checked: [`Envelope::decode_checked`] and [`Content::decode_checked`] reject a
 //! message that lacks one, saying which. Messages the client does not interpret yet (Pro data,
-//! group updates) are kept as opaque bytes, so nothing is lost when re-encoding.
+//! group updates) are kept as opaque bytes, so re-encoding keeps them; fields this schema does not
+//! name at all are dropped on decoding (prost keeps no unknown fields), which is harmless because
+//! nothing decoded here is re-encoded and forwarded.
 
 use core::fmt;
 
