@@ -816,7 +816,14 @@ fn delete_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, stamp: u64, bef
 /// (one value, or the applied expiry of each updated message), with `shorten`/`extend` the
 /// `unchanged` messages and their expiries, and signs
 /// `pubkey ‖ expiry part ‖ requested hashes ‖ updated hashes ‖ (unchanged hash ‖ expiry)…`.
-fn expire(ctx: &Ctx<'_>, who: Signed, hashes: &[String], expiries: &[u64], shorten: bool, extend: bool) -> Result<Reply> {
+fn expire(
+    ctx: &Ctx<'_>,
+    who: Signed,
+    hashes: &[String],
+    expiries: &[u64],
+    shorten: bool,
+    extend: bool,
+) -> Result<Reply> {
     check_swarm(ctx, &who.pk)?;
     if expiries.iter().any(|&e| e.saturating_add(SIGNATURE_TOLERANCE_MS) < ctx.now) {
         return Err(Reply::error(401, "expire: timestamp should be >= current time"));
@@ -857,7 +864,8 @@ fn expire(ctx: &Ctx<'_>, who: Signed, hashes: &[String], expiries: &[u64], short
             signed.push_str(h);
             signed.push_str(&e.to_string());
         }
-        let mut out = json!({ "expiry": expiry_json, "updated": updated, "signature": sign_b64(member, signed.as_bytes()) });
+        let mut out =
+            json!({ "expiry": expiry_json, "updated": updated, "signature": sign_b64(member, signed.as_bytes()) });
         if shorten || extend {
             out["unchanged"] = json!(unchanged);
         }

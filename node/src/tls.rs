@@ -49,7 +49,7 @@ pub fn spki_fingerprint(der: &[u8]) -> Option<[u8; 32]> {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Pin {
     /// SHA-256 of the whole certificate: 64 hex characters, colons allowed (as
-    /// `openssl x509 -noout -fingerprint -sha256` prints it).
+    /// `openssl x509 -noout -fingerprint -sha256` prints it, `sha256 Fingerprint=` included or not).
     Certificate([u8; 32]),
     /// SHA-256 of the certificate's public key (SubjectPublicKeyInfo): 44 base64 characters,
     /// optionally after `sha256/` (protocol-core §5 lists the real seeds' pins in this form).
@@ -79,7 +79,9 @@ impl FromStr for Pin {
     fn from_str(text: &str) -> Result<Pin, PinError> {
         use base64::Engine;
         let trimmed = text.trim();
-        let hex_digits = trimmed.replace(':', "");
+        // `openssl x509 -fingerprint` prints `sha256 Fingerprint=AB:CD:…`; the name may be pasted too.
+        let fingerprint = trimmed.split_once("Fingerprint=").map_or(trimmed, |(_, fp)| fp);
+        let hex_digits = fingerprint.replace(':', "");
         let mut out = [0u8; 32];
         if hex_digits.len() == 64 && hex::decode_to_slice(&hex_digits, &mut out).is_ok() {
             return Ok(Pin::Certificate(out));

@@ -293,14 +293,16 @@ async fn a_pinned_client_trusts_exactly_the_pinned_certificate() {
     let pem = std::fs::read(cfg.data.join("node-00").join("cert.pem")).unwrap();
     let certificate = hush_node::tls::pem_fingerprint(&pem).unwrap();
     // The public-key pin, computed from the private key file (not from the certificate).
-    let key = rcgen::KeyPair::from_pem(&std::fs::read_to_string(cfg.data.join("node-00").join("key.pem")).unwrap())
-        .unwrap();
+    let key =
+        rcgen::KeyPair::from_pem(&std::fs::read_to_string(cfg.data.join("node-00").join("key.pem")).unwrap()).unwrap();
     let spki: [u8; 32] = sha2::Sha256::digest(key.subject_public_key_info()).into();
     let spki_b64 = STANDARD.encode(spki);
     assert_eq!(spki_b64.parse::<Pin>().unwrap(), Pin::PublicKey(spki));
     assert_eq!(format!("sha256/{spki_b64}").parse::<Pin>().unwrap(), Pin::PublicKey(spki));
     let colons: Vec<String> = certificate.iter().map(|b| format!("{b:02X}")).collect();
     assert_eq!(colons.join(":").parse::<Pin>().unwrap(), Pin::Certificate(certificate));
+    let openssl = format!("sha256 Fingerprint={}", colons.join(":"));
+    assert_eq!(openssl.parse::<Pin>().unwrap(), Pin::Certificate(certificate));
     assert!("not a pin".parse::<Pin>().is_err() && "abcd".parse::<Pin>().is_err());
 
     let url = format!("https://127.0.0.1:{}/storage_rpc/v1", node.info.port);
@@ -443,7 +445,8 @@ async fn the_seed_lists_the_nodes_with_the_requested_fields() {
     }
     // A stopped node is not active: `active_only` leaves it out.
     devnet.stop_node(5);
-    let body: Value = reqwest::Client::new().post(&devnet.seed_url).json(&request).send().await.unwrap().json().await.unwrap();
+    let body: Value =
+        reqwest::Client::new().post(&devnet.seed_url).json(&request).send().await.unwrap().json().await.unwrap();
     let states = body["result"]["service_node_states"].as_array().unwrap();
     assert_eq!(states.len(), 7);
     assert!(states.iter().all(|s| s["pubkey_ed25519"] != hex::encode(devnet.network.nodes()[5].info.ed25519)));
@@ -479,8 +482,9 @@ async fn onion_store_and_retrieve(devnet: &Devnet, guard: usize, bob: &Identity,
     let port = nodes[guard].info.port;
     for request in [store(&pk, data), requests::retrieve(bob, Namespace::DEFAULT, now_ms(), None)] {
         let body = request.to_string();
-        let req = onion::build(&mut rng, &path, &Destination::Node(node_keys(&dest)), body.as_bytes(), EncType::XChaCha20)
-            .unwrap();
+        let req =
+            onion::build(&mut rng, &path, &Destination::Node(node_keys(&dest)), body.as_bytes(), EncType::XChaCha20)
+                .unwrap();
         let r = client().post(format!("https://127.0.0.1:{port}/onion_req/v2")).body(req.body).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200);
         let reply = onion::unwrap_node_reply(&req.reply_key, &r.bytes().await.unwrap()).unwrap();
@@ -569,7 +573,10 @@ async fn hostile_onion_bodies_over_https_get_the_real_answers_and_the_node_keeps
     let whole = valid(&mut rng, &path);
     let (status, text) = onion_post(port, whole[..whole.len() - 2].to_vec()).await;
     assert_eq!(status, 400);
-    assert!(text.starts_with("Error parsing onion request: [json.exception.parse_error.101] parse error at line 1"), "{text}");
+    assert!(
+        text.starts_with("Error parsing onion request: [json.exception.parse_error.101] parse error at line 1"),
+        "{text}"
+    );
     onion_store_and_retrieve(&devnet, guard_index, &bob, b"after a cut trailer").await;
     devnet.shutdown();
 }
@@ -587,7 +594,12 @@ async fn the_relay_follows_its_seeds_node_list() {
         let (http, url) = (http.clone(), format!("{}/v1/nodes", devnet.app_url));
         async move {
             let nodes: Value = http.get(url).send().await.unwrap().json().await.unwrap();
-            nodes["nodes"].as_array().unwrap().iter().map(|n| n["pubkey_ed25519"].as_str().unwrap().to_owned()).collect::<HashSet<_>>()
+            nodes["nodes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|n| n["pubkey_ed25519"].as_str().unwrap().to_owned())
+                .collect::<HashSet<_>>()
         }
     };
     let bob = Identity::from_ed25519_seed(&[26; 32]);
@@ -608,8 +620,9 @@ async fn the_relay_follows_its_seeds_node_list() {
     let app_url = devnet.app_url.clone();
     let mut send = || {
         let body = store(&pk, b"through a listed guard").to_string();
-        let req = onion::build(&mut rng, &path, &Destination::Node(node_keys(&dest)), body.as_bytes(), EncType::XChaCha20)
-            .unwrap();
+        let req =
+            onion::build(&mut rng, &path, &Destination::Node(node_keys(&dest)), body.as_bytes(), EncType::XChaCha20)
+                .unwrap();
         let url = format!("{app_url}/v1/onion/{}", hex::encode(guard.info.ed25519));
         let http = http.clone();
         async move {

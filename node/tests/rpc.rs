@@ -602,7 +602,7 @@ fn expire_takes_one_expiry_per_message() {
     let q = expire_body(&bob, &[&h1, &h2], json!([e1, e2]), ExpireMode::Set, &[e1, e2]);
     let (status, body, text) = call(&net, &node, &q);
     assert_eq!(status, 200, "{text}");
-    let mut sorted = vec![(h1.clone(), e1), (h2.clone(), e2)];
+    let mut sorted = [(h1.clone(), e1), (h2.clone(), e2)];
     sorted.sort();
     for (ed, member) in body["swarm"].as_object().unwrap() {
         assert_eq!(member["updated"], json!(sorted.iter().map(|(h, _)| h).collect::<Vec<_>>()));
@@ -633,7 +633,10 @@ fn expire_takes_one_expiry_per_message() {
     assert_eq!(status, 200);
     assert!(body["swarm"].as_object().unwrap().values().all(|m| m["updated"] == json!([h1]) && m["expiry"] == e2));
     let typed = expire_body(&bob, &[&h1], json!(["soon"]), ExpireMode::Set, &[]);
-    assert_eq!(call(&net, &node, &typed).2, "invalid request: Invalid value given for 'expiry': expected timestamp array");
+    assert_eq!(
+        call(&net, &node, &typed).2,
+        "invalid request: Invalid value given for 'expiry': expected timestamp array"
+    );
     // An expiry more than 60 s in the past (here: one given in seconds) is refused after parsing.
     let past = expire_body(&bob, &[&h1, &h2], json!([e1, 1_700_000_000]), ExpireMode::Set, &[e1, 1_700_000_000]);
     assert_eq!(call(&net, &node, &past), (401, Value::Null, "expire: timestamp should be >= current time".into()));
@@ -779,14 +782,20 @@ fn a_pubkey_may_be_given_as_33_raw_bytes() {
     let raw = "0123456789abcdefghijklmnopqrstuvw";
     assert_eq!(raw.len(), 33);
     let node = node_for_bytes(&net, &hex::encode(raw), true);
-    let store = json!({"method": "store", "params": {"pubkey": raw, "timestamp": now_ms(), "ttl": DAY, "data": "eA=="}});
+    let store =
+        json!({"method": "store", "params": {"pubkey": raw, "timestamp": now_ms(), "ttl": DAY, "data": "eA=="}});
     let (status, body, _) = call(&net, &node, &store);
     assert_eq!(status, 200);
     let bytes: [u8; 33] = raw.as_bytes().try_into().unwrap();
     assert_eq!(body["hash"], crypto_core::storage::message_hash(&bytes, Namespace::DEFAULT, b"x").as_str());
     for bad in ["05abc", &"z".repeat(66), &"0".repeat(64), &"0".repeat(68)] {
-        let store = json!({"method": "store", "params": {"pubkey": bad, "timestamp": now_ms(), "ttl": DAY, "data": "eA=="}});
-        assert_eq!(call(&net, &node, &store).2, "invalid request: Pubkey must be 66 hex digits (33 bytes) long", "{bad}");
+        let store =
+            json!({"method": "store", "params": {"pubkey": bad, "timestamp": now_ms(), "ttl": DAY, "data": "eA=="}});
+        assert_eq!(
+            call(&net, &node, &store).2,
+            "invalid request: Pubkey must be 66 hex digits (33 bytes) long",
+            "{bad}"
+        );
     }
 }
 
@@ -796,7 +805,8 @@ fn a_pubkey_may_be_given_as_33_raw_bytes() {
 fn swarm_records_carry_the_snode_address() {
     // oxenc's own base32z test vector for these 32 bytes.
     let key: [u8; 32] = hex::decode("0123456789abcdef".repeat(4)).unwrap().try_into().unwrap();
-    let info = hush_node::network::NodeInfo { ip: "127.0.0.1".into(), port: 1, ed25519: key, x25519: [0; 32], swarm_id: 0 };
+    let info =
+        hush_node::network::NodeInfo { ip: "127.0.0.1".into(), port: 1, ed25519: key, x25519: [0; 32], swarm_id: 0 };
     assert_eq!(info.snode_address(), "yrtwk3hjixg66yjdeiuauk6p7hy1gtm8tgih55abrpnsxnpm3zzo.snode");
 
     let net = network();
@@ -823,7 +833,9 @@ fn get_service_nodes_active_only_leaves_out_stopped_nodes() {
     let (_, body, _) = call(&net, &net.nodes()[0], &q(true));
     let states = body["result"]["service_node_states"].as_array().unwrap();
     assert_eq!(states.len(), 7);
-    assert!(states.iter().all(|s| s["active"] == true && s["pubkey_ed25519"] != hex::encode(net.nodes()[3].info.ed25519)));
+    assert!(
+        states.iter().all(|s| s["active"] == true && s["pubkey_ed25519"] != hex::encode(net.nodes()[3].info.ed25519))
+    );
     let (_, body, _) = call(&net, &net.nodes()[0], &q(false));
     let states = body["result"]["service_node_states"].as_array().unwrap();
     assert_eq!(states.len(), 8);
