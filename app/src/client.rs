@@ -1,49 +1,37 @@
-//! The network client: every storage request onion-routed through a 3-hop path and the relay.
-//! Decisions (paths, strikes, swarms, time) come from `crypto_core::network`; bytes go out through
-//! `crate::net`.
+//! The network client: every request onion-routed through a 3-hop path and the relay.
+//!
+//! `crypto_core::network` decides everything — which path, which node, what a failure means,
+//! when the swarm must be asked for again — and this module performs its steps through
+//! `crate::net`, keeps what must survive a reload (guards and `last_hash` per node) in the vault,
+//! and publishes a small [`NetStatus`] for the header and Settings.
+//!
+//! The relay sees the guard's key and onion bytes; the account's Session ID travels only inside
+//! the onion (in `get_swarm`, `store` and `retrieve`), readable by the destination node alone.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crypto_core::identity::{Identity, SessionId};
-use crypto_core::network::{Network, NodeRecord, PollState, parse_swarm};
-use crypto_core::onion::{self, Destination, EncType, PathFailure};
+use crypto_core::network::{Attempt, Exchange, Failure, Network, NodeRecord, Payload, PollState, Report, Step};
+use crypto_core::onion::{self, Destination, EncType, NodeReply};
 use crypto_core::storage::{Namespace, requests};
-use rand_core::{OsRng, RngCore};
+use leptos::prelude::*;
+use rand_core::OsRng;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::net::{self, NetError};
+use crate::net::{self, NetError, RelayUrlError};
+use crate::storage::{Backend, StorageError, Vault, stores};
 
-/// Why a request failed after retries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ClientError {
-    /// The relay could not be reached or gave no usable node list.
-    Net(NetError),
-    /// No path could be built.
-    NoPath(String),
-    /// The destination answered with an error.
-    Rejected { status: u16, body: String },
-    /// The clock is too far off the network's.
-    Clock,
-    /// Every member of the swarm failed.
-    Unreachable,
-}
+/// Why a request failed: what the network client concluded (see `crypto_core::network`).
+pub type ClientError = Failure;
 
-impl fmt::Display for ClientError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientError::Net(e) => e.fmt(f),
-            ClientError::NoPath(e) => write!(f, "no onion path: {e}"),
-            ClientError::Rejected { status, body } => write!(f, "the service node refused ({status}): {body}"),
-            ClientError::Clock => f.write_str("this device's clock is too far off the network's"),
-            ClientError::Unreachable => f.write_str("no node of the swarm could be reached"),
-        }
-    }
-}
-
-impl std::error::Error for ClientError {}
+/// The vault record (in the account store) with the guards and the `last_hash` per node.
+pub const NETWORK_STATE_ID: &[u8] = b"network-state";
+/// Pages of `retrieve` one poll follows (`more: true`).
+const MAX_PAGES: usize = 20;
 
 /// A retrieved message.
 #[derive(Clone, Debug)]
@@ -54,14 +42,93 @@ pub struct Stored {
     pub data: String,
 }
 
-/// The client: node pool, paths, swarms, network time, polling state.
-#[derive(Debug, Default)]
+/// How the client is doing, for the header and Settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connection {
+    /// No request has been answered yet, or the last one failed for a reason other than below.
+    Connecting,
+    /// The last request was answered.
+    Connected,
+    /// The relay could not be reached.
+    Offline,
+    /// The nodes refused this device's clock (406/425).
+    ClockOutOfSync,
+}
+
+impl Connection {
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Connection::Connecting => "Connecting…",
+            Connection::Connected => "Connected",
+            Connection::Offline => "Offline",
+            Connection::ClockOutOfSync => "Clock out of sync",
+        }
+    }
+}
+
+/// One hop of a path, for display.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hop {
+    /// The node's Ed25519 key, hex.
+    pub ed25519: String,
+    /// `ip:port`.
+    pub address: String,
+    /// Whether it is the path's guard (the first hop; the only node that sees this device's address).
+    pub guard: bool,
+}
+
+/// The client's state as the UI shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetStatus {
+    /// Connected, connecting, offline or clock out of sync.
+    pub connection: Connection,
+    /// What went wrong last, in words (`None` while connected).
+    pub problem: Option<String>,
+    /// The current paths, each guard first.
+    pub paths: Vec<Vec<Hop>>,
+    /// The relay in use (empty: this site's own).
+    pub relay: String,
+}
+
+impl NetStatus {
+    fn new(relay: &str) -> NetStatus {
+        NetStatus { connection: Connection::Connecting, problem: None, paths: Vec::new(), relay: relay.to_owned() }
+    }
+}
+
+/// What the vault keeps for the client between unlocks.
+#[derive(Serialize, Deserialize, Default)]
+struct Saved {
+    #[serde(default)]
+    guards: Vec<String>,
+    /// (node Ed25519 hex, namespace, last hash).
+    #[serde(default)]
+    last_hashes: Vec<(String, i16, String)>,
+}
+
+/// The client: node pool, guards and paths, swarms, network time, polling state, status.
 pub struct Client {
-    relay: String,
+    relay: RefCell<String>,
     network: RefCell<Network>,
     poll: RefCell<PollState>,
+    status: ArcRwSignal<NetStatus>,
+    shown_revision: Cell<u64>,
+    saved_guards: RefCell<Vec<[u8; 32]>>,
     /// Onion requests sent (for the idle-rate figure).
-    pub requests: std::cell::Cell<u64>,
+    pub requests: Cell<u64>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client").field("relay", &self.relay.borrow()).finish_non_exhaustive()
+    }
+}
+
+impl Default for Client {
+    fn default() -> Self {
+        Client::new("")
+    }
 }
 
 fn local_now() -> u64 {
@@ -75,19 +142,80 @@ fn local_now() -> u64 {
     }
 }
 
+fn hop_views(network: &Network) -> Vec<Vec<Hop>> {
+    network
+        .paths()
+        .iter()
+        .filter(|p| p.is_complete())
+        .map(|p| {
+            p.hops()
+                .iter()
+                .enumerate()
+                .map(|(i, h)| Hop {
+                    ed25519: hex::encode(h.ed25519),
+                    address: format!("{}:{}", h.ip, h.port),
+                    guard: i == 0,
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn hex32(s: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(s, &mut out).ok()?;
+    Some(out)
+}
+
 impl Client {
     /// A client using the relay at `relay` (empty: the page's origin).
     pub fn new(relay: &str) -> Client {
-        Client { relay: relay.to_owned(), ..Client::default() }
+        Client {
+            relay: RefCell::new(relay.trim().trim_end_matches('/').to_owned()),
+            network: RefCell::default(),
+            poll: RefCell::default(),
+            status: ArcRwSignal::new(NetStatus::new(relay)),
+            shown_revision: Cell::new(0),
+            saved_guards: RefCell::default(),
+            requests: Cell::new(0),
+        }
     }
 
-    /// The current paths, for Settings: (guard, hops) as hex keys and addresses.
+    /// The relay in use (empty: this site's own).
+    pub fn relay(&self) -> String {
+        self.relay.borrow().clone()
+    }
+
+    /// Switches to another relay (checked first; empty means this site's own). The node list,
+    /// paths and swarms are fetched again through it; saved guards are kept if it lists them.
+    /// Returns the URL as it will be used (save that in the account).
+    pub fn set_relay(&self, url: &str) -> Result<String, RelayUrlError> {
+        let url = net::relay_base(url)?;
+        if *self.relay.borrow() != url {
+            *self.relay.borrow_mut() = url.clone();
+            self.network.borrow_mut().forget_network();
+            let paths = hop_views(&self.network.borrow());
+            self.status.set(NetStatus { paths, ..NetStatus::new(&url) });
+        }
+        Ok(url)
+    }
+
+    /// The status, as a signal the UI can track: connection, last problem, paths (guard
+    /// marked), relay. It changes only when one of them does.
+    pub fn status(&self) -> ArcReadSignal<NetStatus> {
+        self.status.read_only()
+    }
+
+    /// The status now, untracked.
+    pub fn status_now(&self) -> NetStatus {
+        self.status.get_untracked()
+    }
+
+    /// The current paths, for Settings: (key hex, address) per hop, the guard first.
     pub fn paths(&self) -> Vec<Vec<(String, String)>> {
-        self.network
-            .borrow()
-            .paths()
-            .iter()
-            .map(|p| p.hops.iter().map(|h| (hex::encode(h.ed25519), format!("{}:{}", h.ip, h.port))).collect())
+        hop_views(&self.network.borrow())
+            .into_iter()
+            .map(|p| p.into_iter().map(|h| (h.ed25519, h.address)).collect())
             .collect()
     }
 
@@ -96,190 +224,346 @@ impl Client {
         self.network.borrow().network_now(local_now())
     }
 
-    async fn ensure_paths(&self) -> Result<(), ClientError> {
-        if self.network.borrow().paths().len() >= crypto_core::network::PATH_COUNT {
-            return Ok(());
+    fn set_status(&self, connection: Connection, problem: Option<String>) {
+        let revision = self.network.borrow().revision();
+        let changed_paths = self.shown_revision.replace(revision) != revision;
+        let paths = if changed_paths { Some(hop_views(&self.network.borrow())) } else { None };
+        let relay = self.relay();
+        let differs = self.status.with_untracked(|s| {
+            s.connection != connection
+                || s.problem != problem
+                || s.relay != relay
+                || paths.as_ref().is_some_and(|p| *p != s.paths)
+        });
+        if differs {
+            self.status.update(|s| {
+                s.connection = connection;
+                s.problem = problem;
+                s.relay = relay;
+                if let Some(p) = paths {
+                    s.paths = p;
+                }
+            });
         }
-        if self.network.borrow_mut().build_paths(&mut OsRng).is_ok() {
-            return Ok(());
-        }
-        let pool = net::nodes(&self.relay).await.map_err(ClientError::Net)?;
-        let mut network = self.network.borrow_mut();
-        network.set_pool(pool);
-        network.build_paths(&mut OsRng).map_err(|e| ClientError::NoPath(e.to_string()))
     }
 
-    /// Sends one storage RPC to `dest` through a path avoiding it. Path failures get strikes and
-    /// a retry on another path; the destination's own answer is returned as it is.
-    pub async fn rpc(&self, dest: &NodeRecord, request: &Value) -> Result<onion::NodeReply, ClientError> {
-        let body = request.to_string();
-        let mut last = ClientError::Unreachable;
-        for _ in 0..4 {
-            self.ensure_paths().await?;
-            let (index, keys, guard) = {
-                let network = self.network.borrow();
-                let Some((index, path)) = network.path_avoiding(&mut OsRng, &dest.ed25519) else {
-                    return Err(ClientError::NoPath("every path contains the destination".into()));
-                };
-                (index, path.keys(), path.guard().map(|g| g.ed25519).unwrap_or_default())
-            };
-            let onion =
-                onion::build(&mut OsRng, &keys, &Destination::Node(dest.keys()), body.as_bytes(), EncType::XChaCha20)
-                    .map_err(|e| ClientError::NoPath(e.to_string()))?;
-            self.requests.set(self.requests.get() + 1);
-            match net::onion(&self.relay, &guard, onion.body).await {
-                Err(e) => {
-                    self.network.borrow_mut().strike_path(index);
-                    last = ClientError::Net(e);
-                }
-                Ok((200, bytes)) => match onion::unwrap_node_reply(&onion.reply_key, &bytes) {
-                    Ok(reply) => {
-                        let mut network = self.network.borrow_mut();
-                        network.path_succeeded(index);
-                        if let Some(t) = serde_json::from_slice::<Value>(&reply.body).ok().and_then(|v| v["t"].as_u64())
-                        {
-                            network.record_time(local_now(), t);
-                        }
-                        return Ok(reply);
-                    }
-                    Err(_) => {
-                        self.network.borrow_mut().strike_path(index);
-                        last = ClientError::Unreachable;
-                    }
-                },
-                // The relay could not reach the guard at all: that guard is gone.
-                Ok((502, bytes)) if bytes.as_slice() == b"Service node unreachable" => {
-                    self.network.borrow_mut().drop_node(&guard);
-                    last = ClientError::Unreachable;
-                }
-                Ok((status, bytes)) => match onion::classify_path_failure(status, &bytes) {
-                    PathFailure::NextNodeNotFound(key) => {
-                        self.network.borrow_mut().drop_node(&key);
-                        if key == dest.ed25519 {
-                            return Err(ClientError::Unreachable);
-                        }
-                    }
-                    PathFailure::ClockOutOfSync => return Err(ClientError::Clock),
-                    _ => {
-                        self.network.borrow_mut().strike_path(index);
-                        last = ClientError::Rejected { status, body: String::from_utf8_lossy(&bytes).into_owned() };
-                    }
-                },
+    fn show_outcome(&self, result: &Result<NodeReply, ClientError>) {
+        match result {
+            // A refusal is an answer: the network is reachable.
+            Ok(_) | Err(Failure::Rejected { .. }) => self.set_status(Connection::Connected, None),
+            Err(Failure::Offline) => self.set_status(Connection::Offline, Some(Failure::Offline.to_string())),
+            Err(Failure::ClockOutOfSync) => {
+                self.set_status(Connection::ClockOutOfSync, Some(Failure::ClockOutOfSync.to_string()));
             }
+            Err(e) => self.set_status(Connection::Connecting, Some(e.to_string())),
         }
-        Err(last)
     }
 
-    /// Runs `request` against `owner`'s swarm: members in random order, following a 421 to the
-    /// right swarm once. Returns the first 2xx reply's JSON.
-    async fn on_swarm(&self, owner: &SessionId, request: &Value) -> Result<Value, ClientError> {
-        let mut followed_421 = false;
-        let mut members = self.network.borrow().swarm(owner);
-        if members.is_empty() {
-            self.ensure_paths().await?;
-            members = self.network.borrow().swarm(owner);
+    /// Runs one exchange to its end: the state machine's steps, performed. `request` builds the
+    /// caller's RPC for the destination it is sent to.
+    async fn exchange(
+        &self,
+        mut ex: Exchange,
+        request: &dyn Fn(&NodeRecord) -> Value,
+    ) -> Result<(NodeReply, NodeRecord), ClientError> {
+        let result = self.drive(&mut ex, request).await;
+        self.show_outcome(&result.as_ref().map(|(r, _)| r.clone()).map_err(Clone::clone));
+        if matches!(result, Err(Failure::ClockOutOfSync)) {
+            // The samples were forgotten: ask a node for the time before anything is signed again.
+            let mut sync = Exchange::to_any_node();
+            let _ = self.drive(&mut sync, &|_| requests::info()).await;
         }
-        let start = (OsRng.next_u32() as usize) % members.len().max(1);
-        members.rotate_left(start);
-        let mut last = ClientError::Unreachable;
-        let mut i = 0;
-        while let Some(dest) = members.get(i).cloned() {
-            i += 1;
-            match self.rpc(&dest, request).await {
-                Ok(reply) if (200..300).contains(&reply.status) => {
-                    return serde_json::from_slice(&reply.body)
-                        .map_err(|_| ClientError::Rejected { status: reply.status, body: "unreadable reply".into() });
-                }
-                Ok(reply) if reply.status == 421 && !followed_421 => {
-                    followed_421 = true;
-                    if let Ok(swarm) = parse_swarm(&reply.body) {
-                        self.network.borrow_mut().set_swarm(*owner, swarm.clone());
-                        members = swarm;
-                        i = 0;
-                    }
-                }
-                Ok(reply) if reply.status == 406 => return Err(ClientError::Clock),
-                Ok(reply) if (400..500).contains(&reply.status) && reply.status != 421 => {
-                    return Err(ClientError::Rejected {
-                        status: reply.status,
-                        body: String::from_utf8_lossy(&reply.body).into_owned(),
-                    });
-                }
-                Ok(reply) => {
-                    self.network.borrow_mut().strike_node(&dest.ed25519);
-                    last = ClientError::Rejected {
-                        status: reply.status,
-                        body: String::from_utf8_lossy(&reply.body).into_owned(),
+        result
+    }
+
+    async fn drive(
+        &self,
+        ex: &mut Exchange,
+        request: &dyn Fn(&NodeRecord) -> Value,
+    ) -> Result<(NodeReply, NodeRecord), ClientError> {
+        loop {
+            let step = self.network.borrow_mut().next_step(ex, &mut OsRng, local_now());
+            let send = match step {
+                Step::Failed(f) => return Err(f),
+                Step::FetchNodes => {
+                    let relay = self.relay();
+                    let attempt = match net::nodes(&relay).await {
+                        Ok(nodes) => Attempt::Nodes(nodes),
+                        Err(NetError::Transport(_)) => Attempt::Unsent,
+                        Err(NetError::Status(status)) => Attempt::Http { status, body: b"" },
+                        Err(NetError::Network(_)) => Attempt::Nodes(Vec::new()),
                     };
+                    let report = self.network.borrow_mut().report(ex, attempt, local_now());
+                    if let Report::Failed(f) = report {
+                        return Err(f);
+                    }
+                    continue;
                 }
-                Err(ClientError::Clock) => return Err(ClientError::Clock),
-                Err(e) => {
-                    self.network.borrow_mut().strike_node(&dest.ed25519);
-                    last = e;
+                Step::Send(send) => send,
+            };
+            let body = match send.payload {
+                Payload::Request => request(&send.destination),
+                Payload::GetSwarm(owner) => requests::get_swarm(&owner),
+                Payload::Info => requests::info(),
+            }
+            .to_string();
+            let built = onion::build(
+                &mut OsRng,
+                &send.hops,
+                &Destination::Node(send.destination.keys()),
+                body.as_bytes(),
+                EncType::XChaCha20,
+            );
+            let Ok(onion) = built else { return Err(Failure::TooLarge) };
+            self.requests.set(self.requests.get() + 1);
+            let relay = self.relay();
+            let response = net::onion(&relay, &send.guard, onion.body).await;
+            let now = local_now();
+            let mut reply = None;
+            let report = {
+                let mut network = self.network.borrow_mut();
+                match &response {
+                    Err(_) => network.report(ex, Attempt::Unsent, now),
+                    Ok((200, bytes)) => match onion::unwrap_node_reply(&onion.reply_key, bytes) {
+                        Ok(r) => {
+                            let report = network.report(ex, Attempt::Reply { status: r.status, body: &r.body }, now);
+                            reply = Some(r);
+                            report
+                        }
+                        Err(_) => network.report(ex, Attempt::Unreadable, now),
+                    },
+                    Ok((status, bytes)) => network.report(ex, Attempt::Http { status: *status, body: bytes }, now),
                 }
+            };
+            match (report, reply) {
+                (Report::Done, Some(reply)) => return Ok((reply, send.destination)),
+                (Report::Failed(f), _) => return Err(f),
+                _ => {}
             }
         }
-        Err(last)
     }
 
-    /// Stores `data` (base64) for `recipient` in namespace 0 with the 14-day TTL.
+    /// Stores `data` (base64) for `recipient` in namespace 0 with the 14-day TTL; returns its hash.
     pub async fn store(&self, recipient: &SessionId, data: &str, timestamp: u64) -> Result<String, ClientError> {
         let request =
             requests::store(recipient, Namespace::DEFAULT, data, timestamp, crypto_core::message::DEFAULT_TTL_MS, None);
-        let reply = self.on_swarm(recipient, &request).await?;
-        Ok(reply["hash"].as_str().unwrap_or_default().to_owned())
+        let (reply, _) = self.exchange(Exchange::to_swarm(*recipient), &|_| request.clone()).await?;
+        let body: Value = serde_json::from_slice(&reply.body)
+            .map_err(|_| Failure::Rejected { status: reply.status, body: "an unreadable reply".into() })?;
+        Ok(body["hash"].as_str().unwrap_or_default().to_owned())
     }
 
-    /// New messages of `owner` in namespace 0 from one member of its swarm, de-duplicated.
+    /// New messages of `owner` in namespace 0 from one member of its swarm, de-duplicated. Each
+    /// node is asked only for what follows its own `last_hash`.
     pub async fn poll(&self, owner: &Identity) -> Result<Vec<Stored>, ClientError> {
         let id = owner.session_id();
-        let mut members = self.network.borrow().swarm(&id);
-        if members.is_empty() {
-            self.ensure_paths().await?;
-            members = self.network.borrow().swarm(&id);
-        }
-        let dest =
-            members.get((OsRng.next_u32() as usize) % members.len().max(1)).cloned().ok_or(ClientError::Unreachable)?;
         let mut out = Vec::new();
-        loop {
-            let last_hash = self.poll.borrow().last_hash(&dest.ed25519, 0).map(str::to_owned);
-            let request = requests::retrieve(owner, Namespace::DEFAULT, self.now(), last_hash.as_deref());
-            let reply = self.rpc(&dest, &request).await?;
-            if reply.status == 421 {
-                if let Ok(swarm) = parse_swarm(&reply.body) {
-                    self.network.borrow_mut().set_swarm(id, swarm);
-                }
-                return Ok(out);
-            }
-            if !(200..300).contains(&reply.status) {
-                self.network.borrow_mut().strike_node(&dest.ed25519);
-                return Err(ClientError::Rejected {
-                    status: reply.status,
-                    body: String::from_utf8_lossy(&reply.body).into_owned(),
-                });
-            }
+        let mut prefer = None;
+        for _ in 0..MAX_PAGES {
+            let retrieve = |dest: &NodeRecord| {
+                let last = self.poll.borrow().last_hash(&dest.ed25519, Namespace::DEFAULT.0).map(str::to_owned);
+                requests::retrieve(owner, Namespace::DEFAULT, self.now(), last.as_deref())
+            };
+            let (reply, node) = match self.exchange(Exchange::to_swarm(id).prefer(prefer), &retrieve).await {
+                Ok(r) => r,
+                // What earlier pages brought is kept; the next poll continues from there.
+                Err(_) if !out.is_empty() => return Ok(out),
+                Err(e) => return Err(e),
+            };
             let body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
             let messages = body["messages"].as_array().cloned().unwrap_or_default();
-            let mut poll = self.poll.borrow_mut();
-            for m in &messages {
-                let (Some(hash), Some(data)) = (m["hash"].as_str(), m["data"].as_str()) else { continue };
-                poll.set_last_hash(&dest.ed25519, 0, hash);
-                if poll.first_sight(hash) && STANDARD.decode(data).is_ok() {
-                    out.push(Stored { hash: hash.to_owned(), data: data.to_owned() });
+            {
+                let mut poll = self.poll.borrow_mut();
+                for m in &messages {
+                    let (Some(hash), Some(data)) = (m["hash"].as_str(), m["data"].as_str()) else { continue };
+                    poll.set_last_hash(&node.ed25519, Namespace::DEFAULT.0, hash);
+                    if poll.first_sight(hash) && STANDARD.decode(data).is_ok() {
+                        out.push(Stored { hash: hash.to_owned(), data: data.to_owned() });
+                    }
                 }
             }
-            drop(poll);
             if body["more"] != Value::Bool(true) || messages.is_empty() {
-                return Ok(out);
+                break;
             }
+            prefer = Some(node.ed25519);
         }
+        Ok(out)
     }
 
     /// Marks hashes as already handled (restored from the vault after a reload).
     pub fn remember(&self, hashes: impl IntoIterator<Item = String>) {
         let mut poll = self.poll.borrow_mut();
         for h in hashes {
-            poll.first_sight(&h);
+            poll.remember(&h);
         }
+    }
+
+    /// The last `limit` handled hashes if any were first seen since the last call (to save).
+    pub fn seen_to_save(&self, limit: usize) -> Option<Vec<String>> {
+        let mut poll = self.poll.borrow_mut();
+        poll.take_seen_changed().then(|| poll.recent(limit))
+    }
+
+    /// Saving the seen hashes failed: offer them again next time.
+    pub fn seen_not_saved(&self) {
+        self.poll.borrow_mut().mark_unsaved(false, true);
+    }
+
+    /// Restores the guards and the `last_hash` per node saved by [`Client::persist`]. A missing
+    /// or damaged record starts afresh (de-duplication by hash still holds).
+    pub async fn restore<B: Backend>(&self, vault: &Vault<B>) {
+        let Ok(Some(bytes)) = vault.get(stores::ACCOUNT, NETWORK_STATE_ID).await else { return };
+        let Ok(saved) = serde_json::from_slice::<Saved>(&bytes) else { return };
+        let guards: Vec<[u8; 32]> = saved.guards.iter().filter_map(|g| hex32(g)).collect();
+        self.network.borrow_mut().set_guards(guards.clone());
+        *self.saved_guards.borrow_mut() = guards;
+        let entries = saved
+            .last_hashes
+            .iter()
+            .filter(|(_, _, hash)| hash.len() <= 64)
+            .filter_map(|(node, ns, hash)| hex32(node).map(|node| (node, *ns, hash.as_str())));
+        self.poll.borrow_mut().restore_last_hashes(entries);
+    }
+
+    /// Saves the guards and the `last_hash` per node, sealed in the vault, if they changed.
+    /// Call it after the messages a poll brought are filed, so a reload never skips one.
+    pub async fn persist<B: Backend>(&self, vault: &Vault<B>) -> Result<(), StorageError> {
+        let guards = self.network.borrow().guards().to_vec();
+        let last_hash_changed = self.poll.borrow_mut().take_last_hash_changed();
+        if !last_hash_changed && guards == *self.saved_guards.borrow() {
+            return Ok(());
+        }
+        let saved = Saved {
+            guards: guards.iter().map(hex::encode).collect(),
+            last_hashes: self
+                .poll
+                .borrow()
+                .last_hashes()
+                .map(|(node, ns, hash)| (hex::encode(node), ns, hash.to_owned()))
+                .collect(),
+        };
+        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&saved).unwrap_or_default());
+        match vault.put(stores::ACCOUNT, NETWORK_STATE_ID, &bytes).await {
+            Ok(()) => {
+                *self.saved_guards.borrow_mut() = guards;
+                Ok(())
+            }
+            Err(e) => {
+                self.poll.borrow_mut().mark_unsaved(last_hash_changed, false);
+                Err(e)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::MemoryBackend;
+    use crypto_core::identity::Seed;
+    use crypto_core::vault::KdfParams;
+    use futures::executor::block_on;
+
+    async fn vault() -> Vault<MemoryBackend> {
+        Vault::create(MemoryBackend::default(), "p", &Seed::from_bytes([1; 16]), KdfParams::INSECURE_FOR_TESTS)
+            .await
+            .unwrap()
+    }
+
+    #[test]
+    fn guards_and_last_hashes_survive_an_unlock_in_the_vault() {
+        block_on(async {
+            let vault = vault().await;
+            let client = Client::new("");
+            client.network.borrow_mut().set_guards([[1; 32], [2; 32]]);
+            client.poll.borrow_mut().set_last_hash(&[3; 32], 0, "hash-on-node-3");
+            client.persist(&vault).await.unwrap();
+            for store in stores::ALL {
+                for key in vault.backend().keys(store).await.unwrap() {
+                    let raw = vault.backend().get(store, &key).await.unwrap().unwrap();
+                    assert!(!raw.windows(14).any(|w| w == b"hash-on-node-3"), "sealed, not in the clear");
+                    assert!(!raw.windows(6).any(|w| w == b"guards"));
+                    assert!(!raw.windows(32).any(|w| w == [1; 32]), "no raw guard key");
+                }
+            }
+
+            let again = Client::new("");
+            again.restore(&vault).await;
+            assert_eq!(again.network.borrow().guards(), [[1; 32], [2; 32]]);
+            assert_eq!(again.poll.borrow().last_hash(&[3; 32], 0), Some("hash-on-node-3"));
+        });
+    }
+
+    #[test]
+    fn the_network_state_is_written_only_when_it_changes() {
+        block_on(async {
+            let vault = vault().await;
+            let client = Client::new("");
+            let before = vault.backend().keys(stores::ACCOUNT).await.unwrap();
+            client.persist(&vault).await.unwrap();
+            assert_eq!(vault.backend().keys(stores::ACCOUNT).await.unwrap(), before, "nothing to save yet");
+            client.poll.borrow_mut().set_last_hash(&[3; 32], 0, "h");
+            client.persist(&vault).await.unwrap();
+            let keys = vault.backend().keys(stores::ACCOUNT).await.unwrap();
+            let key = keys.into_iter().find(|k| !before.contains(k)).unwrap();
+            let first = vault.backend().get(stores::ACCOUNT, &key).await.unwrap();
+            client.persist(&vault).await.unwrap();
+            assert_eq!(vault.backend().get(stores::ACCOUNT, &key).await.unwrap(), first, "unchanged: not rewritten");
+            client.poll.borrow_mut().set_last_hash(&[3; 32], 0, "h2");
+            client.persist(&vault).await.unwrap();
+            assert_ne!(vault.backend().get(stores::ACCOUNT, &key).await.unwrap(), first);
+        });
+    }
+
+    #[test]
+    fn a_damaged_network_state_starts_afresh() {
+        block_on(async {
+            let vault = vault().await;
+            vault.put(stores::ACCOUNT, NETWORK_STATE_ID, b"{\"guards\":[\"zz\", 5]").await.unwrap();
+            let client = Client::new("");
+            client.restore(&vault).await;
+            assert!(client.network.borrow().guards().is_empty());
+            vault
+                .put(stores::ACCOUNT, NETWORK_STATE_ID, br#"{"guards":["zz"],"last_hashes":[["01",0,"h"]]}"#)
+                .await
+                .unwrap();
+            client.restore(&vault).await;
+            assert!(client.network.borrow().guards().is_empty(), "bad keys are skipped");
+            assert_eq!(client.poll.borrow().last_hashes().count(), 0);
+        });
+    }
+
+    #[test]
+    fn seen_hashes_are_offered_for_saving_only_after_new_ones() {
+        let client = Client::new("");
+        client.remember(["a".to_owned()]);
+        assert_eq!(client.seen_to_save(10), None, "restored hashes are no change");
+        client.poll.borrow_mut().first_sight("b");
+        assert_eq!(client.seen_to_save(10), Some(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(client.seen_to_save(10), None);
+        client.seen_not_saved();
+        assert_eq!(client.seen_to_save(1), Some(vec!["b".to_owned()]));
+    }
+
+    #[test]
+    fn switching_relays_checks_the_url_and_starts_over() {
+        let client = Client::new("");
+        assert_eq!(client.set_relay("ftp://relay.example"), Err(RelayUrlError::Scheme));
+        assert_eq!(client.relay(), "");
+        assert_eq!(client.set_relay("https://relay.example/").as_deref(), Ok("https://relay.example"));
+        assert_eq!(client.relay(), "https://relay.example");
+        let status = client.status_now();
+        assert_eq!((status.connection, status.relay.as_str()), (Connection::Connecting, "https://relay.example"));
+        assert_eq!(client.set_relay("").as_deref(), Ok(""));
+    }
+
+    #[test]
+    fn without_a_network_a_request_fails_as_offline_and_says_so() {
+        let client = Client::new("http://127.0.0.1:9");
+        let me = Identity::from_seed(&crypto_core::identity::Seed::from_bytes([5; 16]));
+        assert_eq!(block_on(client.poll(&me)).unwrap_err(), Failure::Offline);
+        let status = client.status_now();
+        assert_eq!(status.connection, Connection::Offline);
+        assert!(status.problem.is_some() && status.paths.is_empty());
     }
 }

@@ -240,15 +240,26 @@ pub async fn set_standing(app: AppState, peer: String, standing: Option<Standing
 }
 
 /// Fetches and files new messages once; shows the new ones at once. Malformed or undecryptable
-/// items are skipped and never block the others.
-pub async fn poll_once(app: AppState, session: &Session) -> bool {
-    let Ok(items) = session.client.poll(&session.identity).await else { return false };
+/// items are skipped and never block the others. Returns whether anything was filed; an error
+/// is the network client's (the poll loop backs off on it).
+///
+/// The hashes seen and the `last_hash` per node are kept in memory and written to the vault only
+/// when they changed, after the messages they cover are filed (so a reload never skips one).
+pub async fn poll_once(app: AppState, session: &Session) -> Result<bool, crate::client::ClientError> {
+    let polled = session.client.poll(&session.identity).await;
+    let items = match polled {
+        Ok(items) => items,
+        Err(e) => {
+            // Paths may have changed (new guards) even though the poll failed.
+            let _ = session.client.persist(&session.vault).await;
+            return Err(e);
+        }
+    };
     let me = session.identity.session_id();
     let mut changed = false;
+    let mut filed_all = true;
     let mut shown = Vec::new();
-    let mut seen: Vec<String> = load(session, stores::ACCOUNT, SEEN_ID).await.unwrap_or_default();
     for item in &items {
-        seen.push(item.hash.clone());
         let Ok(received) = message::open_message(&session.identity, &item.data) else { continue };
         let Incoming::Add { message, name, unread } = chat::incoming(&received, &item.hash, &me) else { continue };
         if load::<Message>(session, stores::MESSAGES, message.id.as_bytes()).await.is_some() {
@@ -265,42 +276,60 @@ pub async fn poll_once(app: AppState, session: &Session) -> bool {
             if viewing {
                 shown.push(message);
             }
+        } else {
+            filed_all = false;
         }
     }
     for m in &shown {
         upsert_shown(app, m);
     }
-    if !items.is_empty() {
-        let start = seen.len().saturating_sub(SEEN_KEEP);
-        let _ = save(session, stores::ACCOUNT, SEEN_ID, &seen.get(start..).unwrap_or_default()).await;
+    // A message that could not be filed must come again after a reload: then nothing is saved.
+    if filed_all {
+        if let Some(seen) = session.client.seen_to_save(SEEN_KEEP)
+            && save(session, stores::ACCOUNT, SEEN_ID, &seen).await.is_err()
+        {
+            session.client.seen_not_saved();
+        }
+        let _ = session.client.persist(&session.vault).await;
     }
-    changed
+    Ok(changed)
 }
 
-/// Restores the de-duplication memory after an unlock.
+/// Restores what the poll remembers after an unlock: the hashes already handled, and the
+/// network client's guards and `last_hash` per node.
 pub async fn restore_seen(session: &Session) {
     let seen: Vec<String> = load(session, stores::ACCOUNT, SEEN_ID).await.unwrap_or_default();
     session.client.remember(seen);
+    session.client.restore(&session.vault).await;
 }
 
-/// Polls about every 1.5 s while the page is visible, every 10 s when hidden, until locked.
+/// Polls about every 1.5 s while the page is visible, every 10 s when hidden, until locked;
+/// after failures it waits longer (doubling up to 30 s), and returns to the normal period after a
+/// success.
 pub fn start_polling(app: AppState) {
     spawn_local(async move {
         let Some(first) = app.current() else { return };
         restore_seen(&first).await;
         resume_outbox(app).await;
+        let mut backoff = crypto_core::network::Backoff::default();
         loop {
             let Some(session) = app.current() else { return };
             if !Rc::ptr_eq(&session, &first) {
                 return;
             }
             let started = now_ms();
-            if poll_once(app, &session).await {
-                app.conversations.set(conversations(&session).await);
+            match poll_once(app, &session).await {
+                Ok(changed) => {
+                    backoff.succeeded();
+                    if changed {
+                        app.conversations.set(conversations(&session).await);
+                    }
+                }
+                Err(e) => backoff.failed(&e),
             }
             drop(session);
-            // About every 1.5 s from the start of one poll to the next; every 10 s when hidden.
-            let period = if page_visible() { 1_500.0 } else { 10_000.0 };
+            // The period is counted from the start of one poll to the next.
+            let period = backoff.delay_ms(page_visible()) as f64;
             sleep((period - (now_ms() - started)).clamp(50.0, period) as i32).await;
         }
     });

@@ -7,11 +7,13 @@ use core::fmt;
 
 use crypto_core::network::{NetworkError, NodeRecord, parse_node_list};
 
-/// A failure to reach the relay.
+/// A failure to reach the relay, or an unusable answer from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NetError {
     /// The request did not complete (offline, refused, aborted).
     Transport(String),
+    /// The relay answered with this status instead of its node list.
+    Status(u16),
     /// The relay's node list was not usable.
     Network(NetworkError),
 }
@@ -20,12 +22,125 @@ impl fmt::Display for NetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NetError::Transport(e) => write!(f, "could not reach the relay: {e}"),
+            NetError::Status(status) => write!(f, "the relay answered HTTP {status}"),
             NetError::Network(e) => e.fmt(f),
         }
     }
 }
 
 impl std::error::Error for NetError {}
+
+/// Why a relay URL was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RelayUrlError {
+    /// It does not start with `https://` or `http://`.
+    Scheme,
+    /// It has no host, or the host has characters a host name cannot have.
+    Host,
+    /// The port is not a number from 1 to 65535.
+    Port,
+    /// It has a user name or password (`user@`).
+    Credentials,
+    /// It has a query (`?`) or a fragment (`#`).
+    Extra,
+    /// It contains spaces or control characters.
+    Spaces,
+    /// An `http://` relay other than this device cannot be reached from a page served over HTTPS.
+    Insecure,
+}
+
+impl fmt::Display for RelayUrlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RelayUrlError::Scheme => "The relay URL must start with https:// (or http:// for this device).",
+            RelayUrlError::Host => "The relay URL needs a host name or address after https://.",
+            RelayUrlError::Port => "The relay URL's port must be a number from 1 to 65535.",
+            RelayUrlError::Credentials => "The relay URL must not contain a user name or password.",
+            RelayUrlError::Extra => "The relay URL must not contain ? or #.",
+            RelayUrlError::Spaces => "The relay URL must not contain spaces.",
+            RelayUrlError::Insecure => "This page is served over HTTPS, so the relay must be https:// too.",
+        })
+    }
+}
+
+impl std::error::Error for RelayUrlError {}
+
+/// Checks a relay URL as a person typed it: empty (this site's own relay), or
+/// `https://host[:port][/path]` (`http://` too, which a page served over HTTPS can use only for
+/// this device). Returns it trimmed and without a trailing slash.
+pub fn relay_base(input: &str) -> Result<String, RelayUrlError> {
+    let url = input.trim().trim_end_matches('/');
+    if url.is_empty() {
+        return Ok(String::new());
+    }
+    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(RelayUrlError::Spaces);
+    }
+    let (scheme, rest) = url.split_once("://").ok_or(RelayUrlError::Scheme)?;
+    let secure = match scheme.to_ascii_lowercase().as_str() {
+        "https" => true,
+        "http" => false,
+        _ => return Err(RelayUrlError::Scheme),
+    };
+    if rest.contains(['?', '#']) {
+        return Err(RelayUrlError::Extra);
+    }
+    let authority = rest.split('/').next().unwrap_or_default();
+    if authority.contains('@') {
+        return Err(RelayUrlError::Credentials);
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        // An IPv6 literal: `[…]` then an optional `:port`.
+        Some(v6) => {
+            let (addr, after) = v6.split_once(']').ok_or(RelayUrlError::Host)?;
+            if addr.is_empty() || !addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
+                return Err(RelayUrlError::Host);
+            }
+            match after {
+                "" => (addr, None),
+                p => (addr, Some(p.strip_prefix(':').ok_or(RelayUrlError::Host)?)),
+            }
+        }
+        None => match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        },
+    };
+    let host_ok = |h: &str| {
+        !h.is_empty()
+            && h.split('.').all(|label| {
+                !label.is_empty()
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+    };
+    if !authority.starts_with('[') && !host_ok(host) {
+        return Err(RelayUrlError::Host);
+    }
+    if let Some(p) = port
+        && !p.parse::<u16>().is_ok_and(|p| p > 0)
+    {
+        return Err(RelayUrlError::Port);
+    }
+    let local = matches!(host.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1" | "::1");
+    if !secure && !local && page_is_secure() {
+        return Err(RelayUrlError::Insecure);
+    }
+    Ok(url.to_owned())
+}
+
+fn page_is_secure() -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:")
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        false
+    }
+}
 
 /// `base` with no trailing slash; empty means the page's own origin.
 fn url(base: &str, path: &str) -> String {
@@ -38,7 +153,8 @@ pub async fn nodes(base: &str) -> Result<Vec<NodeRecord>, NetError> {
     parse_node_list(&bytes).map_err(NetError::Network)
 }
 
-/// Posts an onion body for `guard` through the relay; returns the guard's status and body.
+/// Posts an onion body for `guard` through the relay; returns the status and body that came
+/// back (the guard's, or the relay's own when it refused).
 pub async fn onion(base: &str, guard: &[u8; 32], body: Vec<u8>) -> Result<(u16, Vec<u8>), NetError> {
     imp::post(&url(base, &format!("/v1/onion/{}", hex::encode(guard))), body).await
 }
@@ -56,7 +172,7 @@ mod imp {
     pub(super) async fn get(url: &str) -> Result<Vec<u8>, NetError> {
         let response = Request::get(url).send().await.map_err(transport)?;
         if !response.ok() {
-            return Err(NetError::Transport(format!("HTTP {}", response.status())));
+            return Err(NetError::Status(response.status()));
         }
         response.binary().await.map_err(transport)
     }
@@ -85,5 +201,46 @@ mod imp {
 
     pub(super) async fn post(_url: &str, _body: Vec<u8>) -> Result<(u16, Vec<u8>), NetError> {
         Err(NetError::Transport("the network is only reachable from the browser build".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relay_urls_are_checked_before_they_are_used() {
+        for (input, out) in [
+            ("", ""),
+            ("   ", ""),
+            ("https://relay.example", "https://relay.example"),
+            (" https://relay.example/ ", "https://relay.example"),
+            ("https://relay.example:8443/hush/", "https://relay.example:8443/hush"),
+            ("HTTPS://Relay.Example", "HTTPS://Relay.Example"),
+            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("http://[::1]:8080", "http://[::1]:8080"),
+        ] {
+            assert_eq!(relay_base(input).as_deref(), Ok(out), "{input:?}");
+        }
+        for (input, error) in [
+            ("relay.example", RelayUrlError::Scheme),
+            ("ftp://relay.example", RelayUrlError::Scheme),
+            ("javascript://alert(1)", RelayUrlError::Scheme),
+            ("https://", RelayUrlError::Host),
+            ("https:///path", RelayUrlError::Host),
+            ("https://re lay.example", RelayUrlError::Spaces),
+            ("https://relay..example", RelayUrlError::Host),
+            ("https://-relay.example", RelayUrlError::Host),
+            ("https://relay_example", RelayUrlError::Host),
+            ("https://[zz]:1", RelayUrlError::Host),
+            ("https://relay.example:0", RelayUrlError::Port),
+            ("https://relay.example:65536", RelayUrlError::Port),
+            ("https://relay.example:http", RelayUrlError::Port),
+            ("https://user:pw@relay.example", RelayUrlError::Credentials),
+            ("https://relay.example/?x=1", RelayUrlError::Extra),
+            ("https://relay.example/#top", RelayUrlError::Extra),
+        ] {
+            assert_eq!(relay_base(input), Err(error), "{input:?}");
+        }
     }
 }
