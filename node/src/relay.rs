@@ -228,15 +228,16 @@ impl Relay {
 }
 
 /// Checks that `origin` is what a browser sends in `Origin`: `http` or `https`, a host, an
-/// optional port, and nothing else (no path, not even `/`).
+/// optional port, in lower case, and nothing else (no path, not even `/`).
 pub fn check_origin(origin: &str) -> anyhow::Result<()> {
     let uri: axum::http::Uri = origin.parse().with_context(|| format!("{origin:?} is not an origin"))?;
     let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
     let exact = uri.authority().is_some_and(|a| format!("{}://{a}", uri.scheme_str().unwrap_or("")) == origin);
+    let lower = !origin.bytes().any(|b| b.is_ascii_uppercase());
     anyhow::ensure!(
-        scheme_ok && exact && HeaderValue::from_str(origin).is_ok(),
-        "{origin:?} is not an origin: write it as the browser sends it, scheme://host[:port] with no path \
-         (for example https://hush.example or http://127.0.0.1:8080)"
+        scheme_ok && exact && lower && HeaderValue::from_str(origin).is_ok(),
+        "{origin:?} is not an origin: write it as the browser sends it, scheme://host[:port] in lower case \
+         with no path (for example https://hush.example or http://127.0.0.1:8080)"
     );
     Ok(())
 }

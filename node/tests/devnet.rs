@@ -682,7 +682,13 @@ async fn the_relay_allows_exactly_the_configured_origins() {
     assert_eq!(preflight("http://hush.example").await, None);
     devnet.shutdown();
 
-    for bad in ["https://hush.example/", "hush.example", "https://hush.example/app", "ftp://hush.example"] {
+    for bad in [
+        "https://hush.example/",
+        "hush.example",
+        "https://hush.example/app",
+        "ftp://hush.example",
+        "https://Hush.example",
+    ] {
         let dir = TestDir::new("bad-origin");
         let mut cfg = config(&dir);
         cfg.allowed_origins = vec![bad.into()];
