@@ -560,7 +560,7 @@ mod tests {
     #[test]
     fn without_a_network_a_request_fails_as_offline_and_says_so() {
         let client = Client::new("http://127.0.0.1:9");
-        let me = Identity::from_seed(&crypto_core::identity::Seed::from_bytes([5; 16]));
+        let me = Identity::from_seed(&Seed::from_bytes([5; 16]));
         assert_eq!(block_on(client.poll(&me)).unwrap_err(), Failure::Offline);
         let status = client.status_now();
         assert_eq!(status.connection, Connection::Offline);

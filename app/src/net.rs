@@ -70,7 +70,7 @@ impl std::error::Error for RelayUrlError {}
 /// `https://host[:port][/path]` (`http://` too, which a page served over HTTPS can use only for
 /// this device). Returns it trimmed and without a trailing slash.
 pub fn relay_base(input: &str) -> Result<String, RelayUrlError> {
-    let url = input.trim().trim_end_matches('/');
+    let url = input.trim();
     if url.is_empty() {
         return Ok(String::new());
     }
@@ -128,7 +128,7 @@ pub fn relay_base(input: &str) -> Result<String, RelayUrlError> {
     if !secure && !local && page_is_secure() {
         return Err(RelayUrlError::Insecure);
     }
-    Ok(url.to_owned())
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 fn page_is_secure() -> bool {
