@@ -204,8 +204,12 @@ fn a_failed_get_swarm_asks_another_node_then_uses_what_is_left() {
     assert_eq!(result, Ok(()));
     assert_eq!(kinds(&log), [Kind::GetSwarm, Kind::GetSwarm, Kind::Request]);
     assert_ne!(asked[0], asked[1], "another node the second time");
-    assert!(asked.iter().all(|a| net.node_strikes(a) == 1), "each refusing node got a strike");
-    assert!(members(9..=10).contains(&requests(&log)[0].destination), "the two known members still serve");
+    let served = &requests(&log)[0].destination;
+    assert!(members(9..=10).contains(served), "the two known members still serve");
+    for a in &asked {
+        // Each refusing node got a strike, unless it then answered the request (and was forgiven).
+        assert_eq!(net.node_strikes(a), u8::from(*a != served.ed25519));
+    }
 }
 
 #[test]
@@ -291,21 +295,26 @@ fn next_node_not_found_drops_that_node_from_pool_swarm_and_paths_at_once() {
     let guards: Vec<[u8; 32]> = net.guards().to_vec();
     let hop = net.paths()[0].hops()[2].ed25519;
     let mut once = false;
-    let mut inner = healthy(swarm);
-    let (result, log) = run(&mut net, &mut Exchange::to_swarm(owner()), &mut rng, |send| {
-        if send.guard == guards[0] && !once {
-            once = true;
-            return http(502, &format!("Next node not found: {}", hex::encode(hop)));
+    for _ in 0..50 {
+        let mut inner = healthy(swarm.clone());
+        let (result, log) = run(&mut net, &mut Exchange::to_swarm(owner()), &mut rng, |send| {
+            if send.guard == guards[0] && !once {
+                once = true;
+                return http(502, &format!("Next node not found: {}", hex::encode(hop)));
+            }
+            inner(send)
+        });
+        assert_eq!(result, Ok(()));
+        if once {
+            assert!(kinds(&log).contains(&Kind::Info), "the repaired path is tested first");
+            break;
         }
-        inner(send)
-    });
-    assert_eq!(result, Ok(()));
+    }
+    assert!(once, "the path was never used");
     assert!(net.pool().iter().all(|n| n.ed25519 != hop));
     assert!(net.paths().iter().all(|p| p.hops().iter().all(|h| h.ed25519 != hop)));
-    if once {
-        assert_eq!(net.guards(), guards.as_slice(), "the guard stays");
-        assert!(kinds(&log).contains(&Kind::Info), "the repaired path is tested first");
-    }
+    assert_eq!(net.guards(), guards.as_slice(), "the guard stays");
+    assert!(net.paths().iter().all(|p| p.strikes() == 0));
 }
 
 #[test]
@@ -434,8 +443,10 @@ fn a_guard_the_relay_cannot_reach_is_struck_alone_and_dropped_after_three() {
 #[test]
 fn a_dead_destination_is_blamed_not_the_paths() {
     let mut rng = ChaCha20Rng::seed_from_u64(12);
-    let swarm = members(9..=12);
-    let mut net = ready(&swarm, &mut rng);
+    let mut net = ready(&members(9..=12), &mut rng);
+    // Members in no path: a dead one breaks no path, only requests for it.
+    let swarm = outside_paths(&net)[..4].to_vec();
+    net.set_swarm(owner(), swarm.clone());
     let dead = swarm[0].ed25519;
     for round in 1..=3u8 {
         let mut inner = healthy(swarm.clone());
@@ -461,9 +472,11 @@ fn a_dead_destination_is_blamed_not_the_paths() {
 #[test]
 fn a_failing_path_is_blamed_when_the_other_gets_through() {
     let mut rng = ChaCha20Rng::seed_from_u64(13);
-    let swarm = members(9..=12);
     for _ in 0..20 {
-        let mut net = ready(&swarm, &mut rng);
+        let mut net = ready(&members(9..=12), &mut rng);
+        // Members in no path, so both paths can reach each of them.
+        let swarm = outside_paths(&net)[..4].to_vec();
+        net.set_swarm(owner(), swarm.clone());
         let bad = guard_of(&net, 0);
         let bad_hops: Vec<[u8; 32]> = net.paths()[0].hops().iter().skip(1).map(|h| h.ed25519).collect();
         let mut inner = healthy(swarm.clone());
