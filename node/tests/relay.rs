@@ -324,3 +324,30 @@ fn the_relays_help_explains_pins_and_origins() {
         assert!(help.contains(phrase), "{phrase:?} missing from:\n{help}");
     }
 }
+
+/// Invariant: everything binds loopback unless told otherwise. Every address option of both
+/// commands defaults to 127.0.0.1, and nothing in the node's sources binds the unspecified address.
+#[test]
+fn everything_binds_loopback_unless_told_otherwise() {
+    for command in ["devnet", "relay"] {
+        let out = Command::new(env!("CARGO_BIN_EXE_hush-node")).args([command, "--help"]).output().unwrap();
+        let help = String::from_utf8(out.stdout).unwrap();
+        let defaults: Vec<&str> = help
+            .split("[default: ")
+            .skip(1)
+            .filter_map(|rest| rest.split(']').next())
+            .filter(|value| value.contains('.') && value.chars().next().is_some_and(|c| c.is_ascii_digit()))
+            .collect();
+        assert!(!defaults.is_empty(), "no address default in `{command} --help`:\n{help}");
+        for value in defaults {
+            assert!(value.starts_with("127.0.0.1"), "`{command}` defaults to {value}, not loopback");
+        }
+    }
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    for entry in std::fs::read_dir(&src).unwrap().flatten() {
+        let code = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for unspecified in ["Ipv4Addr::UNSPECIFIED", "Ipv6Addr::UNSPECIFIED", "\"0.0.0.0:", "\"[::]:"] {
+            assert!(!code.contains(unspecified), "{} binds {unspecified}", entry.path().display());
+        }
+    }
+}
