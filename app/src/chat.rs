@@ -1,9 +1,22 @@
-//! Conversations and messages: the records the vault keeps, and how sending and receiving change
-//! them. Pure logic here; `session` does the I/O.
+//! Conversations and messages: the records the vault keeps, how sending and receiving change
+//! them, and how they are filed and paged ([`file`], [`latest`], [`forget`]).
+//!
+//! Each message is its own record (`messages`, by message id). A conversation record (one per
+//! peer) holds only what the list shows, so it stays small however long the conversation grows.
+//! Which messages a conversation has, in order, is its *index*: pages of (timestamp, message id)
+//! in `message-pages`, page `n` of a peer holding messages no later than page `n + 1`. Filing a
+//! message rewrites one page of at most [`PAGE_LIMIT`] entries and the conversation record, never
+//! a record that grows with the history; the view reads pages from the newest back as the person
+//! scrolls.
 
 use crypto_core::identity::SessionId;
 use crypto_core::message::Received;
+use crypto_core::vault::VaultError;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::storage::{Backend, StorageError, Vault, stores};
 
 /// The longest text a person may send, in characters.
 pub const MAX_CHARS: usize = crypto_core::message::MAX_BODY_CHARS;
@@ -36,7 +49,12 @@ pub struct Conversation {
     pub preview: String,
     /// Accepted, request or blocked.
     pub standing: Standing,
-    /// Message ids, oldest first.
+    /// How many index pages the conversation has (see the module docs).
+    #[serde(default)]
+    pub pages: u32,
+    /// Message ids, oldest first, as `apply` keeps them in memory for callers that do not file
+    /// through [`file`] yet. [`file`] never fills it, so the records it writes do not hold it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub messages: Vec<String>,
 }
 
@@ -50,6 +68,7 @@ impl Conversation {
             unread: 0,
             preview: String::new(),
             standing,
+            pages: 0,
             messages: Vec::new(),
         }
     }
@@ -63,9 +82,6 @@ impl Conversation {
     }
 
     fn touch(&mut self, message: &Message) {
-        if !self.messages.contains(&message.id) {
-            self.messages.push(message.id.clone());
-        }
         if message.timestamp >= self.last_activity {
             self.last_activity = message.timestamp;
             self.preview = preview(&message.body);
@@ -201,8 +217,17 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
     Incoming::Add { message, name, unread: true }
 }
 
-/// Applies a message to its conversation record (which must be for the same peer).
+/// Applies a message to its conversation record (which must be for the same peer), and adds its
+/// id to the in-memory `messages` list. [`file`] does this and files the message in the index.
 pub fn apply(conversation: &mut Conversation, message: &Message, name: Option<String>, unread: bool) {
+    if !conversation.messages.contains(&message.id) {
+        conversation.messages.push(message.id.clone());
+    }
+    summarize(conversation, message, name, unread);
+}
+
+/// What the conversation list shows of a new message: activity, preview, name, unread count.
+fn summarize(conversation: &mut Conversation, message: &Message, name: Option<String>, unread: bool) {
     conversation.touch(message);
     if let Some(n) = name.filter(|n| !n.trim().is_empty()) {
         conversation.name = Some(n.chars().take(64).collect());
@@ -210,6 +235,254 @@ pub fn apply(conversation: &mut Conversation, message: &Message, name: Option<St
     if unread {
         conversation.unread = conversation.unread.saturating_add(1);
     }
+}
+
+/// Entries an index page takes before the next message in order starts a new page.
+pub const PAGE_ENTRIES: usize = 32;
+/// The most entries a page holds. A message that arrives late (its timestamp before the newest
+/// page's) goes into the older page where it belongs, which may grow past [`PAGE_ENTRIES`]; a page
+/// at this limit takes no more, and such a message is filed with the newest instead. So no page,
+/// and no write, grows without bound, whatever timestamps senders choose.
+pub const PAGE_LIMIT: usize = 2 * PAGE_ENTRIES;
+
+/// One page of a conversation's index: (timestamp, message id), sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Page {
+    pub(crate) entries: Vec<(u64, String)>,
+}
+
+/// The record id of page `n` of the conversation with `peer`.
+pub(crate) fn page_id(peer: &str, n: u32) -> Vec<u8> {
+    format!("{peer}/{n}").into_bytes()
+}
+
+/// A record as read: missing, present but not readable (damaged), or parsed.
+enum Read<T> {
+    Missing,
+    Damaged,
+    Found(T),
+}
+
+/// Reads and parses a record. A record that does not open or parse is `Damaged` (never fatal);
+/// only the browser's storage failing is an error.
+async fn read<B: Backend, T: DeserializeOwned>(
+    vault: &Vault<B>,
+    store: &str,
+    id: &[u8],
+) -> Result<Read<T>, StorageError> {
+    match vault.get(store, id).await {
+        Ok(None) => Ok(Read::Missing),
+        Ok(Some(bytes)) => Ok(serde_json::from_slice(&bytes).map_or(Read::Damaged, Read::Found)),
+        Err(StorageError::Vault(_)) => Ok(Read::Damaged),
+        Err(e) => Err(e),
+    }
+}
+
+async fn write<B: Backend, T: Serialize>(
+    vault: &Vault<B>,
+    store: &str,
+    id: &[u8],
+    value: &T,
+) -> Result<(), StorageError> {
+    let bytes = Zeroizing::new(serde_json::to_vec(value).map_err(|_| VaultError::Malformed("record"))?);
+    vault.put(store, id, &bytes).await
+}
+
+async fn read_page<B: Backend>(vault: &Vault<B>, peer: &str, n: u32) -> Result<Read<Page>, StorageError> {
+    read(vault, stores::MESSAGE_PAGES, &page_id(peer, n)).await
+}
+
+/// The number of index pages of `peer`, from the conversation record's count: pages past it
+/// (written just before an interrupted update of the record, or after the record was lost) are
+/// found by looking one further.
+async fn page_count<B: Backend>(vault: &Vault<B>, peer: &str, recorded: u32) -> Result<u32, StorageError> {
+    let mut count = recorded;
+    while !matches!(read_page(vault, peer, count).await?, Read::Missing) {
+        count = count.saturating_add(1);
+    }
+    Ok(count)
+}
+
+/// The conversation with `peer`, if it has a readable record.
+pub async fn conversation<B: Backend>(vault: &Vault<B>, peer: &str) -> Result<Option<Conversation>, StorageError> {
+    Ok(match read(vault, stores::CONVERSATIONS, peer.as_bytes()).await? {
+        Read::Found(c) => Some(c),
+        Read::Missing | Read::Damaged => None,
+    })
+}
+
+/// Every conversation, most recent first (blocked ones last); damaged records are skipped.
+pub async fn list<B: Backend>(vault: &Vault<B>) -> Result<Vec<Conversation>, StorageError> {
+    let mut list: Vec<Conversation> =
+        vault.all(stores::CONVERSATIONS).await?.iter().filter_map(|bytes| serde_json::from_slice(bytes).ok()).collect();
+    list.sort_by(|a, b| {
+        (a.standing == Standing::Blocked, b.last_activity).cmp(&(b.standing == Standing::Blocked, a.last_activity))
+    });
+    Ok(list)
+}
+
+/// Files `msg` in its conversation (creating it with `standing` if new): the message record, its
+/// entry in the index, and the conversation's summary. Filing the same message again changes
+/// nothing but the summary. Call it under `Session::writes`: the index page and the conversation
+/// record are read, changed and written, and two tasks doing that at once would lose one's change.
+///
+/// The index entry is written first: should the tab close before the message record lands, the
+/// entry points at nothing (the view skips it) and the message, not yet stored, is filed again
+/// when it is fetched again.
+pub async fn file<B: Backend>(
+    vault: &Vault<B>,
+    msg: &Message,
+    name: Option<String>,
+    unread: bool,
+    standing: Standing,
+) -> Result<(), StorageError> {
+    let peer: SessionId = msg.peer.parse().map_err(|_| VaultError::Malformed("a message's peer"))?;
+    let found = conversation(vault, &msg.peer).await?;
+    let recorded = found.as_ref().map(|c| c.pages);
+    let mut c = found.unwrap_or_else(|| Conversation::new(&peer, standing));
+    c.pages = index(vault, &msg.peer, recorded, msg.timestamp, &msg.id).await?;
+    write(vault, stores::MESSAGES, msg.id.as_bytes(), msg).await?;
+    summarize(&mut c, msg, name, unread);
+    write(vault, stores::CONVERSATIONS, msg.peer.as_bytes(), &c).await
+}
+
+/// Adds (timestamp, id) to the index of `peer`, whose conversation record counts `recorded` pages
+/// (`None`: no readable record, so the pages are counted); returns the page count.
+async fn index<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    recorded: Option<u32>,
+    timestamp: u64,
+    id: &str,
+) -> Result<u32, StorageError> {
+    let mut count = match recorded {
+        Some(n) => n,
+        None => page_count(vault, peer, 0).await?,
+    };
+    loop {
+        if place(vault, peer, count, timestamp, id).await? {
+            return Ok(count);
+        }
+        // A new newest page; unless pages past the count are already there (written by a filing
+        // cut short before it updated the conversation record): then file among them.
+        let real = page_count(vault, peer, count).await?;
+        if real == count {
+            let page = Page { entries: vec![(timestamp, id.to_owned())] };
+            write(vault, stores::MESSAGE_PAGES, &page_id(peer, count), &page).await?;
+            return Ok(count.saturating_add(1));
+        }
+        count = real;
+    }
+}
+
+/// Puts (timestamp, id) into one of the `count` existing pages, if one takes it: the page it
+/// belongs in (the newest whose first entry is not after it, else the first; damaged pages are
+/// passed over), unless that is the full newest page and it comes last (then a new page is due),
+/// or a page at [`PAGE_LIMIT`] (then the newest takes it if it has room).
+async fn place<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    count: u32,
+    timestamp: u64,
+    id: &str,
+) -> Result<bool, StorageError> {
+    let key = (timestamp, id);
+    let position = |page: &Page| page.entries.binary_search_by(|(t, i)| (*t, i.as_str()).cmp(&key));
+    let Some(newest) = count.checked_sub(1) else { return Ok(false) };
+    let mut n = newest;
+    let mut page = read_page(vault, peer, n).await?;
+    loop {
+        let fits = match &page {
+            Read::Found(p) => p.entries.first().is_none_or(|(t, i)| (*t, i.as_str()) <= key),
+            Read::Missing | Read::Damaged => false,
+        };
+        if fits || n == 0 {
+            break;
+        }
+        n -= 1;
+        page = read_page(vault, peer, n).await?;
+    }
+    let Read::Found(mut p) = page else { return Ok(false) };
+    match position(&p) {
+        Ok(_) => Ok(true),
+        Err(at) if n == newest && at == p.entries.len() && p.entries.len() >= PAGE_ENTRIES => Ok(false),
+        Err(at) if p.entries.len() < PAGE_LIMIT => {
+            p.entries.insert(at, (timestamp, id.to_owned()));
+            write(vault, stores::MESSAGE_PAGES, &page_id(peer, n), &p).await?;
+            Ok(true)
+        }
+        Err(_) if n != newest => match read_page(vault, peer, newest).await? {
+            Read::Found(mut p) if p.entries.len() < PAGE_ENTRIES => {
+                if let Err(at) = position(&p) {
+                    p.entries.insert(at, (timestamp, id.to_owned()));
+                    write(vault, stores::MESSAGE_PAGES, &page_id(peer, newest), &p).await?;
+                }
+                Ok(true)
+            }
+            _ => Ok(false),
+        },
+        Err(_) => Ok(false),
+    }
+}
+
+/// Writes `entries` (sorted) as the whole index of `peer`, [`PAGE_ENTRIES`] to a page; returns the
+/// page count. Used by the migration that builds the index from the old message lists.
+pub(crate) async fn write_index<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    entries: &[(u64, String)],
+) -> Result<u32, StorageError> {
+    let mut count = 0u32;
+    for chunk in entries.chunks(PAGE_ENTRIES) {
+        write(vault, stores::MESSAGE_PAGES, &page_id(peer, count), &Page { entries: chunk.to_vec() }).await?;
+        count = count.saturating_add(1);
+    }
+    Ok(count)
+}
+
+/// The last `count` messages of the conversation with `peer`, oldest first, and whether older
+/// ones exist. Entries whose message record is missing or damaged are skipped.
+pub async fn latest<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    count: usize,
+) -> Result<(Vec<Message>, bool), StorageError> {
+    let Some(c) = conversation(vault, peer).await? else { return Ok((Vec::new(), false)) };
+    let mut n = page_count(vault, peer, c.pages).await?;
+    let mut entries: Vec<(u64, String)> = Vec::new();
+    while n > 0 && entries.len() < count {
+        n -= 1;
+        if let Read::Found(p) = read_page(vault, peer, n).await? {
+            entries.extend(p.entries);
+        }
+    }
+    entries.sort();
+    entries.dedup();
+    let older = n > 0 || entries.len() > count;
+    let mut messages = Vec::new();
+    for (_, id) in entries.get(entries.len().saturating_sub(count)..).unwrap_or_default() {
+        if let Read::Found(m) = read::<B, Message>(vault, stores::MESSAGES, id.as_bytes()).await? {
+            messages.push(m);
+        }
+    }
+    messages.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
+    Ok((messages, older))
+}
+
+/// Deletes the conversation with `peer`: its messages, its index, then its record (last, so an
+/// interrupted delete can run again). Call it under `Session::writes`.
+pub async fn forget<B: Backend>(vault: &Vault<B>, peer: &str) -> Result<(), StorageError> {
+    let recorded = conversation(vault, peer).await?.map_or(0, |c| c.pages);
+    let count = page_count(vault, peer, recorded).await?;
+    for n in (0..count).rev() {
+        if let Read::Found(p) = read_page(vault, peer, n).await? {
+            for (_, id) in &p.entries {
+                vault.delete(stores::MESSAGES, id.as_bytes()).await?;
+            }
+        }
+        vault.delete(stores::MESSAGE_PAGES, &page_id(peer, n)).await?;
+    }
+    vault.delete(stores::CONVERSATIONS, peer.as_bytes()).await
 }
 
 /// A moment in the person's local calendar (month and day from 1).

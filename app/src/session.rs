@@ -4,10 +4,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crypto_core::identity::{Identity, Seed};
-use crypto_core::vault::KdfParams;
+use crypto_core::mnemonic;
+use crypto_core::vault::{KdfParams, VaultError};
 use leptos::prelude::*;
+use zeroize::Zeroizing;
 
-use crate::account::{ACCOUNT_ID, Account};
+use crate::account::{ACCOUNT_ID, Account, MIN_PASSPHRASE_CHARS, Strength};
 use crate::chat::{Conversation, Message};
 use crate::client::Client;
 use crate::storage::{self, DeviceBackend, StorageError, Vault, stores};
@@ -116,6 +118,8 @@ pub struct AppState {
     pub shown_count: RwSignal<usize>,
     /// Whether older messages exist.
     pub has_older: RwSignal<bool>,
+    /// The Argon2id parameters of new passphrase wraps: [`KDF`] (tests choose cheaper ones).
+    pub kdf: KdfParams,
 }
 
 impl AppState {
@@ -133,6 +137,7 @@ impl AppState {
             messages: RwSignal::new(Vec::new()),
             shown_count: RwSignal::new(crate::chat::PAGE),
             has_older: RwSignal::new(false),
+            kdf: KDF,
         }
     }
 
@@ -147,13 +152,21 @@ impl AppState {
         self.screen.set(screen);
     }
 
-    /// Forgets the unlocked session: the data key and the identity are dropped (and zeroized).
+    /// Forgets the unlocked session: the data key and the identity are dropped (and zeroized)
+    /// once the last task holding them ends, and its vault takes no more writes from them.
     pub fn lock(&self) {
+        self.forget_session();
+        self.go(Screen::Unlock);
+    }
+
+    fn forget_session(&self) {
+        if let Some(session) = self.current() {
+            session.vault.close();
+        }
         self.session.set_value(None);
         self.conversations.set(Vec::new());
         self.messages.set(Vec::new());
         self.open_peer.set(None);
-        self.go(Screen::Unlock);
     }
 }
 
@@ -186,13 +199,14 @@ fn fail(app: AppState, error: StorageError, screen: Screen) {
 }
 
 /// Creates the vault for the pending seed with `display_name` and `passphrase`, then opens Home.
-pub async fn create_account(app: AppState, display_name: String, passphrase: String) {
+pub async fn create_account(app: AppState, display_name: String, passphrase: impl Into<Zeroizing<String>>) {
+    let passphrase = passphrase.into();
     let Some(seed) = app.pending_seed.with_value(|s| s.clone()) else {
         return app.go(Screen::Welcome);
     };
     let result = async {
         let backend = storage::open_device().await?;
-        let vault = Vault::create(backend, &passphrase, KDF).await?;
+        let vault = Vault::create(backend, &passphrase, &seed, app.kdf).await?;
         let account = Account::new(&seed, &display_name);
         let identity = Identity::from_seed(&seed);
         let client = Client::new(&account.relay_url);
@@ -213,37 +227,109 @@ pub async fn create_account(app: AppState, display_name: String, passphrase: Str
     }
 }
 
-/// Unlocks the vault with `passphrase` and opens Home; a wrong passphrase shows a message.
-pub async fn unlock(app: AppState, passphrase: String) -> Result<(), String> {
-    let backend = storage::open_device().await.map_err(|e| e.to_string())?;
-    let vault = Vault::unlock(backend, &passphrase).await.map_err(|e| e.to_string())?;
-    let bytes = vault
-        .get(stores::ACCOUNT, ACCOUNT_ID)
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("this device's account record is missing")?;
+/// A message as a sentence: capitalised, with a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).chain(['.']).collect())
+}
+
+/// The account record of an opened vault, and its keys.
+fn account_of(bytes: Option<Zeroizing<Vec<u8>>>) -> Result<(Account, Identity), String> {
+    let bytes = bytes.ok_or("this device's account record is missing")?;
     let account = Account::from_bytes(&bytes).ok_or("this device's account record is damaged")?;
     let identity = account.identity().ok_or("this device's account record is damaged")?;
+    Ok((account, identity))
+}
+
+/// Makes an opened vault the session and opens Home.
+async fn enter(app: AppState, vault: Vault<DeviceBackend>, account: Account, identity: Identity) {
     let client = Client::new(&account.relay_url);
     app.session.set_value(Some(Rc::new(Session::new(vault, account, identity, client))));
     app.revision.update(|r| *r += 1);
     app.go(Screen::Home);
     crate::messaging::refresh(app).await;
     crate::messaging::start_polling(app);
+}
+
+/// Unlocks the vault with `passphrase` and opens Home; a wrong passphrase shows a message.
+pub async fn unlock(app: AppState, passphrase: impl Into<Zeroizing<String>>) -> Result<(), String> {
+    let passphrase = passphrase.into();
+    let backend = storage::open_device().await.map_err(|e| e.to_string())?;
+    let vault = Vault::unlock(backend, &passphrase).await.map_err(|e| e.to_string())?;
+    let (account, identity) = account_of(vault.get(stores::ACCOUNT, ACCOUNT_ID).await.map_err(|e| e.to_string())?)?;
+    enter(app, vault, account, identity).await;
     Ok(())
 }
 
-/// Checks `passphrase` against the vault without changing anything.
-pub async fn check_passphrase(passphrase: String) -> Result<(), String> {
-    let backend = storage::open_device().await.map_err(|e| e.to_string())?;
-    Vault::unlock(backend, &passphrase).await.map(|_| ()).map_err(|e| e.to_string())
+fn new_passphrase_ok(passphrase: &str) -> Result<(), String> {
+    if passphrase.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(Strength::TooShort.hint().to_owned());
+    }
+    Ok(())
 }
 
-/// Erases the account from this device.
+/// The person forgot their passphrase: `phrase` (the account's recovery phrase) opens the vault
+/// through its recovery wrap, `new_passphrase` replaces the passphrase, and Home opens with the
+/// history kept (as [`unlock`] does). A phrase of another account is refused and changes nothing.
+pub async fn recover_with_phrase(
+    app: AppState,
+    phrase: Zeroizing<String>,
+    new_passphrase: Zeroizing<String>,
+) -> Result<(), String> {
+    new_passphrase_ok(&new_passphrase)?;
+    let seed = mnemonic::decode_seed(&phrase).map_err(|e| sentence(&e.to_string()))?;
+    drop(phrase);
+    let another = "This recovery phrase belongs to another account, not the one on this device. Nothing was changed.";
+    let backend = storage::open_device().await.map_err(|e| e.to_string())?;
+    let vault = match Vault::recover(backend, &seed).await {
+        Ok(vault) => vault,
+        Err(StorageError::Vault(VaultError::WrongPhrase)) => return Err(another.to_owned()),
+        Err(e) => return Err(e.to_string()),
+    };
+    let (account, identity) = account_of(vault.get(stores::ACCOUNT, ACCOUNT_ID).await.map_err(|e| e.to_string())?)?;
+    if identity.session_id() != Identity::from_seed(&seed).session_id() {
+        return Err(another.to_owned());
+    }
+    vault.set_passphrase(&new_passphrase, app.kdf).await.map_err(|e| e.to_string())?;
+    enter(app, vault, account, identity).await;
+    Ok(())
+}
+
+/// Replaces the passphrase of the unlocked account after checking `current`. Only the passphrase
+/// wrap changes: the recovery phrase still opens the vault, and every record stays as it is.
+pub async fn change_passphrase(
+    app: AppState,
+    current: Zeroizing<String>,
+    new: Zeroizing<String>,
+) -> Result<(), String> {
+    let session = app.current().ok_or("Hush is locked: unlock it first.")?;
+    new_passphrase_ok(&new)?;
+    session.vault.change_passphrase(&current, &new, app.kdf).await.map_err(|e| match e {
+        StorageError::Vault(VaultError::WrongPassphrase) => "That is not your current passphrase.".to_owned(),
+        e => e.to_string(),
+    })
+}
+
+/// Checks `passphrase` against the vault without changing anything.
+pub async fn check_passphrase(passphrase: impl Into<Zeroizing<String>>) -> Result<(), String> {
+    let passphrase = passphrase.into();
+    let backend = storage::open_device().await.map_err(|e| e.to_string())?;
+    storage::verify_passphrase(&backend, &passphrase).await.map_err(|e| e.to_string())
+}
+
+/// Erases the account from this device, unlocked or not. An unlocked session's vault is closed
+/// first, so a task still running (a poll filing messages) cannot write after the wipe.
 pub async fn delete_account(app: AppState) {
-    let Some(session) = app.current() else { return };
-    app.session.set_value(None);
-    match session.vault.wipe().await {
+    let session = app.current();
+    app.forget_session();
+    let result = match session {
+        Some(session) => session.vault.wipe().await,
+        None => match storage::open_device().await {
+            Ok(backend) => storage::erase(&backend).await,
+            Err(e) => Err(e),
+        },
+    };
+    match result {
         Ok(()) => app.go(Screen::Welcome),
         Err(e) => app.notice.set(Some(e.to_string())),
     }

@@ -2,8 +2,9 @@
 //!
 //! The only module that touches IndexedDB. Records are sealed by `crypto_core::vault` before they
 //! reach a [`Backend`]; the backend sees store names, keyed-hash lookup keys and ciphertext —
-//! never a message, a name, a Session ID or a key. The one record that is not sealed by the data
-//! key is the data key itself, wrapped by the passphrase (Argon2id).
+//! never a message, a name, a Session ID or a key. The records not sealed by the data key are the
+//! schema version and the data key itself, wrapped twice: by the passphrase (Argon2id) and by the
+//! account's seed (the recovery phrase).
 
 mod memory;
 pub use memory::MemoryBackend;
@@ -13,25 +14,33 @@ mod idb;
 pub use idb::IdbBackend;
 #[doc(hidden)]
 pub mod conformance;
+mod migrations;
 
+use core::cell::Cell;
 use core::fmt;
 
-use crypto_core::vault::{DataKey, KdfParams, VaultError, WrappedKey};
+use crypto_core::identity::Seed;
+use crypto_core::vault::{DataKey, KdfParams, RecoveryWrap, VaultError, WrappedKey};
 use rand_core::OsRng;
 use zeroize::Zeroizing;
 
 /// Object-store names. A store gets a new name when its record format changes.
 pub mod stores {
-    /// The wrapped data key and the schema version (not sealed by the data key).
+    /// The wrapped data key (two wraps) and the schema version (not sealed by the data key).
     pub const META: &str = "meta";
-    /// The account: identity seed, display name, settings.
+    /// The account: identity seed, display name, settings; and the seen message hashes.
     pub const ACCOUNT: &str = "account";
-    /// Contacts and conversations.
-    pub const CONVERSATIONS: &str = "conversations";
-    /// Messages.
+    /// Conversations, one record per peer (from schema 3: without the message list).
+    pub const CONVERSATIONS: &str = "conversations2";
+    /// Messages, one record per message.
     pub const MESSAGES: &str = "messages";
+    /// Each conversation's message index, in pages (from schema 3).
+    pub const MESSAGE_PAGES: &str = "message-pages";
+    /// Conversations as schemas 1 and 2 kept them, each holding every message id. Read only by
+    /// the migration to schema 3, which empties it.
+    pub const CONVERSATIONS_V1: &str = "conversations";
     /// Every store, in creation order.
-    pub const ALL: &[&str] = &[META, ACCOUNT, CONVERSATIONS, MESSAGES];
+    pub const ALL: &[&str] = &[META, ACCOUNT, CONVERSATIONS_V1, MESSAGES, CONVERSATIONS, MESSAGE_PAGES];
 }
 
 /// The backend of this device: IndexedDB in the browser (memory when built natively, for tests).
@@ -58,11 +67,16 @@ pub async fn open_device() -> Result<DeviceBackend, StorageError> {
     }
 }
 
-/// The schema version this build writes; migrations in [`migrations`] lead up to it.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build writes; the steps in [`migrations`] lead up to it.
+pub const SCHEMA_VERSION: u32 = 3;
 /// The IndexedDB database name.
 pub const DB_NAME: &str = "hush";
+/// `meta` record: the data key wrapped by Argon2id(passphrase).
 const WRAPPED_KEY: &str = "wrapped-key";
+/// `meta` record: the data key wrapped by a key derived from the account seed (from schema 2).
+const RECOVERY_KEY: &str = "recovery-key";
+/// `meta` record: the schema version, u32 LE.
+const SCHEMA: &str = "schema";
 
 /// A failure of the browser's storage, or of the vault on top of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,6 +92,10 @@ pub enum StorageError {
     Vault(VaultError),
     /// The stored schema is newer than this build understands.
     TooNew { found: u32 },
+    /// The vault was locked or its account deleted: nothing more is written through it.
+    Closed,
+    /// This vault has no recovery wrap (made by an older Hush and not unlocked since).
+    NoRecoveryKey,
 }
 
 impl fmt::Display for StorageError {
@@ -90,6 +108,11 @@ impl fmt::Display for StorageError {
             StorageError::TooNew { found } => {
                 write!(f, "this data was written by a newer Hush (schema {found}); update Hush to open it")
             }
+            StorageError::Closed => f.write_str("this account was locked or deleted; nothing was written"),
+            StorageError::NoRecoveryKey => f.write_str(
+                "this device's account cannot be opened with the recovery phrase yet: \
+                 unlock it once with the passphrase (or delete it and restore from the phrase)",
+            ),
         }
     }
 }
@@ -139,11 +162,13 @@ impl<T: Backend> Backend for &T {
 pub struct Vault<B: Backend> {
     backend: B,
     key: DataKey,
+    /// Set by [`Vault::close`] and [`Vault::wipe`]: every later write is refused.
+    closed: Cell<bool>,
 }
 
 impl<B: Backend> fmt::Debug for Vault<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Vault").finish_non_exhaustive()
+        f.debug_struct("Vault").field("closed", &self.closed.get()).finish_non_exhaustive()
     }
 }
 
@@ -152,58 +177,143 @@ pub async fn exists<B: Backend>(backend: &B) -> Result<bool, StorageError> {
     Ok(backend.get(stores::META, WRAPPED_KEY).await?.is_some())
 }
 
+/// Erases everything in `backend` without unlocking it (Delete account from the unlock screen).
+/// The data was encrypted, so nothing readable remains.
+pub async fn erase<B: Backend>(backend: &B) -> Result<(), StorageError> {
+    backend.clear().await
+}
+
+/// Checks `passphrase` against the stored wrap without changing anything (no migration runs).
+pub async fn verify_passphrase<B: Backend>(backend: &B, passphrase: &str) -> Result<(), StorageError> {
+    let wrapped = backend.get(stores::META, WRAPPED_KEY).await?.ok_or(StorageError::NoVault)?;
+    DataKey::unwrap(&WrappedKey::from_bytes(&wrapped)?, passphrase)?;
+    Ok(())
+}
+
+async fn stored_schema<B: Backend>(backend: &B) -> Result<u32, StorageError> {
+    let schema = match backend.get(stores::META, SCHEMA).await? {
+        Some(bytes) => bytes
+            .as_slice()
+            .try_into()
+            .map(u32::from_le_bytes)
+            .map_err(|_| StorageError::Vault(VaultError::Malformed("schema version")))?,
+        None => 0,
+    };
+    if schema > SCHEMA_VERSION {
+        return Err(StorageError::TooNew { found: schema });
+    }
+    Ok(schema)
+}
+
 impl<B: Backend> Vault<B> {
-    /// Creates a new vault protected by `passphrase`; refuses if one exists.
-    pub async fn create(backend: B, passphrase: &str, params: KdfParams) -> Result<Vault<B>, StorageError> {
+    /// Creates a new vault for the account with `seed`, protected by `passphrase` (and openable by
+    /// the seed's recovery phrase); refuses if one exists. The passphrase wrap is written last:
+    /// until it is, no vault exists.
+    pub async fn create(
+        backend: B,
+        passphrase: &str,
+        seed: &Seed,
+        params: KdfParams,
+    ) -> Result<Vault<B>, StorageError> {
         if exists(&backend).await? {
             return Err(StorageError::VaultExists);
         }
         let key = DataKey::generate(&mut OsRng);
         let wrapped = key.wrap(&mut OsRng, passphrase, params)?;
-        backend.put(stores::META, "schema", &SCHEMA_VERSION.to_le_bytes()).await?;
+        backend.put(stores::META, SCHEMA, &SCHEMA_VERSION.to_le_bytes()).await?;
+        backend.put(stores::META, RECOVERY_KEY, &key.wrap_for_recovery(&mut OsRng, seed).to_bytes()).await?;
         backend.put(stores::META, WRAPPED_KEY, &wrapped.to_bytes()).await?;
-        Ok(Vault { backend, key })
+        Ok(Vault::with_key(backend, key))
     }
 
-    /// Unlocks the vault with `passphrase`. A wrong passphrase changes nothing.
+    fn with_key(backend: B, key: DataKey) -> Vault<B> {
+        Vault { backend, key, closed: Cell::new(false) }
+    }
+
+    /// Unlocks the vault with `passphrase`, then brings it up to [`SCHEMA_VERSION`]. A wrong
+    /// passphrase changes nothing; a newer schema is refused before anything is written.
     pub async fn unlock(backend: B, passphrase: &str) -> Result<Vault<B>, StorageError> {
         let wrapped = backend.get(stores::META, WRAPPED_KEY).await?.ok_or(StorageError::NoVault)?;
-        let schema = match backend.get(stores::META, "schema").await? {
-            Some(bytes) => bytes
-                .as_slice()
-                .try_into()
-                .map(u32::from_le_bytes)
-                .map_err(|_| StorageError::Vault(VaultError::Malformed("schema version")))?,
-            None => 0,
-        };
-        if schema > SCHEMA_VERSION {
-            return Err(StorageError::TooNew { found: schema });
-        }
+        let schema = stored_schema(&backend).await?;
         let key = DataKey::unwrap(&WrappedKey::from_bytes(&wrapped)?, passphrase)?;
-        let vault = Vault { backend, key };
+        let vault = Vault::with_key(backend, key);
         vault.migrate(schema).await?;
         Ok(vault)
     }
 
+    /// Opens the vault with the account's `seed` (from its recovery phrase), then brings it up to
+    /// [`SCHEMA_VERSION`]. Another account's seed is [`VaultError::WrongPhrase`] and changes
+    /// nothing. The passphrase is not changed here: see [`Vault::set_passphrase`].
+    pub async fn recover(backend: B, seed: &Seed) -> Result<Vault<B>, StorageError> {
+        if !exists(&backend).await? {
+            return Err(StorageError::NoVault);
+        }
+        let schema = stored_schema(&backend).await?;
+        let wrapped = backend.get(stores::META, RECOVERY_KEY).await?.ok_or(StorageError::NoRecoveryKey)?;
+        let key = DataKey::unwrap_recovery(&RecoveryWrap::from_bytes(&wrapped)?, seed)?;
+        let vault = Vault::with_key(backend, key);
+        vault.migrate(schema).await?;
+        Ok(vault)
+    }
+
+    /// Runs every migration step after `from`, in order; the version is written after each step,
+    /// so an interrupted upgrade resumes at the step it was in (each step can run again).
     async fn migrate(&self, from: u32) -> Result<(), StorageError> {
-        // Version 1 is the first schema: nothing to migrate yet. Each future step is a numbered
-        // function here, run in order, and the version is written after each.
-        if from < SCHEMA_VERSION {
-            self.backend.put(stores::META, "schema", &SCHEMA_VERSION.to_le_bytes()).await?;
+        if from < 2 {
+            migrations::v1_to_v2(self).await?;
+            self.set_schema(2).await?;
+        }
+        if from < 3 {
+            migrations::v2_to_v3(self).await?;
+            self.set_schema(3).await?;
         }
         Ok(())
     }
 
-    /// Replaces the passphrase (the data key, and so every record, stays as it is).
-    pub async fn change_passphrase(&self, passphrase: &str, params: KdfParams) -> Result<(), StorageError> {
+    async fn set_schema(&self, version: u32) -> Result<(), StorageError> {
+        self.writable()?;
+        self.backend.put(stores::META, SCHEMA, &version.to_le_bytes()).await
+    }
+
+    /// Wraps the data key for the account with `seed` (replacing any recovery wrap).
+    async fn set_recovery(&self, seed: &Seed) -> Result<(), StorageError> {
+        self.writable()?;
+        let wrapped = self.key.wrap_for_recovery(&mut OsRng, seed);
+        self.backend.put(stores::META, RECOVERY_KEY, &wrapped.to_bytes()).await
+    }
+
+    /// Replaces the passphrase after checking `current`: only the passphrase wrap is rewritten
+    /// (the data key, every record and the recovery wrap stay as they are). A wrong `current` is
+    /// [`VaultError::WrongPassphrase`] and changes nothing.
+    pub async fn change_passphrase(&self, current: &str, new: &str, params: KdfParams) -> Result<(), StorageError> {
+        self.writable()?;
+        let stored = self.backend.get(stores::META, WRAPPED_KEY).await?.ok_or(StorageError::NoVault)?;
+        let opened = DataKey::unwrap(&WrappedKey::from_bytes(&stored)?, current)?;
+        if !opened.same_as(&self.key) {
+            return Err(StorageError::Vault(VaultError::Corrupt));
+        }
+        self.set_passphrase(new, params).await
+    }
+
+    /// Wraps the data key under `passphrase` (replacing the passphrase wrap), for a vault opened
+    /// with [`Vault::recover`]. The recovery wrap stays.
+    pub async fn set_passphrase(&self, passphrase: &str, params: KdfParams) -> Result<(), StorageError> {
+        self.writable()?;
         let wrapped = self.key.wrap(&mut OsRng, passphrase, params)?;
         self.backend.put(stores::META, WRAPPED_KEY, &wrapped.to_bytes()).await
     }
 
-    /// Writes the record `id` of `store`, sealed.
+    fn writable(&self) -> Result<(), StorageError> {
+        if self.closed.get() { Err(StorageError::Closed) } else { Ok(()) }
+    }
+
+    /// Writes the record `id` of `store`, sealed. Refused once the vault is closed.
     pub async fn put(&self, store: &str, id: &[u8], value: &[u8]) -> Result<(), StorageError> {
+        self.writable()?;
         let lookup = self.key.lookup_key(store, id);
         let sealed = self.key.seal_record(&mut OsRng, store, &lookup, value);
+        // Checked and handed to the backend in one step (no await between): a write that passed
+        // this point was queued before any wipe's, and the wipe erases it.
         self.backend.put(store, &lookup, &sealed).await
     }
 
@@ -216,26 +326,45 @@ impl<B: Backend> Vault<B> {
         }
     }
 
-    /// Removes the record `id` of `store`.
+    /// Removes the record `id` of `store`. Refused once the vault is closed.
     pub async fn delete(&self, store: &str, id: &[u8]) -> Result<(), StorageError> {
+        self.writable()?;
         self.backend.delete(store, &self.key.lookup_key(store, id)).await
     }
 
     /// Every record of `store` that opens; damaged records are skipped, never fatal.
     pub async fn all(&self, store: &str) -> Result<Vec<Zeroizing<Vec<u8>>>, StorageError> {
+        Ok(self.entries(store).await?.into_iter().map(|(_, plain)| plain).collect())
+    }
+
+    /// Every record of `store` that opens, with its backend key.
+    async fn entries(&self, store: &str) -> Result<Vec<(String, Zeroizing<Vec<u8>>)>, StorageError> {
         let mut out = Vec::new();
         for lookup in self.backend.keys(store).await? {
             if let Some(sealed) = self.backend.get(store, &lookup).await?
                 && let Ok(plain) = self.key.open_record(store, &lookup, &sealed)
             {
-                out.push(plain);
+                out.push((lookup, plain));
             }
         }
         Ok(out)
     }
 
-    /// Erases everything on this device. The data was encrypted, so nothing readable remains.
+    /// Refuses every later write through this vault (on lock): a task still running (a poll
+    /// filing messages) cannot write after the person locked or deleted the account.
+    pub fn close(&self) {
+        self.closed.set(true);
+    }
+
+    /// Whether [`Vault::close`] or [`Vault::wipe`] ran.
+    pub fn is_closed(&self) -> bool {
+        self.closed.get()
+    }
+
+    /// Erases everything on this device and closes the vault first, so no write still in flight
+    /// lands after the wipe. The data was encrypted, so nothing readable remains.
     pub async fn wipe(&self) -> Result<(), StorageError> {
+        self.close();
         self.backend.clear().await
     }
 

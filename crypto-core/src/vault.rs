@@ -4,7 +4,9 @@
 //! its store and lookup key (as associated data), so a record cannot be moved to another place
 //! unnoticed. Lookup keys are keyed hashes (BLAKE2b, a key per store derived from the data key), so
 //! no plaintext ID is ever written. The data key itself is stored only wrapped: sealed under a key
-//! derived from the person's passphrase with Argon2id, with the parameters written beside it.
+//! derived from the person's passphrase with Argon2id, with the parameters written beside it, and
+//! (a second wrap) under a key derived from the account's seed, so the recovery phrase can open
+//! the vault when the passphrase is forgotten.
 
 use core::fmt;
 
@@ -15,13 +17,18 @@ use blake2::digest::{FixedOutput, Mac};
 use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use rand_core::CryptoRngCore;
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
+
+use crate::identity::Seed;
 
 /// The format version of wrapped keys and sealed records.
 const VERSION: u8 = 1;
 const NONCE: usize = 24;
 const TAG: usize = 16;
 const SALT: usize = 16;
+/// BLAKE2b personalization (16 bytes) of the recovery key, and the associated data of its wrap.
+const RECOVERY_LABEL: &[u8; 16] = b"hush/recovery/v1";
 
 /// Argon2id cost parameters.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -41,6 +48,52 @@ impl KdfParams {
 
     /// Cheap parameters for tests only.
     pub const INSECURE_FOR_TESTS: KdfParams = KdfParams { memory_kib: 64, iterations: 1, parallelism: 1 };
+
+    /// The most memory a wrapped key may ask for: 256 MiB, four times the default. Argon2 allocates
+    /// all of it at once, and a browser tab that cannot is killed, so a damaged or hostile record
+    /// must not choose more.
+    pub const MAX_MEMORY_KIB: u32 = 256 * 1024;
+    /// The most passes: 10 (about 4 s at the largest memory in a browser tab).
+    pub const MAX_ITERATIONS: u32 = 10;
+    /// The most lanes: 8 (the page runs Argon2 on one thread; more lanes buy nothing there).
+    pub const MAX_PARALLELISM: u32 = 8;
+
+    /// Checks the parameters against the limits above (Argon2's own minimums are checked when it
+    /// runs: [`VaultError::BadParameters`]).
+    pub fn check(self) -> Result<KdfParams, VaultError> {
+        let limits = [
+            (KdfParameter::Memory, self.memory_kib, Self::MAX_MEMORY_KIB),
+            (KdfParameter::Iterations, self.iterations, Self::MAX_ITERATIONS),
+            (KdfParameter::Parallelism, self.parallelism, Self::MAX_PARALLELISM),
+        ];
+        for (parameter, value, max) in limits {
+            if value > max {
+                return Err(VaultError::ParametersTooCostly { parameter, value, max });
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// One of the Argon2id parameters.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum KdfParameter {
+    /// Memory, in KiB.
+    Memory,
+    /// Passes.
+    Iterations,
+    /// Lanes.
+    Parallelism,
+}
+
+impl fmt::Display for KdfParameter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            KdfParameter::Memory => "memory (KiB)",
+            KdfParameter::Iterations => "passes",
+            KdfParameter::Parallelism => "lanes",
+        })
+    }
 }
 
 /// Why the vault refused.
@@ -55,6 +108,18 @@ pub enum VaultError {
     Corrupt,
     /// The key-derivation parameters are out of range.
     BadParameters,
+    /// The key-derivation parameters ask for more than this version will spend
+    /// ([`KdfParams::check`]): the record is damaged or was not written by Hush.
+    ParametersTooCostly {
+        /// Which parameter.
+        parameter: KdfParameter,
+        /// Its stored value.
+        value: u32,
+        /// The most accepted.
+        max: u32,
+    },
+    /// The recovery phrase does not open this vault: it belongs to another account.
+    WrongPhrase,
 }
 
 impl fmt::Display for VaultError {
@@ -64,6 +129,11 @@ impl fmt::Display for VaultError {
             VaultError::Malformed(what) => write!(f, "stored data is damaged: {what}"),
             VaultError::Corrupt => f.write_str("a stored record could not be decrypted"),
             VaultError::BadParameters => f.write_str("the key-derivation parameters are out of range"),
+            VaultError::ParametersTooCostly { parameter, value, max } => write!(
+                f,
+                "stored data is damaged: the key-derivation parameters ask for too much ({parameter} {value}, at most {max})"
+            ),
+            VaultError::WrongPhrase => f.write_str("that recovery phrase belongs to another account"),
         }
     }
 }
@@ -108,12 +178,62 @@ impl WrappedKey {
         if sealed.len() != NONCE + 32 + TAG {
             return Err(VaultError::Malformed("wrapped key has the wrong length"));
         }
-        let params = KdfParams { memory_kib: numbers[0], iterations: numbers[1], parallelism: numbers[2] };
+        let params = KdfParams { memory_kib: numbers[0], iterations: numbers[1], parallelism: numbers[2] }.check()?;
         Ok(WrappedKey { params, salt: *salt, sealed: sealed.to_vec() })
     }
 }
 
+/// The data key, wrapped by a key derived from the account's seed (the recovery phrase): safe to
+/// store in the clear.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct RecoveryWrap {
+    salt: [u8; SALT],
+    sealed: Vec<u8>,
+}
+
+impl RecoveryWrap {
+    /// `version ‖ salt ‖ nonce ‖ ciphertext ‖ tag`.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![VERSION];
+        out.extend_from_slice(&self.salt);
+        out.extend_from_slice(&self.sealed);
+        out
+    }
+
+    /// Parses [`RecoveryWrap::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<RecoveryWrap, VaultError> {
+        let (&version, rest) = bytes.split_first().ok_or(VaultError::Malformed("empty recovery key"))?;
+        if version != VERSION {
+            return Err(VaultError::Malformed("unknown recovery-key version"));
+        }
+        let (salt, sealed) = rest.split_first_chunk::<SALT>().ok_or(VaultError::Malformed("truncated recovery key"))?;
+        if sealed.len() != NONCE + 32 + TAG {
+            return Err(VaultError::Malformed("recovery key has the wrong length"));
+        }
+        Ok(RecoveryWrap { salt: *salt, sealed: sealed.to_vec() })
+    }
+}
+
+/// The key that wraps the data key for recovery: BLAKE2b-256 in keyed mode, key = the 16-byte
+/// seed, salt = 16 random bytes stored with the wrap, personalization = `hush/recovery/v1`, over
+/// the empty message.
+///
+/// The seed is 128 uniformly random bits, so a keyed PRF is a sound KDF for it: there is nothing to
+/// stretch (guessing 2^128 seeds is out of reach with or without Argon2, which would only slow the
+/// unlock screen). The personalization separates this key from every other use of the seed (its
+/// Ed25519 key is SHA-512 of the seed padded with zeros); the salt makes the key differ per vault,
+/// so two devices of one account never share a recovery key and no precomputation spans vaults.
+fn recovery_key(seed: &Seed, salt: &[u8; SALT]) -> Zeroizing<[u8; 32]> {
+    let mut out = Zeroizing::new([0u8; 32]);
+    // Cannot fail: a 16-byte key, salt and personalization are all within BLAKE2b's limits.
+    if let Ok(mac) = Blake2bMac::<U32>::new_with_salt_and_personal(seed.as_bytes(), salt, RECOVERY_LABEL) {
+        out.copy_from_slice(&mac.finalize_fixed());
+    }
+    out
+}
+
 fn kek(passphrase: &str, salt: &[u8; SALT], params: KdfParams) -> Result<Zeroizing<[u8; 32]>, VaultError> {
+    let params = params.check()?;
     let argon_params = Params::new(params.memory_kib, params.iterations, params.parallelism, Some(32))
         .map_err(|_| VaultError::BadParameters)?;
     let mut key = Zeroizing::new([0u8; 32]);
@@ -190,6 +310,29 @@ impl DataKey {
         Ok(DataKey(Zeroizing::new(key)))
     }
 
+    /// Wraps the key under the account's `seed` (see [`recovery_key`]) with a fresh salt.
+    pub fn wrap_for_recovery(&self, rng: &mut impl CryptoRngCore, seed: &Seed) -> RecoveryWrap {
+        let mut salt = [0u8; SALT];
+        rng.fill_bytes(&mut salt);
+        let key = recovery_key(seed, &salt);
+        let sealed = seal(&key, rng, self.0.as_ref(), RECOVERY_LABEL);
+        RecoveryWrap { salt, sealed }
+    }
+
+    /// Unwraps the recovery wrap with the account's seed; another account's seed is
+    /// [`VaultError::WrongPhrase`].
+    pub fn unwrap_recovery(wrapped: &RecoveryWrap, seed: &Seed) -> Result<DataKey, VaultError> {
+        let key = recovery_key(seed, &wrapped.salt);
+        let plain = open(&key, &wrapped.sealed, RECOVERY_LABEL).ok_or(VaultError::WrongPhrase)?;
+        let key: [u8; 32] = plain.as_slice().try_into().map_err(|_| VaultError::Malformed("recovery key size"))?;
+        Ok(DataKey(Zeroizing::new(key)))
+    }
+
+    /// Whether `other` is the same key (in constant time).
+    pub fn same_as(&self, other: &DataKey) -> bool {
+        bool::from(self.0.as_ref().ct_eq(other.0.as_ref()))
+    }
+
     /// The lookup key of `id` in `store`: hex of a BLAKE2b-256 keyed per store. Equal IDs give
     /// equal keys in the same store, and nothing about the ID is revealed.
     pub fn lookup_key(&self, store: &str, id: &[u8]) -> String {
@@ -243,6 +386,87 @@ mod tests {
         let params = KdfParams { memory_kib: 1024, iterations: 2, parallelism: 1 };
         let key = kek("correct horse battery staple", &salt, params).unwrap();
         assert_eq!(hex::encode(*key), "3965a06afc91ceb5c7336d83eb1557e9240839cd54231b8c0448615675355c23");
+    }
+
+    /// [derived] Python 3.11 `hashlib.blake2b(b"", key=bytes(range(1, 17)),
+    /// salt=bytes(range(0x11, 0x21)), person=b"hush/recovery/v1", digest_size=32)`.
+    #[test]
+    fn recovery_key_matches_blake2b_keyed_with_salt_and_personalization() {
+        let seed = Seed::from_bytes(core::array::from_fn(|i| (i + 1) as u8));
+        let salt: [u8; 16] = core::array::from_fn(|i| (i + 0x11) as u8);
+        let key = recovery_key(&seed, &salt);
+        assert_eq!(hex::encode(*key), "18ff57694a7a4e99ad3e5c943861bc4e835b23e77e14240219f2972bb1d04633");
+        assert_ne!(*recovery_key(&seed, &[0; 16]), *key);
+    }
+
+    #[test]
+    fn the_recovery_wrap_opens_with_the_accounts_seed_only() {
+        let mut rng = ChaCha20Rng::seed_from_u64(5);
+        let key = DataKey::generate(&mut rng);
+        let seed = Seed::generate(&mut rng);
+        let wrapped = key.wrap_for_recovery(&mut rng, &seed);
+        let stored = RecoveryWrap::from_bytes(&wrapped.to_bytes()).unwrap();
+        assert_eq!(stored, wrapped);
+        assert_eq!(stored.to_bytes().len(), 1 + 16 + 24 + 32 + 16);
+        assert!(DataKey::unwrap_recovery(&stored, &seed).unwrap().same_as(&key));
+        let other = Seed::generate(&mut rng);
+        assert_eq!(DataKey::unwrap_recovery(&stored, &other).unwrap_err(), VaultError::WrongPhrase);
+        // Each wrap has its own salt, so its own key.
+        let again = key.wrap_for_recovery(&mut rng, &seed);
+        assert_ne!(again.to_bytes()[1..17], wrapped.to_bytes()[1..17]);
+        let bytes = stored.to_bytes();
+        for i in 0..bytes.len() {
+            let mut bad = bytes.clone();
+            bad[i] ^= 1;
+            let opened = RecoveryWrap::from_bytes(&bad).and_then(|w| DataKey::unwrap_recovery(&w, &seed));
+            assert!(opened.is_err(), "byte {i}");
+        }
+        for bad in [&[][..], &[2; 89][..], &bytes[..88], &[bytes.as_slice(), &[0]].concat()[..]] {
+            assert!(matches!(RecoveryWrap::from_bytes(bad), Err(VaultError::Malformed(_))));
+        }
+        assert!(!DataKey::generate(&mut rng).same_as(&key));
+    }
+
+    fn stored_with(params: [u32; 3]) -> Vec<u8> {
+        let mut rng = ChaCha20Rng::seed_from_u64(6);
+        let mut bytes = DataKey::generate(&mut rng).wrap(&mut rng, "p", FAST).unwrap().to_bytes();
+        for (i, n) in params.iter().enumerate() {
+            bytes[1 + 4 * i..5 + 4 * i].copy_from_slice(&n.to_le_bytes());
+        }
+        bytes
+    }
+
+    #[test]
+    fn stored_parameters_beyond_the_limits_are_refused_before_argon2_runs() {
+        use KdfParameter::*;
+        let cases = [
+            ([u32::MAX, 1, 1], Memory, u32::MAX, KdfParams::MAX_MEMORY_KIB),
+            ([KdfParams::MAX_MEMORY_KIB + 1, 1, 1], Memory, KdfParams::MAX_MEMORY_KIB + 1, KdfParams::MAX_MEMORY_KIB),
+            ([64, u32::MAX, 1], Iterations, u32::MAX, KdfParams::MAX_ITERATIONS),
+            ([64, 11, 1], Iterations, 11, 10),
+            ([1024, 1, 9], Parallelism, 9, 8),
+            ([64, 1, u32::MAX], Parallelism, u32::MAX, 8),
+        ];
+        for (params, parameter, value, max) in cases {
+            let err = WrappedKey::from_bytes(&stored_with(params)).unwrap_err();
+            assert_eq!(err, VaultError::ParametersTooCostly { parameter, value, max }, "{params:?}");
+            assert!(err.to_string().starts_with("stored data is damaged"), "{err}");
+        }
+        // At the limits a stored key still parses (and runs: Argon2 is not asked here).
+        let at_limits = [KdfParams::MAX_MEMORY_KIB, KdfParams::MAX_ITERATIONS, KdfParams::MAX_PARALLELISM];
+        assert!(WrappedKey::from_bytes(&stored_with(at_limits)).is_ok());
+        // Below Argon2's own minimums: out of range, found when it runs.
+        let weak = WrappedKey::from_bytes(&stored_with([64, 0, 1])).unwrap();
+        assert_eq!(DataKey::unwrap(&weak, "p").unwrap_err(), VaultError::BadParameters);
+        // Parameters changed after parsing, and new wraps, are held to the same limits.
+        let mut wrapped = WrappedKey::from_bytes(&stored_with([64, 1, 1])).unwrap();
+        wrapped.params.memory_kib = u32::MAX;
+        assert!(matches!(DataKey::unwrap(&wrapped, "p"), Err(VaultError::ParametersTooCostly { .. })));
+        let mut rng = ChaCha20Rng::seed_from_u64(7);
+        let huge = KdfParams { memory_kib: 1 << 30, iterations: 3, parallelism: 1 };
+        let err = DataKey::generate(&mut rng).wrap(&mut rng, "p", huge).unwrap_err();
+        assert!(matches!(err, VaultError::ParametersTooCostly { parameter: Memory, .. }));
+        assert_eq!(KdfParams::DEFAULT.check(), Ok(KdfParams::DEFAULT));
     }
 
     #[test]

@@ -23,19 +23,34 @@ fn backend_error(e: impl std::fmt::Display) -> StorageError {
     StorageError::Backend { name, message }
 }
 
-/// The IndexedDB schema version: one step per change to the set of object stores.
-const IDB_VERSION: u32 = 1;
+/// The IndexedDB schema version: one step per change to the set of object stores. (The vault's
+/// own schema version, in its `meta` store, drives the data migrations; this one only makes
+/// stores, which IndexedDB allows only while opening.)
+const IDB_VERSION: u32 = 2;
+/// The stores each IndexedDB version adds.
+const ADDED: [&[&str]; 2] = [
+    &[stores::META, stores::ACCOUNT, stores::CONVERSATIONS_V1, stores::MESSAGES],
+    &[stores::CONVERSATIONS, stores::MESSAGE_PAGES],
+];
 
 impl IdbBackend {
     /// Opens (creating or upgrading) the database `name`.
     pub async fn open(name: &str) -> Result<IdbBackend, StorageError> {
+        Self::open_version(name, IDB_VERSION).await
+    }
+
+    /// Opens `name` at an older IndexedDB `version` (for tests that build an old database).
+    #[doc(hidden)]
+    pub async fn open_version(name: &str, version: u32) -> Result<IdbBackend, StorageError> {
         let db = Database::open(name)
-            .with_version(IDB_VERSION)
-            .with_on_upgrade_needed(|event, db| {
+            .with_version(version)
+            .with_on_upgrade_needed(move |event, db| {
                 let old = event.old_version() as u32;
-                if old < 1 {
-                    for store in stores::ALL {
-                        db.create_object_store(store).build()?;
+                for (step, added) in (1..=version).zip(ADDED) {
+                    if old < step {
+                        for store in added {
+                            db.create_object_store(store).build()?;
+                        }
                     }
                 }
                 Ok(())
@@ -48,6 +63,19 @@ impl IdbBackend {
     /// Opens the app's database.
     pub async fn open_default() -> Result<IdbBackend, StorageError> {
         Self::open(DB_NAME).await
+    }
+
+    /// Deletes the database `name` (for tests that need it gone, not just empty).
+    #[doc(hidden)]
+    pub async fn delete_database(name: &str) -> Result<(), StorageError> {
+        Database::delete_by_name(name).map_err(backend_error)?.await.map_err(backend_error)
+    }
+}
+
+impl Drop for IdbBackend {
+    /// Closes the connection (after its pending transactions), so a later upgrade is not blocked.
+    fn drop(&mut self) {
+        self.db.clone().close();
     }
 }
 

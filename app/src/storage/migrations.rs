@@ -1,0 +1,78 @@
+//! The vault's data migrations: one function per schema step, run in order by `Vault::migrate`,
+//! which writes the new version after each. A step may be cut short (the tab closes, the browser's
+//! storage refuses a write); it then runs again from the start at the next unlock, so every step
+//! derives what it writes from what is still there and can run any number of times.
+//!
+//! Each step reads the records as the schema before it wrote them, whatever the current types
+//! look like: old formats are parsed here, not through today's structs.
+
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::{Backend, StorageError, Vault, stores};
+use crate::account::{ACCOUNT_ID, Account};
+use crate::chat;
+
+/// Schema 1 → 2: a second wrap of the data key, by a key derived from the account's seed, so the
+/// recovery phrase opens the vault when the passphrase is forgotten. The seed is in the account
+/// record, readable only once the vault is open, so a schema-1 vault gets the wrap at its first
+/// unlock. Without a readable account record there is nothing to wrap for (the unlock then fails
+/// on the missing account anyway); the step does nothing.
+pub(super) async fn v1_to_v2<B: Backend>(vault: &Vault<B>) -> Result<(), StorageError> {
+    let account = match vault.get(stores::ACCOUNT, ACCOUNT_ID).await {
+        Ok(Some(bytes)) => Account::from_bytes(&bytes),
+        Ok(None) | Err(StorageError::Vault(_)) => None,
+        Err(e) => return Err(e),
+    };
+    let Some(identity) = account.and_then(|a| a.identity()) else { return Ok(()) };
+    match identity.seed() {
+        Some(seed) => vault.set_recovery(seed).await,
+        None => Ok(()),
+    }
+}
+
+/// Schema 2 → 3: conversation records stop holding every message id. Each schema-2 record in
+/// `conversations` (a JSON object whose `messages` lists its message ids, oldest first) becomes:
+/// an index in `message-pages` (the ids with their messages' timestamps, sorted, in pages of
+/// [`chat::PAGE_ENTRIES`]); and a record in `conversations2` with every other field unchanged and
+/// `pages` (the page count) in place of `messages`. The old record is deleted last, so a record
+/// still in `conversations` has not been moved yet and is moved again (the same pages, the same
+/// record). Ids whose message record is missing or damaged were never shown and are left out of
+/// the index; the message records themselves are untouched. An old record that does not open or
+/// is not a conversation stays where it is.
+pub(super) async fn v2_to_v3<B: Backend>(vault: &Vault<B>) -> Result<(), StorageError> {
+    for (lookup, plain) in vault.entries(stores::CONVERSATIONS_V1).await? {
+        let Ok(Value::Object(mut record)) = serde_json::from_slice::<Value>(&plain) else { continue };
+        let Some(peer) = record.get("peer").and_then(Value::as_str).map(str::to_owned) else { continue };
+        let ids = match record.remove("messages") {
+            Some(Value::Array(ids)) => ids,
+            _ => Vec::new(),
+        };
+        let mut entries = Vec::with_capacity(ids.len());
+        for id in ids.iter().filter_map(Value::as_str) {
+            if let Some(timestamp) = timestamp_of(vault, id).await? {
+                entries.push((timestamp, id.to_owned()));
+            }
+        }
+        entries.sort();
+        entries.dedup();
+        let pages = chat::write_index(vault, &peer, &entries).await?;
+        record.insert("pages".to_owned(), pages.into());
+        let bytes = Zeroizing::new(serde_json::to_vec(&record).unwrap_or_default());
+        vault.put(stores::CONVERSATIONS, peer.as_bytes(), &bytes).await?;
+        vault.writable()?;
+        vault.backend.delete(stores::CONVERSATIONS_V1, &lookup).await?;
+    }
+    Ok(())
+}
+
+/// The `timestamp` of the message record `id`, if it opens.
+async fn timestamp_of<B: Backend>(vault: &Vault<B>, id: &str) -> Result<Option<u64>, StorageError> {
+    match vault.get(stores::MESSAGES, id.as_bytes()).await {
+        Ok(Some(bytes)) => {
+            Ok(serde_json::from_slice::<Value>(&bytes).ok().and_then(|m| m.get("timestamp").and_then(Value::as_u64)))
+        }
+        Ok(None) | Err(StorageError::Vault(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
