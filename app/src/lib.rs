@@ -6,59 +6,102 @@ pub mod account;
 pub mod chat;
 pub mod client;
 pub mod messaging;
+mod nav;
 pub mod net;
 mod pwa;
 mod qr;
 mod screens;
 pub mod session;
 pub mod storage;
+mod tabs;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::account::Theme;
-use crate::screens::{ConfirmPhrase, ConversationView, Home, Profile, Restore, Settings, ShowPhrase, Unlock, Welcome};
+use crate::screens::{
+    ConfirmPhrase, ConversationView, Home, OtherTab, Profile, Restore, Settings, ShowPhrase, Ui, Unlock, Welcome,
+};
 use crate::session::{AppState, Screen};
+use crate::tabs::Tab;
 
 /// The root component.
 #[component]
 pub fn App() -> impl IntoView {
     let app = AppState::new();
+    let ui = Ui::new();
     provide_context(app);
+    provide_context(ui);
+    let tab = tabs::start(app);
     spawn_local(session::start(app));
     idle_lock(app);
+    nav::install(app, ui);
     let update = pwa::register();
 
-    let theme_class = move || {
+    // The theme of the unlocked account; kept (in memory) while locked.
+    Effect::new(move |_| {
         app.revision.track();
-        match app.current().map(|s| s.account.borrow().theme) {
-            Some(Theme::Light) => "theme-light",
-            Some(Theme::Dark) => "theme-dark",
-            _ => "theme-system",
+        if let Some(session) = app.current() {
+            ui.theme.set(session.account.borrow().theme);
         }
+    });
+    let theme_class = move || match ui.theme.get() {
+        Theme::Light => "theme-light",
+        Theme::Dark => "theme-dark",
+        Theme::System => "theme-system",
     };
+
+    // When the screen changes, focus moves to its first field (marked `data-autofocus`) or its
+    // heading, so keyboard and screen-reader users start where the new screen starts.
+    Effect::new(move |previous: Option<(Screen, screens::UnlockPanel, Tab)>| {
+        let now = (app.screen.get(), ui.unlock_panel.get(), tab.get());
+        if previous != Some(now) {
+            request_animation_frame(focus_screen);
+        }
+        now
+    });
+
     view! {
         <div class=theme_class>
             <main>
                 <pwa::UpdateBanner update=update />
                 <header class="brand">
                     <h1>"Hush"</h1>
-                    <p>"Private messages, right in your browser."</p>
+                    <p class="tagline">"Private messages, right in your browser."</p>
+                    <screens::ConnectionStatus />
                 </header>
-                {move || match app.screen.get() {
-                    Screen::Loading => view! { <p class="note" role="status">"Opening…"</p> }.into_any(),
-                    Screen::Welcome => view! { <Welcome /> <screens::Notice /> }.into_any(),
-                    Screen::ShowPhrase => view! { <ShowPhrase /> }.into_any(),
-                    Screen::ConfirmPhrase => view! { <ConfirmPhrase /> }.into_any(),
-                    Screen::Restore => view! { <Restore /> }.into_any(),
-                    Screen::Profile => view! { <Profile /> }.into_any(),
-                    Screen::Unlock => view! { <Unlock /> }.into_any(),
-                    Screen::Home => view! { <Home /> }.into_any(),
-                    Screen::Conversation => view! { <ConversationView /> }.into_any(),
-                    Screen::Settings => view! { <Settings /> }.into_any(),
+                {move || match tab.get() {
+                    Tab::Asking => view! { <p class="note" role="status">"Opening…"</p> }.into_any(),
+                    Tab::Elsewhere => view! { <OtherTab tab=tab /> }.into_any(),
+                    Tab::Active => match app.screen.get() {
+                        Screen::Loading => view! { <p class="note" role="status">"Opening…"</p> }.into_any(),
+                        Screen::Welcome => view! { <Welcome /> }.into_any(),
+                        Screen::ShowPhrase => view! { <ShowPhrase /> }.into_any(),
+                        Screen::ConfirmPhrase => view! { <ConfirmPhrase /> }.into_any(),
+                        Screen::Restore => view! { <Restore /> }.into_any(),
+                        Screen::Profile => view! { <Profile /> }.into_any(),
+                        Screen::Unlock => view! { <Unlock /> }.into_any(),
+                        Screen::Home => view! { <Home /> }.into_any(),
+                        Screen::Conversation => view! { <ConversationView /> }.into_any(),
+                        Screen::Settings => view! { <Settings /> }.into_any(),
+                    },
                 }}
             </main>
         </div>
+    }
+}
+
+/// Focuses the current screen's `[data-autofocus]` element, else its first heading.
+fn focus_screen() {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
+    let find = |selector: &str| document.query_selector(selector).ok().flatten();
+    let Some(target) = find("main [data-autofocus]").or_else(|| find("main h2")) else { return };
+    if target.tag_name() == "H2" {
+        let _ = target.set_attribute("tabindex", "-1");
+    }
+    if let Ok(element) = target.dyn_into::<web_sys::HtmlElement>() {
+        let _ = element.focus();
     }
 }
 
@@ -81,15 +124,12 @@ fn idle_lock(app: AppState) {
 }
 
 fn now_ms() -> f64 {
-    js_sys_now()
-}
-
-#[cfg(target_arch = "wasm32")]
-fn js_sys_now() -> f64 {
-    js_sys::Date::now()
-}
-
-#[cfg(not(target_arch = "wasm32"))]
-fn js_sys_now() -> f64 {
-    0.0
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        0.0
+    }
 }

@@ -1,11 +1,18 @@
 //! Sending, receiving and keeping messages: the outbox is written (sealed) before any network
 //! call, the poll loop fetches namespace 0 of the account's swarm, and everything lands in the
 //! vault.
+//!
+//! Message requests: someone not in the conversations who writes arrives as a request. Accepting
+//! it, or replying to it, makes it a conversation and tells them so with the protocol's
+//! `MessageRequestResponse` (approved, with our display name); when theirs arrives, they are
+//! marked as having accepted ours. Blocking drops what they send; deleting forgets the
+//! conversation and its messages on this device.
 
 use std::rc::Rc;
 
 use crypto_core::identity::SessionId;
-use crypto_core::message;
+use crypto_core::message::{self, Received};
+use crypto_core::wire::{Content, LokiProfile, MessageRequestResponse};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use rand_core::OsRng;
@@ -16,6 +23,13 @@ use crate::storage::{StorageError, stores};
 
 const SEEN_ID: &[u8] = b"seen-hashes";
 const SEEN_KEEP: usize = 5_000;
+/// `account` record: the ids of outgoing messages not yet sent, so an unlock resumes them
+/// without reading every message.
+const OUTBOX_ID: &[u8] = b"outbox";
+/// `account` record: the peers whose `MessageRequestResponse` (approved) arrived.
+const APPROVED_ME_ID: &[u8] = b"approved-me";
+
+const LOCKED: &str = "Hush is locked.";
 
 async fn load<T: serde::de::DeserializeOwned>(session: &Session, store: &str, id: &[u8]) -> Option<T> {
     let bytes = session.vault.get(store, id).await.ok()??;
@@ -27,20 +41,25 @@ async fn save<T: serde::Serialize>(session: &Session, store: &str, id: &[u8], va
     session.vault.put(store, id, &bytes).await
 }
 
+/// A storage failure, as the person reads it next to what they tried.
+fn kept_nothing(e: &StorageError) -> String {
+    format!("This device's storage refused the change ({e}). Nothing was changed.")
+}
+
 /// Every conversation, most recent first (blocked ones last).
 pub async fn conversations(session: &Session) -> Vec<Conversation> {
-    let mut list: Vec<Conversation> = session
-        .vault
-        .all(stores::CONVERSATIONS)
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|bytes| serde_json::from_slice(bytes).ok())
-        .collect();
-    list.sort_by(|a, b| {
-        (a.standing == Standing::Blocked, b.last_activity).cmp(&(b.standing == Standing::Blocked, a.last_activity))
-    });
-    list
+    chat::list(&session.vault).await.unwrap_or_default()
+}
+
+thread_local! {
+    // Reference-counted, not owned by whichever view first asked for it.
+    static ARRIVED: ArcRwSignal<Option<Message>> = ArcRwSignal::new(None);
+}
+
+/// The last message that arrived in the open conversation while it was open (never history paged
+/// in from the vault): what the conversation view reads out to screen readers.
+pub fn arrived() -> ArcRwSignal<Option<Message>> {
+    ARRIVED.with(Clone::clone)
 }
 
 /// Shows `msg` in the open conversation (replacing the copy with its id), without reloading.
@@ -48,74 +67,90 @@ fn upsert_shown(app: AppState, msg: &Message) {
     if app.open_peer.get_untracked().as_deref() != Some(msg.peer.as_str()) {
         return;
     }
+    let mut fresh = false;
     app.messages.update(|list| match list.iter_mut().find(|m| m.id == msg.id) {
         Some(existing) => *existing = msg.clone(),
         None => {
+            fresh = !msg.outgoing;
             list.push(msg.clone());
-            list.sort_by_key(|m| m.timestamp);
+            list.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
         }
     });
+    if fresh {
+        arrived().set(Some(msg.clone()));
+    }
 }
 
-/// Refreshes the conversation list shown.
+/// Refreshes the conversation list shown (and the open conversation). A storage failure is
+/// shown as the notice.
 pub async fn refresh(app: AppState) {
-    if let Some(session) = app.current() {
-        app.conversations.set(conversations(&session).await);
-        if let Some(peer) = app.open_peer.get_untracked() {
-            show(app, &session, &peer, app.shown_count.get_untracked()).await;
-        }
+    let Some(session) = app.current() else { return };
+    match chat::list(&session.vault).await {
+        Ok(list) => app.conversations.set(list),
+        Err(e) => app.notice.set(Some(format!("Your conversations could not be read: {e}."))),
+    }
+    if let Some(peer) = app.open_peer.get_untracked()
+        && let Err(e) = show(app, &session, &peer, app.shown_count.get_untracked()).await
+    {
+        app.notice.set(Some(e));
     }
 }
 
 async fn conversation(session: &Session, peer: &str) -> Option<Conversation> {
-    load(session, stores::CONVERSATIONS, peer.as_bytes()).await
+    chat::conversation(&session.vault, peer).await.ok().flatten()
 }
 
 /// Loads the last `count` messages of `peer` into the open-conversation view.
-async fn show(app: AppState, session: &Session, peer: &str, count: usize) {
-    let Some(c) = conversation(session, peer).await else {
-        app.messages.set(Vec::new());
-        return;
-    };
-    let start = c.messages.len().saturating_sub(count);
-    let mut messages = Vec::new();
-    for id in c.messages.get(start..).unwrap_or_default() {
-        if let Some(m) = load::<Message>(session, stores::MESSAGES, id.as_bytes()).await {
-            messages.push(m);
-        }
+async fn show(app: AppState, session: &Session, peer: &str, count: usize) -> Result<(), String> {
+    let (messages, older) = chat::latest(&session.vault, peer, count)
+        .await
+        .map_err(|e| format!("The messages could not be read: {e}."))?;
+    // The person may have moved on while the vault was read.
+    if app.open_peer.get_untracked().as_deref() == Some(peer) {
+        app.has_older.set(older);
+        app.messages.set(messages);
     }
-    messages.sort_by_key(|m| m.timestamp);
-    app.has_older.set(start > 0);
-    app.messages.set(messages);
+    Ok(())
 }
 
-/// Opens (creating if needed) the conversation with `peer`.
-pub async fn open(app: AppState, peer: SessionId) {
-    let Some(session) = app.current() else { return };
+/// Opens the conversation with `peer` (a conversation record is made only by its first message)
+/// and marks it read.
+pub async fn open(app: AppState, peer: SessionId) -> Result<(), String> {
+    let session = app.current().ok_or(LOCKED)?;
     let key = peer.to_string();
-    {
-        let _guard = session.writes.lock().await;
-        let mut c = conversation(&session, &key).await.unwrap_or_else(|| Conversation::new(&peer, Standing::Accepted));
-        c.unread = 0;
-        let _ = save(&session, stores::CONVERSATIONS, key.as_bytes(), &c).await;
-    }
+    app.messages.set(Vec::new());
+    app.has_older.set(false);
     app.open_peer.set(Some(key.clone()));
     app.shown_count.set(chat::PAGE);
-    show(app, &session, &key, chat::PAGE).await;
+    {
+        let _guard = session.writes.lock().await;
+        if let Ok(Some(mut c)) = chat::conversation(&session.vault, &key).await
+            && c.unread > 0
+        {
+            c.unread = 0;
+            // Not fatal: the count stays until the next time.
+            let _ = save(&session, stores::CONVERSATIONS, key.as_bytes(), &c).await;
+        }
+    }
+    let shown = show(app, &session, &key, chat::PAGE).await;
     app.conversations.set(conversations(&session).await);
+    shown
 }
 
 /// Shows older messages of the open conversation.
-pub async fn older(app: AppState) {
-    let (Some(session), Some(peer)) = (app.current(), app.open_peer.get_untracked()) else { return };
+pub async fn older(app: AppState) -> Result<(), String> {
+    let (Some(session), Some(peer)) = (app.current(), app.open_peer.get_untracked()) else { return Ok(()) };
     let count = app.shown_count.get_untracked() + chat::PAGE;
     app.shown_count.set(count);
-    show(app, &session, &peer, count).await;
+    show(app, &session, &peer, count).await
 }
 
-/// Sends `body` to `peer`: sealed into the outbox first, then stored in both swarms.
-pub async fn send(app: AppState, peer: SessionId, body: String) {
-    let Some(session) = app.current() else { return };
+/// Sends `body` to `peer`. Returns once the message is sealed and written to the outbox in the
+/// vault; delivery then goes on in the background (sending → sent or failed). An error means
+/// nothing was kept, so the caller keeps the person's text. Replying to a message request
+/// accepts it.
+pub async fn send(app: AppState, peer: SessionId, body: String) -> Result<(), String> {
+    let session = app.current().ok_or(LOCKED)?;
     let body: String = body.chars().take(chat::MAX_CHARS).collect();
     let name = session.account.borrow().display_name.clone();
     let now = session.next_timestamp();
@@ -125,20 +160,30 @@ pub async fn send(app: AppState, peer: SessionId, body: String) {
         message::seal_message(&mut OsRng, &session.identity, &peer, content, now),
         message::seal_message(&mut OsRng, &session.identity, &session.identity.session_id(), sync, now),
     ) else {
-        return app.notice.set(Some("This message could not be encrypted.".into()));
+        return Err("This message could not be encrypted, so it was not sent.".into());
     };
     let msg = chat::outgoing(&peer, &body, now, &name, data, sync_data);
+    let not_kept = |e: StorageError| format!("Not sent: this device's storage refused the message ({e}).");
+    outbox(&session, |ids| ids.push(msg.id.clone())).await.map_err(not_kept)?;
     if let Err(e) = record(&session, &msg, None, false, Standing::Accepted).await {
-        return app.notice.set(Some(e.to_string()));
+        let _ = outbox(&session, |ids| ids.retain(|id| *id != msg.id)).await;
+        return Err(not_kept(e));
     }
     upsert_shown(app, &msg);
-    deliver(app, session.clone(), msg).await;
+    let key = peer.to_string();
+    if let Ok(Some(Standing::Request)) = set_standing(&session, &key, Standing::Accepted).await {
+        spawn_local(tell_accepted(session.clone(), peer));
+    }
     app.conversations.set(conversations(&session).await);
+    let background = session.clone();
+    spawn_local(async move {
+        deliver(app, background, msg).await;
+    });
+    Ok(())
 }
 
-/// Writes a message and updates its conversation. The conversation record is read, changed and
-/// written under `session.writes`, so messages filed at the same moment (a send while the poll
-/// files incoming ones) all stay in it.
+/// Writes a message and updates its conversation (see `chat::file`), under `session.writes`, so
+/// messages filed at the same moment (a send while the poll files incoming ones) all stay in it.
 pub async fn record(
     session: &Session,
     msg: &Message,
@@ -146,17 +191,41 @@ pub async fn record(
     unread: bool,
     standing: Standing,
 ) -> Result<(), StorageError> {
-    let peer: SessionId = msg.peer.parse().map_err(|_| StorageError::NoVault)?;
     let _guard = session.writes.lock().await;
-    let mut c = conversation(session, &msg.peer).await.unwrap_or_else(|| Conversation::new(&peer, standing));
-    save(session, stores::MESSAGES, msg.id.as_bytes(), msg).await?;
-    chat::apply(&mut c, msg, name, unread);
-    save(session, stores::CONVERSATIONS, msg.peer.as_bytes(), &c).await
+    chat::file(&session.vault, msg, name, unread, standing).await
+}
+
+/// The ids of outgoing messages still to send. A vault from before this list existed has none
+/// yet: its messages are read once to make it.
+async fn outbox_ids(session: &Session) -> Result<Vec<String>, StorageError> {
+    if let Some(bytes) = session.vault.get(stores::ACCOUNT, OUTBOX_ID).await? {
+        return Ok(serde_json::from_slice(&bytes).unwrap_or_default());
+    }
+    let ids: Vec<String> = session
+        .vault
+        .all(stores::MESSAGES)
+        .await?
+        .iter()
+        .filter_map(|b| serde_json::from_slice::<Message>(b).ok())
+        .filter(|m| m.outgoing && m.outbox.is_some() && m.status != Status::Sent)
+        .map(|m| m.id)
+        .collect();
+    save(session, stores::ACCOUNT, OUTBOX_ID, &ids).await?;
+    Ok(ids)
+}
+
+/// Changes the list of outgoing messages still to send, under `session.writes`.
+async fn outbox(session: &Session, change: impl FnOnce(&mut Vec<String>)) -> Result<(), StorageError> {
+    let _guard = session.writes.lock().await;
+    let mut ids = outbox_ids(session).await?;
+    change(&mut ids);
+    ids.dedup();
+    save(session, stores::ACCOUNT, OUTBOX_ID, &ids).await
 }
 
 /// Stores an outbox message in the recipient's and the own swarm; marks it sent or failed.
 async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
-    let Some(mut outbox) = msg.outbox.clone() else { return };
+    let Some(mut outbox_entry) = msg.outbox.clone() else { return };
     let Ok(peer) = msg.peer.parse::<SessionId>() else { return };
     let me = session.identity.session_id();
     let mut ok = false;
@@ -165,16 +234,16 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
         if round > 0 {
             sleep(1_500).await;
         }
-        if !outbox.delivered {
-            if session.client.store(&peer, &outbox.data, msg.timestamp).await.is_err() {
+        if !outbox_entry.delivered {
+            if session.client.store(&peer, &outbox_entry.data, msg.timestamp).await.is_err() {
                 continue;
             }
-            outbox.delivered = true;
-            msg.outbox = Some(outbox.clone());
+            outbox_entry.delivered = true;
+            msg.outbox = Some(outbox_entry.clone());
             let _ = save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await;
         }
         // The sync copy lets this account's other browsers show the message.
-        if session.client.store(&me, &outbox.sync_data, msg.timestamp).await.is_ok() {
+        if session.client.store(&me, &outbox_entry.sync_data, msg.timestamp).await.is_ok() {
             ok = true;
             break;
         }
@@ -183,60 +252,178 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
     if ok {
         msg.outbox = None;
     }
-    let _ = save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await;
+    // A conversation deleted meanwhile keeps its message deleted.
+    if load::<Message>(&session, stores::MESSAGES, msg.id.as_bytes()).await.is_some() {
+        let _ = save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await;
+    }
+    if ok {
+        let _ = outbox(&session, |ids| ids.retain(|id| *id != msg.id)).await;
+    }
     upsert_shown(app, &msg);
 }
 
 /// Retries a failed message with the very same sealed bytes.
-pub async fn retry(app: AppState, id: String) {
-    let Some(session) = app.current() else { return };
-    let Some(mut msg) = load::<Message>(&session, stores::MESSAGES, id.as_bytes()).await else { return };
+pub async fn retry(app: AppState, id: String) -> Result<(), String> {
+    let session = app.current().ok_or(LOCKED)?;
+    let mut msg = load::<Message>(&session, stores::MESSAGES, id.as_bytes())
+        .await
+        .ok_or("This message is no longer on this device.")?;
     msg.status = Status::Sending;
-    let _ = save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await;
+    let not_kept = |e: StorageError| format!("Could not retry: this device's storage refused ({e}).");
+    save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await.map_err(not_kept)?;
+    outbox(&session, |ids| ids.push(msg.id.clone())).await.map_err(not_kept)?;
     upsert_shown(app, &msg);
-    deliver(app, session, msg).await;
+    spawn_local(deliver(app, session, msg));
+    Ok(())
 }
 
-/// Re-sends whatever is still in the outbox (after a reload mid-send).
+/// Re-sends, in the background, what was still being sent when the tab closed (after a reload
+/// mid-send). Only the outbox's own entries are read; failed messages wait for Retry.
 pub async fn resume_outbox(app: AppState) {
     let Some(session) = app.current() else { return };
-    let pending: Vec<Message> = session
-        .vault
-        .all(stores::MESSAGES)
-        .await
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|b| serde_json::from_slice::<Message>(b).ok())
-        .filter(|m| m.outgoing && m.outbox.is_some() && m.status != Status::Sent)
-        .collect();
-    for m in pending {
-        deliver(app, session.clone(), m).await;
+    spawn_local(async move {
+        let Ok(ids) = outbox_ids(&session).await else { return };
+        for id in ids {
+            if !app.current().is_some_and(|s| Rc::ptr_eq(&s, &session)) {
+                return;
+            }
+            match load::<Message>(&session, stores::MESSAGES, id.as_bytes()).await {
+                Some(m) if m.status == Status::Sending && m.outbox.is_some() => deliver(app, session.clone(), m).await,
+                Some(m) if m.status == Status::Failed && m.outbox.is_some() => {}
+                _ => {
+                    let _ = outbox(&session, |ids| ids.retain(|x| *x != id)).await;
+                }
+            }
+        }
+    });
+}
+
+/// Sets the standing of the conversation with `peer` (making its record if there is none yet);
+/// returns the standing it had.
+async fn set_standing(session: &Session, peer: &str, standing: Standing) -> Result<Option<Standing>, StorageError> {
+    let id: SessionId = peer.parse().map_err(|_| StorageError::NoVault)?;
+    let _guard = session.writes.lock().await;
+    let existing = chat::conversation(&session.vault, peer).await?;
+    let before = existing.as_ref().map(|c| c.standing);
+    if before == Some(standing) {
+        return Ok(before);
+    }
+    let mut c = existing.unwrap_or_else(|| Conversation::new(&id, standing));
+    c.standing = standing;
+    save(session, stores::CONVERSATIONS, peer.as_bytes(), &c).await?;
+    Ok(before)
+}
+
+/// Tells `peer` we accepted their message request: a `MessageRequestResponse` (approved, with
+/// our display name) stored in their swarm, in a few rounds as a message is.
+async fn tell_accepted(session: Rc<Session>, peer: SessionId) {
+    let name = session.account.borrow().display_name.clone();
+    let content = Content {
+        message_request_response: Some(MessageRequestResponse {
+            is_approved: Some(true),
+            profile: Some(LokiProfile { display_name: Some(name), ..Default::default() }),
+            profile_key: None,
+        }),
+        ..Default::default()
+    };
+    let now = session.next_timestamp();
+    let Ok(data) = message::seal_message(&mut OsRng, &session.identity, &peer, content, now) else { return };
+    for round in 0..3 {
+        if round > 0 {
+            sleep(1_500).await;
+        }
+        if session.client.store(&peer, &data, now).await.is_ok() {
+            return;
+        }
     }
 }
 
-/// Accepts, blocks or deletes a conversation.
-pub async fn set_standing(app: AppState, peer: String, standing: Option<Standing>) {
-    let Some(session) = app.current() else { return };
-    let guard = session.writes.lock().await;
-    match standing {
-        Some(standing) => {
-            if let Some(mut c) = conversation(&session, &peer).await {
-                c.standing = standing;
-                let _ = save(&session, stores::CONVERSATIONS, peer.as_bytes(), &c).await;
-            }
-        }
-        None => {
-            if let Some(c) = conversation(&session, &peer).await {
-                for id in &c.messages {
-                    let _ = session.vault.delete(stores::MESSAGES, id.as_bytes()).await;
-                }
-            }
-            let _ = session.vault.delete(stores::CONVERSATIONS, peer.as_bytes()).await;
-            app.open_peer.set(None);
+/// Accepts the message request of `peer`: it becomes a conversation, and they are told.
+pub async fn accept(app: AppState, peer: String) -> Result<(), String> {
+    let session = app.current().ok_or(LOCKED)?;
+    let id: SessionId = peer.parse().map_err(|_| "Not a Session ID.")?;
+    let before = set_standing(&session, &peer, Standing::Accepted).await.map_err(|e| kept_nothing(&e))?;
+    if before != Some(Standing::Accepted) {
+        spawn_local(tell_accepted(session.clone(), id));
+    }
+    refresh(app).await;
+    Ok(())
+}
+
+/// Blocks `peer`: what they send from now on is dropped. The conversation stays (out of the
+/// list) so Settings can list and unblock them.
+pub async fn block(app: AppState, peer: String) -> Result<(), String> {
+    let session = app.current().ok_or(LOCKED)?;
+    set_standing(&session, &peer, Standing::Blocked).await.map_err(|e| kept_nothing(&e))?;
+    refresh(app).await;
+    Ok(())
+}
+
+/// Unblocks `peer`: a conversation again.
+pub async fn unblock(app: AppState, peer: String) -> Result<(), String> {
+    let session = app.current().ok_or(LOCKED)?;
+    set_standing(&session, &peer, Standing::Accepted).await.map_err(|e| kept_nothing(&e))?;
+    refresh(app).await;
+    Ok(())
+}
+
+/// Deletes the conversation with `peer` and its messages from this device. A blocked person
+/// stays blocked: their record is kept, without messages.
+pub async fn delete(app: AppState, peer: String) -> Result<(), String> {
+    let session = app.current().ok_or(LOCKED)?;
+    let id: SessionId = peer.parse().map_err(|_| "Not a Session ID.")?;
+    {
+        let _guard = session.writes.lock().await;
+        let blocked = conversation(&session, &peer).await.filter(|c| c.standing == Standing::Blocked);
+        chat::forget(&session.vault, &peer).await.map_err(|e| kept_nothing(&e))?;
+        if let Some(c) = blocked {
+            let kept = Conversation { name: c.name, ..Conversation::new(&id, Standing::Blocked) };
+            let _ = save(&session, stores::CONVERSATIONS, peer.as_bytes(), &kept).await;
         }
     }
-    drop(guard);
-    refresh(app).await;
+    if app.open_peer.get_untracked().as_deref() == Some(peer.as_str()) {
+        app.messages.set(Vec::new());
+        app.has_older.set(false);
+    }
+    app.conversations.set(conversations(&session).await);
+    Ok(())
+}
+
+/// Whether the `MessageRequestResponse` of `peer` (accepting this account's message request)
+/// arrived.
+pub async fn approved_me(app: AppState, peer: String) -> bool {
+    let Some(session) = app.current() else { return false };
+    let approved: Vec<String> = load(&session, stores::ACCOUNT, APPROVED_ME_ID).await.unwrap_or_default();
+    approved.contains(&peer)
+}
+
+/// Files what a received message says besides text, for content `chat::incoming` ignores: a
+/// `MessageRequestResponse` (approved) marks its sender as having accepted our message request and
+/// carries their display name. Returns whether anything changed. Messages from blocked people and
+/// from this account itself change nothing.
+pub async fn file_control(session: &Session, received: &Received) -> bool {
+    let Some(response) = &received.content.message_request_response else { return false };
+    if response.is_approved != Some(true) || received.sender == session.identity.session_id() {
+        return false;
+    }
+    let peer = received.sender.to_string();
+    let _guard = session.writes.lock().await;
+    let Some(mut c) = conversation(session, &peer).await else { return false };
+    if c.standing == Standing::Blocked {
+        return false;
+    }
+    let mut approved: Vec<String> = load(session, stores::ACCOUNT, APPROVED_ME_ID).await.unwrap_or_default();
+    let mut changed = false;
+    if !approved.contains(&peer) {
+        approved.push(peer.clone());
+        changed = save(session, stores::ACCOUNT, APPROVED_ME_ID, &approved).await.is_ok();
+    }
+    let name = response.profile.as_ref().and_then(|p| p.display_name.as_deref()).map(str::trim).unwrap_or_default();
+    if !name.is_empty() && c.name.as_deref() != Some(name) {
+        c.name = Some(name.chars().take(64).collect());
+        changed |= save(session, stores::CONVERSATIONS, peer.as_bytes(), &c).await.is_ok();
+    }
+    changed
 }
 
 /// Fetches and files new messages once; shows the new ones at once. Malformed or undecryptable

@@ -4,6 +4,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startDevnet, launchBrowser, strictPage, OUT } from "./harness.mjs";
+import { NOBODY, message, openChat, send } from "./people.mjs";
 
 let devnet, browser;
 before(async () => { devnet = await startDevnet(); browser = await launchBrowser(); });
@@ -119,7 +120,7 @@ for (const width of [390, 1280]) {
     assert.equal((await page.getByTestId("recovery-phrase").textContent()).trim(), phrase);
     await page.getByLabel("Display name").fill("Alice B.");
     await page.getByRole("button", { name: "Save" }).click();
-    await page.getByRole("alert").filter({ hasText: "Saved." }).waitFor();
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
     await shot(page, "settings", width);
     await page.getByRole("button", { name: "Back" }).click();
     await page.getByRole("heading", { name: "Hello, Alice B." }).waitFor();
@@ -157,7 +158,7 @@ test("the vault locks itself after the chosen idle time", async () => {
   await page.getByRole("button", { name: "Settings" }).click();
   await page.getByLabel("Lock after inactivity").selectOption("1");
   await page.getByRole("button", { name: "Save" }).click();
-  await page.getByRole("alert").filter({ hasText: "Saved." }).waitFor();
+  await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
   await page.clock.fastForward(30_000);
   assert.equal(await page.getByRole("heading", { name: "Unlock Hush" }).count(), 0, "not yet");
   await page.clock.fastForward(45_000);
@@ -198,6 +199,74 @@ test("restore from a known phrase gives exactly its Session ID", async () => {
   await page.getByRole("button", { name: "Finish" }).click();
   await page.getByRole("heading", { name: "Hello, Puffin" }).waitFor({ timeout: 60000 });
   assert.equal((await page.getByTestId("session-id").textContent()).trim(), expected);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("forgot passphrase: the recovery phrase opens Hush with its history and sets a new passphrase", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+  const { page, problems } = await strictPage(context);
+  const { phrase } = await createAccount(page, 390, "Forgetful");
+  await openChat(page, NOBODY);
+  await send(page, "kept across the recovery");
+  await message(page, "out").filter({ hasText: "kept across the recovery" }).and(page.locator('[data-status="sent"]'))
+    .waitFor({ timeout: 60000 });
+  await page.reload();
+  await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
+  await page.getByRole("button", { name: "Forgot passphrase?" }).click();
+  await page.getByRole("heading", { name: "Forgot your passphrase?" }).waitFor();
+  const words = page.getByLabel("Recovery phrase");
+  const NEW = "my new and better passphrase";
+  await page.getByLabel("New passphrase", { exact: true }).fill(NEW);
+  await page.getByLabel("New passphrase again").fill(NEW);
+  // Another account's phrase is refused, and nothing changes.
+  await words.fill("love love love love love love love love love love love love love");
+  await page.getByRole("button", { name: "Recover" }).click();
+  await page.getByRole("alert").filter({ hasText: "another account" }).waitFor({ timeout: 60000 });
+  await words.fill(phrase);
+  await page.getByRole("button", { name: "Recover" }).click();
+  await page.getByRole("heading", { name: "Hello, Forgetful" }).waitFor({ timeout: 60000 });
+  await page.getByText("Your new passphrase is set.").waitFor();
+  await page.getByTestId("conversation").first().click();
+  await message(page, "out").filter({ hasText: "kept across the recovery" }).waitFor();
+
+  // The old passphrase no longer opens it; the new one does.
+  await page.reload();
+  await page.getByLabel("Passphrase", { exact: true }).fill(PASS);
+  await page.getByRole("button", { name: "Unlock", exact: true }).click();
+  await page.getByRole("alert").filter({ hasText: "does not unlock" }).waitFor({ timeout: 60000 });
+  await page.getByLabel("Passphrase", { exact: true }).fill(NEW);
+  await page.getByRole("button", { name: "Unlock", exact: true }).click();
+  await page.getByRole("heading", { name: "Hello, Forgetful" }).waitFor({ timeout: 60000 });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("the account can be deleted from the unlock screen, after typing DELETE", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+  const { page, problems } = await strictPage(context);
+  await createAccount(page, 390, "Leaving");
+  await page.reload();
+  await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
+  await page.getByRole("button", { name: "Delete account on this device" }).click();
+  const confirm = page.getByLabel("Type DELETE to confirm");
+  await confirm.fill("delete");
+  await page.getByRole("button", { name: "Delete account", exact: true }).click();
+  await page.getByRole("alert").filter({ hasText: "Type DELETE" }).waitFor();
+  assert.ok((await rawIndexedDb(page)).length >= 2, "nothing is deleted before the confirmation");
+  // Cancel keeps everything; Back (the browser's) too.
+  await page.getByRole("button", { name: "Cancel" }).click();
+  await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
+  await page.getByRole("button", { name: "Delete account on this device" }).click();
+  await page.goBack();
+  await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
+  await page.getByRole("button", { name: "Delete account on this device" }).click();
+  await confirm.fill("DELETE");
+  await page.getByRole("button", { name: "Delete account", exact: true }).click();
+  await page.getByRole("heading", { name: "Welcome" }).waitFor();
+  assert.deepEqual(await rawIndexedDb(page), []);
+  await page.reload();
+  await page.getByRole("heading", { name: "Welcome" }).waitFor();
   assert.deepEqual(problems, []);
   await context.close();
 });

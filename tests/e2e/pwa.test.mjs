@@ -7,6 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, OUT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
+import { PASS, NOBODY, createAccount, restoreAccount, message, openChat, openRow, home, send, unlock } from "./people.mjs";
 
 // A private copy of the build, so the test can publish a "new version" of it.
 const dist = mkdtempSync(join(tmpdir(), "hush-dist-"));
@@ -17,7 +18,6 @@ let devnet, browser;
 before(async () => { devnet = await startDevnet({ nodes: 4 }); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await devnet?.stop(); });
 
-const PASS = "a long enough passphrase";
 
 test("headers, manifest, icons", async () => {
   const r = await fetch(devnet.appUrl);
@@ -42,15 +42,23 @@ test("service worker caches the shell only; Hush opens offline to the unlock scr
   const { page, problems } = await strictPage(context);
   const foreign = [];
   page.on("request", (req) => { if (!req.url().startsWith(devnet.appUrl)) foreign.push(req.url()); });
-  await page.goto(devnet.appUrl);
-  await page.getByRole("button", { name: "Restore from recovery phrase" }).click();
-  await page.getByLabel("Recovery phrase").fill("love love love love love love love love love love love love love");
-  await page.getByRole("button", { name: "Restore" }).click();
-  await page.getByLabel("Display name").fill("Offline Olga");
-  await page.getByLabel("Passphrase", { exact: true }).fill(PASS);
-  await page.getByLabel("Passphrase again").fill(PASS);
-  await page.getByRole("button", { name: "Finish" }).click();
-  await page.getByRole("heading", { name: "Hello, Offline Olga" }).waitFor({ timeout: 60000 });
+  const olga = await restoreAccount(page, devnet.appUrl,
+    "love love love love love love love love love love love love love", "Offline Olga", PASS);
+  assert.equal(olga, "053db493811f729da20289e31498b8fe2b28edc90358cd3ec11a6b12ac1b9fb818");
+
+  // Something to find offline: two conversations with messages (one person also wrote back).
+  const { id: idPeter } = await createAccount(await (await browser.newContext()).newPage(), devnet.appUrl, "Peter");
+  await openChat(page, idPeter);
+  for (const text of ["Written while online", "A second one"]) await send(page, text);
+  await page.waitForFunction(() =>
+    document.querySelectorAll('[data-testid="message"][data-status="sent"]').length === 2, null, { timeout: 60000 });
+  await home(page);
+  await openChat(page, NOBODY);
+  await send(page, "To nobody in particular");
+  await page.waitForFunction(() =>
+    document.querySelectorAll('[data-testid="message"][data-status="sent"]').length === 1, null, { timeout: 60000 });
+  await home(page);
+  await page.getByTestId("conversation").nth(1).waitFor();
 
   const state = await page.evaluate(async () => {
     const reg = await navigator.serviceWorker.ready;
@@ -79,11 +87,21 @@ test("service worker caches the shell only; Hush opens offline to the unlock scr
     await page.screenshot({ path: join(OUT, `offline-unlock-${w}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 390, height: 900 });
-  await page.getByLabel("Passphrase").fill(PASS);
-  await page.getByRole("button", { name: "Unlock" }).click();
-  await page.getByRole("heading", { name: "Hello, Offline Olga" }).waitFor({ timeout: 60000 });
-  assert.equal((await page.getByTestId("session-id").textContent()).trim(),
-    "053db493811f729da20289e31498b8fe2b28edc90358cd3ec11a6b12ac1b9fb818");
+  await unlock(page);
+  assert.equal((await page.getByTestId("session-id").textContent()).trim(), olga);
+  // Offline, the vault shows everything it holds, and the header says Hush is offline.
+  await page.getByText("Offline", { exact: true }).waitFor({ timeout: 30000 });
+  assert.equal(await page.getByTestId("conversation").count(), 2);
+  await page.getByTestId("conversation").filter({ hasText: "A second one" }).waitFor();
+  await page.getByTestId("conversation").filter({ hasText: "To nobody in particular" }).waitFor();
+  await openRow(page, "A second one");
+  for (const text of ["Written while online", "A second one"]) {
+    await message(page, "out").filter({ hasText: text }).and(page.locator('[data-status="sent"]')).waitFor();
+  }
+  for (const w of [390, 1280]) {
+    await page.setViewportSize({ width: w, height: 900 });
+    await page.screenshot({ path: join(OUT, `offline-conversation-${w}.png`), fullPage: true });
+  }
   await context.setOffline(false);
   assert.deepEqual(foreign, [], "requests to third parties");
   // Offline, the unlocked app's polling fails to reach the relay; the browser logs that.
@@ -113,8 +131,10 @@ test("a new version is announced and applied only when the person agrees", async
   assert.equal(waiting, true);
   await new Promise((r) => setTimeout(r, 1000));
   assert.ok((await page.evaluate(async () => (await caches.keys()).join(","))).includes(before), "old shell still in use");
+  // Listening before the click: the reload can be over before the click returns.
+  const reloaded = page.waitForEvent("load");
   await page.getByRole("button", { name: "Update now" }).click();
-  await page.waitForEvent("load");
+  await reloaded;
   await page.waitForFunction(async () => (await caches.keys()).every((k) => k.endsWith("-next")), null, { timeout: 20000 });
   assert.deepEqual(problems, []);
   await context.close();

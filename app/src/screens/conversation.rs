@@ -1,0 +1,323 @@
+//! One conversation: its messages with their status, the message-request panel (accept, block,
+//! delete), blocking, unblocking and deleting, and the composer.
+
+use crypto_core::identity::SessionId;
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::{Problem, clock};
+use crate::chat::{self, Message, Standing, Status};
+use crate::messaging;
+use crate::session::{AppState, Screen, use_app};
+
+/// Runs a change of the open conversation (accept, block, …); its error goes to `error`.
+fn act<F>(app: AppState, error: RwSignal<Option<String>>, busy: RwSignal<bool>, then: Option<Screen>, change: F)
+where
+    F: Future<Output = Result<(), String>> + 'static,
+{
+    error.set(None);
+    busy.set(true);
+    spawn_local(async move {
+        match change.await {
+            Ok(()) => {
+                if let Some(screen) = then {
+                    app.open_peer.set(None);
+                    app.go(screen);
+                }
+            }
+            Err(e) => error.set(Some(e)),
+        }
+        busy.set(false);
+    });
+}
+
+/// One conversation: messages with their status, and the composer.
+#[component]
+pub fn ConversationView() -> impl IntoView {
+    let app = use_app();
+    let draft = RwSignal::new(String::new());
+    let peer = move || app.open_peer.get();
+    let current = move || {
+        let p = peer()?;
+        app.conversations.get().into_iter().find(|c| c.peer == p)
+    };
+    let title = move || {
+        current().map(|c| c.title()).unwrap_or_else(|| {
+            let p = peer().unwrap_or_default();
+            format!("{}…{}", p.get(..8).unwrap_or(&p), p.get(58..).unwrap_or(""))
+        })
+    };
+    let standing = move || current().map_or(Standing::Accepted, |c| c.standing);
+    // Whether they accepted our message request: they wrote to us, or their response came.
+    let approved = LocalResource::new(move || {
+        app.conversations.track();
+        let p = peer().unwrap_or_default();
+        async move { messaging::approved_me(app, p).await }
+    });
+    let they_wrote = move || app.messages.with(|m| m.iter().any(|m| !m.outgoing));
+    let we_wrote = move || app.messages.with(|m| m.iter().any(|m| m.outgoing));
+    let request_note = move || {
+        if standing() != Standing::Accepted || they_wrote() {
+            return None;
+        }
+        Some(if approved.get().unwrap_or(false) {
+            format!("{} accepted your message request.", title())
+        } else if we_wrote() {
+            format!("{} sees your messages as a message request until they accept it.", title())
+        } else {
+            format!("Your first message reaches {} as a message request.", title())
+        })
+    };
+
+    let send_error = RwSignal::new(None::<String>);
+    let action_error = RwSignal::new(None::<String>);
+    let acting = RwSignal::new(false);
+    let sending = RwSignal::new(false);
+    let composer = NodeRef::<leptos::html::Textarea>::new();
+    let count = move || draft.with(|d| d.chars().count());
+    let sendable = move || !draft.with(|d| d.trim().is_empty()) && count() <= chat::MAX_CHARS;
+    let send = move || {
+        if sending.get_untracked() || !sendable() {
+            return;
+        }
+        let Some(p) = app.open_peer.get_untracked().and_then(|p| p.parse::<SessionId>().ok()) else { return };
+        let text = draft.get_untracked();
+        sending.set(true);
+        send_error.set(None);
+        spawn_local(async move {
+            match messaging::send(app, p, text.clone()).await {
+                // The text is cleared only once it is safe in the outbox (and only if the person
+                // has not typed something else meanwhile).
+                Ok(()) => {
+                    if draft.try_get_untracked().is_some_and(|d| d == text) {
+                        draft.set(String::new());
+                    }
+                }
+                Err(e) => send_error.set(Some(e)),
+            }
+            sending.set(false);
+            if let Some(el) = composer.try_get_untracked().flatten() {
+                let _ = el.focus();
+            }
+        });
+    };
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        send();
+    };
+    // Enter sends; Shift+Enter is a new line; Enter that ends an input method's composition
+    // (Chinese, Japanese, …) does neither.
+    let keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() && ev.key_code() != 229 {
+            ev.prevent_default();
+            send();
+        }
+    };
+
+    let confirm_delete = RwSignal::new(false);
+    let peer_now = move || app.open_peer.get_untracked().unwrap_or_default();
+    let accept = move |_| {
+        act(app, action_error, acting, None, messaging::accept(app, peer_now()));
+        request_animation_frame(move || {
+            if let Some(el) = composer.try_get_untracked().flatten() {
+                let _ = el.focus();
+            }
+        });
+    };
+    let block = move |_| act(app, action_error, acting, None, messaging::block(app, peer_now()));
+    let unblock = move |_| act(app, action_error, acting, None, messaging::unblock(app, peer_now()));
+    let delete = move |_| act(app, action_error, acting, Some(Screen::Home), messaging::delete(app, peer_now()));
+    let back = move |_| {
+        app.open_peer.set(None);
+        app.go(Screen::Home);
+    };
+
+    // The message pane scrolls on its own: it opens at the newest message, follows new ones while
+    // the person is at the bottom (and always after they send), and loads older history from the
+    // vault when they scroll near the top, keeping what they were reading in place.
+    let list = NodeRef::<leptos::html::Ol>::new();
+    let at_bottom = StoredValue::new(true);
+    let loading_older = StoredValue::new(false);
+    Effect::new(move |_| {
+        let just_sent = app.messages.with(|m| m.last().is_some_and(|m| m.outgoing && m.status == Status::Sending));
+        if at_bottom.get_value() || just_sent {
+            request_animation_frame(move || {
+                if let Some(el) = list.try_get_untracked().flatten() {
+                    el.set_scroll_top(el.scroll_height());
+                }
+            });
+        }
+    });
+    let load_older = move || {
+        if loading_older.get_value() || !app.has_older.get_untracked() {
+            return;
+        }
+        loading_older.set_value(true);
+        let from_bottom = list.try_get_untracked().flatten().map(|el| el.scroll_height() - el.scroll_top());
+        spawn_local(async move {
+            if let Err(e) = messaging::older(app).await {
+                action_error.set(Some(e));
+            }
+            request_animation_frame(move || {
+                if let (Some(el), Some(d)) = (list.try_get_untracked().flatten(), from_bottom) {
+                    el.set_scroll_top(el.scroll_height() - d);
+                }
+                loading_older.set_value(false);
+            });
+        });
+    };
+    let scrolled = move |_| {
+        let Some(el) = list.try_get_untracked().flatten() else { return };
+        at_bottom.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 48);
+        if el.scroll_top() < 64 {
+            load_older();
+        }
+    };
+
+    // New incoming messages are read out; history paged in from the vault is not.
+    let announcement = RwSignal::new(String::new());
+    Effect::new(move |previous: Option<Option<String>>| {
+        let arrived = messaging::arrived().get();
+        let id = arrived.as_ref().map(|m| m.id.clone());
+        if let Some(m) = arrived
+            && previous.is_some_and(|p| p != id)
+            && app.open_peer.get_untracked().as_deref() == Some(m.peer.as_str())
+        {
+            let from = m.sender_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| untrack(title));
+            announcement.set(format!("{from}: {}", m.body));
+        }
+        id
+    });
+
+    view! {
+        <section class="card conversation-view" aria-labelledby="conversation-title">
+            <div class="conversation-head">
+                <button class="secondary" type="button" on:click=back>"Back"</button>
+                <h2 id="conversation-title">{title}</h2>
+                <Show when=move || standing() == Standing::Accepted && current().is_some()>
+                    <details class="options">
+                        <summary>"Options"</summary>
+                        <div class="options-panel">
+                            <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>
+                                "Block"
+                            </button>
+                            <button class="secondary" type="button" on:click=move |_| confirm_delete.set(true)>
+                                "Delete conversation"
+                            </button>
+                        </div>
+                    </details>
+                </Show>
+            </div>
+            <p class="mono small peer-id">{move || peer().unwrap_or_default()}</p>
+            <Show when=move || confirm_delete.get()>
+                <div class="confirm" role="group" aria-label="Delete conversation">
+                    <p>{move || format!("Delete every message with {} on this device? This cannot be undone.", title())}</p>
+                    <div class="row">
+                        <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>"Delete"</button>
+                        <button class="secondary" type="button" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
+                    </div>
+                </div>
+            </Show>
+            <Show when=move || standing() == Standing::Request>
+                <div class="request" role="group" aria-label="Message request">
+                    <p>{move || format!("{} is not in your conversations yet. Accept to talk, or just reply.", title())}</p>
+                    <div class="row">
+                        <button class="primary" type="button" prop:disabled=move || acting.get() on:click=accept>"Accept"</button>
+                        <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>"Block"</button>
+                        <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>"Delete"</button>
+                    </div>
+                </div>
+            </Show>
+            <Show when=move || standing() == Standing::Blocked>
+                <div class="request blocked" role="group" aria-label="Blocked">
+                    <p>{move || format!("You blocked {}. Messages they send do not reach you.", title())}</p>
+                    <div class="row">
+                        <button class="primary" type="button" prop:disabled=move || acting.get() on:click=unblock>"Unblock"</button>
+                        <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>"Delete messages"</button>
+                    </div>
+                </div>
+            </Show>
+            <Problem error=action_error />
+            {move || request_note().map(|note| view! { <p class="note request-note">{note}</p> })}
+            <Show when=move || app.has_older.get()>
+                <button class="secondary older" type="button" on:click=move |_| load_older()>
+                    "Show older messages"
+                </button>
+            </Show>
+            <ol class="messages" node_ref=list on:scroll=scrolled tabindex="0" aria-label="Messages">
+                <For each=move || app.messages.get() key=|m| (m.id.clone(), m.status.as_str())
+                    children=move |m: Message| view! { <Bubble message=m /> } />
+            </ol>
+            <p class="visually-hidden" role="status" aria-live="polite">{move || announcement.get()}</p>
+            <Show when=move || standing() != Standing::Blocked>
+                <form class="composer" on:submit=submit>
+                    <label for="composer" class="visually-hidden">"Message"</label>
+                    <div class="compose-row">
+                        <textarea id="composer" data-testid="composer" rows="1" placeholder="Message"
+                            node_ref=composer data-autofocus="" aria-describedby="composer-count"
+                            prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))
+                            on:keydown=keydown></textarea>
+                        <button class="primary" type="submit" data-testid="send"
+                            prop:disabled=move || !sendable() || sending.get()>"Send"</button>
+                    </div>
+                    <div class="compose-meta">
+                        <span id="composer-count" class={move || if count() > chat::MAX_CHARS { "count over" } else { "count" }}>
+                            {move || match count() {
+                                0 => String::new(),
+                                n if n > chat::MAX_CHARS => format!("{n} / {} — too long", chat::MAX_CHARS),
+                                n => format!("{n} / {}", chat::MAX_CHARS),
+                            }}
+                        </span>
+                        <span class="keys">"Enter sends · Shift+Enter: new line"</span>
+                    </div>
+                    <Problem error=send_error />
+                </form>
+            </Show>
+        </section>
+    }
+}
+
+/// One message: who, what, when, and for one's own its delivery state (with Retry when failed).
+#[component]
+fn Bubble(
+    /// The message.
+    message: Message,
+) -> impl IntoView {
+    let app = use_app();
+    let error = RwSignal::new(None::<String>);
+    let m = message;
+    let id = m.id.clone();
+    let failed = m.status == Status::Failed;
+    let when = if m.outgoing {
+        let state = match m.status {
+            Status::Sending => "Sending…",
+            Status::Sent => "Sent",
+            Status::Failed => "Not sent",
+        };
+        format!("{} · {state}", clock(m.timestamp))
+    } else {
+        clock(m.timestamp)
+    };
+    let retry = move |_| {
+        let id = id.clone();
+        spawn_local(async move {
+            if let Err(e) = messaging::retry(app, id).await {
+                error.set(Some(e));
+            }
+        });
+    };
+    let sender = if m.outgoing { None } else { Some(m.sender_name.clone().unwrap_or_default()) };
+    view! {
+        <li class=if m.outgoing { "message out" } else { "message in" } class:failed=failed data-testid="message"
+            data-direction=if m.outgoing { "out" } else { "in" } data-status=m.status.as_str()>
+            {sender.map(|name| view! { <span class="sender">{name}</span> })}
+            <p class="body">{m.body.clone()}</p>
+            <span class="when">{when}</span>
+            <Show when=move || failed>
+                <button class="retry" type="button" on:click=retry.clone()>"Retry"</button>
+            </Show>
+            <Problem error=error />
+        </li>
+    }
+}

@@ -1,0 +1,262 @@
+//! Onboarding: welcome, the new account's phrase, proving it was saved, restoring from a phrase,
+//! and the profile (display name and passphrase) that creates the vault.
+
+use crypto_core::identity::{Identity, Seed};
+use crypto_core::mnemonic::{self, PhraseError};
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use rand_core::{OsRng, RngCore};
+use zeroize::Zeroizing;
+
+use super::{Notice, Problem, SecretText, clear, secret_value, strength_of};
+use crate::account::{MIN_PASSPHRASE_CHARS, Strength, confirmation_positions, word_matches};
+use crate::session::{self, Screen, use_app};
+
+/// No account yet: create or restore.
+#[component]
+pub fn Welcome() -> impl IntoView {
+    let app = use_app();
+    let create = move |_| {
+        app.pending_seed.set_value(Some(Seed::generate(&mut OsRng)));
+        app.restoring.set(false);
+        app.go(Screen::ShowPhrase);
+    };
+    view! {
+        <section class="card" aria-labelledby="welcome-title">
+            <h2 id="welcome-title">"Welcome"</h2>
+            <p>
+                "No phone number, no e-mail. Your account is a key pair made on this device, "
+                "and its public key is your Session ID."
+            </p>
+            <div class="row">
+                <button class="primary" type="button" on:click=create>"Create account"</button>
+                <button class="secondary" type="button" on:click=move |_| app.go(Screen::Restore)>
+                    "Restore from recovery phrase"
+                </button>
+            </div>
+            <Notice />
+        </section>
+    }
+}
+
+/// The new account's Session ID and recovery phrase.
+#[component]
+pub fn ShowPhrase() -> impl IntoView {
+    let app = use_app();
+    let Some(seed) = app.pending_seed.with_value(Clone::clone) else {
+        return view! { <p>"Nothing to show."</p> }.into_any();
+    };
+    let identity = Identity::from_seed(&seed);
+    let phrase = Zeroizing::new(mnemonic::encode_seed(&seed).as_str().to_owned());
+    view! {
+        <section class="card" aria-labelledby="id-title">
+            <h2 id="id-title">"Your Session ID"</h2>
+            <p>"Share it with the people you want to talk to."</p>
+            <p class="mono" data-testid="session-id">{identity.session_id().to_string()}</p>
+        </section>
+        <section class="card" aria-labelledby="phrase-title">
+            <h2 id="phrase-title">"Your recovery phrase"</h2>
+            <p>"These 13 words are the only way back into your account. Write them down and keep them private."</p>
+            <SecretText text=phrase testid="recovery-phrase" />
+            <div class="row">
+                <button class="primary" type="button" on:click=move |_| app.go(Screen::ConfirmPhrase)>
+                    "I have written it down"
+                </button>
+                <button class="secondary" type="button" on:click=move |_| app.go(Screen::Welcome)>"Back"</button>
+            </div>
+        </section>
+    }
+    .into_any()
+}
+
+/// Proof that the phrase was saved: three of its words, typed back.
+#[component]
+pub fn ConfirmPhrase() -> impl IntoView {
+    let app = use_app();
+    let Some(seed) = app.pending_seed.with_value(Clone::clone) else {
+        return view! { <p>"Nothing to confirm."</p> }.into_any();
+    };
+    let mut random = [0u8; 3];
+    OsRng.fill_bytes(&mut random);
+    let positions = confirmation_positions(random);
+    let inputs: [NodeRef<leptos::html::Input>; 3] = std::array::from_fn(|_| NodeRef::new());
+    let error = RwSignal::new(None::<String>);
+    let check = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let phrase = mnemonic::encode_seed(&seed);
+        let all = positions.iter().zip(inputs.iter()).all(|(&p, &input)| word_matches(phrase.as_str(), p, &secret_value(input)));
+        if all {
+            clear(&inputs);
+            app.go(Screen::Profile);
+        } else {
+            error.set(Some("Those words do not match your recovery phrase. Check what you wrote down.".into()));
+        }
+    };
+    let fields = positions
+        .iter()
+        .zip(inputs)
+        .enumerate()
+        .map(|(i, (&position, input))| {
+            let id = format!("word-{position}");
+            view! {
+                <label for=id.clone()>{format!("Word {position}")}</label>
+                <input id=id type="text" autocomplete="off" autocapitalize="none" spellcheck="false" required
+                    node_ref=input data-autofocus=(i == 0).then_some("") />
+            }
+        })
+        .collect_view();
+    view! {
+        <form class="card" on:submit=check aria-labelledby="confirm-title">
+            <h2 id="confirm-title">"Check your recovery phrase"</h2>
+            <p>"Type these words from the phrase you wrote down."</p>
+            <div class="fields">{fields}</div>
+            <Problem error=error />
+            <div class="row">
+                <button class="primary" type="submit">"Continue"</button>
+                <button class="secondary" type="button" on:click=move |_| app.go(Screen::ShowPhrase)>
+                    "Show the phrase again"
+                </button>
+            </div>
+        </form>
+    }
+    .into_any()
+}
+
+/// What is wrong with a typed recovery phrase, in words for the person.
+pub fn phrase_error_message(e: PhraseError) -> String {
+    match e {
+        PhraseError::UnknownWord { position } => {
+            format!("Word {position} is not a recovery-phrase word. Check its spelling.")
+        }
+        PhraseError::BadChecksum => {
+            "The last word does not match the others: one of the words is wrong, or two are swapped.".into()
+        }
+        PhraseError::WrongWordCount { found, .. } => {
+            format!("A recovery phrase has 13 words; you entered {found}.")
+        }
+        PhraseError::InvalidTriple { word } => {
+            format!("Words {word} to {} do not fit together: one of them is wrong.", word + 2)
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Restore an account from its 13 words.
+#[component]
+pub fn Restore() -> impl IntoView {
+    let app = use_app();
+    let field = NodeRef::<leptos::html::Textarea>::new();
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let Some(el) = field.try_get_untracked().flatten() else { return };
+        let phrase = Zeroizing::new(el.value());
+        match mnemonic::decode_seed(&phrase) {
+            Ok(seed) => {
+                el.set_value("");
+                app.pending_seed.set_value(Some(seed));
+                app.restoring.set(true);
+                app.go(Screen::Profile);
+            }
+            Err(e) => error.set(Some(phrase_error_message(e))),
+        }
+    };
+    view! {
+        <form class="card" on:submit=submit aria-labelledby="restore-title">
+            <h2 id="restore-title">"Restore your account"</h2>
+            <p>"Enter the 13 words of your recovery phrase, separated by spaces."</p>
+            <label for="phrase">"Recovery phrase"</label>
+            <textarea id="phrase" rows="3" autocomplete="off" autocapitalize="none" spellcheck="false" required
+                node_ref=field data-autofocus=""></textarea>
+            <Problem error=error />
+            <div class="row">
+                <button class="primary" type="submit">"Restore"</button>
+                <button class="secondary" type="button" on:click=move |_| app.go(Screen::Welcome)>"Back"</button>
+            </div>
+        </form>
+    }
+}
+
+/// The fields of a new passphrase: the passphrase with its strength hint, and again.
+#[component]
+pub fn NewPassphrase(
+    /// The passphrase input.
+    pass: NodeRef<leptos::html::Input>,
+    /// The confirmation input.
+    again: NodeRef<leptos::html::Input>,
+    /// The first field's label.
+    #[prop(default = "Passphrase")]
+    label: &'static str,
+    /// Prefix of the inputs' ids.
+    id: &'static str,
+) -> impl IntoView {
+    let strength = RwSignal::new(None::<Strength>);
+    let hint_id = format!("{id}-hint");
+    view! {
+        <label for=id>{label}</label>
+        <input id=id type="password" autocomplete="new-password" required node_ref=pass
+            aria-describedby=hint_id.clone() on:input=move |ev| strength.set(strength_of(&ev)) />
+        <p class="hint" id=hint_id aria-live="polite">{move || strength.get().map(Strength::hint).unwrap_or_default()}</p>
+        <label for=format!("{id}-again")>{format!("{label} again")}</label>
+        <input id=format!("{id}-again") type="password" autocomplete="new-password" required node_ref=again />
+    }
+}
+
+/// Checks a new passphrase typed twice: long enough, and the same both times.
+pub fn check_new_passphrase(pass: &str, again: &str) -> Result<(), &'static str> {
+    if pass.chars().count() < MIN_PASSPHRASE_CHARS {
+        return Err(Strength::TooShort.hint());
+    }
+    if pass != again {
+        return Err("The two passphrases differ.");
+    }
+    Ok(())
+}
+
+/// Display name and passphrase; then the vault is created.
+#[component]
+pub fn Profile() -> impl IntoView {
+    let app = use_app();
+    let name = RwSignal::new(String::new());
+    let pass = NodeRef::<leptos::html::Input>::new();
+    let again = NodeRef::<leptos::html::Input>::new();
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if name.get().trim().is_empty() {
+            return error.set(Some("Choose a display name.".into()));
+        }
+        let (p, a) = (secret_value(pass), secret_value(again));
+        if let Err(problem) = check_new_passphrase(&p, &a) {
+            return error.set(Some(problem.into()));
+        }
+        error.set(None);
+        busy.set(true);
+        app.notice.set(None);
+        let n = name.get();
+        spawn_local(async move {
+            session::create_account(app, n, p).await;
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit aria-labelledby="profile-title">
+            <h2 id="profile-title">{move || if app.restoring.get() { "Welcome back" } else { "Almost done" }}</h2>
+            <p>"Your passphrase locks Hush on this device and never leaves it. "
+               "If you forget it, your recovery phrase opens Hush again, with your messages."</p>
+            <label for="display-name">"Display name"</label>
+            <input id="display-name" type="text" maxlength="64" autocomplete="nickname" required data-autofocus=""
+                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            <NewPassphrase pass=pass again=again id="passphrase" />
+            <Problem error=error />
+            <Notice />
+            <div class="row">
+                <button class="primary" type="submit" prop:disabled=move || busy.get()>
+                    {move || if busy.get() { "Securing…" } else { "Finish" }}
+                </button>
+            </div>
+        </form>
+    }
+}

@@ -1,0 +1,27 @@
+//! "Hush is open in another tab": only one tab of this browser runs Hush at a time.
+
+use leptos::prelude::*;
+
+use crate::session::use_app;
+use crate::tabs::{self, Tab};
+
+/// Shown while another tab of this browser holds Hush.
+#[component]
+pub fn OtherTab(
+    /// This tab's standing.
+    tab: RwSignal<Tab>,
+) -> impl IntoView {
+    let app = use_app();
+    view! {
+        <section class="card" aria-labelledby="other-tab-title">
+            <h2 id="other-tab-title">"Hush is open in another tab"</h2>
+            <p>"Hush runs in one tab at a time, so messages are fetched and saved once. "
+               "Use it here instead, and the other tab locks itself; or close this tab."</p>
+            <div class="row">
+                <button class="primary" type="button" data-autofocus="" on:click=move |_| tabs::use_here(app, tab)>
+                    "Use here"
+                </button>
+            </div>
+        </section>
+    }
+}

@@ -1,0 +1,603 @@
+//! Settings: the Session ID (copy, QR), profile and preferences, the relay and the onion paths,
+//! the passphrase, the recovery phrase, blocked people, locking and deleting the account.
+
+use leptos::ev::SubmitEvent;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use zeroize::Zeroizing;
+
+use super::onboarding::{NewPassphrase, check_new_passphrase};
+use super::{Problem, SecretText, clear, secret_value};
+use crate::account::Theme;
+use crate::chat::Standing;
+use crate::client::{Connection, Hop};
+use crate::messaging;
+use crate::net;
+use crate::qr::QrCode;
+use crate::session::{self, Screen, use_app};
+
+/// Settings.
+#[component]
+pub fn Settings() -> impl IntoView {
+    let app = use_app();
+    if app.current().is_none() {
+        return view! { <p>"Locked."</p> }.into_any();
+    }
+    view! {
+        <div class="page-head">
+            <button class="secondary" type="button" on:click=move |_| app.go(Screen::Home)>"Back"</button>
+            <h2 id="settings-title" class="page-title">"Settings"</h2>
+            <button class="secondary" type="button" on:click=move |_| app.lock()>"Lock now"</button>
+        </div>
+        <Identity />
+        <Preferences />
+        <Network />
+        <ChangePassphrase />
+        <RecoveryPhrase />
+        <Blocked />
+        <DeleteAccount />
+    }
+    .into_any()
+}
+
+/// The Session ID with a copy button and its QR code.
+#[component]
+fn Identity() -> impl IntoView {
+    let app = use_app();
+    let id = app.current().map(|s| s.identity.session_id().to_string()).unwrap_or_default();
+    let qr = QrCode::new(&id);
+    let copied = RwSignal::new(None::<bool>);
+    let text = NodeRef::<leptos::html::P>::new();
+    let copy = {
+        let id = id.clone();
+        move |_| {
+            let id = id.clone();
+            spawn_local(async move {
+                let ok = clipboard::write(&id).await;
+                if !ok && let Some(el) = text.try_get_untracked().flatten() {
+                    clipboard::select(&el);
+                }
+                copied.set(Some(ok));
+            });
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="settings-id-title">
+            <h2 id="settings-id-title">"Your Session ID"</h2>
+            <p class="mono" data-testid="session-id" node_ref=text>{id}</p>
+            <div class="row">
+                <button class="secondary" type="button" on:click=copy>"Copy Session ID"</button>
+                <span class="status" role="status">
+                    {move || match copied.get() {
+                        Some(true) => "Copied",
+                        Some(false) => "Could not copy it for you: it is selected, press Ctrl+C (⌘C on a Mac).",
+                        None => "",
+                    }}
+                </span>
+            </div>
+            <div class="qr">{qr.map(|q| q.view())}</div>
+        </section>
+    }
+}
+
+/// Display name, theme and idle lock.
+#[component]
+fn Preferences() -> impl IntoView {
+    let app = use_app();
+    let Some(session) = app.current() else { return ().into_any() };
+    let account = session.account.borrow().clone();
+    let name = RwSignal::new(account.display_name.clone());
+    let theme = RwSignal::new(account.theme);
+    let idle = RwSignal::new(account.idle_lock_minutes);
+    drop(account);
+    let saved = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let save = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        saved.set(false);
+        error.set(None);
+        let Some(session) = app.current() else { return };
+        if name.get().trim().is_empty() {
+            return error.set(Some("Choose a display name.".into()));
+        }
+        let before = session.account.borrow().clone();
+        {
+            let mut account = session.account.borrow_mut();
+            account.display_name = name.get().trim().to_owned();
+            account.theme = theme.get();
+            account.idle_lock_minutes = idle.get();
+        }
+        spawn_local(async move {
+            match session.save().await {
+                Ok(()) => {
+                    app.revision.update(|r| *r += 1);
+                    saved.set(true);
+                }
+                Err(e) => {
+                    *session.account.borrow_mut() = before;
+                    error.set(Some(format!("Not saved: {e}.")));
+                }
+            }
+        });
+    };
+    let changed = move |_| saved.set(false);
+    view! {
+        <form class="card" on:submit=save on:input=changed aria-labelledby="preferences-title">
+            <h2 id="preferences-title">"Profile and preferences"</h2>
+            <label for="settings-name">"Display name"</label>
+            <input id="settings-name" type="text" maxlength="64" autocomplete="nickname"
+                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            <label for="settings-theme">"Theme"</label>
+            <select id="settings-theme" on:change=move |ev| {
+                saved.set(false);
+                theme.set(match event_target_value(&ev).as_str() {
+                    "light" => Theme::Light,
+                    "dark" => Theme::Dark,
+                    _ => Theme::System,
+                });
+            }>
+                <option value="system" selected=move || theme.get() == Theme::System>"Follow the system"</option>
+                <option value="light" selected=move || theme.get() == Theme::Light>"Light"</option>
+                <option value="dark" selected=move || theme.get() == Theme::Dark>"Dark"</option>
+            </select>
+            <label for="settings-idle">"Lock after inactivity"</label>
+            <select id="settings-idle" on:change=move |ev| {
+                saved.set(false);
+                idle.set(event_target_value(&ev).parse().unwrap_or(15));
+            }>
+                {[1u32, 5, 15, 60, 0].into_iter().map(|m| view! {
+                    <option value=m.to_string() selected=move || idle.get() == m>
+                        {if m == 0 { "Never".to_owned() } else { format!("{m} minutes") }}
+                    </option>
+                }).collect_view()}
+            </select>
+            <div class="row">
+                <button class="primary" type="submit">"Save"</button>
+                <span class="status" role="status">{move || if saved.get() { "Saved." } else { "" }}</span>
+            </div>
+            <Problem error=error />
+        </form>
+    }
+    .into_any()
+}
+
+/// The origin (`scheme://host[:port]`) of a URL that `net::relay_base` accepted.
+fn origin_of(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split('/').next().unwrap_or_default();
+    format!("{}://{}", scheme.to_ascii_lowercase(), authority.to_ascii_lowercase())
+}
+
+/// Whether a Content-Security-Policy lets the page at `page` (an origin) connect to `origin`:
+/// by `connect-src`, else `default-src`, else freely. Sources understood: `'self'`, `'none'`,
+/// `*`, schemes (`https:`), and hosts with an optional scheme, `*.` wildcard and port.
+pub fn csp_allows(csp: &str, page: &str, origin: &str) -> bool {
+    let directives: Vec<Vec<&str>> =
+        csp.split(';').map(|d| d.split_ascii_whitespace().collect::<Vec<_>>()).filter(|d| !d.is_empty()).collect();
+    let find = |name: &str| directives.iter().find(|d| d.first().is_some_and(|n| n.eq_ignore_ascii_case(name)));
+    let Some(directive) = find("connect-src").or_else(|| find("default-src")) else { return true };
+    let origin = origin.to_ascii_lowercase();
+    let (scheme, authority) = origin.split_once("://").unwrap_or(("", origin.as_str()));
+    let (host, port) = split_port(authority, scheme);
+    let page_scheme = page.split_once("://").map_or("", |(s, _)| s).to_ascii_lowercase();
+    directive.iter().skip(1).any(|source| {
+        let source = source.to_ascii_lowercase();
+        match source.as_str() {
+            "'self'" => origin == page.to_ascii_lowercase(),
+            "*" => scheme == "http" || scheme == "https",
+            s if s.starts_with('\'') => false,
+            s if s.ends_with(':') && !s.contains('/') => s.trim_end_matches(':') == scheme,
+            s => {
+                let (want_scheme, rest) = match s.split_once("://") {
+                    Some((w, r)) => (w.to_owned(), r),
+                    None => (page_scheme.clone(), s),
+                };
+                // An http source also allows https (a secure upgrade).
+                let scheme_ok = want_scheme == scheme || (want_scheme == "http" && scheme == "https");
+                let authority = rest.split('/').next().unwrap_or_default();
+                let (want_host, want_port) = match authority.rsplit_once(':') {
+                    Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => (h, Some(p)),
+                    _ => (authority, None),
+                };
+                let host_ok = match want_host.strip_prefix("*.") {
+                    Some(base) => host.ends_with(&format!(".{base}")),
+                    None => want_host == host,
+                };
+                let port_ok = match want_port {
+                    Some("*") => true,
+                    Some(p) => p == port,
+                    None => port == default_port(scheme) || (want_scheme == "http" && scheme == "https" && port == "443"),
+                };
+                scheme_ok && host_ok && port_ok
+            }
+        }
+    })
+}
+
+fn default_port(scheme: &str) -> &'static str {
+    if scheme == "https" { "443" } else { "80" }
+}
+
+/// Host and port of an authority (the scheme's default port when none is written).
+fn split_port<'a>(authority: &'a str, scheme: &str) -> (&'a str, String) {
+    if let Some(v6) = authority.strip_prefix('[')
+        && let Some((addr, after)) = v6.split_once(']')
+    {
+        let port = after.strip_prefix(':').map_or_else(|| default_port(scheme).to_owned(), str::to_owned);
+        return (addr, port);
+    }
+    match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.to_owned()),
+        None => (authority, default_port(scheme).to_owned()),
+    }
+}
+
+/// The page's own origin and its Content-Security-Policy (`<meta>`), if any.
+fn page_policy() -> (String, Option<String>) {
+    let Some(window) = web_sys::window() else { return (String::new(), None) };
+    let origin = window.location().origin().unwrap_or_default();
+    let csp = window
+        .document()
+        .and_then(|d| d.query_selector(r#"meta[http-equiv="Content-Security-Policy"]"#).ok().flatten())
+        .and_then(|m| m.get_attribute("content"));
+    (origin, csp)
+}
+
+/// Why the page cannot use `url` as its relay, if it cannot: the URL itself, or the page's
+/// Content-Security-Policy.
+fn relay_problem(url: &str) -> Result<String, String> {
+    let url = net::relay_base(url).map_err(|e| e.to_string())?;
+    if url.is_empty() {
+        return Ok(url);
+    }
+    let (page, csp) = page_policy();
+    let origin = origin_of(&url);
+    if let Some(csp) = csp
+        && !csp_allows(&csp, &page, &origin)
+    {
+        return Err(format!(
+            "This copy of Hush may not connect to {origin}: its Content-Security-Policy allows only {}. \
+             To use that relay, Hush must be built with HUSH_RELAY_ORIGIN={origin} (see the README).",
+            if page.is_empty() { "its own site".to_owned() } else { page }
+        ));
+    }
+    Ok(url)
+}
+
+/// The relay (changed at once), the connection, and the onion paths, live.
+#[component]
+fn Network() -> impl IntoView {
+    let app = use_app();
+    let Some(session) = app.current() else { return ().into_any() };
+    let status: ReadSignal<crate::client::NetStatus> = session.client.status().into();
+    let relay = RwSignal::new(session.client.relay());
+    let error = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<String>);
+    let typed_problem = move || relay_problem(&relay.get()).err();
+    let apply = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        done.set(None);
+        let Some(session) = app.current() else { return };
+        let url = match relay_problem(&relay.get()) {
+            Ok(url) => url,
+            Err(e) => return error.set(Some(e)),
+        };
+        let url = match session.client.set_relay(&url) {
+            Ok(url) => url,
+            Err(e) => return error.set(Some(e.to_string())),
+        };
+        error.set(None);
+        relay.set(url.clone());
+        let before = std::mem::replace(&mut session.account.borrow_mut().relay_url, url.clone());
+        spawn_local(async move {
+            match session.save().await {
+                Ok(()) => done.set(Some(if url.is_empty() {
+                    "Now using this site's relay.".to_owned()
+                } else {
+                    format!("Now using {url}.")
+                })),
+                Err(e) => {
+                    session.account.borrow_mut().relay_url = before;
+                    error.set(Some(format!("In use until Hush locks, but not saved: {e}.")));
+                }
+            }
+        });
+    };
+    let connection = move || {
+        let s = status.get();
+        match s.connection {
+            Connection::Connected => "Connected.".to_owned(),
+            other => match s.problem {
+                Some(p) => format!("{}: {p}", other.label()),
+                None => other.label().to_owned(),
+            },
+        }
+    };
+    let paths = move || status.get().paths;
+    view! {
+        <section class="card" aria-labelledby="network-title">
+            <h2 id="network-title">"Network"</h2>
+            <p class="status-line" role="status">{connection}</p>
+            <form on:submit=apply>
+                <label for="settings-relay">"Relay URL"</label>
+                <input id="settings-relay" type="url" placeholder="Empty: this site's own relay" autocomplete="off"
+                    spellcheck="false" autocapitalize="none" aria-describedby="relay-hint"
+                    prop:value=move || relay.get() on:input=move |ev| {
+                        relay.set(event_target_value(&ev));
+                        done.set(None);
+                        error.set(None);
+                    } />
+                <p class="hint" id="relay-hint" class:bad=move || typed_problem().is_some()>
+                    {move || typed_problem().unwrap_or_else(|| "The relay forwards sealed onion requests and sees only your address. Empty: this site's own.".to_owned())}
+                </p>
+                <div class="row">
+                    <button class="secondary" type="submit" prop:disabled=move || typed_problem().is_some()>"Use this relay"</button>
+                    <span class="status" role="status">{move || done.get().unwrap_or_default()}</span>
+                </div>
+                <Problem error=error />
+            </form>
+            <h3>"Onion paths"</h3>
+            <p>"Every request goes through one of these paths of three service nodes. Only the guard, the first, sees your address; none sees both you and whom you write to."</p>
+            <Show when=move || !paths().is_empty()
+                fallback=|| view! { <p class="note" data-testid="no-path">"No path yet: one is built with the first request."</p> }>
+                {move || paths().into_iter().enumerate().map(|(i, hops)| view! {
+                    <ol class="path" aria-label=format!("Path {}", i + 1) data-testid="path">
+                        {hops.into_iter().map(|hop: Hop| view! {
+                            <li data-guard=hop.guard.to_string()>
+                                <span class="hop">{if hop.guard { "Guard" } else { "Hop" }}</span>
+                                " "
+                                <span class="mono small" title=hop.ed25519.clone()>
+                                    {format!("{}… {}", hop.ed25519.get(..12).unwrap_or(&hop.ed25519), hop.address)}
+                                </span>
+                            </li>
+                        }).collect_view()}
+                    </ol>
+                }).collect_view()}
+            </Show>
+        </section>
+    }
+    .into_any()
+}
+
+/// A new passphrase, after the current one.
+#[component]
+fn ChangePassphrase() -> impl IntoView {
+    let app = use_app();
+    let current = NodeRef::<leptos::html::Input>::new();
+    let pass = NodeRef::<leptos::html::Input>::new();
+    let again = NodeRef::<leptos::html::Input>::new();
+    let busy = RwSignal::new(false);
+    let done = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        done.set(false);
+        let (old, new, repeated) = (secret_value(current), secret_value(pass), secret_value(again));
+        if let Err(problem) = check_new_passphrase(&new, &repeated) {
+            return error.set(Some(problem.into()));
+        }
+        error.set(None);
+        busy.set(true);
+        spawn_local(async move {
+            match session::change_passphrase(app, old, new).await {
+                Ok(()) => {
+                    clear(&[current, pass, again]);
+                    done.set(true);
+                }
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="card" on:submit=submit aria-labelledby="passphrase-title">
+            <h2 id="passphrase-title">"Passphrase"</h2>
+            <p>"It locks Hush on this device. Changing it keeps everything else as it is."</p>
+            <label for="current-passphrase">"Current passphrase"</label>
+            <input id="current-passphrase" type="password" autocomplete="current-password" required node_ref=current />
+            <NewPassphrase pass=pass again=again label="New passphrase" id="new-passphrase" />
+            <div class="row">
+                <button class="secondary" type="submit" prop:disabled=move || busy.get()>
+                    {move || if busy.get() { "Changing…" } else { "Change passphrase" }}
+                </button>
+                <span class="status" role="status">{move || if done.get() { "Passphrase changed." } else { "" }}</span>
+            </div>
+            <Problem error=error />
+        </form>
+    }
+}
+
+/// The recovery phrase, shown after the passphrase is entered again.
+#[component]
+fn RecoveryPhrase() -> impl IntoView {
+    let app = use_app();
+    let pass = NodeRef::<leptos::html::Input>::new();
+    let revealed = RwSignal::new(None::<Zeroizing<String>>);
+    let error = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let reveal = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let p = secret_value(pass);
+        busy.set(true);
+        spawn_local(async move {
+            match session::check_passphrase(p).await {
+                Ok(()) => {
+                    clear(&[pass]);
+                    error.set(None);
+                    let phrase = app.current().and_then(|s| s.identity.phrase());
+                    revealed.set(phrase.map(|p| Zeroizing::new(p.as_str().to_owned())));
+                }
+                Err(message) => error.set(Some(message)),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <section class="card" aria-labelledby="reveal-title">
+            <h2 id="reveal-title">"Recovery phrase"</h2>
+            <Show when=move || revealed.with(Option::is_some) fallback=move || view! {
+                <form on:submit=reveal>
+                    <label for="reveal-passphrase">"Enter your passphrase to show it"</label>
+                    <input id="reveal-passphrase" type="password" autocomplete="current-password" required node_ref=pass />
+                    <div class="row">
+                        <button class="secondary" type="submit" prop:disabled=move || busy.get()>"Show recovery phrase"</button>
+                    </div>
+                    <Problem error=error />
+                </form>
+            }>
+                {move || revealed.with(Clone::clone).map(|text| view! { <SecretText text=text testid="recovery-phrase" /> })}
+                <div class="row">
+                    <button class="secondary" type="button" on:click=move |_| revealed.set(None)>"Hide"</button>
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+/// Blocked people, each with Unblock.
+#[component]
+fn Blocked() -> impl IntoView {
+    let app = use_app();
+    let error = RwSignal::new(None::<String>);
+    let blocked =
+        move || app.conversations.get().into_iter().filter(|c| c.standing == Standing::Blocked).collect::<Vec<_>>();
+    view! {
+        <section class="card" aria-labelledby="blocked-title">
+            <h2 id="blocked-title">"Blocked people"</h2>
+            <Show when=move || !blocked().is_empty() fallback=|| view! { <p class="note">"No one is blocked."</p> }>
+                <ul class="blocked-list">
+                    <For each=blocked key=|c| c.peer.clone() children=move |c| {
+                        let peer = c.peer.clone();
+                        let title = c.title();
+                        view! {
+                            <li>
+                                <span class="title">{title.clone()}</span>
+                                <button class="secondary" type="button" aria-label=format!("Unblock {title}")
+                                    on:click=move |_| {
+                                        let peer = peer.clone();
+                                        spawn_local(async move {
+                                            error.set(messaging::unblock(app, peer).await.err());
+                                        });
+                                    }>"Unblock"</button>
+                            </li>
+                        }
+                    } />
+                </ul>
+            </Show>
+            <Problem error=error />
+        </section>
+    }
+}
+
+/// Deleting the account after typing DELETE.
+#[component]
+fn DeleteAccount() -> impl IntoView {
+    let app = use_app();
+    let confirm = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let delete = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        if confirm.get().trim() != "DELETE" {
+            return error.set(Some("Type DELETE to confirm.".into()));
+        }
+        error.set(None);
+        spawn_local(async move {
+            session::delete_account(app).await;
+            if app.screen.get_untracked() != Screen::Welcome {
+                error.set(app.notice.get_untracked().or_else(|| Some("The account could not be deleted.".into())));
+            }
+        });
+    };
+    view! {
+        <form class="card danger" on:submit=delete aria-labelledby="delete-title">
+            <h2 id="delete-title">"Delete account from this device"</h2>
+            <p>"This erases everything Hush keeps in this browser. Your recovery phrase can restore the account; without it, the account is gone."</p>
+            <label for="delete-confirm">"Type DELETE to confirm"</label>
+            <input id="delete-confirm" type="text" autocomplete="off" spellcheck="false"
+                prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
+            <div class="row"><button class="danger" type="submit">"Delete account"</button></div>
+            <Problem error=error />
+        </form>
+    }
+}
+
+/// The clipboard, for copying the Session ID.
+mod clipboard {
+    /// Writes `text` to the clipboard; whether the browser confirmed it.
+    pub(super) async fn write(text: &str) -> bool {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let Some(window) = web_sys::window() else { return false };
+            let navigator = window.navigator();
+            let present = js_sys::Reflect::get(&navigator, &"clipboard".into()).is_ok_and(|c| c.is_object());
+            if !present {
+                return false;
+            }
+            wasm_bindgen_futures::JsFuture::from(navigator.clipboard().write_text(text)).await.is_ok()
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        {
+            let _ = text;
+            false
+        }
+    }
+
+    /// Selects the text of `element`, for the person to copy themselves.
+    pub(super) fn select(element: &web_sys::Element) {
+        #[cfg(target_arch = "wasm32")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(window) = web_sys::window() else { return };
+            let call = |target: &wasm_bindgen::JsValue, name: &str, arg: &wasm_bindgen::JsValue| {
+                js_sys::Reflect::get(target, &name.into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+                    .and_then(|f| f.call1(target, arg).ok())
+            };
+            if let Some(selection) = call(&window, "getSelection", &wasm_bindgen::JsValue::UNDEFINED) {
+                call(&selection, "selectAllChildren", element);
+            }
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = element;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PAGE: &str = "http://127.0.0.1:8080";
+    const POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https://relay.example";
+
+    #[test]
+    fn the_page_policy_allows_its_own_origin_and_the_relay_it_was_built_for() {
+        assert!(csp_allows(POLICY, PAGE, PAGE));
+        assert!(csp_allows(POLICY, PAGE, "https://relay.example"));
+        assert!(csp_allows(POLICY, PAGE, "https://relay.example:443"));
+        assert!(!csp_allows(POLICY, PAGE, "https://other.example"));
+        assert!(!csp_allows(POLICY, PAGE, "https://relay.example:8443"));
+        assert!(!csp_allows(POLICY, PAGE, "http://localhost:8080"));
+        assert!(!csp_allows("connect-src 'self'", PAGE, "http://127.0.0.1:8081"));
+    }
+
+    #[test]
+    fn sources_schemes_wildcards_and_defaults() {
+        assert!(csp_allows("script-src 'self'", PAGE, "https://any.example"));
+        assert!(!csp_allows("default-src 'self'", PAGE, "https://any.example"));
+        assert!(!csp_allows("connect-src 'none'", PAGE, PAGE));
+        assert!(csp_allows("connect-src https:", PAGE, "https://any.example"));
+        assert!(!csp_allows("connect-src https:", PAGE, "http://any.example"));
+        assert!(csp_allows("connect-src *.example.org", "https://app.example", "https://relay.example.org"));
+        assert!(!csp_allows("connect-src *.example.org", "https://app.example", "https://example.org"));
+        assert!(csp_allows("connect-src http://relay.example", PAGE, "https://relay.example"));
+        assert!(csp_allows("connect-src relay.example:*", PAGE, "http://relay.example:9000"));
+        assert!(csp_allows("connect-src *", PAGE, "https://x.example"));
+    }
+
+    #[test]
+    fn origins_of_relay_urls() {
+        assert_eq!(origin_of("https://Relay.Example:8443/base"), "https://relay.example:8443");
+        assert_eq!(origin_of("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+    }
+}

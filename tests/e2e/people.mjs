@@ -1,0 +1,146 @@
+// Helpers for end-to-end tests that act as people: accounts, conversations, messages,
+// screenshots at both widths, and where a Session ID's swarm lives on the devnet.
+import https from "node:https";
+import { join } from "node:path";
+import { OUT } from "./harness.mjs";
+
+export const PASS = "a long enough passphrase";
+
+/** The messages of one direction ("in" or "out") in the open conversation. */
+export const message = (page, direction) => page.locator(`[data-testid="message"][data-direction="${direction}"]`);
+
+/** Creates an account through the onboarding screens; returns { id, phrase }. */
+export async function createAccount(page, appUrl, name, passphrase = PASS) {
+  await page.goto(appUrl);
+  await page.getByRole("button", { name: "Create account" }).click();
+  const id = (await page.getByTestId("session-id").textContent()).trim();
+  const phrase = (await page.getByTestId("recovery-phrase").textContent()).trim();
+  const words = phrase.split(" ");
+  await page.getByRole("button", { name: "I have written it down" }).click();
+  const labels = await page.locator("label").allTextContents();
+  for (const p of labels.map((l) => Number(l.replace("Word ", ""))).filter(Boolean)) {
+    await page.getByLabel(`Word ${p}`, { exact: true }).fill(words[p - 1]);
+  }
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.getByLabel("Display name").fill(name);
+  await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+  await page.getByLabel("Passphrase again").fill(passphrase);
+  await page.getByRole("button", { name: "Finish" }).click();
+  await page.getByRole("heading", { name: `Hello, ${name}` }).waitFor({ timeout: 60000 });
+  return { id, phrase };
+}
+
+/** Restores an account from its phrase in a fresh page; returns its Session ID. */
+export async function restoreAccount(page, appUrl, phrase, name, passphrase = PASS) {
+  await page.goto(appUrl);
+  await page.getByRole("button", { name: "Restore from recovery phrase" }).click();
+  await page.getByLabel("Recovery phrase").fill(phrase);
+  await page.getByRole("button", { name: "Restore" }).click();
+  await page.getByLabel("Display name").fill(name);
+  await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+  await page.getByLabel("Passphrase again").fill(passphrase);
+  await page.getByRole("button", { name: "Finish" }).click();
+  await page.getByRole("heading", { name: `Hello, ${name}` }).waitFor({ timeout: 60000 });
+  return (await page.getByTestId("session-id").textContent()).trim();
+}
+
+/** Unlocks a locked page. */
+export async function unlock(page, passphrase = PASS) {
+  await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
+  await page.getByRole("button", { name: "Unlock", exact: true }).click();
+  await page.getByRole("heading", { name: /^Hello, / }).waitFor({ timeout: 60000 });
+}
+
+/** Opens a new conversation with `peerId` from Home. */
+export async function openChat(page, peerId) {
+  await page.getByTestId("new-conversation").click();
+  await page.getByTestId("recipient-id").fill(peerId);
+  await page.getByRole("button", { name: "Start" }).click();
+  await page.getByTestId("composer").waitFor();
+}
+
+/** Opens the conversation whose row shows `text`. */
+export async function openRow(page, text, timeout = 30000) {
+  await page.getByTestId("conversation").filter({ hasText: text }).first().click({ timeout });
+  await page.locator("#conversation-title").waitFor();
+}
+
+/** Back to Home from a conversation or Settings. */
+export async function home(page) {
+  await page.getByRole("button", { name: "Back", exact: true }).click();
+  await page.getByRole("heading", { name: /^Hello, / }).waitFor();
+}
+
+/** Types `text` into the composer and presses Send. */
+export async function send(page, text) {
+  await page.getByTestId("composer").fill(text);
+  await page.getByTestId("send").click();
+}
+
+/** Waits for exactly `count` elements matching `selector`, reporting what is there on failure. */
+export async function waitCount(page, selector, count, timeout = 60000) {
+  try {
+    await page.waitForFunction(([s, n]) => document.querySelectorAll(s).length === n, [selector, count], { timeout });
+  } catch {
+    const seen = await page.$$eval('[data-testid="message"]', (els) =>
+      els.map((e) => `${e.dataset.direction}/${e.dataset.status}: ${e.querySelector(".body")?.textContent}`));
+    const heading = await page.locator("h2").allTextContents();
+    throw new Error(`wanted ${count} × ${selector}; screen ${heading.join(" | ")}; have:\n${seen.join("\n")}`);
+  }
+}
+
+/** Screenshots `page` at 390 and 1280 px wide as tests/out/<name>-<width>.png, then restores its size. */
+export async function shots(page, name, { fullPage = true } = {}) {
+  const before = page.viewportSize();
+  for (const width of [390, 1280]) {
+    await page.setViewportSize({ width, height: 900 });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+    await page.screenshot({ path: join(OUT, `${name}-${width}.png`), fullPage });
+  }
+  await page.setViewportSize(before);
+}
+
+function post(node, body) {
+  return new Promise((ok, fail) => {
+    const req = https.request({ host: node.public_ip, port: node.storage_port, path: "/storage_rpc/v1", method: "POST",
+      rejectUnauthorized: false }, (res) => {
+      let b = "";
+      res.on("data", (d) => (b += d));
+      res.on("end", () => ok([res.statusCode, b]));
+    });
+    req.on("error", fail);
+    req.end(JSON.stringify(body));
+  });
+}
+
+/** The devnet node indexes of `pubkey`'s swarm, asked of a node that is up. */
+export async function swarmOf(devnet, pubkey) {
+  for (const node of devnet.info.nodes) {
+    try {
+      const [status, body] = await post(node, { method: "get_swarm", params: { pubkey } });
+      if (status !== 200) continue;
+      const ports = JSON.parse(body).snodes.map((s) => Number(s.port_https));
+      return devnet.info.nodes.map((n, i) => (ports.includes(n.storage_port) ? i : -1)).filter((i) => i >= 0);
+    } catch (e) {
+      if (e.code !== "ECONNREFUSED") throw e;
+    }
+  }
+  throw new Error("no node answered get_swarm");
+}
+
+/** Stores raw `data` straight into `pubkey`'s namespace 0 on a member of its swarm that is up. */
+export async function storeRaw(devnet, pubkey, data) {
+  for (const i of await swarmOf(devnet, pubkey)) {
+    const n = devnet.info.nodes[i];
+    try {
+      const [status] = await post(n, { method: "store", params: { pubkey, timestamp: Date.now(), ttl: 600000, data } });
+      if (status === 200) return;
+    } catch (e) {
+      if (e.code !== "ECONNREFUSED") throw e;
+    }
+  }
+  throw new Error("no member of the swarm took the data");
+}
+
+/** A Session ID no one uses, for messages that only need a recipient. */
+export const NOBODY = "05" + "d4".repeat(32);

@@ -1,0 +1,199 @@
+// Settings end to end: the onion paths shown live (a guard goes down and its path is replaced
+// on screen), the relay URL checked, refused when the page's Content-Security-Policy would block
+// it, and in effect at once; changing the passphrase; copying the Session ID (and saying so only
+// when it worked); the theme kept while locked; focus on screen changes; the Back button.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startDevnet, launchBrowser, strictPage, stopNode } from "./harness.mjs";
+import { PASS, NOBODY, createAccount, message, openChat, home, send, unlock } from "./people.mjs";
+
+let devnet, browser;
+before(async () => { devnet = await startDevnet({ nodes: 9 }); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await devnet?.stop(); });
+
+const settings = async (page) => {
+  await page.getByRole("button", { name: "Settings" }).click();
+  await page.getByRole("heading", { name: "Settings", exact: true }).waitFor();
+};
+const pathText = (page) => page.getByTestId("path").allTextContents();
+// The focused element: a heading by its text, anything else by its id.
+const focused = (page) => page.evaluate(() => {
+  const el = document.activeElement;
+  return el.tagName === "H2" ? el.textContent.trim() : el.id;
+});
+
+test("the relay URL is checked, refused when the CSP blocks it, and used at once", async () => {
+  const { page, problems } = await strictPage(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
+  const relayRequests = [];
+  page.on("request", (r) => { if (r.url().includes("/v1/")) relayRequests.push(new URL(r.url()).pathname); });
+  await createAccount(page, devnet.appUrl, "Rel");
+  await settings(page);
+  const field = page.getByLabel("Relay URL");
+  const use = page.getByRole("button", { name: "Use this relay" });
+
+  await field.fill("ftp://relay.example");
+  await page.getByText("must start with https://").waitFor();
+  assert.equal(await use.isDisabled(), true);
+  await field.fill("https://relay.example");
+  await page.getByText("Content-Security-Policy").waitFor();
+  await page.getByText("HUSH_RELAY_ORIGIN=https://relay.example").waitFor();
+  assert.equal(await use.isDisabled(), true);
+
+  // A relay the page may reach (its own origin, under another path) is used at once.
+  await field.fill(`${devnet.appUrl}/elsewhere`);
+  assert.equal(await use.isDisabled(), false);
+  await use.click();
+  await page.getByRole("status").filter({ hasText: `Now using ${devnet.appUrl}/elsewhere.` }).waitFor();
+  await page.waitForFunction(() => performance.getEntriesByType("resource").some((e) => e.name.includes("/elsewhere/v1/")),
+    null, { timeout: 30000 });
+  // Back to this site's relay: messages go through again.
+  await field.fill("");
+  await use.click();
+  await page.getByRole("status").filter({ hasText: "Now using this site's relay." }).waitFor();
+  await home(page);
+  await openChat(page, NOBODY);
+  await send(page, "through the relay again");
+  await message(page, "out").filter({ hasText: "through the relay again" }).and(page.locator('[data-status="sent"]'))
+    .waitFor({ timeout: 60000 });
+  assert.ok(relayRequests.some((p) => p.startsWith("/elsewhere/v1/")));
+  // The relay URL is kept in the account: after a reload it is still this site's.
+  await page.reload();
+  await unlock(page);
+  await settings(page);
+  assert.equal(await field.inputValue(), "");
+  // The made-up path answers 404; the browser logs that.
+  assert.deepEqual(problems.filter((p) => !/status of 404/.test(p)), []);
+});
+
+test("passphrase change, copy, theme while locked, focus and Back", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+  const { page, problems } = await strictPage(context);
+  const { id } = await createAccount(page, devnet.appUrl, "Kim");
+
+  // Focus: Home's heading; Settings' heading; the composer in a conversation.
+  assert.equal(await focused(page), "Hello, Kim");
+  await settings(page);
+  assert.equal(await focused(page), "Settings");
+
+  // Copy: "Copied", and the clipboard holds it.
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: devnet.appUrl });
+  await page.getByRole("button", { name: "Copy Session ID" }).click();
+  await page.getByRole("status").filter({ hasText: /^Copied$/ }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), id);
+
+  // Change the passphrase: the wrong current one and a mismatch are refused next to the form.
+  const NEW = "a brand new passphrase";
+  await page.getByLabel("Current passphrase").fill("not it at all");
+  await page.getByLabel("New passphrase", { exact: true }).fill(NEW);
+  await page.getByLabel("New passphrase again").fill(NEW + "x");
+  await page.getByRole("button", { name: "Change passphrase" }).click();
+  await page.getByRole("alert").filter({ hasText: "The two passphrases differ." }).waitFor();
+  await page.getByLabel("New passphrase again").fill(NEW);
+  await page.getByRole("button", { name: "Change passphrase" }).click();
+  await page.getByRole("alert").filter({ hasText: "not your current passphrase" }).waitFor({ timeout: 60000 });
+  await page.getByLabel("Current passphrase").fill(PASS);
+  await page.getByRole("button", { name: "Change passphrase" }).click();
+  await page.getByRole("status").filter({ hasText: "Passphrase changed." }).waitFor({ timeout: 60000 });
+
+  // The dark theme stays while locked (in memory only) and comes back with the unlock.
+  await page.getByLabel("Theme").selectOption("dark");
+  await page.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+  await page.getByRole("button", { name: "Lock now" }).click();
+  await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
+  assert.equal(await page.locator(".theme-dark").count(), 1);
+  assert.equal(await focused(page), "unlock-passphrase");
+  await page.reload();
+  await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
+  assert.equal(await page.locator(".theme-system").count(), 1, "nothing about the theme is stored unencrypted");
+  assert.equal(await focused(page), "unlock-passphrase");
+  await page.getByLabel("Passphrase", { exact: true }).fill(PASS);
+  await page.getByRole("button", { name: "Unlock", exact: true }).click();
+  await page.getByRole("alert").filter({ hasText: "does not unlock" }).waitFor({ timeout: 60000 });
+  await unlock(page, NEW);
+  assert.equal(await page.locator(".theme-dark").count(), 1);
+
+  // Back: from a conversation and from Settings to Home; from the restore screen to Welcome.
+  await openChat(page, NOBODY);
+  assert.equal(await focused(page), "composer");
+  await page.goBack();
+  await page.getByRole("heading", { name: "Hello, Kim" }).waitFor();
+  await settings(page);
+  await page.goBack();
+  await page.getByRole("heading", { name: "Hello, Kim" }).waitFor();
+  await settings(page);
+  await page.getByRole("button", { name: "Back", exact: true }).click();
+  await page.getByRole("heading", { name: "Hello, Kim" }).waitFor();
+
+  const fresh = await strictPage(await browser.newContext({ viewport: { width: 390, height: 900 } }));
+  await fresh.page.goto(devnet.appUrl);
+  await fresh.page.getByRole("button", { name: "Restore from recovery phrase" }).click();
+  assert.equal(await focused(fresh.page), "phrase");
+  await fresh.page.goBack();
+  await fresh.page.getByRole("heading", { name: "Welcome" }).waitFor();
+  await fresh.page.getByRole("button", { name: "Create account" }).click();
+  await fresh.page.getByRole("button", { name: "I have written it down" }).click();
+  await fresh.page.getByRole("heading", { name: "Check your recovery phrase" }).waitFor();
+  await fresh.page.goBack();
+  await fresh.page.getByRole("heading", { name: "Your recovery phrase" }).waitFor();
+  await fresh.page.goBack();
+  await fresh.page.getByRole("heading", { name: "Welcome" }).waitFor();
+
+  assert.deepEqual(problems, []);
+  assert.deepEqual(fresh.problems, []);
+});
+
+test("when the browser refuses the clipboard, the Session ID is selected for Ctrl+C, not said to be copied", async () => {
+  // Headless Chromium grants every clipboard write, so the refusal other browsers give without
+  // permission (a NotAllowedError) is made here the only way it can be: the page's writeText
+  // rejects as theirs does.
+  const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+  await context.addInitScript(() => {
+    Object.defineProperty(Clipboard.prototype, "writeText", {
+      value: () => Promise.reject(new DOMException("Write permission denied.", "NotAllowedError")),
+    });
+  });
+  const { page, problems } = await strictPage(context);
+  const { id } = await createAccount(page, devnet.appUrl, "Cleo");
+  await settings(page);
+  await page.getByRole("button", { name: "Copy Session ID" }).click();
+  await page.getByRole("status").filter({ hasText: "press Ctrl+C" }).waitFor();
+  assert.equal(await page.getByRole("status").filter({ hasText: /^Copied$/ }).count(), 0);
+  assert.equal(await page.evaluate(() => String(getSelection()).trim()), id);
+  assert.deepEqual(problems, []);
+});
+
+// Last: it stops a node of the shared devnet.
+test("the paths in Settings follow the client, guard marked", async () => {
+  const { page, problems } = await strictPage(await browser.newContext({ viewport: { width: 390, height: 900 } }));
+  await createAccount(page, devnet.appUrl, "Pat");
+  await settings(page);
+  await page.getByTestId("path").first().waitFor({ timeout: 30000 });
+  const paths = page.getByTestId("path");
+  assert.equal(await paths.count(), 2);
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await paths.nth(i).locator("li").count(), 3);
+    assert.deepEqual(await paths.nth(i).locator("li").evaluateAll((lis) => lis.map((li) => li.dataset.guard)),
+      ["true", "false", "false"]);
+    assert.match(await paths.nth(i).locator("li").first().textContent(), /^Guard /);
+  }
+
+  // The first path's guard goes down: the client replaces the path, and the screen follows
+  // without a reload.
+  const before = await pathText(page);
+  const guardPort = Number(/127\.0\.0\.1:(\d+)/.exec(before[0])[1]);
+  const guard = devnet.info.nodes.findIndex((n) => n.storage_port === guardPort);
+  assert.ok(guard >= 0, `guard at port ${guardPort} is a devnet node`);
+  await stopNode(devnet, guard);
+  await page.waitForFunction((port) => {
+    const paths = [...document.querySelectorAll('[data-testid="path"]')];
+    const guards = paths.map((p) => p.querySelector('li[data-guard="true"]')?.textContent ?? "");
+    return paths.length === 2 && paths.every((p) => p.querySelectorAll("li").length === 3)
+      && guards.every((g) => g.startsWith("Guard") && !g.includes(`:${port}`));
+  }, guardPort, { timeout: 90000 }).catch(async (e) => {
+    throw new Error(`${e.message}; the paths shown: ${(await pathText(page)).join(" | ")}`);
+  });
+  assert.notDeepEqual(await pathText(page), before);
+  // The browser logs the relay's 502 for the stopped guard; nothing else may appear.
+  assert.deepEqual(problems.filter((p) => !/status of 50[24]/.test(p)), []);
+});
