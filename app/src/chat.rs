@@ -52,10 +52,6 @@ pub struct Conversation {
     /// How many index pages the conversation has (see the module docs).
     #[serde(default)]
     pub pages: u32,
-    /// Message ids, oldest first, as `apply` keeps them in memory for callers that do not file
-    /// through [`file`] yet. [`file`] never fills it, so the records it writes do not hold it.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub messages: Vec<String>,
 }
 
 impl Conversation {
@@ -69,7 +65,6 @@ impl Conversation {
             preview: String::new(),
             standing,
             pages: 0,
-            messages: Vec::new(),
         }
     }
 
@@ -217,17 +212,9 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
     Incoming::Add { message, name, unread: true }
 }
 
-/// Applies a message to its conversation record (which must be for the same peer), and adds its
-/// id to the in-memory `messages` list. [`file`] does this and files the message in the index.
+/// Applies a message to what its conversation record shows (activity, preview, name, unread
+/// count); the record must be for the same peer. [`file`] does this and files the message.
 pub fn apply(conversation: &mut Conversation, message: &Message, name: Option<String>, unread: bool) {
-    if !conversation.messages.contains(&message.id) {
-        conversation.messages.push(message.id.clone());
-    }
-    summarize(conversation, message, name, unread);
-}
-
-/// What the conversation list shows of a new message: activity, preview, name, unread count.
-fn summarize(conversation: &mut Conversation, message: &Message, name: Option<String>, unread: bool) {
     conversation.touch(message);
     if let Some(n) = name.filter(|n| !n.trim().is_empty()) {
         conversation.name = Some(n.chars().take(64).collect());
@@ -342,7 +329,7 @@ pub async fn file<B: Backend>(
     let mut c = found.unwrap_or_else(|| Conversation::new(&peer, standing));
     c.pages = index(vault, &msg.peer, recorded, msg.timestamp, &msg.id).await?;
     write(vault, stores::MESSAGES, msg.id.as_bytes(), msg).await?;
-    summarize(&mut c, msg, name, unread);
+    apply(&mut c, msg, name, unread);
     write(vault, stores::CONVERSATIONS, msg.peer.as_bytes(), &c).await
 }
 
@@ -538,7 +525,7 @@ mod tests {
         let mut c = Conversation::new(&a.session_id(), Standing::Request);
         apply(&mut c, &message, name, unread);
         apply(&mut c, &message, None, false);
-        assert_eq!((c.unread, c.messages.len(), c.title().as_str()), (1, 1, "Alice"));
+        assert_eq!((c.unread, c.last_activity, c.title().as_str()), (1, 1_700_000_000_000, "Alice"));
         assert_eq!(c.preview, "hi");
     }
 
