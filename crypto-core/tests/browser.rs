@@ -22,7 +22,7 @@ fn seals_and_opens_a_message_in_the_browser() {
     assert_eq!(opened.sender, alice.session_id());
     assert_eq!(padding::unpad(&opened.plaintext), b"hello from the browser");
 
-    let mut tampered = sealed.clone();
+    let mut tampered = sealed;
     tampered[40] ^= 1;
     assert_eq!(seal::open(&bob, &tampered).unwrap_err(), OpenError);
 }
