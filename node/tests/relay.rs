@@ -343,7 +343,7 @@ fn everything_binds_loopback_unless_told_otherwise() {
             assert!(value.starts_with("127.0.0.1"), "`{command}` defaults to {value}, not loopback");
         }
     }
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     for entry in std::fs::read_dir(&src).unwrap().flatten() {
         let code = std::fs::read_to_string(entry.path()).unwrap_or_default();
         for unspecified in ["Ipv4Addr::UNSPECIFIED", "Ipv6Addr::UNSPECIFIED", "\"0.0.0.0:", "\"[::]:"] {
