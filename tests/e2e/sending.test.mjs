@@ -115,6 +115,23 @@ test("a message that cannot be sent shows failed, and Retry sends it once", asyn
     return body.scrollWidth <= body.clientWidth && m.getBoundingClientRect().right <= window.innerWidth;
   });
   assert.ok(fits, "a long message overflows the screen");
+
+  // Enter sends, Shift+Enter starts a new line, and Enter that ends an input method's composition
+  // sends nothing.
+  await composer.fill("");
+  await composer.type("line one");
+  await composer.press("Shift+Enter");
+  await composer.type("line two");
+  await composer.evaluate((el) => el.dispatchEvent(new KeyboardEvent("keydown",
+    { key: "Enter", code: "Enter", isComposing: true, bubbles: true, cancelable: true })));
+  assert.equal(await composer.inputValue(), "line one\nline two", "Enter during a composition sent the text");
+  await composer.press("Enter");
+  await message(a.page, "out").filter({ hasText: "line two" }).waitFor();
+  assert.equal(await composer.inputValue(), "");
+  const twoLines = message(b.page, "in").filter({ hasText: "line two" });
+  await twoLines.waitFor({ timeout: 30000 });
+  assert.equal(await twoLines.locator(".body").textContent(), "line one\nline two");
+
   await new Promise((r) => setTimeout(r, 3000));
   assert.equal(await message(b.page, "in").filter({ hasText: "retry me" }).count(), 1);
   const blocked = /Failed to load resource: net::ERR_(FAILED|ABORTED)/;

@@ -6,7 +6,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{Problem, clock};
+use super::{Notice, Problem, clock};
 use crate::chat::{self, Message, Standing, Status};
 use crate::messaging;
 use crate::session::{AppState, Screen, use_app};
@@ -239,6 +239,7 @@ pub fn ConversationView() -> impl IntoView {
                 </div>
             </Show>
             <Problem error=action_error />
+            <Notice />
             {move || request_note().map(|note| view! { <p class="note request-note">{note}</p> })}
             <Show when=move || app.has_older.get()>
                 <button class="secondary older" type="button" on:click=move |_| load_older()>

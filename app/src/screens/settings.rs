@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 use zeroize::Zeroizing;
 
 use super::onboarding::{NewPassphrase, check_new_passphrase};
-use super::{Problem, SecretText, clear, secret_value};
+use super::{Notice, Problem, SecretText, clear, secret_value};
 use crate::account::Theme;
 use crate::chat::Standing;
 use crate::client::{Connection, Hop};
@@ -29,6 +29,7 @@ pub fn Settings() -> impl IntoView {
             <h2 id="settings-title" class="page-title">"Settings"</h2>
             <button class="secondary" type="button" on:click=move |_| app.lock()>"Lock now"</button>
         </div>
+        <Notice />
         <Identity />
         <Preferences />
         <Network />
