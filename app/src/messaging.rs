@@ -448,6 +448,7 @@ pub async fn poll_once(app: AppState, session: &Session) -> Result<bool, crate::
     let mut shown = Vec::new();
     for item in &items {
         let Ok(received) = message::open_message(&session.identity, &item.data) else { continue };
+        changed |= file_control(session, &received).await;
         let Incoming::Add { message, name, unread } = chat::incoming(&received, &item.hash, &me) else { continue };
         if load::<Message>(session, stores::MESSAGES, message.id.as_bytes()).await.is_some() {
             continue;
