@@ -17,7 +17,8 @@ pub enum Tab {
     Asking,
     /// This tab runs Hush.
     Active,
-    /// Another tab runs Hush.
+    /// Another tab runs Hush. (Only the browser build has other tabs.)
+    #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
     Elsewhere,
 }
 
