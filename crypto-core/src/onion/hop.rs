@@ -10,8 +10,10 @@ use chacha20poly1305::aead::{Aead, KeyInit};
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRngCore;
 use sha2::Sha256;
-use x25519_dalek::{PublicKey, StaticSecret};
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use x25519_dalek::StaticSecret;
+
+use crate::curve::x25519;
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 /// The layer cipher named by a layer's `enc_type`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -104,18 +106,14 @@ fn unreachable_hmac() -> Hmac<Sha256> {
 impl LayerKey {
     /// The client's side: its ephemeral pair and the receiver's X25519 key.
     pub fn for_client(secret: &StaticSecret, public: &[u8; 32], receiver: &[u8; 32], enc: EncType) -> LayerKey {
-        let mut shared = secret.diffie_hellman(&PublicKey::from(*receiver)).to_bytes();
-        let key = derive(&shared, public, receiver, enc);
-        shared.zeroize();
-        LayerKey { key, enc }
+        let shared = x25519(&Zeroizing::new(secret.to_bytes()), receiver);
+        LayerKey { key: derive(&shared, public, receiver, enc), enc }
     }
 
     /// The receiver's side: its X25519 pair and the client's ephemeral key.
     pub fn for_node(secret: &StaticSecret, public: &[u8; 32], client: &[u8; 32], enc: EncType) -> LayerKey {
-        let mut shared = secret.diffie_hellman(&PublicKey::from(*client)).to_bytes();
-        let key = derive(&shared, client, public, enc);
-        shared.zeroize();
-        LayerKey { key, enc }
+        let shared = x25519(&Zeroizing::new(secret.to_bytes()), client);
+        LayerKey { key: derive(&shared, client, public, enc), enc }
     }
 
     /// A key from its raw bytes (tests and vectors).
