@@ -1,8 +1,7 @@
 //! A real devnet on loopback: HTTPS nodes, the seed and the relay, on ephemeral ports.
 
 use std::collections::HashSet;
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use base64::Engine;
@@ -14,36 +13,16 @@ use hush_node::devnet::{Devnet, DevnetConfig};
 use hush_node::server::now_ms;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
+use tempfile::TempDir;
 use serde_json::{Value, json};
 
-/// One test's data folder. `create_dir` fails when the path exists, so a folder is never shared:
-/// not between the tests of this run (which run in parallel), nor with a folder left by another
-/// run; it is removed when the test ends.
-struct TestDir(PathBuf);
-
-impl TestDir {
-    fn new(name: &str) -> TestDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        loop {
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let dir = std::env::temp_dir().join(format!("hush-devnet-test-{name}-{}-{n}", std::process::id()));
-            match std::fs::create_dir(&dir) {
-                Ok(()) => return TestDir(dir),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => panic!("creating {}: {e}", dir.display()),
-            }
-        }
-    }
+/// One test's data folder: unique (tests run in parallel threads), removed when the test ends.
+fn test_dir(name: &str) -> TempDir {
+    tempfile::Builder::new().prefix(&format!("hush-devnet-test-{name}-")).tempdir().expect("a temporary folder")
 }
 
-impl Drop for TestDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn config(dir: &TestDir) -> DevnetConfig {
-    let mut c = DevnetConfig::new(dir.0.clone());
+fn config(dir: &TempDir) -> DevnetConfig {
+    let mut c = DevnetConfig::new(dir.path().to_path_buf());
     c.nodes = 8;
     c.base_port = 0;
     c.seed_port = 0;
@@ -81,7 +60,7 @@ fn swarm_ports(devnet: &Devnet, pk: &crypto_core::identity::SessionId, inside: b
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn store_through_one_node_retrieve_from_another_over_https() {
-    let dir = TestDir::new("swarm");
+    let dir = test_dir("swarm");
     let mut devnet = Devnet::start(config(&dir)).await.unwrap();
     let bob = Identity::from_ed25519_seed(&[21; 32]);
     let pk = bob.session_id();
@@ -139,7 +118,7 @@ async fn rpc_fails(port: u16) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_keeps_keys_and_messages() {
-    let dir = TestDir::new("restart");
+    let dir = test_dir("restart");
     let cfg = config(&dir);
     let bob = Identity::from_ed25519_seed(&[22; 32]);
     let pk = bob.session_id();
@@ -178,7 +157,7 @@ async fn a_restart_keeps_keys_and_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_forwards_onion_requests_and_refuses_everything_else() {
-    let dir = TestDir::new("relay");
+    let dir = test_dir("relay");
     let mut devnet = Devnet::start(config(&dir)).await.unwrap();
     let http = reqwest::Client::new();
     let nodes: Value = http.get(format!("{}/v1/nodes", devnet.app_url)).send().await.unwrap().json().await.unwrap();
@@ -256,7 +235,7 @@ async fn the_relay_forwards_onion_requests_and_refuses_everything_else() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_rate_limits_per_client() {
-    let dir = TestDir::new("rate");
+    let dir = test_dir("rate");
     let mut cfg = config(&dir);
     cfg.rate_per_minute = 5;
     let mut devnet = Devnet::start(cfg).await.unwrap();
@@ -286,7 +265,7 @@ async fn a_pinned_client_trusts_exactly_the_pinned_certificate() {
     use hush_node::tls::{Pin, pinned_client};
     use rcgen::PublicKeyData;
     use sha2::Digest;
-    let dir = TestDir::new("pins");
+    let dir = test_dir("pins");
     let cfg = config(&dir);
     let mut devnet = Devnet::start(cfg.clone()).await.unwrap();
     let node = &devnet.network.nodes()[0];
@@ -350,7 +329,7 @@ async fn onion_requests_reach_an_allow_listed_server() {
     let port = listener.local_addr().unwrap().port();
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let dir = TestDir::new("proxy");
+    let dir = test_dir("proxy");
     let mut cfg = config(&dir);
     cfg.proxy_allow = vec![format!("127.0.0.1:{port}")];
     let mut devnet = Devnet::start(cfg).await.unwrap();
@@ -385,7 +364,7 @@ async fn onion_requests_reach_an_allow_listed_server() {
 /// Hostile inputs over real HTTPS: each gets the real server's status and the node keeps serving.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_inputs_get_the_right_status_and_the_node_keeps_serving() {
-    let dir = TestDir::new("hostile-rpc");
+    let dir = test_dir("hostile-rpc");
     let mut devnet = Devnet::start(config(&dir)).await.unwrap();
     let bob = Identity::from_ed25519_seed(&[23; 32]);
     let pk = bob.session_id();
@@ -424,7 +403,7 @@ async fn hostile_inputs_get_the_right_status_and_the_node_keeps_serving() {
 /// The seed answers `get_n_service_nodes` on plain HTTP with only the requested fields.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_seed_lists_the_nodes_with_the_requested_fields() {
-    let dir = TestDir::new("seed");
+    let dir = test_dir("seed");
     let mut devnet = Devnet::start(config(&dir)).await.unwrap();
     assert!(devnet.seed_url.starts_with("http://127.0.0.1:"));
     let request = json!({"jsonrpc": "2.0", "method": "get_n_service_nodes", "params": {"active_only": true,
@@ -502,7 +481,7 @@ async fn onion_store_and_retrieve(devnet: &Devnet, guard: usize, bob: &Identity,
 /// onion-routed store and retrieve.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_onion_bodies_over_https_get_the_real_answers_and_the_node_keeps_serving() {
-    let dir = TestDir::new("hostile-onion");
+    let dir = test_dir("hostile-onion");
     let mut devnet = Devnet::start(config(&dir)).await.unwrap();
     let bob = Identity::from_ed25519_seed(&[25; 32]);
     let pk = bob.session_id();
@@ -585,7 +564,7 @@ async fn hostile_onion_bodies_over_https_get_the_real_answers_and_the_node_keeps
 /// (stopped, so no longer active) is refused; when it is listed again it is forwarded to.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_follows_its_seeds_node_list() {
-    let dir = TestDir::new("relay-refresh");
+    let dir = test_dir("relay-refresh");
     let mut cfg = config(&dir);
     cfg.relay_refresh = Duration::from_millis(200);
     let mut devnet = Devnet::start(cfg).await.unwrap();
@@ -658,7 +637,7 @@ async fn the_relay_follows_its_seeds_node_list() {
 /// is not exactly `scheme://host[:port]` stops the relay from starting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_relay_allows_exactly_the_configured_origins() {
-    let dir = TestDir::new("origins");
+    let dir = test_dir("origins");
     let mut cfg = config(&dir);
     cfg.allowed_origins = vec!["https://hush.example".into()];
     let mut devnet = Devnet::start(cfg.clone()).await.unwrap();
@@ -689,7 +668,7 @@ async fn the_relay_allows_exactly_the_configured_origins() {
         "ftp://hush.example",
         "https://Hush.example",
     ] {
-        let dir = TestDir::new("bad-origin");
+        let dir = test_dir("bad-origin");
         let mut cfg = config(&dir);
         cfg.allowed_origins = vec![bad.into()];
         let error = Devnet::start(cfg).await.unwrap_err().to_string();
@@ -701,7 +680,7 @@ async fn the_relay_allows_exactly_the_configured_origins() {
 /// relay and the nodes do not serve it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_the_devnet_seed_serves_the_stop_node_control() {
-    let dir = TestDir::new("control");
+    let dir = test_dir("control");
     let mut devnet = Devnet::start(config(&dir)).await.unwrap();
     let http = reqwest::Client::new();
     let port = devnet.network.nodes()[2].info.port;

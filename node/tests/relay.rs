@@ -2,9 +2,8 @@
 //! self-signed certificate: pins, forwarding, static files, and what it writes to its log.
 
 use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -20,31 +19,13 @@ use hush_node::server::now_ms;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 use rcgen::PublicKeyData;
+use tempfile::TempDir;
 use serde_json::Value;
 use sha2::Digest;
 
-/// One test's folder, created exclusively and removed at the end (see tests/devnet.rs).
-struct TestDir(PathBuf);
-
-impl TestDir {
-    fn new(name: &str) -> TestDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        loop {
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let dir = std::env::temp_dir().join(format!("hush-relay-test-{name}-{}-{n}", std::process::id()));
-            match std::fs::create_dir(&dir) {
-                Ok(()) => return TestDir(dir),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => panic!("creating {}: {e}", dir.display()),
-            }
-        }
-    }
-}
-
-impl Drop for TestDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+/// One test's data folder: unique (tests run in parallel threads), removed when the test ends.
+fn test_dir(name: &str) -> TempDir {
+    tempfile::Builder::new().prefix(&format!("hush-relay-test-{name}-")).tempdir().expect("a temporary folder")
 }
 
 /// A devnet, and its seed served again over HTTPS with a self-signed certificate, as the real
@@ -186,9 +167,9 @@ fn last_count(log: &str, name: &str) -> Option<u64> {
 /// no part of any body it forwarded, at the most verbose log level.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_standalone_relay_forwards_through_a_pinned_https_seed_and_logs_only_counts() {
-    let dir = TestDir::new("standalone");
-    let (mut devnet, seed, public_key_pin, _) = devnet_with_https_seed(&dir.0).await;
-    let app = dir.0.join("app");
+    let dir = test_dir("standalone");
+    let (mut devnet, seed, public_key_pin, _) = devnet_with_https_seed(dir.path()).await;
+    let app = dir.path().join("app");
     std::fs::create_dir_all(&app).unwrap();
     std::fs::write(app.join("index.html"), "<!doctype html><title>Hush</title>").unwrap();
     let relay = RelayProcess::start(
@@ -285,8 +266,8 @@ async fn the_standalone_relay_forwards_through_a_pinned_https_seed_and_logs_only
 /// not match stops the relay before it serves, with the reason; a malformed pin is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_standalone_relay_trusts_only_a_pinned_seed() {
-    let dir = TestDir::new("pins");
-    let (mut devnet, seed, public_key_pin, certificate_pin) = devnet_with_https_seed(&dir.0).await;
+    let dir = test_dir("pins");
+    let (mut devnet, seed, public_key_pin, certificate_pin) = devnet_with_https_seed(dir.path()).await;
     let colons: Vec<String> = hex::decode(&certificate_pin).unwrap().iter().map(|b| format!("{b:02X}")).collect();
     let relay = RelayProcess::start(&["--seed", &seed, "--seed-pin", &colons.join(":")], "info").unwrap();
     let nodes: Value = reqwest::get(format!("{}/v1/nodes", relay.url)).await.unwrap().json().await.unwrap();
