@@ -115,6 +115,10 @@ pub struct Client {
     status: ArcRwSignal<NetStatus>,
     shown_revision: Cell<u64>,
     saved_guards: RefCell<Vec<[u8; 32]>>,
+    /// The `last_hash` entries as the vault holds them (what `persist_guards` writes back).
+    saved_last_hashes: RefCell<Vec<(String, i16, String)>>,
+    /// One write of the network state at a time, so an older snapshot never lands last.
+    saving: futures::lock::Mutex<()>,
     /// Onion requests sent (for the idle-rate figure).
     pub requests: Cell<u64>,
 }
@@ -177,6 +181,8 @@ impl Client {
             status: ArcRwSignal::new(NetStatus::new(relay)),
             shown_revision: Cell::new(0),
             saved_guards: RefCell::default(),
+            saved_last_hashes: RefCell::default(),
+            saving: Default::default(),
             requests: Cell::new(0),
         }
     }
@@ -423,11 +429,32 @@ impl Client {
             .filter(|(_, _, hash)| hash.len() <= 64)
             .filter_map(|(node, ns, hash)| hex32(node).map(|node| (node, *ns, hash.as_str())));
         self.poll.borrow_mut().restore_last_hashes(entries);
+        *self.saved_last_hashes.borrow_mut() = saved.last_hashes;
+    }
+
+    /// Saves the guards if they changed, keeping the `last_hash` entries the vault already holds.
+    /// Safe at any moment (after a send, say): a `last_hash` is only written by [`Client::persist`],
+    /// after the messages it covers are filed.
+    pub async fn persist_guards<B: Backend>(&self, vault: &Vault<B>) -> Result<(), StorageError> {
+        let _saving = self.saving.lock().await;
+        let guards = self.network.borrow().guards().to_vec();
+        if guards == *self.saved_guards.borrow() {
+            return Ok(());
+        }
+        let saved = Saved {
+            guards: guards.iter().map(hex::encode).collect(),
+            last_hashes: self.saved_last_hashes.borrow().clone(),
+        };
+        let bytes = zeroize::Zeroizing::new(serde_json::to_vec(&saved).unwrap_or_default());
+        vault.put(stores::ACCOUNT, NETWORK_STATE_ID, &bytes).await?;
+        *self.saved_guards.borrow_mut() = guards;
+        Ok(())
     }
 
     /// Saves the guards and the `last_hash` per node, sealed in the vault, if they changed.
     /// Call it after the messages a poll brought are filed, so a reload never skips one.
     pub async fn persist<B: Backend>(&self, vault: &Vault<B>) -> Result<(), StorageError> {
+        let _saving = self.saving.lock().await;
         let guards = self.network.borrow().guards().to_vec();
         let last_hash_changed = self.poll.borrow_mut().take_last_hash_changed();
         if !last_hash_changed && guards == *self.saved_guards.borrow() {
@@ -446,6 +473,7 @@ impl Client {
         match vault.put(stores::ACCOUNT, NETWORK_STATE_ID, &bytes).await {
             Ok(()) => {
                 *self.saved_guards.borrow_mut() = guards;
+                *self.saved_last_hashes.borrow_mut() = saved.last_hashes;
                 Ok(())
             }
             Err(e) => {
@@ -512,6 +540,26 @@ mod tests {
             client.poll.borrow_mut().set_last_hash(&[3; 32], 0, "h2");
             client.persist(&vault).await.unwrap();
             assert_ne!(vault.backend().get(stores::ACCOUNT, &key).await.unwrap(), first);
+        });
+    }
+
+    /// A guard replaced while sending is saved at once, without the `last_hash` of messages a
+    /// poll has fetched but not filed yet.
+    #[test]
+    fn guards_are_saved_without_unfiled_last_hashes() {
+        block_on(async {
+            let vault = vault().await;
+            let client = Client::new("");
+            client.poll.borrow_mut().set_last_hash(&[3; 32], 0, "filed");
+            client.persist(&vault).await.unwrap();
+            client.poll.borrow_mut().set_last_hash(&[3; 32], 0, "fetched, not filed");
+            client.network.borrow_mut().set_guards([[9; 32], [8; 32]]);
+            client.persist_guards(&vault).await.unwrap();
+
+            let later = Client::new("");
+            later.restore(&vault).await;
+            assert_eq!(later.network.borrow().guards(), &[[9; 32], [8; 32]]);
+            assert_eq!(later.poll.borrow().last_hash(&[3; 32], 0), Some("filed"));
         });
     }
 

@@ -248,6 +248,9 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
             break;
         }
     }
+    // Sending may have replaced a guard: keep it across a reload (the poll would only save it
+    // at its next round).
+    let _ = session.client.persist_guards(&session.vault).await;
     msg.status = if ok { Status::Sent } else { Status::Failed };
     if ok {
         msg.outbox = None;
