@@ -874,3 +874,356 @@ fn catch_up_copies_what_a_node_missed_once() {
         assert!(!got(down).as_array().unwrap().is_empty());
     }
 }
+
+// ---- delete_before and expire_all as the real server (protocol-core §4.4, §4.5) ----
+
+const HOUR: u64 = 3_600_000;
+
+/// Stores `data` for `who` in namespace `ns` with the store timestamp `timestamp`, which may lie
+/// hours in the past; where the namespace needs a signature it is made now (`sig_timestamp`), since
+/// only the signature's timestamp must be within 60 s. Returns the hash.
+fn store_at(net: &Network, node: &Node, who: &Identity, ns: i16, data: &[u8], timestamp: u64, ttl: u64) -> String {
+    let ns = Namespace(ns);
+    let mut body = requests::store(&who.session_id(), ns, &STANDARD.encode(data), timestamp, ttl, Some(who));
+    if ns.store_needs_signature() {
+        let now = now_ms();
+        body["params"]["sig_timestamp"] = json!(now);
+        body["params"]["signature"] = json!(sign_request(who, &to_sign::store(ns, now)));
+    }
+    let (status, reply, text) = call(net, node, &body);
+    assert_eq!(status, 200, "{text}");
+    reply["hash"].as_str().unwrap().to_owned()
+}
+
+/// The hashes `who` has in namespace `ns` on `node`, in insertion order (a signed retrieve).
+fn held(net: &Network, node: &Node, who: &Identity, ns: i16) -> Vec<String> {
+    let (status, body, text) = call(net, node, &requests::retrieve(who, Namespace(ns), now_ms(), None));
+    assert_eq!(status, 200, "{text}");
+    body["messages"].as_array().unwrap().iter().map(|m| m["hash"].as_str().unwrap().to_owned()).collect()
+}
+
+/// `get_expiries` of `hashes` on `node`.
+fn expiries_on(net: &Network, node: &Node, who: &Identity, hashes: &[&str]) -> Value {
+    let ts = now_ms();
+    let q = json!({"method": "get_expiries", "params": {"pubkey": who.session_id().to_string(),
+        "pubkey_ed25519": hex::encode(who.ed25519_public()), "messages": hashes, "timestamp": ts,
+        "signature": sign_request(who, &to_sign::get_expiries(ts, hashes))}});
+    let (status, body, text) = call(net, node, &q);
+    assert_eq!(status, 200, "{text}");
+    body["expiries"].clone()
+}
+
+/// A `delete_before` or `expire_all` request: `field` (`before` or `expiry`) = `value`, the
+/// namespace as given (`None`: left out), signed by `signer` over `to_sign`.
+fn owner_request(
+    method: &str,
+    who: &Identity,
+    namespace: Option<Value>,
+    field: &str,
+    value: u64,
+    signer: &Identity,
+    to_sign: &[u8],
+) -> Value {
+    let mut params = json!({"pubkey": who.session_id().to_string(), "pubkey_ed25519": hex::encode(signer.ed25519_public()),
+        field: value, "signature": sign_request(signer, to_sign)});
+    if let Some(ns) = namespace {
+        params["namespace"] = ns;
+    }
+    json!({"method": method, "params": params})
+}
+
+fn delete_before_body(who: &Identity, namespace: Option<Value>, before: u64, signed: NamespaceSelector) -> Value {
+    owner_request("delete_before", who, namespace, "before", before, who, &to_sign::delete_before(signed, before))
+}
+
+fn expire_all_body(who: &Identity, namespace: Option<Value>, expiry: u64, signed: NamespaceSelector) -> Value {
+    owner_request("expire_all", who, namespace, "expiry", expiry, who, &to_sign::expire_all(signed, expiry))
+}
+
+fn sorted(hashes: &[&String]) -> Vec<String> {
+    let mut out: Vec<String> = hashes.iter().map(|h| (*h).clone()).collect();
+    out.sort();
+    out
+}
+
+/// `delete_before` in one namespace deletes the messages stored at or before `before` (the real
+/// server's `timestamp <= before`) and nothing else; every member lists what it deleted, sorted,
+/// and signs `pubkey ‖ before ‖ deleted…`. `before` may lie at most 60 s ahead (401 beyond, the
+/// real server's status for this method, not 406) and any time in the past.
+#[test]
+fn delete_before_deletes_older_messages_of_one_namespace() {
+    let net = network();
+    let bob = user(40);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let members: Vec<Arc<Node>> = net.members(node.info.swarm_id).cloned().collect();
+    let now = now_ms();
+    let (t_old, t_mid) = (now - 3 * HOUR, now - 2 * HOUR);
+    let old = store_at(&net, &node, &bob, 0, b"three hours ago", t_old, DAY);
+    let mid = store_at(&net, &node, &bob, 0, b"two hours ago", t_mid, DAY);
+    let after = store_at(&net, &node, &bob, 0, b"one ms later", t_mid + 1, DAY);
+    let new = store_at(&net, &node, &bob, 0, b"just now", now, DAY);
+    let config = store_at(&net, &node, &bob, 2, b"old config", t_old, DAY);
+    let legacy = store_at(&net, &node, &bob, -10, b"old legacy group message", t_old, DAY);
+
+    // No namespace: namespace 0, signed with the empty namespace string.
+    let q = delete_before_body(&bob, None, t_mid, NamespaceSelector::One(Namespace::DEFAULT));
+    let (status, body, text) = call(&net, &node, &q);
+    assert_eq!(status, 200, "{text}");
+    assert!(body["t"].is_u64() && body["hf"] == json!([19, 4]));
+    let swarm = body["swarm"].as_object().unwrap();
+    assert_eq!(swarm.len(), 4, "every member answers");
+    let deleted = sorted(&[&old, &mid]);
+    for (ed, member) in swarm {
+        assert_eq!(member["deleted"], json!(deleted), "{ed}");
+        assert!(member_signature_ok(ed, member, &format!("{pk}{t_mid}{}", deleted.concat())), "{ed}");
+    }
+    for member in &members {
+        assert_eq!(held(&net, member, &bob, 0), [after.as_str(), new.as_str()]);
+        assert_eq!(held(&net, member, &bob, 2), [config.as_str()], "other namespaces stay");
+        assert_eq!(held(&net, member, &bob, -10), [legacy.as_str()]);
+    }
+
+    // Again: nothing left to delete, an empty list, still signed.
+    let (status, body, _) = call(&net, &node, &q);
+    assert_eq!(status, 200);
+    for (ed, member) in body["swarm"].as_object().unwrap() {
+        assert_eq!(member["deleted"], json!([]));
+        assert!(member_signature_ok(ed, member, &format!("{pk}{t_mid}")), "{ed}");
+    }
+
+    // Refused: signed over another `before`, another namespace, or by another key; nothing changes.
+    let mut other_before = delete_before_body(&bob, Some(json!(0)), now, NamespaceSelector::One(Namespace::DEFAULT));
+    other_before["params"]["before"] = json!(now - 1);
+    let other_ns = delete_before_body(&bob, Some(json!(0)), now, NamespaceSelector::One(Namespace(2)));
+    let other_key = owner_request(
+        "delete_before",
+        &bob,
+        Some(json!(0)),
+        "before",
+        now,
+        &user(41),
+        &to_sign::delete_before(NamespaceSelector::One(Namespace::DEFAULT), now),
+    );
+    for forged in [other_before, other_ns, other_key] {
+        assert_eq!(
+            call(&net, &node, &forged),
+            (401, Value::Null, "delete_before signature verification failed".into())
+        );
+    }
+    let ahead = delete_before_body(&bob, None, now_ms() + 5 * 60_000, NamespaceSelector::One(Namespace::DEFAULT));
+    assert_eq!(call(&net, &node, &ahead), (401, Value::Null, "delete_before timestamp too far in the future".into()));
+    // Below 10⁹ ms the value is taken to be in seconds and refused while parsing.
+    let seconds = delete_before_body(&bob, None, 999_999_999, NamespaceSelector::One(Namespace::DEFAULT));
+    assert_eq!(
+        call(&net, &node, &seconds).2,
+        "invalid request: Invalid timestamp for 'before': timestamp must be in milliseconds"
+    );
+    let outside = node_for(&net, &pk, false);
+    assert_eq!(call(&net, &outside, &q).0, 421);
+    for member in &members {
+        assert_eq!(held(&net, member, &bob, 0), [after.as_str(), new.as_str()]);
+    }
+
+    // No lower bound: `before` 30 days ago is accepted (and here deletes nothing).
+    let long_ago = now_ms() - 30 * DAY;
+    let (status, body, _) =
+        call(&net, &node, &delete_before_body(&bob, None, long_ago, NamespaceSelector::One(Namespace::DEFAULT)));
+    assert_eq!(status, 200);
+    assert!(body["swarm"].as_object().unwrap().values().all(|m| m["deleted"] == json!([])));
+
+    // An explicit namespace deletes only there.
+    let q2 = delete_before_body(&bob, Some(json!(2)), now_ms(), NamespaceSelector::One(Namespace(2)));
+    let (status, body, _) = call(&net, &node, &q2);
+    assert_eq!(status, 200);
+    assert!(body["swarm"].as_object().unwrap().values().all(|m| m["deleted"] == json!([config])));
+    for member in &members {
+        assert!(held(&net, member, &bob, 2).is_empty());
+        assert_eq!(held(&net, member, &bob, 0).len(), 2);
+        assert_eq!(held(&net, member, &bob, -10), [legacy.as_str()]);
+    }
+
+    // 30 s ahead is inside the 60 s window: the rest of namespace 0 goes.
+    let soon = now_ms() + 30_000;
+    let (status, body, text) =
+        call(&net, &node, &delete_before_body(&bob, Some(json!(0)), soon, NamespaceSelector::One(Namespace::DEFAULT)));
+    assert_eq!(status, 200, "{text}");
+    assert!(body["swarm"].as_object().unwrap().values().all(|m| m["deleted"] == json!(sorted(&[&after, &new]))));
+    for member in &members {
+        assert!(held(&net, member, &bob, 0).is_empty());
+        assert_eq!(held(&net, member, &bob, -10), [legacy.as_str()]);
+    }
+}
+
+/// `delete_before` with `"all"`: every namespace, each member's `deleted` grouped by namespace and
+/// its signature over `pubkey ‖ before ‖ every deleted hash sorted`; the signature must name "all".
+#[test]
+fn delete_before_all_namespaces_groups_what_it_deleted() {
+    let net = network();
+    let bob = user(42);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let now = now_ms();
+    let old0 = store_at(&net, &node, &bob, 0, b"old dm", now - 2 * HOUR, DAY);
+    let old2 = store_at(&net, &node, &bob, 2, b"old config", now - 2 * HOUR, DAY);
+    let old10 = store_at(&net, &node, &bob, -10, b"old legacy", now - 2 * HOUR, DAY);
+    let new0 = store_at(&net, &node, &bob, 0, b"new dm", now, DAY);
+    let new2 = store_at(&net, &node, &bob, 2, b"new config", now, DAY);
+    let before = now - HOUR;
+
+    // Signed for namespace 0 but asking for "all": refused.
+    let mut wrong = delete_before_body(&bob, Some(json!("all")), before, NamespaceSelector::One(Namespace::DEFAULT));
+    assert_eq!(call(&net, &node, &wrong).0, 401);
+    wrong["params"]["namespace"] = json!("every");
+    assert_eq!(
+        call(&net, &node, &wrong).2,
+        "invalid request: Invalid value given for 'namespace': expected integer or \"all\""
+    );
+
+    let q = delete_before_body(&bob, Some(json!("all")), before, NamespaceSelector::All);
+    let (status, body, text) = call(&net, &node, &q);
+    assert_eq!(status, 200, "{text}");
+    let swarm = body["swarm"].as_object().unwrap();
+    assert_eq!(swarm.len(), 4);
+    let all = sorted(&[&old0, &old2, &old10]);
+    for (ed, member) in swarm {
+        assert_eq!(member["deleted"], json!({"0": [old0], "2": [old2], "-10": [old10]}), "{ed}");
+        assert!(member_signature_ok(ed, member, &format!("{pk}{before}{}", all.concat())), "{ed}");
+    }
+    for member in net.members(node.info.swarm_id) {
+        assert_eq!(held(&net, member, &bob, 0), [new0.as_str()]);
+        assert_eq!(held(&net, member, &bob, 2), [new2.as_str()]);
+        assert!(held(&net, member, &bob, -10).is_empty());
+    }
+}
+
+/// `expire_all` only shortens: messages expiring after `expiry` get it, earlier ones keep theirs,
+/// and an expiry later than everything changes nothing. One namespace (0 when none is given) or
+/// `"all"`; each member lists what it `updated` and signs `pubkey ‖ expiry ‖ updated…`.
+#[test]
+fn expire_all_shortens_and_never_extends() {
+    let net = network();
+    let bob = user(43);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let members: Vec<Arc<Node>> = net.members(node.info.swarm_id).cloned().collect();
+    let now = now_ms();
+    let short = store_at(&net, &node, &bob, 0, b"one hour", now, HOUR);
+    let long = store_at(&net, &node, &bob, 0, b"one day", now, DAY);
+    let config = store_at(&net, &node, &bob, 2, b"config", now, DAY);
+    let (e_short, e_config) = (now + HOUR, now + DAY);
+    let all = [short.as_str(), long.as_str(), config.as_str()];
+    let expect = |short: u64, long: u64, config: u64| {
+        for member in &members {
+            let got = expiries_on(&net, member, &bob, &all);
+            assert_eq!(got, json!({ all[0]: short, all[1]: long, all[2]: config }));
+        }
+    };
+    expect(e_short, now + DAY, e_config);
+
+    // No namespace: namespace 0. Only the day-long message ends after two hours.
+    let target = now_ms() + 2 * HOUR;
+    let q = expire_all_body(&bob, None, target, NamespaceSelector::One(Namespace::DEFAULT));
+    let (status, body, text) = call(&net, &node, &q);
+    assert_eq!(status, 200, "{text}");
+    assert!(body["t"].is_u64() && body["hf"] == json!([19, 4]));
+    let swarm = body["swarm"].as_object().unwrap();
+    assert_eq!(swarm.len(), 4);
+    for (ed, member) in swarm {
+        assert_eq!(member["updated"], json!([long]), "{ed}");
+        assert!(member_signature_ok(ed, member, &format!("{pk}{target}{long}")), "{ed}");
+    }
+    expect(e_short, target, e_config);
+    assert_eq!(stored_expiry(&net, &members[1], &bob, &long), Some(target), "retrieve shows it too");
+
+    // Again, and with an expiry 60 days ahead: nothing is extended, nothing updated.
+    for expiry in [target, now_ms() + 60 * DAY] {
+        let (status, body, _) =
+            call(&net, &node, &expire_all_body(&bob, None, expiry, NamespaceSelector::One(Namespace::DEFAULT)));
+        assert_eq!(status, 200);
+        for (ed, member) in body["swarm"].as_object().unwrap() {
+            assert_eq!(member["updated"], json!([]));
+            assert!(member_signature_ok(ed, member, &format!("{pk}{expiry}")), "{ed}");
+        }
+        expect(e_short, target, e_config);
+    }
+
+    // Namespace 2 only.
+    let target2 = now_ms() + 3 * HOUR;
+    let (status, body, _) =
+        call(&net, &node, &expire_all_body(&bob, Some(json!(2)), target2, NamespaceSelector::One(Namespace(2))));
+    assert_eq!(status, 200);
+    assert!(body["swarm"].as_object().unwrap().values().all(|m| m["updated"] == json!([config])));
+    expect(e_short, target, target2);
+
+    // "all": grouped by namespace; the one-hour message still keeps its earlier expiry.
+    let target3 = now_ms() + 90 * 60_000;
+    let (status, body, _) =
+        call(&net, &node, &expire_all_body(&bob, Some(json!("all")), target3, NamespaceSelector::All));
+    assert_eq!(status, 200);
+    let updated = sorted(&[&long, &config]);
+    for (ed, member) in body["swarm"].as_object().unwrap() {
+        assert_eq!(member["updated"], json!({"0": [long], "2": [config]}), "{ed}");
+        assert!(member_signature_ok(ed, member, &format!("{pk}{target3}{}", updated.concat())), "{ed}");
+    }
+    expect(e_short, target3, target3);
+}
+
+/// `expire_all` refusals: a signature over anything else is 401, an expiry more than 60 s in the
+/// past 406; one less than 60 s in the past is accepted and expires everything at once.
+#[test]
+fn expire_all_signature_and_clock() {
+    let net = network();
+    let bob = user(44);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let members: Vec<Arc<Node>> = net.members(node.info.swarm_id).cloned().collect();
+    let now = now_ms();
+    let a = store_at(&net, &node, &bob, 0, b"a", now, DAY);
+    let b = store_at(&net, &node, &bob, 0, b"b", now, 2 * DAY);
+    let unchanged = || {
+        for member in &members {
+            assert_eq!(expiries_on(&net, member, &bob, &[&a, &b]), json!({ &a: now + DAY, &b: now + 2 * DAY }));
+        }
+    };
+
+    let target = now + HOUR;
+    let mut other_expiry = expire_all_body(&bob, None, target, NamespaceSelector::One(Namespace::DEFAULT));
+    other_expiry["params"]["expiry"] = json!(target + 1);
+    let other_ns = expire_all_body(&bob, Some(json!(0)), target, NamespaceSelector::All);
+    let other_key = owner_request(
+        "expire_all",
+        &bob,
+        None,
+        "expiry",
+        target,
+        &user(45),
+        &to_sign::expire_all(NamespaceSelector::One(Namespace::DEFAULT), target),
+    );
+    for forged in [other_expiry, other_ns, other_key] {
+        assert_eq!(call(&net, &node, &forged), (401, Value::Null, "expire_all signature verification failed".into()));
+    }
+    let past = expire_all_body(&bob, None, now_ms() - 2 * 60_000, NamespaceSelector::One(Namespace::DEFAULT));
+    assert_eq!(call(&net, &node, &past), (406, Value::Null, "expire_all timestamp should be >= current time".into()));
+    // Below 10⁹ ms the value is taken to be in seconds and refused while parsing.
+    let seconds = expire_all_body(&bob, None, 999_999_999, NamespaceSelector::One(Namespace::DEFAULT));
+    assert_eq!(
+        call(&net, &node, &seconds).2,
+        "invalid request: Invalid timestamp for 'expiry': timestamp must be in milliseconds"
+    );
+    let outside = node_for(&net, &pk, false);
+    let good = expire_all_body(&bob, None, target, NamespaceSelector::One(Namespace::DEFAULT));
+    assert_eq!(call(&net, &outside, &good).0, 421);
+    unchanged();
+
+    // 30 s ago is inside the tolerance: both messages now end in the past. This node stops
+    // returning them at once; the real server keeps them until its next cleanup of expired rows.
+    let recent = now_ms() - 30_000;
+    let (status, body, text) =
+        call(&net, &node, &expire_all_body(&bob, None, recent, NamespaceSelector::One(Namespace::DEFAULT)));
+    assert_eq!(status, 200, "{text}");
+    assert!(body["swarm"].as_object().unwrap().values().all(|m| m["updated"] == json!(sorted(&[&a, &b]))));
+    for member in &members {
+        assert!(held(&net, member, &bob, 0).is_empty());
+    }
+}
