@@ -18,8 +18,19 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::mnemonic::{self, Phrase};
 
 /// The 16 random bytes an account is made from (what the 13-word recovery phrase encodes).
-#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+/// Zeroized on drop; never printed.
+#[derive(Clone, Zeroize)]
 pub struct Seed([u8; 16]);
+
+wipe_on_drop!(Seed);
+
+#[cfg(test)]
+impl crate::SecretFields for Seed {
+    fn secret_fields(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let Seed(bytes) = self;
+        vec![("0", bytes.to_vec())]
+    }
+}
 
 impl Seed {
     /// A fresh random seed.
@@ -141,8 +152,44 @@ impl Identity {
     }
 }
 
-// Every field holding a secret (`Seed`, `SigningKey`, `StaticSecret`) zeroizes itself on drop.
-impl ZeroizeOnDrop for Identity {}
+/// Wipes every secret field: the seed, the X25519 secret, and the Ed25519 signing key. The
+/// public keys are not secret and stay. Dropping an identity runs this (`wipe_on_drop!`).
+///
+/// `SigningKey` has no `Zeroize` of its own, only a `Drop` that wipes it (it is `ZeroizeOnDrop`,
+/// asserted below): so the key is replaced by the all-zero seed's key, and the old one, dropped
+/// by the assignment, wipes itself. That leaves a signing key whose secret reads as zero, which
+/// `secret_types_zeroize_every_field_on_drop` checks like every other field.
+impl Zeroize for Identity {
+    fn zeroize(&mut self) {
+        // No `..`: a new field must be wiped here, or named as not secret.
+        let Identity { seed, signing, x25519_secret, ed25519_public: _, x25519_public: _ } = self;
+        seed.zeroize();
+        x25519_secret.zeroize();
+        *signing = SigningKey::from_bytes(&[0u8; 32]);
+    }
+}
+
+wipe_on_drop!(Identity);
+
+/// The key `Identity::zeroize` drops rather than zeroizes wipes itself when dropped.
+const _: () = {
+    const fn wipes_itself_on_drop<T: ZeroizeOnDrop>() {}
+    wipes_itself_on_drop::<SigningKey>();
+};
+
+#[cfg(test)]
+impl crate::SecretFields for Identity {
+    fn secret_fields(&self) -> Vec<(&'static str, Vec<u8>)> {
+        // The public keys are not secret: the Session ID is made of one, `Debug` shows it.
+        let Identity { seed, signing, x25519_secret, ed25519_public: _, x25519_public: _ } = self;
+        vec![
+            // The short seed is optional; `zeroize` leaves `None`, which has no bytes.
+            ("seed", seed.as_ref().map(|s| s.as_bytes().to_vec()).unwrap_or_default()),
+            ("signing", signing.to_bytes().to_vec()),
+            ("x25519_secret", x25519_secret.to_bytes().to_vec()),
+        ]
+    }
+}
 
 /// The 16-byte seed inside a 32-byte Ed25519 seed, when its last 16 bytes are zero.
 fn short_seed(seed32: &[u8; 32]) -> Option<Seed> {

@@ -10,7 +10,7 @@
 use core::fmt;
 
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::identity::Seed;
 
@@ -90,8 +90,19 @@ fn lookup(typed: &str) -> Option<u32> {
 
 /// A recovery phrase: words separated by single spaces. Zeroized on drop; never printed;
 /// compared in constant time.
-#[derive(Clone)]
+#[derive(Clone, Zeroize)]
 pub struct Phrase(Zeroizing<String>);
+
+wipe_on_drop!(Phrase);
+
+#[cfg(test)]
+impl crate::SecretFields for Phrase {
+    fn secret_fields(&self) -> Vec<(&'static str, Vec<u8>)> {
+        // `zeroize` overwrites the text's whole buffer, then leaves it empty.
+        let Phrase(words) = self;
+        vec![("0", words.as_bytes().to_vec())]
+    }
+}
 
 impl PartialEq for Phrase {
     fn eq(&self, other: &Phrase) -> bool {
@@ -100,9 +111,6 @@ impl PartialEq for Phrase {
 }
 
 impl Eq for Phrase {}
-
-// The only field is `Zeroizing`.
-impl ZeroizeOnDrop for Phrase {}
 
 impl Phrase {
     /// The phrase as text.

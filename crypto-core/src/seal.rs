@@ -63,14 +63,28 @@ impl fmt::Display for OpenError {
 
 impl std::error::Error for OpenError {}
 
-/// An opened message.
+/// An opened message. The plaintext is zeroized on drop; `Debug` shows only the sender.
+#[derive(Zeroize)]
 pub struct Opened {
     /// The sender's Session ID, derived from the key that signed.
+    #[zeroize(skip)]
     pub sender: SessionId,
     /// The sender's Ed25519 public key.
+    #[zeroize(skip)]
     pub sender_ed25519: [u8; 32],
     /// The (still padded) plaintext.
     pub plaintext: Zeroizing<Vec<u8>>,
+}
+
+wipe_on_drop!(Opened);
+
+#[cfg(test)]
+impl crate::SecretFields for Opened {
+    fn secret_fields(&self) -> Vec<(&'static str, Vec<u8>)> {
+        // The sender's keys are public keys, and `message::Received` carries them on.
+        let Opened { sender: _, sender_ed25519: _, plaintext } = self;
+        vec![("plaintext", plaintext.to_vec())]
+    }
 }
 
 impl fmt::Debug for Opened {

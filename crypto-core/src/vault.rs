@@ -18,7 +18,7 @@ use chacha20poly1305::XChaCha20Poly1305;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use rand_core::CryptoRngCore;
 use subtle::ConstantTimeEq;
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::identity::Seed;
 
@@ -272,7 +272,18 @@ fn subkey(data_key: &[u8; 32], purpose: &[u8], store: &str) -> Zeroizing<[u8; 32
 }
 
 /// The random key that seals every record. Zeroized on drop; never printed.
+#[derive(Zeroize)]
 pub struct DataKey(Zeroizing<[u8; 32]>);
+
+wipe_on_drop!(DataKey);
+
+#[cfg(test)]
+impl crate::SecretFields for DataKey {
+    fn secret_fields(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let DataKey(key) = self;
+        vec![("0", key.to_vec())]
+    }
+}
 
 impl fmt::Debug for DataKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -1,13 +1,42 @@
 //! Invariant: secret types zeroize on drop and never print. Their `Debug` shows no secret byte
 //! or word (checked here); that none has `Display` is checked by the house rules
 //! (`xtask/tests/tidy.rs`, `secret_types_have_no_display`).
+//!
+//! That they zeroize on drop is checked inside the crate, where their fields can be read:
+//! `secret_types_zeroize_every_field_on_drop` (`crypto-core/src/lib.rs`) wipes a live value of
+//! each with the very `zeroize()` its `Drop` runs and looks at every secret field. This file only
+//! checks that each one says so (`ZeroizeOnDrop`), which is what callers can rely on.
 
 use crypto_core::identity::{Identity, Seed};
 use crypto_core::mnemonic;
 use crypto_core::onion::{EncType, LayerKey};
-use zeroize::ZeroizeOnDrop;
+use crypto_core::seal::Opened;
+use crypto_core::vault::DataKey;
+use rand_core::{CryptoRng, RngCore};
+use zeroize::{ZeroizeOnDrop, Zeroizing};
 
 fn zeroizes_on_drop<T: ZeroizeOnDrop>(_: &T) {}
+
+/// An "RNG" that gives one byte over and over, so a generated key's bytes are known.
+struct Constant(u8);
+
+impl RngCore for Constant {
+    fn next_u32(&mut self) -> u32 {
+        u32::from_le_bytes([self.0; 4])
+    }
+    fn next_u64(&mut self) -> u64 {
+        u64::from_le_bytes([self.0; 8])
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        dest.fill(self.0);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        dest.fill(self.0);
+        Ok(())
+    }
+}
+
+impl CryptoRng for Constant {}
 
 /// The secret as it could appear in a careless `Debug`: lower and upper hex, and the raw bytes'
 /// `Debug` list.
@@ -19,7 +48,7 @@ fn leaks(printed: &str, secret: &[u8]) -> bool {
 }
 
 #[test]
-fn secret_types_zeroize_on_drop_and_never_print() {
+fn secret_types_never_print() {
     let seed_bytes = [0xa7u8; 16];
     let seed = Seed::from_bytes(seed_bytes);
     zeroizes_on_drop(&seed);
@@ -50,4 +79,21 @@ fn secret_types_zeroize_on_drop_and_never_print() {
         zeroizes_on_drop(&key);
         assert!(!leaks(&format!("{key:?} {key:#?}"), &key_bytes));
     }
+
+    // Whatever it draws, a data key made from this "randomness" is 32 bytes of 0x5e.
+    let data_key = DataKey::generate(&mut Constant(0x5e));
+    zeroizes_on_drop(&data_key);
+    assert!(!leaks(&format!("{data_key:?} {data_key:#?}"), &[0x5e; 32]));
+
+    let secret_text = b"meet me at the old mill at nine";
+    let opened = Opened {
+        sender: identity.session_id(),
+        sender_ed25519: *identity.ed25519_public(),
+        plaintext: Zeroizing::new(secret_text.to_vec()),
+    };
+    zeroizes_on_drop(&opened);
+    let printed = format!("{opened:?} {opened:#?}");
+    assert!(!leaks(&printed, secret_text));
+    assert!(!printed.contains("mill"), "Debug of an opened message shows its text: {printed}");
+    assert!(printed.contains(&identity.session_id().to_string()), "Debug still says who sent it");
 }

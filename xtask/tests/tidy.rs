@@ -173,11 +173,14 @@ fn no_mod_rs_files() {
     }
 }
 
+/// crypto-core's secret types: seeds, identities, phrases, onion layer keys (`ResponseKey` is
+/// `LayerKey`), the vault's data key and an opened message's plaintext.
+const SECRETS: &[&str] = &["Seed", "Identity", "Phrase", "LayerKey", "ResponseKey", "DataKey", "Opened"];
+
 /// Invariant: secret types never print: none has a `Display` (their redacted `Debug` is checked
 /// by `crypto-core/tests/secrets.rs`).
 #[test]
 fn secret_types_have_no_display() {
-    const SECRETS: &[&str] = &["Seed", "Identity", "Phrase", "LayerKey", "ResponseKey", "DataKey", "Opened"];
     for file in rust_files(&workspace_root().join("crypto-core/src")) {
         let code = code_of(&file);
         for line in code.lines().filter(|l| l.contains("impl") && l.contains("Display for")) {
@@ -185,6 +188,43 @@ fn secret_types_have_no_display() {
             let name = target.split(|c: char| !c.is_alphanumeric() && c != '_').next().unwrap_or("");
             assert!(!SECRETS.contains(&name), "{}: `{}` gives a secret type a Display", file.display(), line.trim());
         }
+    }
+}
+
+/// Invariant: secret types zeroize on drop, through the `zeroize()` that
+/// `secret_types_zeroize_every_field_on_drop` (crypto-core/src/lib.rs) checks field by field.
+/// Every secret type gets its `Drop` and `ZeroizeOnDrop` from `wipe_on_drop!`, whose `Drop` calls
+/// the type's `zeroize()`; nothing in crypto-core claims `ZeroizeOnDrop` any other way (a bare
+/// marker, or a derive whose `Drop` is not that `zeroize()`), so no claim goes untested.
+#[test]
+fn secret_types_zeroize_through_their_zeroize() {
+    let files = rust_files(&workspace_root().join("crypto-core/src"));
+    let mut wiped = Vec::new();
+    let mut aliases = Vec::new();
+    for file in &files {
+        let code = code_of(file);
+        let flat = code.split_whitespace().collect::<Vec<_>>().join(" ");
+        for claim in flat.split("ZeroizeOnDrop for ").skip(1) {
+            let name = claim.split(' ').next().unwrap_or("");
+            assert!(name == "$ty", "{}: `ZeroizeOnDrop for {name}` by hand: use wipe_on_drop!", file.display());
+        }
+        for attr in flat.split("#[").skip(1).filter_map(|a| a.split(']').next()) {
+            let derived = attr.contains("derive") && attr.contains("ZeroizeOnDrop");
+            assert!(!derived && !attr.contains("zeroize(drop)"), "{}: `#[{attr}]`: use wipe_on_drop!", file.display());
+        }
+        for call in flat.split("wipe_on_drop!(").skip(1) {
+            let list = call.split(')').next().unwrap_or("");
+            wiped.extend(list.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()));
+        }
+        for alias in flat.split("type ").skip(1) {
+            let mut words = alias.split(' ');
+            if let (Some(name), Some("=")) = (words.next(), words.next()) {
+                aliases.push(name.to_string());
+            }
+        }
+    }
+    for name in SECRETS.iter().filter(|n| !aliases.iter().any(|a| a == *n)) {
+        assert!(wiped.iter().any(|t| t == name), "secret type {name} is not given to wipe_on_drop! (found {wiped:?})");
     }
 }
 

@@ -13,7 +13,7 @@ use sha2::Sha256;
 use x25519_dalek::StaticSecret;
 
 use crate::curve::x25519;
-use zeroize::{ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, Zeroizing};
 
 /// The layer cipher named by a layer's `enc_type`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -63,14 +63,23 @@ impl fmt::Display for DecryptError {
 impl std::error::Error for DecryptError {}
 
 /// The symmetric key one layer shares between the client and one receiver. Zeroized on drop.
-#[derive(Clone)]
+#[derive(Clone, Zeroize)]
 pub struct LayerKey {
     key: Zeroizing<[u8; 32]>,
+    /// The cipher's name is not secret (it is on the wire).
+    #[zeroize(skip)]
     enc: EncType,
 }
 
-// The key is `Zeroizing`; the cipher name is not secret.
-impl ZeroizeOnDrop for LayerKey {}
+wipe_on_drop!(LayerKey);
+
+#[cfg(test)]
+impl crate::SecretFields for LayerKey {
+    fn secret_fields(&self) -> Vec<(&'static str, Vec<u8>)> {
+        let LayerKey { key, enc: _ } = self;
+        vec![("key", key.to_vec())]
+    }
+}
 
 impl fmt::Debug for LayerKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
