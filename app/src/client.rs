@@ -119,6 +119,9 @@ pub struct Client {
     saved_last_hashes: RefCell<Vec<(String, i16, String)>>,
     /// One write of the network state at a time, so an older snapshot never lands last.
     saving: futures::lock::Mutex<()>,
+    /// Called when the guards differ from the saved ones after an exchange (the session saves
+    /// them at once, so a reload keeps the guards a person has been using).
+    on_new_guards: RefCell<Option<Box<dyn Fn()>>>,
     /// Onion requests sent (for the idle-rate figure).
     pub requests: Cell<u64>,
 }
@@ -183,6 +186,7 @@ impl Client {
             saved_guards: RefCell::default(),
             saved_last_hashes: RefCell::default(),
             saving: Default::default(),
+            on_new_guards: RefCell::default(),
             requests: Cell::new(0),
         }
     }
@@ -274,6 +278,11 @@ impl Client {
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
         let result = self.drive(&mut ex, request).await;
         self.show_outcome(&result.as_ref().map(|(r, _)| r.clone()).map_err(Clone::clone));
+        if self.network.borrow().guards() != self.saved_guards.borrow().as_slice()
+            && let Some(notify) = self.on_new_guards.borrow().as_ref()
+        {
+            notify();
+        }
         if matches!(result, Err(Failure::ClockOutOfSync)) {
             // The samples were forgotten: ask a node for the time before anything is signed again.
             let mut sync = Exchange::to_any_node();
@@ -430,6 +439,11 @@ impl Client {
             .filter_map(|(node, ns, hash)| hex32(node).map(|node| (node, *ns, hash.as_str())));
         self.poll.borrow_mut().restore_last_hashes(entries);
         *self.saved_last_hashes.borrow_mut() = saved.last_hashes;
+    }
+
+    /// What to do when the guards change (see [`Client::persist_guards`]).
+    pub fn on_new_guards(&self, notify: impl Fn() + 'static) {
+        *self.on_new_guards.borrow_mut() = Some(Box::new(notify));
     }
 
     /// Saves the guards if they changed, keeping the `last_hash` entries the vault already holds.

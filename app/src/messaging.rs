@@ -248,9 +248,6 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
             break;
         }
     }
-    // Sending may have replaced a guard: keep it across a reload (the poll would only save it
-    // at its next round).
-    let _ = session.client.persist_guards(&session.vault).await;
     msg.status = if ok { Status::Sent } else { Status::Failed };
     if ok {
         msg.outbox = None;
@@ -494,13 +491,24 @@ pub async fn restore_seen(session: &Session) {
     session.client.restore(&session.vault).await;
 }
 
-/// Polls about every 1.5 s while the page is visible, every 10 s when hidden, until locked;
+/// Polls about every 1.5 s while the page is visible, every 10 s when hidden (and at once when it
+/// is shown again), until locked;
 /// after failures it waits longer (doubling up to 30 s), and returns to the normal period after a
 /// success.
 pub fn start_polling(app: AppState) {
     spawn_local(async move {
         let Some(first) = app.current() else { return };
         restore_seen(&first).await;
+        // New guards are saved as soon as they are chosen, whatever request chose them (held
+        // weakly: the client belongs to the session).
+        let weak = Rc::downgrade(&first);
+        first.client.on_new_guards(move || {
+            if let Some(session) = weak.upgrade() {
+                spawn_local(async move {
+                    let _ = session.client.persist_guards(&session.vault).await;
+                });
+            }
+        });
         resume_outbox(app).await;
         let mut backoff = crypto_core::network::Backoff::default();
         loop {
@@ -519,9 +527,18 @@ pub fn start_polling(app: AppState) {
                 Err(e) => backoff.failed(&e),
             }
             drop(session);
-            // The period is counted from the start of one poll to the next.
-            let period = backoff.delay_ms(page_visible()) as f64;
-            sleep((period - (now_ms() - started)).clamp(50.0, period) as i32).await;
+            // The period is counted from the start of one poll to the next, and looked at again
+            // whenever the page is shown or hidden: a page that comes back polls at once instead
+            // of finishing the hidden period's wait.
+            let mut least = 50.0;
+            loop {
+                let period = backoff.delay_ms(page_visible()) as f64;
+                let left = (period - (now_ms() - started)).max(least);
+                if left <= 0.0 || !sleep_unless_shown_or_hidden(left as i32).await {
+                    break;
+                }
+                least = 0.0;
+            }
         }
     });
 }
@@ -547,6 +564,34 @@ fn page_visible() -> bool {
     #[cfg(not(target_arch = "wasm32"))]
     {
         true
+    }
+}
+
+/// Waits `ms`, or until the page is shown or hidden, whichever comes first. Returns whether it
+/// waited at all (natively, where there is no page, it does not).
+async fn sleep_unless_shown_or_hidden(ms: i32) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let Some(window) = web_sys::window() else { return false };
+        let document = window.document();
+        let mut wake = None;
+        let promise = js_sys::Promise::new(&mut |resolve, _| {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+            if let Some(d) = &document {
+                let _ = d.add_event_listener_with_callback("visibilitychange", &resolve);
+            }
+            wake = Some(resolve);
+        });
+        let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+        if let (Some(d), Some(wake)) = (&document, &wake) {
+            let _ = d.remove_event_listener_with_callback("visibilitychange", wake);
+        }
+        true
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = ms;
+        false
     }
 }
 

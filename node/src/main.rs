@@ -54,6 +54,10 @@ enum Command {
         /// Relay requests per client per minute.
         #[arg(long, default_value_t = 100_000)]
         rate: u32,
+        /// Seconds between refreshes of the relay's node list from the seed (a stopped node
+        /// leaves the list at the next refresh, as a dead node leaves the real network's).
+        #[arg(long, value_name = "SECONDS", default_value_t = 600)]
+        relay_refresh: u64,
     },
     /// Run the relay alone, in front of any network.
     ///
@@ -113,8 +117,10 @@ async fn main() -> anyhow::Result<()> {
             allow_proxy,
             allow_origin,
             rate,
+            relay_refresh,
         } => {
             let mut config = DevnetConfig::new(data);
+            config.relay_refresh = Duration::from_secs(relay_refresh.max(1));
             config.nodes = nodes;
             config.swarm_size = swarm_size;
             config.ip = ip;

@@ -46,12 +46,13 @@ export function hushNodeBinary() {
 }
 
 /** Starts a devnet; resolves to { appUrl, info, stop }. */
-export async function startDevnet({ nodes = 12 } = {}) {
+export async function startDevnet({ nodes = 12, relayRefresh = 600 } = {}) {
   const data = mkdtempSync(join(tmpdir(), "hush-e2e-"));
   const [seedPort, appPort, basePort] = [await freePort(), await freePort(), await freeRange(nodes)];
   const dist = process.env.HUSH_DIST ?? join(ROOT, "dist");
   const args = ["devnet", "--data", data, "--nodes", String(nodes), "--seed-port", String(seedPort),
-    "--app-port", String(appPort), "--base-port", String(basePort), "--static", dist];
+    "--app-port", String(appPort), "--base-port", String(basePort), "--static", dist,
+    "--relay-refresh", String(relayRefresh)];
   const child = spawn(hushNodeBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout.on("data", (d) => (log += d));

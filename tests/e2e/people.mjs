@@ -144,3 +144,68 @@ export async function storeRaw(devnet, pubkey, data) {
 
 /** A Session ID no one uses, for messages that only need a recipient. */
 export const NOBODY = "05" + "d4".repeat(32);
+
+// ---- What the relay may never learn ----------------------------------------------------------
+
+const P = 2n ** 255n - 19n;
+const modPow = (b, e) => { let r = 1n; b %= P; for (; e > 0n; e >>= 1n, b = (b * b) % P) if (e & 1n) r = (r * b) % P; return r; };
+const le = (bytes) => bytes.reduceRight((n, byte) => (n << 8n) | BigInt(byte), 0n);
+const toLe = (n) => Buffer.from(Array.from({ length: 32 }, (_, i) => Number((n >> BigInt(8 * i)) & 0xffn)));
+
+/** The two Ed25519 public keys whose X25519 form is `x25519` (the Montgomery u-coordinate gives
+ *  the Edwards y = (u − 1)/(u + 1); the sign of x is not in the Session ID, so both). */
+function ed25519Candidates(x25519) {
+  const u = le([...x25519]) % P;
+  const y = ((u - 1n + P) * modPow(u + 1n, P - 2n)) % P;
+  const even = toLe(y);
+  const odd = Buffer.from(even);
+  odd[31] |= 0x80;
+  return [even, odd];
+}
+
+/** Every form in which a Session ID could leak: hex in either case, with and without its 05
+ *  prefix, raw, base64 and base64url, and the same for the account's Ed25519 key. */
+export function sessionIdForms(id) {
+  const withPrefix = Buffer.from(id, "hex");
+  const key = withPrefix.subarray(1);
+  const binaries = [withPrefix, key, ...ed25519Candidates(key)];
+  const texts = binaries.flatMap((b) => [b.toString("hex"), b.toString("hex").toUpperCase(),
+    b.toString("base64").replace(/=+$/, ""), b.toString("base64url")]);
+  return { binaries, texts };
+}
+
+/** Asserts that no Session ID of `ids`, in any form of `sessionIdForms`, is in any URL, request
+ *  body or response body of `exchanges` ({ url, body, reply? }), nor in the relay's `log`. */
+export function assertRelaySawNoSessionId(exchanges, ids, log) {
+  const forms = ids.map(sessionIdForms);
+  for (const { url, body, reply } of exchanges) {
+    for (const { binaries, texts } of forms) {
+      for (const text of texts) {
+        if (url.includes(text)) throw new Error(`a Session ID in a relay URL: ${url}`);
+        for (const b of [body, reply]) if (b?.includes(Buffer.from(text))) throw new Error(`a Session ID in a relay exchange with ${url}`);
+      }
+      for (const raw of binaries) {
+        for (const b of [body, reply]) if (b?.includes(raw)) throw new Error(`a raw Session ID key in a relay exchange with ${url}`);
+      }
+    }
+  }
+  for (const { texts } of forms) {
+    for (const text of texts) if (log.includes(text)) throw new Error(`a Session ID in the relay's log: ${text}`);
+  }
+}
+
+// ---- Well-formed messages that cannot be opened ----------------------------------------------
+
+const varint = (n) => { const out = []; let v = BigInt(n); do { let b = Number(v & 0x7fn); v >>= 7n; if (v) b |= 0x80; out.push(b); } while (v); return Buffer.from(out); };
+const field = (number, wire, payload) => Buffer.concat([varint((number << 3) | wire), payload]);
+const bytesField = (number, bytes) => field(number, 2, Buffer.concat([varint(bytes.length), bytes]));
+
+/** The storage `data` of a well-formed message (WebSocketMessage → request → Envelope type 6 with
+ *  a timestamp) whose `content` is `content`: random bytes of a sealed message's length make one
+ *  that parses all the way down and then fails to open. */
+export function envelopeData(content, timestamp = Date.now()) {
+  const envelope = Buffer.concat([field(1, 0, varint(6)), field(5, 0, varint(timestamp)), bytesField(8, content)]);
+  const request = Buffer.concat([bytesField(1, Buffer.from("PUT")), bytesField(2, Buffer.from("/api/v1/message")),
+    bytesField(3, envelope), field(4, 0, varint(timestamp))]);
+  return Buffer.concat([field(1, 0, varint(1)), bytesField(2, request)]).toString("base64");
+}
