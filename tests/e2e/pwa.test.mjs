@@ -3,7 +3,8 @@
 // announced and applied only when the person agrees.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ROOT, OUT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
@@ -19,15 +20,71 @@ before(async () => { devnet = await startDevnet({ nodes: 4 }); browser = await l
 after(async () => { await browser?.close(); await devnet?.stop(); });
 
 
+// A Content-Security-Policy as { directive: sorted sources }. A directive given twice is an error:
+// browsers obey only the first, so a second one would read as a policy that is not in force.
+function parseCsp(policy) {
+  const directives = {};
+  for (const part of policy.split(";").map((d) => d.trim()).filter(Boolean)) {
+    const [name, ...sources] = part.split(/\s+/);
+    assert.ok(!(name.toLowerCase() in directives), `${name} appears twice in ${policy}`);
+    directives[name.toLowerCase()] = sources.sort();
+  }
+  return directives;
+}
+
+// The policy a build carries in its <meta>: connect-src allows this site and, when the build was
+// made with HUSH_RELAY_ORIGIN, that relay; nothing else reaches the network or runs code.
+const buildPolicy = (relay) => parseCsp([
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self'",
+  "img-src 'self'",
+  `connect-src 'self'${relay ? ` ${relay}` : ""}`,
+  "worker-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join("; "));
+
+// The policy of the page's <meta> (there must be exactly one).
+function metaCsp(html) {
+  const metas = [...html.matchAll(/<meta http-equiv="Content-Security-Policy" content="([^"]*)"/gi)];
+  assert.equal(metas.length, 1, "one Content-Security-Policy <meta>");
+  return metas[0][1];
+}
+
+// Sources that would let the page run injected code or reach anywhere.
+function assertNoLooseSource(policy) {
+  for (const [name, sources] of Object.entries(parseCsp(policy))) {
+    for (const loose of ["'unsafe-inline'", "'unsafe-eval'", "'unsafe-hashes'", "*", "data:", "blob:", "http:", "https:"]) {
+      assert.ok(!sources.includes(loose), `${name} allows ${loose}: ${policy}`);
+    }
+  }
+  assert.ok(!policy.includes("unsafe-inline"), policy);
+}
+
 test("headers, manifest, icons", async () => {
   const r = await fetch(devnet.appUrl);
-  const csp = r.headers.get("content-security-policy");
-  for (const d of ["default-src 'self'", "script-src 'self' 'wasm-unsafe-eval'", "object-src 'none'", "frame-ancestors 'none'", "connect-src 'self'"]) {
-    assert.ok(csp.includes(d), `CSP lacks ${d}: ${csp}`);
-  }
-  assert.ok(!csp.includes("unsafe-inline"));
   const html = await r.text();
   assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/.test(html), "no inline script in index.html");
+  // The page's own policy (what a static host serves, and what the service worker's cached shell
+  // carries offline) is the build's; hush-node sends the same as a header, plus frame-ancestors,
+  // which only a header can carry. (hush-node's header names no other relay: a build made with
+  // HUSH_RELAY_ORIGIN, meant for another host, fails here when hush-node serves it, because the
+  // header would then block that relay.)
+  const meta = metaCsp(html);
+  assertNoLooseSource(meta);
+  assert.deepEqual(parseCsp(meta), buildPolicy(process.env.HUSH_RELAY_ORIGIN));
+  for (const path of ["/", "/index.html"]) {
+    const res = await fetch(new URL(path, devnet.appUrl));
+    const header = res.headers.get("content-security-policy");
+    assert.ok(header, `no Content-Security-Policy header on ${path}`);
+    assertNoLooseSource(header);
+    assert.deepEqual(parseCsp(header), { ...parseCsp(meta), "frame-ancestors": ["'none'"] },
+      `the header on ${path} and the <meta> differ: ${header} | ${meta}`);
+    assert.equal(metaCsp(await res.text()), meta, path);
+  }
   const manifest = await (await fetch(new URL("manifest.webmanifest", devnet.appUrl))).json();
   const sizes = manifest.icons.map((i) => `${i.sizes}/${i.purpose}`);
   for (const want of ["192x192/any", "512x512/any", "512x512/maskable"]) assert.ok(sizes.includes(want), want);
@@ -35,6 +92,32 @@ test("headers, manifest, icons", async () => {
     const res = await fetch(new URL(icon.src, devnet.appUrl));
     assert.equal(res.status, 200, icon.src);
   }
+});
+
+test("the page's policy names a relay set at build time, and only that one", () => {
+  // The post-build step, run as Trunk runs it, on a stand-in for Trunk's output.
+  const build = (relay) => {
+    const staging = mkdtempSync(join(tmpdir(), "hush-staging-"));
+    writeFileSync(join(staging, "index.html"), '<!doctype html>\n<html>\n  <head>\n    <meta charset="utf-8" />\n'
+      + '    <script type="module">import init from "/app.js"; init();</script>\n  </head>\n  <body></body>\n</html>\n');
+    writeFileSync(join(staging, "app.js"), "export default function init() {}\n");
+    const env = { ...process.env, TRUNK_STAGING_DIR: staging };
+    delete env.HUSH_RELAY_ORIGIN;
+    if (relay) env.HUSH_RELAY_ORIGIN = relay;
+    execFileSync("node", [join(ROOT, "scripts", "trunk-post-build.mjs")], { env, cwd: ROOT });
+    const html = readFileSync(join(staging, "index.html"), "utf8");
+    assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/.test(html), "the start-up script left the page");
+    assert.ok(readdirSync(staging).some((f) => /^start-[0-9a-f]{16}\.js$/.test(f)));
+    return metaCsp(html);
+  };
+  const plain = build(undefined);
+  assertNoLooseSource(plain);
+  assert.deepEqual(parseCsp(plain), buildPolicy(undefined));
+  assert.deepEqual(parseCsp(plain)["connect-src"], ["'self'"]);
+  const withRelay = build("https://relay.example:8443");
+  assertNoLooseSource(withRelay);
+  assert.deepEqual(parseCsp(withRelay), buildPolicy("https://relay.example:8443"));
+  assert.deepEqual(parseCsp(withRelay)["connect-src"], ["'self'", "https://relay.example:8443"].sort());
 });
 
 test("service worker caches the shell only; Hush opens offline to the unlock screen and the vault", async () => {

@@ -1,10 +1,12 @@
 // Settings end to end: the onion paths shown live (a guard goes down and its path is replaced
 // on screen), the relay URL checked, refused when the page's Content-Security-Policy would block
 // it, and in effect at once; changing the passphrase; copying the Session ID (and saying so only
-// when it worked); the theme kept while locked; focus on screen changes; the Back button.
+// when it worked); the theme (light, dark or the system's) and how it is kept; asking the browser
+// to keep this device's storage; focus on screen changes; the Back button.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDevnet, launchBrowser, strictPage, stopNode } from "./harness.mjs";
+import { join } from "node:path";
+import { OUT, startDevnet, launchBrowser, strictPage, stopNode } from "./harness.mjs";
 import { PASS, NOBODY, createAccount, message, openChat, home, send, unlock } from "./people.mjs";
 
 let devnet, browser;
@@ -161,6 +163,105 @@ test("when the browser refuses the clipboard, the Session ID is selected for Ctr
   assert.equal(await page.getByRole("status").filter({ hasText: /^Copied$/ }).count(), 0);
   assert.equal(await page.evaluate(() => String(getSelection()).trim()), id);
   assert.deepEqual(problems, []);
+});
+
+// The page's background in each theme (app/style/hush.css: --bg).
+const LIGHT = "rgb(246, 245, 242)";
+const DARK = "rgb(18, 20, 22)";
+
+test("the theme is light, dark or the system's, and the choice comes back with the unlock", async () => {
+  const context = await browser.newContext({ viewport: { width: 390, height: 900 }, colorScheme: "light" });
+  const { page, problems } = await strictPage(context);
+  await createAccount(page, devnet.appUrl, "Theo");
+  // The element carrying the theme: its class, and the background it paints.
+  const themed = page.locator("body > div").filter({ has: page.locator("main") });
+  const looks = async () => ({
+    theme: await themed.getAttribute("class"),
+    background: await themed.evaluate((el) => getComputedStyle(el).backgroundColor),
+  });
+  const system = (scheme) => page.emulateMedia({ colorScheme: scheme });
+  const choose = async (value) => {
+    await page.getByLabel("Theme").selectOption(value);
+    await page.getByRole("button", { name: "Save", exact: true }).click();
+    await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
+    await page.locator(`.theme-${value}`).waitFor();
+  };
+
+  // By default Hush follows the system, at once, without a reload.
+  assert.deepEqual(await looks(), { theme: "theme-system", background: LIGHT });
+  await system("dark");
+  assert.deepEqual(await looks(), { theme: "theme-system", background: DARK });
+  await settings(page);
+  assert.equal(await page.getByLabel("Theme").inputValue(), "system");
+
+  // Light and dark hold whatever the system prefers.
+  await choose("light");
+  assert.deepEqual(await looks(), { theme: "theme-light", background: LIGHT });
+  await page.screenshot({ path: join(OUT, "settings-theme-light-on-dark-system.png"), fullPage: true });
+  await system("light");
+  assert.deepEqual(await looks(), { theme: "theme-light", background: LIGHT });
+  await choose("dark");
+  assert.deepEqual(await looks(), { theme: "theme-dark", background: DARK });
+  await page.screenshot({ path: join(OUT, "settings-theme-dark-on-light-system.png"), fullPage: true });
+  // The QR code keeps its white ground in the dark theme, so it can still be scanned.
+  const qr = page.getByRole("img", { name: "QR code of your Session ID" });
+  assert.equal(await qr.locator("rect").getAttribute("fill"), "#ffffff");
+  await qr.screenshot({ path: join(OUT, "settings-qr-dark-theme.png") });
+
+  // The choice is in the sealed account record: after a reload the unlock screen follows the
+  // system (nothing about the theme is stored unencrypted), and the unlock brings dark back.
+  await page.reload();
+  await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
+  assert.deepEqual(await looks(), { theme: "theme-system", background: LIGHT });
+  await unlock(page);
+  assert.deepEqual(await looks(), { theme: "theme-dark", background: DARK });
+  await settings(page);
+  assert.equal(await page.getByLabel("Theme").inputValue(), "dark");
+
+  // Back to the system's: it follows the system again, and stays so after a reload.
+  await choose("system");
+  assert.deepEqual(await looks(), { theme: "theme-system", background: LIGHT });
+  await system("dark");
+  assert.deepEqual(await looks(), { theme: "theme-system", background: DARK });
+  await page.reload();
+  await unlock(page);
+  assert.deepEqual(await looks(), { theme: "theme-system", background: DARK });
+  await system("light");
+  assert.deepEqual(await looks(), { theme: "theme-system", background: LIGHT });
+  await settings(page);
+  assert.equal(await page.getByLabel("Theme").inputValue(), "system");
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test("the browser is asked to keep this device's storage", async (t) => {
+  // Chromium's navigator.storage.persisted() is only its persistent-storage permission: granting
+  // that makes it true whether or not the page ever asked, and without it (a new headless profile
+  // has none of the signals Chromium grants it on) persist() answers false and changes nothing
+  // visible. So the asking itself is recorded: every call goes to the browser's own persist(),
+  // and its real answer is kept.
+  const context = await browser.newContext({ viewport: { width: 390, height: 900 } });
+  await context.addInitScript(() => {
+    const persist = StorageManager.prototype.persist;
+    const asked = (window.hushPersistCalls = []);
+    StorageManager.prototype.persist = function () {
+      const call = { answer: "pending" };
+      asked.push(call);
+      const answer = persist.call(this);
+      answer.then((granted) => { call.answer = granted; }, (e) => { call.answer = `refused: ${e}`; });
+      return answer;
+    };
+  });
+  const { page, problems } = await strictPage(context);
+  await createAccount(page, devnet.appUrl, "Stella");
+  const calls = await page.evaluate(() => window.hushPersistCalls.map((c) => c.answer));
+  assert.ok(calls.length >= 1, "navigator.storage.persist() was never called");
+  for (const answer of calls) assert.equal(typeof answer, "boolean", `persist() answered ${answer}`);
+  // What the browser answered is what the page's storage now is.
+  assert.equal(await page.evaluate(() => navigator.storage.persisted()), calls.at(-1));
+  t.diagnostic(`persist() called ${calls.length} times; Chromium answered ${calls.join(", ")}`);
+  assert.deepEqual(problems, []);
+  await context.close();
 });
 
 // Last: it stops a node of the shared devnet.
