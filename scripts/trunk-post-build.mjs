@@ -27,7 +27,12 @@ writeFileSync(join(staging, startName), start);
 html = html.replace(inline, `<script type="module" src="/${startName}" integrity="${sri(start)}"></script>`);
 
 // 2. The Content-Security-Policy.
-const relay = process.env.HUSH_RELAY_ORIGIN ? ` ${process.env.HUSH_RELAY_ORIGIN}` : "";
+const relayOrigin = process.env.HUSH_RELAY_ORIGIN ?? "";
+// A bare origin, in lower case as browsers send it: anything else could add sources or directives.
+if (relayOrigin && !/^https?:\/\/([a-z0-9-]+(\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(:[0-9]{1,5})?$/.test(relayOrigin)) {
+  throw new Error(`HUSH_RELAY_ORIGIN must be scheme://host[:port] in lower case, not ${JSON.stringify(relayOrigin)}`);
+}
+const relay = relayOrigin ? ` ${relayOrigin}` : "";
 const csp = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",

@@ -229,10 +229,11 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
     let Ok(peer) = msg.peer.parse::<SessionId>() else { return };
     let me = session.identity.session_id();
     let mut ok = false;
-    // A few rounds before giving up: paths and swarms heal between them (strikes, rebuilt paths).
-    for round in 0..3 {
+    // Five rounds, 1.5, 3, 6 and 12 s apart, before the message shows as failed: paths and
+    // swarms heal between them (strikes, rebuilt paths, a node list fetched again).
+    for round in 0..5 {
         if round > 0 {
-            sleep(1_500).await;
+            sleep(1_500 << (round - 1)).await;
         }
         if !outbox_entry.delivered {
             if session.client.store(&peer, &outbox_entry.data, msg.timestamp).await.is_err() {

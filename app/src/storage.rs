@@ -51,13 +51,17 @@ pub type DeviceBackend = IdbBackend;
 pub type DeviceBackend = MemoryBackend;
 
 /// Opens this device's storage, and asks the browser to keep it (`navigator.storage.persist()`).
+/// The answer is not waited for: a browser that asks the person first must not hold the app on
+/// its first screen until they answer.
 pub async fn open_device() -> Result<DeviceBackend, StorageError> {
     #[cfg(target_arch = "wasm32")]
     {
         if let Some(window) = web_sys::window()
             && let Ok(promise) = window.navigator().storage().persist()
         {
-            let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            });
         }
         IdbBackend::open_default().await
     }

@@ -265,7 +265,7 @@ pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
             let files = tower::ServiceBuilder::new()
                 .layer(SetResponseHeaderLayer::overriding(
                     header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(APP_CSP),
+                    app_csp(dir),
                 ))
                 .layer(SetResponseHeaderLayer::overriding(
                     header::REFERRER_POLICY,
@@ -282,6 +282,26 @@ pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
         }
         None => api.fallback(|| async { StatusCode::NOT_FOUND }),
     }
+}
+
+/// The policy sent with the app in `dir`: the one its `index.html` carries (a build made for a
+/// relay on another origin names that relay in `connect-src`, and a header stricter than the page
+/// would block it), plus `frame-ancestors 'none'`, which only works as a header. [`APP_CSP`] when
+/// the page carries none. Read once, when the relay starts.
+fn app_csp(dir: &std::path::Path) -> HeaderValue {
+    const ATTRIBUTE: &str = "http-equiv=\"Content-Security-Policy\"";
+    const CONTENT: &str = "content=\"";
+    let from_page = std::fs::read_to_string(dir.join("index.html")).ok().and_then(|html| {
+        let tag = html.get(html.find(ATTRIBUTE)?..)?;
+        let tag = tag.get(..tag.find('>')?)?;
+        let policy = tag.get(tag.find(CONTENT)? + CONTENT.len()..)?;
+        let policy = policy.get(..policy.find('"')?)?.trim().trim_end_matches(';');
+        if policy.is_empty() || policy.contains("frame-ancestors") {
+            return None;
+        }
+        HeaderValue::from_str(&format!("{policy}; frame-ancestors 'none'")).ok()
+    });
+    from_page.unwrap_or_else(|| HeaderValue::from_static(APP_CSP))
 }
 
 fn text(status: StatusCode, body: impl Into<Body>) -> Response {
@@ -352,5 +372,36 @@ async fn forward(
             relay.counters.failed.fetch_add(1, Ordering::Relaxed);
             text(StatusCode::BAD_GATEWAY, "Service node unreachable")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn csp_for(index_html: Option<&str>) -> String {
+        let dir = tempfile::tempdir().expect("temp dir");
+        if let Some(html) = index_html {
+            std::fs::write(dir.path().join("index.html"), html).expect("write index.html");
+        }
+        app_csp(dir.path()).to_str().expect("ASCII").to_owned()
+    }
+
+    /// The header is the page's own policy plus `frame-ancestors`, so a build for a relay on
+    /// another origin is not blocked by a stricter header; without a usable policy in the page,
+    /// the built-in one.
+    #[test]
+    fn the_app_is_served_with_its_own_policy_and_frame_ancestors() {
+        let page = |policy: &str| {
+            format!("<!doctype html><head><meta charset=\"utf-8\" />\n<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\" /></head>")
+        };
+        let policy = "default-src 'self'; connect-src 'self' https://relay.example:8443; object-src 'none'";
+        assert_eq!(csp_for(Some(&page(policy))), format!("{policy}; frame-ancestors 'none'"));
+        assert_eq!(csp_for(Some(&page(&format!("{policy};")))), format!("{policy}; frame-ancestors 'none'"));
+        assert_eq!(csp_for(None), APP_CSP);
+        assert_eq!(csp_for(Some("<!doctype html><p>no policy</p>")), APP_CSP);
+        assert_eq!(csp_for(Some(&page(""))), APP_CSP);
+        assert_eq!(csp_for(Some(&page("default-src 'self'; frame-ancestors *"))), APP_CSP);
+        assert_eq!(csp_for(Some(&page("default-src 'self'\u{7}"))), APP_CSP, "not a header value");
     }
 }

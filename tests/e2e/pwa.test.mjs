@@ -69,10 +69,9 @@ test("headers, manifest, icons", async () => {
   const html = await r.text();
   assert.ok(!/<script(?![^>]*\bsrc=)[^>]*>/.test(html), "no inline script in index.html");
   // The page's own policy (what a static host serves, and what the service worker's cached shell
-  // carries offline) is the build's; hush-node sends the same as a header, plus frame-ancestors,
-  // which only a header can carry. (hush-node's header names no other relay: a build made with
-  // HUSH_RELAY_ORIGIN, meant for another host, fails here when hush-node serves it, because the
-  // header would then block that relay.)
+  // carries offline) is the build's; hush-node reads it from the page it serves and sends the
+  // same as a header, plus frame-ancestors, which only a header can carry (so a build made with
+  // HUSH_RELAY_ORIGIN is not blocked by a stricter header either).
   const meta = metaCsp(html);
   assertNoLooseSource(meta);
   assert.deepEqual(parseCsp(meta), buildPolicy(process.env.HUSH_RELAY_ORIGIN));
@@ -118,6 +117,11 @@ test("the page's policy names a relay set at build time, and only that one", () 
   assertNoLooseSource(withRelay);
   assert.deepEqual(parseCsp(withRelay), buildPolicy("https://relay.example:8443"));
   assert.deepEqual(parseCsp(withRelay)["connect-src"], ["'self'", "https://relay.example:8443"].sort());
+  // Anything but a bare lower-case origin is refused, so it cannot add sources or directives.
+  for (const bad of ["https://relay.example; script-src *", "relay.example", "https://Relay.example",
+    "https://relay.example/path", "ftp://relay.example", "https://relay.example:8443 https://other.example"]) {
+    assert.throws(() => build(bad), /HUSH_RELAY_ORIGIN/, bad);
+  }
 });
 
 test("service worker caches the shell only; Hush opens offline to the unlock screen and the vault", async () => {
