@@ -1,5 +1,5 @@
 // Send → shown latency between two browsers on the devnet (p50, p95 over 50 messages), and the
-// requests per second of an idle unlocked client.
+// requests per second of an idle unlocked client, its page visible and hidden.
 // Run: node bench/messaging_latency.mjs   (after `trunk build --release`; starts its own devnet)
 //
 // Both ends are timed inside the pages (same machine, same clock): the moment the Send button is
@@ -76,5 +76,17 @@ b.on("request", (r) => { if (r.url().includes("/v1/onion/")) onion++; });
 const seconds = 30;
 await new Promise((r) => setTimeout(r, seconds * 1000));
 console.log(`idle client, page visible: ${(onion / seconds).toFixed(2)} onion requests/s`);
+// The same client with its page hidden (as the page sees a background tab: visibilityState and
+// the visibilitychange event).
+await b.evaluate(() => {
+  Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+  Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+  document.dispatchEvent(new Event("visibilitychange"));
+});
+await new Promise((r) => setTimeout(r, 2000));
+onion = 0;
+const hiddenSeconds = 60;
+await new Promise((r) => setTimeout(r, hiddenSeconds * 1000));
+console.log(`idle client, page hidden: ${(onion / hiddenSeconds).toFixed(2)} onion requests/s`);
 await browser.close();
 await devnet.stop();

@@ -173,12 +173,14 @@ test("the theme is light, dark or the system's, and the choice comes back with t
   const context = await browser.newContext({ viewport: { width: 390, height: 900 }, colorScheme: "light" });
   const { page, problems } = await strictPage(context);
   await createAccount(page, devnet.appUrl, "Theo");
-  // The element carrying the theme: its class, and the background it paints.
+  // The element carrying the theme: its class, and the background it paints — which the page's
+  // edges (body, seen past the end of a short screen or when scrolling overshoots) must share.
   const themed = page.locator("body > div").filter({ has: page.locator("main") });
-  const looks = async () => ({
-    theme: await themed.getAttribute("class"),
-    background: await themed.evaluate((el) => getComputedStyle(el).backgroundColor),
-  });
+  const looks = async () => {
+    const background = await themed.evaluate((el) => getComputedStyle(el).backgroundColor);
+    const edge = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    return { theme: await themed.getAttribute("class"), background: edge === background ? background : `${background}, edge ${edge}` };
+  };
   const system = (scheme) => page.emulateMedia({ colorScheme: scheme });
   const choose = async (value) => {
     await page.getByLabel("Theme").selectOption(value);
