@@ -63,7 +63,7 @@ test("two browsers exchange messages over the devnet", async () => {
   await send(a.page, "Hello Bob");
   await a.page.locator('[data-testid="message"][data-status="sent"]').first().waitFor({ timeout: 30000 });
   await b.page.getByTestId("conversation").filter({ hasText: "Alice" }).waitFor({ timeout: 30000 });
-  await b.page.getByTestId("conversation").filter({ hasText: "Message request" }).waitFor();
+  await b.page.getByTestId("conversation").filter({ hasText: "Message request" }).filter({ hasText: "1 unread" }).waitFor();
   await b.page.screenshot({ path: join(OUT, "conversations-390.png"), fullPage: true });
   await b.page.getByTestId("conversation").first().click();
   await b.page.getByRole("button", { name: "Accept" }).click();
@@ -78,6 +78,17 @@ test("two browsers exchange messages over the devnet", async () => {
   await waitCount(b.page, sentOut, 20, 90000);
   await waitCount(b.page, incoming, 21, 60000);
   await waitCount(a.page, incoming, 20, 60000);
+  // Each message shows the time it was sent, in the reader's clock (today's: hours and minutes).
+  for (const p of [a.page, b.page]) {
+    const whens = await p.$$eval('[data-testid="message"] .when', (els) => els.map((e) => e.textContent));
+    assert.equal(whens.length, 41);
+    const now = await p.evaluate(() => { const d = new Date(); return d.getHours() * 60 + d.getMinutes(); });
+    for (const w of whens) {
+      const [, h, m] = (w.match(/^(\d{2}):(\d{2})( · Sent)?$/) ?? []).map(Number);
+      assert.ok(h >= 0 && m >= 0, `${w} is not a time of today`);
+      assert.ok(Math.abs(now - (h * 60 + m)) <= 5 || Math.abs(now - (h * 60 + m)) >= 1435, `${w} is not about now`);
+    }
+  }
   await a.page.screenshot({ path: join(OUT, "conversation-1280.png"), fullPage: true });
   await b.page.screenshot({ path: join(OUT, "conversation-390.png"), fullPage: true });
 
@@ -188,6 +199,12 @@ test("two browsers exchange messages over the devnet", async () => {
   await renamed.waitFor({ timeout: 60000 });
   assert.equal(await renamed.locator(".sender").textContent(), "Alice Liddell");
   assert.equal(await message(b.page, "in").filter({ hasText: "Hello Bob" }).locator(".sender").textContent(), "Alice");
+
+  // What arrived while B was reading the conversation is not counted as unread in the list.
+  await b.page.getByRole("button", { name: "Back", exact: true }).click();
+  const row = b.page.getByTestId("conversation").filter({ hasText: "under a new name" });
+  await row.waitFor();
+  assert.equal(await row.locator(".unread").count(), 0);
 
   // Neither Session ID ever appeared in what went to the relay, nor in the devnet's log.
   assert.ok(forwarded.length > 50, `only ${forwarded.length} relay requests`);
