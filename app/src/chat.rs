@@ -126,6 +126,9 @@ pub struct Message {
     /// While sending: the sealed storage `data` for the recipient, kept so a retry stores the
     /// very same bytes (the swarm then answers "already" and the recipient sees it once).
     pub outbox: Option<Outbox>,
+    /// Why the last attempt to send it failed, in words for the person (only while failed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 /// What an outgoing message still has to store.
@@ -165,6 +168,7 @@ pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: 
         status: Status::Sending,
         sender_name: Some(name.to_owned()),
         outbox: Some(Outbox { data, sync_data, delivered: false }),
+        problem: None,
     }
 }
 
@@ -196,6 +200,7 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
             status: Status::Sent,
             sender_name: name,
             outbox: None,
+            problem: None,
         };
         return Incoming::Add { message, name: None, unread: false };
     }
@@ -208,6 +213,7 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
         status: Status::Sent,
         sender_name: name.clone(),
         outbox: None,
+        problem: None,
     };
     Incoming::Add { message, name, unread: true }
 }

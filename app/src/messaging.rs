@@ -229,6 +229,7 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
     let Ok(peer) = msg.peer.parse::<SessionId>() else { return };
     let me = session.identity.session_id();
     let mut ok = false;
+    let mut problem = None;
     // Five rounds, 1.5, 3, 6 and 12 s apart, before the message shows as failed: paths and
     // swarms heal between them (strikes, rebuilt paths, a node list fetched again).
     for round in 0..5 {
@@ -236,7 +237,8 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
             sleep(1_500 << (round - 1)).await;
         }
         if !outbox_entry.delivered {
-            if session.client.store(&peer, &outbox_entry.data, msg.timestamp).await.is_err() {
+            if let Err(e) = session.client.store(&peer, &outbox_entry.data, msg.timestamp).await {
+                problem = Some(e.to_string());
                 continue;
             }
             outbox_entry.delivered = true;
@@ -244,12 +246,16 @@ async fn deliver(app: AppState, session: Rc<Session>, mut msg: Message) {
             let _ = save(&session, stores::MESSAGES, msg.id.as_bytes(), &msg).await;
         }
         // The sync copy lets this account's other browsers show the message.
-        if session.client.store(&me, &outbox_entry.sync_data, msg.timestamp).await.is_ok() {
-            ok = true;
-            break;
+        match session.client.store(&me, &outbox_entry.sync_data, msg.timestamp).await {
+            Ok(_) => {
+                ok = true;
+                break;
+            }
+            Err(e) => problem = Some(e.to_string()),
         }
     }
     msg.status = if ok { Status::Sent } else { Status::Failed };
+    msg.problem = if ok { None } else { problem };
     if ok {
         msg.outbox = None;
     }

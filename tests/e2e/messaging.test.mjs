@@ -28,7 +28,7 @@ async function waitCount(page, selector, count, timeout) {
     await page.waitForFunction(([s, n]) => document.querySelectorAll(s).length === n, [selector, count], { timeout });
   } catch (e) {
     const seen = await page.$$eval('[data-testid="message"]', (els) =>
-      els.map((e) => `${e.dataset.direction}/${e.dataset.status}: ${e.querySelector(".body")?.textContent}`));
+      els.map((e) => `${e.dataset.direction}/${e.dataset.status}: ${e.querySelector(".body")?.textContent}${e.querySelector(".problem-reason") ? ` (${e.querySelector(".problem-reason").textContent})` : ""}`));
     const heading = await page.locator("h2").allTextContents();
     throw new Error(`wanted ${count} × ${selector}; screen ${heading.join(" | ")}; have:\n${seen.join("\n")}`);
   }

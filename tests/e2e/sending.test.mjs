@@ -92,9 +92,12 @@ test("a message that cannot be sent shows failed, and Retry sends it once", asyn
   await send(a.page, "retry me");
   const mine = message(a.page, "out").filter({ hasText: "retry me" });
   await mine.and(a.page.locator('[data-status="failed"]')).waitFor({ timeout: 60000 });
+  // It says why, in words: here the relay could not be reached.
+  assert.match(await mine.locator(".problem-reason").textContent(), /^Not sent: .*relay/i);
   await a.page.unroute(onion);
   await mine.getByRole("button", { name: "Retry" }).click();
   await mine.and(a.page.locator('[data-status="sent"]')).waitFor({ timeout: 30000 });
+  assert.equal(await mine.locator(".problem-reason").count(), 0);
   await b.page.getByTestId("conversation").first().click({ timeout: 30000 });
   await message(b.page, "in").filter({ hasText: "retry me" }).waitFor({ timeout: 30000 });
 

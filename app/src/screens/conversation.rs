@@ -309,6 +309,7 @@ fn Bubble(
         });
     };
     let sender = if m.outgoing { None } else { Some(m.sender_name.clone().unwrap_or_default()) };
+    let problem = m.problem.clone();
     view! {
         <li class=if m.outgoing { "message out" } else { "message in" } class:failed=failed data-testid="message"
             data-direction=if m.outgoing { "out" } else { "in" } data-status=m.status.as_str()>
@@ -316,6 +317,7 @@ fn Bubble(
             <p class="body">{m.body.clone()}</p>
             <span class="when">{when}</span>
             <Show when=move || failed>
+                {problem.clone().map(|p| view! { <span class="problem-reason">{format!("Not sent: {p}")}</span> })}
                 <button class="retry" type="button" on:click=retry.clone()>"Retry"</button>
             </Show>
             <Problem error=error />

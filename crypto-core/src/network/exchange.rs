@@ -15,7 +15,7 @@
 //! | 421 without | remove the node from the swarm, strike it, retry on another member |
 //! | destination 400–499 (not 406/421/425) | stop: the request itself was refused |
 //! | destination 5xx | strike the node, retry on another member |
-//! | any other path failure (504, parse errors, an unreadable 200) | retry through the other path; if that one gets through, strike the first path and each of its hops; if it fails too, the destination is to blame: strike it and try another member |
+//! | any other path failure (504, parse errors, an unreadable 200) | retry through the other path; if that one gets through, strike the first path and each of its hops; if it fails too, the destination is to blame: strike it and try another member; when a second member fails the same way, strike both paths and their hops as well |
 //!
 //! A new path carries an `info` request (which names no account) before it carries anything
 //! else: it tests the path and samples the network time before a request is signed.
@@ -197,6 +197,8 @@ pub struct Exchange {
     unknown_to_relay: HashSet<[u8; 32]>,
     in_flight: Option<InFlight>,
     last: Option<Failure>,
+    /// Destinations given up on because two paths failed to reach them.
+    unreached: u8,
 }
 
 impl Exchange {
@@ -214,6 +216,7 @@ impl Exchange {
             unknown_to_relay: HashSet::new(),
             in_flight: None,
             last: None,
+            unreached: 0,
         }
     }
 
@@ -448,9 +451,17 @@ impl Network {
         };
         match leg.suspect {
             Some(other) if other != flight.guard => {
-                // Two paths with no node in common failed to reach it: the destination is down.
+                // Two paths with no node in common failed to reach it: the destination is down —
+                // unless another member was just as unreachable through the same paths, when the
+                // paths are the likelier cause (a dead hop in each): then they are struck too,
+                // hops and all, so that they are rebuilt rather than every member dropped.
                 leg.next_destination();
                 self.strike_node(&flight.destination.ed25519);
+                ex.unreached = ex.unreached.saturating_add(1);
+                if ex.unreached >= 2 {
+                    self.strike_path(&other, true);
+                    self.strike_path(&flight.guard, true);
+                }
             }
             _ => {
                 leg.suspect = Some(flight.guard);

@@ -470,6 +470,35 @@ fn a_dead_destination_is_blamed_not_the_paths() {
 }
 
 #[test]
+fn members_unreachable_through_both_paths_get_the_paths_rebuilt() {
+    let mut rng = ChaCha20Rng::seed_from_u64(21);
+    let mut net = ready(&members(9..=12), &mut rng);
+    let swarm = outside_paths(&net)[..4].to_vec();
+    net.set_swarm(owner(), swarm.clone());
+    // Each of today's paths has a dead hop: nothing sent through them gets an answer.
+    let broken: Vec<[u8; 32]> = (0..2).map(|i| guard_of(&net, i)).collect();
+    let mut outcomes = Vec::new();
+    for _ in 0..6 {
+        let mut inner = healthy(swarm.clone());
+        let (result, _) = run(&mut net, &mut Exchange::to_swarm(owner()), &mut rng, |send| {
+            if broken.contains(&send.guard) { http(504, "Request time out") } else { inner(send) }
+        });
+        outcomes.push(result.clone());
+        if result.is_ok() {
+            break;
+        }
+        assert!(net.paths().iter().all(|p| p.strikes() > 0 || !broken.contains(&guard_of_path(p))), "the paths are struck");
+    }
+    assert_eq!(outcomes.last(), Some(&Ok(())), "new paths carry the request: {outcomes:?}");
+    assert!(net.paths().iter().all(|p| !broken.contains(&guard_of_path(p))), "both broken paths were replaced");
+    assert!(swarm.iter().filter(|m| net.swarm(&owner()).contains(m)).count() >= 2, "the swarm was not emptied");
+}
+
+fn guard_of_path(p: &Path) -> [u8; 32] {
+    p.hops()[0].ed25519
+}
+
+#[test]
 fn a_failing_path_is_blamed_when_the_other_gets_through() {
     let mut rng = ChaCha20Rng::seed_from_u64(13);
     for _ in 0..20 {
