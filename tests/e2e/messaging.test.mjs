@@ -195,8 +195,14 @@ test("two browsers exchange messages over the devnet", async () => {
   await a.page.getByRole("button", { name: "Back", exact: true }).click();
   await a.page.getByTestId("conversation").first().click();
   await send(a.page, "under a new name");
+  // (Nodes are still down: B's poll may be backing off, up to 30 s between tries.)
   const renamed = message(b.page, "in").filter({ hasText: "under a new name" });
-  await renamed.waitFor({ timeout: 60000 });
+  await renamed.waitFor({ timeout: 120000 }).catch(async (e) => {
+    const mine = await a.page.$$eval('[data-testid="message"][data-direction="out"]', (els) =>
+      els.slice(-3).map((el) => `${el.dataset.status}: ${el.textContent}`));
+    const status = await b.page.locator(".connection").textContent().catch(() => "?");
+    throw new Error(`${e.message}\nA's last messages: ${mine.join(" | ")}\nB's connection: ${status}`);
+  });
   assert.equal(await renamed.locator(".sender").textContent(), "Alice Liddell");
   assert.equal(await message(b.page, "in").filter({ hasText: "Hello Bob" }).locator(".sender").textContent(), "Alice");
 
