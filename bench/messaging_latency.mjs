@@ -6,7 +6,7 @@
 // clicked in A's page, and the moment a MutationObserver sees the message appear in B's page.
 // Playwright's own locator waits poll every 500 ms once they have waited a while, which would add
 // up to half a second of the harness's own delay to every figure.
-import { startDevnet, launchBrowser, newAccount } from "../tests/e2e/harness.mjs";
+import { startDevnet, launchBrowser, newAccount, setVisibility } from "../tests/e2e/harness.mjs";
 
 const devnet = await startDevnet();
 const browser = await launchBrowser();
@@ -78,11 +78,7 @@ await new Promise((r) => setTimeout(r, seconds * 1000));
 console.log(`idle client, page visible: ${(onion / seconds).toFixed(2)} onion requests/s`);
 // The same client with its page hidden (as the page sees a background tab: visibilityState and
 // the visibilitychange event).
-await b.evaluate(() => {
-  Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
-  Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
-  document.dispatchEvent(new Event("visibilitychange"));
-});
+await setVisibility(b, "hidden");
 await new Promise((r) => setTimeout(r, 2000));
 onion = 0;
 const hiddenSeconds = 60;

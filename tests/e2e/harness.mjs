@@ -115,3 +115,13 @@ export async function stopNode(devnet, i) {
   const r = await fetch(url, { method: "POST" });
   if (r.status !== 200) throw new Error(`stop_node ${i}: ${r.status}`);
 }
+
+/** Shows or hides `page` as far as the page can tell: `document.visibilityState` and the
+ *  `visibilitychange` event, as a browser gives them when the tab goes to the background. */
+export async function setVisibility(page, state) {
+  await page.evaluate((s) => {
+    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => s });
+    Object.defineProperty(document, "hidden", { configurable: true, get: () => s === "hidden" });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, state);
+}

@@ -5,7 +5,7 @@
 // and replaced — and the relay never sees a Session ID.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { startDevnet, launchBrowser, strictPage, newAccount, stopNode } from "./harness.mjs";
+import { startDevnet, launchBrowser, strictPage, newAccount, stopNode, setVisibility } from "./harness.mjs";
 import { assertRelaySawNoSessionId } from "./people.mjs";
 
 const PASS = "a long enough passphrase";
@@ -255,16 +255,6 @@ test("while the relay cannot be reached the poll backs off, says Offline, and re
   t.diagnostic(`${polls} onion requests in the 7.5 s after it came back`);
   assert.ok(polls >= 4, `${polls} requests in 7.5 s after coming back: the back-off did not reset`);
 });
-
-/** Shows or hides `page` as far as the page can tell: `document.visibilityState` and the
- *  `visibilitychange` event, as a browser gives them when the tab goes to the background. */
-async function setVisibility(page, state) {
-  await page.evaluate((s) => {
-    Object.defineProperty(document, "visibilityState", { configurable: true, get: () => s });
-    Object.defineProperty(document, "hidden", { configurable: true, get: () => s === "hidden" });
-    document.dispatchEvent(new Event("visibilitychange"));
-  }, state);
-}
 
 test("a hidden page polls every 10 s, and at once when it is shown again", async (t) => {
   const { Bob: b } = people;
