@@ -174,7 +174,10 @@ pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: 
 
 /// What to do with an opened message.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant, reason = "made once per received message and matched at once; a box buys nothing (the lint fires on 64-bit targets only)")]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made once per received message and matched at once; a box buys nothing (the lint fires on 64-bit targets only)"
+)]
 pub enum Incoming {
     /// Add this message to the conversation with `peer` (creating it with `standing` if new).
     Add { message: Message, name: Option<String>, unread: bool },

@@ -102,9 +102,8 @@ async fn conversation(session: &Session, peer: &str) -> Option<Conversation> {
 
 /// Loads the last `count` messages of `peer` into the open-conversation view.
 async fn show(app: AppState, session: &Session, peer: &str, count: usize) -> Result<(), String> {
-    let (messages, older) = chat::latest(&session.vault, peer, count)
-        .await
-        .map_err(|e| format!("The messages could not be read: {e}."))?;
+    let (messages, older) =
+        chat::latest(&session.vault, peer, count).await.map_err(|e| format!("The messages could not be read: {e}."))?;
     // The person may have moved on while the vault was read.
     if app.open_peer.get_untracked().as_deref() == Some(peer) {
         app.has_older.set(older);

@@ -81,5 +81,4 @@ mod tests {
         }
         assert!(twist_seen && curve_seen);
     }
-
 }

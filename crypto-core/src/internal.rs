@@ -62,7 +62,9 @@ pub mod fuzzing {
         let key = onion::LayerKey::for_client(&client, &client_public, node.x25519_public(), enc);
         let outer = match selector & 2 {
             0 => json!({ "ephemeral_key": hex::encode(client_public), "enc_type": enc.as_str() }),
-            _ => json!({ "ephemeral_key": hex::encode(client_public), "enc_type": enc.as_str(), "hop_no": selector >> 2 }),
+            _ => {
+                json!({ "ephemeral_key": hex::encode(client_public), "enc_type": enc.as_str(), "hop_no": selector >> 2 })
+            }
         };
         let body = onion::frame(&key.encrypt(&mut FixedBytes, plaintext), &outer);
         match onion::peel_as(node, &body) {

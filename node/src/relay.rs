@@ -263,10 +263,7 @@ pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
     match &relay.config.static_dir {
         Some(dir) => {
             let files = tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::CONTENT_SECURITY_POLICY,
-                    app_csp(dir),
-                ))
+                .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, app_csp(dir)))
                 .layer(SetResponseHeaderLayer::overriding(
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("no-referrer"),
@@ -393,7 +390,9 @@ mod tests {
     #[test]
     fn the_app_is_served_with_its_own_policy_and_frame_ancestors() {
         let page = |policy: &str| {
-            format!("<!doctype html><head><meta charset=\"utf-8\" />\n<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\" /></head>")
+            format!(
+                "<!doctype html><head><meta charset=\"utf-8\" />\n<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\" /></head>"
+            )
         };
         let policy = "default-src 'self'; connect-src 'self' https://relay.example:8443; object-src 'none'";
         assert_eq!(csp_for(Some(&page(policy))), format!("{policy}; frame-ancestors 'none'"));

@@ -13,8 +13,8 @@ use hush_node::devnet::{Devnet, DevnetConfig};
 use hush_node::server::now_ms;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
-use tempfile::TempDir;
 use serde_json::{Value, json};
+use tempfile::TempDir;
 
 /// One test's data folder: unique (tests run in parallel threads), removed when the test ends.
 fn test_dir(name: &str) -> TempDir {

@@ -250,10 +250,7 @@ fn nothing_shown_is_html_built_from_data() {
     for dir in ["app", "scripts", "public"] {
         let Ok(entries) = std::fs::read_dir(root.join(dir)) else { continue };
         files.extend(
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "js" || e == "mjs")),
+            entries.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "js" || e == "mjs")),
         );
     }
     files.push(root.join("index.html"));
@@ -289,8 +286,11 @@ fn node_writes_no_wire_logic() {
     let manifest = std::fs::read_to_string(workspace_root().join("node/Cargo.toml")).unwrap();
     let deps = manifest.split("[dependencies]").nth(1).unwrap_or("");
     let deps = deps.split("\n[").next().unwrap_or("");
-    let names: Vec<&str> =
-        deps.lines().filter_map(|l| l.split(['=', ' ', '.']).next()).filter(|n| !n.is_empty() && !n.starts_with('#')).collect();
+    let names: Vec<&str> = deps
+        .lines()
+        .filter_map(|l| l.split(['=', ' ', '.']).next())
+        .filter(|n| !n.is_empty() && !n.starts_with('#'))
+        .collect();
     assert!(names.contains(&"crypto-core"), "node/Cargo.toml lists no crypto-core: {names:?}");
     let bad: Vec<_> = names.iter().filter(|n| PRIMITIVES.contains(n)).collect();
     assert!(bad.is_empty(), "hush-node depends directly on wire primitives {bad:?}: use crypto-core");

@@ -78,8 +78,10 @@ pub fn Home() -> impl IntoView {
             });
         }
     };
-    let requests = move || app.conversations.get().into_iter().filter(|c| c.standing == Standing::Request).collect::<Vec<_>>();
-    let talking = move || app.conversations.get().into_iter().filter(|c| c.standing == Standing::Accepted).collect::<Vec<_>>();
+    let requests =
+        move || app.conversations.get().into_iter().filter(|c| c.standing == Standing::Request).collect::<Vec<_>>();
+    let talking =
+        move || app.conversations.get().into_iter().filter(|c| c.standing == Standing::Accepted).collect::<Vec<_>>();
     view! {
         <section class="card" aria-labelledby="home-title">
             <h2 id="home-title">{move || format!("Hello, {}", name())}</h2>

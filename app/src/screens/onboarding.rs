@@ -85,7 +85,10 @@ pub fn ConfirmPhrase() -> impl IntoView {
     let check = move |ev: SubmitEvent| {
         ev.prevent_default();
         let phrase = mnemonic::encode_seed(&seed);
-        let all = positions.iter().zip(inputs.iter()).all(|(&p, &input)| word_matches(phrase.as_str(), p, &secret_value(input)));
+        let all = positions
+            .iter()
+            .zip(inputs.iter())
+            .all(|(&p, &input)| word_matches(phrase.as_str(), p, &secret_value(input)));
         if all {
             clear(&inputs);
             app.go(Screen::Profile);

@@ -207,7 +207,9 @@ pub fn csp_allows(csp: &str, page: &str, origin: &str) -> bool {
                 let port_ok = match want_port {
                     Some("*") => true,
                     Some(p) => p == port,
-                    None => port == default_port(scheme) || (want_scheme == "http" && scheme == "https" && port == "443"),
+                    None => {
+                        port == default_port(scheme) || (want_scheme == "http" && scheme == "https" && port == "443")
+                    }
                 };
                 scheme_ok && host_ok && port_ok
             }
@@ -569,7 +571,8 @@ mod tests {
     use super::*;
 
     const PAGE: &str = "http://127.0.0.1:8080";
-    const POLICY: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https://relay.example";
+    const POLICY: &str =
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self' https://relay.example";
 
     #[test]
     fn the_page_policy_allows_its_own_origin_and_the_relay_it_was_built_for() {

@@ -487,10 +487,16 @@ fn members_unreachable_through_both_paths_get_the_paths_rebuilt() {
         if result.is_ok() {
             break;
         }
-        assert!(net.paths().iter().all(|p| p.strikes() > 0 || !p.guard_key().is_some_and(|g| broken.contains(&g))), "the paths are struck");
+        assert!(
+            net.paths().iter().all(|p| p.strikes() > 0 || !p.guard_key().is_some_and(|g| broken.contains(&g))),
+            "the paths are struck"
+        );
     }
     assert_eq!(outcomes.last(), Some(&Ok(())), "new paths carry the request: {outcomes:?}");
-    assert!(net.paths().iter().all(|p| !p.guard_key().is_some_and(|g| broken.contains(&g))), "both broken paths were replaced");
+    assert!(
+        net.paths().iter().all(|p| !p.guard_key().is_some_and(|g| broken.contains(&g))),
+        "both broken paths were replaced"
+    );
     assert!(swarm.iter().filter(|m| net.swarm(&owner()).contains(m)).count() >= 2, "the swarm was not emptied");
 }
 
