@@ -3,10 +3,12 @@
 
 pub mod devnet;
 pub mod network;
+pub mod networks;
 pub mod relay;
 pub mod rpc;
 pub mod seed;
 pub mod server;
+pub mod static_files;
 pub mod store;
 pub mod tls;
 

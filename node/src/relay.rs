@@ -4,12 +4,13 @@
 //! and returns the guard's status and body. It sees the client's address and the guard's key —
 //! never a Session ID, a destination or content — and it logs counts, never bodies. It forwards
 //! only to nodes in its list (refreshed from its seed every `refresh`), caps bodies at 10 MiB and
-//! rate-limits each client address over both of its routes.
+//! rate-limits each client address over both of its routes. Until a seed has answered it has no
+//! list: it keeps asking with a back-off (1 s doubling to 60 s) and answers 503 meanwhile.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -22,25 +23,34 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::services::ServeDir;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-/// The Content-Security-Policy sent with the app (the page carries the same policy as a `<meta>`
-/// for static hosts; `frame-ancestors` only works as a header).
-pub const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-img-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
-form-action 'none'; frame-ancestors 'none'";
+pub use crate::static_files::APP_CSP;
 
 use crypto_core::onion::MAX_BODY_LEN;
+
+/// A seed the relay reads its node list from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seed {
+    /// Its JSON-RPC URL (`…/json_rpc`).
+    pub url: String,
+    /// Pins for its certificate, for an HTTPS seed with a self-signed certificate: then only a
+    /// certificate that matches one of them is trusted. Empty: the certificate must be publicly
+    /// trusted (or the seed speaks plain HTTP).
+    pub pins: Vec<crate::tls::Pin>,
+}
+
+/// The first wait before the relay asks its seeds again for a node list it does not have yet.
+pub const FIRST_RETRY: Duration = Duration::from_secs(1);
+
+/// The longest wait between two such attempts (the wait doubles up to it).
+pub const LAST_RETRY: Duration = Duration::from_secs(60);
 
 /// How the relay is set up.
 #[derive(Clone, Debug)]
 pub struct RelayConfig {
-    /// The seed's JSON-RPC URL (`…/json_rpc`).
-    pub seed: String,
-    /// Pins for the seed's certificate, for HTTPS seeds with self-signed certificates (then only a
-    /// certificate that matches one is trusted).
-    pub seed_pins: Vec<crate::tls::Pin>,
+    /// The seeds, asked in turn until one answers.
+    pub seeds: Vec<Seed>,
     /// Origins (`scheme://host[:port]`) allowed by CORS besides the relay's own: the origin the app
     /// is served from when that is not the relay's address (a reverse proxy, another host).
     pub allowed_origins: Vec<String>,
@@ -86,20 +96,25 @@ pub struct Relay {
     config: RelayConfig,
     nodes: RwLock<HashMap<[u8; 32], KnownNode>>,
     upstream: reqwest::Client,
-    seed_client: reqwest::Client,
+    /// Each seed's URL and the client that trusts exactly its certificate.
+    seed_clients: Vec<(String, reqwest::Client)>,
+    /// Which seed to ask next.
+    next_seed: AtomicUsize,
     limiter: Mutex<HashMap<IpAddr, (Instant, u32)>>,
     /// What it has done, in numbers only.
     pub counters: Counters,
 }
 
 impl Relay {
-    /// A relay with an empty node list; call [`Relay::refresh`] before serving. Refuses an allowed
-    /// origin that is not exactly `scheme://host[:port]`.
+    /// A relay with an empty node list; [`Relay::refresh`] or [`Relay::spawn_refresher`] fills
+    /// it (until then `/v1/…` answers 503). Refuses an allowed origin that is not exactly
+    /// `scheme://host[:port]`, and a relay without a seed.
     pub fn new(config: RelayConfig) -> anyhow::Result<Arc<Relay>> {
         crate::tls::install_provider();
         for origin in &config.allowed_origins {
             check_origin(origin)?;
         }
+        anyhow::ensure!(!config.seeds.is_empty(), "the relay needs a seed to read its node list from");
         // Service nodes present self-signed certificates; security comes from the onion layers,
         // and the relay only ever connects to addresses from its node list.
         let upstream = reqwest::Client::builder()
@@ -108,22 +123,28 @@ impl Relay {
             .pool_max_idle_per_host(64)
             .build()
             .context("building the upstream client")?;
-        let seed_client = if config.seed_pins.is_empty() {
-            reqwest::Client::builder().timeout(Duration::from_secs(5)).build().context("building the seed client")?
-        } else {
-            crate::tls::pinned_client(config.seed_pins.clone(), Duration::from_secs(5))?
-        };
+        let mut seed_clients = Vec::new();
+        for seed in &config.seeds {
+            let client = if seed.pins.is_empty() {
+                reqwest::Client::builder().timeout(Duration::from_secs(5)).build().context("building the seed client")?
+            } else {
+                crate::tls::pinned_client(seed.pins.clone(), Duration::from_secs(5))?
+            };
+            seed_clients.push((seed.url.clone(), client));
+        }
         Ok(Arc::new(Relay {
             config,
             nodes: RwLock::new(HashMap::new()),
             upstream,
-            seed_client,
+            seed_clients,
+            next_seed: AtomicUsize::new(0),
             limiter: Mutex::new(HashMap::new()),
             counters: Counters::default(),
         }))
     }
 
-    /// Fetches the node list from the seed (4 attempts).
+    /// Fetches the node list from a seed: 4 attempts (at least one per seed), each asking the next
+    /// seed in turn. A seed whose certificate matches none of its pins is never read.
     pub async fn refresh(&self) -> anyhow::Result<usize> {
         let request = json!({
             "jsonrpc": "2.0", "id": 0, "method": "get_n_service_nodes",
@@ -132,8 +153,10 @@ impl Relay {
             } }
         });
         let mut last_error = anyhow::anyhow!("no attempt made");
-        for _ in 0..4 {
-            match self.fetch(&request).await {
+        for _ in 0..self.seed_clients.len().max(4) {
+            let turn = self.next_seed.fetch_add(1, Ordering::Relaxed) % self.seed_clients.len().max(1);
+            let Some((url, client)) = self.seed_clients.get(turn) else { break };
+            match self.fetch(client, url, &request).await.with_context(|| format!("reading the node list from {url}")) {
                 Ok(nodes) => {
                     let count = nodes.len();
                     *self.nodes.write().unwrap_or_else(std::sync::PoisonError::into_inner) = nodes;
@@ -146,8 +169,13 @@ impl Relay {
         Err(last_error)
     }
 
-    async fn fetch(&self, request: &Value) -> anyhow::Result<HashMap<[u8; 32], KnownNode>> {
-        let response = self.seed_client.post(&self.config.seed).json(request).send().await?.error_for_status()?;
+    async fn fetch(
+        &self,
+        client: &reqwest::Client,
+        url: &str,
+        request: &Value,
+    ) -> anyhow::Result<HashMap<[u8; 32], KnownNode>> {
+        let response = client.post(url).json(request).send().await?.error_for_status()?;
         let body: Value = response.json().await?;
         let states = body["result"]["service_node_states"].as_array().context("no service_node_states")?;
         let mut nodes = HashMap::new();
@@ -172,16 +200,32 @@ impl Relay {
         Ok(nodes)
     }
 
-    /// Refreshes the node list periodically, forever.
+    /// Keeps the node list fresh, forever: while there is none yet (the seeds are unreachable or
+    /// their certificates do not match the pins), it asks again after [`FIRST_RETRY`], doubling
+    /// the wait up to [`LAST_RETRY`] and logging why; then it refreshes every `refresh`, keeping
+    /// the list it has when a refresh fails.
     pub fn spawn_refresher(self: &Arc<Self>) {
         let relay = Arc::clone(self);
         tokio::spawn(async move {
+            let mut wait = FIRST_RETRY;
+            while relay.node_count() == 0 {
+                match relay.refresh().await {
+                    Ok(nodes) => tracing::info!(nodes, "node list read from the seed"),
+                    Err(e) => {
+                        let reason = format!("{e:#}");
+                        tracing::warn!(error = %reason, retry_in_s = wait.as_secs(), "no node list yet");
+                        tokio::time::sleep(wait).await;
+                        wait = wait.saturating_mul(2).min(LAST_RETRY);
+                    }
+                }
+            }
             let mut tick = tokio::time::interval(relay.config.refresh);
             tick.tick().await;
             loop {
                 tick.tick().await;
                 if let Err(e) = relay.refresh().await {
-                    tracing::warn!(error = %e, "node list refresh failed");
+                    let reason = format!("{e:#}");
+                    tracing::warn!(error = %reason, "node list refresh failed");
                 }
                 relay.log_counts();
             }
@@ -261,44 +305,10 @@ pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
     let api = api
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
     match &relay.config.static_dir {
-        Some(dir) => {
-            let files = tower::ServiceBuilder::new()
-                .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, app_csp(dir)))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::REFERRER_POLICY,
-                    HeaderValue::from_static("no-referrer"),
-                ))
-                .layer(SetResponseHeaderLayer::overriding(
-                    header::X_CONTENT_TYPE_OPTIONS,
-                    HeaderValue::from_static("nosniff"),
-                ))
-                // The service worker decides what is cached; the browser's HTTP cache must not.
-                .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-cache")))
-                .service(ServeDir::new(dir).append_index_html_on_directories(true));
-            api.fallback_service(files)
-        }
+        // Precompressed, cached by name, with the page's own policy: see `static_files`.
+        Some(dir) => api.fallback_service(crate::static_files::router(dir)),
         None => api.fallback(|| async { StatusCode::NOT_FOUND }),
     }
-}
-
-/// The policy sent with the app in `dir`: the one its `index.html` carries (a build made for a
-/// relay on another origin names that relay in `connect-src`, and a header stricter than the page
-/// would block it), plus `frame-ancestors 'none'`, which only works as a header. [`APP_CSP`] when
-/// the page carries none. Read once, when the relay starts.
-fn app_csp(dir: &std::path::Path) -> HeaderValue {
-    const ATTRIBUTE: &str = "http-equiv=\"Content-Security-Policy\"";
-    const CONTENT: &str = "content=\"";
-    let from_page = std::fs::read_to_string(dir.join("index.html")).ok().and_then(|html| {
-        let tag = html.get(html.find(ATTRIBUTE)?..)?;
-        let tag = tag.get(..tag.find('>')?)?;
-        let policy = tag.get(tag.find(CONTENT)? + CONTENT.len()..)?;
-        let policy = policy.get(..policy.find('"')?)?.trim().trim_end_matches(';');
-        if policy.is_empty() || policy.contains("frame-ancestors") {
-            return None;
-        }
-        HeaderValue::from_str(&format!("{policy}; frame-ancestors 'none'")).ok()
-    });
-    from_page.unwrap_or_else(|| HeaderValue::from_static(APP_CSP))
 }
 
 fn text(status: StatusCode, body: impl Into<Body>) -> Response {
@@ -308,10 +318,21 @@ fn text(status: StatusCode, body: impl Into<Body>) -> Response {
     response
 }
 
+/// 503 while the relay has no node list (no seed has answered yet), with a hint to try again.
+fn no_list_yet(relay: &Relay) -> Response {
+    relay.counters.refused.fetch_add(1, Ordering::Relaxed);
+    let mut response = text(StatusCode::SERVICE_UNAVAILABLE, "The relay has no node list yet: its seed has not answered");
+    response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+    response
+}
+
 async fn nodes(State(relay): State<Arc<Relay>>, ConnectInfo(client): ConnectInfo<SocketAddr>) -> Response {
     if !relay.allow(client.ip()) {
         relay.counters.refused.fetch_add(1, Ordering::Relaxed);
         return text(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+    }
+    if relay.node_count() == 0 {
+        return no_list_yet(&relay);
     }
     relay.counters.listed.fetch_add(1, Ordering::Relaxed);
     let list: Vec<Value> = relay
@@ -336,6 +357,9 @@ async fn forward(
     };
     if !relay.allow(client.ip()) {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+    }
+    if relay.node_count() == 0 {
+        return no_list_yet(&relay);
     }
     let mut key = [0u8; 32];
     if hex::decode_to_slice(&guard, &mut key).is_err() {
@@ -369,38 +393,5 @@ async fn forward(
             relay.counters.failed.fetch_add(1, Ordering::Relaxed);
             text(StatusCode::BAD_GATEWAY, "Service node unreachable")
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn csp_for(index_html: Option<&str>) -> String {
-        let dir = tempfile::tempdir().expect("temp dir");
-        if let Some(html) = index_html {
-            std::fs::write(dir.path().join("index.html"), html).expect("write index.html");
-        }
-        app_csp(dir.path()).to_str().expect("ASCII").to_owned()
-    }
-
-    /// The header is the page's own policy plus `frame-ancestors`, so a build for a relay on
-    /// another origin is not blocked by a stricter header; without a usable policy in the page,
-    /// the built-in one.
-    #[test]
-    fn the_app_is_served_with_its_own_policy_and_frame_ancestors() {
-        let page = |policy: &str| {
-            format!(
-                "<!doctype html><head><meta charset=\"utf-8\" />\n<meta http-equiv=\"Content-Security-Policy\" content=\"{policy}\" /></head>"
-            )
-        };
-        let policy = "default-src 'self'; connect-src 'self' https://relay.example:8443; object-src 'none'";
-        assert_eq!(csp_for(Some(&page(policy))), format!("{policy}; frame-ancestors 'none'"));
-        assert_eq!(csp_for(Some(&page(&format!("{policy};")))), format!("{policy}; frame-ancestors 'none'"));
-        assert_eq!(csp_for(None), APP_CSP);
-        assert_eq!(csp_for(Some("<!doctype html><p>no policy</p>")), APP_CSP);
-        assert_eq!(csp_for(Some(&page(""))), APP_CSP);
-        assert_eq!(csp_for(Some(&page("default-src 'self'; frame-ancestors *"))), APP_CSP);
-        assert_eq!(csp_for(Some(&page("default-src 'self'\u{7}"))), APP_CSP, "not a header value");
     }
 }
