@@ -2,10 +2,13 @@
 // 1. moves Trunk's inline start-up script into a file, so the page needs no inline script;
 // 2. adds the Content-Security-Policy as a <meta> (frame-ancestors, which a <meta> cannot carry,
 //    is sent as a header by hush-node);
-// 3. writes sw.js with the versioned list of the app shell to cache.
+// 3. writes sw.js with the versioned list of the app shell to cache;
+// 4. writes name.br (brotli, quality 11) and name.gz (gzip -9) next to each compressible file, for
+//    servers that send precompressed files by Accept-Encoding (hush-node does; see README.md).
 // HUSH_RELAY_ORIGIN (optional) adds a relay on another origin to connect-src.
 import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync, readdirSync, statSync } from "node:fs";
+import { brotliCompressSync, gzipSync, constants as zlib } from "node:zlib";
 import { join, relative, resolve } from "node:path";
 
 const staging = process.env.TRUNK_STAGING_DIR;
@@ -72,3 +75,24 @@ const sw = template
   .replace("__VERSION__", version.digest("hex").slice(0, 16))
   .replace("__SHELL__", JSON.stringify(shell));
 writeFileSync(join(staging, "sw.js"), sw);
+
+// 4. Precompressed copies. Written after sw.js, so they are not in the shell (the service worker
+// caches what the server decodes for it). sw.js itself gets none: it is small, the browser checks
+// it for updates byte by byte, and a copy left stale by an edit in place would hide the edit.
+// A copy that is not smaller than its file is not written.
+const COMPRESSIBLE = /\.(html|js|mjs|wasm|css|svg|json|webmanifest|txt|map)$/;
+for (const path of files) {
+  if (!COMPRESSIBLE.test(path)) continue;
+  const plain = readFileSync(path);
+  const br = brotliCompressSync(plain, {
+    params: {
+      [zlib.BROTLI_PARAM_QUALITY]: zlib.BROTLI_MAX_QUALITY,
+      [zlib.BROTLI_PARAM_LGWIN]: zlib.BROTLI_MAX_WINDOW_BITS,
+      [zlib.BROTLI_PARAM_SIZE_HINT]: plain.length,
+      [zlib.BROTLI_PARAM_MODE]: path.endsWith(".wasm") ? zlib.BROTLI_MODE_GENERIC : zlib.BROTLI_MODE_TEXT,
+    },
+  });
+  const gz = gzipSync(plain, { level: zlib.Z_BEST_COMPRESSION, memLevel: 9 });
+  if (br.length < plain.length) writeFileSync(`${path}.br`, br);
+  if (gz.length < plain.length) writeFileSync(`${path}.gz`, gz);
+}
