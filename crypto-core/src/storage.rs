@@ -10,6 +10,8 @@ use blake2::{Blake2b, Digest};
 
 use crate::identity::{IdPrefix, Identity, SessionId, ed25519_to_x25519_public, verify_ed25519};
 
+pub mod rpc;
+
 /// A day in milliseconds.
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 /// The shortest TTL a node accepts.
@@ -308,15 +310,45 @@ mod tests {
     }
 }
 
-/// Storage RPC request bodies (`{"method", "params"}`), signed where the method needs it.
+/// Storage RPC request bodies (`{"method", "params"}`), signed where the method needs it, as JSON
+/// values; built from the typed [`rpc::Request`].
 pub mod requests {
-    use serde_json::{Value, json};
+    use serde_json::Value;
 
+    use super::rpc::{GetSwarmParams, InfoParams, Request, RetrieveParams, StoreParams};
     use super::{Namespace, sign_request, to_sign};
     use crate::identity::{Identity, SessionId};
 
-    /// `store` of base64 `data` for `recipient`. Namespaces that need a signature are signed by
-    /// `owner` (which must then be the recipient's identity).
+    /// The typed `store` of base64 `data` for `recipient`. Namespaces that need a signature are
+    /// signed by `owner` (which must then be the recipient's identity).
+    pub fn store_request(
+        recipient: &SessionId,
+        namespace: Namespace,
+        data_b64: &str,
+        timestamp_ms: u64,
+        ttl_ms: u64,
+        owner: Option<&Identity>,
+    ) -> Request {
+        let mut params = StoreParams {
+            data: data_b64.to_owned(),
+            expiry: None,
+            namespace,
+            pubkey: recipient.to_string(),
+            pubkey_ed25519: None,
+            sig_timestamp: None,
+            signature: None,
+            timestamp: timestamp_ms,
+            ttl: Some(ttl_ms),
+        };
+        if let Some(owner) = owner.filter(|_| namespace.store_needs_signature()) {
+            params.sig_timestamp = Some(timestamp_ms);
+            params.pubkey_ed25519 = Some(hex::encode(owner.ed25519_public()));
+            params.signature = Some(sign_request(owner, &to_sign::store(namespace, timestamp_ms)));
+        }
+        Request::Store(params)
+    }
+
+    /// [`store_request`] as JSON.
     pub fn store(
         recipient: &SessionId,
         namespace: Namespace,
@@ -325,39 +357,40 @@ pub mod requests {
         ttl_ms: u64,
         owner: Option<&Identity>,
     ) -> Value {
-        let mut params = serde_json::Map::new();
-        params.insert("pubkey".into(), json!(recipient.to_string()));
-        params.insert("namespace".into(), json!(namespace.0));
-        params.insert("timestamp".into(), json!(timestamp_ms));
-        params.insert("ttl".into(), json!(ttl_ms));
-        params.insert("data".into(), json!(data_b64));
-        if let Some(owner) = owner.filter(|_| namespace.store_needs_signature()) {
-            params.insert("sig_timestamp".into(), json!(timestamp_ms));
-            params.insert("pubkey_ed25519".into(), json!(hex::encode(owner.ed25519_public())));
-            params.insert("signature".into(), json!(sign_request(owner, &to_sign::store(namespace, timestamp_ms))));
-        }
-        json!({ "method": "store", "params": params })
+        store_request(recipient, namespace, data_b64, timestamp_ms, ttl_ms, owner).to_json()
     }
 
-    /// A signed `retrieve` of `owner`'s messages in `namespace` after `last_hash`.
+    /// The typed, signed `retrieve` of `owner`'s messages in `namespace` after `last_hash`.
+    pub fn retrieve_request(
+        owner: &Identity,
+        namespace: Namespace,
+        timestamp_ms: u64,
+        last_hash: Option<&str>,
+    ) -> Request {
+        Request::Retrieve(RetrieveParams {
+            last_hash: last_hash.unwrap_or_default().to_owned(),
+            max_count: None,
+            max_size: None,
+            namespace,
+            pubkey: owner.session_id().to_string(),
+            pubkey_ed25519: Some(hex::encode(owner.ed25519_public())),
+            signature: Some(sign_request(owner, &to_sign::retrieve(namespace, timestamp_ms))),
+            timestamp: Some(timestamp_ms),
+        })
+    }
+
+    /// [`retrieve_request`] as JSON.
     pub fn retrieve(owner: &Identity, namespace: Namespace, timestamp_ms: u64, last_hash: Option<&str>) -> Value {
-        json!({ "method": "retrieve", "params": {
-            "pubkey": owner.session_id().to_string(),
-            "pubkey_ed25519": hex::encode(owner.ed25519_public()),
-            "namespace": namespace.0,
-            "timestamp": timestamp_ms,
-            "last_hash": last_hash.unwrap_or(""),
-            "signature": sign_request(owner, &to_sign::retrieve(namespace, timestamp_ms)),
-        } })
+        retrieve_request(owner, namespace, timestamp_ms, last_hash).to_json()
     }
 
     /// `get_swarm` for `pubkey`.
     pub fn get_swarm(pubkey: &SessionId) -> Value {
-        json!({ "method": "get_swarm", "params": { "pubkey": pubkey.to_string() } })
+        Request::GetSwarm(GetSwarmParams { pubkey: pubkey.to_string() }).to_json()
     }
 
     /// `info`.
     pub fn info() -> Value {
-        json!({ "method": "info", "params": {} })
+        Request::Info(InfoParams {}).to_json()
     }
 }

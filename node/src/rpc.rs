@@ -15,18 +15,24 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 use crypto_core::identity::{IdPrefix, SessionId, verify_ed25519};
+use crypto_core::storage::rpc::{
+    Affected, BatchReply, BatchResult, DeleteReply, DeletedMember, ExpireAllReply, ExpireReply, ExpiredAllMember,
+    ExpiredMember, Expiry, GetExpiriesReply, GetServiceNodesReply, GetSwarmReply, Hardfork, InfoReply, MemberFailure,
+    MemberResult, RetrieveReply, RetrievedMessage, ServiceNodeState, ServiceNodes, StoreReply, StoredMember, SwarmNode,
+};
 use crypto_core::storage::to_sign::{self, ExpireMode};
 use crypto_core::storage::{
     MAX_MESSAGE_LEN, MAX_PRIVATE_TTL_MS, MIN_TTL_MS, Namespace, NamespaceSelector, SIGNATURE_TOLERANCE_MS,
     STORE_FUTURE_TOLERANCE_MS, decode_signature, is_message_hash, message_hash, verify_request,
 };
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::network::{Network, Node};
 use crate::store::NewMessage;
 
 /// The hardfork version nodes report: 19.4, where `expire` with one expiry per message is active.
-const HF: [u32; 2] = [19, 4];
+const HF: Hardfork = Hardfork(19, 4);
 /// The most subrequests in a batch.
 const MAX_SUBREQUESTS: usize = 20;
 /// The network's largest retrieve response.
@@ -49,12 +55,11 @@ pub struct Reply {
 }
 
 impl Reply {
-    fn json(status: u16, mut value: Value, now: u64) -> Reply {
-        if let Value::Object(map) = &mut value {
-            map.insert("t".into(), json!(now));
-            map.insert("hf".into(), json!(HF));
-        }
-        Reply { status, body: value.to_string() }
+    /// A JSON reply, serialized from one of crypto-core's typed replies (which carry `t` and `hf`
+    /// where the real server sends them). Serializing those cannot fail; should it ever, the
+    /// body is `{}`.
+    fn json(status: u16, reply: &impl Serialize) -> Reply {
+        Reply { status, body: serde_json::to_string(reply).unwrap_or_else(|_| "{}".to_owned()) }
     }
 
     fn error(status: u16, message: impl Into<String>) -> Reply {
@@ -159,12 +164,14 @@ fn run_batch(ctx: &Ctx<'_>, calls: Vec<Call>, sequence: bool) -> Reply {
             Ok(v) if reply.is_json() => v,
             _ => Value::String(reply.body.clone()),
         };
-        results.push(json!({ "code": reply.status, "body": body }));
-        if sequence && !reply.is_success() {
+        let success = reply.is_success();
+        results.push(BatchResult { body, code: reply.status });
+        if sequence && !success {
             break;
         }
     }
-    Reply::json(200, json!({ "results": results }), ctx.now)
+    // The real server's batch reply has no `t` or `hf`.
+    Reply::json(200, &BatchReply { hf: None, results, t: None })
 }
 
 // ---- field parsing, with the real server's messages ----
@@ -527,7 +534,10 @@ impl Call {
             Call::ExpireAll { who, ns, expiry } => expire_all(ctx, who, ns, expiry),
             Call::GetExpiries { who, hashes, timestamp } => get_expiries(ctx, who, hashes, timestamp),
             Call::GetSwarm(pk) => get_swarm(ctx, &pk),
-            Call::Info => Ok(Reply::json(200, json!({ "version": crate::VERSION, "timestamp": ctx.now }), ctx.now)),
+            Call::Info => Ok(Reply::json(
+                200,
+                &InfoReply { hf: Some(HF), t: Some(ctx.now), timestamp: Some(ctx.now), version: Some(crate::VERSION) },
+            )),
             Call::Oxend { endpoint, params } => oxend_request(ctx, &endpoint, params.as_ref()),
         };
         result.unwrap_or_else(|reply| reply)
@@ -603,7 +613,7 @@ fn parse_retrieve(params: &Params) -> Result<Retrieve> {
 fn check_swarm(ctx: &Ctx<'_>, pk: &Pubkey) -> Result<()> {
     match ctx.network.swarm_for(pk.bytes()) {
         Some(id) if id == ctx.node.info.swarm_id => Ok(()),
-        Some(id) => Err(Reply::json(421, ctx.network.swarm_json(id), ctx.now)),
+        Some(id) => Err(Reply::json(421, &swarm_reply_of(ctx, id))),
         None => Err(Reply::error(503, "Service node is not ready")),
     }
 }
@@ -638,27 +648,45 @@ fn db_error(e: rusqlite::Error) -> Reply {
     Reply::error(500, "internal database error")
 }
 
-/// Runs `apply` on every member of this node's swarm that is up, and collects the per-member
-/// results as the `swarm` object of a recursive method.
-fn on_swarm(ctx: &Ctx<'_>, mut apply: impl FnMut(&Node) -> Result<Value>) -> Value {
-    let mut swarm = Map::new();
-    for member in ctx.network.members(ctx.node.info.swarm_id) {
-        let key = hex::encode(member.info.ed25519);
-        if !member.is_up() {
-            swarm.insert(key, json!({ "failed": true, "timeout": true }));
-            continue;
-        }
-        match apply(member) {
-            Ok(v) => swarm.insert(key, v),
-            Err(reply) => swarm.insert(key, json!({ "failed": true, "code": reply.status, "reason": reply.body })),
-        };
-    }
-    Value::Object(swarm)
+/// The `get_swarm` reply (also the 421 body) for swarm `id`, with `t` and `hf`.
+fn swarm_reply_of(ctx: &Ctx<'_>, id: u64) -> GetSwarmReply {
+    let snodes = ctx
+        .network
+        .members(id)
+        .map(|n| SwarmNode {
+            address: Some(n.info.snode_address()),
+            ip: n.info.ip.clone(),
+            port: Some(n.info.port.to_string()),
+            port_https: Some(n.info.port),
+            port_omq: Some(n.info.port),
+            port_quic: Some(n.info.port),
+            pubkey_ed25519: hex::encode(n.info.ed25519),
+            // A devnet node's legacy key is its Ed25519 key (see `NodeInfo::snode_address`).
+            pubkey_legacy: Some(hex::encode(n.info.ed25519)),
+            pubkey_x25519: hex::encode(n.info.x25519),
+        })
+        .collect();
+    GetSwarmReply { hf: Some(HF), snodes, swarm: format!("{id:x}"), t: Some(ctx.now) }
 }
 
-/// The reply of a recursive method: `{"swarm": {member: result}}`.
-fn swarm_reply(ctx: &Ctx<'_>, apply: impl FnMut(&Node) -> Result<Value>) -> Result<Reply> {
-    Ok(Reply::json(200, json!({ "swarm": on_swarm(ctx, apply) }), ctx.now))
+/// Runs `apply` on every member of this node's swarm that is up, and collects the per-member
+/// results as the `swarm` object of a recursive method. A member that is down is a timeout; a
+/// member's error is its status (a string on the wire, as the real server relays it) and text.
+fn on_swarm<T>(ctx: &Ctx<'_>, mut apply: impl FnMut(&Node) -> Result<T>) -> BTreeMap<String, MemberResult<T>> {
+    let mut swarm = BTreeMap::new();
+    for member in ctx.network.members(ctx.node.info.swarm_id) {
+        let key = hex::encode(member.info.ed25519);
+        let result = if !member.is_up() {
+            MemberResult::Failed(MemberFailure::timeout())
+        } else {
+            match apply(member) {
+                Ok(v) => MemberResult::Success(v),
+                Err(reply) => MemberResult::Failed(MemberFailure::error(reply.status, reply.body)),
+            }
+        };
+        swarm.insert(key, result);
+    }
+    swarm
 }
 
 fn sign_b64(node: &Node, msg: &[u8]) -> String {
@@ -667,24 +695,31 @@ fn sign_b64(node: &Node, msg: &[u8]) -> String {
 
 /// The per-member result of a `"all"`-namespace action: the hashes grouped by namespace, and the
 /// node's signature over `prefix ‖ every hash sorted`.
-fn by_namespace(member: &Node, key: &str, prefix: &str, mut affected: Vec<(i16, String)>) -> Value {
+fn by_namespace(member: &Node, prefix: &str, mut affected: Vec<(i16, String)>) -> (Affected, String) {
     affected.sort_by(|a, b| a.1.cmp(&b.1));
     let signed: String = std::iter::once(prefix).chain(affected.iter().map(|(_, h)| h.as_str())).collect();
-    let mut grouped: Map<String, Value> = Map::new();
+    let mut grouped: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (ns, hash) in affected {
-        if let Value::Array(list) = grouped.entry(ns.to_string()).or_insert_with(|| json!([])) {
-            list.push(json!(hash));
-        }
+        grouped.entry(ns.to_string()).or_default().push(hash);
     }
-    json!({ key: grouped, "signature": sign_b64(member, signed.as_bytes()) })
+    (Affected::ByNamespace(grouped), sign_b64(member, signed.as_bytes()))
 }
 
 /// The per-member result of a one-namespace action: the sorted hashes and the node's signature
 /// over `prefix ‖ hashes`.
-fn in_namespace(member: &Node, key: &str, prefix: &str, mut affected: Vec<String>) -> Value {
+fn in_namespace(member: &Node, prefix: &str, mut affected: Vec<String>) -> (Affected, String) {
     affected.sort();
     let signed = format!("{prefix}{}", affected.concat());
-    json!({ key: affected, "signature": sign_b64(member, signed.as_bytes()) })
+    let signature = sign_b64(member, signed.as_bytes());
+    (Affected::List(affected), signature)
+}
+
+/// [`by_namespace`] or [`in_namespace`], as `ns` selects.
+fn affected_in(member: &Node, ns: NamespaceSelector, prefix: &str, affected: Vec<(i16, String)>) -> (Affected, String) {
+    match ns {
+        NamespaceSelector::All => by_namespace(member, prefix, affected),
+        NamespaceSelector::One(_) => in_namespace(member, prefix, affected.into_iter().map(|(_, h)| h).collect()),
+    }
 }
 
 // ---- methods ----
@@ -723,13 +758,16 @@ fn store(ctx: &Ctx<'_>, s: Store) -> Result<Reply> {
             store.keep_only(&owner, s.ns.0, &hash).map_err(db_error)?;
         }
         let expiry = store.expiry_of(&hash).map_err(db_error)?.unwrap_or(s.expiry);
-        let mut result = json!({ "hash": hash, "signature": sign_b64(member, hash.as_bytes()), "expiry": expiry });
-        if !inserted {
-            result["already"] = json!(true);
-        }
-        Ok(result)
+        Ok(StoredMember {
+            already: !inserted,
+            expiry: Some(expiry),
+            hash: hash.clone(),
+            signature: sign_b64(member, hash.as_bytes()),
+            // The real server also puts its time in the entry node's own answer (deprecated).
+            t: (member.info.ed25519 == ctx.node.info.ed25519).then_some(ctx.now),
+        })
     });
-    Ok(Reply::json(200, json!({ "hash": hash, "swarm": swarm }), ctx.now))
+    Ok(Reply::json(200, &StoreReply { hash, hf: Some(HF), swarm, t: Some(ctx.now) }))
 }
 
 fn retrieve(ctx: &Ctx<'_>, r: Retrieve) -> Result<Reply> {
@@ -759,13 +797,16 @@ fn retrieve(ctx: &Ctx<'_>, r: Retrieve) -> Result<Reply> {
         .store()
         .retrieve(r.pk.bytes(), r.ns.0, r.last_hash.as_deref(), ctx.now, max_count, max_size)
         .map_err(db_error)?;
-    let messages: Vec<Value> = messages
+    let messages = messages
         .into_iter()
-        .map(|m| {
-            json!({ "hash": m.hash, "timestamp": m.timestamp, "expiration": m.expiry, "data": STANDARD.encode(m.data) })
+        .map(|m| RetrievedMessage {
+            data: STANDARD.encode(m.data),
+            expiration: m.expiry,
+            hash: m.hash,
+            timestamp: m.timestamp,
         })
         .collect();
-    Ok(Reply::json(200, json!({ "messages": messages, "more": more }), ctx.now))
+    Ok(Reply::json(200, &RetrieveReply { hf: Some(HF), messages, more, t: Some(ctx.now) }))
 }
 
 fn delete(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, required: bool) -> Result<Reply> {
@@ -777,12 +818,13 @@ fn delete(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, required: bool) -> Re
     let swarm = on_swarm(ctx, |member| {
         let deleted = member.store().delete(&owner, &hashes).map_err(db_error)?;
         any |= !deleted.is_empty();
-        Ok(in_namespace(member, "deleted", &prefix, deleted))
+        let (deleted, signature) = in_namespace(member, &prefix, deleted);
+        Ok(DeletedMember { deleted, signature })
     });
     if required && !any {
         return Err(Reply::error(404, "no messages deleted"));
     }
-    Ok(Reply::json(200, json!({ "swarm": swarm }), ctx.now))
+    Ok(Reply::json(200, &DeleteReply { hf: Some(HF), swarm, t: Some(ctx.now) }))
 }
 
 fn delete_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, stamp: u64, before_mode: bool) -> Result<Reply> {
@@ -799,15 +841,12 @@ fn delete_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, stamp: u64, bef
     let before = before_mode.then_some(stamp);
     let owner = *who.pk.bytes();
     let prefix = format!("{}{stamp}", who.pk);
-    swarm_reply(ctx, |member| {
+    let swarm = on_swarm(ctx, |member| {
         let deleted = member.store().delete_where(&owner, ns.namespace().map(|n| n.0), before).map_err(db_error)?;
-        Ok(match ns {
-            NamespaceSelector::All => by_namespace(member, "deleted", &prefix, deleted),
-            NamespaceSelector::One(_) => {
-                in_namespace(member, "deleted", &prefix, deleted.into_iter().map(|(_, h)| h).collect())
-            }
-        })
-    })
+        let (deleted, signature) = affected_in(member, ns, &prefix, deleted);
+        Ok(DeletedMember { deleted, signature })
+    });
+    Ok(Reply::json(200, &DeleteReply { hf: Some(HF), swarm, t: Some(ctx.now) }))
 }
 
 /// `expire`, as the real server does it: every expiry must be at most 60 s in the past (401), each
@@ -839,7 +878,7 @@ fn expire(
     let capped: Vec<u64> = expiries.iter().map(|&e| e.min(ctx.now + MAX_PRIVATE_TTL_MS)).collect();
     let owner = *who.pk.bytes();
     let requested = hashes.concat();
-    swarm_reply(ctx, |member| {
+    let swarm = on_swarm(ctx, |member| {
         let store = member.store();
         let mut updated = store.update_expiry(&owner, hashes, &capped, extend, shorten).map_err(db_error)?;
         updated.sort_by(|a, b| a.0.cmp(&b.0));
@@ -852,11 +891,13 @@ fn expire(
                 }
             }
         }
-        let (expiry_json, expiry_part) = if capped.len() > 1 {
-            let applied: Vec<u64> = updated.iter().map(|(_, e)| *e).collect();
-            (json!(applied), applied.iter().map(u64::to_string).collect::<String>())
-        } else {
-            (json!(capped[0]), capped[0].to_string())
+        let (expiry, expiry_part) = match capped.as_slice() {
+            [one] => (Expiry::One(*one), one.to_string()),
+            _ => {
+                let applied: Vec<u64> = updated.iter().map(|(_, e)| *e).collect();
+                let part = applied.iter().map(u64::to_string).collect::<String>();
+                (Expiry::Each(applied), part)
+            }
         };
         let updated: Vec<String> = updated.into_iter().map(|(h, _)| h).collect();
         let mut signed = format!("{}{expiry_part}{requested}{}", who.pk, updated.concat());
@@ -864,13 +905,14 @@ fn expire(
             signed.push_str(h);
             signed.push_str(&e.to_string());
         }
-        let mut out =
-            json!({ "expiry": expiry_json, "updated": updated, "signature": sign_b64(member, signed.as_bytes()) });
-        if shorten || extend {
-            out["unchanged"] = json!(unchanged);
-        }
-        Ok(out)
-    })
+        Ok(ExpiredMember {
+            expiry,
+            signature: sign_b64(member, signed.as_bytes()),
+            unchanged: (shorten || extend).then_some(unchanged),
+            updated,
+        })
+    });
+    Ok(Reply::json(200, &ExpireReply { hf: Some(HF), swarm, t: Some(ctx.now) }))
 }
 
 fn expire_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, expiry: u64) -> Result<Reply> {
@@ -881,15 +923,12 @@ fn expire_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, expiry: u64) ->
     verify(&who.pk, &who.auth, &to_sign::expire_all(ns, expiry), "expire_all")?;
     let owner = *who.pk.bytes();
     let prefix = format!("{}{expiry}", who.pk);
-    swarm_reply(ctx, |member| {
+    let swarm = on_swarm(ctx, |member| {
         let updated = member.store().shorten_all(&owner, ns.namespace().map(|n| n.0), expiry).map_err(db_error)?;
-        Ok(match ns {
-            NamespaceSelector::All => by_namespace(member, "updated", &prefix, updated),
-            NamespaceSelector::One(_) => {
-                in_namespace(member, "updated", &prefix, updated.into_iter().map(|(_, h)| h).collect())
-            }
-        })
-    })
+        let (updated, signature) = affected_in(member, ns, &prefix, updated);
+        Ok(ExpiredAllMember { signature, updated })
+    });
+    Ok(Reply::json(200, &ExpireAllReply { hf: Some(HF), swarm, t: Some(ctx.now) }))
 }
 
 fn get_expiries(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, timestamp: u64) -> Result<Reply> {
@@ -898,25 +937,33 @@ fn get_expiries(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, timestamp: u64)
     verify(&who.pk, &who.auth, &to_sign::get_expiries(timestamp, &hashes), "get_expiries")?;
     let store = ctx.node.store();
     let owner = *who.pk.bytes();
-    let mut expiries = Map::new();
+    let mut expiries = BTreeMap::new();
     for h in &hashes {
         if let Some(e) = store.expiry_of_owned(&owner, h).map_err(db_error)?.filter(|&e| e > ctx.now) {
-            expiries.insert(h.clone(), json!(e));
+            expiries.insert(h.clone(), e);
         }
     }
-    Ok(Reply::json(200, json!({ "expiries": expiries }), ctx.now))
+    // The real server's get_expiries reply has no `t` or `hf`.
+    Ok(Reply::json(200, &GetExpiriesReply { expiries, hf: None, t: None }))
 }
 
 fn get_swarm(ctx: &Ctx<'_>, pk: &Pubkey) -> Result<Reply> {
     let id = ctx.network.swarm_for(pk.bytes()).ok_or_else(|| Reply::error(503, "Service node is not ready"))?;
-    Ok(Reply::json(200, ctx.network.swarm_json(id), ctx.now))
+    Ok(Reply::json(200, &swarm_reply_of(ctx, id)))
 }
 
 fn oxend_request(ctx: &Ctx<'_>, endpoint: &str, params: Option<&Value>) -> Result<Reply> {
     if endpoint != "get_service_nodes" {
         return Err(Reply::error(400, "ONS is not available on this network"));
     }
-    let states = ctx.network.service_node_states(params);
-    let result = json!({ "service_node_states": states, "height": 1, "status": "OK" });
-    Ok(Reply::json(200, json!({ "result": result }), ctx.now))
+    // The records come from the network, limited to the requested `fields`; each reads as a
+    // `ServiceNodeState` (all of whose fields are optional).
+    let service_node_states = ctx
+        .network
+        .service_node_states(params)
+        .into_iter()
+        .filter_map(|state| serde_json::from_value::<ServiceNodeState>(state).ok())
+        .collect();
+    let result = ServiceNodes { height: Some(1), service_node_states, status: Some("OK".to_owned()) };
+    Ok(Reply::json(200, &GetServiceNodesReply { hf: Some(HF), result, t: Some(ctx.now) }))
 }
