@@ -8,12 +8,13 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 use std::collections::BTreeMap;
 
-use crypto_core::identity::{Identity, Seed};
+use crypto_core::identity::{Identity, Seed, SessionId};
 use crypto_core::vault::{DataKey, KdfParams, VaultError};
 use serde_json::{Value, json};
 
-use super::{Backend, RECOVERY_KEY, SCHEMA, SCHEMA_VERSION, StorageError, Vault, WRAPPED_KEY, exists, stores};
-use crate::chat::{self, Message, PAGE_ENTRIES, PAGE_LIMIT, Standing, Status};
+use crate::conversations::{self as chat, Message, Standing, Status};
+use crate::storage::index::{self, PAGE_ENTRIES, PAGE_LIMIT};
+use crate::storage::{Backend, RECOVERY_KEY, SCHEMA, SCHEMA_VERSION, StorageError, Vault, WRAPPED_KEY, exists, stores};
 
 const FAST: KdfParams = KdfParams::INSECURE_FOR_TESTS;
 
@@ -21,8 +22,8 @@ fn seed(n: u8) -> Seed {
     Seed::from_bytes([n; 16])
 }
 
-fn peer_of(n: u8) -> String {
-    Identity::from_seed(&seed(n)).session_id().to_string()
+fn peer_of(n: u8) -> SessionId {
+    Identity::from_seed(&seed(n)).session_id()
 }
 
 /// Every backend record, as (store, key, value).
@@ -172,9 +173,9 @@ pub async fn wrong_passphrase_changes_nothing<B: Backend>(backend: B) {
     let err = Vault::unlock(&backend, "wrong").await.unwrap_err();
     assert_eq!(err, StorageError::Vault(VaultError::WrongPassphrase));
     assert_eq!(err.to_string(), "that passphrase does not unlock this account");
-    assert_eq!(super::verify_passphrase(&backend, "wrong").await.unwrap_err(), err);
+    assert_eq!(crate::storage::verify_passphrase(&backend, "wrong").await.unwrap_err(), err);
     assert_eq!(snapshot(&backend).await, before);
-    assert!(super::verify_passphrase(&backend, "right").await.is_ok());
+    assert!(crate::storage::verify_passphrase(&backend, "right").await.is_ok());
     assert!(Vault::unlock(&backend, "right").await.is_ok());
 }
 
@@ -185,12 +186,12 @@ pub async fn nothing_is_stored_in_the_clear<B: Backend>(backend: B) {
     let id = b"05aa654f00fc39fc69fd0db829410ca38177d7732a8d2f0934ab3872ac56d5aa74";
     vault.put(stores::CONVERSATIONS, id, b"Bob the Builder").await.unwrap();
     let peer = peer_of(2);
-    let msg = chat::outgoing(&peer.parse().unwrap(), "Bob the Builder", 5, "Alice", String::new(), String::new());
+    let msg = chat::outgoing(&peer, "Bob the Builder", 5, "Alice", String::new(), String::new());
     chat::file(&vault, &msg, None, false, Standing::Accepted).await.unwrap();
     let records = snapshot(vault.backend()).await;
     assert!(records.iter().any(|(store, ..)| store == stores::MESSAGE_PAGES));
     for (store, key, value) in records {
-        for needle in [&id[..], b"Bob the Builder", b"aa654f00fc39", b"Alice", peer.as_bytes(), &peer.as_bytes()[2..20]]
+        for needle in [&id[..], b"Bob the Builder", b"aa654f00fc39", b"Alice", peer.to_string().as_bytes(), &peer.to_string().as_bytes()[2..20]]
         {
             assert!(!contains(&value, needle), "{store}/{key} holds plaintext");
             assert!(!contains(key.as_bytes(), needle), "{store}/{key} key holds plaintext");
@@ -241,7 +242,7 @@ pub async fn costly_stored_parameters_are_refused<B: Backend>(backend: B) {
     let before = snapshot(&backend).await;
     let err = Vault::unlock(&backend, "x").await.unwrap_err();
     assert!(matches!(err, StorageError::Vault(VaultError::ParametersTooCostly { value: u32::MAX, .. })), "{err:?}");
-    assert!(matches!(super::verify_passphrase(&backend, "x").await, Err(StorageError::Vault(_))));
+    assert!(matches!(crate::storage::verify_passphrase(&backend, "x").await, Err(StorageError::Vault(_))));
     assert_eq!(snapshot(&backend).await, before);
 }
 
@@ -318,7 +319,7 @@ pub async fn writes_after_close_or_wipe_are_refused<B: Backend>(backend: B) {
     let vault = Vault::unlock(&backend, "p").await.unwrap();
     let peer = peer_of(7);
     let messages: Vec<Message> = (0..10u64)
-        .map(|i| chat::outgoing(&peer.parse().unwrap(), &format!("#{i}"), 100 + i, "T", String::new(), String::new()))
+        .map(|i| chat::outgoing(&peer, &format!("#{i}"), 100 + i, "T", String::new(), String::new()))
         .collect();
     let lock = futures::lock::Mutex::new(());
     let filing = futures::future::join_all(messages.iter().map(|m| async {
@@ -338,18 +339,19 @@ pub async fn writes_after_close_or_wipe_are_refused<B: Backend>(backend: B) {
     assert!(snapshot(&backend).await.is_empty(), "a write landed after the wipe");
 }
 
-fn message(peer: &str, timestamp: u64, body: &str) -> Message {
-    chat::outgoing(&peer.parse().unwrap(), body, timestamp, "Me", String::new(), String::new())
+fn message(peer: &SessionId, timestamp: u64, body: &str) -> Message {
+    chat::outgoing(peer, body, timestamp, "Me", String::new(), String::new())
 }
 
-async fn pages<B: Backend>(vault: &Vault<B>, peer: &str) -> Vec<Vec<(u64, String)>> {
+async fn pages<B: Backend>(vault: &Vault<B>, peer: &SessionId) -> Vec<Vec<(u64, String)>> {
     let c = chat::conversation(vault, peer).await.unwrap().unwrap();
+    let peer = &peer.to_string();
     let mut out = Vec::new();
     for n in 0..c.pages {
-        let bytes = vault.get(stores::MESSAGE_PAGES, &chat::page_id(peer, n)).await.unwrap().unwrap();
-        out.push(serde_json::from_slice::<chat::Page>(&bytes).unwrap().entries);
+        let bytes = vault.get(stores::MESSAGE_PAGES, &index::page_id(peer, n)).await.unwrap().unwrap();
+        out.push(serde_json::from_slice::<index::Page>(&bytes).unwrap().entries);
     }
-    assert!(vault.get(stores::MESSAGE_PAGES, &chat::page_id(peer, c.pages)).await.unwrap().is_none());
+    assert!(vault.get(stores::MESSAGE_PAGES, &index::page_id(peer, c.pages)).await.unwrap().is_none());
     out
 }
 
@@ -362,7 +364,7 @@ pub async fn messages_are_filed_in_pages_and_paged_back_in_order<B: Backend>(bac
     // 80 timestamps, mostly in order, every seventh one late (back by 95).
     let stamps: Vec<u64> = (0..80u64).map(|i| if i % 7 == 3 { 1_000 + i * 10 - 95 } else { 1_000 + i * 10 }).collect();
     let mut sizes = Vec::new();
-    let record = vault.key.lookup_key(stores::CONVERSATIONS, alice.as_bytes());
+    let record = vault.key.lookup_key(stores::CONVERSATIONS, alice.to_string().as_bytes());
     for (i, t) in stamps.iter().enumerate() {
         chat::file(&vault, &message(&alice, *t, &format!("{i:03}")), None, false, Standing::Accepted).await.unwrap();
         if i == 10 || i == 79 {
@@ -399,9 +401,9 @@ pub async fn messages_are_filed_in_pages_and_paged_back_in_order<B: Backend>(bac
     chat::file(&vault, &message(&alice, stamps[5], "005"), None, false, Standing::Accepted).await.unwrap();
     assert_eq!(pages(&vault, &alice).await.concat().len(), 80);
     let list = chat::list(&vault).await.unwrap();
-    assert_eq!(list.iter().map(|c| c.peer.as_str()).collect::<Vec<_>>(), [alice.as_str(), bob.as_str()]);
+    assert_eq!(list.iter().map(|c| c.peer).collect::<Vec<_>>(), [alice, bob]);
     // The conversation records hold no message list.
-    let raw = vault.get(stores::CONVERSATIONS, alice.as_bytes()).await.unwrap().unwrap();
+    let raw = vault.get(stores::CONVERSATIONS, alice.to_string().as_bytes()).await.unwrap().unwrap();
     let record: serde_json::Map<String, Value> = serde_json::from_slice(&raw).unwrap();
     assert_eq!(
         record.keys().map(String::as_str).collect::<Vec<_>>(),
@@ -480,7 +482,7 @@ pub async fn a_damaged_index_page_hides_only_its_own_entries<B: Backend>(backend
     for i in 0..total {
         chat::file(&vault, &message(&peer, 100 + i, "x"), None, false, Standing::Accepted).await.unwrap();
     }
-    let lookup = vault.key.lookup_key(stores::MESSAGE_PAGES, &chat::page_id(&peer, 1));
+    let lookup = vault.key.lookup_key(stores::MESSAGE_PAGES, &index::page_id(&peer.to_string(), 1));
     vault.backend().put(stores::MESSAGE_PAGES, &lookup, b"damaged").await.unwrap();
     let (all, _) = chat::latest(&vault, &peer, 1_000).await.unwrap();
     assert_eq!(all.len(), PAGE_ENTRIES + 1);
@@ -492,7 +494,7 @@ pub async fn a_damaged_index_page_hides_only_its_own_entries<B: Backend>(backend
     assert_eq!(all.len(), PAGE_ENTRIES + 3);
     assert_eq!(vault.backend().get(stores::MESSAGE_PAGES, &lookup).await.unwrap().unwrap(), b"damaged");
     // The conversation record lost: the index is found again from its pages.
-    vault.delete(stores::CONVERSATIONS, peer.as_bytes()).await.unwrap();
+    vault.delete(stores::CONVERSATIONS, peer.to_string().as_bytes()).await.unwrap();
     chat::file(&vault, &message(&peer, 100 + total + 1, "after"), None, false, Standing::Accepted).await.unwrap();
     assert_eq!(chat::latest(&vault, &peer, 1_000).await.unwrap().0.len(), PAGE_ENTRIES + 4);
 }
@@ -543,7 +545,7 @@ pub async fn build_v1<B: Backend>(backend: &B) -> V1 {
     let mut records = BTreeMap::new();
     let mut raw_messages = BTreeMap::new();
     for (n, count) in [(30u8, 40u64), (31, 3), (32, 0)] {
-        let peer = peer_of(n);
+        let peer = peer_of(n).to_string();
         let mut messages = Vec::new();
         for i in 0..count {
             // Filed in arrival order; every fifth arrived late.
@@ -605,14 +607,14 @@ pub async fn check_upgraded<B: Backend>(backend: &B, v1: &V1) {
         serde_json::from_slice(&vault.get(stores::ACCOUNT, b"seen-hashes").await.unwrap().unwrap()).unwrap();
     assert_eq!(seen, v1.seen);
     for (peer, messages) in &v1.conversations {
-        let bytes = vault.get(stores::CONVERSATIONS, peer.as_bytes()).await.unwrap().expect("conversation moved");
+        let bytes = vault.get(stores::CONVERSATIONS, peer.to_string().as_bytes()).await.unwrap().expect("conversation moved");
         let mut moved: serde_json::Map<String, Value> = serde_json::from_slice(&bytes).unwrap();
         let mut old = v1.records[peer].as_object().unwrap().clone();
         old.remove("messages");
         let pages = moved.remove("pages").and_then(|p| p.as_u64()).unwrap();
         assert_eq!(moved, old, "a conversation field changed");
         assert_eq!(pages, (messages.len() as u64).div_ceil(PAGE_ENTRIES as u64));
-        let (shown, older) = chat::latest(&vault, peer, 1_000).await.unwrap();
+        let (shown, older) = chat::latest(&vault, &peer.parse().unwrap(), 1_000).await.unwrap();
         let mut expected: Vec<(u64, String)> = messages.iter().map(|(_, t, b)| (*t, b.clone())).collect();
         expected.sort();
         assert_eq!(shown.iter().map(|m| (m.timestamp, m.body.clone())).collect::<Vec<_>>(), expected);
@@ -620,7 +622,7 @@ pub async fn check_upgraded<B: Backend>(backend: &B, v1: &V1) {
         for m in &shown {
             assert_eq!(serde_json::to_value(m).unwrap(), v1.messages[&m.id], "a message changed");
         }
-        let (page, older) = chat::latest(&vault, peer, 20).await.unwrap();
+        let (page, older) = chat::latest(&vault, &peer.parse().unwrap(), 20).await.unwrap();
         assert_eq!(page.len(), expected.len().min(20));
         assert_eq!(older, expected.len() > 20);
     }

@@ -11,12 +11,9 @@
 
 use crypto_core::identity::SessionId;
 use crypto_core::message::Received;
-use crypto_core::vault::VaultError;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
-use crate::storage::{Backend, StorageError, Vault, stores};
+use crate::storage::{Backend, Read, StorageError, Vault, index, stores};
 
 /// The longest text a person may send, in characters.
 pub const MAX_CHARS: usize = crypto_core::message::MAX_BODY_CHARS;
@@ -38,7 +35,7 @@ pub enum Standing {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conversation {
     /// The other person's Session ID.
-    pub peer: String,
+    pub peer: SessionId,
     /// Their display name, from their messages.
     pub name: Option<String>,
     /// Time of the last message, ms.
@@ -58,7 +55,7 @@ impl Conversation {
     /// A new conversation.
     pub fn new(peer: &SessionId, standing: Standing) -> Conversation {
         Conversation {
-            peer: peer.to_string(),
+            peer: *peer,
             name: None,
             last_activity: 0,
             unread: 0,
@@ -68,20 +65,26 @@ impl Conversation {
         }
     }
 
-    /// The name to show: the display name, else the start of the ID.
+    /// The name to show: the display name, else the start and end of the ID.
     pub fn title(&self) -> String {
         match &self.name {
             Some(n) if !n.trim().is_empty() => n.clone(),
-            _ => format!("{}…{}", self.peer.get(..8).unwrap_or(&self.peer), self.peer.get(58..).unwrap_or("")),
+            _ => short_id(&self.peer),
         }
     }
 
     fn touch(&mut self, message: &Message) {
         if message.timestamp >= self.last_activity {
             self.last_activity = message.timestamp;
-            self.preview = preview(&message.body);
+            self.preview = preview(&message.shown_text());
         }
     }
+}
+
+/// A Session ID shortened for a title: its first 8 and last 8 characters.
+pub fn short_id(id: &SessionId) -> String {
+    let text = id.to_string();
+    format!("{}…{}", text.get(..8).unwrap_or(&text), text.get(58..).unwrap_or(""))
 }
 
 /// Delivery state of an outgoing message.
@@ -91,7 +94,7 @@ pub enum Status {
     Sending,
     /// Stored in the recipient's swarm.
     Sent,
-    /// Sending failed; can be retried.
+    /// Sending failed for now; it is tried again when the network is back, or at once on Retry.
     Failed,
 }
 
@@ -106,16 +109,51 @@ impl Status {
     }
 }
 
+/// Content of a received message that Hush cannot show yet. The message is kept, and shown as a
+/// clear sentence in its place, never dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unsupported {
+    /// One or more pictures.
+    Photo,
+    /// A video.
+    Video,
+    /// A voice message.
+    Voice,
+    /// Other audio.
+    Audio,
+    /// A file, or several attachments of different kinds.
+    File,
+    /// An invitation to a community.
+    CommunityInvitation,
+    /// Content of a kind Hush does not know.
+    Other,
+}
+
+impl Unsupported {
+    /// The sentence shown in the message's place.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Unsupported::Photo => "A photo — Hush cannot show attachments yet.",
+            Unsupported::Video => "A video — Hush cannot show attachments yet.",
+            Unsupported::Voice => "A voice message — Hush cannot play voice messages yet.",
+            Unsupported::Audio => "An audio file — Hush cannot show attachments yet.",
+            Unsupported::File => "A file — Hush cannot show attachments yet.",
+            Unsupported::CommunityInvitation => "An invitation to a community — Hush cannot open communities yet.",
+            Unsupported::Other => "A message Hush cannot show yet.",
+        }
+    }
+}
+
 /// One message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Message {
     /// `out/<peer>/<timestamp>` or `in/<hash>`.
     pub id: String,
     /// The conversation's peer.
-    pub peer: String,
+    pub peer: SessionId,
     /// Sent by this account.
     pub outgoing: bool,
-    /// The text.
+    /// The text (for a message with content Hush cannot show, its caption, if any).
     pub body: String,
     /// Sent time (network time, ms).
     pub timestamp: u64,
@@ -129,6 +167,19 @@ pub struct Message {
     /// Why the last attempt to send it failed, in words for the person (only while failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// What the message holds that Hush cannot show yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unsupported: Option<Unsupported>,
+}
+
+impl Message {
+    /// The text a list or a notification shows: the body, else what Hush cannot show.
+    pub fn shown_text(&self) -> String {
+        match (self.unsupported, self.body.is_empty()) {
+            (Some(u), true) => u.describe().to_owned(),
+            _ => self.body.clone(),
+        }
+    }
 }
 
 /// What an outgoing message still has to store.
@@ -143,7 +194,7 @@ pub struct Outbox {
 }
 
 /// The id of an outgoing message.
-pub fn outgoing_id(peer: &str, timestamp: u64) -> String {
+pub fn outgoing_id(peer: &SessionId, timestamp: u64) -> String {
     format!("out/{peer}/{timestamp}")
 }
 
@@ -160,8 +211,8 @@ fn preview(body: &str) -> String {
 /// A new outgoing message in the outbox.
 pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: String, sync_data: String) -> Message {
     Message {
-        id: outgoing_id(&peer.to_string(), timestamp),
-        peer: peer.to_string(),
+        id: outgoing_id(peer, timestamp),
+        peer: *peer,
         outgoing: true,
         body: body.to_owned(),
         timestamp,
@@ -169,6 +220,7 @@ pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: 
         sender_name: Some(name.to_owned()),
         outbox: Some(Outbox { data, sync_data, delivered: false }),
         problem: None,
+        unsupported: None,
     }
 }
 
@@ -181,14 +233,50 @@ pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: 
 pub enum Incoming {
     /// Add this message to the conversation with `peer` (creating it with `standing` if new).
     Add { message: Message, name: Option<String>, unread: bool },
-    /// Nothing to show (not a text message).
+    /// Nothing to show: not a data message (a control message), or an empty one.
     Ignore,
 }
 
+/// What of a data message Hush cannot show, if anything.
+fn unsupported(data: &crypto_core::wire::DataMessage) -> Option<Unsupported> {
+    if let Some(first) = data.attachments.first() {
+        let kind = |a: &crypto_core::wire::AttachmentPointer| {
+            let content_type = a.content_type.as_deref().unwrap_or_default().to_ascii_lowercase();
+            // Flag 1 is VOICE_MESSAGE in the protocol's AttachmentPointer.
+            if a.flags.unwrap_or(0) & 1 == 1 {
+                Unsupported::Voice
+            } else if content_type.starts_with("image/") {
+                Unsupported::Photo
+            } else if content_type.starts_with("video/") {
+                Unsupported::Video
+            } else if content_type.starts_with("audio/") {
+                Unsupported::Audio
+            } else {
+                Unsupported::File
+            }
+        };
+        let first = kind(first);
+        return Some(if data.attachments.iter().all(|a| kind(a) == first) { first } else { Unsupported::File });
+    }
+    if data.open_group_invitation.is_some() {
+        return Some(Unsupported::CommunityInvitation);
+    }
+    None
+}
+
 /// Turns an opened message into a change. `me` is this account's ID.
+///
+/// Text is shown; a data message with content Hush cannot show yet (attachments, an invitation)
+/// is kept with [`Message::unsupported`] so it is shown as a placeholder, never dropped. What
+/// carries no message for the person (a reaction, a profile update, the protocol's control
+/// messages) is [`Incoming::Ignore`]d here; control messages are handled where they are filed.
 pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
     let Some(data) = &received.content.data_message else { return Incoming::Ignore };
-    let Some(body) = data.body.as_ref().filter(|b| !b.is_empty()) else { return Incoming::Ignore };
+    let body = data.body.clone().unwrap_or_default();
+    let unsupported = unsupported(data);
+    if body.is_empty() && unsupported.is_none() {
+        return Incoming::Ignore;
+    }
     let name = data.profile.as_ref().and_then(|p| p.display_name.clone());
     if received.sender == *me {
         // A sync copy from another of this account's devices (or this one).
@@ -196,28 +284,30 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
             return Incoming::Ignore;
         };
         let message = Message {
-            id: outgoing_id(&peer.to_string(), received.timestamp_ms),
-            peer: peer.to_string(),
+            id: outgoing_id(&peer, received.timestamp_ms),
+            peer,
             outgoing: true,
-            body: body.clone(),
+            body,
             timestamp: received.timestamp_ms,
             status: Status::Sent,
             sender_name: name,
             outbox: None,
             problem: None,
+            unsupported,
         };
         return Incoming::Add { message, name: None, unread: false };
     }
     let message = Message {
         id: incoming_id(hash),
-        peer: received.sender.to_string(),
+        peer: received.sender,
         outgoing: false,
-        body: body.clone(),
+        body,
         timestamp: received.timestamp_ms,
         status: Status::Sent,
         sender_name: name.clone(),
         outbox: None,
         problem: None,
+        unsupported,
     };
     Incoming::Add { message, name, unread: true }
 }
@@ -234,78 +324,17 @@ pub fn apply(conversation: &mut Conversation, message: &Message, name: Option<St
     }
 }
 
-/// Entries an index page takes before the next message in order starts a new page.
-pub const PAGE_ENTRIES: usize = 32;
-/// The most entries a page holds. A message that arrives late (its timestamp before the newest
-/// page's) goes into the older page where it belongs, which may grow past [`PAGE_ENTRIES`]; a page
-/// at this limit takes no more, and such a message is filed with the newest instead. So no page,
-/// and no write, grows without bound, whatever timestamps senders choose.
-pub const PAGE_LIMIT: usize = 2 * PAGE_ENTRIES;
-
-/// One page of a conversation's index: (timestamp, message id), sorted.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct Page {
-    pub(crate) entries: Vec<(u64, String)>,
-}
-
-/// The record id of page `n` of the conversation with `peer`.
-pub(crate) fn page_id(peer: &str, n: u32) -> Vec<u8> {
-    format!("{peer}/{n}").into_bytes()
-}
-
-/// A record as read: missing, present but not readable (damaged), or parsed.
-enum Read<T> {
-    Missing,
-    Damaged,
-    Found(T),
-}
-
-/// Reads and parses a record. A record that does not open or parse is `Damaged` (never fatal);
-/// only the browser's storage failing is an error.
-async fn read<B: Backend, T: DeserializeOwned>(
-    vault: &Vault<B>,
-    store: &str,
-    id: &[u8],
-) -> Result<Read<T>, StorageError> {
-    match vault.get(store, id).await {
-        Ok(None) => Ok(Read::Missing),
-        Ok(Some(bytes)) => Ok(serde_json::from_slice(&bytes).map_or(Read::Damaged, Read::Found)),
-        Err(StorageError::Vault(_)) => Ok(Read::Damaged),
-        Err(e) => Err(e),
-    }
-}
-
-async fn write<B: Backend, T: Serialize>(
-    vault: &Vault<B>,
-    store: &str,
-    id: &[u8],
-    value: &T,
-) -> Result<(), StorageError> {
-    let bytes = Zeroizing::new(serde_json::to_vec(value).map_err(|_| VaultError::Malformed("record"))?);
-    vault.put(store, id, &bytes).await
-}
-
-async fn read_page<B: Backend>(vault: &Vault<B>, peer: &str, n: u32) -> Result<Read<Page>, StorageError> {
-    read(vault, stores::MESSAGE_PAGES, &page_id(peer, n)).await
-}
-
-/// The number of index pages of `peer`, from the conversation record's count: pages past it
-/// (written just before an interrupted update of the record, or after the record was lost) are
-/// found by looking one further.
-async fn page_count<B: Backend>(vault: &Vault<B>, peer: &str, recorded: u32) -> Result<u32, StorageError> {
-    let mut count = recorded;
-    while !matches!(read_page(vault, peer, count).await?, Read::Missing) {
-        count = count.saturating_add(1);
-    }
-    Ok(count)
-}
-
 /// The conversation with `peer`, if it has a readable record.
-pub async fn conversation<B: Backend>(vault: &Vault<B>, peer: &str) -> Result<Option<Conversation>, StorageError> {
-    Ok(match read(vault, stores::CONVERSATIONS, peer.as_bytes()).await? {
-        Read::Found(c) => Some(c),
-        Read::Missing | Read::Damaged => None,
-    })
+pub async fn conversation<B: Backend>(
+    vault: &Vault<B>,
+    peer: &SessionId,
+) -> Result<Option<Conversation>, StorageError> {
+    Ok(vault.read(stores::CONVERSATIONS, peer.to_string().as_bytes()).await?.found())
+}
+
+/// Writes the record of a conversation.
+pub async fn save<B: Backend>(vault: &Vault<B>, conversation: &Conversation) -> Result<(), StorageError> {
+    vault.write(stores::CONVERSATIONS, conversation.peer.to_string().as_bytes(), conversation).await
 }
 
 /// Every conversation, most recent first (blocked ones last); damaged records are skipped.
@@ -333,123 +362,29 @@ pub async fn file<B: Backend>(
     unread: bool,
     standing: Standing,
 ) -> Result<(), StorageError> {
-    let peer: SessionId = msg.peer.parse().map_err(|_| VaultError::Malformed("a message's peer"))?;
     let found = conversation(vault, &msg.peer).await?;
     let recorded = found.as_ref().map(|c| c.pages);
-    let mut c = found.unwrap_or_else(|| Conversation::new(&peer, standing));
-    c.pages = index(vault, &msg.peer, recorded, msg.timestamp, &msg.id).await?;
-    write(vault, stores::MESSAGES, msg.id.as_bytes(), msg).await?;
+    let mut c = found.unwrap_or_else(|| Conversation::new(&msg.peer, standing));
+    c.pages = index::add(vault, &msg.peer.to_string(), recorded, msg.timestamp, &msg.id).await?;
+    vault.write(stores::MESSAGES, msg.id.as_bytes(), msg).await?;
     apply(&mut c, msg, name, unread);
-    write(vault, stores::CONVERSATIONS, msg.peer.as_bytes(), &c).await
-}
-
-/// Adds (timestamp, id) to the index of `peer`, whose conversation record counts `recorded` pages
-/// (`None`: no readable record, so the pages are counted); returns the page count.
-async fn index<B: Backend>(
-    vault: &Vault<B>,
-    peer: &str,
-    recorded: Option<u32>,
-    timestamp: u64,
-    id: &str,
-) -> Result<u32, StorageError> {
-    let mut count = match recorded {
-        Some(n) => n,
-        None => page_count(vault, peer, 0).await?,
-    };
-    loop {
-        if place(vault, peer, count, timestamp, id).await? {
-            return Ok(count);
-        }
-        // A new newest page; unless pages past the count are already there (written by a filing
-        // cut short before it updated the conversation record): then file among them.
-        let real = page_count(vault, peer, count).await?;
-        if real == count {
-            let page = Page { entries: vec![(timestamp, id.to_owned())] };
-            write(vault, stores::MESSAGE_PAGES, &page_id(peer, count), &page).await?;
-            return Ok(count.saturating_add(1));
-        }
-        count = real;
-    }
-}
-
-/// Puts (timestamp, id) into one of the `count` existing pages, if one takes it: the page it
-/// belongs in (the newest whose first entry is not after it, else the first; damaged pages are
-/// passed over), unless that is the full newest page and it comes last (then a new page is due),
-/// or a page at [`PAGE_LIMIT`] (then the newest takes it if it has room).
-async fn place<B: Backend>(
-    vault: &Vault<B>,
-    peer: &str,
-    count: u32,
-    timestamp: u64,
-    id: &str,
-) -> Result<bool, StorageError> {
-    let key = (timestamp, id);
-    let position = |page: &Page| page.entries.binary_search_by(|(t, i)| (*t, i.as_str()).cmp(&key));
-    let Some(newest) = count.checked_sub(1) else { return Ok(false) };
-    let mut n = newest;
-    let mut page = read_page(vault, peer, n).await?;
-    loop {
-        let fits = match &page {
-            Read::Found(p) => p.entries.first().is_none_or(|(t, i)| (*t, i.as_str()) <= key),
-            Read::Missing | Read::Damaged => false,
-        };
-        if fits || n == 0 {
-            break;
-        }
-        n -= 1;
-        page = read_page(vault, peer, n).await?;
-    }
-    let Read::Found(mut p) = page else { return Ok(false) };
-    match position(&p) {
-        Ok(_) => Ok(true),
-        Err(at) if n == newest && at == p.entries.len() && p.entries.len() >= PAGE_ENTRIES => Ok(false),
-        Err(at) if p.entries.len() < PAGE_LIMIT => {
-            p.entries.insert(at, (timestamp, id.to_owned()));
-            write(vault, stores::MESSAGE_PAGES, &page_id(peer, n), &p).await?;
-            Ok(true)
-        }
-        Err(_) if n != newest => match read_page(vault, peer, newest).await? {
-            Read::Found(mut p) if p.entries.len() < PAGE_ENTRIES => {
-                if let Err(at) = position(&p) {
-                    p.entries.insert(at, (timestamp, id.to_owned()));
-                    write(vault, stores::MESSAGE_PAGES, &page_id(peer, newest), &p).await?;
-                }
-                Ok(true)
-            }
-            _ => Ok(false),
-        },
-        Err(_) => Ok(false),
-    }
-}
-
-/// Writes `entries` (sorted) as the whole index of `peer`, [`PAGE_ENTRIES`] to a page; returns the
-/// page count. Used by the migration that builds the index from the old message lists.
-pub(crate) async fn write_index<B: Backend>(
-    vault: &Vault<B>,
-    peer: &str,
-    entries: &[(u64, String)],
-) -> Result<u32, StorageError> {
-    let mut count = 0u32;
-    for chunk in entries.chunks(PAGE_ENTRIES) {
-        write(vault, stores::MESSAGE_PAGES, &page_id(peer, count), &Page { entries: chunk.to_vec() }).await?;
-        count = count.saturating_add(1);
-    }
-    Ok(count)
+    save(vault, &c).await
 }
 
 /// The last `count` messages of the conversation with `peer`, oldest first, and whether older
 /// ones exist. Entries whose message record is missing or damaged are skipped.
 pub async fn latest<B: Backend>(
     vault: &Vault<B>,
-    peer: &str,
+    peer: &SessionId,
     count: usize,
 ) -> Result<(Vec<Message>, bool), StorageError> {
     let Some(c) = conversation(vault, peer).await? else { return Ok((Vec::new(), false)) };
-    let mut n = page_count(vault, peer, c.pages).await?;
+    let peer = &peer.to_string();
+    let mut n = index::page_count(vault, peer, c.pages).await?;
     let mut entries: Vec<(u64, String)> = Vec::new();
     while n > 0 && entries.len() < count {
         n -= 1;
-        if let Read::Found(p) = read_page(vault, peer, n).await? {
+        if let Read::Found(p) = index::read_page(vault, peer, n).await? {
             entries.extend(p.entries);
         }
     }
@@ -458,7 +393,7 @@ pub async fn latest<B: Backend>(
     let older = n > 0 || entries.len() > count;
     let mut messages = Vec::new();
     for (_, id) in entries.get(entries.len().saturating_sub(count)..).unwrap_or_default() {
-        if let Read::Found(m) = read::<B, Message>(vault, stores::MESSAGES, id.as_bytes()).await? {
+        if let Read::Found(m) = vault.read::<Message>(stores::MESSAGES, id.as_bytes()).await? {
             messages.push(m);
         }
     }
@@ -468,49 +403,19 @@ pub async fn latest<B: Backend>(
 
 /// Deletes the conversation with `peer`: its messages, its index, then its record (last, so an
 /// interrupted delete can run again). Call it under `Session::writes`.
-pub async fn forget<B: Backend>(vault: &Vault<B>, peer: &str) -> Result<(), StorageError> {
+pub async fn forget<B: Backend>(vault: &Vault<B>, peer: &SessionId) -> Result<(), StorageError> {
     let recorded = conversation(vault, peer).await?.map_or(0, |c| c.pages);
-    let count = page_count(vault, peer, recorded).await?;
+    let peer = &peer.to_string();
+    let count = index::page_count(vault, peer, recorded).await?;
     for n in (0..count).rev() {
-        if let Read::Found(p) = read_page(vault, peer, n).await? {
+        if let Read::Found(p) = index::read_page(vault, peer, n).await? {
             for (_, id) in &p.entries {
                 vault.delete(stores::MESSAGES, id.as_bytes()).await?;
             }
         }
-        vault.delete(stores::MESSAGE_PAGES, &page_id(peer, n)).await?;
+        vault.delete(stores::MESSAGE_PAGES, &index::page_id(peer, n)).await?;
     }
     vault.delete(stores::CONVERSATIONS, peer.as_bytes()).await
-}
-
-/// A moment in the person's local calendar (month and day from 1).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LocalTime {
-    /// Year.
-    pub year: u32,
-    /// Month, 1–12.
-    pub month: u32,
-    /// Day of the month, 1–31.
-    pub day: u32,
-    /// Hour, 0–23.
-    pub hour: u32,
-    /// Minute, 0–59.
-    pub minute: u32,
-}
-
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/// How a time reads next to a message (`with_clock`) or in the conversation list: `14:03` today;
-/// `26 Nov 14:03` (list: `26 Nov`) earlier this year; `26 Nov 2025 14:03` (list: `26 Nov 2025`)
-/// before that.
-pub fn time_label(now: LocalTime, at: LocalTime, with_clock: bool) -> String {
-    let clock = format!("{:02}:{:02}", at.hour, at.minute);
-    if (at.year, at.month, at.day) == (now.year, now.month, now.day) {
-        return clock;
-    }
-    let month = MONTHS.get(at.month.wrapping_sub(1) as usize).copied().unwrap_or("?");
-    let date =
-        if at.year == now.year { format!("{} {month}", at.day) } else { format!("{} {month} {}", at.day, at.year) };
-    if with_clock { format!("{date} {clock}") } else { date }
 }
 
 #[cfg(test)]
@@ -546,7 +451,7 @@ mod tests {
         let copy = message::sync_copy(&message::text_message("to bob", None), &bob.session_id());
         let r = received(&me, &me, copy, t);
         let Incoming::Add { message, unread, .. } = incoming(&r, "H", &me.session_id()) else { panic!() };
-        assert_eq!(message.id, outgoing_id(&bob.session_id().to_string(), t));
+        assert_eq!(message.id, outgoing_id(&bob.session_id(), t));
         assert!(message.outgoing && !unread && message.status == Status::Sent);
     }
 
@@ -565,17 +470,4 @@ mod tests {
         assert_eq!(Conversation::new(&id, Standing::Accepted).title(), "05ababab…abababab");
     }
 
-    #[test]
-    fn time_labels_show_the_date_only_when_it_is_not_today() {
-        let now = LocalTime { year: 2026, month: 11, day: 26, hour: 23, minute: 50 };
-        let today = LocalTime { hour: 9, minute: 5, ..now };
-        assert_eq!(time_label(now, today, true), "09:05");
-        assert_eq!(time_label(now, today, false), "09:05");
-        let earlier = LocalTime { month: 3, day: 2, ..today };
-        assert_eq!(time_label(now, earlier, true), "2 Mar 09:05");
-        assert_eq!(time_label(now, earlier, false), "2 Mar");
-        let last_year = LocalTime { year: 2025, ..earlier };
-        assert_eq!(time_label(now, last_year, true), "2 Mar 2025 09:05");
-        assert_eq!(time_label(now, LocalTime { month: 13, ..last_year }, false), "2 ? 2025");
-    }
 }

@@ -2,14 +2,15 @@
 //!
 //! `crypto_core::network` decides everything — which path, which node, what a failure means,
 //! when the swarm must be asked for again — and this module performs its steps through
-//! `crate::net`, keeps what must survive a reload (guards and `last_hash` per node) in the vault,
-//! and publishes a small [`NetStatus`] for the header and Settings.
+//! [`crate::relay`] (each request with a deadline), keeps what must survive a reload (guards and
+//! `last_hash` per node) in the vault, and publishes a small [`NetStatus`] for the front ends.
 //!
 //! The relay sees the guard's key and onion bytes; the account's Session ID travels only inside
 //! the onion (in `get_swarm`, `store` and `retrieve`), readable by the destination node alone.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::rc::Rc;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -17,12 +18,12 @@ use crypto_core::identity::{Identity, SessionId};
 use crypto_core::network::{Attempt, Exchange, Failure, Network, NodeRecord, Payload, PollState, Report, Step};
 use crypto_core::onion::{self, Destination, EncType, NodeReply};
 use crypto_core::storage::{Namespace, requests};
-use leptos::prelude::*;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::net::{self, NetError, RelayUrlError};
+use crate::platform::{Clock, Platform, World};
+use crate::relay::{self, NetError, RelayUrlError};
 use crate::storage::{Backend, StorageError, Vault, stores};
 
 /// Why a request failed: what the network client concluded (see `crypto_core::network`).
@@ -108,11 +109,14 @@ struct Saved {
 }
 
 /// The client: node pool, guards and paths, swarms, network time, polling state, status.
-pub struct Client {
+pub struct Client<P: Platform> {
+    world: Rc<World<P>>,
     relay: RefCell<String>,
     network: RefCell<Network>,
     poll: RefCell<PollState>,
-    status: ArcRwSignal<NetStatus>,
+    status: RefCell<NetStatus>,
+    /// Told of every change of the status.
+    on_status: RefCell<Option<Box<dyn Fn(&NetStatus)>>>,
     shown_revision: Cell<u64>,
     saved_guards: RefCell<Vec<[u8; 32]>>,
     /// The `last_hash` entries as the vault holds them (what `persist_guards` writes back).
@@ -126,28 +130,12 @@ pub struct Client {
     pub requests: Cell<u64>,
 }
 
-impl fmt::Debug for Client {
+impl<P: Platform> fmt::Debug for Client<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client").field("relay", &self.relay.borrow()).finish_non_exhaustive()
     }
 }
 
-impl Default for Client {
-    fn default() -> Self {
-        Client::new("")
-    }
-}
-
-fn local_now() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Date::now() as u64
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0
-    }
-}
 
 fn hop_views(network: &Network) -> Vec<Vec<Hop>> {
     network
@@ -174,14 +162,16 @@ fn hex32(s: &str) -> Option<[u8; 32]> {
     Some(out)
 }
 
-impl Client {
+impl<P: Platform> Client<P> {
     /// A client using the relay at `relay` (empty: the page's origin).
-    pub fn new(relay: &str) -> Client {
+    pub fn new(world: Rc<World<P>>, relay: &str) -> Client<P> {
         Client {
+            world,
             relay: RefCell::new(relay.trim().trim_end_matches('/').to_owned()),
             network: RefCell::default(),
             poll: RefCell::default(),
-            status: ArcRwSignal::new(NetStatus::new(relay)),
+            status: RefCell::new(NetStatus::new(relay)),
+            on_status: RefCell::default(),
             shown_revision: Cell::new(0),
             saved_guards: RefCell::default(),
             saved_last_hashes: RefCell::default(),
@@ -200,25 +190,32 @@ impl Client {
     /// paths and swarms are fetched again through it; saved guards are kept if it lists them.
     /// Returns the URL as it will be used (save that in the account).
     pub fn set_relay(&self, url: &str) -> Result<String, RelayUrlError> {
-        let url = net::relay_base(url)?;
+        let url = relay::relay_base(url, self.world.secure_page)?;
         if *self.relay.borrow() != url {
             *self.relay.borrow_mut() = url.clone();
             self.network.borrow_mut().forget_network();
             let paths = hop_views(&self.network.borrow());
-            self.status.set(NetStatus { paths, ..NetStatus::new(&url) });
+            self.publish(NetStatus { paths, ..NetStatus::new(&url) });
         }
         Ok(url)
     }
 
-    /// The status, as a signal the UI can track: connection, last problem, paths (guard
-    /// marked), relay. It changes only when one of them does.
-    pub fn status(&self) -> ArcReadSignal<NetStatus> {
-        self.status.read_only()
+    /// Calls `notify` with the status whenever it changes: connection, last problem, paths
+    /// (guard marked), relay.
+    pub fn on_status(&self, notify: impl Fn(&NetStatus) + 'static) {
+        *self.on_status.borrow_mut() = Some(Box::new(notify));
     }
 
-    /// The status now, untracked.
+    /// The status now.
     pub fn status_now(&self) -> NetStatus {
-        self.status.get_untracked()
+        self.status.borrow().clone()
+    }
+
+    fn publish(&self, status: NetStatus) {
+        *self.status.borrow_mut() = status.clone();
+        if let Some(notify) = self.on_status.borrow().as_ref() {
+            notify(&status);
+        }
     }
 
     /// The current paths, for Settings: (key hex, address) per hop, the guard first.
@@ -231,7 +228,7 @@ impl Client {
 
     /// Network time now.
     pub fn now(&self) -> u64 {
-        self.network.borrow().network_now(local_now())
+        self.network.borrow().network_now(self.world.clock.now_ms())
     }
 
     fn set_status(&self, connection: Connection, problem: Option<String>) {
@@ -239,21 +236,14 @@ impl Client {
         let changed_paths = self.shown_revision.replace(revision) != revision;
         let paths = if changed_paths { Some(hop_views(&self.network.borrow())) } else { None };
         let relay = self.relay();
-        let differs = self.status.with_untracked(|s| {
-            s.connection != connection
-                || s.problem != problem
-                || s.relay != relay
-                || paths.as_ref().is_some_and(|p| *p != s.paths)
-        });
+        let current = self.status_now();
+        let differs = current.connection != connection
+            || current.problem != problem
+            || current.relay != relay
+            || paths.as_ref().is_some_and(|p| *p != current.paths);
         if differs {
-            self.status.update(|s| {
-                s.connection = connection;
-                s.problem = problem;
-                s.relay = relay;
-                if let Some(p) = paths {
-                    s.paths = p;
-                }
-            });
+            let paths = paths.unwrap_or(current.paths);
+            self.publish(NetStatus { connection, problem, paths, relay });
         }
     }
 
@@ -297,18 +287,18 @@ impl Client {
         request: &dyn Fn(&NodeRecord) -> Value,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
         loop {
-            let step = self.network.borrow_mut().next_step(ex, &mut OsRng, local_now());
+            let step = self.network.borrow_mut().next_step(ex, &mut OsRng, self.world.clock.now_ms());
             let send = match step {
                 Step::Failed(f) => return Err(f),
                 Step::FetchNodes => {
                     let relay = self.relay();
-                    let attempt = match net::nodes(&relay).await {
+                    let attempt = match relay::nodes(&self.world.transport, &self.world.clock, &relay).await {
                         Ok(nodes) => Attempt::Nodes(nodes),
                         Err(NetError::Transport(_)) => Attempt::Unsent,
                         Err(NetError::Status(status)) => Attempt::Http { status, body: b"" },
                         Err(NetError::Network(_)) => Attempt::Nodes(Vec::new()),
                     };
-                    let report = self.network.borrow_mut().report(ex, attempt, local_now());
+                    let report = self.network.borrow_mut().report(ex, attempt, self.world.clock.now_ms());
                     if let Report::Failed(f) = report {
                         return Err(f);
                     }
@@ -332,8 +322,10 @@ impl Client {
             let Ok(onion) = built else { return Err(Failure::TooLarge) };
             self.requests.set(self.requests.get() + 1);
             let relay = self.relay();
-            let response = net::onion(&relay, &send.guard, onion.body).await;
-            let now = local_now();
+            let response = relay::onion(&self.world.transport, &self.world.clock, &relay, &send.guard, onion.body)
+                .await
+                .map(|reply| (reply.status, reply.body));
+            let now = self.world.clock.now_ms();
             let mut reply = None;
             let report = {
                 let mut network = self.network.borrow_mut();
@@ -502,6 +494,11 @@ impl Client {
 mod tests {
     use super::*;
     use crate::storage::MemoryBackend;
+    use crate::testing::{Offline, offline_world};
+
+    fn offline_client(relay: &str) -> Client<Offline> {
+        Client::new(Rc::new(offline_world()), relay)
+    }
     use crypto_core::identity::Seed;
     use crypto_core::vault::KdfParams;
     use futures::executor::block_on;
@@ -516,7 +513,7 @@ mod tests {
     fn guards_and_last_hashes_survive_an_unlock_in_the_vault() {
         block_on(async {
             let vault = vault().await;
-            let client = Client::new("");
+            let client = offline_client("");
             client.network.borrow_mut().set_guards([[1; 32], [2; 32]]);
             client.poll.borrow_mut().set_last_hash(&[3; 32], 0, "hash-on-node-3");
             client.persist(&vault).await.unwrap();
@@ -529,7 +526,7 @@ mod tests {
                 }
             }
 
-            let again = Client::new("");
+            let again = offline_client("");
             again.restore(&vault).await;
             assert_eq!(again.network.borrow().guards(), [[1; 32], [2; 32]]);
             assert_eq!(again.poll.borrow().last_hash(&[3; 32], 0), Some("hash-on-node-3"));
@@ -540,7 +537,7 @@ mod tests {
     fn the_network_state_is_written_only_when_it_changes() {
         block_on(async {
             let vault = vault().await;
-            let client = Client::new("");
+            let client = offline_client("");
             let before = vault.backend().keys(stores::ACCOUNT).await.unwrap();
             client.persist(&vault).await.unwrap();
             assert_eq!(vault.backend().keys(stores::ACCOUNT).await.unwrap(), before, "nothing to save yet");
@@ -563,14 +560,14 @@ mod tests {
     fn guards_are_saved_without_unfiled_last_hashes() {
         block_on(async {
             let vault = vault().await;
-            let client = Client::new("");
+            let client = offline_client("");
             client.poll.borrow_mut().set_last_hash(&[3; 32], 0, "filed");
             client.persist(&vault).await.unwrap();
             client.poll.borrow_mut().set_last_hash(&[3; 32], 0, "fetched, not filed");
             client.network.borrow_mut().set_guards([[9; 32], [8; 32]]);
             client.persist_guards(&vault).await.unwrap();
 
-            let later = Client::new("");
+            let later = offline_client("");
             later.restore(&vault).await;
             assert_eq!(later.network.borrow().guards(), &[[9; 32], [8; 32]]);
             assert_eq!(later.poll.borrow().last_hash(&[3; 32], 0), Some("filed"));
@@ -582,7 +579,7 @@ mod tests {
         block_on(async {
             let vault = vault().await;
             vault.put(stores::ACCOUNT, NETWORK_STATE_ID, b"{\"guards\":[\"zz\", 5]").await.unwrap();
-            let client = Client::new("");
+            let client = offline_client("");
             client.restore(&vault).await;
             assert!(client.network.borrow().guards().is_empty());
             vault
@@ -597,7 +594,7 @@ mod tests {
 
     #[test]
     fn seen_hashes_are_offered_for_saving_only_after_new_ones() {
-        let client = Client::new("");
+        let client = offline_client("");
         client.remember(["a".to_owned()]);
         assert_eq!(client.seen_to_save(10), None, "restored hashes are no change");
         client.poll.borrow_mut().first_sight("b");
@@ -609,7 +606,7 @@ mod tests {
 
     #[test]
     fn switching_relays_checks_the_url_and_starts_over() {
-        let client = Client::new("");
+        let client = offline_client("");
         assert_eq!(client.set_relay("ftp://relay.example"), Err(RelayUrlError::Scheme));
         assert_eq!(client.relay(), "");
         assert_eq!(client.set_relay("https://relay.example/").as_deref(), Ok("https://relay.example"));
@@ -621,7 +618,7 @@ mod tests {
 
     #[test]
     fn without_a_network_a_request_fails_as_offline_and_says_so() {
-        let client = Client::new("http://127.0.0.1:9");
+        let client = offline_client("http://127.0.0.1:9");
         let me = Identity::from_seed(&Seed::from_bytes([5; 16]));
         assert_eq!(block_on(client.poll(&me)).unwrap_err(), Failure::Offline);
         let status = client.status_now();

@@ -346,6 +346,30 @@ impl fmt::Debug for SessionId {
     }
 }
 
+/// Serialized as its 66 hex characters, the form records and JSON have always used.
+impl serde::Serialize for SessionId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Parsed from 66 hex characters; anything else is a typed error of the deserializer.
+impl<'de> serde::Deserialize<'de> for SessionId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Hex;
+        impl serde::de::Visitor<'_> for Hex {
+            type Value = SessionId;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a Session ID: 66 hex characters")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<SessionId, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_str(Hex)
+    }
+}
+
 /// Why a string is not a Session ID.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 #[non_exhaustive]

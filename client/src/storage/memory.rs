@@ -39,7 +39,7 @@ impl Backend for MemoryBackend {
 #[cfg(test)]
 mod tests {
     use super::MemoryBackend;
-    use crate::storage::conformance as suite;
+    use crate::conformance as suite;
     use futures::executor::block_on;
 
     #[test]

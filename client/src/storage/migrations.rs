@@ -9,9 +9,12 @@
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::{Backend, StorageError, Vault, stores};
-use crate::account::{ACCOUNT_ID, Account};
-use crate::chat;
+use crypto_core::identity::Seed;
+
+use super::{Backend, StorageError, Vault, index, stores};
+
+/// The account record's id in the `account` store.
+const ACCOUNT_ID: &[u8] = b"account";
 
 /// Schema 1 → 2: a second wrap of the data key, by a key derived from the account's seed, so the
 /// recovery phrase opens the vault when the passphrase is forgotten. The seed is in the account
@@ -19,22 +22,24 @@ use crate::chat;
 /// unlock. Without a readable account record there is nothing to wrap for (the unlock then fails
 /// on the missing account anyway); the step does nothing.
 pub(super) async fn v1_to_v2<B: Backend>(vault: &Vault<B>) -> Result<(), StorageError> {
-    let account = match vault.get(stores::ACCOUNT, ACCOUNT_ID).await {
-        Ok(Some(bytes)) => Account::from_bytes(&bytes),
+    let record = match vault.get(stores::ACCOUNT, ACCOUNT_ID).await {
+        Ok(Some(bytes)) => serde_json::from_slice::<Value>(&bytes).ok(),
         Ok(None) | Err(StorageError::Vault(_)) => None,
         Err(e) => return Err(e),
     };
-    let Some(identity) = account.and_then(|a| a.identity()) else { return Ok(()) };
-    match identity.seed() {
-        Some(seed) => vault.set_recovery(seed).await,
-        None => Ok(()),
+    // The schema-1 account record keeps the 16-byte seed as `seed_hex`.
+    let seed_hex = record.as_ref().and_then(|r| r.get("seed_hex")).and_then(Value::as_str).unwrap_or_default();
+    let mut bytes = Zeroizing::new([0u8; 16]);
+    if hex::decode_to_slice(seed_hex, bytes.as_mut_slice()).is_err() {
+        return Ok(());
     }
+    vault.set_recovery(&Seed::from_bytes(*bytes)).await
 }
 
 /// Schema 2 → 3: conversation records stop holding every message id. Each schema-2 record in
 /// `conversations` (a JSON object whose `messages` lists its message ids, oldest first) becomes:
 /// an index in `message-pages` (the ids with their messages' timestamps, sorted, in pages of
-/// [`chat::PAGE_ENTRIES`]); and a record in `conversations2` with every other field unchanged and
+/// [`index::PAGE_ENTRIES`]); and a record in `conversations2` with every other field unchanged and
 /// `pages` (the page count) in place of `messages`. The old record is deleted last, so a record
 /// still in `conversations` has not been moved yet and is moved again (the same pages, the same
 /// record). Ids whose message record is missing or damaged were never shown and are left out of
@@ -56,7 +61,7 @@ pub(super) async fn v2_to_v3<B: Backend>(vault: &Vault<B>) -> Result<(), Storage
         }
         entries.sort();
         entries.dedup();
-        let pages = chat::write_index(vault, &peer, &entries).await?;
+        let pages = index::write_index(vault, &peer, &entries).await?;
         record.insert("pages".to_owned(), pages.into());
         let bytes = Zeroizing::new(serde_json::to_vec(&record).unwrap_or_default());
         vault.put(stores::CONVERSATIONS, peer.as_bytes(), &bytes).await?;

@@ -1,0 +1,104 @@
+//! The engine's one error type. Its `Display` is the sentence a person reads next to what they
+//! tried; front ends show it as it is.
+
+use core::fmt;
+
+use crypto_core::mnemonic::PhraseError;
+use crypto_core::network::Failure;
+
+use crate::account::Strength;
+use crate::relay::RelayUrlError;
+use crate::storage::StorageError;
+
+/// Why an engine call did not do what was asked. Nothing was changed unless the variant says so.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// No account is unlocked.
+    Locked,
+    /// The device's storage failed (or refused: a wrong passphrase, a damaged vault).
+    Storage(StorageError),
+    /// A change was refused by the device's storage; nothing was changed.
+    NotKept(StorageError),
+    /// A message was not kept, so it was not sent (the person's text stays where it was).
+    MessageNotKept(StorageError),
+    /// The conversations could not be read.
+    ConversationsUnreadable(StorageError),
+    /// The messages of a conversation could not be read.
+    MessagesUnreadable(StorageError),
+    /// The account record is missing from an opened vault.
+    AccountMissing,
+    /// The account record does not parse.
+    AccountDamaged,
+    /// A message could not be encrypted.
+    Encryption,
+    /// There is nothing to send.
+    EmptyMessage,
+    /// The text is longer than a message may be.
+    TooLong {
+        /// The most characters a message may have.
+        max: usize,
+    },
+    /// The message is no longer on this device.
+    MessageGone,
+    /// The recovery phrase does not decode.
+    Phrase(PhraseError),
+    /// The recovery phrase is another account's.
+    AnotherAccount,
+    /// The current passphrase given is wrong.
+    WrongCurrentPassphrase,
+    /// A new passphrase is too short.
+    PassphraseTooShort,
+    /// The relay URL was refused.
+    RelayUrl(RelayUrlError),
+    /// The network could not be reached, or refused.
+    Network(Failure),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Locked => f.write_str("Hush is locked."),
+            Error::Storage(e) => e.fmt(f),
+            Error::NotKept(e) => write!(f, "This device's storage refused the change ({e}). Nothing was changed."),
+            Error::MessageNotKept(e) => write!(f, "Not sent: this device's storage refused the message ({e})."),
+            Error::ConversationsUnreadable(e) => write!(f, "Your conversations could not be read: {e}."),
+            Error::MessagesUnreadable(e) => write!(f, "The messages could not be read: {e}."),
+            Error::AccountMissing => f.write_str("this device's account record is missing"),
+            Error::AccountDamaged => f.write_str("this device's account record is damaged"),
+            Error::Encryption => f.write_str("This message could not be encrypted, so it was not sent."),
+            Error::EmptyMessage => f.write_str("There is nothing to send."),
+            Error::TooLong { max } => write!(f, "A message can have at most {max} characters."),
+            Error::MessageGone => f.write_str("This message is no longer on this device."),
+            Error::Phrase(e) => sentence(&e.to_string(), f),
+            Error::AnotherAccount => f.write_str(
+                "This recovery phrase belongs to another account, not the one on this device. Nothing was changed.",
+            ),
+            Error::WrongCurrentPassphrase => f.write_str("That is not your current passphrase."),
+            Error::PassphraseTooShort => f.write_str(Strength::TooShort.hint()),
+            Error::RelayUrl(e) => e.fmt(f),
+            Error::Network(e) => sentence(&e.to_string(), f),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<StorageError> for Error {
+    fn from(e: StorageError) -> Self {
+        Error::Storage(e)
+    }
+}
+
+/// Writes `text` as a sentence: capitalised, with a full stop.
+fn sentence(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let mut chars = text.chars();
+    if let Some(first) = chars.next() {
+        for c in first.to_uppercase() {
+            fmt::Write::write_char(f, c)?;
+        }
+        f.write_str(chars.as_str())?;
+        f.write_str(".")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,27 @@
+//! What the engine tells its front ends: typed events, delivered in order on the front end's
+//! thread through the callback given to `Engine::on_event`.
+
+use crate::conversations::Message;
+use crate::network::NetStatus;
+
+/// Something changed that a front end may show.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The conversation list changed (a message filed, a request accepted, a conversation
+    /// deleted): read it again with `Engine::conversations`.
+    Conversations,
+    /// A message was filed or changed (a new message, a status, a failure's reason).
+    Message {
+        /// The message as the vault now holds it.
+        message: Message,
+        /// Whether it is a newly received message (not one sent here, nor a change of one).
+        arrived: bool,
+    },
+    /// The network client's status changed.
+    Network(NetStatus),
+    /// The account record changed (created, unlocked, its settings saved).
+    Account,
+    /// The account was locked or deleted: the session is gone.
+    Locked,
+}

@@ -1,0 +1,38 @@
+//! Hush's client engine: the messenger's rules, once, for every front end.
+//!
+//! The browser app (Leptos) and the `hush` command line are thin layers over [`Engine`]. It owns
+//! the account's lifecycle, the vault, conversations and their records, sending through the
+//! outbox, polling, message requests, blocking, and the network client. It reaches the world only
+//! through the traits in [`platform`] — a [`Transport`](platform::Transport) to the relay (every
+//! request with a deadline), a [`Clock`](platform::Clock), and the vault's
+//! [`Backend`](storage::Backend) — and tells its front ends what changed through [`Event`]s.
+//!
+//! Module layers, each depending only on those before it: `platform`, `storage` (with its
+//! `index` and `migrations`), `account`, `conversations`, `relay`, `network`, `event`, `error`,
+//! `session`, then `inbox`, `outbox`, `messaging`, and `engine` on top.
+
+pub mod account;
+#[cfg(any(test, feature = "conformance"))]
+#[doc(hidden)]
+pub mod conformance;
+pub mod conversations;
+mod engine;
+mod error;
+mod event;
+mod inbox;
+mod messaging;
+pub mod network;
+mod outbox;
+pub mod platform;
+pub mod relay;
+mod session;
+pub mod storage;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+
+pub use crypto_core::identity::SessionId;
+pub use engine::{Engine, KDF};
+pub use error::Error;
+pub use event::Event;
+pub use messaging::MAX_CHARS;
+pub use outbox::{RETRY_EVERY, ROUNDS};

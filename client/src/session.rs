@@ -1,0 +1,135 @@
+//! An unlocked account: its vault, account record, keys and network client, and what the tasks
+//! working for it share (the write lock, the last timestamp handed out, the open conversation,
+//! the outbox's wake-up).
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
+
+use crypto_core::identity::{Identity, SessionId};
+use futures::channel::mpsc;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::account::{ACCOUNT_ID, Account};
+use crate::event::Event;
+use crate::network::Client;
+use crate::platform::{Platform, World};
+use crate::storage::{Read, StorageError, Vault, stores};
+
+/// Where events go: the front end's callback, if it gave one.
+pub(crate) type Listener = Rc<RefCell<Option<Rc<dyn Fn(Event)>>>>;
+
+/// An unlocked account.
+pub struct Session<P: Platform> {
+    /// The vault it lives in.
+    pub(crate) vault: Vault<Rc<P::Backend>>,
+    /// The account record.
+    pub(crate) account: RefCell<Account>,
+    /// Its keys.
+    pub(crate) identity: Identity,
+    /// The network client.
+    pub(crate) client: Client<P>,
+    /// The front end's transport and clock.
+    pub(crate) world: Rc<World<P>>,
+    /// Serializes read-modify-write of records between concurrent tasks (sending, delivering,
+    /// polling), so no update is lost.
+    pub(crate) writes: futures::lock::Mutex<()>,
+    /// The timestamp of the last message sent, so two messages never share one (a timestamp is
+    /// a sent message's identity for its recipients).
+    last_sent: Cell<u64>,
+    /// The conversation a person is looking at: its messages arrive read.
+    pub(crate) viewing: Cell<Option<SessionId>>,
+    /// Wakes the outbox's worker (a new entry, a retry, the network back).
+    wake: RefCell<Option<mpsc::UnboundedSender<()>>>,
+    /// Set when the outbox's entries that failed should be tried again at once.
+    pub(crate) retry_failed: Cell<bool>,
+    listener: Listener,
+}
+
+impl<P: Platform> fmt::Debug for Session<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Session").field("session_id", &self.identity.session_id()).finish_non_exhaustive()
+    }
+}
+
+impl<P: Platform> Session<P> {
+    /// An unlocked session.
+    pub(crate) fn new(
+        vault: Vault<Rc<P::Backend>>,
+        account: Account,
+        identity: Identity,
+        world: Rc<World<P>>,
+        listener: Listener,
+    ) -> Session<P> {
+        let client = Client::new(world.clone(), &account.relay_url);
+        Session {
+            vault,
+            account: RefCell::new(account),
+            identity,
+            client,
+            world,
+            writes: Default::default(),
+            last_sent: Cell::new(0),
+            viewing: Cell::new(None),
+            wake: RefCell::new(None),
+            retry_failed: Cell::new(false),
+            listener,
+        }
+    }
+
+    /// This account's Session ID.
+    pub(crate) fn me(&self) -> SessionId {
+        self.identity.session_id()
+    }
+
+    /// The network time for a new outgoing message: never equal to or before the last one's.
+    pub(crate) fn next_timestamp(&self) -> u64 {
+        let t = self.client.now().max(self.last_sent.get().saturating_add(1));
+        self.last_sent.set(t);
+        t
+    }
+
+    /// Saves the account record.
+    pub(crate) async fn save_account(&self) -> Result<(), StorageError> {
+        let bytes = self.account.borrow().to_bytes();
+        self.vault.put(stores::ACCOUNT, ACCOUNT_ID, &bytes).await
+    }
+
+    /// Tells the front end.
+    pub(crate) fn emit(&self, event: Event) {
+        let listener = self.listener.borrow().clone();
+        if let Some(listener) = listener {
+            listener(event);
+        }
+    }
+
+    /// A JSON record, or `None` if it is missing, damaged or unreadable.
+    pub(crate) async fn load<T: DeserializeOwned>(&self, store: &str, id: &[u8]) -> Option<T> {
+        self.vault.read(store, id).await.ok().and_then(Read::found)
+    }
+
+    /// Writes a JSON record.
+    pub(crate) async fn save<T: Serialize>(&self, store: &str, id: &[u8], value: &T) -> Result<(), StorageError> {
+        self.vault.write(store, id, value).await
+    }
+
+    /// Deletes a record.
+    pub(crate) async fn remove(&self, store: &str, id: &[u8]) -> Result<(), StorageError> {
+        self.vault.delete(store, id).await
+    }
+
+    /// Gives the outbox's worker its wake-up channel (one worker per session).
+    pub(crate) fn wake_channel(&self) -> mpsc::UnboundedReceiver<()> {
+        let (tx, rx) = mpsc::unbounded();
+        *self.wake.borrow_mut() = Some(tx);
+        rx
+    }
+
+    /// Wakes the outbox's worker, if it runs.
+    pub(crate) fn wake_outbox(&self) {
+        if let Some(tx) = self.wake.borrow().as_ref() {
+            let _ = tx.unbounded_send(());
+        }
+    }
+}

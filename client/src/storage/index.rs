@@ -1,0 +1,141 @@
+//! Each conversation's message index: pages of (timestamp, message id) in `message-pages`, page
+//! `n` of a peer holding messages no later than page `n + 1`. Filing a message rewrites one page of
+//! at most [`PAGE_LIMIT`] entries, never a record that grows with the history; readers take pages
+//! from the newest back.
+//!
+//! The index is part of the vault's format (schema 3), so it lives beside the vault: the
+//! migration that builds it and the conversations that use it both depend on this module, and it
+//! depends on neither.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Backend, Read, StorageError, Vault, stores};
+
+/// Entries an index page takes before the next message in order starts a new page.
+pub const PAGE_ENTRIES: usize = 32;
+/// The most entries a page holds. A message that arrives late (its timestamp before the newest
+/// page's) goes into the older page where it belongs, which may grow past [`PAGE_ENTRIES`]; a page
+/// at this limit takes no more, and such a message is filed with the newest instead. So no page,
+/// and no write, grows without bound, whatever timestamps senders choose.
+pub const PAGE_LIMIT: usize = 2 * PAGE_ENTRIES;
+
+/// One page of a conversation's index: (timestamp, message id), sorted.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Page {
+    pub entries: Vec<(u64, String)>,
+}
+
+/// The record id of page `n` of the conversation with `peer`.
+pub fn page_id(peer: &str, n: u32) -> Vec<u8> {
+    format!("{peer}/{n}").into_bytes()
+}
+
+pub async fn read_page<B: Backend>(vault: &Vault<B>, peer: &str, n: u32) -> Result<Read<Page>, StorageError> {
+    vault.read(stores::MESSAGE_PAGES, &page_id(peer, n)).await
+}
+
+/// The number of index pages of `peer`, from the conversation record's count: pages past it
+/// (written just before an interrupted update of the record, or after the record was lost) are
+/// found by looking one further.
+pub async fn page_count<B: Backend>(vault: &Vault<B>, peer: &str, recorded: u32) -> Result<u32, StorageError> {
+    let mut count = recorded;
+    while !matches!(read_page(vault, peer, count).await?, Read::Missing) {
+        count = count.saturating_add(1);
+    }
+    Ok(count)
+}
+
+/// Adds (timestamp, id) to the index of `peer`, whose conversation record counts `recorded` pages
+/// (`None`: no readable record, so the pages are counted); returns the page count.
+pub async fn add<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    recorded: Option<u32>,
+    timestamp: u64,
+    id: &str,
+) -> Result<u32, StorageError> {
+    let mut count = match recorded {
+        Some(n) => n,
+        None => page_count(vault, peer, 0).await?,
+    };
+    loop {
+        if place(vault, peer, count, timestamp, id).await? {
+            return Ok(count);
+        }
+        // A new newest page; unless pages past the count are already there (written by a filing
+        // cut short before it updated the conversation record): then file among them.
+        let real = page_count(vault, peer, count).await?;
+        if real == count {
+            let page = Page { entries: vec![(timestamp, id.to_owned())] };
+            vault.write(stores::MESSAGE_PAGES, &page_id(peer, count), &page).await?;
+            return Ok(count.saturating_add(1));
+        }
+        count = real;
+    }
+}
+
+/// Puts (timestamp, id) into one of the `count` existing pages, if one takes it: the page it
+/// belongs in (the newest whose first entry is not after it, else the first; damaged pages are
+/// passed over), unless that is the full newest page and it comes last (then a new page is due),
+/// or a page at [`PAGE_LIMIT`] (then the newest takes it if it has room).
+async fn place<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    count: u32,
+    timestamp: u64,
+    id: &str,
+) -> Result<bool, StorageError> {
+    let key = (timestamp, id);
+    let position = |page: &Page| page.entries.binary_search_by(|(t, i)| (*t, i.as_str()).cmp(&key));
+    let Some(newest) = count.checked_sub(1) else { return Ok(false) };
+    let mut n = newest;
+    let mut page = read_page(vault, peer, n).await?;
+    loop {
+        let fits = match &page {
+            Read::Found(p) => p.entries.first().is_none_or(|(t, i)| (*t, i.as_str()) <= key),
+            Read::Missing | Read::Damaged => false,
+        };
+        if fits || n == 0 {
+            break;
+        }
+        n -= 1;
+        page = read_page(vault, peer, n).await?;
+    }
+    let Read::Found(mut p) = page else { return Ok(false) };
+    match position(&p) {
+        Ok(_) => Ok(true),
+        Err(at) if n == newest && at == p.entries.len() && p.entries.len() >= PAGE_ENTRIES => Ok(false),
+        Err(at) if p.entries.len() < PAGE_LIMIT => {
+            p.entries.insert(at, (timestamp, id.to_owned()));
+            vault.write(stores::MESSAGE_PAGES, &page_id(peer, n), &p).await?;
+            Ok(true)
+        }
+        Err(_) if n != newest => match read_page(vault, peer, newest).await? {
+            Read::Found(mut p) if p.entries.len() < PAGE_ENTRIES => {
+                if let Err(at) = position(&p) {
+                    p.entries.insert(at, (timestamp, id.to_owned()));
+                    vault.write(stores::MESSAGE_PAGES, &page_id(peer, newest), &p).await?;
+                }
+                Ok(true)
+            }
+            _ => Ok(false),
+        },
+        Err(_) => Ok(false),
+    }
+}
+
+/// Writes `entries` (sorted) as the whole index of `peer`, [`PAGE_ENTRIES`] to a page; returns the
+/// page count. Used by the migration that builds the index from the old message lists.
+pub async fn write_index<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    entries: &[(u64, String)],
+) -> Result<u32, StorageError> {
+    let mut count = 0u32;
+    for chunk in entries.chunks(PAGE_ENTRIES) {
+        vault.write(stores::MESSAGE_PAGES, &page_id(peer, count), &Page { entries: chunk.to_vec() }).await?;
+        count = count.saturating_add(1);
+    }
+    Ok(count)
+}
+

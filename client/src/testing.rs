@@ -1,0 +1,140 @@
+//! Parts for testing front ends and the engine natively: a clock on the system's time that sleeps
+//! on a helper thread (so it works under any executor), a transport that is never reachable, and
+//! a [`Scripted`] transport that wraps a real one and fails on command — offline, or accepting a
+//! request and never answering — so outages and stalls are reproduced exactly.
+
+use core::future::Future;
+use core::time::Duration;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use futures::channel::oneshot;
+
+use crate::platform::{Clock, Platform, Reply, Transport, TransportError, World};
+use crate::storage::MemoryBackend;
+
+/// The system's time; sleeps on a helper thread.
+#[derive(Clone, Debug, Default)]
+pub struct ThreadClock;
+
+impl Clock for ThreadClock {
+    fn now_ms(&self) -> u64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+    }
+
+    fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+        let (tx, rx) = oneshot::channel::<()>();
+        std::thread::spawn(move || {
+            std::thread::sleep(duration);
+            let _ = tx.send(());
+        });
+        async move {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// A transport with no network: every request fails at once as unreachable.
+#[derive(Clone, Debug, Default)]
+pub struct NoNetwork;
+
+impl Transport for NoNetwork {
+    async fn get(&self, _url: &str, _deadline: Duration) -> Result<Reply, TransportError> {
+        Err(TransportError::Unreachable("no network in this test".into()))
+    }
+
+    async fn post(&self, _url: &str, _body: Vec<u8>, _deadline: Duration) -> Result<Reply, TransportError> {
+        Err(TransportError::Unreachable("no network in this test".into()))
+    }
+}
+
+/// What a [`Scripted`] transport does with the next requests.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Script {
+    /// Pass requests to the real transport.
+    Pass,
+    /// Fail every request at once, as a device without a network does.
+    Offline,
+    /// Accept every request and never answer, as a relay that stalls does (the engine's deadline
+    /// must end it).
+    Stall,
+}
+
+/// A real transport, failing on command; counts the requests it was given.
+#[derive(Debug)]
+pub struct Scripted<T> {
+    inner: T,
+    script: Rc<Cell<Script>>,
+    requests: Rc<Cell<u64>>,
+    /// URLs asked for, in order (for checks of what reached the relay).
+    pub urls: Rc<RefCell<Vec<String>>>,
+}
+
+/// The handle a test keeps to change a [`Scripted`] transport's script.
+#[derive(Clone, Debug)]
+pub struct Control {
+    script: Rc<Cell<Script>>,
+    requests: Rc<Cell<u64>>,
+}
+
+impl Control {
+    /// Makes the next requests follow `script`.
+    pub fn set(&self, script: Script) {
+        self.script.set(script);
+    }
+
+    /// Requests given to the transport so far.
+    pub fn requests(&self) -> u64 {
+        self.requests.get()
+    }
+}
+
+impl<T> Scripted<T> {
+    /// `inner`, passing requests until told otherwise; and the handle that tells it.
+    pub fn new(inner: T) -> (Scripted<T>, Control) {
+        let script = Rc::new(Cell::new(Script::Pass));
+        let requests = Rc::new(Cell::new(0));
+        let control = Control { script: script.clone(), requests: requests.clone() };
+        (Scripted { inner, script, requests, urls: Rc::default() }, control)
+    }
+
+    async fn run(
+        &self,
+        url: &str,
+        request: impl Future<Output = Result<Reply, TransportError>>,
+    ) -> Result<Reply, TransportError> {
+        self.requests.set(self.requests.get() + 1);
+        self.urls.borrow_mut().push(url.to_owned());
+        match self.script.get() {
+            Script::Pass => request.await,
+            Script::Offline => Err(TransportError::Unreachable("the test took the network away".into())),
+            Script::Stall => futures::future::pending().await,
+        }
+    }
+}
+
+impl<T: Transport> Transport for Scripted<T> {
+    async fn get(&self, url: &str, deadline: Duration) -> Result<Reply, TransportError> {
+        self.run(url, self.inner.get(url, deadline)).await
+    }
+
+    async fn post(&self, url: &str, body: Vec<u8>, deadline: Duration) -> Result<Reply, TransportError> {
+        self.run(url, self.inner.post(url, body, deadline)).await
+    }
+}
+
+/// No network, the thread clock and memory: for unit tests of what needs no answers.
+#[derive(Debug)]
+pub struct Offline;
+
+impl Platform for Offline {
+    type Transport = NoNetwork;
+    type Clock = ThreadClock;
+    type Backend = MemoryBackend;
+}
+
+/// The world of [`Offline`].
+pub fn offline_world() -> World<Offline> {
+    World { transport: NoNetwork, clock: ThreadClock, secure_page: false }
+}
