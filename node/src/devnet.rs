@@ -10,7 +10,7 @@ use axum_server::Handle;
 use axum_server::tls_rustls::RustlsConfig;
 use serde_json::{Value, json};
 
-use crate::network::{self, Network, Node};
+use crate::network::{self, Network, Node, Timeouts};
 use crate::relay::{Relay, RelayConfig};
 use crate::server::{self, NodeState, now_ms};
 use crate::store::Store;
@@ -43,6 +43,9 @@ pub struct DevnetConfig {
     pub rate_per_minute: u32,
     /// How often the relay refreshes its node list from the seed.
     pub relay_refresh: Duration,
+    /// How long nodes wait for a node that is down but still listed (the real network's by
+    /// default; shorter in tests).
+    pub timeouts: Timeouts,
 }
 
 impl DevnetConfig {
@@ -61,6 +64,7 @@ impl DevnetConfig {
             allowed_origins: Vec::new(),
             rate_per_minute: 100_000,
             relay_refresh: Duration::from_secs(600),
+            timeouts: Timeouts::default(),
         }
     }
 }
@@ -87,9 +91,14 @@ pub struct Devnet {
 /// The running nodes' server handles, shared with the devnet's control route.
 type NodeHandles = Arc<std::sync::Mutex<Vec<Option<Handle<SocketAddr>>>>>;
 
-fn stop(network: &Network, handles: &NodeHandles, i: usize) {
+/// Stops node `i`; with `listed`, it stays in the node list (see [`Devnet::kill_node`]).
+fn stop(network: &Network, handles: &NodeHandles, i: usize, listed: bool) {
     if let Some(node) = network.nodes().get(i) {
-        node.set_up(false);
+        if listed {
+            node.set_down_but_listed();
+        } else {
+            node.set_up(false);
+        }
     }
     let mut handles = handles.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Some(slot) = handles.get_mut(i)
@@ -99,29 +108,43 @@ fn stop(network: &Network, handles: &NodeHandles, i: usize) {
     }
 }
 
+/// The query of the control route: `listed=1` (or `true`) keeps the stopped node listed.
+#[derive(serde::Deserialize)]
+struct StopQuery {
+    listed: Option<String>,
+}
+
 /// `POST /devnet/stop_node/{i}` on the seed's port: stops node i, for tests that take nodes down
-/// while clients run. Only the devnet has it (the standalone relay and the nodes' own ports do
-/// not), [`Devnet::start`] mounts it only when the seed is bound to a loopback address, and it
+/// while clients run; `POST /devnet/stop_node/{i}?listed=1` kills it while it stays listed
+/// ([`Devnet::kill_node`]). Only the devnet has it (the standalone relay and the nodes' own ports
+/// do not), [`Devnet::start`] mounts it only when the seed is bound to a loopback address, and it
 /// answers 403 to any caller that is not on loopback.
 fn control_router(network: Arc<Network>, handles: NodeHandles) -> axum::Router {
-    use axum::extract::{ConnectInfo, Path};
+    use axum::extract::{ConnectInfo, Path, Query};
     use axum::http::StatusCode;
     use axum::routing::post;
     axum::Router::new().route(
         "/devnet/stop_node/{i}",
-        post(move |ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(i): Path<usize>| {
-            let (network, handles) = (network.clone(), handles.clone());
-            async move {
-                if !peer.ip().is_loopback() {
-                    return StatusCode::FORBIDDEN;
+        post(
+            move |ConnectInfo(peer): ConnectInfo<SocketAddr>, Path(i): Path<usize>, Query(query): Query<StopQuery>| {
+                let (network, handles) = (network.clone(), handles.clone());
+                async move {
+                    if !peer.ip().is_loopback() {
+                        return StatusCode::FORBIDDEN;
+                    }
+                    if i >= network.nodes().len() {
+                        return StatusCode::NOT_FOUND;
+                    }
+                    let listed = match query.listed.as_deref() {
+                        None | Some("0" | "false") => false,
+                        Some("1" | "true") => true,
+                        Some(_) => return StatusCode::BAD_REQUEST,
+                    };
+                    stop(&network, &handles, i, listed);
+                    StatusCode::OK
                 }
-                if i >= network.nodes().len() {
-                    return StatusCode::NOT_FOUND;
-                }
-                stop(&network, &handles, i);
-                StatusCode::OK
-            }
-        }),
+            },
+        ),
     )
 }
 
@@ -157,7 +180,7 @@ impl Devnet {
             tls_configs.push(RustlsConfig::from_pem(cert, key).await.context("loading the node certificate")?);
             listeners.push(listener);
         }
-        let network = Arc::new(Network::new(nodes));
+        let network = Arc::new(Network::new(nodes).with_timeouts(config.timeouts));
         // A node that was down while its swarm stored messages (in an earlier run) gets them now.
         for node in network.nodes() {
             let added = network.catch_up(node, now_ms())?;
@@ -189,8 +212,7 @@ impl Devnet {
         let app_addr = app_listener.local_addr()?;
         let app_url = format!("http://{app_addr}");
         let relay = Relay::new(RelayConfig {
-            seed: seed_url.clone(),
-            seed_pins: Vec::new(),
+            seeds: vec![crate::relay::Seed { url: seed_url.clone(), pins: Vec::new() }],
             allowed_origins: config.allowed_origins.clone(),
             rate_per_minute: config.rate_per_minute,
             refresh: config.relay_refresh,
@@ -239,9 +261,19 @@ impl Devnet {
         Ok(handle)
     }
 
-    /// Stops node `i`: its HTTPS port closes and its swarm peers see it as down.
+    /// Stops node `i`: its HTTPS port closes, its swarm peers see it as down, and the seed no
+    /// longer lists it (with `active_only`), as the real network drops a decommissioned node.
     pub fn stop_node(&mut self, i: usize) {
-        stop(&self.network, &self.node_handles, i);
+        stop(&self.network, &self.node_handles, i, false);
+    }
+
+    /// Kills node `i` while it stays listed, as a node that has just died on the real network: its
+    /// HTTPS port closes, but the seed (and so the relay) still lists it as active, an onion hop
+    /// that must pass a request to it waits [`Timeouts::hop`] and answers 504 `Request time out`,
+    /// and a `store` in its swarm waits [`Timeouts::peer`] for it before replying, with it as
+    /// `{"failed": true, "timeout": true}`. [`Devnet::start_node`] brings it back.
+    pub fn kill_node(&mut self, i: usize) {
+        stop(&self.network, &self.node_handles, i, true);
     }
 
     /// Starts node `i` again on its port, with its keys and messages, after catching up with the

@@ -7,7 +7,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use hush_node::devnet::{Devnet, DevnetConfig};
-use hush_node::relay::{Relay, RelayConfig};
+use hush_node::network::Timeouts;
+use hush_node::networks::SessionNetwork;
+use hush_node::relay::{Relay, RelayConfig, Seed};
 use hush_node::tls::Pin;
 
 #[derive(Parser, Debug)]
@@ -58,6 +60,14 @@ enum Command {
         /// leaves the list at the next refresh, as a dead node leaves the real network's).
         #[arg(long, value_name = "SECONDS", default_value_t = 600)]
         relay_refresh: u64,
+        /// How long an onion hop waits for a next hop that is down but still listed before it
+        /// answers 504 "Request time out" (the real network's 30 s by default).
+        #[arg(long, value_name = "MS", default_value_t = 30_000)]
+        hop_timeout_ms: u64,
+        /// How long a store (or another request the swarm shares) waits for a swarm member that is
+        /// down but still listed before it replies (the real network's 5 s by default).
+        #[arg(long, value_name = "MS", default_value_t = 5_000)]
+        peer_timeout_ms: u64,
     },
     /// Run the relay alone, in front of any network.
     ///
@@ -67,9 +77,13 @@ enum Command {
     /// origin with --allow-origin.
     #[command(verbatim_doc_comment)]
     Relay {
+        /// A real Session network by name (mainnet or testnet): its seeds, pinned as Session's own
+        /// clients pin them. Instead of --seed.
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["seed", "seed_pin"], required_unless_present = "seed")]
+        network: Option<SessionNetwork>,
         /// The seed's JSON-RPC URL, e.g. https://seed.example:4443/json_rpc.
         #[arg(long)]
-        seed: String,
+        seed: Option<String>,
         /// For an HTTPS seed with a self-signed certificate: trust exactly the certificate that
         /// matches. Either the SHA-256 of its public key (SPKI) in base64, 44 characters, as
         /// Session's seeds are pinned (`openssl x509 -in seed.pem -pubkey -noout | openssl pkey
@@ -118,8 +132,12 @@ async fn main() -> anyhow::Result<()> {
             allow_origin,
             rate,
             relay_refresh,
+            hop_timeout_ms,
+            peer_timeout_ms,
         } => {
             let mut config = DevnetConfig::new(data);
+            config.timeouts =
+                Timeouts { hop: Duration::from_millis(hop_timeout_ms), peer: Duration::from_millis(peer_timeout_ms) };
             config.relay_refresh = Duration::from_secs(relay_refresh.max(1));
             config.nodes = nodes;
             config.swarm_size = swarm_size;
@@ -145,22 +163,31 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
             devnet.shutdown();
         }
-        Command::Relay { seed, seed_pin, listen, static_dir, allow_origin, rate, refresh } => {
-            let seed_pins =
-                seed_pin.iter().map(|p| p.parse::<Pin>()).collect::<Result<Vec<_>, _>>().context("--seed-pin")?;
+        Command::Relay { network, seed, seed_pin, listen, static_dir, allow_origin, rate, refresh } => {
+            let seeds = match (network, seed) {
+                (Some(network), _) => network.relay_seeds().with_context(|| format!("the pins of {network}"))?,
+                (None, Some(url)) => {
+                    let pins = seed_pin
+                        .iter()
+                        .map(|p| p.parse::<Pin>())
+                        .collect::<Result<Vec<_>, _>>()
+                        .context("--seed-pin")?;
+                    vec![Seed { url, pins }]
+                }
+                (None, None) => anyhow::bail!("give --seed or --network"),
+            };
             let relay = Relay::new(RelayConfig {
-                seed,
-                seed_pins,
+                seeds,
                 allowed_origins: allow_origin,
                 rate_per_minute: rate,
                 refresh: Duration::from_secs(refresh.max(1)),
                 static_dir,
             })?;
-            let count = relay.refresh().await.context("reading the node list from the seed")?;
             let listener = tokio::net::TcpListener::bind(listen).await.context("binding the relay")?;
             let listen = listener.local_addr()?;
+            // The relay serves at once; until a seed answers (it keeps asking), it answers 503.
             relay.spawn_refresher();
-            tracing::info!(nodes = count, %listen, "relay running");
+            tracing::info!(%listen, "relay running");
             println!("Hush relay is running at http://{listen}");
             let app = hush_node::relay::router(relay.clone(), Some(format!("http://{listen}")));
             axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())

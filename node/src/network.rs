@@ -3,11 +3,14 @@
 //! All nodes of a devnet live in one process. Each serves real HTTPS on its own port; between
 //! themselves they call each other directly (replicating a store to the swarm, passing an onion
 //! request to the next hop), as real nodes do over their private node-to-node channel. A stopped
-//! node is unreachable both ways.
+//! node is unreachable both ways. A node can also be killed while it stays listed, as a dead node
+//! stays in the real network's list for a while: then whoever must reach it waits for it as a real
+//! node does ([`Timeouts`]) before giving up.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use anyhow::Context;
 use crypto_core::identity::{Identity, SessionId};
@@ -89,6 +92,9 @@ pub struct Node {
     identity: Identity,
     store: Mutex<Store>,
     up: AtomicBool,
+    /// Down, but still in the node list (the seed's and its peers'), as a dead node on the real
+    /// network is until the network notices.
+    listed_while_down: AtomicBool,
 }
 
 impl std::fmt::Debug for Node {
@@ -104,7 +110,13 @@ impl Node {
         let identity = Identity::from_ed25519_seed(seed);
         let info =
             NodeInfo { ip, port, ed25519: *identity.ed25519_public(), x25519: *identity.x25519_public(), swarm_id };
-        Node { info, identity, store: Mutex::new(store), up: AtomicBool::new(true) }
+        Node {
+            info,
+            identity,
+            store: Mutex::new(store),
+            up: AtomicBool::new(true),
+            listed_while_down: AtomicBool::new(false),
+        }
     }
 
     /// The node's keys (for peeling onion layers).
@@ -127,9 +139,47 @@ impl Node {
         self.up.load(Ordering::SeqCst)
     }
 
-    /// Marks the node up or down.
+    /// Marks the node up, or down and no longer listed (as a decommissioned node).
     pub fn set_up(&self, up: bool) {
+        self.listed_while_down.store(false, Ordering::SeqCst);
         self.up.store(up, Ordering::SeqCst);
+    }
+
+    /// Marks the node down while it stays listed: the seed still lists it as active, and its
+    /// swarm peers and the onion hops before it still try to reach it and wait for it in vain.
+    pub fn set_down_but_listed(&self) {
+        self.listed_while_down.store(true, Ordering::SeqCst);
+        self.up.store(false, Ordering::SeqCst);
+    }
+
+    /// Whether the network lists the node: it is up, or down but not yet noticed.
+    pub fn is_listed(&self) -> bool {
+        self.is_up() || self.listed_while_down.load(Ordering::SeqCst)
+    }
+
+    /// Whether the node is down but still listed, so that reaching it costs a timeout.
+    pub fn is_down_but_listed(&self) -> bool {
+        !self.is_up() && self.is_listed()
+    }
+}
+
+/// How long a real node waits for another before giving up on it. Only a node that is down but
+/// still listed makes anyone wait; a stopped node is known to be gone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// How long an onion hop waits for the next hop: the storage server's request timeout for
+    /// `sn.onion_request` (30 s), after which it answers 504 `Request time out`.
+    pub hop: Duration,
+    /// How long the node that takes a recursive request (a `store`, a delete, an expiry) waits for
+    /// each swarm peer it forwards it to, all in parallel (5 s), before replying with the peers
+    /// that did not answer as `{"failed": true, "timeout": true}`.
+    pub peer: Duration,
+}
+
+impl Default for Timeouts {
+    /// The real storage server's: 30 s for the next onion hop, 5 s for a swarm peer.
+    fn default() -> Timeouts {
+        Timeouts { hop: Duration::from_secs(30), peer: Duration::from_secs(5) }
     }
 }
 
@@ -137,12 +187,23 @@ impl Node {
 #[derive(Debug, Default)]
 pub struct Network {
     nodes: Vec<Arc<Node>>,
+    timeouts: Timeouts,
 }
 
 impl Network {
-    /// A network of these nodes.
+    /// A network of these nodes, waiting for each other as long as the real network's do.
     pub fn new(nodes: Vec<Arc<Node>>) -> Network {
-        Network { nodes }
+        Network { nodes, timeouts: Timeouts::default() }
+    }
+
+    /// The same network with other timeouts (shorter ones, for tests).
+    pub fn with_timeouts(self, timeouts: Timeouts) -> Network {
+        Network { timeouts, ..self }
+    }
+
+    /// How long nodes wait for each other.
+    pub fn timeouts(&self) -> Timeouts {
+        self.timeouts
     }
 
     /// All nodes.
@@ -174,15 +235,16 @@ impl Network {
     }
 
     /// The `service_node_states` of an oxend `get_n_service_nodes` / `get_service_nodes` answer:
-    /// every node, or with `active_only` only those serving (a stopped node is what the real
-    /// network calls decommissioned), with the requested `fields`.
+    /// every node, or with `active_only` only the listed ones (a stopped node is what the real
+    /// network calls decommissioned; a node that is down but still listed is, like a node that has
+    /// just died, still active), with the requested `fields`.
     pub fn service_node_states(&self, params: Option<&Value>) -> Vec<Value> {
         let fields = params.and_then(|p| p.get("fields")).and_then(Value::as_object);
         let active_only = params.and_then(|p| p.get("active_only")).and_then(Value::as_bool).unwrap_or(false);
         self.nodes
             .iter()
-            .filter(|n| !active_only || n.is_up())
-            .map(|n| n.info.service_node_state(fields, n.is_up()))
+            .filter(|n| !active_only || n.is_listed())
+            .map(|n| n.info.service_node_state(fields, n.is_listed()))
             .collect()
     }
 

@@ -11,6 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use crypto_core::onion::{self, MAX_BODY_LEN, Peeled, Protocol};
 use rand_core::OsRng;
+use serde_json::Value;
 
 use crate::network::{Network, Node};
 use crate::rpc;
@@ -65,7 +66,7 @@ async fn storage_rpc(State(state): State<NodeState>, request: Request) -> Respon
         Ok(b) => b,
         Err(r) => return r,
     };
-    let reply = rpc::handle(&state.network, &state.node, now_ms(), &body);
+    let reply = run_rpc(&state.network, &state.node, &body).await;
     let content_type = if reply.is_json() { "application/json" } else { "text/plain; charset=utf-8" };
     plain(reply.status, reply.body, content_type)
 }
@@ -79,30 +80,122 @@ async fn onion_req(State(state): State<NodeState>, request: Request) -> Response
     plain(status, body, "text/plain; charset=utf-8")
 }
 
+/// The storage RPC at `node`, answered when a real node would answer it: a recursive request
+/// (a `store`, a delete, an expiry) forwarded to swarm peers that are down but still listed
+/// replies only once the wait for them has run out ([`Timeouts::peer`], all peers in parallel, so
+/// one wait per request; a `sequence` runs its subrequests one after the other, so one wait for
+/// each that reached such a peer, and a `batch` runs them in parallel).
+///
+/// [`Timeouts::peer`]: crate::network::Timeouts::peer
+pub async fn run_rpc(network: &Network, node: &Node, body: &[u8]) -> rpc::Reply {
+    let reply = rpc::handle(network, node, now_ms(), body);
+    let waits = peer_waits(network, node, body, &reply.body);
+    if waits > 0 {
+        tokio::time::sleep(network.timeouts().peer.saturating_mul(waits)).await;
+    }
+    reply
+}
+
+/// How many times the node waited for a swarm peer that is down but listed while answering
+/// `request` with `reply`: the recursive results (a `swarm` object, alone or inside `results`)
+/// that report such a peer as failed.
+fn peer_waits(network: &Network, node: &Node, request: &[u8], reply: &str) -> u32 {
+    let dead: Vec<String> = network
+        .members(node.info.swarm_id)
+        .filter(|m| m.is_down_but_listed())
+        .map(|m| hex::encode(m.info.ed25519))
+        .collect();
+    if dead.is_empty() {
+        return 0;
+    }
+    let Ok(reply) = serde_json::from_str::<Value>(reply) else { return 0 };
+    let waited = |result: &Value| {
+        result.get("swarm").and_then(Value::as_object).is_some_and(|swarm| {
+            dead.iter().any(|key| swarm.get(key).and_then(|r| r.get("failed")).and_then(Value::as_bool) == Some(true))
+        })
+    };
+    if waited(&reply) {
+        return 1;
+    }
+    let results = reply.get("results").and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let count = results.iter().filter_map(|r| r.get("body")).filter(|body| waited(body)).count();
+    let count = u32::try_from(count).unwrap_or(u32::MAX);
+    let sequence = serde_json::from_slice::<Value>(request)
+        .ok()
+        .is_some_and(|r| r.get("method").and_then(Value::as_str) == Some("sequence"));
+    if sequence { count } else { count.min(1) }
+}
+
+/// What peeling one layer at a node leads to.
+enum Step {
+    /// The answer to send back.
+    Answer(u16, Vec<u8>),
+    /// Hand the rest to this node.
+    Relay(Arc<Node>, Vec<u8>),
+}
+
+/// The answer of a hop whose next hop did not answer in time, as the real node words it.
+fn timed_out() -> (u16, Vec<u8>) {
+    (504, b"Request time out".to_vec())
+}
+
 /// Runs an onion request that arrived at `state.node`: peels layer after layer while it is
 /// relayed between nodes, then runs the RPC or relays to a server. Returns (status, body).
-pub async fn process_onion(state: &NodeState, mut body: Vec<u8>) -> (u16, Vec<u8>) {
-    let mut node = state.node.clone();
-    loop {
-        match onion::peel_as(node.identity(), &body) {
-            // The real node's answer: plain 400/413 for framing and decryption errors; for unusable
-            // instructions inside a decrypted layer, HTTP 200 with the 400 encrypted for the client.
-            Err(e) => return e.response(&mut OsRng),
-            Ok(Peeled::Relay { destination, body: next_body }) => match state.network.by_ed25519(&destination) {
-                None => return (502, format!("Next node not found: {}", hex::encode(destination)).into_bytes()),
-                Some(next) if !next.is_up() => return (504, b"Request time out".to_vec()),
-                Some(next) => {
-                    node = next.clone();
-                    body = next_body;
+///
+/// As on the real network, a hop waits at most [`Timeouts::hop`] for the next one: the first
+/// relay bounds everything after it, and a next hop that is down but still listed costs the whole
+/// wait, after which the answer is 504 `Request time out`. A next hop that is stopped (no longer
+/// listed) answers the same at once.
+///
+/// [`Timeouts::hop`]: crate::network::Timeouts::hop
+pub async fn process_onion(state: &NodeState, body: Vec<u8>) -> (u16, Vec<u8>) {
+    match step(state, &state.node, body).await {
+        Step::Answer(status, body) => (status, body),
+        Step::Relay(next, body) => {
+            let rest = async {
+                let (mut node, mut body) = (next, body);
+                loop {
+                    match step(state, &node, body).await {
+                        Step::Answer(status, body) => return (status, body),
+                        Step::Relay(next, next_body) => (node, body) = (next, next_body),
+                    }
                 }
-            },
-            Ok(Peeled::Final { request, json, base64, reply_key }) => {
-                let reply = rpc::handle(&state.network, &node, now_ms(), &request);
-                return (200, onion::seal_node_reply(&mut OsRng, &reply_key, reply.status, &reply.body, json, base64));
+            };
+            tokio::time::timeout(state.network.timeouts().hop, rest).await.unwrap_or_else(|_| timed_out())
+        }
+    }
+}
+
+/// Peels one layer at `node`.
+async fn step(state: &NodeState, node: &Node, body: Vec<u8>) -> Step {
+    match onion::peel_as(node.identity(), &body) {
+        // The real node's answer: plain 400/413 for framing and decryption errors; for unusable
+        // instructions inside a decrypted layer, HTTP 200 with the 400 encrypted for the client.
+        Err(e) => {
+            let (status, body) = e.response(&mut OsRng);
+            Step::Answer(status, body)
+        }
+        Ok(Peeled::Relay { destination, body: next_body }) => match state.network.by_ed25519(&destination) {
+            None => Step::Answer(502, format!("Next node not found: {}", hex::encode(destination)).into_bytes()),
+            Some(next) if next.is_down_but_listed() => {
+                tokio::time::sleep(state.network.timeouts().hop).await;
+                let (status, body) = timed_out();
+                Step::Answer(status, body)
             }
-            Ok(Peeled::Proxy { host, target, port, protocol, body }) => {
-                return proxy(state, &host, &target, port, protocol, body).await;
+            Some(next) if !next.is_up() => {
+                let (status, body) = timed_out();
+                Step::Answer(status, body)
             }
+            Some(next) => Step::Relay(next.clone(), next_body),
+        },
+        Ok(Peeled::Final { request, json, base64, reply_key }) => {
+            let reply = run_rpc(&state.network, node, &request).await;
+            let sealed = onion::seal_node_reply(&mut OsRng, &reply_key, reply.status, &reply.body, json, base64);
+            Step::Answer(200, sealed)
+        }
+        Ok(Peeled::Proxy { host, target, port, protocol, body }) => {
+            let (status, body) = proxy(state, &host, &target, port, protocol, body).await;
+            Step::Answer(status, body)
         }
     }
 }
