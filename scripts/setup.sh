@@ -25,6 +25,11 @@ command -v chromedriver >/dev/null 2>&1 || missing_apt+=(chromium-driver)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing_apt+=(python3-venv)
 command -v npm >/dev/null 2>&1 || missing_apt+=(nodejs npm)
 command -v cc >/dev/null 2>&1 || missing_apt+=(build-essential)
+# nginx and its brotli_static module: the tested deployment examples (tests/deploy/reverse_proxy.sh).
+[ -x /usr/sbin/nginx ] || missing_apt+=(nginx-light)
+[ -f /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || missing_apt+=(libnginx-mod-http-brotli-static)
+command -v curl >/dev/null 2>&1 || missing_apt+=(curl)
+command -v openssl >/dev/null 2>&1 || missing_apt+=(openssl)
 if [ ${#missing_apt[@]} -gt 0 ]; then
   say "apt-get install ${missing_apt[*]}"
   as_root apt-get update -qq
