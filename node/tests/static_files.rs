@@ -58,7 +58,7 @@ async fn get(base: &str, path: &str, accept: Option<&str>) -> (StatusCode, Heade
     (status, headers, response.bytes().await.unwrap().to_vec())
 }
 
-fn value<'a>(headers: &'a HeaderMap, name: header::HeaderName) -> Option<&'a str> {
+fn value(headers: &HeaderMap, name: header::HeaderName) -> Option<&str> {
     headers.get(name).map(|v| v.to_str().unwrap())
 }
 
