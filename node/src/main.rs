@@ -75,11 +75,16 @@ enum Command {
     /// It allows the app (CORS) from its own address, http://<listen>; when people reach it under
     /// another name (behind a reverse proxy with HTTPS, or from an app hosted elsewhere), give that
     /// origin with --allow-origin.
+    ///
+    /// It reads the node list from --seed, or from the seeds of --network mainnet|testnet (the
+    /// Session network's own seeds, pinned as Session's clients pin them). Until a seed answers it
+    /// keeps asking (after 1 s, doubling to 60 s), logs why, and answers 503.
     #[command(verbatim_doc_comment)]
+    #[command(group(clap::ArgGroup::new("seeds").required(true).args(["network", "seed"])))]
     Relay {
         /// A real Session network by name (mainnet or testnet): its seeds, pinned as Session's own
         /// clients pin them. Instead of --seed.
-        #[arg(long, value_name = "NAME", conflicts_with_all = ["seed", "seed_pin"], required_unless_present = "seed")]
+        #[arg(long, value_name = "NAME", conflicts_with_all = ["seed", "seed_pin"])]
         network: Option<SessionNetwork>,
         /// The seed's JSON-RPC URL, e.g. https://seed.example:4443/json_rpc.
         #[arg(long)]
@@ -185,16 +190,20 @@ async fn main() -> anyhow::Result<()> {
             })?;
             let listener = tokio::net::TcpListener::bind(listen).await.context("binding the relay")?;
             let listen = listener.local_addr()?;
-            // The relay serves at once; until a seed answers (it keeps asking), it answers 503.
-            relay.spawn_refresher();
-            tracing::info!(%listen, "relay running");
-            println!("Hush relay is running at http://{listen}");
             let app = hush_node::relay::router(relay.clone(), Some(format!("http://{listen}")));
-            axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
+            // It serves at once (503 until it has a node list); it never exits for want of a seed.
+            let serving = tokio::spawn(
+                axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(async {
+                        let _ = tokio::signal::ctrl_c().await;
+                    })
+                    .into_future(),
+            );
+            relay.refresh_logged(hush_node::relay::FIRST_RETRY).await;
+            relay.spawn_refresher();
+            tracing::info!(%listen, nodes = relay.node_count(), "relay running");
+            println!("Hush relay is running at http://{listen}");
+            serving.await.context("the relay stopped")??;
             relay.log_counts();
         }
     }

@@ -126,7 +126,10 @@ impl Relay {
         let mut seed_clients = Vec::new();
         for seed in &config.seeds {
             let client = if seed.pins.is_empty() {
-                reqwest::Client::builder().timeout(Duration::from_secs(5)).build().context("building the seed client")?
+                reqwest::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .context("building the seed client")?
             } else {
                 crate::tls::pinned_client(seed.pins.clone(), Duration::from_secs(5))?
             };
@@ -200,24 +203,35 @@ impl Relay {
         Ok(nodes)
     }
 
+    /// Reads the node list once ([`Relay::refresh`]) and logs the outcome: how many nodes, or why
+    /// there is no list yet and how long until the next attempt (`next_attempt`). Returns whether
+    /// the relay has a list.
+    pub async fn refresh_logged(&self, next_attempt: Duration) -> bool {
+        match self.refresh().await {
+            Ok(nodes) => {
+                tracing::info!(nodes, "node list read from the seed");
+                true
+            }
+            Err(e) => {
+                let reason = format!("{e:#}");
+                tracing::warn!(error = %reason, retry_in_s = next_attempt.as_secs(), "no node list yet");
+                false
+            }
+        }
+    }
+
     /// Keeps the node list fresh, forever: while there is none yet (the seeds are unreachable or
     /// their certificates do not match the pins), it asks again after [`FIRST_RETRY`], doubling
-    /// the wait up to [`LAST_RETRY`] and logging why; then it refreshes every `refresh`, keeping
-    /// the list it has when a refresh fails.
+    /// the wait up to [`LAST_RETRY`] and logging why each time; then it refreshes every `refresh`,
+    /// keeping the list it has when a refresh fails.
     pub fn spawn_refresher(self: &Arc<Self>) {
         let relay = Arc::clone(self);
         tokio::spawn(async move {
             let mut wait = FIRST_RETRY;
             while relay.node_count() == 0 {
-                match relay.refresh().await {
-                    Ok(nodes) => tracing::info!(nodes, "node list read from the seed"),
-                    Err(e) => {
-                        let reason = format!("{e:#}");
-                        tracing::warn!(error = %reason, retry_in_s = wait.as_secs(), "no node list yet");
-                        tokio::time::sleep(wait).await;
-                        wait = wait.saturating_mul(2).min(LAST_RETRY);
-                    }
-                }
+                tokio::time::sleep(wait).await;
+                wait = wait.saturating_mul(2).min(LAST_RETRY);
+                relay.refresh_logged(wait).await;
             }
             let mut tick = tokio::time::interval(relay.config.refresh);
             tick.tick().await;
@@ -321,7 +335,8 @@ fn text(status: StatusCode, body: impl Into<Body>) -> Response {
 /// 503 while the relay has no node list (no seed has answered yet), with a hint to try again.
 fn no_list_yet(relay: &Relay) -> Response {
     relay.counters.refused.fetch_add(1, Ordering::Relaxed);
-    let mut response = text(StatusCode::SERVICE_UNAVAILABLE, "The relay has no node list yet: its seed has not answered");
+    let mut response =
+        text(StatusCode::SERVICE_UNAVAILABLE, "The relay has no node list yet: its seed has not answered");
     response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     response
 }

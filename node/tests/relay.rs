@@ -262,8 +262,9 @@ async fn the_standalone_relay_forwards_through_a_pinned_https_seed_and_logs_only
     devnet.shutdown();
 }
 
-/// Both pin forms are accepted (the certificate's SHA-256 in hex with colons, too); a pin that does
-/// not match stops the relay before it serves, with the reason; a malformed pin is refused.
+/// Both pin forms are accepted (the certificate's SHA-256 in hex with colons, too); a seed whose
+/// certificate matches no pin is refused (the relay stays up, answers 503 and logs why); a
+/// malformed pin is refused.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_standalone_relay_trusts_only_a_pinned_seed() {
     let dir = test_dir("pins");
@@ -278,11 +279,15 @@ async fn the_standalone_relay_trusts_only_a_pinned_seed() {
     ChaCha20Rng::seed_from_u64(7).fill_bytes(&mut other);
     let wrong = STANDARD.encode(other);
     assert_ne!(wrong, public_key_pin);
-    let out = RelayProcess::start(&["--seed", &seed, "--seed-pin", &wrong], "info").map(|_| ()).unwrap_err();
-    assert!(out.contains("reading the node list from the seed"), "{out}");
+    let refused = RelayProcess::start(&["--seed", &seed, "--seed-pin", &wrong], "info").unwrap();
+    refused.wait_for("certificate is not pinned");
+    assert_eq!(reqwest::get(format!("{}/v1/nodes", refused.url)).await.unwrap().status().as_u16(), 503);
+    drop(refused);
     // No pin: the self-signed certificate is not trusted at all.
-    let out = RelayProcess::start(&["--seed", &seed], "info").map(|_| ()).unwrap_err();
-    assert!(out.contains("reading the node list from the seed"), "{out}");
+    let untrusted = RelayProcess::start(&["--seed", &seed], "info").unwrap();
+    untrusted.wait_for("no node list yet");
+    assert_eq!(reqwest::get(format!("{}/v1/nodes", untrusted.url)).await.unwrap().status().as_u16(), 503);
+    drop(untrusted);
     let out = RelayProcess::start(&["--seed", &seed, "--seed-pin", "abcd"], "info").map(|_| ()).unwrap_err();
     assert!(out.contains("is not a pin"), "{out}");
     let out = RelayProcess::start(
