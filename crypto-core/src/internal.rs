@@ -10,6 +10,7 @@ pub mod fuzzing {
     use x25519_dalek::{PublicKey, StaticSecret};
 
     use crate::identity::Identity;
+    use crate::storage::rpc;
     use crate::wire::{Content, Envelope};
     use crate::{message, mnemonic, onion, padding, seal};
 
@@ -43,6 +44,29 @@ pub mod fuzzing {
         let _ = Envelope::decode_checked(data);
         let _ = Content::decode_checked(data);
         let _ = padding::unpad(data);
+    }
+
+    /// A client's reading of storage RPC replies (every reply type, and a 421 body), a batch's
+    /// results read again as the replies they embed, and a node's reading of a typed request.
+    pub fn parse_storage_replies(data: &[u8]) {
+        let _ = rpc::StoreReply::parse(data).map(|r| r.stored_hash().map(str::len));
+        let _ = rpc::RetrieveReply::parse(data);
+        let _ =
+            rpc::GetSwarmReply::parse(data).map(|r| (r.swarm_id(), r.snodes.iter().map(|n| n.https_port()).count()));
+        let _ = rpc::InfoReply::parse(data);
+        let _ = rpc::DeleteReply::parse(data);
+        let _ = rpc::ExpireReply::parse(data);
+        let _ = rpc::ExpireAllReply::parse(data);
+        let _ = rpc::GetExpiriesReply::parse(data);
+        let _ = rpc::GetServiceNodesReply::parse(data);
+        if let Ok(batch) = rpc::BatchReply::parse(data) {
+            for result in &batch.results {
+                let body = result.body_bytes();
+                let _ = rpc::StoreReply::parse(&body);
+                let _ = rpc::RetrieveReply::parse(&body);
+            }
+        }
+        let _ = serde_json::from_slice::<rpc::Request>(data).map(|r| r.to_json());
     }
 
     /// A node's parsing of an onion request: the body as it arrives (framing and JSON, parsed

@@ -53,8 +53,28 @@ fn entry_points_survive_random_and_mutated_inputs() {
     )
     .unwrap()
     .body;
-    let seeds: [Vec<u8>; 3] = [data.into_bytes(), phrase.as_str().as_bytes().to_vec(), onion];
-    for round in 0..3000 {
+    let ed = "aa".repeat(32);
+    let store = format!(
+        r#"{{"hash":"h","hf":[19,4],"swarm":{{"{ed}":{{"already":true,"expiry":2,"hash":"h","signature":"c2ln","t":1}},"bb":{{"code":"401","failed":true,"reason":"no"}}}},"t":1}}"#
+    );
+    let retrieve =
+        r#"{"hf":[19,4],"messages":[{"data":"YQ==","expiration":2,"hash":"h","timestamp":1}],"more":true,"t":1}"#;
+    let swarm = format!(
+        r#"{{"snodes":[{{"ip":"127.0.0.1","port":"22100","port_https":22100,"pubkey_ed25519":"{ed}","pubkey_x25519":"{ed}"}}],"swarm":"8000000000000000","t":1}}"#
+    );
+    let batch = format!(
+        r#"{{"results":[{{"body":{store},"code":200}},{{"body":{{"expiries":{{"h":2}}}},"code":200}},{{"body":"no","code":406}}]}}"#
+    );
+    let seeds: [Vec<u8>; 7] = [
+        data.into_bytes(),
+        phrase.as_str().as_bytes().to_vec(),
+        onion,
+        store.into_bytes(),
+        retrieve.as_bytes().to_vec(),
+        swarm.into_bytes(),
+        batch.into_bytes(),
+    ];
+    for round in 0..7000 {
         let base = &seeds[round % seeds.len()];
         let mut input = base.clone();
         for _ in 0..(1 + rng.next_u32() % 4) {
@@ -64,5 +84,6 @@ fn entry_points_survive_random_and_mutated_inputs() {
         fuzzing::open_message(&input);
         fuzzing::decode_storage_data(&input);
         fuzzing::peel_onion(&input);
+        fuzzing::parse_storage_replies(&input);
     }
 }

@@ -1227,3 +1227,159 @@ fn expire_all_signature_and_clock() {
         assert!(held(&net, member, &bob, 0).is_empty());
     }
 }
+
+// ---- every reply reads with the client's typed readers (crypto_core::storage::rpc) ----
+
+/// Calls `node` and returns the reply text, checking that its keys come in the real server's
+/// (sorted) order: the text is what a `serde_json::Value` of it prints.
+fn text_of(net: &Network, node: &Node, body: &Value) -> (u16, String) {
+    let (status, value, text) = call(net, node, body);
+    if !value.is_null() {
+        assert_eq!(text, value.to_string(), "keys in sorted order");
+    }
+    (status, text)
+}
+
+#[test]
+fn every_reply_reads_with_the_client_readers() {
+    use crypto_core::storage::rpc::{
+        Affected, BatchReply, DeleteReply, ExpireAllReply, ExpireReply, Expiry, GetExpiriesReply, GetServiceNodesReply,
+        GetSwarmReply, Hardfork, InfoReply, MemberFailure, MemberResult, RetrieveReply, StoreReply,
+    };
+
+    let net = network();
+    let bob = user(12);
+    let pk = bob.session_id();
+    let members: Vec<_> = net.members(net.swarm_of(&pk).unwrap()).cloned().collect();
+    let node = &members[0];
+    let ed = hex::encode(bob.ed25519_public());
+
+    // store, with one member down.
+    members[3].set_up(false);
+    let (status, text) = text_of(&net, node, &store_body(&pk, b"typed", DAY));
+    members[3].set_up(true);
+    assert_eq!(status, 200);
+    let store = StoreReply::parse(text.as_bytes()).unwrap();
+    let hash = store.stored_hash().unwrap().to_owned();
+    assert_eq!((store.swarm.len(), store.hf), (4, Some(Hardfork(19, 4))));
+    assert_eq!(store.swarm[&hex::encode(members[3].info.ed25519)], MemberResult::Failed(MemberFailure::timeout()));
+    for m in &members[..3] {
+        let answer = store.swarm[&hex::encode(m.info.ed25519)].success().unwrap();
+        assert_eq!((answer.hash.as_str(), answer.already), (hash.as_str(), false));
+        assert!(answer.expiry.unwrap() > now_ms() + DAY - 60_000);
+        // As on the real server, only the node asked puts its time in its own answer.
+        assert_eq!(answer.t.is_some(), m.info.ed25519 == node.info.ed25519);
+    }
+
+    // Stored again: every member already has it but the one that was down.
+    let (_, text) = text_of(&net, node, &store_body(&pk, b"typed", DAY));
+    let again = StoreReply::parse(text.as_bytes()).unwrap();
+    for (i, m) in members.iter().enumerate() {
+        assert_eq!(again.swarm[&hex::encode(m.info.ed25519)].success().unwrap().already, i != 3);
+    }
+
+    // retrieve
+    let (_, text) = text_of(&net, node, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None));
+    let retrieve = RetrieveReply::parse(text.as_bytes()).unwrap();
+    assert_eq!(retrieve.messages.len(), 1);
+    let m = &retrieve.messages[0];
+    assert_eq!(
+        (m.hash.as_str(), m.data.as_str(), retrieve.more),
+        (hash.as_str(), STANDARD.encode(b"typed").as_str(), false)
+    );
+    assert!(m.timestamp <= now_ms() && m.expiration > m.timestamp);
+
+    // get_swarm, and a 421 body.
+    let (_, text) = text_of(&net, node, &requests::get_swarm(&pk));
+    let swarm = GetSwarmReply::parse(text.as_bytes()).unwrap();
+    assert_eq!(swarm.swarm_id(), net.swarm_of(&pk));
+    assert_eq!(swarm.snodes.len(), 4);
+    assert!(swarm.snodes.iter().all(|n| n.https_port().is_some() && n.pubkey_ed25519.len() == 64));
+    let outside = node_for(&net, &pk, false);
+    let (status, text) = text_of(&net, &outside, &store_body(&pk, b"x", DAY));
+    assert_eq!(status, 421);
+    let misdirected = GetSwarmReply::parse(text.as_bytes()).unwrap();
+    assert_eq!(GetSwarmReply { t: None, ..misdirected }, GetSwarmReply { t: None, ..swarm.clone() }, "{text}");
+
+    // info
+    let (_, text) = text_of(&net, node, &requests::info());
+    let info = InfoReply::parse(text.as_bytes()).unwrap();
+    assert_eq!((info.version, info.timestamp.is_some(), info.t.is_some()), (Some([2, 6, 2]), true, true));
+
+    // get_expiries: no t or hf, as on the real server.
+    let ts = now_ms();
+    let q = json!({"method": "get_expiries", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed,
+        "messages": [hash], "timestamp": ts, "signature": sign_request(&bob, &to_sign::get_expiries(ts, &[&hash]))}});
+    let (_, text) = text_of(&net, node, &q);
+    let expiries = GetExpiriesReply::parse(text.as_bytes()).unwrap();
+    assert_eq!((expiries.expiries.len(), expiries.t, expiries.hf), (1, None, None));
+
+    // expire, one expiry and one per message.
+    let target = now_ms() + HOUR;
+    let (_, text) = text_of(&net, node, &expire_body(&bob, &[&hash], json!(target), ExpireMode::Shorten, &[target]));
+    let expire = ExpireReply::parse(text.as_bytes()).unwrap();
+    for answer in expire.swarm.values() {
+        let answer = answer.success().unwrap();
+        assert_eq!((&answer.expiry, &answer.updated), (&Expiry::One(target), &vec![hash.clone()]));
+        assert_eq!(answer.unchanged.as_ref().map(|u| u.len()), Some(0));
+    }
+    let (_, text) = text_of(
+        &net,
+        node,
+        &expire_body(&bob, &[&hash, &hash], json!([target, target]), ExpireMode::Set, &[target, target]),
+    );
+    let expire = ExpireReply::parse(text.as_bytes()).unwrap();
+    assert!(expire.swarm.values().all(|a| matches!(a.success().unwrap().expiry, Expiry::Each(_))), "{text}");
+
+    // expire_all
+    let target = now_ms() + HOUR / 2;
+    let (_, text) =
+        text_of(&net, node, &expire_all_body(&bob, None, target, NamespaceSelector::One(Namespace::DEFAULT)));
+    let expire_all = ExpireAllReply::parse(text.as_bytes()).unwrap();
+    assert!(expire_all.swarm.values().all(|a| a.success().unwrap().updated == Affected::List(vec![hash.clone()])));
+
+    // delete, then delete_all of every namespace.
+    let q = json!({"method": "delete", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed, "messages": [hash],
+        "signature": sign_request(&bob, &to_sign::delete(&[&hash]))}});
+    let (_, text) = text_of(&net, node, &q);
+    let delete = DeleteReply::parse(text.as_bytes()).unwrap();
+    assert!(delete.swarm.values().all(|a| a.success().unwrap().deleted == Affected::List(vec![hash.clone()])));
+    let other = store_at(&net, node, &bob, 2, b"config", now_ms(), DAY);
+    let ts = now_ms();
+    let q = json!({"method": "delete_all", "params": {"pubkey": pk.to_string(), "pubkey_ed25519": ed, "namespace": "all",
+        "timestamp": ts, "signature": sign_request(&bob, &to_sign::delete_all(NamespaceSelector::All, ts))}});
+    let (_, text) = text_of(&net, node, &q);
+    let delete_all = DeleteReply::parse(text.as_bytes()).unwrap();
+    let by_ns = Affected::ByNamespace([("2".to_owned(), vec![other])].into());
+    assert!(delete_all.swarm.values().all(|a| a.success().unwrap().deleted == by_ns), "{text}");
+
+    // oxend_request get_service_nodes
+    let q = json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes",
+        "params": {"fields": {"public_ip": true, "storage_port": true, "pubkey_ed25519": true, "pubkey_x25519": true, "swarm_id": true}}}});
+    let (_, text) = text_of(&net, node, &q);
+    let nodes = GetServiceNodesReply::parse(text.as_bytes()).unwrap();
+    assert_eq!(nodes.result.service_node_states.len(), 8);
+    assert!(nodes.result.service_node_states.iter().all(|s| s.storage_port.is_some() && s.swarm_id.is_some()));
+    let (_, text) =
+        text_of(&net, node, &json!({"method": "oxend_request", "params": {"endpoint": "get_service_nodes"}}));
+    let all = GetServiceNodesReply::parse(text.as_bytes()).unwrap();
+    let first = serde_json::to_value(&all.result.service_node_states[0]).unwrap();
+    assert_eq!(first.as_object().unwrap().len(), 13, "every field of a record, when none are asked for");
+
+    // batch: no t or hf; each body reads as its reply.
+    let batch = json!({"method": "batch", "params": {"requests": [
+        store_body(&pk, b"in a batch", DAY), store_body(&pk, b"too short", 9_000), requests::info()]}});
+    let (_, text) = text_of(&net, node, &batch);
+    let batch = BatchReply::parse(text.as_bytes()).unwrap();
+    assert_eq!((batch.results.len(), batch.t, batch.hf), (3, None, None));
+    assert!(StoreReply::parse(&batch.results[0].body_bytes()).unwrap().stored_hash().is_some());
+    assert_eq!(
+        (batch.results[1].code, batch.results[1].body_bytes()),
+        (403, b"Provided expiry/TTL is not valid.".to_vec())
+    );
+    assert!(InfoReply::parse(&batch.results[2].body_bytes()).unwrap().version.is_some());
+
+    // A member's error, as the real server relays it: the status as a string.
+    let failure = serde_json::to_value(MemberFailure::error(401, "no")).unwrap();
+    assert_eq!(failure, json!({"code": "401", "failed": true, "reason": "no"}));
+}
