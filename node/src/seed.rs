@@ -1,5 +1,6 @@
 //! The seed: `POST /json_rpc` with `get_n_service_nodes`, on plain HTTP. With `active_only`, a
-//! stopped node is left out, as the real network leaves out a decommissioned one.
+//! stopped node is left out, as the real network leaves out a decommissioned one; a node killed
+//! while listed stays, as a node that has just died stays in the real network's list.
 
 use std::sync::Arc;
 
