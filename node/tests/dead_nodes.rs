@@ -17,8 +17,8 @@ use rand_core::SeedableRng;
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-const HOP: Duration = Duration::from_millis(1500);
-const PEER: Duration = Duration::from_millis(800);
+const HOP: Duration = Duration::from_millis(2000);
+const PEER: Duration = Duration::from_millis(1000);
 
 /// One test's data folder: unique (tests run in parallel threads), removed when the test ends.
 fn test_dir(name: &str) -> TempDir {
@@ -185,7 +185,7 @@ async fn a_store_waits_for_dead_members_and_stores_on_the_live_ones() {
     let (status, body, took) = rpc(entry.info.port, &store(&pk, b"while one is dead")).await;
     assert_eq!(status, 200, "{body}");
     assert!(took >= PEER, "replied after {took:?}, before the peer timeout");
-    assert!(took < PEER + Duration::from_millis(700), "{took:?}");
+    assert!(took < PEER * 2, "{took:?}");
     assert_eq!(body["swarm"][&dead_key], json!({"failed": true, "timeout": true}));
     let hash = body["hash"].as_str().unwrap().to_owned();
     for member in &members {
