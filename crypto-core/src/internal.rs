@@ -51,8 +51,8 @@ pub mod fuzzing {
     pub fn parse_storage_replies(data: &[u8]) {
         let _ = rpc::StoreReply::parse(data).map(|r| r.stored_hash().map(str::len));
         let _ = rpc::RetrieveReply::parse(data);
-        let _ =
-            rpc::GetSwarmReply::parse(data).map(|r| (r.swarm_id(), r.snodes.iter().map(|n| n.https_port()).count()));
+        let _ = rpc::GetSwarmReply::parse(data)
+            .map(|r| (r.swarm_id(), r.snodes.iter().filter_map(rpc::SwarmNode::https_port).max()));
         let _ = rpc::InfoReply::parse(data);
         let _ = rpc::DeleteReply::parse(data);
         let _ = rpc::ExpireReply::parse(data);

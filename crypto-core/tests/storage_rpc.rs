@@ -59,7 +59,7 @@ fn a_store_reply_as_the_real_server_sends_it() {
         MemberResult::Failed(MemberFailure::error(401, "store signature verification failed"))
     );
     // Serialized again: the same JSON but for the unknown field.
-    let mut expected = body.clone();
+    let mut expected = body;
     expected.as_object_mut().unwrap().remove("unknown");
     assert_eq!(serde_json::to_value(&reply).unwrap(), expected);
     assert_sorted_keys(&reply);

@@ -1299,7 +1299,7 @@ fn every_reply_reads_with_the_client_readers() {
     let (status, text) = text_of(&net, &outside, &store_body(&pk, b"x", DAY));
     assert_eq!(status, 421);
     let misdirected = GetSwarmReply::parse(text.as_bytes()).unwrap();
-    assert_eq!(GetSwarmReply { t: None, ..misdirected }, GetSwarmReply { t: None, ..swarm.clone() }, "{text}");
+    assert_eq!(GetSwarmReply { t: None, ..misdirected }, GetSwarmReply { t: None, ..swarm }, "{text}");
 
     // info
     let (_, text) = text_of(&net, node, &requests::info());
