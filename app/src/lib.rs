@@ -2,23 +2,22 @@
 //!
 //! Everything shown is text; nothing is HTML built from data.
 
-pub mod account;
-pub mod chat;
-pub mod client;
 pub mod messaging;
 mod nav;
 pub mod net;
+pub mod platform;
 mod pwa;
 mod qr;
 mod screens;
 pub mod session;
 pub mod storage;
 mod tabs;
+mod when;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::account::Theme;
+use hush_client::account::Theme;
 use crate::screens::{
     ConfirmPhrase, ConversationView, Home, OtherTab, Profile, Restore, Settings, ShowPhrase, Ui, Unlock, Welcome,
 };
@@ -34,6 +33,7 @@ pub fn App() -> impl IntoView {
     provide_context(ui);
     let tab = tabs::start(app);
     spawn_local(session::start(app));
+    session::follow_open_conversation(app);
     idle_lock(app);
     nav::install(app, ui);
     let update = pwa::register();
@@ -41,8 +41,8 @@ pub fn App() -> impl IntoView {
     // The theme of the unlocked account; kept (in memory) while locked.
     Effect::new(move |_| {
         app.revision.track();
-        if let Some(session) = app.current() {
-            ui.theme.set(session.account.borrow().theme);
+        if let Some(account) = app.account() {
+            ui.theme.set(account.theme);
         }
     });
     let theme_class = move || match ui.theme.get() {
@@ -113,7 +113,7 @@ fn idle_lock(app: AppState) {
     let _ = window_event_listener(leptos::ev::pointerdown, move |_| touch());
     let _ = set_interval_with_handle(
         move || {
-            let Some(minutes) = app.current().map(|s| s.account.borrow().idle_lock_minutes) else { return };
+            let Some(minutes) = app.account().map(|a| a.idle_lock_minutes) else { return };
             if minutes > 0 && now_ms() - last_activity.get_value() > f64::from(minutes) * 60_000.0 {
                 app.lock();
                 app.notice.set(Some("Locked after inactivity.".into()));
@@ -123,13 +123,4 @@ fn idle_lock(app: AppState) {
     );
 }
 
-fn now_ms() -> f64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Date::now()
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0.0
-    }
-}
+use crate::platform::now_ms;

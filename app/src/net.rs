@@ -1,246 +1,116 @@
-//! The only module that performs fetch: the relay's node list and its onion endpoint.
+//! The only module that performs fetch: the engine's [`Transport`] in the browser. Every request
+//! is aborted at its deadline through an `AbortController`, so a relay that accepts a connection
+//! and then stalls cannot hold the page's polling or delivery.
 //!
-//! What leaves the page here is the guard's key (in the path) and onion bytes (the body); never a
-//! Session ID, a destination or content.
+//! What leaves the page here is what the engine hands over: the relay's node-list URL, and onion
+//! bytes posted to the relay's onion endpoint for a guard; never a Session ID, a destination or
+//! content.
 
-use core::fmt;
+use core::time::Duration;
 
-use crypto_core::network::{NetworkError, NodeRecord, parse_node_list};
+use hush_client::platform::{Reply, Transport, TransportError};
 
-/// A failure to reach the relay, or an unusable answer from it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum NetError {
-    /// The request did not complete (offline, refused, aborted).
-    Transport(String),
-    /// The relay answered with this status instead of its node list.
-    Status(u16),
-    /// The relay's node list was not usable.
-    Network(NetworkError),
-}
+/// fetch, with `AbortController` deadlines.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Fetch;
 
-impl fmt::Display for NetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            NetError::Transport(e) => write!(f, "could not reach the relay: {e}"),
-            NetError::Status(status) => write!(f, "the relay answered HTTP {status}"),
-            NetError::Network(e) => e.fmt(f),
-        }
+impl Transport for Fetch {
+    async fn get(&self, url: &str, deadline: Duration) -> Result<Reply, TransportError> {
+        imp::request(url, None, deadline).await
     }
-}
 
-impl std::error::Error for NetError {}
-
-/// Why a relay URL was refused.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum RelayUrlError {
-    /// It does not start with `https://` or `http://`.
-    Scheme,
-    /// It has no host, or the host has characters a host name cannot have.
-    Host,
-    /// The port is not a number from 1 to 65535.
-    Port,
-    /// It has a user name or password (`user@`).
-    Credentials,
-    /// It has a query (`?`) or a fragment (`#`).
-    Extra,
-    /// It contains spaces or control characters.
-    Spaces,
-    /// An `http://` relay other than this device cannot be reached from a page served over HTTPS.
-    Insecure,
-}
-
-impl fmt::Display for RelayUrlError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            RelayUrlError::Scheme => "The relay URL must start with https:// (or http:// for this device).",
-            RelayUrlError::Host => "The relay URL needs a host name or address after https://.",
-            RelayUrlError::Port => "The relay URL's port must be a number from 1 to 65535.",
-            RelayUrlError::Credentials => "The relay URL must not contain a user name or password.",
-            RelayUrlError::Extra => "The relay URL must not contain ? or #.",
-            RelayUrlError::Spaces => "The relay URL must not contain spaces.",
-            RelayUrlError::Insecure => "This page is served over HTTPS, so the relay must be https:// too.",
-        })
+    async fn post(&self, url: &str, body: Vec<u8>, deadline: Duration) -> Result<Reply, TransportError> {
+        imp::request(url, Some(body), deadline).await
     }
-}
-
-impl std::error::Error for RelayUrlError {}
-
-/// Checks a relay URL as a person typed it: empty (this site's own relay), or
-/// `https://host[:port][/path]` (`http://` too, which a page served over HTTPS can use only for
-/// this device). Returns it trimmed and without a trailing slash.
-pub fn relay_base(input: &str) -> Result<String, RelayUrlError> {
-    let url = input.trim();
-    if url.is_empty() {
-        return Ok(String::new());
-    }
-    if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(RelayUrlError::Spaces);
-    }
-    let (scheme, rest) = url.split_once("://").ok_or(RelayUrlError::Scheme)?;
-    let secure = match scheme.to_ascii_lowercase().as_str() {
-        "https" => true,
-        "http" => false,
-        _ => return Err(RelayUrlError::Scheme),
-    };
-    if rest.contains(['?', '#']) {
-        return Err(RelayUrlError::Extra);
-    }
-    let authority = rest.split('/').next().unwrap_or_default();
-    if authority.contains('@') {
-        return Err(RelayUrlError::Credentials);
-    }
-    let (host, port) = match authority.strip_prefix('[') {
-        // An IPv6 literal: `[…]` then an optional `:port`.
-        Some(v6) => {
-            let (addr, after) = v6.split_once(']').ok_or(RelayUrlError::Host)?;
-            if addr.is_empty() || !addr.chars().all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.') {
-                return Err(RelayUrlError::Host);
-            }
-            match after {
-                "" => (addr, None),
-                p => (addr, Some(p.strip_prefix(':').ok_or(RelayUrlError::Host)?)),
-            }
-        }
-        None => match authority.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        },
-    };
-    let host_ok = |h: &str| {
-        !h.is_empty()
-            && h.split('.').all(|label| {
-                !label.is_empty()
-                    && !label.starts_with('-')
-                    && !label.ends_with('-')
-                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-            })
-    };
-    if !authority.starts_with('[') && !host_ok(host) {
-        return Err(RelayUrlError::Host);
-    }
-    if let Some(p) = port
-        && !p.parse::<u16>().is_ok_and(|p| p > 0)
-    {
-        return Err(RelayUrlError::Port);
-    }
-    let local = matches!(host.to_ascii_lowercase().as_str(), "localhost" | "127.0.0.1" | "::1");
-    if !secure && !local && page_is_secure() {
-        return Err(RelayUrlError::Insecure);
-    }
-    Ok(url.trim_end_matches('/').to_owned())
-}
-
-fn page_is_secure() -> bool {
-    #[cfg(target_arch = "wasm32")]
-    {
-        web_sys::window().and_then(|w| w.location().protocol().ok()).is_some_and(|p| p == "https:")
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        false
-    }
-}
-
-/// `base` with no trailing slash; empty means the page's own origin.
-fn url(base: &str, path: &str) -> String {
-    format!("{}{path}", base.trim_end_matches('/'))
-}
-
-/// The relay's node list.
-pub async fn nodes(base: &str) -> Result<Vec<NodeRecord>, NetError> {
-    let bytes = imp::get(&url(base, "/v1/nodes")).await?;
-    parse_node_list(&bytes).map_err(NetError::Network)
-}
-
-/// Posts an onion body for `guard` through the relay; returns the status and body that came
-/// back (the guard's, or the relay's own when it refused).
-pub async fn onion(base: &str, guard: &[u8; 32], body: Vec<u8>) -> Result<(u16, Vec<u8>), NetError> {
-    imp::post(&url(base, &format!("/v1/onion/{}", hex::encode(guard))), body).await
 }
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
+    use core::time::Duration;
+
     use gloo_net::http::Request;
+    use hush_client::platform::{Reply, TransportError};
 
-    use super::NetError;
-
-    fn transport(e: impl std::fmt::Display) -> NetError {
-        NetError::Transport(e.to_string())
+    /// Aborts its controller when dropped (the request ended, or the engine gave up on it).
+    struct Abort {
+        controller: Option<web_sys::AbortController>,
+        timer: Option<i32>,
     }
 
-    pub(super) async fn get(url: &str) -> Result<Vec<u8>, NetError> {
-        let response = Request::get(url).send().await.map_err(transport)?;
-        if !response.ok() {
-            return Err(NetError::Status(response.status()));
+    impl Drop for Abort {
+        fn drop(&mut self) {
+            if let Some(controller) = &self.controller {
+                controller.abort();
+            }
+            if let (Some(window), Some(timer)) = (web_sys::window(), self.timer) {
+                window.clear_timeout_with_handle(timer);
+            }
         }
-        response.binary().await.map_err(transport)
     }
 
-    pub(super) async fn post(url: &str, body: Vec<u8>) -> Result<(u16, Vec<u8>), NetError> {
-        let array = js_sys::Uint8Array::from(body.as_slice());
-        let response = Request::post(url)
-            .header("Content-Type", "application/octet-stream")
-            .body(array)
-            .map_err(transport)?
-            .send()
-            .await
-            .map_err(transport)?;
+    pub(super) async fn request(url: &str, body: Option<Vec<u8>>, deadline: Duration) -> Result<Reply, TransportError> {
+        let controller = web_sys::AbortController::new().ok();
+        let signal = controller.as_ref().map(web_sys::AbortController::signal);
+        // The deadline aborts the fetch itself (the engine also stops waiting at its deadline).
+        let timer = match (web_sys::window(), &controller) {
+            (Some(window), Some(controller)) => {
+                let abort = wasm_bindgen::closure::Closure::once_into_js({
+                    let controller = controller.clone();
+                    move || controller.abort()
+                });
+                let ms = i32::try_from(deadline.as_millis()).unwrap_or(i32::MAX);
+                window
+                    .set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref_js(), ms)
+                    .ok()
+            }
+            _ => None,
+        };
+        let guard = Abort { controller, timer };
+        let unreachable = |e: gloo_net::Error| {
+            if guard.controller.as_ref().is_some_and(|c| c.signal().aborted()) {
+                TransportError::TimedOut
+            } else {
+                TransportError::Unreachable(e.to_string())
+            }
+        };
+        let response = match body {
+            None => Request::get(url).abort_signal(signal.as_ref()).send().await.map_err(unreachable)?,
+            Some(body) => {
+                let array = js_sys::Uint8Array::from(body.as_slice());
+                Request::post(url)
+                    .header("Content-Type", "application/octet-stream")
+                    .abort_signal(signal.as_ref())
+                    .body(array)
+                    .map_err(unreachable)?
+                    .send()
+                    .await
+                    .map_err(unreachable)?
+            }
+        };
         let status = response.status();
-        Ok((status, response.binary().await.map_err(transport)?))
+        let body = response.binary().await.map_err(unreachable)?;
+        drop(guard);
+        Ok(Reply { status, body })
+    }
+
+    trait UncheckedRef {
+        fn unchecked_ref_js(&self) -> &js_sys::Function;
+    }
+
+    impl UncheckedRef for wasm_bindgen::JsValue {
+        fn unchecked_ref_js(&self) -> &js_sys::Function {
+            wasm_bindgen::JsCast::unchecked_ref(self)
+        }
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
-    use super::NetError;
+    use core::time::Duration;
 
-    pub(super) async fn get(_url: &str) -> Result<Vec<u8>, NetError> {
-        Err(NetError::Transport("the network is only reachable from the browser build".into()))
-    }
+    use hush_client::platform::{Reply, TransportError};
 
-    pub(super) async fn post(_url: &str, _body: Vec<u8>) -> Result<(u16, Vec<u8>), NetError> {
-        Err(NetError::Transport("the network is only reachable from the browser build".into()))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn relay_urls_are_checked_before_they_are_used() {
-        for (input, out) in [
-            ("", ""),
-            ("   ", ""),
-            ("https://relay.example", "https://relay.example"),
-            (" https://relay.example/ ", "https://relay.example"),
-            ("https://relay.example:8443/hush/", "https://relay.example:8443/hush"),
-            ("HTTPS://Relay.Example", "HTTPS://Relay.Example"),
-            ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
-            ("http://[::1]:8080", "http://[::1]:8080"),
-        ] {
-            assert_eq!(relay_base(input).as_deref(), Ok(out), "{input:?}");
-        }
-        for (input, error) in [
-            ("relay.example", RelayUrlError::Scheme),
-            ("ftp://relay.example", RelayUrlError::Scheme),
-            ("javascript://alert(1)", RelayUrlError::Scheme),
-            ("https://", RelayUrlError::Host),
-            ("https:///path", RelayUrlError::Host),
-            ("https://re lay.example", RelayUrlError::Spaces),
-            ("https://relay..example", RelayUrlError::Host),
-            ("https://-relay.example", RelayUrlError::Host),
-            ("https://relay_example", RelayUrlError::Host),
-            ("https://[zz]:1", RelayUrlError::Host),
-            ("https://relay.example:0", RelayUrlError::Port),
-            ("https://relay.example:65536", RelayUrlError::Port),
-            ("https://relay.example:http", RelayUrlError::Port),
-            ("https://user:pw@relay.example", RelayUrlError::Credentials),
-            ("https://relay.example/?x=1", RelayUrlError::Extra),
-            ("https://relay.example/#top", RelayUrlError::Extra),
-        ] {
-            assert_eq!(relay_base(input), Err(error), "{input:?}");
-        }
+    pub(super) async fn request(_url: &str, _body: Option<Vec<u8>>, _deadline: Duration) -> Result<Reply, TransportError> {
+        Err(TransportError::Unreachable("the app reaches the network only in the browser".into()))
     }
 }

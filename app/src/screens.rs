@@ -22,10 +22,11 @@ pub use settings::Settings;
 pub use unlock::Unlock;
 use zeroize::Zeroizing;
 
-use crate::account::{Strength, Theme};
-use crate::chat;
-use crate::client::Connection;
+use hush_client::account::{Strength, Theme};
+use hush_client::network::Connection;
+
 use crate::session::use_app;
+use crate::when as chat;
 
 /// The parts of the unlock screen; Back returns from the others to the passphrase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -87,7 +88,8 @@ pub fn ConnectionStatus() -> impl IntoView {
     let connection = move || {
         app.screen.track();
         app.revision.track();
-        app.current().map(|s| s.client.status().get().connection)
+        let status = app.net.get();
+        app.unlocked().map(|_| status.map_or(Connection::Connecting, |s| s.connection))
     };
     let shown = RwSignal::new(None::<Connection>);
     Effect::new(move |_| match connection() {
@@ -198,14 +200,7 @@ fn local_time(timestamp: u64) -> chat::LocalTime {
 }
 
 fn now_ms() -> u64 {
-    #[cfg(target_arch = "wasm32")]
-    {
-        js_sys::Date::now() as u64
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        0
-    }
+    crate::platform::now_ms() as u64
 }
 
 /// A message's time: the clock today, with the date before today.

@@ -99,7 +99,7 @@ mod wasm {
             let before = tab.get_untracked();
             tab.set(Tab::Active);
             // The other tab may have made or deleted the account meanwhile.
-            if before == Tab::Elsewhere && app.current().is_none() {
+            if before == Tab::Elsewhere && app.unlocked().is_none() {
                 leptos::task::spawn_local(session::start(app));
             }
             // Never settles: the lock is held for as long as this page lives.
@@ -118,7 +118,7 @@ mod wasm {
     }
 
     fn lose(app: AppState, tab: RwSignal<Tab>) {
-        if app.current().is_some() {
+        if app.unlocked().is_some() {
             app.lock();
         }
         tab.set(Tab::Elsewhere);

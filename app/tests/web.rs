@@ -3,14 +3,15 @@
 
 #![cfg(target_arch = "wasm32")]
 
-use app::storage::{IdbBackend, conformance as suite};
+use app::storage::IdbBackend;
+use hush_client::conformance as suite;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
 async fn fresh(name: &str) -> IdbBackend {
     let backend = IdbBackend::open(&format!("hush-test-{name}")).await.unwrap();
-    use app::storage::Backend;
+    use hush_client::storage::Backend;
     backend.clear().await.unwrap();
     backend
 }
@@ -127,7 +128,7 @@ async fn an_upgrade_without_an_account_record_makes_no_recovery_wrap() {
 /// The data survives closing and reopening the database.
 #[wasm_bindgen_test]
 async fn records_survive_reopening() {
-    use app::storage::{Vault, stores};
+    use hush_client::storage::{Vault, stores};
     use crypto_core::vault::KdfParams;
     let seed = crypto_core::identity::Seed::from_bytes([1; 16]);
     let vault = Vault::create(fresh("reopen").await, "p", &seed, KdfParams::INSECURE_FOR_TESTS).await.unwrap();
@@ -137,69 +138,40 @@ async fn records_survive_reopening() {
     assert_eq!(&vault.get(stores::ACCOUNT, b"k").await.unwrap().unwrap()[..], b"kept");
 }
 
-/// Messages filed at the same moment (sending while the poll files incoming ones) all stay in
-/// their conversation: no read-modify-write of the conversation record is lost.
-#[wasm_bindgen_test]
-async fn messages_filed_at_once_all_stay_in_their_conversation() {
-    use app::account::Account;
-    use app::chat::{self, Standing};
-    use app::client::Client;
-    use app::messaging;
-    use app::session::Session;
-    use app::storage::Vault;
-    use crypto_core::identity::{Identity, Seed};
-    use crypto_core::vault::KdfParams;
-
-    let seed = Seed::from_bytes([7; 16]);
-    let vault = Vault::create(fresh("filing").await, "p", &seed, KdfParams::INSECURE_FOR_TESTS).await.unwrap();
-    let session = Session::new(
-        vault,
-        Account::new(&seed, "Tester"),
-        Identity::from_seed(&seed),
-        Client::new("http://127.0.0.1:9"),
-    );
-    let peer = Identity::from_seed(&Seed::from_bytes([9; 16])).session_id();
-    let messages: Vec<_> = (0..30u64)
-        .map(|i| chat::outgoing(&peer, &format!("#{i}"), 1_000 + i, "Tester", String::new(), String::new()))
-        .collect();
-    let filed = futures::future::join_all(
-        messages.iter().map(|m| messaging::record(&session, m, None, false, Standing::Accepted)),
-    )
-    .await;
-    assert!(filed.iter().all(Result::is_ok));
-    let conversations = messaging::conversations(&session).await;
-    assert_eq!(conversations.len(), 1);
-    let (filed, older) = chat::latest(&session.vault, &peer.to_string(), 100).await.unwrap();
-    assert_eq!((filed.len(), older), (30, false), "a message fell out of its conversation");
+/// The engine on the device's own storage, unlocked with a fresh account.
+async fn engine_on(name: &str, seed: u8) -> app::platform::AppEngine {
+    let engine = app::platform::AppEngine::new(app::platform::world(), fresh(name).await);
+    engine.set_kdf(crypto_core::vault::KdfParams::INSECURE_FOR_TESTS);
+    let seed = crypto_core::identity::Seed::from_bytes([seed; 16]);
+    engine.create(&seed, "Tester", "a passphrase").await.unwrap();
+    engine
 }
 
-/// Two messages sent within the same millisecond still get distinct timestamps (and ids).
+/// Messages sent at the same moment all stay in their conversation (no read-modify-write of the
+/// conversation record or its index is lost), each with its own timestamp: a timestamp is a sent
+/// message's identity for its recipients.
 #[wasm_bindgen_test]
-async fn outgoing_timestamps_never_repeat() {
-    use app::account::Account;
-    use app::client::Client;
-    use app::session::Session;
-    use app::storage::Vault;
+async fn messages_sent_at_once_all_stay_in_their_conversation_with_distinct_timestamps() {
     use crypto_core::identity::{Identity, Seed};
-    use crypto_core::vault::KdfParams;
-
-    let seed = Seed::from_bytes([8; 16]);
-    let vault = Vault::create(fresh("stamps").await, "p", &seed, KdfParams::INSECURE_FOR_TESTS).await.unwrap();
-    let session = Session::new(
-        vault,
-        Account::new(&seed, "Tester"),
-        Identity::from_seed(&seed),
-        Client::new("http://127.0.0.1:9"),
-    );
-    let stamps: Vec<u64> = (0..1_000).map(|_| session.next_timestamp()).collect();
-    assert!(stamps.windows(2).all(|w| w[0] < w[1]));
+    let engine = engine_on("filing", 7).await;
+    let peer = Identity::from_seed(&Seed::from_bytes([9; 16])).session_id();
+    let texts: Vec<String> = (0..30).map(|i| format!("#{i}")).collect();
+    let sent = futures::future::join_all(texts.iter().map(|t| engine.send(&peer, t))).await;
+    let sent: Vec<_> = sent.into_iter().map(Result::unwrap).collect();
+    let mut stamps: Vec<u64> = sent.iter().map(|m| m.timestamp).collect();
+    stamps.sort_unstable();
+    stamps.dedup();
+    assert_eq!(stamps.len(), 30, "two messages shared a timestamp");
+    assert_eq!(engine.conversations().await.unwrap().len(), 1);
+    let (filed, older) = engine.history(&peer, 100).await.unwrap();
+    assert_eq!((filed.len(), older), (30, false), "a message fell out of its conversation");
 }
 
 /// A database IndexedDB-versioned by schema 1 (its four stores only) gets the new stores when
 /// opened, and its vault the current schema at the first unlock, every record kept.
 #[wasm_bindgen_test]
 async fn a_database_made_by_schema_1_upgrades_in_indexeddb() {
-    use app::storage::Vault;
+    use hush_client::storage::Vault;
     let name = "hush-test-made-by-schema-1";
     IdbBackend::delete_database(name).await.unwrap();
     let old = IdbBackend::open_version(name, 1).await.unwrap();
@@ -213,18 +185,18 @@ async fn a_database_made_by_schema_1_upgrades_in_indexeddb() {
 /// The app's own steps on the device's database: a forgotten passphrase is replaced through the
 /// recovery phrase with the history kept (another account's phrase is refused and changes
 /// nothing); the passphrase is changed from Settings (the phrase still opens the vault); Delete
-/// account works from the unlock screen, and while a poll is still filing messages.
+/// account works from the unlock screen, and while messages are still being filed.
 #[wasm_bindgen_test]
 async fn recovery_passphrase_change_and_delete_through_the_session() {
-    use app::chat::{self, Standing};
     use app::session::{self, AppState, Screen};
-    use app::storage::{self, Backend};
     use crypto_core::identity::{Identity, Seed};
     use crypto_core::mnemonic;
+    use hush_client::storage::{self, Backend};
     use leptos::prelude::*;
     use zeroize::Zeroizing;
 
-    // The session starts the poll loop (Leptos tasks): give Leptos its executor, as mounting does.
+    // The session starts its background work (Leptos tasks): give Leptos its executor, as
+    // mounting does.
     mount_to_body(|| ());
     let z = |s: &str| Zeroizing::new(s.to_owned());
     storage::erase(&IdbBackend::open_default().await.unwrap()).await.unwrap();
@@ -235,59 +207,49 @@ async fn recovery_passphrase_change_and_delete_through_the_session() {
 
     let mut app = AppState::new();
     app.kdf = crypto_core::vault::KdfParams::INSECURE_FOR_TESTS;
+    session::start(app).await;
     app.pending_seed.set_value(Some(seed.clone()));
     session::create_account(app, "Tester".into(), z("first passphrase")).await;
-    let s = app.current().expect("created");
-    let msg = chat::outgoing(&peer, "kept across recovery", 1_000, "Tester", String::new(), String::new());
-    chat::file(&s.vault, &msg, None, false, Standing::Accepted).await.unwrap();
-    drop(s);
+    let engine = app.unlocked().expect("created");
+    engine.send(&peer, "kept across recovery").await.unwrap();
     app.lock();
 
     let err = session::recover_with_phrase(app, z(other.as_str()), z("a new passphrase")).await.unwrap_err();
-    assert!(err.contains("belongs to another account"), "{err}");
-    assert!(app.current().is_none());
-    assert!(session::check_passphrase(z("first passphrase")).await.is_ok());
+    assert!(err.to_string().contains("belongs to another account"), "{err}");
+    assert!(app.unlocked().is_none());
+    assert!(session::check_passphrase(app, z("first passphrase")).await.is_ok());
     let err = session::recover_with_phrase(app, z("vexed enjoy"), z("a new passphrase")).await.unwrap_err();
-    assert!(err.starts_with("A recovery phrase has 13 words"), "{err}");
+    assert!(err.to_string().starts_with("A recovery phrase has 13 words"), "{err}");
     let err = session::recover_with_phrase(app, z(phrase.as_str()), z("short")).await.unwrap_err();
-    assert_eq!(err, "Use at least 8 characters.");
+    assert_eq!(err.to_string(), "Use at least 8 characters.");
 
     session::recover_with_phrase(app, z(phrase.as_str()), z("a new passphrase")).await.unwrap();
-    let s = app.current().expect("unlocked by the phrase");
-    assert_eq!(s.identity.session_id(), Identity::from_seed(&seed).session_id());
+    assert_eq!(app.session_id(), Some(Identity::from_seed(&seed).session_id()));
     assert_eq!(app.screen.get_untracked(), Screen::Home);
-    let (history, _) = chat::latest(&s.vault, &peer.to_string(), 50).await.unwrap();
+    let (history, _) = engine.history(&peer, 50).await.unwrap();
     assert_eq!(history.iter().map(|m| m.body.as_str()).collect::<Vec<_>>(), ["kept across recovery"]);
-    drop(s);
-    assert!(session::check_passphrase(z("first passphrase")).await.is_err());
-    assert!(session::check_passphrase(z("a new passphrase")).await.is_ok());
+    assert!(session::check_passphrase(app, z("first passphrase")).await.is_err());
+    assert!(session::check_passphrase(app, z("a new passphrase")).await.is_ok());
 
     let err = session::change_passphrase(app, z("not the current one"), z("another passphrase")).await.unwrap_err();
-    assert_eq!(err, "That is not your current passphrase.");
+    assert_eq!(err.to_string(), "That is not your current passphrase.");
     session::change_passphrase(app, z("a new passphrase"), z("another passphrase")).await.unwrap();
-    assert!(session::check_passphrase(z("a new passphrase")).await.is_err());
-    assert!(session::check_passphrase(z("another passphrase")).await.is_ok());
+    assert!(session::check_passphrase(app, z("a new passphrase")).await.is_err());
+    assert!(session::check_passphrase(app, z("another passphrase")).await.is_ok());
     app.lock();
     session::recover_with_phrase(app, z(phrase.as_str()), z("a third passphrase")).await.unwrap();
 
-    // Delete account while a poll is filing messages: nothing lands after the wipe.
-    let s = app.current().unwrap();
-    let incoming: Vec<_> = (0..20u64)
-        .map(|i| chat::outgoing(&peer, &format!("#{i}"), 2_000 + i, "Tester", String::new(), String::new()))
-        .collect();
-    let filing = futures::future::join_all(incoming.iter().map(|m| async {
-        let _guard = s.writes.lock().await;
-        chat::file(&s.vault, m, None, false, Standing::Accepted).await
-    }));
-    let (filed, ()) = futures::future::join(filing, session::delete_account(app)).await;
-    assert!(filed.iter().any(|r| r.is_err()));
+    // Delete account while messages are being filed: nothing lands after the wipe.
+    let texts: Vec<String> = (0..20).map(|i| format!("#{i}")).collect();
+    let sending = futures::future::join_all(texts.iter().map(|t| engine.send(&peer, t)));
+    let (sent, ()) = futures::future::join(sending, session::delete_account(app)).await;
+    assert!(sent.iter().any(Result::is_err));
     assert_eq!(app.screen.get_untracked(), Screen::Welcome);
     let backend = IdbBackend::open_default().await.unwrap();
     assert!(!storage::exists(&backend).await.unwrap());
     for store in storage::stores::ALL {
         assert!(backend.keys(store).await.unwrap().is_empty(), "{store} kept a record after Delete account");
     }
-    drop(s);
 
     // From the unlock screen, with no session: everything goes.
     app.pending_seed.set_value(Some(seed.clone()));

@@ -226,6 +226,11 @@ impl<P: Platform> Engine<P> {
         self.inner.session.borrow().as_ref().map(|s| s.me())
     }
 
+    /// The unlocked account's recovery phrase (zeroized when dropped).
+    pub fn recovery_phrase(&self) -> Option<mnemonic::Phrase> {
+        self.inner.session.borrow().as_ref().and_then(|s| s.identity.phrase())
+    }
+
     /// The unlocked account's record (a copy).
     pub fn account(&self) -> Option<Account> {
         self.inner.session.borrow().as_ref().map(|s| s.account.borrow().clone())

@@ -17,6 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 use crypto_core::identity::{Identity, SessionId};
 use crypto_core::network::{Attempt, Exchange, Failure, Network, NodeRecord, Payload, PollState, Report, Step};
 use crypto_core::onion::{self, Destination, EncType, NodeReply};
+use crypto_core::storage::rpc::{RetrieveReply, StoreReply};
 use crypto_core::storage::{Namespace, requests};
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
@@ -108,6 +109,9 @@ struct Saved {
     last_hashes: Vec<(String, i16, String)>,
 }
 
+/// Told of every change of the status.
+type StatusListener = Box<dyn Fn(&NetStatus)>;
+
 /// The client: node pool, guards and paths, swarms, network time, polling state, status.
 pub struct Client<P: Platform> {
     world: Rc<World<P>>,
@@ -116,7 +120,7 @@ pub struct Client<P: Platform> {
     poll: RefCell<PollState>,
     status: RefCell<NetStatus>,
     /// Told of every change of the status.
-    on_status: RefCell<Option<Box<dyn Fn(&NetStatus)>>>,
+    on_status: RefCell<Option<StatusListener>>,
     shown_revision: Cell<u64>,
     saved_guards: RefCell<Vec<[u8; 32]>>,
     /// The `last_hash` entries as the vault holds them (what `persist_guards` writes back).
@@ -355,9 +359,9 @@ impl<P: Platform> Client<P> {
         let request =
             requests::store(recipient, Namespace::DEFAULT, data, timestamp, crypto_core::message::DEFAULT_TTL_MS, None);
         let (reply, _) = self.exchange(Exchange::to_swarm(*recipient), &|_| request.clone()).await?;
-        let body: Value = serde_json::from_slice(&reply.body)
+        let stored = StoreReply::parse(&reply.body)
             .map_err(|_| Failure::Rejected { status: reply.status, body: "an unreadable reply".into() })?;
-        Ok(body["hash"].as_str().unwrap_or_default().to_owned())
+        Ok(stored.stored_hash().unwrap_or_default().to_owned())
     }
 
     /// New messages of `owner` in namespace 0 from one member of its swarm, de-duplicated. Each
@@ -377,19 +381,18 @@ impl<P: Platform> Client<P> {
                 Err(_) if !out.is_empty() => return Ok(out),
                 Err(e) => return Err(e),
             };
-            let body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-            let messages = body["messages"].as_array().cloned().unwrap_or_default();
+            // A reply that does not read brings nothing; the next poll asks again.
+            let body = RetrieveReply::parse(&reply.body).unwrap_or_default();
             {
                 let mut poll = self.poll.borrow_mut();
-                for m in &messages {
-                    let (Some(hash), Some(data)) = (m["hash"].as_str(), m["data"].as_str()) else { continue };
-                    poll.set_last_hash(&node.ed25519, Namespace::DEFAULT.0, hash);
-                    if poll.first_sight(hash) && STANDARD.decode(data).is_ok() {
-                        out.push(Stored { hash: hash.to_owned(), data: data.to_owned() });
+                for m in &body.messages {
+                    poll.set_last_hash(&node.ed25519, Namespace::DEFAULT.0, &m.hash);
+                    if poll.first_sight(&m.hash) && STANDARD.decode(&m.data).is_ok() {
+                        out.push(Stored { hash: m.hash.clone(), data: m.data.clone() });
                     }
                 }
             }
-            if body["more"] != Value::Bool(true) || messages.is_empty() {
+            if !body.more || body.messages.is_empty() {
                 break;
             }
             prefer = Some(node.ed25519);

@@ -2,22 +2,27 @@
 //! delete), blocking, unblocking and deleting, and the composer.
 
 use crypto_core::identity::SessionId;
+use hush_client::MAX_CHARS;
+use hush_client::conversations::{Message, Standing, Status, short_id};
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Notice, Problem, clock};
-use crate::chat::{self, Message, Standing, Status};
 use crate::messaging;
 use crate::session::{AppState, Screen, use_app};
 
-/// Runs a change of the open conversation (accept, block, …); its error goes to `error`.
-fn act<F>(app: AppState, error: RwSignal<Option<String>>, busy: RwSignal<bool>, then: Option<Screen>, change: F)
+/// Runs a change of the open conversation (accept, block, …) on its peer; its error goes to
+/// `error`.
+fn act<F, Fut>(app: AppState, error: RwSignal<Option<String>>, busy: RwSignal<bool>, then: Option<Screen>, change: F)
 where
-    F: Future<Output = Result<(), String>> + 'static,
+    F: FnOnce(AppState, SessionId) -> Fut,
+    Fut: Future<Output = Result<(), hush_client::Error>> + 'static,
 {
+    let Some(peer) = app.open_peer.get_untracked() else { return };
     error.set(None);
     busy.set(true);
+    let change = change(app, peer);
     spawn_local(async move {
         match change.await {
             Ok(()) => {
@@ -26,7 +31,7 @@ where
                     app.go(screen);
                 }
             }
-            Err(e) => error.set(Some(e)),
+            Err(e) => error.set(Some(e.to_string())),
         }
         busy.set(false);
     });
@@ -42,18 +47,18 @@ pub fn ConversationView() -> impl IntoView {
         let p = peer()?;
         app.conversations.get().into_iter().find(|c| c.peer == p)
     };
-    let title = move || {
-        current().map(|c| c.title()).unwrap_or_else(|| {
-            let p = peer().unwrap_or_default();
-            format!("{}…{}", p.get(..8).unwrap_or(&p), p.get(58..).unwrap_or(""))
-        })
-    };
+    let title = move || current().map(|c| c.title()).or_else(|| peer().map(|p| short_id(&p))).unwrap_or_default();
     let standing = move || current().map_or(Standing::Accepted, |c| c.standing);
     // Whether they accepted our message request: they wrote to us, or their response came.
     let approved = LocalResource::new(move || {
         app.conversations.track();
-        let p = peer().unwrap_or_default();
-        async move { messaging::approved_me(app, p).await }
+        let p = peer();
+        async move {
+            match p {
+                Some(p) => messaging::approved_me(app, p).await,
+                None => false,
+            }
+        }
     });
     let they_wrote = move || app.messages.with(|m| m.iter().any(|m| !m.outgoing));
     let we_wrote = move || app.messages.with(|m| m.iter().any(|m| m.outgoing));
@@ -70,31 +75,64 @@ pub fn ConversationView() -> impl IntoView {
         })
     };
 
+    // The draft is kept (sealed) for each conversation, so it survives a reload: loaded when the
+    // conversation opens, saved a moment after the person stops typing.
+    let typed_at = StoredValue::new(0u64);
+    Effect::new(move |_| {
+        let Some(p) = peer() else { return };
+        spawn_local(async move {
+            let kept = messaging::draft(app, p).await;
+            if !kept.is_empty() && draft.try_get_untracked().is_some_and(|d| d.is_empty()) {
+                draft.set(kept);
+            }
+        });
+    });
+    let typed = move |text: String| {
+        draft.set(text);
+        let Some(p) = app.open_peer.get_untracked() else { return };
+        let stamp = typed_at.get_value().wrapping_add(1);
+        typed_at.set_value(stamp);
+        set_timeout(
+            move || {
+                if typed_at.try_get_value() != Some(stamp) {
+                    return;
+                }
+                let Some(text) = draft.try_get_untracked() else { return };
+                spawn_local(async move {
+                    let _ = messaging::keep_draft(app, p, &text).await;
+                });
+            },
+            std::time::Duration::from_millis(300),
+        );
+    };
     let send_error = RwSignal::new(None::<String>);
     let action_error = RwSignal::new(None::<String>);
     let acting = RwSignal::new(false);
     let sending = RwSignal::new(false);
     let composer = NodeRef::<leptos::html::Textarea>::new();
     let count = move || draft.with(|d| d.chars().count());
-    let sendable = move || !draft.with(|d| d.trim().is_empty()) && count() <= chat::MAX_CHARS;
+    let sendable = move || !draft.with(|d| d.trim().is_empty()) && count() <= MAX_CHARS;
     let send = move || {
         if sending.get_untracked() || !sendable() {
             return;
         }
-        let Some(p) = app.open_peer.get_untracked().and_then(|p| p.parse::<SessionId>().ok()) else { return };
+        let Some(p) = app.open_peer.get_untracked() else { return };
         let text = draft.get_untracked();
         sending.set(true);
         send_error.set(None);
         spawn_local(async move {
-            match messaging::send(app, p, text.clone()).await {
+            match messaging::send(app, p, &text).await {
                 // The text is cleared only once it is safe in the outbox (and only if the person
-                // has not typed something else meanwhile).
-                Ok(()) => {
+                // has not typed something else meanwhile; the engine removed the kept draft).
+                Ok(_) => {
+                    typed_at.set_value(typed_at.get_value().wrapping_add(1));
                     if draft.try_get_untracked().is_some_and(|d| d == text) {
                         draft.set(String::new());
+                    } else if let Some(now) = draft.try_get_untracked() {
+                        let _ = messaging::keep_draft(app, p, &now).await;
                     }
                 }
-                Err(e) => send_error.set(Some(e)),
+                Err(e) => send_error.set(Some(e.to_string())),
             }
             sending.set(false);
             if let Some(el) = composer.try_get_untracked().flatten() {
@@ -116,18 +154,17 @@ pub fn ConversationView() -> impl IntoView {
     };
 
     let confirm_delete = RwSignal::new(false);
-    let peer_now = move || app.open_peer.get_untracked().unwrap_or_default();
     let accept = move |_| {
-        act(app, action_error, acting, None, messaging::accept(app, peer_now()));
+        act(app, action_error, acting, None, messaging::accept);
         request_animation_frame(move || {
             if let Some(el) = composer.try_get_untracked().flatten() {
                 let _ = el.focus();
             }
         });
     };
-    let block = move |_| act(app, action_error, acting, None, messaging::block(app, peer_now()));
-    let unblock = move |_| act(app, action_error, acting, None, messaging::unblock(app, peer_now()));
-    let delete = move |_| act(app, action_error, acting, Some(Screen::Home), messaging::delete(app, peer_now()));
+    let block = move |_| act(app, action_error, acting, None, messaging::block);
+    let unblock = move |_| act(app, action_error, acting, None, messaging::unblock);
+    let delete = move |_| act(app, action_error, acting, Some(Screen::Home), messaging::delete);
     let back = move |_| {
         app.open_peer.set(None);
         app.go(Screen::Home);
@@ -157,7 +194,7 @@ pub fn ConversationView() -> impl IntoView {
         let from_bottom = list.try_get_untracked().flatten().map(|el| el.scroll_height() - el.scroll_top());
         spawn_local(async move {
             if let Err(e) = messaging::older(app).await {
-                action_error.set(Some(e));
+                action_error.set(Some(e.to_string()));
             }
             request_animation_frame(move || {
                 if let (Some(el), Some(d)) = (list.try_get_untracked().flatten(), from_bottom) {
@@ -178,14 +215,14 @@ pub fn ConversationView() -> impl IntoView {
     // New incoming messages are read out; history paged in from the vault is not.
     let announcement = RwSignal::new(String::new());
     Effect::new(move |previous: Option<Option<String>>| {
-        let arrived = messaging::arrived().get();
+        let arrived = app.arrived.get();
         let id = arrived.as_ref().map(|m| m.id.clone());
         if let Some(m) = arrived
             && previous.is_some_and(|p| p != id)
-            && app.open_peer.get_untracked().as_deref() == Some(m.peer.as_str())
+            && app.open_peer.get_untracked() == Some(m.peer)
         {
             let from = m.sender_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| untrack(title));
-            announcement.set(format!("{from}: {}", m.body));
+            announcement.set(format!("{from}: {}", m.shown_text()));
         }
         id
     });
@@ -209,7 +246,7 @@ pub fn ConversationView() -> impl IntoView {
                     </details>
                 </Show>
             </div>
-            <p class="mono small peer-id">{move || peer().unwrap_or_default()}</p>
+            <p class="mono small peer-id">{move || peer().map(|p| p.to_string()).unwrap_or_default()}</p>
             <Show when=move || confirm_delete.get()>
                 <div class="confirm" role="group" aria-label="Delete conversation">
                     <p>{move || format!("Delete every message with {} on this device? This cannot be undone.", title())}</p>
@@ -257,17 +294,17 @@ pub fn ConversationView() -> impl IntoView {
                     <div class="compose-row">
                         <textarea id="composer" data-testid="composer" rows="1" placeholder="Message"
                             node_ref=composer data-autofocus="" aria-describedby="composer-count"
-                            prop:value=move || draft.get() on:input=move |ev| draft.set(event_target_value(&ev))
+                            prop:value=move || draft.get() on:input=move |ev| typed(event_target_value(&ev))
                             on:keydown=keydown></textarea>
                         <button class="primary" type="submit" data-testid="send"
                             prop:disabled=move || !sendable() || sending.get()>"Send"</button>
                     </div>
                     <div class="compose-meta">
-                        <span id="composer-count" class={move || if count() > chat::MAX_CHARS { "count over" } else { "count" }}>
+                        <span id="composer-count" class={move || if count() > MAX_CHARS { "count over" } else { "count" }}>
                             {move || match count() {
                                 0 => String::new(),
-                                n if n > chat::MAX_CHARS => format!("{n} / {} — too long", chat::MAX_CHARS),
-                                n => format!("{n} / {}", chat::MAX_CHARS),
+                                n if n > MAX_CHARS => format!("{n} / {} — too long", MAX_CHARS),
+                                n => format!("{n} / {}", MAX_CHARS),
                             }}
                         </span>
                         <span class="keys">"Enter sends · Shift+Enter: new line"</span>
@@ -303,8 +340,8 @@ fn Bubble(
     let retry = move |_| {
         let id = id.clone();
         spawn_local(async move {
-            if let Err(e) = messaging::retry(app, id).await {
-                error.set(Some(e));
+            if let Err(e) = messaging::retry(app, &id).await {
+                error.set(Some(e.to_string()));
             }
         });
     };
@@ -314,7 +351,8 @@ fn Bubble(
         <li class=if m.outgoing { "message out" } else { "message in" } class:failed=failed data-testid="message"
             data-direction=if m.outgoing { "out" } else { "in" } data-status=m.status.as_str()>
             {sender.map(|name| view! { <span class="sender">{name}</span> })}
-            <p class="body">{m.body.clone()}</p>
+            {m.unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{u.describe()}</p> })}
+            {(!m.body.is_empty()).then(|| view! { <p class="body">{m.body.clone()}</p> })}
             <span class="when">{when}</span>
             <Show when=move || failed>
                 {problem.clone().map(|p| view! { <span class="problem-reason">{format!("Not sent: {p}")}</span> })}

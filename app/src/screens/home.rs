@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Notice, Problem, day};
-use crate::chat::{Conversation, Standing};
+use hush_client::conversations::{Conversation, Standing};
+
 use crate::messaging;
 use crate::session::{AppState, Screen, use_app};
 
@@ -31,7 +32,7 @@ fn open(app: AppState, peer: SessionId, error: RwSignal<Option<String>>) {
     app.go(Screen::Conversation);
     spawn_local(async move {
         if let Err(e) = messaging::open(app, peer).await {
-            app.notice.set(Some(e));
+            app.notice.set(Some(e.to_string()));
         }
     });
 }
@@ -40,14 +41,13 @@ fn open(app: AppState, peer: SessionId, error: RwSignal<Option<String>>) {
 #[component]
 pub fn Home() -> impl IntoView {
     let app = use_app();
-    let Some(session) = app.current() else {
+    let Some(me) = app.session_id() else {
         return view! { <p>"Locked."</p> }.into_any();
     };
-    let me = session.identity.session_id();
     let id = me.to_string();
     let name = move || {
         app.revision.track();
-        app.current().map(|s| s.account.borrow().display_name.clone()).unwrap_or_default()
+        app.account().map(|a| a.display_name.clone()).unwrap_or_default()
     };
     let composing = RwSignal::new(false);
     let typed = RwSignal::new(String::new());
@@ -147,9 +147,9 @@ fn Rows(
     let app = use_app();
     view! {
         <ul class="conversations">
-            <For each=move || list.get() key=|c| (c.peer.clone(), c.last_activity, c.unread, c.standing as u8, c.name.clone())
+            <For each=move || list.get() key=|c| (c.peer, c.last_activity, c.unread, c.standing as u8, c.name.clone())
                 children=move |c: Conversation| {
-                    let peer = c.peer.clone();
+                    let peer = c.peer;
                     let request = c.standing == Standing::Request;
                     let unread = c.unread;
                     let last = c.last_activity;
@@ -158,11 +158,7 @@ fn Rows(
                     view! {
                         <li>
                             <button type="button" class="conversation" data-testid="conversation"
-                                on:click=move |_| {
-                                    if let Ok(peer) = peer.parse::<SessionId>() {
-                                        open(app, peer, error);
-                                    }
-                                }>
+                                on:click=move |_| open(app, peer, error)>
                                 <span class="title">{title}</span>
                                 <span class="meta">
                                     <Show when=move || request>

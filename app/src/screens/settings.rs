@@ -8,11 +8,11 @@ use zeroize::Zeroizing;
 
 use super::onboarding::{NewPassphrase, check_new_passphrase};
 use super::{Notice, Problem, SecretText, clear, secret_value};
-use crate::account::Theme;
-use crate::chat::Standing;
-use crate::client::{Connection, Hop};
+use hush_client::account::Theme;
+use hush_client::conversations::Standing;
+use hush_client::network::{Connection, Hop, NetStatus};
+
 use crate::messaging;
-use crate::net;
 use crate::qr::QrCode;
 use crate::session::{self, Screen, use_app};
 
@@ -20,7 +20,7 @@ use crate::session::{self, Screen, use_app};
 #[component]
 pub fn Settings() -> impl IntoView {
     let app = use_app();
-    if app.current().is_none() {
+    if app.unlocked().is_none() {
         return view! { <p>"Locked."</p> }.into_any();
     }
     view! {
@@ -45,7 +45,7 @@ pub fn Settings() -> impl IntoView {
 #[component]
 fn Identity() -> impl IntoView {
     let app = use_app();
-    let id = app.current().map(|s| s.identity.session_id().to_string()).unwrap_or_default();
+    let id = app.session_id().map(|id| id.to_string()).unwrap_or_default();
     let qr = QrCode::new(&id);
     let copied = RwSignal::new(None::<bool>);
     let text = NodeRef::<leptos::html::P>::new();
@@ -85,8 +85,7 @@ fn Identity() -> impl IntoView {
 #[component]
 fn Preferences() -> impl IntoView {
     let app = use_app();
-    let Some(session) = app.current() else { return ().into_any() };
-    let account = session.account.borrow().clone();
+    let Some(account) = app.account() else { return ().into_any() };
     let name = RwSignal::new(account.display_name.clone());
     let theme = RwSignal::new(account.theme);
     let idle = RwSignal::new(account.idle_lock_minutes);
@@ -97,27 +96,19 @@ fn Preferences() -> impl IntoView {
         ev.prevent_default();
         saved.set(false);
         error.set(None);
-        let Some(session) = app.current() else { return };
         if name.get().trim().is_empty() {
             return error.set(Some("Choose a display name.".into()));
         }
-        let before = session.account.borrow().clone();
-        {
-            let mut account = session.account.borrow_mut();
-            account.display_name = name.get().trim().to_owned();
-            account.theme = theme.get();
-            account.idle_lock_minutes = idle.get();
-        }
+        let (display_name, chosen_theme, minutes) = (name.get().trim().to_owned(), theme.get(), idle.get());
         spawn_local(async move {
-            match session.save().await {
-                Ok(()) => {
-                    app.revision.update(|r| *r += 1);
-                    saved.set(true);
-                }
-                Err(e) => {
-                    *session.account.borrow_mut() = before;
-                    error.set(Some(format!("Not saved: {e}.")));
-                }
+            let change = move |account: &mut hush_client::account::Account| {
+                account.display_name = display_name;
+                account.theme = chosen_theme;
+                account.idle_lock_minutes = minutes;
+            };
+            match session::update_account(app, change).await {
+                Ok(()) => saved.set(true),
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
@@ -162,7 +153,7 @@ fn Preferences() -> impl IntoView {
     .into_any()
 }
 
-/// The origin (`scheme://host[:port]`) of a URL that `net::relay_base` accepted.
+/// The origin (`scheme://host[:port]`) of a URL that `hush_client::relay::relay_base` accepted.
 fn origin_of(url: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
     let authority = rest.split('/').next().unwrap_or_default();
@@ -249,7 +240,7 @@ fn page_policy() -> (String, Option<String>) {
 /// Why the page cannot use `url` as its relay, if it cannot: the URL itself, or the page's
 /// Content-Security-Policy.
 fn relay_problem(url: &str) -> Result<String, String> {
-    let url = net::relay_base(url).map_err(|e| e.to_string())?;
+    let url = hush_client::relay::relay_base(url, crate::platform::page_is_secure()).map_err(|e| e.to_string())?;
     if url.is_empty() {
         return Ok(url);
     }
@@ -271,43 +262,47 @@ fn relay_problem(url: &str) -> Result<String, String> {
 #[component]
 fn Network() -> impl IntoView {
     let app = use_app();
-    let Some(session) = app.current() else { return ().into_any() };
-    let status: ReadSignal<crate::client::NetStatus> = session.client.status().into();
-    let relay = RwSignal::new(session.client.relay());
+    let Some(engine) = app.unlocked() else { return ().into_any() };
+    let relay = RwSignal::new(engine.net_status().map(|s| s.relay).unwrap_or_default());
+    let status = move || {
+        app.net.get().unwrap_or_else(|| NetStatus {
+            connection: Connection::Connecting,
+            problem: None,
+            paths: Vec::new(),
+            relay: relay.get_untracked(),
+        })
+    };
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
     let typed_problem = move || relay_problem(&relay.get()).err();
     let apply = move |ev: SubmitEvent| {
         ev.prevent_default();
         done.set(None);
-        let Some(session) = app.current() else { return };
+        let Some(engine) = app.unlocked() else { return };
         let url = match relay_problem(&relay.get()) {
             Ok(url) => url,
             Err(e) => return error.set(Some(e)),
         };
-        let url = match session.client.set_relay(&url) {
-            Ok(url) => url,
-            Err(e) => return error.set(Some(e.to_string())),
-        };
         error.set(None);
-        relay.set(url.clone());
-        let before = std::mem::replace(&mut session.account.borrow_mut().relay_url, url.clone());
         spawn_local(async move {
-            match session.save().await {
-                Ok(()) => done.set(Some(if url.is_empty() {
-                    "Now using this site's relay.".to_owned()
-                } else {
-                    format!("Now using {url}.")
-                })),
-                Err(e) => {
-                    session.account.borrow_mut().relay_url = before;
+            match engine.set_relay(&url).await {
+                Ok(url) => {
+                    relay.set(url.clone());
+                    done.set(Some(if url.is_empty() {
+                        "Now using this site's relay.".to_owned()
+                    } else {
+                        format!("Now using {url}.")
+                    }));
+                }
+                Err(hush_client::Error::NotKept(e)) => {
                     error.set(Some(format!("In use until Hush locks, but not saved: {e}.")));
                 }
+                Err(e) => error.set(Some(e.to_string())),
             }
         });
     };
     let connection = move || {
-        let s = status.get();
+        let s = status();
         match s.connection {
             Connection::Connected => "Connected.".to_owned(),
             other => match s.problem {
@@ -316,7 +311,7 @@ fn Network() -> impl IntoView {
             },
         }
     };
-    let paths = move || status.get().paths;
+    let paths = move || status().paths;
     view! {
         <section class="card" aria-labelledby="network-title">
             <h2 id="network-title">"Network"</h2>
@@ -387,7 +382,7 @@ fn ChangePassphrase() -> impl IntoView {
                     clear(&[current, pass, again]);
                     done.set(true);
                 }
-                Err(e) => error.set(Some(e)),
+                Err(e) => error.set(Some(e.to_string())),
             }
             busy.set(false);
         });
@@ -423,14 +418,14 @@ fn RecoveryPhrase() -> impl IntoView {
         let p = secret_value(pass);
         busy.set(true);
         spawn_local(async move {
-            match session::check_passphrase(p).await {
+            match session::check_passphrase(app, p).await {
                 Ok(()) => {
                     clear(&[pass]);
                     error.set(None);
-                    let phrase = app.current().and_then(|s| s.identity.phrase());
+                    let phrase = app.unlocked().and_then(|e| e.recovery_phrase());
                     revealed.set(phrase.map(|p| Zeroizing::new(p.as_str().to_owned())));
                 }
-                Err(message) => error.set(Some(message)),
+                Err(e) => error.set(Some(e.to_string())),
             }
             busy.set(false);
         });
@@ -469,17 +464,16 @@ fn Blocked() -> impl IntoView {
             <h2 id="blocked-title">"Blocked people"</h2>
             <Show when=move || !blocked().is_empty() fallback=|| view! { <p class="note">"No one is blocked."</p> }>
                 <ul class="blocked-list">
-                    <For each=blocked key=|c| c.peer.clone() children=move |c| {
-                        let peer = c.peer.clone();
+                    <For each=blocked key=|c| c.peer children=move |c| {
+                        let peer = c.peer;
                         let title = c.title();
                         view! {
                             <li>
                                 <span class="title">{title.clone()}</span>
                                 <button class="secondary" type="button" aria-label=format!("Unblock {title}")
                                     on:click=move |_| {
-                                        let peer = peer.clone();
                                         spawn_local(async move {
-                                            error.set(messaging::unblock(app, peer).await.err());
+                                            error.set(messaging::unblock(app, peer).await.err().map(|e| e.to_string()));
                                         });
                                     }>"Unblock"</button>
                             </li>

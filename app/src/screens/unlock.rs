@@ -38,8 +38,8 @@ fn Passphrase() -> impl IntoView {
         spawn_local(async move {
             match session::unlock(app, p).await {
                 Ok(()) => clear(&[pass]),
-                Err(message) => {
-                    error.set(Some(message));
+                Err(e) => {
+                    error.set(Some(e.to_string()));
                     // Ready for another try.
                     if let Some(el) = pass.try_get_untracked().flatten() {
                         el.select();
@@ -102,7 +102,7 @@ fn Forgot() -> impl IntoView {
                     ui.unlock_panel.set(UnlockPanel::Passphrase);
                     app.notice.set(Some("Your new passphrase is set.".into()));
                 }
-                Err(message) => error.set(Some(message)),
+                Err(e) => error.set(Some(e.to_string())),
             }
             busy.set(false);
         });

@@ -6,7 +6,9 @@ use indexed_db_futures::transaction::TransactionMode;
 use js_sys::Uint8Array;
 use wasm_bindgen::JsValue;
 
-use super::{Backend, DB_NAME, StorageError, stores};
+use hush_client::storage::{Backend, StorageError, stores};
+
+use super::DB_NAME;
 
 /// The browser's IndexedDB, database [`DB_NAME`] (or another name, for tests).
 #[derive(Debug)]

@@ -468,7 +468,7 @@ pub struct StoredMember {
 }
 
 /// `retrieve`'s reply: the messages in insertion order and whether there are more.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct RetrieveReply {
     #[serde(default, deserialize_with = "lenient", skip_serializing_if = "Option::is_none")]
     pub hf: Option<Hardfork>,
