@@ -9,6 +9,9 @@
 //! and the engine also races it against its [`Clock`], so a transport that ignores it cannot hold
 //! polling or delivery.
 
+#[cfg(all(feature = "native", not(target_arch = "wasm32")))]
+pub mod native;
+
 use core::fmt;
 use core::future::Future;
 use core::time::Duration;
