@@ -77,7 +77,7 @@ fn unreachable(e: &reqwest::Error) -> TransportError {
         return TransportError::TimedOut;
     }
     // The error's chain, without the URL (which names only the relay, but stays out of messages).
-    let mut text = e.without_url_ref().to_string();
+    let mut text = e.without_url_ref();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
         text.push_str(": ");
@@ -197,8 +197,7 @@ impl Backend for SqliteBackend {
     async fn keys(&self, store: &str) -> Result<Vec<String>, StorageError> {
         self.run(|db| {
             let mut statement = db.prepare("SELECT key FROM records WHERE store = ?1 ORDER BY key")?;
-            let keys = statement.query_map([store], |row| row.get(0))?.collect::<rusqlite::Result<Vec<String>>>();
-            keys
+            statement.query_map([store], |row| row.get(0))?.collect::<rusqlite::Result<Vec<String>>>()
         })
     }
 
