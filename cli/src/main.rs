@@ -1,0 +1,152 @@
+//! `hush`: Hush on the command line. The same client engine as the browser app (`hush-client`),
+//! on the native platform: HTTPS with rustls to a relay, the vault's sealed records in
+//! `DIR/vault.sqlite`.
+
+mod account;
+mod commands;
+mod error;
+mod net;
+mod platform;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use crypto_core::identity::SessionId;
+use hush_node::networks::SessionNetwork;
+
+use crate::account::{Route, RouteChoice};
+use crate::error::{EXIT_CODES, Failure};
+
+/// Hush on the command line: private messages over the Session network.
+///
+/// The passphrase comes from HUSH_PASSPHRASE, or is asked on the terminal. The relay (or Session
+/// network) given to a command is kept for the next ones.
+#[derive(Debug, Parser)]
+#[command(name = "hush", version, after_help = EXIT_CODES)]
+struct Args {
+    /// The folder of this account: its vault (vault.sqlite, every record sealed).
+    #[arg(long, value_name = "DIR")]
+    data: PathBuf,
+    /// The relay to reach the network through [default for a new account: http://127.0.0.1:8080]
+    #[arg(long, value_name = "URL", conflicts_with = "network")]
+    relay: Option<String>,
+    /// A Session network by name (mainnet, testnet): hush runs a relay for it in this process, on
+    /// a loopback port, with the network's seeds and their certificate pins.
+    #[arg(long, value_name = "NAME")]
+    network: Option<SessionNetwork>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Creates an account with a new Session ID and prints the ID. The recovery phrase is shown
+    /// once, on stderr: write it down.
+    Create {
+        /// The display name others see.
+        #[arg(long)]
+        name: String,
+    },
+    /// Restores an account from its recovery phrase (read from stdin) and prints its Session ID.
+    /// In a folder that holds that account already, the new passphrase replaces the old one.
+    Restore {
+        /// The display name others see.
+        #[arg(long)]
+        name: String,
+    },
+    /// Prints the account's Session ID.
+    Id,
+    /// Sends TEXT to SESSION_ID; exits 0 once it is stored in the recipient's swarm.
+    Send {
+        /// The recipient's Session ID (66 hex characters, 05…).
+        session_id: SessionId,
+        /// The message.
+        text: String,
+        /// Seconds to wait for the swarm to confirm it (exit code 5 after that).
+        #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+        timeout: u64,
+    },
+    /// Prints the new incoming messages (since the last `inbox`), oldest first.
+    Inbox {
+        /// Keep printing new messages as they arrive, until interrupted (Ctrl-C, SIGTERM).
+        #[arg(long)]
+        follow: bool,
+        /// One JSON object per line: {"from","text","timestamp","hash"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists the conversations, most recent first (message requests too; blocked ones last).
+    Conversations {
+        /// One JSON object per line: {"peer","name","standing","unread","last_activity","preview"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accepts the message request of SESSION_ID (they are told, through the outbox).
+    Accept {
+        /// The Session ID whose request to accept.
+        session_id: SessionId,
+        /// Seconds to wait for the acceptance to be stored in their swarm (exit code 5 after that).
+        #[arg(long, value_name = "SECONDS", default_value_t = 120)]
+        timeout: u64,
+    },
+}
+
+async fn run(args: Args) -> Result<(), Failure> {
+    let choice: RouteChoice = match (args.relay, args.network) {
+        (Some(url), _) => Some(Route::Relay(url)),
+        (None, Some(network)) => Some(Route::Network(network)),
+        (None, None) => None,
+    };
+    let dir = args.data;
+    match args.command {
+        Command::Create { name } => {
+            let opened = account::create(&dir, &name, &choice).await?;
+            if let Some(phrase) = opened.engine.recovery_phrase() {
+                eprintln!(
+                    "Your recovery phrase is on the next line. Write it down and keep it secret: it restores this \
+                     account (hush restore), and anyone who has it can read your messages and write as you. Hush \
+                     shows it only now."
+                );
+                eprintln!("{}", phrase.as_str());
+            }
+            commands::id(&opened)
+        }
+        Command::Restore { name } => commands::id(&account::restore(&dir, &name, &choice).await?),
+        Command::Id => commands::id(&account::unlock(&dir).await?),
+        Command::Send { session_id, text, timeout } => {
+            let opened = account::unlock(&dir).await?;
+            commands::send(&opened, &choice, &session_id, &text, Duration::from_secs(timeout)).await
+        }
+        Command::Inbox { follow, json } => {
+            let mut opened = account::unlock(&dir).await?;
+            commands::inbox(&mut opened, &choice, follow, json).await
+        }
+        Command::Conversations { json } => commands::conversations(&account::unlock(&dir).await?, json).await,
+        Command::Accept { session_id, timeout } => {
+            let opened = account::unlock(&dir).await?;
+            commands::accept(&opened, &choice, &session_id, Duration::from_secs(timeout)).await
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("hush: could not start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // The engine is single-threaded: it runs on this thread, with the relay of `--network` (if
+    // any) as tasks beside it.
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("hush: {failure}");
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! Pointing the engine at the network: the relay URL kept for the account, or, for a Session
+//! network by name (`--network`), hush-node's relay run inside this process on a loopback port
+//! with that network's seeds and certificate pins (the engine reaches nodes only through a relay).
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use hush_node::networks::SessionNetwork;
+use hush_node::relay::{Relay, RelayConfig};
+
+use crate::account::{Opened, Route, RouteChoice, route};
+use crate::error::Failure;
+
+/// Points the unlocked engine at the route chosen or kept (starting the in-process relay for a
+/// network by name). The engine is not running yet: the caller starts `Engine::run`.
+pub async fn connect(opened: &Opened, choice: &RouteChoice) -> Result<(), Failure> {
+    let url = match route(opened, choice).await? {
+        Route::Relay(url) => hush_client::relay::relay_base(&url, false).map_err(Failure::RelayUrl)?,
+        Route::Network(network) => start_relay(network).await?,
+    };
+    if opened.engine.net_status().map(|s| s.relay) != Some(url.clone()) {
+        opened.engine.set_relay(&url).await?;
+    }
+    Ok(())
+}
+
+/// Runs hush-node's relay for `network` on an ephemeral loopback port, for as long as this
+/// process runs; returns its URL. It serves at once (503 until a seed has answered) and keeps
+/// asking its seeds, as `hush-node relay --network` does.
+async fn start_relay(network: SessionNetwork) -> Result<String, Failure> {
+    let failed = |e: &dyn std::fmt::Display| Failure::LocalRelay(e.to_string());
+    let seeds = network.relay_seeds().map_err(|e| failed(&e))?;
+    let relay = Relay::new(RelayConfig {
+        seeds,
+        allowed_origins: Vec::new(),
+        // One client (this process), on loopback.
+        rate_per_minute: 100_000,
+        refresh: Duration::from_secs(600),
+        static_dir: None,
+    })
+    .map_err(|e| failed(&format!("{e:#}")))?;
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(|e| failed(&e))?;
+    let address = listener.local_addr().map_err(|e| failed(&e))?;
+    let app = hush_node::relay::router(relay.clone(), None);
+    tokio::spawn(axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).into_future());
+    tokio::spawn(async move {
+        let _ = relay.refresh().await;
+        relay.spawn_refresher();
+    });
+    Ok(format!("http://{address}"))
+}
