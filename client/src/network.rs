@@ -23,7 +23,7 @@ use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::platform::{Clock, Platform, World};
+use crate::platform::{Clock, Platform, TransportError, World};
 use crate::relay::{self, NetError, RelayUrlError};
 use crate::storage::{Backend, StorageError, Vault, stores};
 
@@ -334,6 +334,9 @@ impl<P: Platform> Client<P> {
             let report = {
                 let mut network = self.network.borrow_mut();
                 match &response {
+                    // The relay took the request and nothing came back in time: a dead node
+                    // still listed, on the path or as the destination.
+                    Err(NetError::Transport(TransportError::TimedOut)) => network.report(ex, Attempt::TimedOut, now),
                     Err(_) => network.report(ex, Attempt::Unsent, now),
                     Ok((200, bytes)) => match onion::unwrap_node_reply(&onion.reply_key, bytes) {
                         Ok(r) => {

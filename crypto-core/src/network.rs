@@ -31,7 +31,9 @@ use crate::identity::SessionId;
 use crate::onion::NodeKeys;
 use crate::swarm;
 
-pub use exchange::{Attempt, Exchange, Failure, MAX_SENDS, MAX_SWARM_ASKS, Payload, Report, Send, Step};
+pub use exchange::{
+    Attempt, Exchange, Failure, MAX_SENDS, MAX_SWARM_ASKS, MAX_TIMEOUTS, Payload, Report, SLOW_FOR_MS, Send, Step,
+};
 pub use paths::Path;
 pub use poll::{
     Backoff, HIDDEN_POLL_INTERVAL_MS, LAST_HASH_LIMIT, MAX_POLL_INTERVAL_MS, POLL_INTERVAL_MS, PollState, SEEN_LIMIT,
@@ -185,6 +187,9 @@ pub struct Network {
     /// Guard keys in use or saved (from the vault), in order of preference.
     guards: Vec<[u8; 32]>,
     node_strikes: HashMap<[u8; 32], u8>,
+    /// Destinations that left a request unanswered, and until when (local ms) they are passed
+    /// over while another member of their swarm is left.
+    slow: HashMap<[u8; 32], u64>,
     swarms: HashMap<SessionId, Vec<NodeRecord>>,
     time_offsets: VecDeque<i64>,
     pool_fetched_at: Option<u64>,

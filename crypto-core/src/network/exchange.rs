@@ -16,6 +16,7 @@
 //! | destination 400–499 (not 406/421/425) | stop: the request itself was refused |
 //! | destination 5xx | strike the node, retry on another member |
 //! | any other path failure (504, parse errors, an unreadable 200) | retry through the other path; if that one gets through, strike the first path and each of its hops; if it fails too, the destination is to blame: strike it and try another member; when a second member fails the same way, strike both paths and their hops as well |
+//! | no answer within the caller's deadline | a dead node still listed (a hop on the path, or the destination: its previous hop would answer 504 only after 30 s): strike the path and the destination once each, avoid that destination for a while ([`SLOW_FOR_MS`]) and that path for the rest of the exchange, and try another member through another path at once; after [`MAX_TIMEOUTS`] stop |
 //!
 //! A new path carries an `info` request (which names no account) before it carries anything
 //! else: it tests the path and samples the network time before a request is signed.
@@ -39,6 +40,13 @@ pub const MAX_SWARM_ASKS: u8 = 2;
 const MAX_TESTS: u8 = 4;
 /// How much of a refusal's body is kept.
 const EXCERPT_CHARS: usize = 200;
+/// Requests one exchange may see go unanswered before it gives up (a relay that stalls must not
+/// hold a send or a poll for [`MAX_SENDS`] deadlines).
+pub const MAX_TIMEOUTS: u8 = 2;
+/// How long a destination that left a request unanswered is passed over while its swarm has
+/// another member (ms): long enough to spare the following sends and polls the same wait, short
+/// enough that a node back up is used again.
+pub const SLOW_FOR_MS: u64 = 10 * 60 * 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Target {
@@ -93,6 +101,8 @@ pub enum Attempt<'a> {
     Http { status: u16, body: &'a [u8] },
     /// HTTP 200, but the reply did not open with the request's key.
     Unreadable,
+    /// The relay took the request, but no answer came back within the caller's deadline.
+    TimedOut,
     /// The destination's decrypted answer: its RPC status and body.
     Reply { status: u16, body: &'a [u8] },
 }
@@ -130,6 +140,8 @@ pub enum Failure {
     NoPath(NetworkError),
     /// No destination could be reached.
     Unreachable,
+    /// Requests went unanswered within their deadline.
+    TimedOut,
 }
 
 impl fmt::Display for Failure {
@@ -144,6 +156,7 @@ impl fmt::Display for Failure {
             Failure::Rejected { status, body } => write!(f, "the service node refused ({status}): {body}"),
             Failure::NoPath(e) => write!(f, "no onion path: {e}"),
             Failure::Unreachable => f.write_str("no service node could be reached"),
+            Failure::TimedOut => f.write_str("the service nodes did not answer in time"),
         }
     }
 }
@@ -199,6 +212,10 @@ pub struct Exchange {
     last: Option<Failure>,
     /// Destinations given up on because two paths failed to reach them.
     unreached: u8,
+    /// Requests that went unanswered within their deadline.
+    timeouts: u8,
+    /// Paths that left a request unanswered: not used again in this exchange while another is.
+    slow_paths: HashSet<[u8; 32]>,
 }
 
 impl Exchange {
@@ -217,6 +234,8 @@ impl Exchange {
             in_flight: None,
             last: None,
             unreached: 0,
+            timeouts: 0,
+            slow_paths: HashSet::new(),
         }
     }
 
@@ -278,11 +297,11 @@ impl Network {
         }
         if let Target::Swarm(owner) = ex.target
             && self.swarm_is_short(&owner)
-            && let Some(send) = self.leg_send(ex, Payload::GetSwarm(owner), rng)
+            && let Some(send) = self.leg_send(ex, Payload::GetSwarm(owner), rng, now_ms)
         {
             return self.launch(ex, send);
         }
-        match self.leg_send(ex, Payload::Request, rng) {
+        match self.leg_send(ex, Payload::Request, rng, now_ms) {
             Some(send) => self.launch(ex, send),
             None => Step::Failed(ex.give_up()),
         }
@@ -310,8 +329,16 @@ impl Network {
     }
 
     /// The next send of the leg `payload` belongs to, or `None` when it has no destination left.
-    fn leg_send(&mut self, ex: &mut Exchange, payload: Payload, rng: &mut impl CryptoRngCore) -> Option<Send> {
+    fn leg_send(
+        &mut self,
+        ex: &mut Exchange,
+        payload: Payload,
+        rng: &mut impl CryptoRngCore,
+        now_ms: u64,
+    ) -> Option<Send> {
         let (target, prefer, asks) = (ex.target, ex.prefer, ex.asks);
+        let slow_paths = ex.slow_paths.clone();
+        self.slow.retain(|_, until| *until > now_ms);
         loop {
             let source: &[NodeRecord] = match (payload, target) {
                 (Payload::Request, Target::Swarm(owner)) => self.swarm(&owner),
@@ -328,8 +355,12 @@ impl Network {
                 if matches!(payload, Payload::GetSwarm(_)) && asks >= MAX_SWARM_ASKS {
                     return None;
                 }
-                let candidates: Vec<&NodeRecord> =
+                let untried: Vec<&NodeRecord> =
                     source.iter().filter(|n| !leg.tried_nodes.contains(&n.ed25519)).collect();
+                // A node that recently left a request unanswered only if no other is left.
+                let answering: Vec<&NodeRecord> =
+                    untried.iter().copied().filter(|n| !self.slow.contains_key(&n.ed25519)).collect();
+                let candidates = if answering.is_empty() { untried } else { answering };
                 let preferred = prefer
                     .filter(|_| payload == Payload::Request)
                     .and_then(|p| candidates.iter().copied().find(|n| n.ed25519 == p));
@@ -340,7 +371,13 @@ impl Network {
             }
             let leg = ex.leg(payload)?;
             let dest = leg.dest.clone()?;
-            if let Some(path) = self.path_for(rng, &dest.ed25519, &leg.tried_paths) {
+            // A path that left a request unanswered only if no other can reach the destination.
+            let avoiding: HashSet<[u8; 32]> = leg.tried_paths.union(&slow_paths).copied().collect();
+            let path = match self.path_for(rng, &dest.ed25519, &avoiding) {
+                Some(path) => Some(path),
+                None => self.path_for(rng, &dest.ed25519, &leg.tried_paths),
+            };
+            if let Some(path) = path {
                 return Some(Send { guard: path.guard()?.ed25519, hops: path.keys(), destination: dest, payload });
             }
             // No path left that could reach it. A path that failed on the way is blamed, as
@@ -361,7 +398,7 @@ impl Network {
                     self.set_pool(list);
                     Report::Continue
                 }
-                Attempt::Unsent => Report::Failed(Failure::Offline),
+                Attempt::Unsent | Attempt::TimedOut => Report::Failed(Failure::Offline),
                 Attempt::Http { status: 429, .. } => Report::Failed(Failure::RateLimited),
                 Attempt::Http { status, .. } => Report::Failed(Failure::Relay(status)),
                 Attempt::Unreadable | Attempt::Reply { .. } => Report::Continue,
@@ -370,6 +407,7 @@ impl Network {
         ex.sends = ex.sends.saturating_add(1);
         match attempt {
             Attempt::Unsent => Report::Failed(Failure::Offline),
+            Attempt::TimedOut => self.timed_out(ex, &flight, now_ms),
             Attempt::Nodes(list) => {
                 self.set_pool(list);
                 Report::Continue
@@ -441,6 +479,25 @@ impl Network {
         }
     }
 
+    /// No answer within the deadline: a node on the path or the destination is dead but still
+    /// listed (see the module docs).
+    fn timed_out(&mut self, ex: &mut Exchange, flight: &InFlight, now_ms: u64) -> Report {
+        ex.timeouts = ex.timeouts.saturating_add(1);
+        ex.last = Some(Failure::TimedOut);
+        ex.slow_paths.insert(flight.guard);
+        let Some(leg) = ex.leg(flight.payload) else {
+            // A path test: the destination was random, the path is what is tested.
+            self.strike_path(&flight.guard, true);
+            return if ex.timeouts >= MAX_TIMEOUTS { Report::Failed(Failure::TimedOut) } else { Report::Continue };
+        };
+        leg.next_destination();
+        let dest = flight.destination.ed25519;
+        self.slow.insert(dest, now_ms.saturating_add(SLOW_FOR_MS));
+        self.strike_node(&dest);
+        self.strike_path(&flight.guard, false);
+        if ex.timeouts >= MAX_TIMEOUTS { Report::Failed(Failure::TimedOut) } else { Report::Continue }
+    }
+
     /// A failure that the path or the destination could have caused.
     fn unexplained_failure(&mut self, ex: &mut Exchange, flight: &InFlight) {
         ex.last = Some(Failure::Unreachable);
@@ -484,6 +541,7 @@ impl Network {
             self.strike_path(&suspect, true);
         }
         self.path_succeeded(&flight.guard);
+        self.slow.remove(&flight.destination.ed25519);
         if let Some(t) = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("t").and_then(Value::as_u64)) {
             self.record_time(now_ms, t);
         }

@@ -11,6 +11,7 @@ use rand_core::SeedableRng;
 /// What the scripted network answers to one send.
 enum Answer {
     Unsent,
+    TimedOut,
     Http(u16, Vec<u8>),
     Unreadable,
     Reply(u16, Vec<u8>),
@@ -85,6 +86,7 @@ fn run(
                 assert_eq!(send.hops.first().map(|h| h.ed25519), Some(send.guard));
                 match answer(send) {
                     Answer::Unsent => net.report(ex, Attempt::Unsent, 0),
+                    Answer::TimedOut => net.report(ex, Attempt::TimedOut, 0),
                     Answer::Http(status, body) => net.report(ex, Attempt::Http { status, body: &body }, 0),
                     Answer::Unreadable => net.report(ex, Attempt::Unreadable, 0),
                     Answer::Reply(status, body) => net.report(ex, Attempt::Reply { status, body: &body }, 0),
@@ -661,4 +663,53 @@ fn any_node_exchanges_need_no_swarm() {
     });
     assert_eq!(result, Ok(()));
     assert_eq!(kinds(&log), [Kind::Request]);
+}
+
+/// A member that is dead but still listed leaves the request unanswered: the next send goes to
+/// another member through the other path at once (no second deadline spent on it), and later
+/// exchanges pass it over while another member is left; it is used again once it answers.
+#[test]
+fn a_destination_that_does_not_answer_in_time_is_passed_over() {
+    let mut rng = ChaCha20Rng::seed_from_u64(41);
+    let swarm = members(1..=4);
+    let mut net = ready(&swarm, &mut rng);
+    let mut dead = None;
+    let mut answer = |send: &Send| {
+        let d = *dead.get_or_insert(send.destination.ed25519);
+        if send.destination.ed25519 == d { Answer::TimedOut } else { healthy(members(1..=4))(send) }
+    };
+    let (result, log) = run(&mut net, &mut Exchange::to_swarm(owner()), &mut rng, &mut answer);
+    assert_eq!(result, Ok(()));
+    let tried = requests(&log);
+    assert_eq!(tried.len(), 2, "one deadline, then another member: {log:?}");
+    assert_ne!(tried[0].destination, tried[1].destination);
+    assert_ne!(tried[0].guard, tried[1].guard, "the path that saw no answer is avoided too");
+    let dead = dead.unwrap();
+    assert_eq!(net.node_strikes(&dead), 1);
+    for _ in 0..20 {
+        let (result, log) = run(&mut net, &mut Exchange::to_swarm(owner()), &mut rng, healthy(members(1..=4)));
+        assert_eq!(result, Ok(()));
+        assert!(requests(&log).iter().all(|s| s.destination.ed25519 != dead), "the slow member was chosen again");
+    }
+    // After its time out, it is a candidate again.
+    let later = SLOW_FOR_MS + 1;
+    let mut ex = Exchange::to_swarm(owner());
+    let mut chosen = Vec::new();
+    for _ in 0..40 {
+        let Step::Send(send) = net.next_step(&mut ex, &mut rng, later) else { panic!("no send") };
+        chosen.push(send.destination.ed25519);
+        ex = Exchange::to_swarm(owner());
+    }
+    assert!(chosen.contains(&dead), "never chosen again after {SLOW_FOR_MS} ms");
+}
+
+/// A relay that takes requests and never answers ends the exchange after [`MAX_TIMEOUTS`]
+/// deadlines, not [`MAX_SENDS`].
+#[test]
+fn an_exchange_stops_after_its_timeouts() {
+    let mut rng = ChaCha20Rng::seed_from_u64(42);
+    let mut net = ready(&members(1..=4), &mut rng);
+    let (result, log) = run(&mut net, &mut Exchange::to_swarm(owner()), &mut rng, |_| Answer::TimedOut);
+    assert_eq!(result, Err(Failure::TimedOut));
+    assert_eq!(sends(&log).len(), usize::from(MAX_TIMEOUTS));
 }
