@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the lints, native (crypto-core vectors, node, house rules), crypto-core in headless
-# Chromium, the session-python compatibility test, and the end-to-end tests on the built app.
+# Runs every test: formatting and lints, native (crypto-core vectors, the engine, node, house rules),
+# crypto-core and the vault in headless Chromium, the session-python compatibility test, the
+# end-to-end tests on the built app, and the deployment examples.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh || exit 1
@@ -20,9 +21,10 @@ stage() {
 
 # The lints are part of the rules: outside tests, crypto-core denies unwrap, expect, panic and
 # slice indexing (untrusted input never panics), and every warning is an error.
+stage "format (cargo fmt --check)" cargo fmt --all --check
 stage "lints (clippy, native and wasm32)" sh -c \
   'cargo clippy --locked --workspace --all-targets -- -D warnings &&
-   cargo clippy --locked -p crypto-core -p app --lib --tests --target wasm32-unknown-unknown -- -D warnings'
+   cargo clippy --locked -p crypto-core -p hush-client -p app --lib --tests --target wasm32-unknown-unknown -- -D warnings'
 stage "native tests (cargo test --workspace)" cargo test --workspace --locked
 stage "crypto-core in headless Chromium" \
   cargo test --locked -p crypto-core --target wasm32-unknown-unknown --test browser
@@ -32,6 +34,7 @@ stage "build hush-node" cargo build --locked -p hush-node
 stage "session-python compatibility" .venv/bin/python -m pytest -q -p no:cacheprovider tests/compat
 stage "build the app (trunk --release)" trunk build --release
 stage "end-to-end (Playwright, Chromium)" node --test --test-concurrency=1 tests/e2e/
+stage "deployment examples (nginx in front of the relay, systemd unit)" tests/deploy/reverse_proxy.sh
 
 printf '\n'
 for f in "${failures[@]}"; do printf 'FAILED: %s\n' "$f"; done

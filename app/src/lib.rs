@@ -17,12 +17,12 @@ mod when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use hush_client::account::Theme;
 use crate::screens::{
     ConfirmPhrase, ConversationView, Home, OtherTab, Profile, Restore, Settings, ShowPhrase, Ui, Unlock, Welcome,
 };
 use crate::session::{AppState, Screen};
 use crate::tabs::Tab;
+use hush_client::account::Theme;
 
 /// The root component.
 #[component]

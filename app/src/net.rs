@@ -59,9 +59,7 @@ mod imp {
                     move || controller.abort()
                 });
                 let ms = i32::try_from(deadline.as_millis()).unwrap_or(i32::MAX);
-                window
-                    .set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref_js(), ms)
-                    .ok()
+                window.set_timeout_with_callback_and_timeout_and_arguments_0(abort.unchecked_ref_js(), ms).ok()
             }
             _ => None,
         };
@@ -110,7 +108,11 @@ mod imp {
 
     use hush_client::platform::{Reply, TransportError};
 
-    pub(super) async fn request(_url: &str, _body: Option<Vec<u8>>, _deadline: Duration) -> Result<Reply, TransportError> {
+    pub(super) async fn request(
+        _url: &str,
+        _body: Option<Vec<u8>>,
+        _deadline: Duration,
+    ) -> Result<Reply, TransportError> {
         Err(TransportError::Unreachable("the app reaches the network only in the browser".into()))
     }
 }

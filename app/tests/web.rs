@@ -128,8 +128,8 @@ async fn an_upgrade_without_an_account_record_makes_no_recovery_wrap() {
 /// The data survives closing and reopening the database.
 #[wasm_bindgen_test]
 async fn records_survive_reopening() {
-    use hush_client::storage::{Vault, stores};
     use crypto_core::vault::KdfParams;
+    use hush_client::storage::{Vault, stores};
     let seed = crypto_core::identity::Seed::from_bytes([1; 16]);
     let vault = Vault::create(fresh("reopen").await, "p", &seed, KdfParams::INSECURE_FOR_TESTS).await.unwrap();
     vault.put(stores::ACCOUNT, b"k", b"kept").await.unwrap();

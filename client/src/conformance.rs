@@ -191,8 +191,14 @@ pub async fn nothing_is_stored_in_the_clear<B: Backend>(backend: B) {
     let records = snapshot(vault.backend()).await;
     assert!(records.iter().any(|(store, ..)| store == stores::MESSAGE_PAGES));
     for (store, key, value) in records {
-        for needle in [&id[..], b"Bob the Builder", b"aa654f00fc39", b"Alice", peer.to_string().as_bytes(), &peer.to_string().as_bytes()[2..20]]
-        {
+        for needle in [
+            &id[..],
+            b"Bob the Builder",
+            b"aa654f00fc39",
+            b"Alice",
+            peer.to_string().as_bytes(),
+            &peer.to_string().as_bytes()[2..20],
+        ] {
             assert!(!contains(&value, needle), "{store}/{key} holds plaintext");
             assert!(!contains(key.as_bytes(), needle), "{store}/{key} key holds plaintext");
         }
@@ -607,7 +613,8 @@ pub async fn check_upgraded<B: Backend>(backend: &B, v1: &V1) {
         serde_json::from_slice(&vault.get(stores::ACCOUNT, b"seen-hashes").await.unwrap().unwrap()).unwrap();
     assert_eq!(seen, v1.seen);
     for (peer, messages) in &v1.conversations {
-        let bytes = vault.get(stores::CONVERSATIONS, peer.to_string().as_bytes()).await.unwrap().expect("conversation moved");
+        let bytes =
+            vault.get(stores::CONVERSATIONS, peer.to_string().as_bytes()).await.unwrap().expect("conversation moved");
         let mut moved: serde_json::Map<String, Value> = serde_json::from_slice(&bytes).unwrap();
         let mut old = v1.records[peer].as_object().unwrap().clone();
         old.remove("messages");

@@ -469,5 +469,4 @@ mod tests {
         let id: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
         assert_eq!(Conversation::new(&id, Standing::Accepted).title(), "05ababab…abababab");
     }
-
 }

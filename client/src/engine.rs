@@ -176,6 +176,9 @@ impl<P: Platform> Engine<P> {
         let session = self.inner.session.borrow_mut().take();
         if let Some(session) = session {
             session.vault.close();
+            // The outbox's worker may be asleep for up to `RETRY_EVERY`: woken, it sees the
+            // session is over and lets go of it (and so of its keys) at once.
+            session.wake_outbox();
             self.emit(Event::Locked);
         }
     }
@@ -187,6 +190,7 @@ impl<P: Platform> Engine<P> {
         let result = match session {
             Some(session) => {
                 self.emit(Event::Locked);
+                session.wake_outbox();
                 session.vault.wipe().await
             }
             None => storage::erase(&self.inner.backend).await,
@@ -195,7 +199,8 @@ impl<P: Platform> Engine<P> {
     }
 
     fn session_for(&self, vault: Vault<Rc<P::Backend>>, account: Account, identity: Identity) -> Rc<Session<P>> {
-        let session = Rc::new(Session::new(vault, account, identity, self.inner.world.clone(), self.inner.listener.clone()));
+        let session =
+            Rc::new(Session::new(vault, account, identity, self.inner.world.clone(), self.inner.listener.clone()));
         let weak = Rc::downgrade(&session);
         session.client.on_status(move |status| {
             if let Some(session) = weak.upgrade() {
@@ -208,6 +213,7 @@ impl<P: Platform> Engine<P> {
     fn enter(&self, session: Rc<Session<P>>) {
         if let Some(old) = self.inner.session.borrow_mut().replace(session) {
             old.vault.close();
+            old.wake_outbox();
         }
         self.emit(Event::Account);
     }

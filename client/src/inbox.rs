@@ -8,9 +8,9 @@
 use std::rc::Rc;
 use std::time::Duration;
 
+use crypto_core::identity::SessionId;
 use crypto_core::message::{self, Received};
 use crypto_core::network::{Backoff, Failure};
-use crypto_core::identity::SessionId;
 
 use crate::conversations::{self, Incoming, Message, Standing};
 use crate::event::Event;
@@ -22,6 +22,8 @@ use crate::storage::stores;
 const SEEN_ID: &[u8] = b"seen-hashes";
 /// How many handled hashes are kept.
 const SEEN_KEEP: usize = 5_000;
+/// The longest the poll loop sleeps before it looks again whether its session is still alive.
+const STILL_ALIVE_MS: u64 = 1_500;
 /// `account` record: the peers whose `MessageRequestResponse` (approved) arrived.
 pub(crate) const APPROVED_ME_ID: &[u8] = b"approved-me";
 
@@ -179,7 +181,9 @@ pub(crate) async fn poll_loop<P: Platform>(session: Rc<Session<P>>, alive: impl 
             if left == 0 {
                 break;
             }
-            clock.nap(Duration::from_millis(left)).await;
+            // In steps of at most a normal period, so a session that ended (a lock) is let go of
+            // soon even while a long back-off runs.
+            clock.nap(Duration::from_millis(left.min(STILL_ALIVE_MS))).await;
             least = 0;
         }
     }

@@ -140,7 +140,6 @@ impl<P: Platform> fmt::Debug for Client<P> {
     }
 }
 
-
 fn hop_views(network: &Network) -> Vec<Vec<Hop>> {
     network
         .paths()

@@ -272,8 +272,7 @@ pub(crate) async fn work<P: Platform>(session: Rc<Session<P>>, alive: impl Fn() 
 
 /// Marks a failed message as sending again and puts it back in the outbox, due at once.
 pub(crate) async fn retry<P: Platform>(session: &Session<P>, id: &str) -> Result<Message, crate::Error> {
-    let mut msg =
-        session.load::<Message>(stores::MESSAGES, id.as_bytes()).await.ok_or(crate::Error::MessageGone)?;
+    let mut msg = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await.ok_or(crate::Error::MessageGone)?;
     if msg.outbox.is_none() || msg.status == Status::Sent {
         return Err(crate::Error::MessageGone);
     }

@@ -16,6 +16,10 @@ use core::fmt;
 use core::future::Future;
 use core::time::Duration;
 
+/// The largest answer taken from the relay (its own cap on onion bodies); a transport may stop
+/// reading there and report [`TransportError::TooLarge`].
+pub const MAX_REPLY_BYTES: usize = 10 * 1024 * 1024;
+
 /// An HTTP answer: status and body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Reply {
@@ -58,7 +62,8 @@ pub trait Transport {
     /// `GET url`, abandoned after `deadline`.
     fn get(&self, url: &str, deadline: Duration) -> impl Future<Output = Result<Reply, TransportError>>;
     /// `POST url` with `body` (`application/octet-stream`), abandoned after `deadline`.
-    fn post(&self, url: &str, body: Vec<u8>, deadline: Duration) -> impl Future<Output = Result<Reply, TransportError>>;
+    fn post(&self, url: &str, body: Vec<u8>, deadline: Duration)
+    -> impl Future<Output = Result<Reply, TransportError>>;
 }
 
 /// Tells the time and waits.

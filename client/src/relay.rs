@@ -10,7 +10,7 @@ use core::time::Duration;
 
 use crypto_core::network::{NetworkError, NodeRecord, parse_node_list};
 
-use crate::platform::{Clock, Reply, Transport, TransportError, within};
+use crate::platform::{Clock, MAX_REPLY_BYTES, Reply, Transport, TransportError, within};
 
 /// A failure to reach the relay, or an unusable answer from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -148,8 +148,6 @@ pub const NODES_DEADLINE: Duration = Duration::from_secs(10);
 /// path and destination are suspected, rather than holding a send or a poll for half a minute.
 /// Long enough for a `store` that waits up to 5 s for an unreachable member of its swarm.
 pub const ONION_DEADLINE: Duration = Duration::from_secs(8);
-/// The largest answer taken from the relay (its own cap on onion bodies).
-pub const MAX_REPLY_BYTES: usize = 10 * 1024 * 1024;
 
 /// The relay's node list.
 pub async fn nodes(transport: &impl Transport, clock: &impl Clock, base: &str) -> Result<Vec<NodeRecord>, NetError> {
@@ -227,7 +225,6 @@ mod tests {
         }
         assert_eq!(relay_base("http://relay.example", true), Err(RelayUrlError::Insecure));
         assert_eq!(relay_base("http://relay.example", false).as_deref(), Ok("http://relay.example"));
-        {
-        }
+        {}
     }
 }

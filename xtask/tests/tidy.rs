@@ -149,24 +149,176 @@ fn app_performs_io_only_in_net_and_storage() {
         let code = code_of(&file);
         let in_net = rel == "net.rs" || rel.starts_with("net/");
         let in_storage = rel == "storage.rs" || rel.starts_with("storage/");
+        // Reaching an API by name (`js_sys::Reflect::get(&window, &"fetch".into())`) would dodge a
+        // check of the bindings alone, so the names are refused as strings too.
         if !in_net {
-            for word in ["gloo_net", "fetch_with_request", "fetch_with_str", "XmlHttpRequest", "WebSocket"] {
+            for word in [
+                "gloo_net",
+                "fetch_with_request",
+                "fetch_with_str",
+                "XmlHttpRequest",
+                "WebSocket",
+                "send_beacon",
+                "EventSource",
+                "\"fetch\"",
+                "\"XMLHttpRequest\"",
+                "\"sendBeacon\"",
+            ] {
                 assert!(!code.contains(word), "app/src/{rel} performs network I/O ({word})");
             }
         }
         if !in_storage {
-            for word in ["indexed_db_futures", "IdbDatabase", "IdbFactory", "local_storage", "localStorage"] {
+            for word in [
+                "indexed_db_futures",
+                "IdbDatabase",
+                "IdbFactory",
+                "local_storage",
+                "localStorage",
+                "\"indexedDB\"",
+                "\"sessionStorage\"",
+                "\"caches\"",
+                ".indexed_db(",
+                ".session_storage(",
+                ".caches(",
+            ] {
                 assert!(!code.contains(word), "app/src/{rel} touches browser storage ({word})");
             }
         }
     }
 }
 
+/// Invariant: the engine (`hush-client`) has no web API and no UI crate in its interface or its
+/// dependencies: no Leptos, no web-sys, no gloo, no IndexedDB binding — on any target.
+#[test]
+fn the_engine_depends_on_no_ui_or_web_crate() {
+    for target in ["x86_64-unknown-linux-gnu", "wasm32-unknown-unknown"] {
+        let deps = dependency_names("hush-client", target);
+        for banned in ["leptos", "web-sys", "gloo-net", "gloo-timers", "indexed_db_futures", "wasm-bindgen-futures"] {
+            assert!(!deps.iter().any(|d| d == banned), "hush-client depends on {banned} for {target}");
+        }
+    }
+}
+
+/// The `crate::` modules a Rust file names, by their first path segment.
+fn crate_modules_used(code: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = code;
+    while let Some(i) = rest.find("crate::") {
+        rest = &rest[i + "crate::".len()..];
+        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+        if !name.is_empty() && name.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
+            out.push(name);
+        } else if rest.starts_with('{') {
+            // `use crate::{a, b::c}`: every top-level name in the braces.
+            let inner: String = rest.chars().skip(1).take_while(|c| *c != '}').collect();
+            for part in inner.split(',') {
+                let head: String = part.trim().chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+                if head.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
+                    out.push(head);
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The top-level modules of the crate in `src` and, for each, the others it uses.
+fn module_graph(src: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut graph: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for file in rust_files(src) {
+        let rel = file.strip_prefix(src).unwrap().to_string_lossy().replace('\\', "/");
+        let top = rel.split('/').next().unwrap().trim_end_matches(".rs").to_owned();
+        if top == "lib" || top == "main" {
+            continue;
+        }
+        // Test modules (at the end of a file) and the test-support modules may use anything.
+        if top == "conformance" || top == "testing" {
+            continue;
+        }
+        let code = code_of(&file);
+        let code = code.split("#[cfg(test)]").next().unwrap_or_default();
+        let used = crate_modules_used(code);
+        let entry = graph.entry(top.clone()).or_default();
+        entry.extend(used.into_iter().filter(|m| *m != top));
+        entry.sort();
+        entry.dedup();
+    }
+    graph
+}
+
+/// A cycle in `graph`, if any, as the modules along it.
+fn find_cycle(graph: &std::collections::BTreeMap<String, Vec<String>>) -> Option<Vec<String>> {
+    fn visit(
+        node: &str,
+        graph: &std::collections::BTreeMap<String, Vec<String>>,
+        path: &mut Vec<String>,
+        done: &mut std::collections::BTreeSet<String>,
+    ) -> Option<Vec<String>> {
+        if let Some(at) = path.iter().position(|n| n == node) {
+            let mut cycle = path[at..].to_vec();
+            cycle.push(node.to_owned());
+            return Some(cycle);
+        }
+        if done.contains(node) {
+            return None;
+        }
+        path.push(node.to_owned());
+        for next in graph.get(node).into_iter().flatten() {
+            if let Some(cycle) = visit(next, graph, path, done) {
+                return Some(cycle);
+            }
+        }
+        path.pop();
+        done.insert(node.to_owned());
+        None
+    }
+    let mut done = Default::default();
+    graph.keys().find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
+}
+
+/// Invariant: the engine's and the app's top-level modules form layers: no module reaches, through
+/// `crate::` paths, back to one that uses it (no import cycles).
+#[test]
+fn no_import_cycles_in_the_engine_or_the_app() {
+    let root = workspace_root();
+    for krate in ["client/src", "app/src"] {
+        let graph = module_graph(&root.join(krate));
+        assert!(graph.len() > 5, "{krate}: the module graph was not read");
+        if let Some(cycle) = find_cycle(&graph) {
+            panic!("{krate}: import cycle {}", cycle.join(" → "));
+        }
+    }
+    // The check itself finds a cycle when there is one.
+    let mut looped: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    looped.insert("a".into(), vec!["b".into()]);
+    looped.insert("b".into(), vec!["a".into()]);
+    assert!(find_cycle(&looped).is_some());
+    assert_eq!(crate_modules_used("use crate::{a::X, b};\nlet y = crate::c::f();"), ["a", "b", "c"]);
+}
+
+/// Invariant: the storage conformance suite is test code: the app's release build does not
+/// compile it (it is behind the engine's `conformance` feature, which only the app's tests turn on).
+#[test]
+fn the_conformance_suite_is_not_in_the_release_app() {
+    let output = Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args(["tree", "--offline", "-p", "app", "-e", "normal,build,features", "--prefix", "none"])
+        .args(["--target", "wasm32-unknown-unknown", "-i", "hush-client"])
+        .output()
+        .expect("cargo tree runs");
+    assert!(output.status.success(), "cargo tree failed: {}", String::from_utf8_lossy(&output.stderr));
+    let tree = String::from_utf8_lossy(&output.stdout);
+    assert!(tree.contains("hush-client"), "cargo tree did not list hush-client: {tree}");
+    assert!(!tree.contains("\"conformance\""), "the app's normal build enables the conformance suite:\n{tree}");
+}
+
 /// House style: self-named module files, never `mod.rs`.
 #[test]
 fn no_mod_rs_files() {
     let root = workspace_root();
-    for dir in ["crypto-core", "app", "node", "xtask"] {
+    for dir in ["crypto-core", "client", "app", "node", "xtask"] {
         for file in rust_files(&root.join(dir)) {
             assert_ne!(file.file_name().unwrap(), "mod.rs", "{} should be a self-named module file", file.display());
         }

@@ -10,8 +10,8 @@ use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
 use super::{Notice, Problem, SecretText, clear, secret_value, strength_of};
-use hush_client::account::{MIN_PASSPHRASE_CHARS, Strength, confirmation_positions, word_matches};
 use crate::session::{self, Screen, use_app};
+use hush_client::account::{MIN_PASSPHRASE_CHARS, Strength, confirmation_positions, word_matches};
 
 /// No account yet: create or restore.
 #[component]

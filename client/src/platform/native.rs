@@ -9,8 +9,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::platform::{Clock, Platform, Reply, Transport, TransportError, World};
-use crate::relay::MAX_REPLY_BYTES;
+use crate::platform::{Clock, MAX_REPLY_BYTES, Platform, Reply, Transport, TransportError, World};
 use crate::storage::{Backend, StorageError};
 
 /// The native platform.
@@ -106,7 +105,12 @@ impl Transport for Https {
         self.send(self.client.get(url), deadline)
     }
 
-    fn post(&self, url: &str, body: Vec<u8>, deadline: Duration) -> impl Future<Output = Result<Reply, TransportError>> {
+    fn post(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+    ) -> impl Future<Output = Result<Reply, TransportError>> {
         self.send(self.client.post(url).header("content-type", "application/octet-stream").body(body), deadline)
     }
 }

@@ -138,4 +138,3 @@ pub async fn write_index<B: Backend>(
     }
     Ok(count)
 }
-
