@@ -1,0 +1,907 @@
+//! The engine without a browser: engines on the memory backend (or SQLite), each reaching a real
+//! devnet started by its test through HTTPS wrapped in a [`Scripted`] transport, so outages and
+//! stalls begin and end exactly when a test says.
+//!
+//! Every wait is for an event or a condition, with a deadline; the only fixed waits are the short
+//! windows in which a test checks that something does *not* happen.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use crypto_core::identity::{Identity, Seed};
+use crypto_core::message;
+use crypto_core::storage::{Namespace, requests};
+use crypto_core::vault::KdfParams;
+use crypto_core::wire::{AttachmentPointer, Content, DataMessage, LokiProfile};
+use hush_client::conversations::{Message, Standing, Status, Unsupported};
+use hush_client::platform::native::{Https, SqliteBackend, SystemClock};
+use hush_client::platform::{Platform, World};
+use hush_client::storage::{Backend, MemoryBackend};
+use hush_client::testing::{Control, Script, Scripted};
+use hush_client::{Engine, Error, Event, SessionId};
+use hush_node::devnet::{Devnet, DevnetConfig};
+use hush_node::server::now_ms;
+use rand_core::OsRng;
+use tempfile::TempDir;
+
+const PASSPHRASE: &str = "correct horse battery";
+
+/// The engine's platform in these tests: HTTPS to the devnet's relay, failing on command; the
+/// system clock; and a backend of the test's choice.
+struct On<B>(PhantomData<B>);
+
+impl<B: Backend + 'static> Platform for On<B> {
+    type Transport = Scripted<Https>;
+    type Clock = SystemClock;
+    type Backend = B;
+}
+
+/// Memory that outlives an engine: the next engine on it is a reload.
+type Shared = Rc<MemoryBackend>;
+
+/// Runs one test on a tokio runtime (the devnet's servers on two worker threads) with the engines
+/// in a `LocalSet` on this thread, and fails it if it takes longer than `limit`.
+fn run_test(limit: Duration, test: impl Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let local = tokio::task::LocalSet::new();
+    runtime.block_on(local.run_until(async {
+        if tokio::time::timeout(limit, test).await.is_err() {
+            panic!("the test did not finish within {limit:?}");
+        }
+    }));
+}
+
+/// A devnet of six nodes on ephemeral loopback ports, in a folder removed when the test ends.
+struct Net {
+    devnet: Devnet,
+    _dir: TempDir,
+}
+
+impl Net {
+    async fn start(name: &str) -> Net {
+        let dir = tempfile::Builder::new().prefix(&format!("hush-engine-test-{name}-")).tempdir().unwrap();
+        let mut config = DevnetConfig::new(dir.path().to_path_buf());
+        config.nodes = 6;
+        config.swarm_size = 3;
+        config.base_port = 0;
+        config.seed_port = 0;
+        config.app_port = 0;
+        let devnet = Devnet::start(config).await.expect("the devnet starts");
+        Net { devnet, _dir: dir }
+    }
+
+    /// The relay's URL, as a person would enter it.
+    fn relay(&self) -> String {
+        self.devnet.app_url.clone()
+    }
+
+    /// Stores `data` (base64) for `to` straight into its swarm, over HTTPS to one member, as any
+    /// client (or a hostile one) may: namespace 0 takes unauthenticated stores.
+    async fn store_direct(&self, to: &SessionId, data: &str) {
+        let network = &self.devnet.network;
+        let swarm = network.swarm_of(to).expect("a swarm");
+        let node = network.nodes().iter().find(|n| n.info.swarm_id == swarm).expect("a member");
+        let body = requests::store(to, Namespace::DEFAULT, data, now_ms(), 3_600_000, None);
+        let reply = reqwest::Client::builder()
+            .danger_accept_invalid_certs(true)
+            .timeout(Duration::from_secs(10))
+            .build()
+            .unwrap()
+            .post(format!("https://{}:{}/storage_rpc/v1", node.info.ip, node.info.port))
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the node answers");
+        assert_eq!(reply.status().as_u16(), 200, "{}", reply.text().await.unwrap_or_default());
+    }
+}
+
+/// One person's engine, its transport's handle, and every event it emitted.
+struct User<B: Backend + 'static> {
+    engine: Engine<On<B>>,
+    net: Control,
+    events: Rc<RefCell<Vec<Event>>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+    id: SessionId,
+}
+
+/// An engine on `backend` that is not unlocked yet.
+fn new_engine<B: Backend + 'static>(backend: B) -> (Engine<On<B>>, Control) {
+    let (transport, net) = Scripted::new(Https::new());
+    let engine = Engine::new(World { transport, clock: SystemClock, secure_page: false }, backend);
+    engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
+    (engine, net)
+}
+
+impl<B: Backend + 'static> User<B> {
+    /// Creates an account for `seed` named `name` on `backend`, using `relay`, and starts its
+    /// background work.
+    async fn create(relay: &str, backend: B, seed: &Seed, name: &str) -> User<B> {
+        let (engine, net) = new_engine(backend);
+        engine.create(seed, name, PASSPHRASE).await.expect("the account is created");
+        engine.set_relay(relay).await.expect("the devnet's relay is accepted");
+        User::started(engine, net)
+    }
+
+    /// Unlocks the account already on `backend` (a reload) and starts its background work.
+    async fn reopen(backend: B) -> User<B> {
+        let (engine, net) = new_engine(backend);
+        engine.unlock(PASSPHRASE).await.expect("the account unlocks");
+        User::started(engine, net)
+    }
+
+    fn started(engine: Engine<On<B>>, net: Control) -> User<B> {
+        let mut user = User::idle(engine, net);
+        let background = user.engine.clone();
+        user.task = Some(tokio::task::spawn_local(async move { background.run().await }));
+        user
+    }
+
+    /// An unlocked engine whose background work is not started (the test polls by hand).
+    fn idle(engine: Engine<On<B>>, net: Control) -> User<B> {
+        let events: Rc<RefCell<Vec<Event>>> = Rc::default();
+        let log = events.clone();
+        engine.on_event(move |e| log.borrow_mut().push(e));
+        let id = engine.session_id().expect("unlocked");
+        User { engine, net, events, task: None, id }
+    }
+
+    /// Ends the engine as a closed tab or a crash does: its background work stops where it is,
+    /// without a lock, and the engine is dropped.
+    async fn crash(mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+
+    /// Every message event so far: (the message as filed, whether it newly arrived).
+    fn message_events(&self) -> Vec<(Message, bool)> {
+        self.events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message { message, arrived } => Some((message.clone(), *arrived)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The statuses the message `id` went through, in the order the events told them.
+    fn statuses(&self, id: &str) -> Vec<Status> {
+        let mut out: Vec<Status> = Vec::new();
+        for (m, _) in self.message_events() {
+            if m.id == id && out.last() != Some(&m.status) {
+                out.push(m.status);
+            }
+        }
+        out
+    }
+
+    /// How many newly arrived messages with `body` the events told.
+    fn arrivals(&self, body: &str) -> usize {
+        self.message_events().iter().filter(|(m, arrived)| *arrived && m.body == body).count()
+    }
+
+    /// The whole conversation with `peer`, oldest first.
+    async fn history(&self, peer: &SessionId) -> Vec<Message> {
+        self.engine.history(peer, 10_000).await.expect("the history reads").0
+    }
+
+    /// How many messages with `body` the conversation with `peer` holds.
+    async fn count(&self, peer: &SessionId, body: &str) -> usize {
+        self.history(peer).await.iter().filter(|m| m.body == body).count()
+    }
+
+    async fn standing(&self, peer: &SessionId) -> Option<Standing> {
+        self.engine.conversation(peer).await.expect("conversations read").map(|c| c.standing)
+    }
+}
+
+/// Waits until `check` gives a value, looking every 100 ms, for at most `deadline`.
+async fn eventually<T>(what: &str, deadline: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(start.elapsed() < deadline, "waited {deadline:?} for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn seed() -> Seed {
+    Seed::generate(&mut OsRng)
+}
+
+async fn memory_user(net: &Net, name: &str) -> User<Shared> {
+    User::create(&net.relay(), Shared::default(), &seed(), name).await
+}
+
+const SECONDS_20: Duration = Duration::from_secs(20);
+
+// Sending and receiving.
+
+/// Text both ways; the sender sees Sending then Sent, the recipient a newly arrived message with
+/// the sender's name; the sync copy reaches a second engine of the sender's account (restored
+/// from the same seed), and the reply reaches both of its engines; nothing shows twice.
+#[test]
+fn two_engines_exchange_text_and_a_second_device_gets_the_sync_copy() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("exchange").await;
+        let alice_seed = seed();
+        let alice = User::create(&net.relay(), Shared::default(), &alice_seed, "Alice").await;
+        let alice2 = User::create(&net.relay(), Shared::default(), &alice_seed, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+        assert_eq!(alice.id, alice2.id);
+
+        let hello = "Hello Bob 👋\nsecond line";
+        let sent = alice.engine.send(&bob.id, hello).await.unwrap();
+        assert_eq!((sent.status, sent.outgoing, sent.sender_name.as_deref()), (Status::Sending, true, Some("Alice")));
+        eventually("Alice's message to be sent", SECONDS_20, async || {
+            (alice.statuses(&sent.id).last() == Some(&Status::Sent)).then_some(())
+        })
+        .await;
+        assert_eq!(alice.statuses(&sent.id), [Status::Sending, Status::Sent], "no failure on a working network");
+
+        let got = eventually("Bob to receive it", SECONDS_20, async || {
+            bob.message_events().into_iter().find(|(m, arrived)| *arrived && m.body == hello).map(|(m, _)| m)
+        })
+        .await;
+        assert_eq!((got.peer, got.outgoing, got.timestamp), (alice.id, false, sent.timestamp));
+        assert_eq!(got.sender_name.as_deref(), Some("Alice"));
+        let conversation = bob.engine.conversation(&alice.id).await.unwrap().expect("a conversation");
+        assert_eq!((conversation.standing, conversation.unread), (Standing::Request, 1));
+        assert_eq!(conversation.title(), "Alice");
+
+        // The second device files the sync copy as its own sent message, with the same id.
+        let copy = eventually("the sync copy on Alice's second device", SECONDS_20, async || {
+            alice2.message_events().into_iter().find(|(m, _)| m.body == hello).map(|(m, _)| m)
+        })
+        .await;
+        assert_eq!(
+            (copy.id.as_str(), copy.outgoing, copy.status, copy.peer),
+            (sent.id.as_str(), true, Status::Sent, bob.id)
+        );
+        assert_eq!(alice2.standing(&bob.id).await, Some(Standing::Accepted));
+
+        // The reply reaches both of Alice's engines, named.
+        let reply = "Hi Alice!";
+        bob.engine.send(&alice.id, reply).await.unwrap();
+        for device in [&alice, &alice2] {
+            let m = eventually("Bob's reply", SECONDS_20, async || {
+                device.message_events().into_iter().find(|(m, arrived)| *arrived && m.body == reply).map(|(m, _)| m)
+            })
+            .await;
+            assert_eq!((m.peer, m.sender_name.as_deref()), (bob.id, Some("Bob")));
+            assert_eq!(device.engine.conversation(&bob.id).await.unwrap().unwrap().title(), "Bob");
+        }
+        // Replying accepted the request.
+        assert_eq!(bob.standing(&alice.id).await, Some(Standing::Accepted));
+
+        // Each side holds each message once, whatever the polls fetched since (Alice's own sync
+        // copy included).
+        bob.engine.poll_once().await.unwrap();
+        alice.engine.poll_once().await.unwrap();
+        for (user, peer) in [(&alice, &bob.id), (&alice2, &bob.id), (&bob, &alice.id)] {
+            let history = user.history(peer).await;
+            let bodies: Vec<&str> = history.iter().map(|m| m.body.as_str()).collect();
+            assert_eq!(bodies, [hello, reply]);
+        }
+        let mine = alice.history(&bob.id).await;
+        assert_eq!((mine[0].status, mine[0].outbox.is_none()), (Status::Sent, true), "nothing left to deliver");
+        assert_eq!(bob.arrivals(hello), 1);
+        assert_eq!(alice.arrivals(reply), 1);
+    });
+}
+
+/// Messages sent in a burst keep their order and their distinct timestamps, and a conversation
+/// being looked at receives its messages already read.
+#[test]
+fn a_burst_of_messages_arrives_in_order_and_read_while_viewed() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("burst").await;
+        let alice = memory_user(&net, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+        bob.engine.set_viewing(Some(alice.id));
+        let bodies: Vec<String> = (1..=8).map(|i| format!("message {i}")).collect();
+        let mut timestamps = Vec::new();
+        for body in &bodies {
+            timestamps.push(alice.engine.send(&bob.id, body).await.unwrap().timestamp);
+        }
+        assert!(timestamps.windows(2).all(|w| w[0] < w[1]), "distinct, increasing: {timestamps:?}");
+        let long = "é".repeat(hush_client::MAX_CHARS);
+        alice.engine.send(&bob.id, &long).await.unwrap();
+        assert_eq!(
+            alice.engine.send(&bob.id, &format!("{long}x")).await,
+            Err(Error::TooLong { max: hush_client::MAX_CHARS })
+        );
+        assert_eq!(alice.engine.send(&bob.id, " \n ").await, Err(Error::EmptyMessage));
+
+        let history = eventually("all nine messages at Bob's", Duration::from_secs(30), async || {
+            let h = bob.history(&alice.id).await;
+            (h.len() >= 9).then_some(h)
+        })
+        .await;
+        let got: Vec<&str> = history.iter().map(|m| m.body.as_str()).collect();
+        let mut want: Vec<&str> = bodies.iter().map(String::as_str).collect();
+        want.push(&long);
+        assert_eq!(got, want, "in the order sent, each once, the longest allowed intact");
+        let conversation = bob.engine.conversation(&alice.id).await.unwrap().unwrap();
+        assert_eq!(conversation.unread, 0, "a conversation being looked at gets no unread messages");
+    });
+}
+
+// Polling.
+
+/// Garbage stored in the recipient's swarm is skipped while the real message among it is filed;
+/// the same stored message fetched again — by later polls, and by a second engine on the same
+/// vault whose poll remembers nothing — is filed once.
+#[test]
+fn polling_skips_garbage_and_files_a_message_fetched_twice_once() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("polling").await;
+        let backend = Shared::default();
+        let (engine, control) = new_engine(backend.clone());
+        engine.create(&seed(), "Bob", PASSPHRASE).await.unwrap();
+        engine.set_relay(&net.relay()).await.unwrap();
+        // No background work: every poll here is the test's.
+        let bob = User::idle(engine, control);
+        let alice = Identity::from_seed(&seed());
+        let carol = Identity::from_seed(&seed());
+
+        let real = |body: &str| {
+            let t = now_ms();
+            message::seal_message(&mut OsRng, &alice, &bob.id, message::text_message(body, Some("Alice")), t).unwrap()
+        };
+        net.store_direct(&bob.id, &STANDARD.encode(b"not a message at all")).await;
+        net.store_direct(&bob.id, &STANDARD.encode([0xff; 300])).await;
+        // A real message, sealed for someone else.
+        let other =
+            message::seal_message(&mut OsRng, &alice, &carol.session_id(), message::text_message("x", None), now_ms());
+        net.store_direct(&bob.id, &other.unwrap()).await;
+        net.store_direct(&bob.id, &real("the real one")).await;
+        // A frame whose sealed content is noise.
+        let noise = {
+            let good = real("to be spoiled");
+            let mut raw = STANDARD.decode(&good).unwrap();
+            let n = raw.len();
+            for b in &mut raw[n - 40..n - 8] {
+                *b ^= 0x5a;
+            }
+            STANDARD.encode(raw)
+        };
+        net.store_direct(&bob.id, &noise).await;
+
+        let filed = eventually("the real message", SECONDS_20, async || {
+            let filed = bob.engine.poll_once().await.expect("a poll with garbage in it does not fail");
+            (!filed.is_empty()).then_some(filed)
+        })
+        .await;
+        let bodies: Vec<&str> = filed.iter().map(|m| m.body.as_str()).collect();
+        assert_eq!(bodies, ["the real one"]);
+        let conversations = bob.engine.conversations().await.unwrap();
+        assert_eq!(conversations.len(), 1, "nothing filed from the garbage: {conversations:?}");
+
+        // Fetched again by later polls (from whichever members they ask): nothing new.
+        for _ in 0..4 {
+            assert!(bob.engine.poll_once().await.unwrap().is_empty());
+        }
+        // A second engine on the same vault, whose poll has no memory: it fetches everything
+        // again and files nothing.
+        let (engine2, control2) = new_engine(backend.clone());
+        engine2.unlock(PASSPHRASE).await.unwrap();
+        let bob2 = User::idle(engine2, control2);
+        assert!(bob2.engine.poll_once().await.unwrap().is_empty(), "filed once, not twice");
+        assert!(bob2.net.requests() > 0, "it did fetch");
+        assert_eq!(bob2.count(&alice.session_id(), "the real one").await, 1);
+        assert_eq!(bob2.engine.conversation(&alice.session_id()).await.unwrap().unwrap().unread, 1);
+        assert_eq!(bob.arrivals("the real one"), 1);
+        assert_eq!(bob2.arrivals("the real one"), 0);
+    });
+}
+
+/// After a reload the poll remembers what it handled: old messages neither come back nor arrive
+/// again as new, and what came while the engine was closed arrives once.
+#[test]
+fn a_reload_brings_no_old_message_back_as_new() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("reload").await;
+        let alice = memory_user(&net, "Alice").await;
+        let backend = Shared::default();
+        let bob = User::create(&net.relay(), backend.clone(), &seed(), "Bob").await;
+        for body in ["one", "two"] {
+            alice.engine.send(&bob.id, body).await.unwrap();
+        }
+        eventually("both at Bob's", SECONDS_20, async || (bob.history(&alice.id).await.len() == 2).then_some(())).await;
+        let bob_id = bob.id;
+        bob.crash().await;
+
+        alice.engine.send(&bob_id, "while Bob was away").await.unwrap();
+        let bob = User::reopen(backend).await;
+        eventually("the new one at Bob's", SECONDS_20, async || {
+            (bob.arrivals("while Bob was away") == 1).then_some(())
+        })
+        .await;
+        bob.engine.poll_once().await.unwrap();
+        assert_eq!(bob.arrivals("one") + bob.arrivals("two"), 0, "old messages do not arrive again");
+        let bodies: Vec<String> = bob.history(&alice.id).await.into_iter().map(|m| m.body).collect();
+        assert_eq!(bodies, ["one", "two", "while Bob was away"]);
+        assert_eq!(bob.engine.conversation(&alice.id).await.unwrap().unwrap().unread, 3);
+    });
+}
+
+// The outbox.
+
+/// With the sender offline, messages go Failed (with the reason) after their five rounds; when the
+/// network returns they are delivered on their own — no Retry — and arrive exactly once.
+#[test]
+fn messages_failed_in_an_outage_go_out_on_their_own_when_the_network_returns() {
+    run_test(Duration::from_secs(75), async {
+        let net = Net::start("outage").await;
+        let alice = memory_user(&net, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+
+        alice.net.set(Script::Offline);
+        let started = Instant::now();
+        let mut sent = Vec::new();
+        for body in ["first in the outage", "second in the outage"] {
+            sent.push(alice.engine.send(&bob.id, body).await.unwrap());
+        }
+        for m in &sent {
+            let failed = eventually("the message to show as failed", Duration::from_secs(35), async || {
+                alice
+                    .message_events()
+                    .into_iter()
+                    .find(|(e, _)| e.id == m.id && e.status == Status::Failed)
+                    .map(|(e, _)| e)
+            })
+            .await;
+            assert!(failed.problem.as_deref().is_some_and(|p| !p.is_empty()), "a failure says why: {failed:?}");
+            assert!(failed.outbox.is_some(), "a failed message stays in the outbox");
+        }
+        let after = started.elapsed();
+        assert!(
+            after >= Duration::from_secs(20),
+            "failed only after the rounds (1.5 + 3 + 6 + 12 s), not after {after:?}"
+        );
+        assert_eq!(bob.history(&alice.id).await.len(), 0);
+
+        alice.net.set(Script::Pass);
+        let back = Instant::now();
+        eventually("both delivered without a retry", Duration::from_secs(40), async || {
+            sent.iter().all(|m| alice.statuses(&m.id).last() == Some(&Status::Sent)).then_some(())
+        })
+        .await;
+        let took = back.elapsed();
+        eventually("both at Bob's", SECONDS_20, async || (bob.history(&alice.id).await.len() == 2).then_some(())).await;
+        bob.engine.poll_once().await.unwrap();
+        for m in &sent {
+            assert_eq!(bob.count(&alice.id, &m.body).await, 1, "{}", m.body);
+            assert_eq!(bob.arrivals(&m.body), 1);
+            assert_eq!(alice.count(&bob.id, &m.body).await, 1);
+            assert_eq!(alice.statuses(&m.id), [Status::Sending, Status::Failed, Status::Sent]);
+        }
+        let delivered = alice.history(&bob.id).await;
+        assert!(delivered.iter().all(|m| m.problem.is_none() && m.outbox.is_none()), "{delivered:?}");
+        eprintln!("delivered {took:?} after the network returned");
+    });
+}
+
+/// A message sent offline outlives its engine: a new engine on the same SQLite file delivers it,
+/// exactly once.
+#[test]
+fn the_outbox_survives_a_restart_on_sqlite() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("restart").await;
+        let bob = memory_user(&net, "Bob").await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("alice.sqlite");
+        let alice = User::create(&net.relay(), SqliteBackend::open(&path).unwrap(), &seed(), "Alice").await;
+        alice.net.set(Script::Offline);
+        let before = alice.net.requests();
+        let sent = alice.engine.send(&bob.id, "kept across a restart").await.unwrap();
+        alice.engine.set_draft(&bob.id, "half typed").await.unwrap();
+        eventually("an attempt to fail", SECONDS_20, async || (alice.net.requests() > before).then_some(())).await;
+        alice.crash().await;
+
+        let alice = User::reopen(SqliteBackend::open(&path).unwrap()).await;
+        eventually("the message at Bob's", SECONDS_20, async || {
+            (bob.arrivals("kept across a restart") == 1).then_some(())
+        })
+        .await;
+        eventually("it to show as sent", SECONDS_20, async || {
+            (alice.statuses(&sent.id).last() == Some(&Status::Sent)).then_some(())
+        })
+        .await;
+        bob.engine.poll_once().await.unwrap();
+        assert_eq!(bob.count(&alice.id, "kept across a restart").await, 1);
+        let history = alice.history(&bob.id).await;
+        assert_eq!(history.len(), 1);
+        assert_eq!((history[0].id.as_str(), history[0].status), (sent.id.as_str(), Status::Sent));
+        assert_eq!(alice.engine.draft(&bob.id).await.unwrap(), "half typed");
+    });
+}
+
+/// Send, then the tab closes at once (mid-delivery, or before it began): the next engine on the
+/// same storage delivers the message, and the recipient sees it exactly once.
+#[test]
+fn send_then_an_immediate_reload_delivers_exactly_once() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("reload-send").await;
+        let bob = memory_user(&net, "Bob").await;
+        let backend = Shared::default();
+        let alice = User::create(&net.relay(), backend.clone(), &seed(), "Alice").await;
+        // Warm: paths and swarms known, so the delivery is well under way when the tab closes.
+        alice.engine.send(&bob.id, "warm up").await.unwrap();
+        eventually("the warm-up", SECONDS_20, async || (bob.arrivals("warm up") == 1).then_some(())).await;
+
+        let bodies = ["closed at once", "closed a moment later"];
+        let first = alice.engine.send(&bob.id, bodies[0]).await.unwrap();
+        let alice = {
+            alice.crash().await;
+            User::reopen(backend.clone()).await
+        };
+        let second = alice.engine.send(&bob.id, bodies[1]).await.unwrap();
+        let before = alice.net.requests();
+        eventually("a request under way", SECONDS_20, async || (alice.net.requests() > before).then_some(())).await;
+        alice.crash().await;
+        let alice = User::reopen(backend).await;
+
+        // Whichever engine finished it, each shows as sent.
+        eventually("delivery after the reload", SECONDS_20, async || {
+            let history = alice.history(&bob.id).await;
+            [&first, &second]
+                .iter()
+                .all(|m| history.iter().any(|h| h.id == m.id && h.status == Status::Sent && h.outbox.is_none()))
+                .then_some(())
+        })
+        .await;
+        eventually("both at Bob's", SECONDS_20, async || bodies.iter().all(|b| bob.arrivals(b) >= 1).then_some(()))
+            .await;
+        bob.engine.poll_once().await.unwrap();
+        for body in bodies {
+            assert_eq!(bob.count(&alice.id, body).await, 1, "{body}");
+            assert_eq!(bob.arrivals(body), 1, "{body}");
+            assert_eq!(alice.count(&bob.id, body).await, 1, "{body}");
+        }
+    });
+}
+
+// Message requests, blocking, deleting.
+
+/// A first message arrives as a request; accepting it while offline reaches the other side when
+/// the network comes back (they see `approved_me`, and our name); replying to a request accepts it.
+#[test]
+fn requests_accepted_offline_are_delivered_later_and_replying_accepts() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("requests").await;
+        let alice = memory_user(&net, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+        let carol = memory_user(&net, "Carol").await;
+
+        alice.engine.send(&bob.id, "hello, we have not met").await.unwrap();
+        eventually("the request at Bob's", SECONDS_20, async || {
+            (bob.standing(&alice.id).await == Some(Standing::Request)).then_some(())
+        })
+        .await;
+        assert_eq!(alice.standing(&bob.id).await, Some(Standing::Accepted), "the sender's side is a conversation");
+        assert!(!alice.engine.approved_me(&bob.id).await);
+
+        bob.net.set(Script::Offline);
+        let before = bob.net.requests();
+        bob.engine.accept(&alice.id).await.unwrap();
+        assert_eq!(bob.standing(&alice.id).await, Some(Standing::Accepted));
+        eventually("attempts while offline", SECONDS_20, async || (bob.net.requests() >= before + 3).then_some(()))
+            .await;
+        assert!(!alice.engine.approved_me(&bob.id).await);
+        bob.net.set(Script::Pass);
+        eventually("Alice to learn Bob accepted", Duration::from_secs(30), async || {
+            alice.engine.approved_me(&bob.id).await.then_some(())
+        })
+        .await;
+        assert_eq!(
+            alice.engine.conversation(&bob.id).await.unwrap().unwrap().title(),
+            "Bob",
+            "the acceptance carries the name"
+        );
+
+        // Replying to a request accepts it, and tells the other side.
+        carol.engine.send(&bob.id, "Carol here").await.unwrap();
+        eventually("Carol's request at Bob's", SECONDS_20, async || {
+            (bob.standing(&carol.id).await == Some(Standing::Request)).then_some(())
+        })
+        .await;
+        bob.engine.send(&carol.id, "hi Carol").await.unwrap();
+        assert_eq!(bob.standing(&carol.id).await, Some(Standing::Accepted));
+        eventually("Carol to learn Bob accepted", SECONDS_20, async || {
+            carol.engine.approved_me(&bob.id).await.then_some(())
+        })
+        .await;
+        assert_eq!(carol.arrivals("hi Carol"), 1);
+    });
+}
+
+/// Messages from a blocked person are not filed (nor announced), and stay away after unblocking;
+/// what they send after being unblocked arrives. Deleting a conversation forgets it: its old
+/// messages do not come back, and a new message starts a request again.
+#[test]
+fn blocked_people_are_not_heard_until_unblocked_and_deleted_conversations_stay_gone() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("blocking").await;
+        let alice = memory_user(&net, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+
+        alice.engine.send(&bob.id, "before the block").await.unwrap();
+        eventually("the first message", SECONDS_20, async || (bob.arrivals("before the block") == 1).then_some(()))
+            .await;
+        bob.engine.block(&alice.id).await.unwrap();
+        assert_eq!(bob.standing(&alice.id).await, Some(Standing::Blocked));
+
+        let blocked = alice.engine.send(&bob.id, "while blocked").await.unwrap();
+        eventually("it to be stored", SECONDS_20, async || {
+            (alice.statuses(&blocked.id).last() == Some(&Status::Sent)).then_some(())
+        })
+        .await;
+        // Two polls after it was stored: it was fetched, and dropped.
+        bob.engine.poll_once().await.unwrap();
+        bob.engine.poll_once().await.unwrap();
+        assert_eq!(bob.count(&alice.id, "while blocked").await, 0);
+        assert_eq!(bob.arrivals("while blocked"), 0);
+        let list = bob.engine.conversations().await.unwrap();
+        assert_eq!(list.last().map(|c| (c.peer, c.standing)), Some((alice.id, Standing::Blocked)), "listed last");
+
+        bob.engine.unblock(&alice.id).await.unwrap();
+        assert_eq!(bob.standing(&alice.id).await, Some(Standing::Accepted));
+        alice.engine.send(&bob.id, "after the unblock").await.unwrap();
+        eventually("the message after unblocking", SECONDS_20, async || {
+            (bob.arrivals("after the unblock") == 1).then_some(())
+        })
+        .await;
+        let bodies: Vec<String> = bob.history(&alice.id).await.into_iter().map(|m| m.body).collect();
+        assert_eq!(bodies, ["before the block", "after the unblock"], "what came while blocked stays away");
+
+        // Deleting forgets the conversation; its messages are not fetched back.
+        bob.engine.delete_conversation(&alice.id).await.unwrap();
+        bob.engine.poll_once().await.unwrap();
+        assert_eq!(bob.engine.conversation(&alice.id).await.unwrap(), None);
+        assert!(bob.history(&alice.id).await.is_empty());
+        alice.engine.send(&bob.id, "are you there?").await.unwrap();
+        eventually("a new message after the delete", SECONDS_20, async || {
+            (bob.arrivals("are you there?") == 1).then_some(())
+        })
+        .await;
+        assert_eq!(bob.standing(&alice.id).await, Some(Standing::Request), "a new request");
+        let bodies: Vec<String> = bob.history(&alice.id).await.into_iter().map(|m| m.body).collect();
+        assert_eq!(bodies, ["are you there?"]);
+    });
+}
+
+// Content Hush cannot show yet.
+
+/// A photo with no text (as Session Desktop sends one) is filed and shown as a sentence, never
+/// dropped; with a caption, the caption is shown and the photo is still marked.
+#[test]
+fn a_photo_without_text_is_kept_and_shown_as_a_placeholder() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("placeholder").await;
+        let bob = memory_user(&net, "Bob").await;
+        let alice = Identity::from_seed(&seed());
+        let photo = |caption: Option<&str>| Content {
+            data_message: Some(DataMessage {
+                body: caption.map(str::to_owned),
+                attachments: vec![AttachmentPointer {
+                    id: Some(4_242),
+                    content_type: Some("image/jpeg".into()),
+                    key: Some(vec![7; 64]),
+                    size: Some(123_456),
+                    digest: Some(vec![9; 32]),
+                    file_name: Some("IMG_0001.jpg".into()),
+                    width: Some(4_032),
+                    height: Some(3_024),
+                    url: Some("http://filev2.getsession.org/file/4242".into()),
+                    ..Default::default()
+                }],
+                profile: Some(LokiProfile { display_name: Some("Alice".into()), ..Default::default() }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let t = now_ms();
+        let data = message::seal_message(&mut OsRng, &alice, &bob.id, photo(None), t).unwrap();
+        net.store_direct(&bob.id, &data).await;
+        let shown = eventually("the photo", SECONDS_20, async || {
+            bob.message_events().into_iter().find(|(m, arrived)| *arrived && m.timestamp == t).map(|(m, _)| m)
+        })
+        .await;
+        assert_eq!((shown.unsupported, shown.body.as_str()), (Some(Unsupported::Photo), ""));
+        assert_eq!(shown.shown_text(), Unsupported::Photo.describe());
+        assert_eq!(shown.shown_text(), "A photo — Hush cannot show attachments yet.");
+        assert_eq!(shown.sender_name.as_deref(), Some("Alice"));
+        let conversation = bob.engine.conversation(&alice.session_id()).await.unwrap().unwrap();
+        assert_eq!((conversation.preview.as_str(), conversation.unread), (Unsupported::Photo.describe(), 1));
+
+        let data = message::seal_message(&mut OsRng, &alice, &bob.id, photo(Some("the view")), t + 1).unwrap();
+        net.store_direct(&bob.id, &data).await;
+        let captioned = eventually("the captioned photo", SECONDS_20, async || {
+            bob.message_events().into_iter().find(|(m, arrived)| *arrived && m.timestamp == t + 1).map(|(m, _)| m)
+        })
+        .await;
+        assert_eq!((captioned.body.as_str(), captioned.unsupported), ("the view", Some(Unsupported::Photo)));
+        assert_eq!(captioned.shown_text(), "the view");
+        assert_eq!(bob.history(&alice.session_id()).await.len(), 2, "both kept");
+    });
+}
+
+// Drafts.
+
+/// A draft is kept, sealed, across a restart of the engine; sending clears it.
+#[test]
+fn drafts_survive_a_restart_and_a_send_clears_them() {
+    run_test(Duration::from_secs(30), async {
+        let backend = Shared::default();
+        let (engine1, control) = new_engine(backend.clone());
+        engine1.create(&seed(), "Alice", PASSPHRASE).await.unwrap();
+        control.set(Script::Offline);
+        let alice = User::idle(engine1, control);
+        let bob = Identity::from_seed(&seed()).session_id();
+        let carol = Identity::from_seed(&seed()).session_id();
+        let draft = "a long thought, not finished 🌱\nwith a second line";
+        alice.engine.set_draft(&bob, draft).await.unwrap();
+        alice.engine.set_draft(&carol, "for Carol").await.unwrap();
+        for store in ["account", "messages", "conversations2"] {
+            for key in backend.keys(store).await.unwrap() {
+                let raw = backend.get(store, &key).await.unwrap().unwrap();
+                assert!(!raw.windows(12).any(|w| w == b"a long thoug"), "the draft is sealed");
+            }
+        }
+        alice.engine.lock();
+        assert_eq!(alice.engine.draft(&bob).await, Err(Error::Locked));
+        drop(alice);
+
+        let (engine2, control) = new_engine(backend.clone());
+        engine2.unlock(PASSPHRASE).await.unwrap();
+        control.set(Script::Offline);
+        assert_eq!(engine2.draft(&bob).await.unwrap(), draft);
+        assert_eq!(engine2.draft(&carol).await.unwrap(), "for Carol");
+        engine2.send(&bob, "finished").await.unwrap();
+        assert_eq!(engine2.draft(&bob).await.unwrap(), "", "sending clears the draft");
+        assert_eq!(engine2.draft(&carol).await.unwrap(), "for Carol", "only that conversation's");
+        engine2.set_draft(&carol, "").await.unwrap();
+        assert_eq!(engine2.draft(&carol).await.unwrap(), "");
+        // An empty send keeps the draft (the person's text stays where it was).
+        engine2.set_draft(&bob, "  ").await.unwrap();
+        assert_eq!(engine2.send(&bob, "  ").await, Err(Error::EmptyMessage));
+        assert_eq!(engine2.draft(&bob).await.unwrap(), "  ");
+    });
+}
+
+// Stalls and lock.
+
+/// A relay that accepts requests and never answers holds neither polling nor delivery: each
+/// request is abandoned at its deadline and the next one goes out; after the stall ends, the
+/// message waiting in the outbox is delivered and polling picks it up within a bounded time.
+#[test]
+fn a_stalled_relay_stops_neither_polling_nor_delivery() {
+    run_test(Duration::from_secs(75), async {
+        let net = Net::start("stall").await;
+        let alice = memory_user(&net, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+        alice.engine.send(&bob.id, "before the stall").await.unwrap();
+        eventually("a message before the stall", SECONDS_20, async || {
+            (bob.arrivals("before the stall") == 1).then_some(())
+        })
+        .await;
+
+        alice.net.set(Script::Stall);
+        bob.net.set(Script::Stall);
+        let stalled = Instant::now();
+        let during = alice.engine.send(&bob.id, "sent into the stall").await.unwrap();
+        let (a0, b0) = (alice.net.requests(), bob.net.requests());
+        // Each side abandons its request at the deadline (8 s) and makes another.
+        eventually("new requests despite the stall", SECONDS_20, async || {
+            (alice.net.requests() >= a0 + 2 && bob.net.requests() >= b0 + 2).then_some(())
+        })
+        .await;
+        assert!(stalled.elapsed() >= Duration::from_secs(7), "nothing came back early from a stall");
+        assert_eq!(alice.statuses(&during.id).last(), Some(&Status::Sending));
+
+        alice.net.set(Script::Pass);
+        bob.net.set(Script::Pass);
+        let ended = Instant::now();
+        eventually("the message after the stall", Duration::from_secs(35), async || {
+            (bob.arrivals("sent into the stall") == 1).then_some(())
+        })
+        .await;
+        eprintln!("shown {:?} after the stall ended", ended.elapsed());
+        assert_eq!(alice.statuses(&during.id).last(), Some(&Status::Sent));
+        assert_eq!(bob.count(&alice.id, "sent into the stall").await, 1);
+    });
+}
+
+/// A relay that accepts the connection and then never answers (a real socket, not a script): the
+/// native HTTPS transport and the engine's own deadline end each request, and the engine reports
+/// the problem.
+#[test]
+fn a_real_socket_that_never_answers_is_abandoned_at_the_deadline() {
+    run_test(Duration::from_secs(40), async {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let held = Rc::new(RefCell::new(Vec::new()));
+        let keep = held.clone();
+        tokio::task::spawn_local(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                keep.borrow_mut().push(socket);
+            }
+        });
+        let (engine, control) = new_engine(Shared::default());
+        engine.create(&seed(), "Alice", PASSPHRASE).await.unwrap();
+        engine.set_relay(&format!("http://127.0.0.1:{port}")).await.unwrap();
+        let alice = User::idle(engine, control);
+        let started = Instant::now();
+        let failed = alice.engine.poll_once().await;
+        let took = started.elapsed();
+        assert!(failed.is_err(), "{failed:?}");
+        assert!(
+            took >= Duration::from_secs(9) && took <= Duration::from_secs(15),
+            "the node list's 10 s deadline: {took:?}"
+        );
+        assert!(!held.borrow().is_empty(), "the connection was accepted");
+        let status = alice.engine.net_status().unwrap();
+        assert!(status.problem.is_some(), "{status:?}");
+    });
+}
+
+/// Locking ends the background work promptly (the session's keys are dropped with it): no request
+/// is made after, and a new unlock starts again where it left off.
+#[test]
+fn locking_stops_the_background_work_and_unlocking_resumes_it() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("lock").await;
+        let alice = memory_user(&net, "Alice").await;
+        let mut bob = memory_user(&net, "Bob").await;
+        alice.engine.send(&bob.id, "before the lock").await.unwrap();
+        eventually("a message", SECONDS_20, async || (bob.arrivals("before the lock") == 1).then_some(())).await;
+
+        bob.engine.lock();
+        assert!(!bob.engine.is_unlocked());
+        let task = bob.task.take().unwrap();
+        let locked = Instant::now();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the background work ends after a lock")
+            .unwrap();
+        eprintln!("the background work ended {:?} after the lock", locked.elapsed());
+        let count = bob.net.requests();
+        alice.engine.send(&bob.id, "while locked").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(bob.net.requests(), count, "no request while locked");
+        assert_eq!(bob.engine.history(&alice.id, 10).await, Err(Error::Locked));
+
+        bob.engine.unlock(PASSPHRASE).await.unwrap();
+        let background = bob.engine.clone();
+        bob.task = Some(tokio::task::spawn_local(async move { background.run().await }));
+        eventually("the message sent while locked", SECONDS_20, async || {
+            (bob.arrivals("while locked") == 1).then_some(())
+        })
+        .await;
+        assert_eq!(bob.arrivals("before the lock"), 1, "not again");
+        assert_eq!(bob.history(&alice.id).await.len(), 2);
+
+        // Locked while offline and backing off (polls 3, 6, 12 s apart): it ends as promptly.
+        bob.net.set(Script::Offline);
+        let before = bob.net.requests();
+        eventually("polls failing", SECONDS_20, async || (bob.net.requests() >= before + 3).then_some(())).await;
+        bob.engine.lock();
+        let task = bob.task.take().unwrap();
+        tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .expect("the background work ends after a lock")
+            .unwrap();
+    });
+}
