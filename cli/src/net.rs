@@ -11,6 +11,10 @@ use hush_node::relay::{Relay, RelayConfig};
 use crate::account::{Opened, Route, RouteChoice, route};
 use crate::error::Failure;
 
+/// How long the relay of `--network` waits for its first node list before the engine starts
+/// (it keeps asking afterwards; until it has a list it answers 503 and the engine retries).
+const FIRST_LIST: Duration = Duration::from_secs(20);
+
 /// Points the unlocked engine at the route chosen or kept (starting the in-process relay for a
 /// network by name). The engine is not running yet: the caller starts `Engine::run`.
 pub async fn connect(opened: &Opened, choice: &RouteChoice) -> Result<(), Failure> {
@@ -43,9 +47,8 @@ async fn start_relay(network: SessionNetwork) -> Result<String, Failure> {
     let address = listener.local_addr().map_err(|e| failed(&e))?;
     let app = hush_node::relay::router(relay.clone(), None);
     tokio::spawn(axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).into_future());
-    tokio::spawn(async move {
-        let _ = relay.refresh().await;
-        relay.spawn_refresher();
-    });
+    // The engine's first request asks for the node list: give the seeds a moment to answer it.
+    let _ = tokio::time::timeout(FIRST_LIST, relay.refresh()).await;
+    relay.spawn_refresher();
     Ok(format!("http://{address}"))
 }
