@@ -407,3 +407,357 @@ impl<P: Platform> Engine<P> {
         messaging::set_draft(&*self.session()?, peer, text).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::time::{Duration, Instant};
+
+    use crypto_core::identity::{Identity, Seed};
+    use crypto_core::mnemonic;
+    use crypto_core::vault::KdfParams;
+    use futures::executor::block_on;
+    use rand_core::OsRng;
+
+    use super::*;
+    use crate::conversations::{Standing, Status};
+    use crate::platform::Clock;
+    use crate::storage::{Backend, MemoryBackend};
+    use crate::testing::{NoNetwork, ThreadClock, offline_world};
+
+    const PASS: &str = "a passphrase";
+
+    /// No network, the thread clock, and memory that outlives an engine (a reload).
+    #[derive(Debug)]
+    struct Shared;
+
+    impl Platform for Shared {
+        type Transport = NoNetwork;
+        type Clock = ThreadClock;
+        type Backend = Rc<MemoryBackend>;
+    }
+
+    fn engine_on(backend: Rc<MemoryBackend>) -> (Engine<Shared>, Rc<RefCell<Vec<Event>>>) {
+        let world = World { transport: NoNetwork, clock: ThreadClock, secure_page: false };
+        let engine = Engine::new(world, backend);
+        engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
+        let events: Rc<RefCell<Vec<Event>>> = Rc::default();
+        let log = events.clone();
+        engine.on_event(move |e| log.borrow_mut().push(e));
+        (engine, events)
+    }
+
+    fn created(name: &str) -> (Engine<Shared>, Rc<MemoryBackend>, Rc<RefCell<Vec<Event>>>) {
+        let backend = Rc::new(MemoryBackend::default());
+        let (engine, events) = engine_on(backend.clone());
+        block_on(engine.create(&Seed::generate(&mut OsRng), name, PASS)).unwrap();
+        (engine, backend, events)
+    }
+
+    fn peer() -> SessionId {
+        Identity::generate(&mut OsRng).session_id()
+    }
+
+    #[test]
+    fn an_account_is_created_locked_and_unlocked_again() {
+        let backend = Rc::new(MemoryBackend::default());
+        let (engine, events) = engine_on(backend.clone());
+        block_on(async {
+            assert!(!engine.has_account().await.unwrap());
+            assert_eq!(
+                engine.create(&Seed::from_bytes([3; 16]), "Alice", "short").await,
+                Err(Error::PassphraseTooShort)
+            );
+            assert!(!engine.has_account().await.unwrap(), "a refused passphrase creates nothing");
+            engine.create(&Seed::from_bytes([3; 16]), "  Alice ", PASS).await.unwrap();
+            assert!(engine.has_account().await.unwrap() && engine.is_unlocked());
+            let id = engine.session_id().unwrap();
+            assert_eq!(id, Identity::from_seed(&Seed::from_bytes([3; 16])).session_id());
+            assert_eq!(engine.account().unwrap().display_name, "Alice");
+            assert_eq!(engine.recovery_phrase().unwrap().words().count(), 13);
+            assert_eq!(
+                engine.create(&Seed::from_bytes([4; 16]), "Eve", PASS).await,
+                Err(Error::Storage(StorageError::VaultExists))
+            );
+
+            engine.lock();
+            assert!(!engine.is_unlocked() && engine.session_id().is_none() && engine.account().is_none());
+            assert!(engine.recovery_phrase().is_none());
+            assert!(matches!(engine.unlock("wrong passphrase").await, Err(Error::Storage(StorageError::Vault(_)))));
+            assert!(!engine.is_unlocked(), "a wrong passphrase unlocks nothing");
+            engine.unlock(PASS).await.unwrap();
+            assert_eq!(engine.session_id(), Some(id));
+            assert_eq!(engine.account().unwrap().display_name, "Alice");
+        });
+        let events = events.borrow();
+        assert_eq!(events.iter().filter(|e| **e == Event::Account).count(), 2, "created, unlocked: {events:?}");
+        assert_eq!(events.iter().filter(|e| **e == Event::Locked).count(), 1);
+    }
+
+    #[test]
+    fn locking_twice_tells_once() {
+        let (engine, _, events) = created("Alice");
+        engine.lock();
+        engine.lock();
+        assert_eq!(events.borrow().iter().filter(|e| **e == Event::Locked).count(), 1);
+    }
+
+    #[test]
+    fn the_recovery_phrase_replaces_a_forgotten_passphrase_and_keeps_the_history() {
+        let (engine, backend, _) = created("Alice");
+        let bob = peer();
+        block_on(async {
+            engine.send(&bob, "kept").await.unwrap();
+            let phrase = engine.recovery_phrase().unwrap();
+            engine.lock();
+            let other = mnemonic::encode_seed(&Seed::from_bytes([8; 16]));
+            assert_eq!(engine.recover_with_phrase(other.as_str(), "new passphrase").await, Err(Error::AnotherAccount));
+            assert!(matches!(
+                engine.recover_with_phrase("not a phrase", "new passphrase").await,
+                Err(Error::Phrase(_))
+            ));
+            assert_eq!(engine.recover_with_phrase(phrase.as_str(), "short").await, Err(Error::PassphraseTooShort));
+            assert!(!engine.is_unlocked());
+            engine.check_passphrase(PASS).await.unwrap();
+
+            engine.recover_with_phrase(phrase.as_str(), "new passphrase").await.unwrap();
+            assert!(engine.is_unlocked());
+            assert_eq!(engine.history(&bob, 10).await.unwrap().0.len(), 1, "the history is kept");
+            engine.lock();
+            assert!(engine.check_passphrase(PASS).await.is_err(), "the old passphrase no longer opens it");
+            let (again, _) = engine_on(backend);
+            again.unlock("new passphrase").await.unwrap();
+        });
+    }
+
+    #[test]
+    fn changing_the_passphrase_checks_the_current_one() {
+        let (engine, _, _) = created("Alice");
+        block_on(async {
+            assert_eq!(
+                engine.change_passphrase("not it at all", "another passphrase").await,
+                Err(Error::WrongCurrentPassphrase)
+            );
+            assert_eq!(engine.change_passphrase(PASS, "short").await, Err(Error::PassphraseTooShort));
+            engine.check_passphrase(PASS).await.unwrap();
+            engine.change_passphrase(PASS, "another passphrase").await.unwrap();
+            engine.check_passphrase("another passphrase").await.unwrap();
+            assert!(engine.check_passphrase(PASS).await.is_err());
+            engine.lock();
+            assert_eq!(engine.change_passphrase(PASS, "a third passphrase").await, Err(Error::Locked));
+        });
+    }
+
+    #[test]
+    fn deleting_the_account_erases_it_locked_or_not() {
+        let (engine, backend, events) = created("Alice");
+        block_on(async {
+            engine.send(&peer(), "gone with the account").await.unwrap();
+            engine.delete_account().await.unwrap();
+            assert!(!engine.is_unlocked());
+            assert!(!engine.has_account().await.unwrap());
+            for store in stores::ALL {
+                assert!(backend.keys(store).await.unwrap().is_empty(), "{store} is empty");
+            }
+            assert_eq!(events.borrow().last(), Some(&Event::Locked));
+
+            engine.create(&Seed::from_bytes([5; 16]), "Bob", PASS).await.unwrap();
+            engine.lock();
+            engine.delete_account().await.unwrap();
+            assert!(!engine.has_account().await.unwrap(), "erased from the unlock screen too");
+        });
+    }
+
+    #[test]
+    fn every_call_needs_an_unlocked_account() {
+        let engine = Engine::new(offline_world(), MemoryBackend::default());
+        let bob = peer();
+        block_on(async {
+            assert_eq!(engine.send(&bob, "hi").await, Err(Error::Locked));
+            assert_eq!(engine.conversations().await, Err(Error::Locked));
+            assert_eq!(engine.conversation(&bob).await, Err(Error::Locked));
+            assert_eq!(engine.history(&bob, 5).await, Err(Error::Locked));
+            assert_eq!(engine.accept(&bob).await, Err(Error::Locked));
+            assert_eq!(engine.block(&bob).await, Err(Error::Locked));
+            assert_eq!(engine.unblock(&bob).await, Err(Error::Locked));
+            assert_eq!(engine.delete_conversation(&bob).await, Err(Error::Locked));
+            assert_eq!(engine.draft(&bob).await, Err(Error::Locked));
+            assert_eq!(engine.set_draft(&bob, "x").await, Err(Error::Locked));
+            assert_eq!(engine.mark_read(&bob).await, Err(Error::Locked));
+            assert_eq!(engine.retry("out/x/1").await, Err(Error::Locked));
+            assert_eq!(engine.set_relay("").await, Err(Error::Locked));
+            assert_eq!(engine.update_account(|a| a.display_name = "x".into()).await, Err(Error::Locked));
+            assert!(matches!(engine.poll_once().await, Err(Error::Locked)));
+            assert!(!engine.approved_me(&bob).await);
+            engine.run().await;
+        });
+        assert!(engine.net_status().is_none() && engine.paths().is_empty());
+        assert_eq!(engine.requests_sent(), 0);
+        engine.set_viewing(Some(bob));
+    }
+
+    #[test]
+    fn settings_are_kept_in_the_account_and_a_bad_relay_is_refused() {
+        let (engine, backend, _) = created("Alice");
+        block_on(async {
+            engine.update_account(|a| a.display_name = "Alice B.".into()).await.unwrap();
+            assert!(matches!(engine.set_relay("ftp://relay.example").await, Err(Error::RelayUrl(_))));
+            assert_eq!(engine.set_relay(" https://relay.example/ ").await.unwrap(), "https://relay.example");
+            assert_eq!(engine.net_status().unwrap().relay, "https://relay.example");
+            engine.lock();
+            let (again, _) = engine_on(backend);
+            again.unlock(PASS).await.unwrap();
+            let account = again.account().unwrap();
+            assert_eq!(
+                (account.display_name.as_str(), account.relay_url.as_str()),
+                ("Alice B.", "https://relay.example")
+            );
+            assert_eq!(again.net_status().unwrap().relay, "https://relay.example", "the client starts on it");
+        });
+    }
+
+    #[test]
+    fn a_send_is_kept_and_filed_before_any_network_call() {
+        let (engine, backend, events) = created("Alice");
+        let bob = peer();
+        block_on(async {
+            let sent = engine.send(&bob, "first").await.unwrap();
+            assert_eq!((sent.status, sent.outgoing, sent.peer), (Status::Sending, true, bob));
+            assert!(sent.outbox.as_ref().is_some_and(|o| !o.delivered && !o.data.is_empty() && o.data != o.sync_data));
+            let conversation = engine.conversation(&bob).await.unwrap().unwrap();
+            assert_eq!(
+                (conversation.standing, conversation.preview.as_str(), conversation.unread),
+                (Standing::Accepted, "first", 0)
+            );
+            assert_eq!(engine.send(&bob, "").await, Err(Error::EmptyMessage));
+            let too_long = "x".repeat(crate::MAX_CHARS + 1);
+            assert_eq!(engine.send(&bob, &too_long).await, Err(Error::TooLong { max: crate::MAX_CHARS }));
+            let second = engine.send(&bob, "second").await.unwrap();
+            assert!(second.timestamp > sent.timestamp);
+
+            // A reload finds both, still to deliver.
+            engine.lock();
+            let (again, _) = engine_on(backend);
+            again.unlock(PASS).await.unwrap();
+            let (history, older) = again.history(&bob, 10).await.unwrap();
+            assert!(!older);
+            assert_eq!(history, [sent.clone(), second.clone()]);
+            let session = again.session().unwrap();
+            assert_eq!(outbox::ids(&session).await.unwrap(), [sent.id.clone(), second.id.clone()]);
+        });
+        let told: Vec<bool> = events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Message { arrived, .. } => Some(*arrived),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(told, [false, false], "each send told once, as not arrived");
+        assert!(events.borrow().contains(&Event::Conversations));
+    }
+
+    #[test]
+    fn retry_puts_a_message_back_and_refuses_what_is_gone() {
+        let (engine, _, _) = created("Alice");
+        let bob = peer();
+        block_on(async {
+            assert_eq!(engine.retry("out/nobody/1").await, Err(Error::MessageGone));
+            let sent = engine.send(&bob, "again").await.unwrap();
+            let retried = engine.retry(&sent.id).await.unwrap();
+            assert_eq!((retried.status, retried.problem), (Status::Sending, None));
+            let session = engine.session().unwrap();
+            assert_eq!(outbox::ids(&session).await.unwrap(), [sent.id.clone()], "listed once");
+            assert!(session.retry_failed.get());
+            engine.delete_conversation(&bob).await.unwrap();
+            assert_eq!(engine.retry(&sent.id).await, Err(Error::MessageGone));
+        });
+    }
+
+    #[test]
+    fn accepting_blocking_and_deleting_change_the_standing() {
+        let (engine, _, _) = created("Bob");
+        let alice = peer();
+        block_on(async {
+            let session = engine.session().unwrap();
+            let incoming = Message {
+                id: "in/HASH".into(),
+                peer: alice,
+                outgoing: false,
+                body: "hello".into(),
+                timestamp: 1_700_000_000_000,
+                status: Status::Sent,
+                sender_name: Some("Alice".into()),
+                outbox: None,
+                problem: None,
+                unsupported: None,
+            };
+            inbox::record(&session, &incoming, Some("Alice".into()), true, Standing::Request).await.unwrap();
+            assert_eq!(engine.conversation(&alice).await.unwrap().unwrap().standing, Standing::Request);
+            engine.mark_read(&alice).await.unwrap();
+            assert_eq!(engine.conversation(&alice).await.unwrap().unwrap().unread, 0);
+
+            engine.accept(&alice).await.unwrap();
+            engine.accept(&alice).await.unwrap();
+            assert_eq!(engine.conversation(&alice).await.unwrap().unwrap().standing, Standing::Accepted);
+            let ids = outbox::ids(&session).await.unwrap();
+            assert_eq!(ids.len(), 1, "one acceptance, however often accepted: {ids:?}");
+            assert!(ids[0].starts_with(&format!("ctl/{alice}/")));
+
+            let other = peer();
+            engine.send(&other, "later").await.unwrap();
+            engine.block(&alice).await.unwrap();
+            let list = engine.conversations().await.unwrap();
+            assert_eq!(
+                list.iter().map(|c| (c.peer, c.standing)).collect::<Vec<_>>(),
+                [(other, Standing::Accepted), (alice, Standing::Blocked)]
+            );
+            engine.delete_conversation(&alice).await.unwrap();
+            let kept = engine.conversation(&alice).await.unwrap().unwrap();
+            assert_eq!(
+                (kept.standing, kept.name.as_deref(), kept.pages),
+                (Standing::Blocked, Some("Alice"), 0),
+                "still blocked, without messages"
+            );
+            assert!(engine.history(&alice, 10).await.unwrap().0.is_empty());
+            engine.unblock(&alice).await.unwrap();
+            assert_eq!(engine.conversation(&alice).await.unwrap().unwrap().standing, Standing::Accepted);
+            engine.delete_conversation(&alice).await.unwrap();
+            assert_eq!(engine.conversation(&alice).await.unwrap(), None);
+        });
+    }
+
+    #[test]
+    fn run_ends_soon_after_a_lock() {
+        let (engine, _, _) = created("Alice");
+        let started = Instant::now();
+        block_on(futures::future::join(engine.run(), async {
+            ThreadClock.sleep(Duration::from_millis(300)).await;
+            engine.lock();
+        }));
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_second_unlock_ends_the_first_sessions_work() {
+        let (engine, _, _) = created("Alice");
+        let started = Instant::now();
+        block_on(futures::future::join(engine.run(), async {
+            ThreadClock.sleep(Duration::from_millis(300)).await;
+            engine.unlock(PASS).await.unwrap();
+        }));
+        assert!(engine.is_unlocked());
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn the_engine_prints_only_whether_it_is_unlocked() {
+        let (engine, _, _) = created("Alice");
+        let text = format!("{engine:?}");
+        assert_eq!(text, "Engine { unlocked: true, .. }");
+        assert!(engine.clone().is_unlocked(), "a clone is a handle to the same engine");
+        assert!(!block_on(engine.backend().keys(stores::ACCOUNT)).unwrap().is_empty());
+        assert!(!engine.world().secure_page);
+    }
+}
