@@ -303,3 +303,175 @@ mod tests {
         assert!(!is_permanent(&Failure::Offline));
     }
 }
+
+/// The outbox's worker on a clock that jumps to each wake-up at once, so the schedule of rounds is
+/// checked to the millisecond without waiting for it.
+#[cfg(test)]
+mod schedule_tests {
+    use std::cell::{Cell, RefCell};
+    use std::future::Future;
+    use std::rc::Rc;
+    use std::time::Duration;
+
+    use crypto_core::identity::{Identity, Seed};
+    use crypto_core::vault::KdfParams;
+    use futures::executor::block_on;
+    use rand_core::OsRng;
+
+    use super::*;
+    use crate::account::Account;
+    use crate::messaging;
+    use crate::platform::World;
+    use crate::storage::{MemoryBackend, Vault};
+    use crate::testing::{NoNetwork, Script, Scripted};
+
+    const START: u64 = 1_700_000_000_000;
+
+    /// A clock whose sleeps end at once, moving the time on by their length.
+    #[derive(Clone, Debug)]
+    struct Jumping(Rc<Cell<u64>>);
+
+    impl Clock for Jumping {
+        fn now_ms(&self) -> u64 {
+            self.0.get()
+        }
+
+        fn sleep(&self, duration: Duration) -> impl Future<Output = ()> {
+            let now = self.0.clone();
+            async move { now.set(now.get() + duration.as_millis() as u64) }
+        }
+    }
+
+    #[derive(Debug)]
+    struct Test;
+
+    impl Platform for Test {
+        type Transport = Scripted<NoNetwork>;
+        type Clock = Jumping;
+        type Backend = MemoryBackend;
+    }
+
+    /// A session with no network on the jumping clock, and the events it emitted with their times.
+    fn session() -> (Rc<Session<Test>>, Jumping, crate::testing::Control, Rc<RefCell<Vec<(u64, Event)>>>) {
+        let clock = Jumping(Rc::new(Cell::new(START)));
+        let (transport, control) = Scripted::new(NoNetwork);
+        let world = Rc::new(World { transport, clock: clock.clone(), secure_page: false });
+        let seed = Seed::generate(&mut OsRng);
+        let vault =
+            block_on(Vault::create(Rc::new(MemoryBackend::default()), "p", &seed, KdfParams::INSECURE_FOR_TESTS))
+                .unwrap();
+        let events: Rc<RefCell<Vec<(u64, Event)>>> = Rc::default();
+        let log = events.clone();
+        let at = clock.clone();
+        let listener: crate::session::Listener = Rc::new(RefCell::new(Some(Rc::new(move |e: Event| {
+            log.borrow_mut().push((at.now_ms(), e));
+        }))));
+        let session = Session::new(vault, Account::new(&seed, "Alice"), Identity::from_seed(&seed), world, listener);
+        (Rc::new(session), clock, control, events)
+    }
+
+    fn statuses(events: &[(u64, Event)], id: &str) -> Vec<(u64, Status)> {
+        events
+            .iter()
+            .filter_map(|(t, e)| match e {
+                Event::Message { message, .. } if message.id == id => Some((*t - START, message.status)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn five_rounds_then_failed_with_the_reason_then_every_thirty_seconds() {
+        let (session, clock, control, events) = session();
+        let bob = Identity::generate(&mut OsRng).session_id();
+        block_on(async {
+            let sent = messaging::send(&session, &bob, "into the void").await.unwrap();
+            let limit = START + 100_000;
+            let c = clock.clone();
+            work(session.clone(), move || c.now_ms() < limit).await;
+            assert_eq!(statuses(&events.borrow(), &sent.id), [(0, Status::Sending), (22_500, Status::Failed)]);
+            // Tries at 0, 1.5, 4.5, 10.5 and 22.5 s, then 52.5 and 82.5 s: one request each (the node
+            // list, which no network gives).
+            assert_eq!(control.requests(), 7);
+            let kept: Message = session.load(stores::MESSAGES, sent.id.as_bytes()).await.unwrap();
+            assert_eq!(kept.status, Status::Failed);
+            assert!(kept.problem.as_deref().is_some_and(|p| !p.is_empty()), "the reason is kept: {kept:?}");
+            assert!(kept.outbox.is_some(), "still to deliver");
+            assert_eq!(ids(&session).await.unwrap(), [sent.id.clone()]);
+        });
+    }
+
+    #[test]
+    fn a_retry_or_the_network_back_makes_failed_entries_due_at_once() {
+        let (session, clock, control, _) = session();
+        let bob = Identity::generate(&mut OsRng).session_id();
+        block_on(async {
+            let sent = messaging::send(&session, &bob, "again").await.unwrap();
+            let c = clock.clone();
+            let until = START + 30_000;
+            work(session.clone(), move || c.now_ms() < until).await;
+            let before = control.requests();
+            // As a successful poll after failures does: the next pass tries at once, not at 52.5 s.
+            session.retry_failed.set(true);
+            let c = clock.clone();
+            let from = clock.now_ms();
+            work(session.clone(), move || c.now_ms() <= from).await;
+            assert_eq!(control.requests(), before + 1, "tried at once");
+            assert_eq!(retry(&session, &sent.id).await.unwrap().status, Status::Sending);
+        });
+    }
+
+    #[test]
+    fn control_messages_go_through_the_same_rounds_and_stay_until_delivered() {
+        let (session, clock, control, _) = session();
+        let bob = Identity::generate(&mut OsRng).session_id();
+        block_on(async {
+            send_control(&session, bob, "ZGF0YQ==".into(), START).await.unwrap();
+            let id = format!("ctl/{bob}/{START}");
+            assert_eq!(ids(&session).await.unwrap(), [id.clone()]);
+            let c = clock.clone();
+            let limit = START + 23_000;
+            work(session.clone(), move || c.now_ms() < limit).await;
+            assert_eq!(control.requests(), 5, "five rounds");
+            assert_eq!(ids(&session).await.unwrap(), [id.clone()], "kept");
+            let kept: Control = session.load(stores::ACCOUNT, &control_record(&id)).await.unwrap();
+            assert_eq!((kept.to, kept.data.as_str(), kept.timestamp), (bob, "ZGF0YQ==", START));
+            finish(&session, &id).await;
+            assert!(ids(&session).await.unwrap().is_empty());
+            assert!(session.load::<Control>(stores::ACCOUNT, &control_record(&id)).await.is_none());
+        });
+    }
+
+    #[test]
+    fn an_entry_whose_message_is_gone_leaves_the_outbox() {
+        let (session, clock, control, _) = session();
+        block_on(async {
+            change(&session, |list| list.extend(["out/nobody/1".to_owned(), "ctl/nobody/2".to_owned()])).await.unwrap();
+            let c = clock.clone();
+            let limit = START + 1_000;
+            work(session.clone(), move || c.now_ms() < limit).await;
+            assert!(ids(&session).await.unwrap().is_empty());
+            assert_eq!(control.requests(), 0, "nothing was sent for them");
+        });
+    }
+
+    #[test]
+    fn the_list_is_kept_without_duplicates_and_rebuilt_from_the_messages_if_missing() {
+        let (session, _, control, _) = session();
+        control.set(Script::Offline);
+        let bob = Identity::generate(&mut OsRng).session_id();
+        block_on(async {
+            let a = messaging::send(&session, &bob, "one").await.unwrap();
+            let b = messaging::send(&session, &bob, "two").await.unwrap();
+            change(&session, |list| list.push(a.id.clone())).await.unwrap();
+            assert_eq!(ids(&session).await.unwrap(), [a.id.clone(), b.id.clone()]);
+            // A vault from before the list: it is made from the messages still to deliver.
+            session.remove(stores::ACCOUNT, OUTBOX_ID).await.unwrap();
+            settle_message(&session, &b.id, Status::Sent, None).await;
+            assert_eq!(ids(&session).await.unwrap(), [a.id.clone()]);
+            assert!(session.vault.get(stores::ACCOUNT, OUTBOX_ID).await.unwrap().is_some(), "and written");
+            let sent: Message = session.load(stores::MESSAGES, b.id.as_bytes()).await.unwrap();
+            assert_eq!((sent.status, sent.outbox), (Status::Sent, None), "a sent message keeps no sealed copy");
+        });
+    }
+}
