@@ -188,3 +188,177 @@ pub(crate) async fn poll_loop<P: Platform>(session: Rc<Session<P>>, alive: impl 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::time::Instant;
+
+    use crypto_core::identity::{Identity, Seed};
+    use crypto_core::vault::KdfParams;
+    use crypto_core::wire::{Content, LokiProfile, MessageRequestResponse};
+    use futures::executor::block_on;
+    use rand_core::OsRng;
+
+    use super::*;
+    use crate::account::Account;
+    use crate::conversations::{Conversation, Status};
+    use crate::storage::{MemoryBackend, Vault};
+    use crate::testing::{Offline, offline_world};
+
+    fn session() -> (Rc<Session<Offline>>, Rc<RefCell<Vec<Event>>>) {
+        let seed = Seed::generate(&mut OsRng);
+        let vault =
+            block_on(Vault::create(Rc::new(MemoryBackend::default()), "p", &seed, KdfParams::INSECURE_FOR_TESTS))
+                .unwrap();
+        let events: Rc<RefCell<Vec<Event>>> = Rc::default();
+        let log = events.clone();
+        let listener: crate::session::Listener =
+            Rc::new(RefCell::new(Some(Rc::new(move |e: Event| log.borrow_mut().push(e)))));
+        let identity = Identity::from_seed(&seed);
+        let session = Session::new(vault, Account::new(&seed, "Bob"), identity, Rc::new(offline_world()), listener);
+        (Rc::new(session), events)
+    }
+
+    /// What `from` sends to the account of `session`, as it opens it.
+    fn received(from: &Identity, session: &Session<Offline>, content: Content) -> Received {
+        let data = message::seal_message(&mut OsRng, from, &session.me(), content, 1_700_000_000_000).unwrap();
+        message::open_message(&session.identity, &data).unwrap()
+    }
+
+    fn acceptance(name: Option<&str>, approved: bool) -> Content {
+        Content {
+            message_request_response: Some(MessageRequestResponse {
+                is_approved: Some(approved),
+                profile: name.map(|n| LokiProfile { display_name: Some(n.into()), ..Default::default() }),
+                profile_key: None,
+            }),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_acceptance_marks_its_sender_and_carries_their_name() {
+        let (session, _) = session();
+        let alice = Identity::generate(&mut OsRng);
+        block_on(async {
+            let accepted = received(&alice, &session, acceptance(Some("  Alice  "), true));
+            assert!(!file_control(&session, &accepted).await, "no conversation with them: nothing to mark");
+            assert!(!approved_me(&session, &alice.session_id()).await);
+
+            conversations::save(&session.vault, &Conversation::new(&alice.session_id(), Standing::Accepted))
+                .await
+                .unwrap();
+            assert!(file_control(&session, &accepted).await);
+            assert!(approved_me(&session, &alice.session_id()).await);
+            let c = conversations::conversation(&session.vault, &alice.session_id()).await.unwrap().unwrap();
+            assert_eq!(c.name.as_deref(), Some("Alice"), "trimmed");
+            assert!(!file_control(&session, &accepted).await, "the same again changes nothing");
+        });
+    }
+
+    #[test]
+    fn refusals_blocked_senders_and_this_account_change_nothing() {
+        let (session, _) = session();
+        let alice = Identity::generate(&mut OsRng);
+        block_on(async {
+            conversations::save(&session.vault, &Conversation::new(&alice.session_id(), Standing::Accepted))
+                .await
+                .unwrap();
+            assert!(!file_control(&session, &received(&alice, &session, acceptance(Some("A"), false))).await);
+            assert!(!file_control(&session, &received(&alice, &session, message::text_message("hi", None))).await);
+            assert!(!approved_me(&session, &alice.session_id()).await);
+
+            let mine = session.account.borrow().identity().unwrap();
+            assert!(!file_control(&session, &received(&mine, &session, acceptance(Some("Me"), true))).await);
+
+            conversations::save(&session.vault, &Conversation::new(&alice.session_id(), Standing::Blocked))
+                .await
+                .unwrap();
+            assert!(!file_control(&session, &received(&alice, &session, acceptance(Some("A"), true))).await);
+            assert!(!approved_me(&session, &alice.session_id()).await, "a blocked person's acceptance is dropped");
+        });
+    }
+
+    #[test]
+    fn an_acceptance_without_a_name_keeps_the_name_known() {
+        let (session, _) = session();
+        let alice = Identity::generate(&mut OsRng);
+        block_on(async {
+            let mut c = Conversation::new(&alice.session_id(), Standing::Accepted);
+            c.name = Some("Alice".into());
+            conversations::save(&session.vault, &c).await.unwrap();
+            assert!(file_control(&session, &received(&alice, &session, acceptance(Some("   "), true))).await);
+            let c = conversations::conversation(&session.vault, &alice.session_id()).await.unwrap().unwrap();
+            assert_eq!(c.name.as_deref(), Some("Alice"));
+            let long = "n".repeat(200);
+            assert!(file_control(&session, &received(&alice, &session, acceptance(Some(&long), true))).await);
+            let c = conversations::conversation(&session.vault, &alice.session_id()).await.unwrap().unwrap();
+            assert_eq!(c.name.map(|n| n.chars().count()), Some(64), "a name is cut to 64 characters");
+        });
+    }
+
+    #[test]
+    fn without_a_network_a_poll_fails_and_files_nothing() {
+        let (session, events) = session();
+        block_on(async {
+            assert_eq!(poll_once(&session).await.unwrap_err(), Failure::Offline);
+            assert!(conversations::list(&session.vault).await.unwrap().is_empty());
+        });
+        assert!(events.borrow().iter().all(|e| !matches!(e, Event::Message { .. })));
+    }
+
+    #[test]
+    fn the_poll_loop_ends_when_its_session_does() {
+        let (session, _) = session();
+        let started = Instant::now();
+        block_on(poll_loop(session.clone(), || false));
+        let polls = std::cell::Cell::new(0);
+        block_on(poll_loop(session, || {
+            polls.set(polls.get() + 1);
+            polls.get() < 3
+        }));
+        assert!(polls.get() >= 3);
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn restoring_reads_the_seen_hashes_back() {
+        let (session, _) = session();
+        block_on(async {
+            session.save(stores::ACCOUNT, SEEN_ID, &vec!["h1".to_owned(), "h2".to_owned()]).await.unwrap();
+            restore(&session).await;
+            assert_eq!(session.client.seen_to_save(10), None, "restored hashes are not a change");
+        });
+    }
+
+    #[test]
+    fn recording_files_a_message_in_its_conversation() {
+        let (session, _) = session();
+        let alice = Identity::generate(&mut OsRng).session_id();
+        let msg = Message {
+            id: "in/H".into(),
+            peer: alice,
+            outgoing: false,
+            body: "hello".into(),
+            timestamp: 5,
+            status: Status::Sent,
+            sender_name: None,
+            outbox: None,
+            problem: None,
+            unsupported: None,
+        };
+        block_on(async {
+            record(&session, &msg, Some("Alice".into()), true, Standing::Request).await.unwrap();
+            let c = conversations::conversation(&session.vault, &alice).await.unwrap().unwrap();
+            assert_eq!((c.standing, c.unread, c.name.as_deref()), (Standing::Request, 1, Some("Alice")));
+            let (messages, _) = conversations::latest(&session.vault, &alice, 10).await.unwrap();
+            assert_eq!(messages, [msg.clone()]);
+            session.vault.close();
+            assert!(
+                record(&session, &msg, None, true, Standing::Request).await.is_err(),
+                "a closed vault takes nothing"
+            );
+        });
+    }
+}
