@@ -114,7 +114,11 @@ async fn run(args: Args) -> Result<(), Failure> {
             commands::id(&opened)
         }
         Command::Restore { name } => commands::id(&account::restore(&dir, &name, &choice).await?),
-        Command::Id => commands::id(&account::unlock(&dir).await?),
+        Command::Id => {
+            let opened = account::unlock(&dir).await?;
+            account::route(&opened, &choice).await?;
+            commands::id(&opened)
+        }
         Command::Send { session_id, text, timeout } => {
             let opened = account::unlock(&dir).await?;
             commands::send(&opened, &choice, &session_id, &text, Duration::from_secs(timeout)).await
@@ -123,7 +127,11 @@ async fn run(args: Args) -> Result<(), Failure> {
             let mut opened = account::unlock(&dir).await?;
             commands::inbox(&mut opened, &choice, follow, json).await
         }
-        Command::Conversations { json } => commands::conversations(&account::unlock(&dir).await?, json).await,
+        Command::Conversations { json } => {
+            let opened = account::unlock(&dir).await?;
+            account::route(&opened, &choice).await?;
+            commands::conversations(&opened, json).await
+        }
         Command::Accept { session_id, timeout } => {
             let opened = account::unlock(&dir).await?;
             commands::accept(&opened, &choice, &session_id, Duration::from_secs(timeout)).await

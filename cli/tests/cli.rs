@@ -203,6 +203,12 @@ fn two_command_lines_talk_through_the_devnet() {
     let kept = hush_with(&restored, new_pass, &["conversations", "--json"], "");
     assert_eq!(json_lines(&text(&kept.stdout))[0]["peer"], bob_id.as_str());
 
+    // A network by name is kept too (in DIR/network: its name only), until a relay is given.
+    ok(&alice, &["--network", "testnet", "id"]);
+    assert_eq!(std::fs::read_to_string(alice.join("network")).unwrap().trim(), "testnet");
+    ok(&alice, &["--relay", &world.relay, "id"]);
+    assert!(!alice.join("network").exists());
+
     // Refusals, each with its exit code and the engine's sentence.
     let wrong = hush_with(&alice, "not the passphrase", &["id"], "");
     assert_eq!(wrong.status.code(), Some(3));
