@@ -133,3 +133,77 @@ impl<P: Platform> Session<P> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crypto_core::identity::Seed;
+    use crypto_core::vault::KdfParams;
+    use futures::executor::block_on;
+    use rand_core::OsRng;
+
+    use super::*;
+    use crate::storage::MemoryBackend;
+    use crate::testing::{Offline, offline_world};
+
+    fn session() -> Session<Offline> {
+        let seed = Seed::generate(&mut OsRng);
+        let vault =
+            block_on(Vault::create(Rc::new(MemoryBackend::default()), "p", &seed, KdfParams::INSECURE_FOR_TESTS))
+                .unwrap();
+        Session::new(
+            vault,
+            Account::new(&seed, "Alice"),
+            Identity::from_seed(&seed),
+            Rc::new(offline_world()),
+            Rc::default(),
+        )
+    }
+
+    #[test]
+    fn timestamps_handed_out_never_repeat_or_go_back() {
+        let s = session();
+        let mut last = 0;
+        for _ in 0..1_000 {
+            let t = s.next_timestamp();
+            assert!(t > last, "{t} after {last}");
+            last = t;
+        }
+        s.last_sent.set(u64::MAX - 1);
+        assert_eq!(s.next_timestamp(), u64::MAX);
+        assert_eq!(s.next_timestamp(), u64::MAX, "saturates rather than wrapping");
+    }
+
+    #[test]
+    fn records_round_trip_and_a_missing_or_damaged_one_is_none() {
+        let s = session();
+        block_on(async {
+            s.save(stores::ACCOUNT, b"x", &vec![1u32, 2]).await.unwrap();
+            assert_eq!(s.load::<Vec<u32>>(stores::ACCOUNT, b"x").await, Some(vec![1, 2]));
+            assert_eq!(s.load::<String>(stores::ACCOUNT, b"x").await, None, "another shape");
+            assert_eq!(s.load::<Vec<u32>>(stores::ACCOUNT, b"nothing").await, None);
+            s.remove(stores::ACCOUNT, b"x").await.unwrap();
+            assert_eq!(s.load::<Vec<u32>>(stores::ACCOUNT, b"x").await, None);
+            s.account.borrow_mut().display_name = "Alice B.".into();
+            s.save_account().await.unwrap();
+            let bytes = s.vault.get(stores::ACCOUNT, ACCOUNT_ID).await.unwrap().unwrap();
+            assert_eq!(Account::from_bytes(&bytes).unwrap().display_name, "Alice B.");
+        });
+    }
+
+    #[test]
+    fn the_outbox_is_woken_only_once_it_listens() {
+        use futures::StreamExt;
+        let s = session();
+        s.wake_outbox();
+        let mut rx = s.wake_channel();
+        s.wake_outbox();
+        assert_eq!(block_on(rx.next()), Some(()));
+        assert!(rx.try_recv().is_err(), "one wake-up per call, none from before it listened");
+        assert!(format!("{s:?}").contains(&s.me().to_string()));
+        let told = Rc::new(RefCell::new(Vec::new()));
+        let log = told.clone();
+        *s.listener.borrow_mut() = Some(Rc::new(move |e| log.borrow_mut().push(e)));
+        s.emit(Event::Conversations);
+        assert_eq!(*told.borrow(), [Event::Conversations]);
+    }
+}
