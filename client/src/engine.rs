@@ -461,8 +461,7 @@ mod tests {
 
     #[test]
     fn an_account_is_created_locked_and_unlocked_again() {
-        let backend = Rc::new(MemoryBackend::default());
-        let (engine, events) = engine_on(backend.clone());
+        let (engine, events) = engine_on(Rc::new(MemoryBackend::default()));
         block_on(async {
             assert!(!engine.has_account().await.unwrap());
             assert_eq!(
@@ -668,7 +667,7 @@ mod tests {
             let retried = engine.retry(&sent.id).await.unwrap();
             assert_eq!((retried.status, retried.problem), (Status::Sending, None));
             let session = engine.session().unwrap();
-            assert_eq!(outbox::ids(&session).await.unwrap(), [sent.id.clone()], "listed once");
+            assert_eq!(outbox::ids(&session).await.unwrap(), [sent.id.as_str()], "listed once");
             assert!(session.retry_failed.get());
             engine.delete_conversation(&bob).await.unwrap();
             assert_eq!(engine.retry(&sent.id).await, Err(Error::MessageGone));
@@ -756,7 +755,9 @@ mod tests {
         let (engine, _, _) = created("Alice");
         let text = format!("{engine:?}");
         assert_eq!(text, "Engine { unlocked: true, .. }");
-        assert!(engine.clone().is_unlocked(), "a clone is a handle to the same engine");
+        let handle = engine.clone();
+        handle.lock();
+        assert!(!engine.is_unlocked(), "a clone is a handle to the same engine");
         assert!(!block_on(engine.backend().keys(stores::ACCOUNT)).unwrap().is_empty());
         assert!(!engine.world().secure_page);
     }

@@ -353,7 +353,7 @@ mod tests {
             let c = conversations::conversation(&session.vault, &alice).await.unwrap().unwrap();
             assert_eq!((c.standing, c.unread, c.name.as_deref()), (Standing::Request, 1, Some("Alice")));
             let (messages, _) = conversations::latest(&session.vault, &alice, 10).await.unwrap();
-            assert_eq!(messages, [msg.clone()]);
+            assert_eq!(messages, std::slice::from_ref(&msg));
             session.vault.close();
             assert!(
                 record(&session, &msg, None, true, Standing::Request).await.is_err(),

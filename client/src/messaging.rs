@@ -188,3 +188,80 @@ pub(crate) async fn set_draft<P: Platform>(session: &Session<P>, peer: &SessionI
 async fn clear_draft<P: Platform>(session: &Session<P>, peer: &SessionId) -> Result<(), Error> {
     session.remove(stores::ACCOUNT, &draft_id(peer)).await.map_err(Error::NotKept)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+
+    use crypto_core::identity::{Identity, Seed};
+    use crypto_core::vault::KdfParams;
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::account::Account;
+    use crate::storage::{MemoryBackend, Vault};
+    use crate::testing::{Offline, offline_world};
+
+    fn session() -> Session<Offline> {
+        let seed = Seed::generate(&mut OsRng);
+        let vault =
+            block_on(Vault::create(Rc::new(MemoryBackend::default()), "p", &seed, KdfParams::INSECURE_FOR_TESTS))
+                .unwrap();
+        Session::new(
+            vault,
+            Account::new(&seed, "Alice"),
+            Identity::from_seed(&seed),
+            Rc::new(offline_world()),
+            Rc::default(),
+        )
+    }
+
+    #[test]
+    fn drafts_are_per_conversation_capped_and_removed_when_emptied() {
+        let s = session();
+        let (bob, carol) = (Identity::generate(&mut OsRng).session_id(), Identity::generate(&mut OsRng).session_id());
+        block_on(async {
+            assert_eq!(draft(&s, &bob).await, "");
+            let long = "ü".repeat(MAX_DRAFT_CHARS + 10);
+            set_draft(&s, &bob, &long).await.unwrap();
+            assert_eq!(
+                draft(&s, &bob).await.chars().count(),
+                MAX_DRAFT_CHARS,
+                "over the sending limit is kept, up to a cap"
+            );
+            set_draft(&s, &carol, "for Carol").await.unwrap();
+            set_draft(&s, &bob, "").await.unwrap();
+            assert_eq!(draft(&s, &bob).await, "");
+            assert!(s.vault.get(stores::ACCOUNT, &draft_id(&bob)).await.unwrap().is_none(), "removed, not kept empty");
+            assert_eq!(draft(&s, &carol).await, "for Carol");
+            delete(&s, &carol).await.unwrap();
+            assert_eq!(draft(&s, &carol).await, "", "deleting a conversation drops its draft");
+        });
+    }
+
+    #[test]
+    fn a_send_refused_by_storage_keeps_nothing() {
+        let s = session();
+        let bob = Identity::generate(&mut OsRng).session_id();
+        block_on(async {
+            set_draft(&s, &bob, "typed").await.unwrap();
+            s.vault.close();
+            assert!(matches!(send(&s, &bob, "typed").await, Err(Error::MessageNotKept(_))));
+            assert_eq!(draft(&s, &bob).await, "typed", "the draft stays");
+            assert!(list(&s).await.unwrap().is_empty());
+        });
+    }
+
+    #[test]
+    fn the_standing_is_set_once_and_reported() {
+        let s = session();
+        let bob = Identity::generate(&mut OsRng).session_id();
+        block_on(async {
+            assert_eq!(set_standing(&s, &bob, Standing::Request).await.unwrap(), None);
+            assert_eq!(set_standing(&s, &bob, Standing::Blocked).await.unwrap(), Some(Standing::Request));
+            assert_eq!(set_standing(&s, &bob, Standing::Blocked).await.unwrap(), Some(Standing::Blocked));
+            mark_read(&s, &bob).await;
+            assert_eq!(list(&s).await.unwrap().len(), 1);
+        });
+    }
+}

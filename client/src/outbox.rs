@@ -351,8 +351,11 @@ mod schedule_tests {
         type Backend = MemoryBackend;
     }
 
+    /// Events with the (jumping) time each was emitted at.
+    type Timed = Rc<RefCell<Vec<(u64, Event)>>>;
+
     /// A session with no network on the jumping clock, and the events it emitted with their times.
-    fn session() -> (Rc<Session<Test>>, Jumping, crate::testing::Control, Rc<RefCell<Vec<(u64, Event)>>>) {
+    fn session() -> (Rc<Session<Test>>, Jumping, crate::testing::Control, Timed) {
         let clock = Jumping(Rc::new(Cell::new(START)));
         let (transport, control) = Scripted::new(NoNetwork);
         let world = Rc::new(World { transport, clock: clock.clone(), secure_page: false });
@@ -397,7 +400,7 @@ mod schedule_tests {
             assert_eq!(kept.status, Status::Failed);
             assert!(kept.problem.as_deref().is_some_and(|p| !p.is_empty()), "the reason is kept: {kept:?}");
             assert!(kept.outbox.is_some(), "still to deliver");
-            assert_eq!(ids(&session).await.unwrap(), [sent.id.clone()]);
+            assert_eq!(ids(&session).await.unwrap(), [sent.id.as_str()]);
         });
     }
 
@@ -428,12 +431,12 @@ mod schedule_tests {
         block_on(async {
             send_control(&session, bob, "ZGF0YQ==".into(), START).await.unwrap();
             let id = format!("ctl/{bob}/{START}");
-            assert_eq!(ids(&session).await.unwrap(), [id.clone()]);
+            assert_eq!(ids(&session).await.unwrap(), [id.as_str()]);
             let c = clock.clone();
             let limit = START + 23_000;
             work(session.clone(), move || c.now_ms() < limit).await;
             assert_eq!(control.requests(), 5, "five rounds");
-            assert_eq!(ids(&session).await.unwrap(), [id.clone()], "kept");
+            assert_eq!(ids(&session).await.unwrap(), [id.as_str()], "kept");
             let kept: Control = session.load(stores::ACCOUNT, &control_record(&id)).await.unwrap();
             assert_eq!((kept.to, kept.data.as_str(), kept.timestamp), (bob, "ZGF0YQ==", START));
             finish(&session, &id).await;
@@ -468,7 +471,7 @@ mod schedule_tests {
             // A vault from before the list: it is made from the messages still to deliver.
             session.remove(stores::ACCOUNT, OUTBOX_ID).await.unwrap();
             settle_message(&session, &b.id, Status::Sent, None).await;
-            assert_eq!(ids(&session).await.unwrap(), [a.id.clone()]);
+            assert_eq!(ids(&session).await.unwrap(), [a.id.as_str()]);
             assert!(session.vault.get(stores::ACCOUNT, OUTBOX_ID).await.unwrap().is_some(), "and written");
             let sent: Message = session.load(stores::MESSAGES, b.id.as_bytes()).await.unwrap();
             assert_eq!((sent.status, sent.outbox), (Status::Sent, None), "a sent message keeps no sealed copy");

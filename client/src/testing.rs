@@ -138,3 +138,79 @@ impl Platform for Offline {
 pub fn offline_world() -> World<Offline> {
     World { transport: NoNetwork, clock: ThreadClock, secure_page: false }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use futures::executor::block_on;
+
+    use super::*;
+    use crate::platform::within;
+
+    /// Answers every request with 200 and the URL as the body.
+    #[derive(Debug)]
+    struct Echo;
+
+    impl Transport for Echo {
+        async fn get(&self, url: &str, _deadline: Duration) -> Result<Reply, TransportError> {
+            Ok(Reply { status: 200, body: url.as_bytes().to_vec() })
+        }
+
+        async fn post(&self, url: &str, body: Vec<u8>, _deadline: Duration) -> Result<Reply, TransportError> {
+            Ok(Reply { status: 200, body: [url.as_bytes(), &body].concat() })
+        }
+    }
+
+    #[test]
+    fn a_scripted_transport_passes_fails_and_stalls_on_command() {
+        let (transport, control) = Scripted::new(Echo);
+        let second = Duration::from_secs(1);
+        block_on(async {
+            assert_eq!(transport.get("a", second).await.unwrap().body, b"a");
+            assert_eq!(transport.post("b", b"!".to_vec(), second).await.unwrap().body, b"b!");
+            control.set(Script::Offline);
+            assert!(matches!(transport.get("c", second).await, Err(TransportError::Unreachable(_))));
+            control.set(Script::Stall);
+            let started = Instant::now();
+            assert_eq!(
+                within(&ThreadClock, Duration::from_millis(200), transport.post("d", Vec::new(), second)).await,
+                None
+            );
+            assert!(started.elapsed() >= Duration::from_millis(200), "a stalled request never answers");
+            control.set(Script::Pass);
+            assert!(transport.get("e", second).await.is_ok());
+        });
+        assert_eq!(control.requests(), 5);
+        assert_eq!(*transport.urls.borrow(), ["a", "b", "c", "d", "e"]);
+    }
+
+    #[test]
+    fn no_network_fails_at_once_and_the_thread_clock_sleeps() {
+        block_on(async {
+            assert!(matches!(NoNetwork.get("x", Duration::from_secs(9)).await, Err(TransportError::Unreachable(_))));
+            assert!(matches!(
+                NoNetwork.post("x", Vec::new(), Duration::from_secs(9)).await,
+                Err(TransportError::Unreachable(_))
+            ));
+            let before = ThreadClock.now_ms();
+            let started = Instant::now();
+            ThreadClock.sleep(Duration::from_millis(50)).await;
+            assert!(started.elapsed() >= Duration::from_millis(50));
+            assert!(ThreadClock.now_ms() >= before + 50);
+            assert_eq!(within(&ThreadClock, Duration::from_secs(5), async { 7 }).await, Some(7), "work first");
+        });
+        assert!(ThreadClock.visible());
+        assert!(!offline_world().secure_page);
+    }
+
+    #[test]
+    fn transport_errors_say_what_happened_to_the_relay() {
+        assert_eq!(TransportError::TimedOut.to_string(), "the relay did not answer in time");
+        assert_eq!(TransportError::TooLarge.to_string(), "the relay's answer was too large");
+        assert_eq!(
+            TransportError::Unreachable("connection refused".into()).to_string(),
+            "could not reach the relay: connection refused"
+        );
+    }
+}
