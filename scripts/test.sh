@@ -30,7 +30,7 @@ stage "crypto-core in headless Chromium" \
   cargo test --locked -p crypto-core --target wasm32-unknown-unknown --test browser
 stage "app storage on IndexedDB in headless Chromium" \
   cargo test --locked -p app --target wasm32-unknown-unknown --test web
-stage "build hush-node" cargo build --locked -p hush-node
+stage "build hush-node and hush" cargo build --locked -p hush-node -p hush-cli
 stage "session-python compatibility" .venv/bin/python -m pytest -q -p no:cacheprovider tests/compat
 stage "build the app (trunk --release)" trunk build --release
 stage "end-to-end (Playwright, Chromium)" node --test --test-concurrency=1 tests/e2e/

@@ -1,0 +1,91 @@
+// The engine's rules as a person meets them in the browser: content Hush cannot show yet (a photo
+// from a Session client) is kept and shown as a clear sentence, never dropped; a draft survives a
+// reload; accepting a message request while offline reaches the other side once the network is
+// back; and messages that failed during an outage go out on their own when it ends, with no Retry.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { ROOT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
+import { createAccount, unlock, message, openChat, openRow, send, waitCount } from "./people.mjs";
+
+let devnet, browser;
+before(async () => { devnet = await startDevnet({ nodes: 6 }); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await devnet?.stop(); });
+
+// vectors-core.md §1.3: a fixed phrase, so the Python peer's Session ID is known.
+const MNEMONIC = "unknown number jukebox pledge lipstick sieve tumbling federal womanly outbreak tapestry gorilla sieve";
+const PY_ID = "05ab0badfc19ac18f71d7bb10d5ca5c92731aa301cc483169c691cf697b83e765a";
+const sentOut = '[data-testid="message"][data-direction="out"][data-status="sent"]';
+const failedOut = '[data-testid="message"][data-direction="out"][data-status="failed"]';
+
+test("a photo from a Session client is kept and shown as a placeholder, never dropped", async () => {
+  const { page } = await strictPage(await browser.newContext());
+  const { id } = await createAccount(page, devnet.appUrl, "Hannah");
+  const seedPort = new URL(devnet.info.seed_url).port;
+  const out = execFileSync(join(ROOT, ".venv", "bin", "python"),
+    [join(ROOT, "tests", "compat", "photo_peer.py"), seedPort, MNEMONIC, id], { encoding: "utf8", timeout: 60000 });
+  assert.equal(JSON.parse(out.trim().split("\n").pop()).session_id, PY_ID);
+  await openRow(page, "Python Peer", 60000);
+  const bubble = message(page, "in");
+  await bubble.getByTestId("unsupported").waitFor({ timeout: 30000 });
+  assert.equal((await bubble.getByTestId("unsupported").textContent()).trim(), "A photo — Hush cannot show attachments yet.");
+  // It is a message in the list too, not an empty row.
+  await page.getByRole("button", { name: "Back" }).click();
+  await page.getByTestId("conversation").filter({ hasText: "A photo" }).waitFor();
+});
+
+test("a draft survives a reload, and sending clears it", async () => {
+  const { page } = await strictPage(await browser.newContext());
+  await createAccount(page, devnet.appUrl, "Dora");
+  const peer = "05" + "c3".repeat(32);
+  await openChat(page, peer);
+  await page.getByTestId("composer").fill("half a thought, kept across a reload");
+  // Kept a moment after typing stops.
+  await page.waitForTimeout(1500);
+  await page.reload();
+  await unlock(page);
+  await openChat(page, peer);
+  await page.waitForFunction(() => document.querySelector('[data-testid="composer"]')?.value === "half a thought, kept across a reload", null, { timeout: 10000 });
+  await send(page, "now sent");
+  await page.waitForFunction(() => document.querySelector('[data-testid="composer"]')?.value === "", null, { timeout: 10000 });
+  await page.reload();
+  await unlock(page);
+  await openChat(page, peer);
+  await message(page, "out").filter({ hasText: "now sent" }).waitFor();
+  await page.waitForTimeout(500);
+  assert.equal(await page.getByTestId("composer").inputValue(), "", "the sent draft came back");
+});
+
+test("accepting while offline reaches them later; failed messages go out on their own when the network is back", async () => {
+  const [a, b] = await Promise.all([0, 1].map(async () => strictPage(await browser.newContext())));
+  const { id: idA } = await createAccount(a.page, devnet.appUrl, "Alice");
+  await createAccount(b.page, devnet.appUrl, "Bob");
+  await openChat(b.page, idA);
+  await send(b.page, "Hello Alice");
+  await waitCount(b.page, sentOut, 1);
+  await openRow(a.page, "Bob", 60000);
+  await message(a.page, "in").filter({ hasText: "Hello Alice" }).waitFor();
+
+  // Alice goes offline (the relay cannot be reached) and accepts: it waits in her outbox.
+  const refuse = (route) => route.abort("internetdisconnected");
+  await a.page.route("**/v1/**", refuse);
+  await a.page.getByRole("button", { name: "Accept" }).click();
+  await a.page.getByRole("group", { name: "Message request" }).waitFor({ state: "detached" });
+  await a.page.waitForTimeout(5000);
+  await a.page.unroute("**/v1/**", refuse);
+  // Back online, with nothing pressed: Bob learns that she accepted.
+  await b.page.getByText("Alice accepted your message request.").waitFor({ timeout: 90000 });
+
+  // Offline again, Alice writes: its rounds run out and it shows as not sent, with the reason.
+  await a.page.route("**/v1/**", refuse);
+  await send(a.page, "written while offline");
+  await waitCount(a.page, failedOut, 1, 60000);
+  await a.page.getByText(/^Not sent: /).waitFor();
+  // Back online: no Retry pressed. It goes out on its own, and arrives once.
+  await a.page.unroute("**/v1/**", refuse);
+  await waitCount(a.page, sentOut, 1, 90000);
+  await message(b.page, "in").filter({ hasText: "written while offline" }).waitFor({ timeout: 60000 });
+  await b.page.waitForTimeout(3000);
+  assert.equal(await message(b.page, "in").filter({ hasText: "written while offline" }).count(), 1);
+});
