@@ -320,6 +320,7 @@ impl<P: Platform> Engine<P> {
     /// messages.
     pub async fn poll_once(&self) -> Result<Vec<Message>, Error> {
         let session = self.session()?;
+        inbox::restore(&session).await;
         inbox::poll_once(&session).await.map_err(Error::Network)
     }
 
@@ -395,6 +396,13 @@ impl<P: Platform> Engine<P> {
             Ok(session) => inbox::approved_me(&session, peer).await,
             Err(_) => false,
         }
+    }
+
+    /// The ids of what the outbox still has to deliver: messages (`out/…`) and control messages
+    /// (`ctl/…`, such as a request's acceptance).
+    pub async fn pending(&self) -> Result<Vec<String>, Error> {
+        let session = self.session()?;
+        outbox::ids(&session).await.map_err(Error::Storage)
     }
 
     /// The draft kept for `peer`.

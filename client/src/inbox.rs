@@ -134,7 +134,10 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
 
 /// Restores what the poll remembers after an unlock: the hashes already handled, and the network
 /// client's guards and `last_hash` per node; new guards are saved as soon as they are chosen.
-pub(crate) async fn restore<P: Platform>(session: &Rc<Session<P>>) {
+pub(crate) async fn restore<P: Platform>(session: &Session<P>) {
+    if session.restored.replace(true) {
+        return;
+    }
     let seen: Vec<String> = session.load(stores::ACCOUNT, SEEN_ID).await.unwrap_or_default();
     session.client.remember(seen);
     session.client.restore(&session.vault).await;

@@ -44,6 +44,9 @@ pub struct Session<P: Platform> {
     wake: RefCell<Option<mpsc::UnboundedSender<()>>>,
     /// Set when the outbox's entries that failed should be tried again at once.
     pub(crate) retry_failed: Cell<bool>,
+    /// Whether what the poll remembers (seen hashes, guards, `last_hash` per node) was restored
+    /// from the vault: a poll before that would save over it.
+    pub(crate) restored: Cell<bool>,
     listener: Listener,
 }
 
@@ -74,6 +77,7 @@ impl<P: Platform> Session<P> {
             viewing: Cell::new(None),
             wake: RefCell::new(None),
             retry_failed: Cell::new(false),
+            restored: Cell::new(false),
             listener,
         }
     }
