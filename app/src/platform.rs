@@ -89,7 +89,9 @@ pub fn page_is_secure() -> bool {
     }
 }
 
-/// Waits `duration`; with `wake_on_visibility`, also ends when the page is shown or hidden.
+/// Waits `duration`; with `wake_on_visibility`, also ends when the page is shown or hidden, or
+/// when the browser says the network is back (`online`), so a poll that backed off during an
+/// outage asks again at once.
 async fn wait(duration: Duration, wake_on_visibility: bool) {
     #[cfg(target_arch = "wasm32")]
     {
@@ -101,12 +103,14 @@ async fn wait(duration: Duration, wake_on_visibility: bool) {
             let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
             if let Some(d) = &document {
                 let _ = d.add_event_listener_with_callback("visibilitychange", &resolve);
+                let _ = window.add_event_listener_with_callback("online", &resolve);
             }
             wake = Some(resolve);
         });
         let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
         if let (Some(d), Some(wake)) = (&document, &wake) {
             let _ = d.remove_event_listener_with_callback("visibilitychange", wake);
+            let _ = window.remove_event_listener_with_callback("online", wake);
         }
     }
     #[cfg(not(target_arch = "wasm32"))]
