@@ -167,6 +167,7 @@ impl AppState {
             Event::Network(status) => self.net.set(Some(status)),
             Event::Account => self.revision.update(|r| *r += 1),
             Event::Locked => self.forget_session(),
+            Event::Problem(e) => self.notice.set(Some(e.to_string())),
             _ => {}
         }
     }

@@ -306,7 +306,7 @@ impl<P: Platform> Engine<P> {
                 // Ends when the session is gone: its client holds the only sender.
                 while guards_rx.next().await.is_some() {
                     let Some(session) = session.upgrade() else { return };
-                    let _ = session.client.persist_guards(&session.vault).await;
+                    session.kept(session.client.persist_guards(&session.vault).await);
                 }
             }
         };

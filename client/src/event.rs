@@ -24,4 +24,7 @@ pub enum Event {
     Account,
     /// The account was locked or deleted: the session is gone.
     Locked,
+    /// Background work could not write to the device's storage (what it was doing goes on and
+    /// is tried again; the person should know their storage is refusing).
+    Problem(crate::Error),
 }

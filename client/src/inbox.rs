@@ -53,12 +53,16 @@ async fn file_control<P: Platform>(session: &Session<P>, received: &Received) ->
     let mut changed = false;
     if !approved.contains(&peer) {
         approved.push(peer);
-        changed = session.save(stores::ACCOUNT, APPROVED_ME_ID, &approved).await.is_ok();
+        let saved = session.save(stores::ACCOUNT, APPROVED_ME_ID, &approved).await;
+        changed = saved.is_ok();
+        session.kept(saved);
     }
     let name = response.profile.as_ref().and_then(|p| p.display_name.as_deref()).map(str::trim).unwrap_or_default();
     if !name.is_empty() && c.name.as_deref() != Some(name) {
         c.name = Some(name.chars().take(64).collect());
-        changed |= conversations::save(&session.vault, &c).await.is_ok();
+        let saved = conversations::save(&session.vault, &c).await;
+        changed |= saved.is_ok();
+        session.kept(saved);
     }
     changed
 }
@@ -84,7 +88,7 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         Ok(items) => items,
         Err(e) => {
             // Paths may have changed (new guards) even though the poll failed.
-            let _ = session.client.persist(&session.vault).await;
+            session.kept(session.client.persist(&session.vault).await);
             return Err(e);
         }
     };
@@ -107,11 +111,16 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         }
         let viewing = session.viewing.get() == Some(message.peer);
         let standing = if message.outgoing { Standing::Accepted } else { Standing::Request };
-        if record(session, &message, name, unread && !viewing, standing).await.is_ok() {
-            changed = true;
-            filed.push(message);
-        } else {
-            filed_all = false;
+        match record(session, &message, name, unread && !viewing, standing).await {
+            Ok(()) => {
+                changed = true;
+                filed.push(message);
+            }
+            // It comes again with the next poll after a reload: nothing marks it handled.
+            Err(e) => {
+                filed_all = false;
+                session.kept(Err(e));
+            }
         }
     }
     for m in &filed {
@@ -127,7 +136,7 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         {
             session.client.seen_not_saved();
         }
-        let _ = session.client.persist(&session.vault).await;
+        session.kept(session.client.persist(&session.vault).await);
     }
     Ok(filed)
 }

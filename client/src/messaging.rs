@@ -44,9 +44,11 @@ pub(crate) async fn mark_read<P: Platform>(session: &Session<P>, peer: &SessionI
         && c.unread > 0
     {
         c.unread = 0;
-        if conversations::save(&session.vault, &c).await.is_ok() {
+        let saved = conversations::save(&session.vault, &c).await;
+        if saved.is_ok() {
             session.emit(Event::Conversations);
         }
+        session.kept(saved);
     }
 }
 
@@ -74,16 +76,21 @@ pub(crate) async fn send<P: Platform>(session: &Session<P>, peer: &SessionId, bo
     let msg = conversations::outgoing(peer, body, now, &name, data, sync_data);
     outbox::change(session, |ids| ids.push(msg.id.clone())).await.map_err(Error::MessageNotKept)?;
     if let Err(e) = inbox::record(session, &msg, None, false, Standing::Accepted).await {
-        let _ = outbox::change(session, |ids| ids.retain(|id| *id != msg.id)).await;
+        // The entry points at a message that was not kept: the worker finds nothing and drops it.
+        session.kept(outbox::change(session, |ids| ids.retain(|id| *id != msg.id)).await);
         return Err(Error::MessageNotKept(e));
     }
     session.emit(Event::Message { message: msg.clone(), arrived: false });
     session.wake_outbox();
     if let Ok(Some(Standing::Request)) = set_standing(session, peer, Standing::Accepted).await {
-        // Not fatal for this message: the acceptance is tried again when they next write.
-        let _ = tell_accepted(session, peer).await;
+        // Not fatal for this message, which is kept; the person hears why the acceptance was not.
+        if let Err(e) = tell_accepted(session, peer).await {
+            session.emit(Event::Problem(e));
+        }
     }
-    let _ = clear_draft(session, peer).await;
+    if let Err(e) = clear_draft(session, peer).await {
+        session.emit(Event::Problem(e));
+    }
     session.emit(Event::Conversations);
     Ok(msg)
 }
@@ -166,7 +173,9 @@ pub(crate) async fn delete<P: Platform>(session: &Session<P>, peer: &SessionId) 
             conversations::save(&session.vault, &kept).await.map_err(Error::NotKept)?;
         }
     }
-    let _ = clear_draft(session, peer).await;
+    if let Err(e) = clear_draft(session, peer).await {
+        session.emit(Event::Problem(e));
+    }
     session.emit(Event::Conversations);
     Ok(())
 }

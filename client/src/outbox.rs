@@ -148,7 +148,7 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
         msg.outbox = Some(entry.clone());
         // Not fatal: without it, the next attempt stores the recipient's copy again, which the
         // swarm de-duplicates by hash.
-        let _ = session.save(stores::MESSAGES, msg.id.as_bytes(), &msg).await;
+        session.kept(session.save(stores::MESSAGES, msg.id.as_bytes(), &msg).await);
     }
     match session.client.store(&session.me(), &entry.sync_data, msg.timestamp).await {
         Ok(_) => Outcome::Delivered,
@@ -169,17 +169,18 @@ async fn settle_message<P: Platform>(session: &Session<P>, id: &str, status: Sta
     if status == Status::Sent {
         msg.outbox = None;
     }
-    if session.save(stores::MESSAGES, msg.id.as_bytes(), &msg).await.is_ok() {
-        session.emit(Event::Message { message: msg, arrived: false });
+    match session.save(stores::MESSAGES, msg.id.as_bytes(), &msg).await {
+        Ok(()) => session.emit(Event::Message { message: msg, arrived: false }),
+        Err(e) => session.kept(Err(e)),
     }
 }
 
 /// Takes a delivered (or refused) entry out of the outbox.
 async fn finish<P: Platform>(session: &Session<P>, id: &str) {
     if id.starts_with("ctl/") {
-        let _ = session.remove(stores::ACCOUNT, &control_record(id)).await;
+        session.kept(session.remove(stores::ACCOUNT, &control_record(id)).await);
     }
-    let _ = change(session, |list| list.retain(|x| x != id)).await;
+    session.kept(change(session, |list| list.retain(|x| x != id)).await);
 }
 
 /// When an entry is next due, and how many rounds it has failed.

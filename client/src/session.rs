@@ -108,6 +108,15 @@ impl<P: Platform> Session<P> {
         }
     }
 
+    /// Tells the front end when a write made in the background failed; a vault closed by a lock
+    /// or a deletion is no failure (nothing more is to be written).
+    pub(crate) fn kept(&self, result: Result<(), StorageError>) {
+        match result {
+            Ok(()) | Err(StorageError::Closed) => {}
+            Err(e) => self.emit(Event::Problem(crate::Error::NotKept(e))),
+        }
+    }
+
     /// A JSON record, or `None` if it is missing, damaged or unreadable.
     pub(crate) async fn load<T: DeserializeOwned>(&self, store: &str, id: &[u8]) -> Option<T> {
         self.vault.read(store, id).await.ok().and_then(Read::found)
