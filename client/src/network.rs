@@ -10,7 +10,9 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
+use std::pin::pin;
 use std::rc::Rc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -19,6 +21,7 @@ use crypto_core::network::{Attempt, Exchange, Failure, Network, NodeRecord, Payl
 use crypto_core::onion::{self, Destination, EncType, NodeReply};
 use crypto_core::storage::rpc::{RetrieveReply, StoreReply};
 use crypto_core::storage::{Namespace, requests};
+use futures::future::{Either, select};
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -34,6 +37,9 @@ pub type ClientError = Failure;
 pub const NETWORK_STATE_ID: &[u8] = b"network-state";
 /// Pages of `retrieve` one poll follows (`more: true`).
 const MAX_PAGES: usize = 20;
+/// How long a request to a swarm member may go unanswered before the same request goes to another
+/// member beside it (see [`Client::hedged`]). Above what a healthy member takes through a path.
+pub const HEDGE_AFTER: Duration = Duration::from_secs(2);
 
 /// A retrieved message.
 #[derive(Clone, Debug)]
@@ -262,14 +268,46 @@ impl<P: Platform> Client<P> {
         }
     }
 
+    /// Runs an exchange for a swarm member, and a second one beside it, to another member, when
+    /// the first has not answered within [`HEDGE_AFTER`]: the first answer wins and the other is
+    /// abandoned. So a member that is dead but still listed costs a send or a poll that much, not
+    /// a whole deadline, even before it is known to be slow.
+    async fn hedged(
+        &self,
+        make: impl Fn() -> Exchange,
+        request: &dyn Fn(&NodeRecord) -> Value,
+    ) -> Result<(NodeReply, NodeRecord), ClientError> {
+        let (chosen, unused) = (Cell::new(None), Cell::new(None));
+        let mut first = pin!(self.exchange_tracked(make(), request, &chosen));
+        let timer = pin!(self.world.clock.sleep(HEDGE_AFTER));
+        if let Either::Left((result, _)) = select(first.as_mut(), timer).await {
+            return result;
+        }
+        let second = pin!(self.exchange_tracked(make().avoid(chosen.get()), request, &unused));
+        match select(first, second).await {
+            Either::Left((Ok(answer), _)) | Either::Right((Ok(answer), _)) => Ok(answer),
+            Either::Left((Err(e), other)) | Either::Right((Err(e), other)) => other.await.map_err(|_| e),
+        }
+    }
+
     /// Runs one exchange to its end: the state machine's steps, performed. `request` builds the
     /// caller's RPC for the destination it is sent to.
     async fn exchange(
         &self,
-        mut ex: Exchange,
+        ex: Exchange,
         request: &dyn Fn(&NodeRecord) -> Value,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
-        let result = self.drive(&mut ex, request).await;
+        self.exchange_tracked(ex, request, &Cell::new(None)).await
+    }
+
+    /// [`Client::exchange`], keeping `chosen` told of the destination of the caller's request.
+    async fn exchange_tracked(
+        &self,
+        mut ex: Exchange,
+        request: &dyn Fn(&NodeRecord) -> Value,
+        chosen: &Cell<Option<[u8; 32]>>,
+    ) -> Result<(NodeReply, NodeRecord), ClientError> {
+        let result = self.drive(&mut ex, request, chosen).await;
         self.show_outcome(&result.as_ref().map(|(r, _)| r.clone()).map_err(Clone::clone));
         if self.network.borrow().guards() != self.saved_guards.borrow().as_slice()
             && let Some(notify) = self.on_new_guards.borrow().as_ref()
@@ -279,7 +317,7 @@ impl<P: Platform> Client<P> {
         if matches!(result, Err(Failure::ClockOutOfSync)) {
             // The samples were forgotten: ask a node for the time before anything is signed again.
             let mut sync = Exchange::to_any_node();
-            let _ = self.drive(&mut sync, &|_| requests::info()).await;
+            let _ = self.drive(&mut sync, &|_| requests::info(), &Cell::new(None)).await;
         }
         result
     }
@@ -288,9 +326,11 @@ impl<P: Platform> Client<P> {
         &self,
         ex: &mut Exchange,
         request: &dyn Fn(&NodeRecord) -> Value,
+        chosen: &Cell<Option<[u8; 32]>>,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
         loop {
             let step = self.network.borrow_mut().next_step(ex, &mut OsRng, self.world.clock.now_ms());
+            chosen.set(ex.destination());
             let send = match step {
                 Step::Failed(f) => return Err(f),
                 Step::FetchNodes => {
@@ -360,7 +400,7 @@ impl<P: Platform> Client<P> {
     pub async fn store(&self, recipient: &SessionId, data: &str, timestamp: u64) -> Result<String, ClientError> {
         let request =
             requests::store(recipient, Namespace::DEFAULT, data, timestamp, crypto_core::message::DEFAULT_TTL_MS, None);
-        let (reply, _) = self.exchange(Exchange::to_swarm(*recipient), &|_| request.clone()).await?;
+        let (reply, _) = self.hedged(|| Exchange::to_swarm(*recipient), &|_| request.clone()).await?;
         let stored = StoreReply::parse(&reply.body)
             .map_err(|_| Failure::Rejected { status: reply.status, body: "an unreadable reply".into() })?;
         Ok(stored.stored_hash().unwrap_or_default().to_owned())
@@ -377,7 +417,12 @@ impl<P: Platform> Client<P> {
                 let last = self.poll.borrow().last_hash(&dest.ed25519, Namespace::DEFAULT.0).map(str::to_owned);
                 requests::retrieve(owner, Namespace::DEFAULT, self.now(), last.as_deref())
             };
-            let (reply, node) = match self.exchange(Exchange::to_swarm(id).prefer(prefer), &retrieve).await {
+            // The first page from any member (hedged); the next pages from the same one.
+            let asked = match prefer {
+                None => self.hedged(|| Exchange::to_swarm(id), &retrieve).await,
+                Some(node) => self.exchange(Exchange::to_swarm(id).prefer(Some(node)), &retrieve).await,
+            };
+            let (reply, node) = match asked {
                 Ok(r) => r,
                 // What earlier pages brought is kept; the next poll continues from there.
                 Err(_) if !out.is_empty() => return Ok(out),

@@ -200,6 +200,7 @@ struct InFlight {
 pub struct Exchange {
     target: Target,
     prefer: Option<[u8; 32]>,
+    avoid: Option<[u8; 32]>,
     main: Leg,
     ask: Leg,
     asks: u8,
@@ -223,6 +224,7 @@ impl Exchange {
         Exchange {
             target,
             prefer: None,
+            avoid: None,
             main: Leg::default(),
             ask: Leg::default(),
             asks: 0,
@@ -253,6 +255,18 @@ impl Exchange {
     pub fn prefer(mut self, node: Option<[u8; 32]>) -> Exchange {
         self.prefer = node;
         self
+    }
+
+    /// Passes this destination over while the swarm has another member (a second request sent
+    /// beside a slow first one goes elsewhere).
+    pub fn avoid(mut self, node: Option<[u8; 32]>) -> Exchange {
+        self.avoid = node;
+        self
+    }
+
+    /// The destination of the caller's request at the moment, if one is chosen.
+    pub fn destination(&self) -> Option<[u8; 32]> {
+        self.main.dest.as_ref().map(|d| d.ed25519)
     }
 
     /// Onion requests sent so far.
@@ -336,7 +350,7 @@ impl Network {
         rng: &mut impl CryptoRngCore,
         now_ms: u64,
     ) -> Option<Send> {
-        let (target, prefer, asks) = (ex.target, ex.prefer, ex.asks);
+        let (target, prefer, asks, avoid) = (ex.target, ex.prefer, ex.asks, ex.avoid);
         let slow_paths = ex.slow_paths.clone();
         self.slow.retain(|_, until| *until > now_ms);
         loop {
@@ -357,9 +371,11 @@ impl Network {
                 }
                 let untried: Vec<&NodeRecord> =
                     source.iter().filter(|n| !leg.tried_nodes.contains(&n.ed25519)).collect();
-                // A node that recently left a request unanswered only if no other is left.
+                // A node that recently left a request unanswered (or one the caller asked to avoid)
+                // only if no other is left.
+                let avoided = |n: &NodeRecord| payload == Payload::Request && avoid == Some(n.ed25519);
                 let answering: Vec<&NodeRecord> =
-                    untried.iter().copied().filter(|n| !self.slow.contains_key(&n.ed25519)).collect();
+                    untried.iter().copied().filter(|n| !self.slow.contains_key(&n.ed25519) && !avoided(n)).collect();
                 let candidates = if answering.is_empty() { untried } else { answering };
                 let preferred = prefer
                     .filter(|_| payload == Payload::Request)

@@ -713,3 +713,28 @@ fn an_exchange_stops_after_its_timeouts() {
     assert_eq!(result, Err(Failure::TimedOut));
     assert_eq!(sends(&log).len(), usize::from(MAX_TIMEOUTS));
 }
+
+/// A second request sent beside a slow first one goes to another member while there is one.
+#[test]
+fn an_avoided_destination_is_passed_over_while_another_member_is_left() {
+    let mut rng = ChaCha20Rng::seed_from_u64(43);
+    let swarm = members(1..=4);
+    let mut net = ready(&swarm, &mut rng);
+    for _ in 0..20 {
+        let first = Exchange::to_swarm(owner());
+        let mut first = first;
+        let Step::Send(send) = net.next_step(&mut first, &mut rng, 0) else { panic!("no send") };
+        assert_eq!(first.destination(), Some(send.destination.ed25519));
+        let mut second = Exchange::to_swarm(owner()).avoid(first.destination());
+        let Step::Send(other) = net.next_step(&mut second, &mut rng, 0) else { panic!("no send") };
+        assert_ne!(other.destination, send.destination);
+    }
+    // A swarm of one: the avoided member is still used.
+    let mut rng = ChaCha20Rng::seed_from_u64(44);
+    let only = members(1..=1);
+    let mut net = ready(&only, &mut rng);
+    let mut ex = Exchange::to_swarm(owner()).avoid(Some(only[0].ed25519));
+    let (result, log) = run(&mut net, &mut ex, &mut rng, healthy(only.clone()));
+    assert_eq!(result, Ok(()));
+    assert_eq!(requests(&log)[0].destination, only[0]);
+}
