@@ -64,6 +64,8 @@ console.log(`INFO unlock → home (insecure test KDF): ${Date.now() - t0} ms`);
  *  is in the document and until the frame after it (when it is painted); checks what is shown. */
 async function open(title, text) {
   await page.getByRole("heading", { name: "Hello, Bench" }).waitFor();
+  // The list fills in after the heading shows; the timing starts at the click.
+  await page.locator("[data-testid=conversation]", { hasText: title }).first().waitFor();
   const timing = await page.evaluate(({ title, text }) => new Promise((resolve, reject) => {
     const button = [...document.querySelectorAll("[data-testid=conversation]")]
       .find((b) => b.querySelector(".title")?.textContent === title);

@@ -16,8 +16,12 @@ cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH" CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target}" TRUNK_SKIP_VERSION_CHECK=true
 export HUSH_BENCH_MESSAGES="${HUSH_BENCH_MESSAGES:-100000}" HUSH_BENCH_DB=hush
-work=$(mktemp -d /tmp/hush-big-conversation.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+# HUSH_BENCH_WORK keeps the Chromium profile (with the filled database) and the build there.
+if [ -n "${HUSH_BENCH_WORK:-}" ]; then
+  work="$HUSH_BENCH_WORK" && mkdir -p "$work" && rm -rf "$work/profile"
+else
+  work=$(mktemp -d /tmp/hush-big-conversation.XXXXXX) && trap 'rm -rf "$work"' EXIT
+fi
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 printf '{"goog:chromeOptions": {"args": ["--user-data-dir=%s/profile"]}}\n' "$work" >"$work/webdriver.json"
 
@@ -25,7 +29,7 @@ echo "== 1. in Chromium, on IndexedDB ($HUSH_BENCH_MESSAGES messages; origin htt
 WASM_BINDGEN_TEST_ADDRESS="127.0.0.1:$port" WASM_BINDGEN_TEST_WEBDRIVER_JSON="$work/webdriver.json" \
   WASM_BINDGEN_TEST_TIMEOUT=7200 \
   cargo test --locked --profile wasm-release -p app --target wasm32-unknown-unknown \
-  --test bench_big_conversation -- --include-ignored --nocapture 2>&1 | grep -E '^(BENCH|INFO|PROGRESS)|test result|panicked'
+  --test bench_big_conversation -- --include-ignored --nocapture 2>&1 | grep --line-buffered -E '^(BENCH|INFO|PROGRESS)|test result|panicked'
 
 echo "== 2. the app in Chromium: unlock, open the conversation, newest message on screen"
 if [ -z "${HUSH_DIST:-}" ]; then

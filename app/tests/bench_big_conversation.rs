@@ -75,7 +75,7 @@ fn peer(n: u8) -> SessionId {
 /// text of a typical chat line's length.
 fn message(peer: &SessionId, i: usize) -> Message {
     let timestamp = START_MS + 60_000 * i as u64;
-    let outgoing = i % 3 == 0;
+    let outgoing = i.is_multiple_of(3);
     let id = if outgoing {
         conversations::outgoing_id(peer, timestamp)
     } else {
@@ -104,7 +104,7 @@ async fn file_all(vault: &Vault<&IdbBackend>, peer: &SessionId, name: &str, coun
         let m = message(peer, i);
         let unread = !m.outgoing;
         conversations::file(vault, &m, Some(name.to_owned()), unread, Standing::Accepted).await.unwrap();
-        if (i + 1) % report == 0 {
+        if (i + 1).is_multiple_of(report) {
             let t = now();
             console_log!(
                 "PROGRESS filed {} of {count} ({:.2} ms per message over the last {report}, {:.0} s so far, wasm memory {:.1} MiB)",
