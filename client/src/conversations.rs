@@ -81,6 +81,47 @@ impl Conversation {
     }
 }
 
+/// Why typed text is not a Session ID this account can start a conversation with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecipientError {
+    /// Nothing typed yet.
+    Empty,
+    /// Not a Session ID (yet).
+    Invalid(crypto_core::identity::SessionIdError),
+    /// A Session ID of another kind (a blinded or group ID): only `05` IDs take 1:1 messages.
+    NotAnAccount,
+    /// This account's own ID.
+    Own,
+}
+
+impl core::fmt::Display for RecipientError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            RecipientError::Empty => f.write_str("66 characters, starting with 05."),
+            RecipientError::Invalid(e) => write!(f, "Not a Session ID yet: {e}."),
+            RecipientError::NotAnAccount => f.write_str("Only Session IDs starting with 05 can receive messages."),
+            RecipientError::Own => f.write_str("That is your own Session ID."),
+        }
+    }
+}
+
+impl std::error::Error for RecipientError {}
+
+/// The Session ID in `text` if this account (`me`) can write to it.
+pub fn recipient(text: &str, me: &SessionId) -> Result<SessionId, RecipientError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(RecipientError::Empty);
+    }
+    match text.parse::<SessionId>() {
+        Ok(peer) if peer.prefix() != crypto_core::identity::IdPrefix::Standard => Err(RecipientError::NotAnAccount),
+        Ok(peer) if peer == *me => Err(RecipientError::Own),
+        Ok(peer) => Ok(peer),
+        Err(e) => Err(RecipientError::Invalid(e)),
+    }
+}
+
 /// A Session ID shortened for a title: its first 8 and last 8 characters.
 pub fn short_id(id: &SessionId) -> String {
     let text = id.to_string();
@@ -460,6 +501,20 @@ mod tests {
         let (a, b) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
         let r = received(&a, &b, crypto_core::wire::Content::default(), 1);
         assert_eq!(incoming(&r, "H", &b.session_id()), Incoming::Ignore);
+    }
+
+    #[test]
+    fn recipients_are_standard_ids_other_than_ones_own() {
+        let me = Identity::generate(&mut OsRng).session_id();
+        let other = Identity::generate(&mut OsRng).session_id();
+        assert_eq!(recipient(&format!("  {other}  "), &me), Ok(other));
+        assert_eq!(recipient(&other.to_string().to_uppercase(), &me), Ok(other));
+        assert_eq!(recipient("", &me), Err(RecipientError::Empty));
+        assert_eq!(recipient(&me.to_string(), &me), Err(RecipientError::Own));
+        let blinded = format!("15{}", "ab".repeat(32));
+        assert_eq!(recipient(&blinded, &me), Err(RecipientError::NotAnAccount));
+        assert!(matches!(recipient("05zz", &me), Err(RecipientError::Invalid(_))));
+        assert_eq!(RecipientError::Own.to_string(), "That is your own Session ID.");
     }
 
     #[test]

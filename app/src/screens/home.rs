@@ -1,30 +1,15 @@
 //! Home: the account, message requests, conversations, and starting a new conversation.
 
-use crypto_core::identity::{IdPrefix, SessionId};
+use crypto_core::identity::SessionId;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Notice, Problem, day};
-use hush_client::conversations::{Conversation, Standing};
+use hush_client::conversations::{Conversation, Standing, recipient};
 
 use crate::messaging;
 use crate::session::{AppState, Screen, use_app};
-
-/// Whether `text` is a Session ID this account can write to.
-fn recipient(text: &str, me: &SessionId) -> Result<SessionId, String> {
-    if text.trim().is_empty() {
-        return Err(String::new());
-    }
-    match text.trim().parse::<SessionId>() {
-        Ok(peer) if peer.prefix() != IdPrefix::Standard => {
-            Err("Only Session IDs starting with 05 can receive messages.".to_owned())
-        }
-        Ok(peer) if peer == *me => Err("That is your own Session ID.".to_owned()),
-        Ok(peer) => Ok(peer),
-        Err(e) => Err(format!("Not a Session ID yet: {e}.")),
-    }
-}
 
 /// Opens the conversation with `peer`; an error stays on Home next to what was clicked.
 fn open(app: AppState, peer: SessionId, error: RwSignal<Option<String>>) {
@@ -105,8 +90,7 @@ pub fn Home() -> impl IntoView {
                         class:bad=wrong>
                         {move || match validation() {
                             Ok(_) => "Looks good.".to_owned(),
-                            Err(e) if e.is_empty() => "66 characters, starting with 05.".to_owned(),
-                            Err(e) => e,
+                            Err(e) => e.to_string(),
                         }}
                     </p>
                     <div class="row">

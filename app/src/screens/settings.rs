@@ -237,10 +237,33 @@ fn page_policy() -> (String, Option<String>) {
     (origin, csp)
 }
 
+/// Why the page cannot use a relay.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum RelayProblem {
+    /// The URL itself.
+    Url(hush_client::relay::RelayUrlError),
+    /// The page's Content-Security-Policy does not allow `origin`; it allows only `page`.
+    Policy { origin: String, page: String },
+}
+
+impl std::fmt::Display for RelayProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RelayProblem::Url(e) => e.fmt(f),
+            RelayProblem::Policy { origin, page } => write!(
+                f,
+                "This copy of Hush may not connect to {origin}: its Content-Security-Policy allows only {}. \
+                 To use that relay, Hush must be built with HUSH_RELAY_ORIGIN={origin} (see the README).",
+                if page.is_empty() { "its own site" } else { page }
+            ),
+        }
+    }
+}
+
 /// Why the page cannot use `url` as its relay, if it cannot: the URL itself, or the page's
 /// Content-Security-Policy.
-fn relay_problem(url: &str) -> Result<String, String> {
-    let url = hush_client::relay::relay_base(url, crate::platform::page_is_secure()).map_err(|e| e.to_string())?;
+fn relay_problem(url: &str) -> Result<String, RelayProblem> {
+    let url = hush_client::relay::relay_base(url, crate::platform::page_is_secure()).map_err(RelayProblem::Url)?;
     if url.is_empty() {
         return Ok(url);
     }
@@ -249,11 +272,7 @@ fn relay_problem(url: &str) -> Result<String, String> {
     if let Some(csp) = csp
         && !csp_allows(&csp, &page, &origin)
     {
-        return Err(format!(
-            "This copy of Hush may not connect to {origin}: its Content-Security-Policy allows only {}. \
-             To use that relay, Hush must be built with HUSH_RELAY_ORIGIN={origin} (see the README).",
-            if page.is_empty() { "its own site".to_owned() } else { page }
-        ));
+        return Err(RelayProblem::Policy { origin, page });
     }
     Ok(url)
 }
@@ -274,14 +293,14 @@ fn Network() -> impl IntoView {
     };
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
-    let typed_problem = move || relay_problem(&relay.get()).err();
+    let typed_problem = move || relay_problem(&relay.get()).err().map(|e| e.to_string());
     let apply = move |ev: SubmitEvent| {
         ev.prevent_default();
         done.set(None);
         let Some(engine) = app.unlocked() else { return };
         let url = match relay_problem(&relay.get()) {
             Ok(url) => url,
-            Err(e) => return error.set(Some(e)),
+            Err(e) => return error.set(Some(e.to_string())),
         };
         error.set(None);
         spawn_local(async move {

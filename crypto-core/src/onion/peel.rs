@@ -144,20 +144,24 @@ fn outer_str<'a>(map: &'a Map<String, Value>, key: &str) -> Result<&'a str, Peel
 }
 
 /// A 32-byte key in hex, with the real node's errors.
-fn key_from_hex(hex_key: &str) -> Result<[u8; 32], String> {
+fn key_from_hex(hex_key: &str) -> Result<[u8; 32], PeelError> {
+    let not_hex = || PeelError::Parse("Hex key data is invalid: data is not hex".to_owned());
     let mut out = [0u8; 32];
     if !hex_key.len().is_multiple_of(2) || !hex_key.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err("Hex key data is invalid: data is not hex".to_owned());
+        return Err(not_hex());
     }
     if hex_key.len() != 64 {
-        return Err(format!("Hex key data is invalid: expected 32 hex digits, received {}", hex_key.len()));
+        return Err(PeelError::Parse(format!(
+            "Hex key data is invalid: expected 32 hex digits, received {}",
+            hex_key.len()
+        )));
     }
-    hex::decode_to_slice(hex_key, &mut out).map_err(|_| "Hex key data is invalid: data is not hex".to_owned())?;
+    hex::decode_to_slice(hex_key, &mut out).map_err(|_| not_hex())?;
     Ok(out)
 }
 
-fn parse_enc_type(name: &str) -> Result<EncType, String> {
-    EncType::parse(name).ok_or_else(|| format!("Invalid encryption type {name}"))
+fn parse_enc_type(name: &str) -> Result<EncType, PeelError> {
+    EncType::parse(name).ok_or_else(|| PeelError::Parse(format!("Invalid encryption type {name}")))
 }
 
 /// The outer `hop_no`: an integer (booleans and fractions convert, as nlohmann's `get<int>` does),
@@ -201,10 +205,10 @@ pub fn peel(secret: &StaticSecret, public: &[u8; 32], body: &[u8]) -> Result<Pee
         return Err(PeelError::TooLarge);
     }
     let (blob, outer) = split_frame(body)?;
-    let ephemeral = key_from_hex(outer_str(&outer, "ephemeral_key")?).map_err(PeelError::Parse)?;
+    let ephemeral = key_from_hex(outer_str(&outer, "ephemeral_key")?)?;
     let enc = match outer.get("enc_type") {
         None => EncType::AesGcm,
-        Some(_) => parse_enc_type(outer_str(&outer, "enc_type")?).map_err(PeelError::Parse)?,
+        Some(_) => parse_enc_type(outer_str(&outer, "enc_type")?)?,
     };
     let hop_no = hop_no(&outer)?;
     if hop_no > MAX_HOPS {
