@@ -906,3 +906,47 @@ fn locking_stops_the_background_work_and_unlocking_resumes_it() {
             .unwrap();
     });
 }
+
+// A dead node still listed.
+
+/// One member of the recipient's swarm dead but still listed, as on the real network (the hop
+/// before it waits 30 s before it answers 504; a `store` waits 5 s for it): no message is lost,
+/// and none waits for a deadline — the second member asked beside a slow first one answers.
+/// (The figure over 30 messages is `client/examples/dead_member.rs`, in BENCHMARKS.md.)
+#[test]
+fn a_dead_member_still_listed_loses_nothing_and_delays_little() {
+    run_test(Duration::from_secs(90), async {
+        let dir = tempfile::Builder::new().prefix("hush-engine-test-dead-").tempdir().unwrap();
+        let mut config = DevnetConfig::new(dir.path().to_path_buf());
+        config.nodes = 8;
+        config.swarm_size = 4;
+        config.base_port = 0;
+        config.seed_port = 0;
+        config.app_port = 0;
+        let mut devnet = Devnet::start(config).await.expect("the devnet starts");
+        let relay = devnet.app_url.clone();
+        let alice = User::create(&relay, Shared::default(), &seed(), "Alice").await;
+        let bob = User::create(&relay, Shared::default(), &seed(), "Bob").await;
+        alice.engine.send(&bob.id, "warm-up").await.unwrap();
+        eventually("the warm-up", SECONDS_20, async || (bob.arrivals("warm-up") == 1).then_some(())).await;
+
+        let swarm = devnet.network.swarm_of(&bob.id).expect("Bob's swarm");
+        let dead = devnet.network.nodes().iter().position(|n| n.info.swarm_id == swarm).expect("a member");
+        devnet.kill_node(dead);
+        let mut worst = Duration::ZERO;
+        for i in 0..8 {
+            let text = format!("with a dead member {i}");
+            let sent = Instant::now();
+            alice.engine.send(&bob.id, &text).await.unwrap();
+            eventually(&text, SECONDS_20, async || (bob.arrivals(&text) == 1).then_some(())).await;
+            worst = worst.max(sent.elapsed());
+        }
+        eprintln!("worst send → shown with a dead member: {worst:?}");
+        // A deadline (8 s) or the dead hop's 30 s would show here.
+        assert!(worst < Duration::from_secs(7), "a message waited {worst:?}");
+        for i in 0..8 {
+            assert_eq!(bob.count(&alice.id, &format!("with a dead member {i}")).await, 1);
+        }
+        devnet.shutdown();
+    });
+}
