@@ -59,13 +59,13 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Locked => f.write_str("Hush is locked."),
-            Error::Storage(e) => e.fmt(f),
+            Error::Storage(e) => sentence(&e.to_string(), f),
             Error::NotKept(e) => write!(f, "This device's storage refused the change ({e}). Nothing was changed."),
             Error::MessageNotKept(e) => write!(f, "Not sent: this device's storage refused the message ({e})."),
             Error::ConversationsUnreadable(e) => write!(f, "Your conversations could not be read: {e}."),
             Error::MessagesUnreadable(e) => write!(f, "The messages could not be read: {e}."),
-            Error::AccountMissing => f.write_str("this device's account record is missing"),
-            Error::AccountDamaged => f.write_str("this device's account record is damaged"),
+            Error::AccountMissing => f.write_str("This device's account record is missing."),
+            Error::AccountDamaged => f.write_str("This device's account record is damaged."),
             Error::Encryption => f.write_str("This message could not be encrypted, so it was not sent."),
             Error::EmptyMessage => f.write_str("There is nothing to send."),
             Error::TooLong { max } => write!(f, "A message can have at most {max} characters."),
@@ -90,15 +90,18 @@ impl From<StorageError> for Error {
     }
 }
 
-/// Writes `text` as a sentence: capitalised, with a full stop.
+/// Writes `text` as a sentence: capitalised, ending with a full stop unless it has one.
 fn sentence(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    let text = text.trim();
     let mut chars = text.chars();
     if let Some(first) = chars.next() {
         for c in first.to_uppercase() {
             fmt::Write::write_char(f, c)?;
         }
         f.write_str(chars.as_str())?;
-        f.write_str(".")?;
+        if !text.ends_with(['.', '!', '?']) {
+            f.write_str(".")?;
+        }
     }
     Ok(())
 }
@@ -135,13 +138,17 @@ mod tests {
         assert_eq!(Error::TooLong { max: 2_000 }.to_string(), "A message can have at most 2000 characters.");
     }
 
-    /// These read as clauses (front ends make them sentences): noted, not yet changed, because the
-    /// app and the command line each capitalise them themselves today.
+    /// Every error reads as a sentence, whichever layer it came from, so no front end has to
+    /// make one of it.
     #[test]
-    fn the_storage_and_account_record_errors_read_as_clauses() {
-        assert_eq!(Error::Storage(StorageError::NoVault).to_string(), "there is no account on this device");
-        assert_eq!(Error::AccountMissing.to_string(), "this device's account record is missing");
-        assert_eq!(Error::AccountDamaged.to_string(), "this device's account record is damaged");
+    fn storage_and_account_record_errors_read_as_sentences() {
+        assert_eq!(Error::Storage(StorageError::NoVault).to_string(), "There is no account on this device.");
+        assert_eq!(
+            Error::Storage(StorageError::Vault(crypto_core::vault::VaultError::WrongPassphrase)).to_string(),
+            "That passphrase does not unlock this account."
+        );
+        assert_eq!(Error::AccountMissing.to_string(), "This device's account record is missing.");
+        assert_eq!(Error::AccountDamaged.to_string(), "This device's account record is damaged.");
     }
 
     #[test]
@@ -155,6 +162,7 @@ mod tests {
         assert_eq!(S("offline").to_string(), "Offline.");
         assert_eq!(S("éclair").to_string(), "Éclair.");
         assert_eq!(S("").to_string(), "");
+        assert_eq!(S("Done.").to_string(), "Done.");
     }
 
     #[test]
