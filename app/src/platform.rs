@@ -63,6 +63,26 @@ pub fn now_ms() -> f64 {
     }
 }
 
+/// A moment (ms since the epoch) in the person's local calendar and time zone.
+pub fn local_time(timestamp: u64) -> crate::when::LocalTime {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(timestamp as f64));
+        crate::when::LocalTime {
+            year: d.get_full_year(),
+            month: d.get_month() + 1,
+            day: d.get_date(),
+            hour: d.get_hours(),
+            minute: d.get_minutes(),
+        }
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let minutes = (timestamp / 60_000) as u32;
+        crate::when::LocalTime { year: 1970, month: 1, day: 1, hour: (minutes / 60) % 24, minute: minutes % 60 }
+    }
+}
+
 /// Whether the page is visible.
 pub fn page_visible() -> bool {
     #[cfg(target_arch = "wasm32")]

@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 use hush_client::account::{Strength, Theme};
 use hush_client::network::Connection;
 
+use crate::platform::local_time;
 use crate::session::use_app;
 use crate::when as chat;
 
@@ -178,25 +179,6 @@ pub fn clear(nodes: &[NodeRef<leptos::html::Input>]) {
 pub fn strength_of(ev: &leptos::ev::Event) -> Option<Strength> {
     let typed = Zeroizing::new(event_target_value(ev));
     (!typed.is_empty()).then(|| Strength::of(&typed))
-}
-
-fn local_time(timestamp: u64) -> chat::LocalTime {
-    #[cfg(target_arch = "wasm32")]
-    {
-        let d = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(timestamp as f64));
-        chat::LocalTime {
-            year: d.get_full_year(),
-            month: d.get_month() + 1,
-            day: d.get_date(),
-            hour: d.get_hours(),
-            minute: d.get_minutes(),
-        }
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        let minutes = (timestamp / 60_000) as u32;
-        chat::LocalTime { year: 1970, month: 1, day: 1, hour: (minutes / 60) % 24, minute: minutes % 60 }
-    }
 }
 
 fn now_ms() -> u64 {
