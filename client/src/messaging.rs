@@ -200,29 +200,14 @@ async fn clear_draft<P: Platform>(session: &Session<P>, peer: &SessionId) -> Res
 
 #[cfg(test)]
 mod tests {
-    use std::rc::Rc;
-
-    use crypto_core::identity::{Identity, Seed};
-    use crypto_core::vault::KdfParams;
+    use crypto_core::identity::Identity;
     use futures::executor::block_on;
 
     use super::*;
-    use crate::account::Account;
-    use crate::storage::{MemoryBackend, Vault};
-    use crate::testing::{Offline, offline_world};
+    use crate::testing::Offline;
 
     fn session() -> Session<Offline> {
-        let seed = Seed::generate(&mut OsRng);
-        let vault =
-            block_on(Vault::create(Rc::new(MemoryBackend::default()), "p", &seed, KdfParams::INSECURE_FOR_TESTS))
-                .unwrap();
-        Session::new(
-            vault,
-            Account::new(&seed, "Alice"),
-            Identity::from_seed(&seed),
-            Rc::new(offline_world()),
-            Rc::default(),
-        )
+        crate::testing::offline_session()
     }
 
     #[test]

@@ -149,27 +149,13 @@ impl<P: Platform> Session<P> {
 
 #[cfg(test)]
 mod tests {
-    use crypto_core::identity::Seed;
-    use crypto_core::vault::KdfParams;
     use futures::executor::block_on;
-    use rand_core::OsRng;
 
     use super::*;
-    use crate::storage::MemoryBackend;
-    use crate::testing::{Offline, offline_world};
+    use crate::testing::Offline;
 
     fn session() -> Session<Offline> {
-        let seed = Seed::generate(&mut OsRng);
-        let vault =
-            block_on(Vault::create(Rc::new(MemoryBackend::default()), "p", &seed, KdfParams::INSECURE_FOR_TESTS))
-                .unwrap();
-        Session::new(
-            vault,
-            Account::new(&seed, "Alice"),
-            Identity::from_seed(&seed),
-            Rc::new(offline_world()),
-            Rc::default(),
-        )
+        crate::testing::offline_session()
     }
 
     #[test]

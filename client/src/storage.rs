@@ -133,41 +133,30 @@ impl<T> Read<T> {
     }
 }
 
-impl<T: Backend> Backend for std::rc::Rc<T> {
-    async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        (**self).get(store, key).await
-    }
-    async fn put(&self, store: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
-        (**self).put(store, key, value).await
-    }
-    async fn delete(&self, store: &str, key: &str) -> Result<(), StorageError> {
-        (**self).delete(store, key).await
-    }
-    async fn keys(&self, store: &str) -> Result<Vec<String>, StorageError> {
-        (**self).keys(store).await
-    }
-    async fn clear(&self) -> Result<(), StorageError> {
-        (**self).clear().await
-    }
+/// A shared or borrowed backend is the backend it points to.
+macro_rules! forward_backend {
+    ($($wrapper:ty),*) => {$(
+        impl<T: Backend> Backend for $wrapper {
+            async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
+                (**self).get(store, key).await
+            }
+            async fn put(&self, store: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
+                (**self).put(store, key, value).await
+            }
+            async fn delete(&self, store: &str, key: &str) -> Result<(), StorageError> {
+                (**self).delete(store, key).await
+            }
+            async fn keys(&self, store: &str) -> Result<Vec<String>, StorageError> {
+                (**self).keys(store).await
+            }
+            async fn clear(&self) -> Result<(), StorageError> {
+                (**self).clear().await
+            }
+        }
+    )*};
 }
 
-impl<T: Backend> Backend for &T {
-    async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
-        (**self).get(store, key).await
-    }
-    async fn put(&self, store: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
-        (**self).put(store, key, value).await
-    }
-    async fn delete(&self, store: &str, key: &str) -> Result<(), StorageError> {
-        (**self).delete(store, key).await
-    }
-    async fn keys(&self, store: &str) -> Result<Vec<String>, StorageError> {
-        (**self).keys(store).await
-    }
-    async fn clear(&self) -> Result<(), StorageError> {
-        (**self).clear().await
-    }
-}
+forward_backend!(std::rc::Rc<T>, &T);
 
 /// An unlocked vault: reads and writes sealed records through a backend.
 pub struct Vault<B: Backend> {

@@ -139,6 +139,27 @@ pub fn offline_world() -> World<Offline> {
     World { transport: NoNetwork, clock: ThreadClock, secure_page: false }
 }
 
+/// An unlocked session with no network, on memory, for the engine's unit tests.
+#[cfg(test)]
+pub(crate) fn offline_session() -> crate::session::Session<Offline> {
+    use crypto_core::identity::{Identity, Seed};
+    let seed = Seed::generate(&mut rand_core::OsRng);
+    let vault = futures::executor::block_on(crate::storage::Vault::create(
+        Rc::new(MemoryBackend::default()),
+        "p",
+        &seed,
+        crypto_core::vault::KdfParams::INSECURE_FOR_TESTS,
+    ))
+    .expect("a memory vault");
+    crate::session::Session::new(
+        vault,
+        crate::account::Account::new(&seed, "Alice"),
+        Identity::from_seed(&seed),
+        Rc::new(offline_world()),
+        Rc::default(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
