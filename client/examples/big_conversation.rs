@@ -6,7 +6,7 @@
 //! Two vaults are filled, each with one conversation of COUNT messages (100,000 by default), one
 //! of 50 and three of 20, every message filed one by one with `conversations::file` (what the
 //! inbox does for each message):
-//! - on a directory of files (one file per sealed record, in the system's temporary directory),
+//! - on a directory of files (one file per sealed record, on /dev/shm or in the temporary directory),
 //!   so that the process's memory holds the engine alone: its resident size after filing is set
 //!   against its size before filing (the reference). The workspace forbids `unsafe` code in every
 //!   target, so a counting global allocator cannot be written here; the resident size
@@ -213,7 +213,10 @@ fn stats(name: &str, samples: &mut [f64]) -> f64 {
 }
 
 async fn memory_figure(count: usize) {
-    let root = std::env::temp_dir().join(format!("hush-big-conversation-{}", std::process::id()));
+    // tmpfs where there is one (its pages are not the process's), else the temporary directory.
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+    let root = base.join(format!("hush-big-conversation-{}", std::process::id()));
     let rss_before = status_kib("VmRSS");
     let engine = filled(DirBackend::new(root.clone()), count).await;
     let rss_after = status_kib("VmRSS");
