@@ -36,7 +36,7 @@ async fn engine(relay: &str, name: &str, shown: Option<Shown>) -> Engine<Native>
     if let Some(shown) = shown {
         engine.on_event(move |event| {
             if let Event::Message { message, arrived: true } = event {
-                shown.borrow_mut().entry(message.body.clone()).or_insert_with(Instant::now);
+                shown.borrow_mut().entry(message.body).or_insert_with(Instant::now);
             }
         });
     }
