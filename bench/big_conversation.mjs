@@ -34,6 +34,7 @@ const base = 20000 + Math.floor(Math.random() * 30000);
 const args = ["devnet", "--data", data, "--nodes", "4", "--seed-port", String(await freePort()),
   "--app-port", String(port), "--base-port", String(base), "--static", process.env.HUSH_DIST ?? join(ROOT, "dist")];
 const devnet = spawn(hushNodeBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+process.on("exit", () => devnet.kill("SIGTERM")); // also when a step fails
 let log = "";
 devnet.stdout.on("data", (d) => (log += d));
 devnet.stderr.on("data", (d) => (log += d));
