@@ -6,7 +6,7 @@
 // http://127.0.0.1:HUSH_BENCH_PORT; this serves the built app (HUSH_DIST) from that same origin
 // with a devnet, so the app finds that database.
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer } from "node:net";
@@ -34,7 +34,7 @@ const base = 20000 + Math.floor(Math.random() * 30000);
 const args = ["devnet", "--data", data, "--nodes", "4", "--seed-port", String(await freePort()),
   "--app-port", String(port), "--base-port", String(base), "--static", process.env.HUSH_DIST ?? join(ROOT, "dist")];
 const devnet = spawn(hushNodeBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
-process.on("exit", () => devnet.kill("SIGTERM")); // also when a step fails
+process.on("exit", () => { devnet.kill("SIGTERM"); rmSync(data, { recursive: true, force: true }); }); // also on failure
 let log = "";
 devnet.stdout.on("data", (d) => (log += d));
 devnet.stderr.on("data", (d) => (log += d));
