@@ -501,6 +501,83 @@ mod tests {
         assert!(message.outgoing && !unread && message.status == Status::Sent);
     }
 
+    fn with_attachments(kinds: &[(&str, u32)], body: Option<&str>) -> crypto_core::wire::Content {
+        use crypto_core::wire::{AttachmentPointer, Content, DataMessage};
+        let attachments = kinds
+            .iter()
+            .map(|(content_type, flags)| AttachmentPointer {
+                id: Some(7),
+                content_type: Some((*content_type).to_owned()),
+                flags: Some(*flags),
+                ..Default::default()
+            })
+            .collect();
+        Content {
+            data_message: Some(DataMessage { body: body.map(str::to_owned), attachments, ..Default::default() }),
+            ..Default::default()
+        }
+    }
+
+    /// What Hush cannot show yet is named by kind, kept with any caption, and never dropped.
+    #[test]
+    fn content_hush_cannot_show_is_a_placeholder_of_its_kind() {
+        let (a, b) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
+        let me = b.session_id();
+        let kind = |kinds: &[(&str, u32)], body: Option<&str>| {
+            let r = received(&a, &b, with_attachments(kinds, body), 5);
+            let Incoming::Add { message, unread, .. } = incoming(&r, "H", &me) else { panic!("dropped") };
+            assert!(unread);
+            (message.unsupported, message.body.clone(), message.shown_text())
+        };
+        assert_eq!(kind(&[("image/jpeg", 0)], None).0, Some(Unsupported::Photo));
+        assert_eq!(kind(&[("IMAGE/PNG", 0), ("image/webp", 0)], None).0, Some(Unsupported::Photo));
+        assert_eq!(kind(&[("video/mp4", 0)], None).0, Some(Unsupported::Video));
+        assert_eq!(kind(&[("audio/mpeg", 1)], None).0, Some(Unsupported::Voice), "flag 1 is a voice message");
+        assert_eq!(kind(&[("audio/aac", 0)], None).0, Some(Unsupported::Audio));
+        assert_eq!(kind(&[("application/pdf", 0)], None).0, Some(Unsupported::File));
+        assert_eq!(kind(&[("image/jpeg", 0), ("application/zip", 0)], None).0, Some(Unsupported::File));
+        let (unsupported, body, shown) = kind(&[("image/gif", 0)], Some("look at this"));
+        assert_eq!(
+            (unsupported, body.as_str(), shown.as_str()),
+            (Some(Unsupported::Photo), "look at this", "look at this")
+        );
+        let (_, _, shown) = kind(&[("image/gif", 0)], None);
+        assert_eq!(shown, "A photo — Hush cannot show attachments yet.");
+        // A community invitation with no text.
+        use crypto_core::wire::{Content, DataMessage, OpenGroupInvitation};
+        let invite = Content {
+            data_message: Some(DataMessage {
+                open_group_invitation: Some(OpenGroupInvitation {
+                    url: Some("https://x".into()),
+                    name: Some("X".into()),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let r = received(&a, &b, invite, 6);
+        let Incoming::Add { message, .. } = incoming(&r, "I", &me) else { panic!("dropped") };
+        assert_eq!(message.unsupported, Some(Unsupported::CommunityInvitation));
+        // Every kind says what it is and that Hush cannot show it yet.
+        for u in [
+            Unsupported::Photo,
+            Unsupported::Video,
+            Unsupported::Voice,
+            Unsupported::Audio,
+            Unsupported::File,
+            Unsupported::CommunityInvitation,
+            Unsupported::Other,
+        ] {
+            assert!(u.describe().contains("Hush cannot"), "{u:?}");
+        }
+        // The list's preview shows the sentence for a message with no text.
+        let mut c = Conversation::new(&a.session_id(), Standing::Request);
+        let r = received(&a, &b, with_attachments(&[("video/webm", 0)], None), 9);
+        let Incoming::Add { message, name, unread } = incoming(&r, "V", &me) else { panic!("dropped") };
+        apply(&mut c, &message, name, unread);
+        assert_eq!(c.preview, "A video — Hush cannot show attachments yet.");
+    }
+
     #[test]
     fn non_text_content_is_ignored() {
         let (a, b) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
