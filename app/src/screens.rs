@@ -138,11 +138,7 @@ pub fn Problem(
 /// `text` as a sentence: a capital first letter and a full stop (messages from lower layers read
 /// like "that passphrase does not unlock this account").
 pub fn sentence(text: &str) -> String {
-    let text = text.trim();
-    let mut chars = text.chars();
-    let Some(first) = chars.next() else { return String::new() };
-    let end = if text.ends_with(['.', '!', '?', '…', ')']) { "" } else { "." };
-    first.to_uppercase().chain(chars).collect::<String>() + end
+    hush_client::Sentence(text).to_string()
 }
 
 /// A secret shown on screen (a recovery phrase). It is kept in a `Zeroizing<String>`, wiped when

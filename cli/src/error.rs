@@ -126,20 +126,9 @@ impl fmt::Display for Failure {
     }
 }
 
-/// Writes `text` as a sentence: capitalised, ending with a full stop unless it has one.
+/// Writes `text` as a sentence, as the engine writes its own.
 fn sentence(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let text = text.trim();
-    let mut chars = text.chars();
-    if let Some(first) = chars.next() {
-        for c in first.to_uppercase() {
-            fmt::Write::write_char(f, c)?;
-        }
-        f.write_str(chars.as_str())?;
-        if !text.ends_with(['.', '!', '?']) {
-            f.write_str(".")?;
-        }
-    }
-    Ok(())
+    fmt::Display::fmt(&hush_client::Sentence(text), f)
 }
 
 #[cfg(test)]

@@ -90,20 +90,31 @@ impl From<StorageError> for Error {
     }
 }
 
-/// Writes `text` as a sentence: capitalised, ending with a full stop unless it has one.
-fn sentence(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    let text = text.trim();
-    let mut chars = text.chars();
-    if let Some(first) = chars.next() {
-        for c in first.to_uppercase() {
-            fmt::Write::write_char(f, c)?;
+/// `text` as a sentence: its first letter capitalised, ending with a full stop unless it ends with
+/// punctuation already. Front ends use it for their own messages too, so every message a person
+/// reads has one form.
+#[derive(Clone, Copy, Debug)]
+pub struct Sentence<'a>(pub &'a str);
+
+impl fmt::Display for Sentence<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = self.0.trim();
+        let mut chars = text.chars();
+        if let Some(first) = chars.next() {
+            for c in first.to_uppercase() {
+                fmt::Write::write_char(f, c)?;
+            }
+            f.write_str(chars.as_str())?;
+            if !text.ends_with(['.', '!', '?', '…', ')']) {
+                f.write_str(".")?;
+            }
         }
-        f.write_str(chars.as_str())?;
-        if !text.ends_with(['.', '!', '?']) {
-            f.write_str(".")?;
-        }
+        Ok(())
     }
-    Ok(())
+}
+
+fn sentence(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    fmt::Display::fmt(&Sentence(text), f)
 }
 
 #[cfg(test)]

@@ -32,7 +32,7 @@ pub mod testing;
 
 pub use crypto_core::identity::SessionId;
 pub use engine::{Engine, KDF};
-pub use error::Error;
+pub use error::{Error, Sentence};
 pub use event::Event;
 pub use messaging::MAX_CHARS;
 pub use outbox::{RETRY_EVERY, ROUNDS};
