@@ -23,9 +23,10 @@ stage() {
 # slice indexing (untrusted input never panics), and every warning is an error.
 stage "format (cargo fmt --check)" cargo fmt --all --check
 stage "lints (clippy, native and wasm32)" sh -c \
-  'cargo clippy --locked --workspace --all-targets -- -D warnings &&
+  'cargo clippy --locked --workspace --all-targets --all-features -- -D warnings &&
    cargo clippy --locked -p crypto-core -p hush-client -p app --lib --tests --target wasm32-unknown-unknown -- -D warnings'
-stage "native tests (cargo test --workspace)" cargo test --workspace --locked
+# --all-features: the engine's tests against a devnet need its `native` and `testing` features.
+stage "native tests (cargo test --workspace)" cargo test --workspace --locked --all-features
 stage "crypto-core in headless Chromium" \
   cargo test --locked -p crypto-core --target wasm32-unknown-unknown --test browser
 stage "app storage on IndexedDB in headless Chromium" \
