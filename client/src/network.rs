@@ -37,6 +37,9 @@ pub type ClientError = Failure;
 pub const NETWORK_STATE_ID: &[u8] = b"network-state";
 /// Pages of `retrieve` one poll follows (`more: true`).
 const MAX_PAGES: usize = 20;
+/// The destination and the path's guard an exchange last sent its request to.
+type Tracked = Cell<(Option<[u8; 32]>, Option<[u8; 32]>)>;
+
 /// How long a request to a swarm member may go unanswered before the same request goes to another
 /// member beside it (see [`Client::hedged`]). Above what a healthy member takes through a path.
 pub const HEDGE_AFTER: Duration = Duration::from_secs(2);
@@ -277,13 +280,14 @@ impl<P: Platform> Client<P> {
         make: impl Fn() -> Exchange,
         request: &dyn Fn(&NodeRecord) -> Value,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
-        let (chosen, unused) = (Cell::new(None), Cell::new(None));
+        let (chosen, unused) = (Cell::new((None, None)), Cell::new((None, None)));
         let mut first = pin!(self.exchange_tracked(make(), request, &chosen));
         let timer = pin!(self.world.clock.sleep(HEDGE_AFTER));
         if let Either::Left((result, _)) = select(first.as_mut(), timer).await {
             return result;
         }
-        let second = pin!(self.exchange_tracked(make().avoid(chosen.get()), request, &unused));
+        let (destination, guard) = chosen.get();
+        let second = pin!(self.exchange_tracked(make().avoid(destination).avoid_path(guard), request, &unused));
         match select(first, second).await {
             Either::Left((Ok(answer), _)) | Either::Right((Ok(answer), _)) => Ok(answer),
             Either::Left((Err(e), other)) | Either::Right((Err(e), other)) => other.await.map_err(|_| e),
@@ -297,7 +301,7 @@ impl<P: Platform> Client<P> {
         ex: Exchange,
         request: &dyn Fn(&NodeRecord) -> Value,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
-        self.exchange_tracked(ex, request, &Cell::new(None)).await
+        self.exchange_tracked(ex, request, &Cell::new((None, None))).await
     }
 
     /// [`Client::exchange`], keeping `chosen` told of the destination of the caller's request.
@@ -305,7 +309,7 @@ impl<P: Platform> Client<P> {
         &self,
         mut ex: Exchange,
         request: &dyn Fn(&NodeRecord) -> Value,
-        chosen: &Cell<Option<[u8; 32]>>,
+        chosen: &Tracked,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
         let result = self.drive(&mut ex, request, chosen).await;
         self.show_outcome(&result.as_ref().map(|(r, _)| r.clone()).map_err(Clone::clone));
@@ -317,7 +321,7 @@ impl<P: Platform> Client<P> {
         if matches!(result, Err(Failure::ClockOutOfSync)) {
             // The samples were forgotten: ask a node for the time before anything is signed again.
             let mut sync = Exchange::to_any_node();
-            let _ = self.drive(&mut sync, &|_| requests::info(), &Cell::new(None)).await;
+            let _ = self.drive(&mut sync, &|_| requests::info(), &Cell::new((None, None))).await;
         }
         result
     }
@@ -326,11 +330,11 @@ impl<P: Platform> Client<P> {
         &self,
         ex: &mut Exchange,
         request: &dyn Fn(&NodeRecord) -> Value,
-        chosen: &Cell<Option<[u8; 32]>>,
+        chosen: &Tracked,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
         loop {
             let step = self.network.borrow_mut().next_step(ex, &mut OsRng, self.world.clock.now_ms());
-            chosen.set(ex.destination());
+
             let send = match step {
                 Step::Failed(f) => return Err(f),
                 Step::FetchNodes => {
@@ -349,6 +353,7 @@ impl<P: Platform> Client<P> {
                 }
                 Step::Send(send) => send,
             };
+            chosen.set((ex.destination(), ex.guard()));
             let body = match send.payload {
                 Payload::Request => request(&send.destination),
                 Payload::GetSwarm(owner) => requests::get_swarm(&owner),

@@ -264,9 +264,23 @@ impl Exchange {
         self
     }
 
+    /// Passes the path of this guard over while another path can reach the destination (a second
+    /// request sent beside a slow first one goes another way too).
+    pub fn avoid_path(mut self, guard: Option<[u8; 32]>) -> Exchange {
+        if let Some(g) = guard {
+            self.slow_paths.insert(g);
+        }
+        self
+    }
+
     /// The destination of the caller's request at the moment, if one is chosen.
     pub fn destination(&self) -> Option<[u8; 32]> {
         self.main.dest.as_ref().map(|d| d.ed25519)
+    }
+
+    /// The guard of the path the last request went through, if one was sent.
+    pub fn guard(&self) -> Option<[u8; 32]> {
+        self.in_flight.as_ref().map(|f| f.guard)
     }
 
     /// Onion requests sent so far.

@@ -725,7 +725,8 @@ fn an_avoided_destination_is_passed_over_while_another_member_is_left() {
         let mut first = first;
         let Step::Send(send) = net.next_step(&mut first, &mut rng, 0) else { panic!("no send") };
         assert_eq!(first.destination(), Some(send.destination.ed25519));
-        let mut second = Exchange::to_swarm(owner()).avoid(first.destination());
+        assert_eq!(first.guard(), Some(send.guard));
+        let mut second = Exchange::to_swarm(owner()).avoid(first.destination()).avoid_path(first.guard());
         let Step::Send(other) = net.next_step(&mut second, &mut rng, 0) else { panic!("no send") };
         assert_ne!(other.destination, send.destination);
     }
