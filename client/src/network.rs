@@ -286,8 +286,8 @@ impl<P: Platform> Client<P> {
         if let Either::Left((result, _)) = select(first.as_mut(), timer).await {
             return result;
         }
-        let (destination, guard) = chosen.get();
-        let second = pin!(self.exchange_tracked(make().avoid(destination).avoid_path(guard), request, &unused));
+        let (destination, _guard) = chosen.get();
+        let second = pin!(self.exchange_tracked(make().avoid(destination), request, &unused));
         match select(first, second).await {
             Either::Left((Ok(answer), _)) | Either::Right((Ok(answer), _)) => Ok(answer),
             Either::Left((Err(e), other)) | Either::Right((Err(e), other)) => other.await.map_err(|_| e),
