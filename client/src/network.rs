@@ -37,8 +37,8 @@ pub type ClientError = Failure;
 pub const NETWORK_STATE_ID: &[u8] = b"network-state";
 /// Pages of `retrieve` one poll follows (`more: true`).
 const MAX_PAGES: usize = 20;
-/// The destination and the path's guard an exchange last sent its request to.
-type Tracked = Cell<(Option<[u8; 32]>, Option<[u8; 32]>)>;
+/// The destination an exchange last sent the caller's request to.
+type Tracked = Cell<Option<[u8; 32]>>;
 
 /// How long a request to a swarm member may go unanswered before the same request goes to another
 /// member beside it (see [`Client::hedged`]). Above what a healthy member takes through a path.
@@ -280,14 +280,13 @@ impl<P: Platform> Client<P> {
         make: impl Fn() -> Exchange,
         request: &dyn Fn(&NodeRecord) -> Value,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
-        let (chosen, unused) = (Cell::new((None, None)), Cell::new((None, None)));
+        let (chosen, unused) = (Cell::new(None), Cell::new(None));
         let mut first = pin!(self.exchange_tracked(make(), request, &chosen));
         let timer = pin!(self.world.clock.sleep(HEDGE_AFTER));
         if let Either::Left((result, _)) = select(first.as_mut(), timer).await {
             return result;
         }
-        let (destination, _guard) = chosen.get();
-        let second = pin!(self.exchange_tracked(make().avoid(destination), request, &unused));
+        let second = pin!(self.exchange_tracked(make().avoid(chosen.get()), request, &unused));
         match select(first, second).await {
             Either::Left((Ok(answer), _)) | Either::Right((Ok(answer), _)) => Ok(answer),
             Either::Left((Err(e), other)) | Either::Right((Err(e), other)) => other.await.map_err(|_| e),
@@ -301,7 +300,7 @@ impl<P: Platform> Client<P> {
         ex: Exchange,
         request: &dyn Fn(&NodeRecord) -> Value,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
-        self.exchange_tracked(ex, request, &Cell::new((None, None))).await
+        self.exchange_tracked(ex, request, &Cell::new(None)).await
     }
 
     /// [`Client::exchange`], keeping `chosen` told of the destination of the caller's request.
@@ -321,7 +320,7 @@ impl<P: Platform> Client<P> {
         if matches!(result, Err(Failure::ClockOutOfSync)) {
             // The samples were forgotten: ask a node for the time before anything is signed again.
             let mut sync = Exchange::to_any_node();
-            let _ = self.drive(&mut sync, &|_| requests::info(), &Cell::new((None, None))).await;
+            let _ = self.drive(&mut sync, &|_| requests::info(), &Cell::new(None)).await;
         }
         result
     }
@@ -353,7 +352,7 @@ impl<P: Platform> Client<P> {
                 }
                 Step::Send(send) => send,
             };
-            chosen.set((ex.destination(), ex.guard()));
+            chosen.set(ex.destination());
             let body = match send.payload {
                 Payload::Request => request(&send.destination),
                 Payload::GetSwarm(owner) => requests::get_swarm(&owner),
