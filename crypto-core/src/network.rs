@@ -37,6 +37,7 @@ pub use exchange::{
 pub use paths::Path;
 pub use poll::{
     Backoff, HIDDEN_POLL_INTERVAL_MS, LAST_HASH_LIMIT, MAX_POLL_INTERVAL_MS, POLL_INTERVAL_MS, PollState, SEEN_LIMIT,
+pub use time::{AGREE_MS, KEEP_ON_CLOCK_ERROR_MS, MAX_SKEW_MS, SAMPLE_MAX_AGE_MS};
 };
 
 /// Hops per path (guard + 2): `ONION_REQUEST_HOPS`.
@@ -52,7 +53,7 @@ pub const MIN_SWARM_SIZE: usize = 3;
 pub const MIN_POOL_SIZE: usize = 8;
 /// The shortest time between two node-list fetches made because the pool is small.
 pub const POOL_REFETCH_MS: u64 = 60_000;
-/// Network-time samples kept for the rolling mean.
+/// Nodes whose last network-time sample is kept (see [`time`](Network::network_now)).
 pub const TIME_SAMPLES: usize = 10;
 
 /// The relay's own plain-text answers (as opposed to a guard's, which it passes on unchanged).
@@ -191,7 +192,7 @@ pub struct Network {
     /// over while another member of their swarm is left.
     slow: HashMap<[u8; 32], u64>,
     swarms: HashMap<SessionId, Vec<NodeRecord>>,
-    time_offsets: VecDeque<i64>,
+    time_samples: VecDeque<time::TimeSample>,
     pool_fetched_at: Option<u64>,
     revision: u64,
 }

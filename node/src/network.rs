@@ -85,6 +85,39 @@ impl NodeInfo {
     }
 }
 
+/// A node's clock, for tests of clients facing nodes whose time is wrong: by default the
+/// machine's.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NodeClock {
+    /// The machine's clock.
+    #[default]
+    Right,
+    /// Off by this many ms (positive: fast): the node reports it as `t` and judges request
+    /// timestamps by it, as a real node with a wrong clock does.
+    Off(i64),
+    /// The machine's clock for judging requests, but every `t` (and `info`'s `timestamp`) it
+    /// reports is this value: a node that lies.
+    Reports(u64),
+}
+
+impl NodeClock {
+    /// The time the node judges request timestamps by, when the machine's clock says `now`.
+    pub fn judging(self, now: u64) -> u64 {
+        match self {
+            NodeClock::Off(ms) => now.saturating_add_signed(ms),
+            NodeClock::Right | NodeClock::Reports(_) => now,
+        }
+    }
+
+    /// The `t` the node reports, when the machine's clock says `now`.
+    pub fn reported(self, now: u64) -> u64 {
+        match self {
+            NodeClock::Reports(t) => t,
+            other => other.judging(now),
+        }
+    }
+}
+
 /// One service node: its keys, its messages and whether it is up.
 pub struct Node {
     /// Public facts.
@@ -95,6 +128,7 @@ pub struct Node {
     /// Down, but still in the node list (the seed's and its peers'), as a dead node on the real
     /// network is until the network notices.
     listed_while_down: AtomicBool,
+    clock: Mutex<NodeClock>,
 }
 
 impl std::fmt::Debug for Node {
@@ -116,7 +150,18 @@ impl Node {
             store: Mutex::new(store),
             up: AtomicBool::new(true),
             listed_while_down: AtomicBool::new(false),
+            clock: Mutex::new(NodeClock::Right),
         }
+    }
+
+    /// The node's clock.
+    pub fn clock(&self) -> NodeClock {
+        *self.clock.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Sets the node's clock (for tests: a node that is fast, slow, or lies about the time).
+    pub fn set_clock(&self, clock: NodeClock) {
+        *self.clock.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = clock;
     }
 
     /// The node's keys (for peeling onion layers).

@@ -88,7 +88,12 @@ type Result<T> = std::result::Result<T, Reply>;
 struct Ctx<'a> {
     network: &'a Network,
     node: &'a Node,
+    /// The time request timestamps are judged by (the node's clock, see [`NodeClock`]).
+    ///
+    /// [`NodeClock`]: crate::network::NodeClock
     now: u64,
+    /// The time the node reports as `t`.
+    t: u64,
 }
 
 /// Handles a `/storage_rpc/v1` body (also the body of an onion request's final layer).
@@ -107,7 +112,8 @@ pub fn handle_json(network: &Network, node: &Node, now: u64, request: &Value) ->
     let Some(params) = request.get("params").and_then(Value::as_object) else {
         return Reply::error(400, "invalid json: no `params` field");
     };
-    let ctx = Ctx { network, node, now };
+    let clock = node.clock();
+    let ctx = Ctx { network, node, now: clock.judging(now), t: clock.reported(now) };
     let batch = match method {
         "batch" => false,
         "sequence" => true,
@@ -536,7 +542,7 @@ impl Call {
             Call::GetSwarm(pk) => get_swarm(ctx, &pk),
             Call::Info => Ok(Reply::json(
                 200,
-                &InfoReply { hf: Some(HF), t: Some(ctx.now), timestamp: Some(ctx.now), version: Some(crate::VERSION) },
+                &InfoReply { hf: Some(HF), t: Some(ctx.t), timestamp: Some(ctx.t), version: Some(crate::VERSION) },
             )),
             Call::Oxend { endpoint, params } => oxend_request(ctx, &endpoint, params.as_ref()),
         };
@@ -666,7 +672,7 @@ fn swarm_reply_of(ctx: &Ctx<'_>, id: u64) -> GetSwarmReply {
             pubkey_x25519: hex::encode(n.info.x25519),
         })
         .collect();
-    GetSwarmReply { hf: Some(HF), snodes, swarm: format!("{id:x}"), t: Some(ctx.now) }
+    GetSwarmReply { hf: Some(HF), snodes, swarm: format!("{id:x}"), t: Some(ctx.t) }
 }
 
 /// Runs `apply` on every member of this node's swarm that is up, and collects the per-member
@@ -764,10 +770,10 @@ fn store(ctx: &Ctx<'_>, s: Store) -> Result<Reply> {
             hash: hash.clone(),
             signature: sign_b64(member, hash.as_bytes()),
             // The real server also puts its time in the entry node's own answer (deprecated).
-            t: (member.info.ed25519 == ctx.node.info.ed25519).then_some(ctx.now),
+            t: (member.info.ed25519 == ctx.node.info.ed25519).then_some(ctx.t),
         })
     });
-    Ok(Reply::json(200, &StoreReply { hash, hf: Some(HF), swarm, t: Some(ctx.now) }))
+    Ok(Reply::json(200, &StoreReply { hash, hf: Some(HF), swarm, t: Some(ctx.t) }))
 }
 
 fn retrieve(ctx: &Ctx<'_>, r: Retrieve) -> Result<Reply> {
@@ -806,7 +812,7 @@ fn retrieve(ctx: &Ctx<'_>, r: Retrieve) -> Result<Reply> {
             timestamp: m.timestamp,
         })
         .collect();
-    Ok(Reply::json(200, &RetrieveReply { hf: Some(HF), messages, more, t: Some(ctx.now) }))
+    Ok(Reply::json(200, &RetrieveReply { hf: Some(HF), messages, more, t: Some(ctx.t) }))
 }
 
 fn delete(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, required: bool) -> Result<Reply> {
@@ -824,7 +830,7 @@ fn delete(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, required: bool) -> Re
     if required && !any {
         return Err(Reply::error(404, "no messages deleted"));
     }
-    Ok(Reply::json(200, &DeleteReply { hf: Some(HF), swarm, t: Some(ctx.now) }))
+    Ok(Reply::json(200, &DeleteReply { hf: Some(HF), swarm, t: Some(ctx.t) }))
 }
 
 fn delete_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, stamp: u64, before_mode: bool) -> Result<Reply> {
@@ -846,7 +852,7 @@ fn delete_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, stamp: u64, bef
         let (deleted, signature) = affected_in(member, ns, &prefix, deleted);
         Ok(DeletedMember { deleted, signature })
     });
-    Ok(Reply::json(200, &DeleteReply { hf: Some(HF), swarm, t: Some(ctx.now) }))
+    Ok(Reply::json(200, &DeleteReply { hf: Some(HF), swarm, t: Some(ctx.t) }))
 }
 
 /// `expire`, as the real server does it: every expiry must be at most 60 s in the past (401), each
@@ -912,7 +918,7 @@ fn expire(
             updated,
         })
     });
-    Ok(Reply::json(200, &ExpireReply { hf: Some(HF), swarm, t: Some(ctx.now) }))
+    Ok(Reply::json(200, &ExpireReply { hf: Some(HF), swarm, t: Some(ctx.t) }))
 }
 
 fn expire_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, expiry: u64) -> Result<Reply> {
@@ -928,7 +934,7 @@ fn expire_all(ctx: &Ctx<'_>, who: Signed, ns: NamespaceSelector, expiry: u64) ->
         let (updated, signature) = affected_in(member, ns, &prefix, updated);
         Ok(ExpiredAllMember { signature, updated })
     });
-    Ok(Reply::json(200, &ExpireAllReply { hf: Some(HF), swarm, t: Some(ctx.now) }))
+    Ok(Reply::json(200, &ExpireAllReply { hf: Some(HF), swarm, t: Some(ctx.t) }))
 }
 
 fn get_expiries(ctx: &Ctx<'_>, who: Signed, hashes: Vec<String>, timestamp: u64) -> Result<Reply> {
@@ -965,5 +971,5 @@ fn oxend_request(ctx: &Ctx<'_>, endpoint: &str, params: Option<&Value>) -> Resul
         .filter_map(|state| serde_json::from_value::<ServiceNodeState>(state).ok())
         .collect();
     let result = ServiceNodes { height: Some(1), service_node_states, status: Some("OK".to_owned()) };
-    Ok(Reply::json(200, &GetServiceNodesReply { hf: Some(HF), result, t: Some(ctx.now) }))
+    Ok(Reply::json(200, &GetServiceNodesReply { hf: Some(HF), result, t: Some(ctx.t) }))
 }

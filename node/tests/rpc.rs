@@ -9,7 +9,7 @@ use base64::engine::general_purpose::STANDARD;
 use crypto_core::identity::{Identity, SessionId};
 use crypto_core::storage::to_sign::{self, ExpireMode};
 use crypto_core::storage::{Namespace, NamespaceSelector, requests, sign_request};
-use hush_node::network::{Network, Node, swarm_ids};
+use hush_node::network::{Network, Node, NodeClock, swarm_ids};
 use hush_node::rpc::{self, Reply};
 use hush_node::server::{self, NodeState, now_ms};
 use hush_node::store::Store;
@@ -169,6 +169,42 @@ fn retrieve_auth_rules() {
     // Namespace −10 needs no signature.
     let open = json!({"method": "retrieve", "params": {"pubkey": pk.to_string(), "namespace": -10}});
     assert_eq!(call(&net, &node, &open).0, 200);
+}
+
+#[test]
+fn a_node_whose_clock_is_off_reports_and_judges_by_it_and_a_liar_only_reports() {
+    let net = network();
+    let bob = user(8);
+    let pk = bob.session_id();
+    let node = node_for(&net, &pk, true);
+    let info = json!({"method": "info", "params": {}});
+    let ten_minutes: u64 = 600_000;
+    node.set_clock(NodeClock::Off(600_000));
+    let before = now_ms();
+    let (status, body, _) = call(&net, &node, &info);
+    assert_eq!(status, 200);
+    let t = body["t"].as_u64().unwrap();
+    assert!(t >= before + 600_000 && t < now_ms() + 600_000 + 1_000, "t is ten minutes ahead");
+    assert_eq!(body["timestamp"].as_u64(), Some(t));
+    // It refuses a retrieve signed by the right clock, and takes one signed by its own.
+    let (status, _, text) = call(&net, &node, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None));
+    assert_eq!((status, text.as_str()), (406, "retrieve timestamp too far from current time"));
+    let by_its_clock = requests::retrieve(&bob, Namespace::DEFAULT, now_ms() + ten_minutes, None);
+    assert_eq!(call(&net, &node, &by_its_clock).0, 200);
+    // Stores at the right time are not in its future: taken.
+    let (status, body, _) = call(&net, &node, &store_body(&pk, b"fast", DAY));
+    assert_eq!(status, 200);
+    assert!(body["t"].as_u64().unwrap() >= before + 600_000);
+
+    // A liar: `t` is u64::MAX everywhere, and requests are judged by the right clock.
+    node.set_clock(NodeClock::Reports(u64::MAX));
+    let (_, body, text) = call(&net, &node, &info);
+    assert_eq!((body["t"].as_u64(), body["timestamp"].as_u64()), (Some(u64::MAX), Some(u64::MAX)), "{text}");
+    let (status, body, _) = call(&net, &node, &requests::retrieve(&bob, Namespace::DEFAULT, now_ms(), None));
+    assert_eq!((status, body["t"].as_u64()), (200, Some(u64::MAX)));
+    assert_eq!(call(&net, &node, &by_its_clock).0, 406);
+    node.set_clock(NodeClock::Right);
+    assert!(call(&net, &node, &info).1["t"].as_u64().unwrap() < now_ms() + 1_000);
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //! | relay 404 (unknown guard) | fetch the node list, retry; the second time drop that guard |
 //! | relay 502 `Service node unreachable` | strike the path (its guard only), retry on another |
 //! | `Next node not found: X` | drop X from pool, swarms and paths at once, retry |
-//! | 406 / 425, at the guard or the destination | stop: clock error; the time samples are forgotten |
+//! | 406 / 425 from a destination whose own `t` is off the time the other nodes agree on | its clock is wrong, not ours: strike it, try another member |
+//! | 406 / 425, at the guard or the destination | stop: clock error; all but the newest time samples are forgotten |
 //! | `Oxen Server error` | stop |
 //! | 421 with `snodes` | replace the cached swarm, strike the node, retry on another member |
 //! | 421 without | remove the node from the swarm, strike it, retry on another member |
@@ -142,6 +143,9 @@ pub enum Failure {
     Unreachable,
     /// Requests went unanswered within their deadline.
     TimedOut,
+    /// The relay's node list is not the network's (see [`super::anchors`]): nothing is sent
+    /// through it.
+    NodeListRefused(super::anchors::Refusal),
 }
 
 impl fmt::Display for Failure {
@@ -157,6 +161,7 @@ impl fmt::Display for Failure {
             Failure::NoPath(e) => write!(f, "no onion path: {e}"),
             Failure::Unreachable => f.write_str("no service node could be reached"),
             Failure::TimedOut => f.write_str("the service nodes did not answer in time"),
+            Failure::NodeListRefused(r) => r.fmt(f),
         }
     }
 }
@@ -442,7 +447,7 @@ impl Network {
                 self.set_pool(list);
                 Report::Continue
             }
-            Attempt::Http { status, body } => self.path_error(ex, &flight, status, body),
+            Attempt::Http { status, body } => self.path_error(ex, &flight, status, body, now_ms),
             Attempt::Unreadable => {
                 self.unexplained_failure(ex, &flight);
                 Report::Continue
@@ -452,7 +457,7 @@ impl Network {
     }
 
     /// A plain-text answer instead of the destination's: the relay's own, or a hop's.
-    fn path_error(&mut self, ex: &mut Exchange, flight: &InFlight, status: u16, body: &[u8]) -> Report {
+    fn path_error(&mut self, ex: &mut Exchange, flight: &InFlight, status: u16, body: &[u8], now_ms: u64) -> Report {
         let text = body.trim_ascii();
         match status {
             429 => return Report::Failed(Failure::RateLimited),
@@ -493,7 +498,7 @@ impl Network {
                 Report::Continue
             }
             PathFailure::ClockOutOfSync => {
-                self.forget_time();
+                self.forget_time(now_ms);
                 Report::Failed(Failure::ClockOutOfSync)
             }
             PathFailure::ServerError => Report::Failed(Failure::ServerError),
@@ -573,7 +578,8 @@ impl Network {
         self.path_succeeded(&flight.guard);
         self.slow.remove(&flight.destination.ed25519);
         if let Some(t) = serde_json::from_slice::<Value>(body).ok().and_then(|v| v.get("t").and_then(Value::as_u64)) {
-            self.record_time(now_ms, t);
+            // A `t` far off the local clock is not kept (see `time`).
+            self.record_time(&flight.destination.ed25519, now_ms, t);
         }
         let dest = flight.destination.ed25519;
         match status {
@@ -592,8 +598,18 @@ impl Network {
                     }
                 }
             }
+            // A node whose own clock is off the time the others agree on judges by that clock:
+            // the error is its own, so another member is asked.
+            406 | 425 if self.clock_is_off(&dest, now_ms) && ex.leg(flight.payload).is_some() => {
+                self.strike_node(&dest);
+                if let Some(leg) = ex.leg(flight.payload) {
+                    leg.next_destination();
+                }
+                ex.last = Some(Failure::ClockOutOfSync);
+                Report::Continue
+            }
             406 | 425 => {
-                self.forget_time();
+                self.forget_time(now_ms);
                 Report::Failed(Failure::ClockOutOfSync)
             }
             421 => {

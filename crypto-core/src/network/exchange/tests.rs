@@ -71,25 +71,36 @@ fn run(
     net: &mut Network,
     ex: &mut Exchange,
     rng: &mut ChaCha20Rng,
+    answer: impl FnMut(&Send) -> Answer,
+) -> (Result<(), Failure>, Vec<Step>) {
+    run_at(net, ex, rng, 0, answer)
+}
+
+/// [`run`] at local time `now`.
+fn run_at(
+    net: &mut Network,
+    ex: &mut Exchange,
+    rng: &mut ChaCha20Rng,
+    now: u64,
     mut answer: impl FnMut(&Send) -> Answer,
 ) -> (Result<(), Failure>, Vec<Step>) {
     let mut log = Vec::new();
     for _ in 0..100 {
-        let step = net.next_step(ex, rng, 0);
+        let step = net.next_step(ex, rng, now);
         log.push(step.clone());
         let report = match &step {
-            Step::FetchNodes => net.report(ex, Attempt::Nodes(pool()), 0),
+            Step::FetchNodes => net.report(ex, Attempt::Nodes(pool()), now),
             Step::Failed(f) => return (Err(f.clone()), log),
             Step::Send(send) => {
                 assert!(send.hops.iter().all(|h| h.ed25519 != send.destination.ed25519), "destination in its path");
                 assert_eq!(send.hops.len(), 3);
                 assert_eq!(send.hops.first().map(|h| h.ed25519), Some(send.guard));
                 match answer(send) {
-                    Answer::Unsent => net.report(ex, Attempt::Unsent, 0),
-                    Answer::TimedOut => net.report(ex, Attempt::TimedOut, 0),
-                    Answer::Http(status, body) => net.report(ex, Attempt::Http { status, body: &body }, 0),
-                    Answer::Unreadable => net.report(ex, Attempt::Unreadable, 0),
-                    Answer::Reply(status, body) => net.report(ex, Attempt::Reply { status, body: &body }, 0),
+                    Answer::Unsent => net.report(ex, Attempt::Unsent, now),
+                    Answer::TimedOut => net.report(ex, Attempt::TimedOut, now),
+                    Answer::Http(status, body) => net.report(ex, Attempt::Http { status, body: &body }, now),
+                    Answer::Unreadable => net.report(ex, Attempt::Unreadable, now),
+                    Answer::Reply(status, body) => net.report(ex, Attempt::Reply { status, body: &body }, now),
                 }
             }
         };
@@ -333,13 +344,57 @@ fn clock_errors_stop_at_once_and_forget_the_time() {
         assert!(net.time_samples() > 0);
         let mut answer = Some(answer);
         let mut ex = Exchange::to_swarm(owner());
-        let (result, log) = run(&mut net, &mut ex, &mut rng, |_| answer.take().unwrap_or(Answer::Unsent));
+        // A minute after the samples were taken.
+        let (result, log) =
+            run_at(&mut net, &mut ex, &mut rng, 60_000, |_| answer.take().unwrap_or(Answer::Unsent));
         assert_eq!(result, Err(Failure::ClockOutOfSync));
         assert_eq!(ex.sends(), 1, "no retry");
         assert_eq!(requests(&log).len(), 1);
         assert_eq!(net.time_samples(), 0, "the time is to be re-synced");
         assert!(all_strikes(&net).iter().all(|&s| s == 0));
     }
+}
+
+#[test]
+fn a_clock_error_from_a_node_whose_own_clock_is_off_is_its_own() {
+    // Every node answers `t = 5000` at local time 0, but node 9's `t` is ten minutes ahead; it
+    // refuses the request as a node judging by a fast clock does.
+    let swarm = members(9..=12);
+    let fast = swarm[0].ed25519;
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    let mut net = ready(&swarm, &mut rng);
+    assert!(net.time_agreed(0), "the other nodes agree");
+    assert!(net.record_time(&fast, 0, 600_000));
+    let mut inner = healthy(swarm.clone());
+    let mut refused = 0;
+    for _ in 0..2 {
+        let (result, _) = run(&mut net, &mut Exchange::to_swarm(owner()).prefer(Some(fast)), &mut rng, |send| {
+            if send.destination.ed25519 != fast {
+                return inner(send);
+            }
+            if send.payload == Payload::Request {
+                refused += 1;
+                return Answer::Reply(406, b"retrieve timestamp too far from current time".to_vec());
+            }
+            match inner(send) {
+                Answer::Reply(status, body) => {
+                    Answer::Reply(status, String::from_utf8(body).unwrap().replace("5000", "600000").into_bytes())
+                }
+                other => other,
+            }
+        });
+        assert_eq!(result, Ok(()), "another member answers");
+    }
+    assert_eq!(refused, 2, "the fast node was asked first each time");
+    assert_eq!(net.node_strikes(&fast), 2);
+    assert!(net.time_samples() > 1, "the samples are kept");
+    assert_eq!(net.network_now(0), 5_000);
+    // A node whose clock agrees with the others is believed: the error is this device's.
+    let honest = swarm[1].ed25519;
+    let (result, _) = run(&mut net, &mut Exchange::to_swarm(owner()).prefer(Some(honest)), &mut rng, |send| {
+        if send.payload == Payload::Request { Answer::Reply(406, Vec::new()) } else { inner(send) }
+    });
+    assert_eq!(result, Err(Failure::ClockOutOfSync));
 }
 
 #[test]
