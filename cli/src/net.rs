@@ -41,6 +41,7 @@ async fn start_relay(network: SessionNetwork) -> Result<String, Failure> {
         rate_per_minute: 100_000,
         refresh: Duration::from_secs(600),
         static_dir: None,
+        inbound: Default::default(),
     })
     .map_err(|e| failed(&format!("{e:#}")))?;
     let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await.map_err(|e| failed(&e))?;

@@ -43,7 +43,7 @@ async fn send(
     }
     let req = onion::build(&mut OsRng, &path, &Destination::Node(keys(dest)), payload, EncType::XChaCha20)?;
     let url = format!("{app_url}/v1/onion/{}", hex::encode(req.guard));
-    let response = http.post(url).body(req.body).send().await?;
+    let response = http.post(url).header("content-type", "application/octet-stream").body(req.body).send().await?;
     anyhow::ensure!(response.status().as_u16() == 200, "status {}", response.status());
     let bytes = response.bytes().await?;
     Ok(onion::unwrap_node_reply(&req.reply_key, &bytes)?)

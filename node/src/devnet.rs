@@ -82,6 +82,8 @@ pub struct Devnet {
     pub app_url: String,
     node_handles: NodeHandles,
     other_handles: Vec<Handle<SocketAddr>>,
+    /// The relay's server (the app's port).
+    relay_server: crate::listener::Handle,
     tls: Vec<RustlsConfig>,
     proxy_allow: Arc<Vec<String>>,
     http: reqwest::Client,
@@ -217,13 +219,21 @@ impl Devnet {
             rate_per_minute: config.rate_per_minute,
             refresh: config.relay_refresh,
             static_dir: config.static_dir.clone(),
+            // Every page of a local test (or several test browsers) comes from loopback: the node
+            // list gets the same generous rate as onion requests.
+            inbound: crate::relay::Inbound { nodes_per_minute: config.rate_per_minute, ..Default::default() },
         })?;
         relay.refresh().await.context("the relay could not read the node list from the seed")?;
         relay.spawn_refresher();
-        let app_handle = Handle::new();
+        let relay_server = crate::listener::Handle::new();
         let app = crate::relay::router(relay.clone(), Some(app_url.clone()));
-        let server = axum_server::from_tcp(app_listener)?.handle(app_handle.clone());
-        tokio::spawn(async move { server.serve(app.into_make_service_with_connect_info::<SocketAddr>()).await });
+        let app_listener = tokio::net::TcpListener::from_std(app_listener)?;
+        tokio::spawn(crate::listener::serve(
+            app_listener,
+            app,
+            crate::listener::Limits::default(),
+            relay_server.clone(),
+        ));
 
         let devnet = Devnet {
             network,
@@ -231,7 +241,8 @@ impl Devnet {
             seed_url,
             app_url,
             node_handles,
-            other_handles: vec![seed_handle, app_handle],
+            other_handles: vec![seed_handle],
+            relay_server,
             tls: tls_configs,
             proxy_allow,
             http,
@@ -363,6 +374,7 @@ impl Devnet {
         for handle in &self.other_handles {
             handle.shutdown();
         }
+        self.relay_server.shutdown();
     }
 }
 

@@ -2,6 +2,7 @@
 //! (`devnet`), and the relay that is the browser's entry point (`relay`).
 
 pub mod devnet;
+pub mod listener;
 pub mod network;
 pub mod networks;
 pub mod relay;

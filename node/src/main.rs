@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 use hush_node::devnet::{Devnet, DevnetConfig};
 use hush_node::network::Timeouts;
 use hush_node::networks::SessionNetwork;
-use hush_node::relay::{Relay, RelayConfig, Seed};
+use hush_node::relay::{Inbound, Relay, RelayConfig, Seed};
 use hush_node::tls::Pin;
 
 #[derive(Parser, Debug)]
@@ -108,9 +108,20 @@ enum Command {
         /// a reverse proxy). Repeatable.
         #[arg(long, value_name = "ORIGIN")]
         allow_origin: Vec<String>,
-        /// Requests per client address per minute (both routes together).
-        #[arg(long, default_value_t = 600)]
+        /// Onion requests per client per minute. An open tab polls about 40 times a minute (up
+        /// to 80 when the network is slow), so the default leaves room for a household or an
+        /// office of tabs behind one address.
+        #[arg(long, default_value_t = hush_node::relay::DEFAULT_RATE_PER_MINUTE)]
         rate: u32,
+        /// Node-list requests (/v1/nodes) per client per minute, counted apart from --rate.
+        #[arg(long, default_value_t = hush_node::relay::DEFAULT_NODES_PER_MINUTE)]
+        nodes_rate: u32,
+        /// A reverse proxy in front of the relay, by address or network (e.g. 127.0.0.1/32 for an
+        /// nginx on the same machine): its X-Forwarded-For names the client, and its connections
+        /// are not limited per client. The client is the right-most address in X-Forwarded-For that
+        /// is not a trusted proxy; other peers' X-Forwarded-For is ignored. Repeatable.
+        #[arg(long, value_name = "CIDR", value_parser = hush_node::listener::parse_trusted_proxy)]
+        trusted_proxy: Vec<ipnet::IpNet>,
         /// Seconds between refreshes of the node list from the seed (each also logs the counts).
         #[arg(long, value_name = "SECONDS", default_value_t = 600)]
         refresh: u64,
@@ -168,7 +179,18 @@ async fn main() -> anyhow::Result<()> {
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
             devnet.shutdown();
         }
-        Command::Relay { network, seed, seed_pin, listen, static_dir, allow_origin, rate, refresh } => {
+        Command::Relay {
+            network,
+            seed,
+            seed_pin,
+            listen,
+            static_dir,
+            allow_origin,
+            rate,
+            nodes_rate,
+            trusted_proxy,
+            refresh,
+        } => {
             let seeds = match (network, seed) {
                 (Some(network), _) => network.relay_seeds().with_context(|| format!("the pins of {network}"))?,
                 (None, Some(url)) => {
@@ -181,24 +203,27 @@ async fn main() -> anyhow::Result<()> {
                 }
                 (None, None) => anyhow::bail!("give --seed or --network"),
             };
+            let mut inbound = Inbound { nodes_per_minute: nodes_rate, ..Inbound::default() };
+            inbound.connections.trusted_proxies = trusted_proxy;
             let relay = Relay::new(RelayConfig {
                 seeds,
                 allowed_origins: allow_origin,
                 rate_per_minute: rate,
                 refresh: Duration::from_secs(refresh.max(1)),
                 static_dir,
+                inbound: inbound.clone(),
             })?;
             let listener = tokio::net::TcpListener::bind(listen).await.context("binding the relay")?;
             let listen = listener.local_addr()?;
             let app = hush_node::relay::router(relay.clone(), Some(format!("http://{listen}")));
             // It serves at once (503 until it has a node list); it never exits for want of a seed.
-            let serving = tokio::spawn(
-                axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-                    .with_graceful_shutdown(async {
-                        let _ = tokio::signal::ctrl_c().await;
-                    })
-                    .into_future(),
-            );
+            let handle = hush_node::listener::Handle::new();
+            let stop = handle.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                stop.shutdown();
+            });
+            let serving = tokio::spawn(hush_node::listener::serve(listener, app, inbound.connections, handle));
             relay.refresh_logged(hush_node::relay::FIRST_RETRY).await;
             relay.spawn_refresher();
             tracing::info!(%listen, nodes = relay.node_count(), "relay running");

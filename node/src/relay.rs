@@ -4,8 +4,18 @@
 //! and returns the guard's status and body. It sees the client's address and the guard's key —
 //! never a Session ID, a destination or content — and it logs counts, never bodies. It forwards
 //! only to nodes in its list (refreshed from its seed every `refresh`), caps bodies at 10 MiB and
-//! rate-limits each client address over both of its routes. Until a seed has answered it has no
-//! list: it keeps asking with a back-off (1 s doubling to 60 s) and answers 503 meanwhile.
+//! rate-limits each client. Until a seed has answered it has no list: it keeps asking with a
+//! back-off (1 s doubling to 60 s) and answers 503 meanwhile.
+//!
+//! Inbound (see [`Inbound`] and [`crate::listener`]): served by [`crate::listener::serve`], with
+//! header, idle, body and write timeouts and per-client and total connection limits. Onion
+//! requests must be `application/octet-stream` (else 415); a request whose `Origin` is not one
+//! the relay allows gets 403 (a request without one, from the command line or another native
+//! tool, passes), and a body declared over 10 MiB gets 413 before a byte of it is read. The rate
+//! limit is per client: the TCP peer, or behind a trusted proxy the right-most address in
+//! `X-Forwarded-For` that is not itself a trusted proxy, an IPv6 client by its /64. `/v1/nodes`
+//! has a bucket of its own, so onion traffic never starves it. None of these refusals spends the
+//! client's onion bucket except the ones after the rate check (unknown guard, no list yet).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -18,15 +28,20 @@ use anyhow::Context;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::HeaderMap;
 use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use ipnet::IpNet;
 use serde_json::{Value, json};
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use crate::static_files::APP_CSP;
 
+use axum::body::Bytes;
 use crypto_core::onion::MAX_BODY_LEN;
 
 /// A seed the relay reads its node list from.
@@ -54,12 +69,51 @@ pub struct RelayConfig {
     /// Origins (`scheme://host[:port]`) allowed by CORS besides the relay's own: the origin the app
     /// is served from when that is not the relay's address (a reverse proxy, another host).
     pub allowed_origins: Vec<String>,
-    /// Requests per client address per minute.
+    /// Onion requests per client per minute (see [`DEFAULT_RATE_PER_MINUTE`]).
     pub rate_per_minute: u32,
     /// How often to refresh the node list.
     pub refresh: Duration,
     /// A folder of static files to serve (the built app), if any.
     pub static_dir: Option<PathBuf>,
+    /// What it accepts from the public: timeouts, connection limits, trusted proxies, the node
+    /// list's own rate and the memory request bodies may take.
+    pub inbound: Inbound,
+}
+
+/// The default onion requests per client per minute: one open tab polls every 1.5 s (40 a
+/// minute, 80 when every poll is hedged by a second request after 2 s; a hidden tab 6), so this is
+/// 150 busy tabs (75 with every poll hedged) behind one address, a household or an office behind
+/// one NAT with room to spare.
+pub const DEFAULT_RATE_PER_MINUTE: u32 = 6_000;
+
+/// The default `/v1/nodes` requests per client per minute. A tab asks for the list when it starts
+/// and then at most about once a minute while its pool is short.
+pub const DEFAULT_NODES_PER_MINUTE: u32 = 120;
+
+/// The default memory all request bodies being read may take at once (256 MiB).
+pub const DEFAULT_BODY_BUDGET: usize = 256 * 1024 * 1024;
+
+/// What the relay accepts from the public (see the module's documentation).
+#[derive(Clone, Debug)]
+pub struct Inbound {
+    /// Timeouts, connection limits and trusted proxies ([`crate::listener::serve`] applies all
+    /// but the body timeout, which [`forward`] applies as it reads the body).
+    pub connections: crate::listener::Limits,
+    /// `GET /v1/nodes` per client per minute, a bucket of its own.
+    pub nodes_per_minute: u32,
+    /// Bytes of request bodies held at once, over all clients; a body that would go over it gets
+    /// 503.
+    pub body_budget: usize,
+}
+
+impl Default for Inbound {
+    fn default() -> Inbound {
+        Inbound {
+            connections: crate::listener::Limits::default(),
+            nodes_per_minute: DEFAULT_NODES_PER_MINUTE,
+            body_budget: DEFAULT_BODY_BUDGET,
+        }
+    }
 }
 
 /// A node the relay may forward to.
@@ -100,7 +154,12 @@ pub struct Relay {
     seed_clients: Vec<(String, reqwest::Client)>,
     /// Which seed to ask next.
     next_seed: AtomicUsize,
-    limiter: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    /// Onion requests per client per minute.
+    onion_limiter: Limiter,
+    /// `/v1/nodes` requests per client per minute.
+    nodes_limiter: Limiter,
+    /// One permit per byte of request body held.
+    body_budget: Semaphore,
     /// What it has done, in numbers only.
     pub counters: Counters,
 }
@@ -135,13 +194,18 @@ impl Relay {
             };
             seed_clients.push((seed.url.clone(), client));
         }
+        let onion_limiter = Limiter::new(config.rate_per_minute);
+        let nodes_limiter = Limiter::new(config.inbound.nodes_per_minute);
+        let body_budget = Semaphore::new(config.inbound.body_budget.min(Semaphore::MAX_PERMITS));
         Ok(Arc::new(Relay {
             config,
             nodes: RwLock::new(HashMap::new()),
             upstream,
             seed_clients,
             next_seed: AtomicUsize::new(0),
-            limiter: Mutex::new(HashMap::new()),
+            onion_limiter,
+            nodes_limiter,
+            body_budget,
             counters: Counters::default(),
         }))
     }
@@ -266,18 +330,14 @@ impl Relay {
         );
     }
 
-    fn allow(&self, ip: IpAddr) -> bool {
-        let mut limiter = self.limiter.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let now = Instant::now();
-        if limiter.len() > 100_000 {
-            limiter.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(60));
-        }
-        let entry = limiter.entry(ip).or_insert((now, 0));
-        if now.duration_since(entry.0) >= Duration::from_secs(60) {
-            *entry = (now, 0);
-        }
-        entry.1 += 1;
-        entry.1 <= self.config.rate_per_minute
+    /// Who a request is from, for the rate limit ([`client_of`] with the trusted proxies).
+    fn client(&self, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+        client_of(peer.ip(), headers, &self.config.inbound.connections.trusted_proxies)
+    }
+
+    /// Bytes of request bodies held now (for tests and counts).
+    pub fn body_bytes_held(&self) -> usize {
+        self.config.inbound.body_budget.min(Semaphore::MAX_PERMITS) - self.body_budget.available_permits()
     }
 
     fn node(&self, key: &[u8; 32]) -> Option<KnownNode> {
@@ -300,21 +360,156 @@ pub fn check_origin(origin: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The relay's routes (`/v1/…`), with CORS; static files behind them when configured.
-pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
-    let mut origins: Vec<HeaderValue> =
-        relay.config.allowed_origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect();
-    if let Some(own) = own_origin.and_then(|o| HeaderValue::from_str(&o).ok()) {
+/// The header a reverse proxy names the client in.
+const X_FORWARDED_FOR: axum::http::HeaderName = axum::http::HeaderName::from_static("x-forwarded-for");
+
+/// How long a client's count runs before it starts again.
+const RATE_WINDOW: Duration = Duration::from_secs(60);
+
+/// How many clients a limiter tracks before it sweeps out those whose window has passed (at most
+/// once every [`SWEEP_EVERY`]).
+const SWEEP_AT: usize = 100_000;
+
+/// The shortest time between two sweeps.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+
+/// The most clients a limiter tracks; beyond it, new clients share one count until a sweep makes
+/// room (someone with a very large IPv6 range cannot grow the relay's memory without bound).
+const MAX_CLIENTS: usize = 1_000_000;
+
+/// The count new clients share when [`MAX_CLIENTS`] are tracked.
+const OVERFLOW_CLIENT: IpAddr = IpAddr::V4(std::net::Ipv4Addr::BROADCAST);
+
+/// Requests per client per minute, counted in windows of a minute from each client's first.
+#[derive(Debug)]
+struct Limiter {
+    per_minute: u32,
+    clients: Mutex<Clients>,
+}
+
+#[derive(Debug, Default)]
+struct Clients {
+    windows: HashMap<IpAddr, (Instant, u32)>,
+    swept: Option<Instant>,
+}
+
+impl Limiter {
+    fn new(per_minute: u32) -> Limiter {
+        Limiter { per_minute, clients: Mutex::new(Clients::default()) }
+    }
+
+    /// Counts one request from `client`; whether it is within the limit.
+    fn allow(&self, client: IpAddr) -> bool {
+        let mut clients = self.clients.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = Instant::now();
+        if clients.windows.len() >= SWEEP_AT && clients.swept.is_none_or(|at| now.duration_since(at) >= SWEEP_EVERY) {
+            clients.windows.retain(|_, (start, _)| now.duration_since(*start) < RATE_WINDOW);
+            clients.swept = Some(now);
+        }
+        let client = if clients.windows.len() >= MAX_CLIENTS && !clients.windows.contains_key(&client) {
+            OVERFLOW_CLIENT
+        } else {
+            client
+        };
+        let entry = clients.windows.entry(client).or_insert((now, 0));
+        if now.duration_since(entry.0) >= RATE_WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 = entry.1.saturating_add(1);
+        entry.1 <= self.per_minute
+    }
+}
+
+/// Who a request is from, for the rate limit, as [`crate::listener::client_key`] keys it (an IPv6
+/// client by its /64). A peer that is not a trusted proxy is the client, whatever its
+/// `X-Forwarded-For` says. Behind trusted proxies, the client is the right-most address in
+/// `X-Forwarded-For` that is not itself a trusted proxy (each proxy appends the address it got the
+/// request from, so everything left of that could have been written by the client); an entry that
+/// is not an address ends the search at the trusted proxy that passed it on.
+pub fn client_of(peer: IpAddr, headers: &HeaderMap, trusted: &[IpNet]) -> IpAddr {
+    /// How many entries are looked at, from the right.
+    const MAX_HOPS: usize = 16;
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|net| net.contains(&crate::listener::canonical(ip)));
+    let mut client = peer;
+    if is_trusted(peer) {
+        let mut entries = headers
+            .get_all(X_FORWARDED_FOR)
+            .iter()
+            .rev()
+            .flat_map(|value| match value.to_str() {
+                Ok(text) => text.rsplit(',').map(Some).collect::<Vec<_>>(),
+                Err(_) => vec![None],
+            })
+            .take(MAX_HOPS);
+        while let Some(Some(address)) = entries.next() {
+            let Some(ip) = forwarded_address(address) else { break };
+            client = ip;
+            if !is_trusted(ip) {
+                break;
+            }
+        }
+    }
+    crate::listener::client_key(client)
+}
+
+/// One `X-Forwarded-For` entry: an address, possibly with a port (`203.0.113.7:5000`,
+/// `[2001:db8::1]:5000`) or in brackets.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|a| a.ip()))
+        .or_else(|| entry.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
+}
+
+/// The origins whose pages may use the relay: `allowed` and the relay's own (with
+/// `http://localhost:<port>` beside a loopback address, as people type either).
+fn allowed_origins(allowed: &[String], own_origin: Option<String>) -> Vec<HeaderValue> {
+    let mut origins: Vec<String> = allowed.to_vec();
+    if let Some(own) = own_origin {
+        for loopback in ["http://127.0.0.1:", "http://[::1]:"] {
+            if let Some(port) = own.strip_prefix(loopback) {
+                origins.push(format!("http://localhost:{port}"));
+            }
+        }
         origins.push(own);
     }
+    origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()).collect()
+}
+
+/// Refuses, with 403, a request to `/v1/…` whose `Origin` is not allowed (preflights included):
+/// a page elsewhere cannot spend its visitors' requests. A request with no `Origin` passes
+/// (the command line and other native tools send none).
+async fn check_request_origin(
+    State((relay, allowed)): State<(Arc<Relay>, Arc<Vec<HeaderValue>>)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if let Some(origin) = request.headers().get(header::ORIGIN)
+        && !allowed.contains(origin)
+    {
+        relay.counters.refused.fetch_add(1, Ordering::Relaxed);
+        return text(
+            StatusCode::FORBIDDEN,
+            "This relay does not serve pages from this origin (its operator can allow it with --allow-origin)",
+        );
+    }
+    next.run(request).await
+}
+
+/// The relay's routes (`/v1/…`), with CORS; static files behind them when configured.
+pub fn router(relay: Arc<Relay>, own_origin: Option<String>) -> Router {
+    let origins = allowed_origins(&relay.config.allowed_origins, own_origin);
     let cors = CorsLayer::new()
-        .allow_origin(AllowOrigin::list(origins))
+        .allow_origin(AllowOrigin::list(origins.clone()))
         .allow_methods([Method::GET, Method::POST])
         .allow_headers([header::CONTENT_TYPE]);
     let api = Router::new()
         .route("/v1/onion/{guard}", post(forward))
         .route("/v1/nodes", get(nodes))
         .layer(cors)
+        .layer(axum::middleware::from_fn_with_state((relay.clone(), Arc::new(origins)), check_request_origin))
         .with_state(relay.clone());
     let api = api
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")));
@@ -341,8 +536,12 @@ fn no_list_yet(relay: &Relay) -> Response {
     response
 }
 
-async fn nodes(State(relay): State<Arc<Relay>>, ConnectInfo(client): ConnectInfo<SocketAddr>) -> Response {
-    if !relay.allow(client.ip()) {
+async fn nodes(
+    State(relay): State<Arc<Relay>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+) -> Response {
+    if !relay.nodes_limiter.allow(relay.client(peer, &headers)) {
         relay.counters.refused.fetch_add(1, Ordering::Relaxed);
         return text(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
     }
@@ -363,14 +562,22 @@ async fn nodes(State(relay): State<Arc<Relay>>, ConnectInfo(client): ConnectInfo
 async fn forward(
     State(relay): State<Arc<Relay>>,
     Path(guard): Path<String>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Response {
     let refuse = |status: StatusCode, message: &'static str| {
         relay.counters.refused.fetch_add(1, Ordering::Relaxed);
         text(status, message)
     };
-    if !relay.allow(client.ip()) {
+    // What the request says about itself is checked before it costs the client anything.
+    if !is_octet_stream(request.headers()) {
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "An onion request is application/octet-stream");
+    }
+    let declared = declared_length(request.headers());
+    if declared.is_some_and(|length| length > MAX_BODY_LEN) {
+        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+    }
+    if !relay.onion_limiter.allow(relay.client(peer, request.headers())) {
         return refuse(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
     }
     if relay.node_count() == 0 {
@@ -383,8 +590,11 @@ async fn forward(
     let Some(node) = relay.node(&key) else {
         return refuse(StatusCode::NOT_FOUND, "Unknown service node");
     };
-    let Ok(body) = axum::body::to_bytes(request.into_body(), MAX_BODY_LEN).await else {
-        return refuse(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+    let timeout = relay.config.inbound.connections.body_timeout;
+    let (body, _held) = match tokio::time::timeout(timeout, read_body(&relay, request.into_body(), declared)).await {
+        Ok(Ok(read)) => read,
+        Ok(Err((status, message))) => return refuse(status, message),
+        Err(_) => return refuse(StatusCode::REQUEST_TIMEOUT, "The request body did not arrive in time"),
     };
     let url = format!("https://{}:{}/onion_req/v2", node.ip, node.port);
     relay.counters.bytes_up.fetch_add(body.len() as u64, Ordering::Relaxed);
@@ -409,4 +619,70 @@ async fn forward(
             text(StatusCode::BAD_GATEWAY, "Service node unreachable")
         }
     }
+}
+
+/// Whether the request's `Content-Type` is `application/octet-stream` (parameters allowed).
+fn is_octet_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/octet-stream"))
+}
+
+/// The body length the request declares (`Content-Length`), if any.
+fn declared_length(headers: &HeaderMap) -> Option<usize> {
+    let value = headers.get(header::CONTENT_LENGTH)?.to_str().ok()?;
+    // A length too large for usize is over the cap all the same.
+    Some(value.trim().parse::<u64>().ok()?.try_into().unwrap_or(usize::MAX))
+}
+
+/// Reads a request body of at most [`MAX_BODY_LEN`] bytes (413 beyond, with or without a declared
+/// length), holding a permit of the relay's body budget for each byte (503 when it is spent)
+/// until the caller drops it. The caller bounds the time it takes.
+async fn read_body<'a>(
+    relay: &'a Relay,
+    mut body: Body,
+    declared: Option<usize>,
+) -> Result<(Bytes, Option<SemaphorePermit<'a>>), (StatusCode, &'static str)> {
+    const BUSY: (StatusCode, &str) = (StatusCode::SERVICE_UNAVAILABLE, "The relay is busy: try again in a moment");
+    const TOO_LARGE: (StatusCode, &str) = (StatusCode::PAYLOAD_TOO_LARGE, "Request body too large");
+    let mut held: Option<SemaphorePermit<'a>> = None;
+    let mut held_bytes = 0usize;
+    let mut take = |bytes: usize, held: &mut Option<SemaphorePermit<'a>>| -> bool {
+        if bytes <= held_bytes {
+            return true;
+        }
+        let more = u32::try_from(bytes - held_bytes).unwrap_or(u32::MAX);
+        let Ok(permit) = relay.body_budget.try_acquire_many(more) else { return false };
+        held_bytes = bytes;
+        match held {
+            Some(held) => held.merge(permit),
+            None => *held = Some(permit),
+        }
+        true
+    };
+    let mut buffer = Vec::new();
+    if let Some(length) = declared {
+        if !take(length, &mut held) {
+            return Err(BUSY);
+        }
+        buffer.reserve_exact(length);
+    }
+    loop {
+        let frame =
+            std::future::poll_fn(|cx| axum::body::HttpBody::poll_frame(std::pin::Pin::new(&mut body), cx)).await;
+        let Some(frame) = frame else { break };
+        let frame = frame.map_err(|_| (StatusCode::BAD_REQUEST, "The request body could not be read"))?;
+        let Ok(data) = frame.into_data() else { continue };
+        let length = buffer.len().saturating_add(data.len());
+        if length > MAX_BODY_LEN {
+            return Err(TOO_LARGE);
+        }
+        if !take(length, &mut held) {
+            return Err(BUSY);
+        }
+        buffer.extend_from_slice(&data);
+    }
+    Ok((Bytes::from(buffer), held))
 }

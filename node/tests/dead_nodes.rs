@@ -76,7 +76,8 @@ async fn through_relay(
     let req = onion::build(rng, path, &Destination::Node(keys(dest)), body.as_bytes(), EncType::XChaCha20).unwrap();
     let url = format!("{}/v1/onion/{}", devnet.app_url, hex::encode(req.guard));
     let started = Instant::now();
-    let response = client().post(url).body(req.body).send().await.unwrap();
+    let response =
+        client().post(url).header("content-type", "application/octet-stream").body(req.body).send().await.unwrap();
     let status = response.status().as_u16();
     let bytes = response.bytes().await.unwrap().to_vec();
     (status, bytes, started.elapsed(), req.reply_key)

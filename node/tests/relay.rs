@@ -208,7 +208,8 @@ async fn the_standalone_relay_forwards_through_a_pinned_https_seed_and_logs_only
             .unwrap();
         forwarded.push(req.body.clone());
         let url = format!("{}/v1/onion/{}", relay.url, hex::encode(req.guard));
-        let r = http.post(url).header("origin", relay.url.as_str()).body(req.body).send().await.unwrap();
+        let r = http.post(url).header("origin", relay.url.as_str()).header("content-type", "application/octet-stream");
+        let r = r.body(req.body).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 200);
         assert_eq!(r.headers()["access-control-allow-origin"], relay.url.as_str());
         let reply = onion::unwrap_node_reply(&req.reply_key, &r.bytes().await.unwrap()).unwrap();
@@ -223,7 +224,7 @@ async fn the_standalone_relay_forwards_through_a_pinned_https_seed_and_logs_only
     for plain in [format!("{marker} {pk}"), format!("\x10\0\0\0{marker}{{\"pubkey\":\"{pk}\"}}")] {
         forwarded.push(plain.clone().into_bytes());
         let url = format!("{}/v1/onion/{}", relay.url, hex::encode(path[0].ed25519));
-        let r = http.post(url).body(plain).send().await.unwrap();
+        let r = http.post(url).header("content-type", "application/octet-stream").body(plain).send().await.unwrap();
         assert_eq!(r.status().as_u16(), 400);
     }
 

@@ -63,6 +63,7 @@ fn config(seeds: Vec<Seed>) -> RelayConfig {
         rate_per_minute: 1000,
         refresh: Duration::from_secs(600),
         static_dir: None,
+        inbound: Default::default(),
     }
 }
 
@@ -224,8 +225,10 @@ async fn a_seed_whose_certificate_does_not_match_its_pin_is_refused() {
     assert_eq!(response.status().as_u16(), 503);
     assert_eq!(response.headers()["retry-after"], "5");
     let guard = hex::encode(network().nodes()[0].info.ed25519);
-    let forwarded =
-        reqwest::Client::new().post(format!("{relay_url}/v1/onion/{guard}")).body("x").send().await.unwrap();
+    let forwarded = reqwest::Client::new()
+        .post(format!("{relay_url}/v1/onion/{guard}"))
+        .header("content-type", "application/octet-stream");
+    let forwarded = forwarded.body("x").send().await.unwrap();
     assert_eq!(forwarded.status().as_u16(), 503);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(relay.node_count(), 0, "still refused after a retry");
