@@ -14,8 +14,10 @@
 //!   [`MIN_SWARM_SIZE`] members, corrected by 421 replies;
 //! - [`exchange`](Exchange): one request to a swarm or to any node, with the protocol's
 //!   reactions to every failure (protocol-onion §1.7);
-//! - [`poll`](PollState): `last_hash` per node, de-duplication by hash, and [`Backoff`].
+//! - [`poll`](PollState): `last_hash` per node, de-duplication by hash, and [`Backoff`];
+//! - [`anchors`]: the relay's node list checked against the network, with trusted nodes as anchors.
 
+pub mod anchors;
 mod exchange;
 mod paths;
 mod poll;
