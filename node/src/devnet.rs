@@ -226,7 +226,7 @@ impl Devnet {
         relay.refresh().await.context("the relay could not read the node list from the seed")?;
         relay.spawn_refresher();
         let relay_server = crate::listener::Handle::new();
-        let app = crate::relay::router(relay.clone(), Some(app_url.clone()));
+        let app = crate::anchors::serve(crate::relay::router(relay.clone(), Some(app_url.clone())), &network);
         let app_listener = tokio::net::TcpListener::from_std(app_listener)?;
         tokio::spawn(crate::listener::serve(
             app_listener,

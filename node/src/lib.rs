@@ -1,6 +1,7 @@
 //! `hush-node`: a local network of service nodes that speaks the real storage-server API
 //! (`devnet`), and the relay that is the browser's entry point (`relay`).
 
+pub mod anchors;
 pub mod devnet;
 pub mod listener;
 pub mod network;
