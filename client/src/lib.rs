@@ -16,6 +16,9 @@ pub mod account;
 #[doc(hidden)]
 pub mod conformance;
 pub mod conversations;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod engine;
 mod error;
 mod event;

@@ -3,6 +3,9 @@
 
 pub mod anchors;
 pub mod devnet;
+/// Entry points for the fuzz targets (`fuzz/`) and `tests/fuzz_smoke.rs`; not a stable API.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod listener;
 pub mod network;
 pub mod networks;

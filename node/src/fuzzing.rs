@@ -1,0 +1,198 @@
+//! Entry points for the fuzz targets in `fuzz/` and for `tests/fuzz_smoke.rs` (not a stable API).
+//!
+//! Each feeds arbitrary bytes to what a node (or the client's reading of a node list) does with
+//! input from the network; none may panic. They run against a real devnet: four nodes in two
+//! swarms with real SQLite stores (in memory), made once per thread and kept, with a
+//! single-threaded runtime for the async handlers. Nothing here opens a socket: an onion request
+//! is relayed between the devnet's nodes in-process, and a relay to a server is refused (no server
+//! is allowed).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::Request;
+use crypto_core::identity::{IdPrefix, SessionId};
+use crypto_core::network as client_network;
+use crypto_core::onion::{self, EncType, LayerKey};
+use crypto_core::storage::rpc;
+use rand_core::{CryptoRng, RngCore};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use x25519_dalek::{PublicKey, StaticSecret};
+
+use crate::network::{Network, Node, swarm_ids};
+use crate::server::{self, NodeState};
+use crate::store::Store;
+
+/// The clock the storage RPC entry point answers with (ms since the epoch): fixed, so that an
+/// input's signature and timestamp checks come out the same every time it is run.
+pub const NOW: u64 = 1_750_000_000_000;
+
+/// The Ed25519 seeds of the devnet's nodes: node `i` has `[i + 1; 32]`, in swarm `i % 2`.
+pub const NODE_SEEDS: [[u8; 32]; 4] = [[1; 32], [2; 32], [3; 32], [4; 32]];
+
+/// The X25519 secret a fuzzed onion layer is encrypted from.
+const CLIENT_SECRET: [u8; 32] = [3; 32];
+
+struct Fixture {
+    state: NodeState,
+    seed: Router,
+    runtime: tokio::runtime::Runtime,
+    /// Layer keys from [`CLIENT_SECRET`] to node 0, for each cipher.
+    keys: [(EncType, LayerKey); 2],
+    client_public: [u8; 32],
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        crate::tls::install_provider();
+        let ids = swarm_ids(2);
+        let nodes: Vec<Arc<Node>> = NODE_SEEDS
+            .iter()
+            .zip(0u16..)
+            .map(|(seed, i)| {
+                let store = Store::in_memory().expect("an in-memory SQLite store");
+                let swarm = ids.get(usize::from(i % 2)).copied().unwrap_or_default();
+                Arc::new(Node::new(seed, "127.0.0.1".into(), 30000 + i, swarm, store))
+            })
+            .collect();
+        let node = nodes.first().cloned().expect("four nodes");
+        let network = Arc::new(Network::new(nodes));
+        let state = NodeState {
+            network: network.clone(),
+            node: node.clone(),
+            proxy_allow: Arc::new(Vec::new()),
+            http: reqwest::Client::new(),
+        };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build().expect("a runtime");
+        let client = StaticSecret::from(CLIENT_SECRET);
+        let client_public = PublicKey::from(&client).to_bytes();
+        let key = |enc| (enc, LayerKey::for_client(&client, &client_public, &node.info.x25519, enc));
+        Fixture {
+            seed: crate::seed::router(network),
+            state,
+            runtime,
+            keys: [key(EncType::XChaCha20), key(EncType::AesGcm)],
+            client_public,
+        }
+    }
+
+    fn network(&self) -> &Network {
+        &self.state.network
+    }
+
+    /// Empties every node's store, so that each input starts from the same state.
+    fn reset(&self) {
+        for node in self.network().nodes() {
+            let _ = node.store().sweep(u64::MAX);
+        }
+    }
+}
+
+thread_local! {
+    static FIXTURE: Fixture = Fixture::new();
+}
+
+/// A storage RPC body (`/storage_rpc/v1`, also the body of an onion request's final layer), as
+/// node 0 receives it: a single method, a `batch` or a `sequence`, run against the devnet's
+/// stores at [`NOW`]. The stores are emptied first. Returns the node's reply.
+pub fn storage_rpc(data: &[u8]) -> crate::rpc::Reply {
+    FIXTURE.with(|f| {
+        f.reset();
+        crate::rpc::handle(f.network(), &f.state.node, NOW, data)
+    })
+}
+
+/// An onion request arriving at node 0 (`/onion_req/v2`): the bytes as they arrive, then the
+/// same bytes (after a first byte choosing the cipher and the outer JSON) as the plaintext of a
+/// layer properly encrypted to node 0, so that what the node does with a peeled layer is
+/// reached — run the storage RPC and seal its reply, relay to another devnet node (which peels
+/// in turn), or refuse a server it may not reach. Returns the status node 0 answered the
+/// encrypted layer with.
+pub fn onion_request(data: &[u8]) -> Option<u16> {
+    FIXTURE.with(|f| {
+        f.reset();
+        let _ = f.runtime.block_on(server::process_onion(&f.state, data.to_vec()));
+        let (&selector, plaintext) = data.split_first()?;
+        let (enc, key) = &f.keys[usize::from(selector & 1)];
+        let mut outer = json!({ "ephemeral_key": hex::encode(f.client_public), "enc_type": enc.as_str() });
+        if selector & 2 != 0 {
+            outer["hop_no"] = json!(selector >> 2);
+        }
+        let body = onion::frame(&key.encrypt(&mut FuzzRng::new(u64::from(selector)), plaintext), &outer);
+        Some(f.runtime.block_on(server::process_onion(&f.state, body)).0)
+    })
+}
+
+/// Node lists and swarms: the seed's `json_rpc` route given the bytes as a request (and the
+/// `service_node_states` reader given them as parameters); the client's readers of a node list
+/// and of a `get_swarm` reply or 421 body, with what it then does with the nodes they accept
+/// (its pool, paths and swarm cache); and the typed `get_swarm` / `get_service_nodes` replies.
+pub fn node_lists(data: &[u8]) {
+    FIXTURE.with(|f| {
+        let request = Request::post("/json_rpc").body(Body::from(data.to_vec()));
+        if let Ok(request) = request {
+            let _ = f.runtime.block_on(f.seed.clone().oneshot(request));
+        }
+        if let Ok(value) = serde_json::from_slice::<Value>(data) {
+            let _ = f.network().service_node_states(Some(&value));
+            let _ = f.network().service_node_states(value.get("params"));
+        }
+    });
+    let mut rng = FuzzRng::new(data.len() as u64);
+    let mut net = client_network::Network::default();
+    if let Ok(list) = client_network::parse_node_list(data) {
+        net.set_pool(list);
+        let _ = net.build_paths(&mut rng);
+        let _ = net.pool_needs_fetch(NOW);
+    }
+    if let Ok(swarm) = client_network::parse_swarm(data) {
+        let owner = SessionId::new(IdPrefix::Standard, [5; 32]);
+        if let Some(first) = swarm.first().map(|n| n.ed25519) {
+            net.set_swarm(owner, swarm);
+            let _ = net.swarm(&owner).len();
+            let _ = net.swarm_is_short(&owner);
+            net.remove_from_swarm(&owner, &first);
+        }
+    }
+    let _ = rpc::GetSwarmReply::parse(data).map(|r| r.swarm_id());
+    let _ = rpc::GetServiceNodesReply::parse(data);
+}
+
+/// Deterministic randomness for the entry points (a SplitMix64 stream); never used outside
+/// fuzzing.
+#[derive(Debug)]
+pub struct FuzzRng(u64);
+
+impl FuzzRng {
+    /// A stream from `seed`.
+    pub fn new(seed: u64) -> FuzzRng {
+        FuzzRng(seed ^ 0x9e37_79b9_7f4a_7c15)
+    }
+}
+
+impl RngCore for FuzzRng {
+    fn next_u32(&mut self) -> u32 {
+        (self.next_u64() >> 32) as u32
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(8) {
+            let bytes = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or_default());
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl CryptoRng for FuzzRng {}
