@@ -11,7 +11,6 @@
 use crypto_core::identity::SessionId;
 use crypto_core::message;
 use crypto_core::wire::{Content, LokiProfile, MessageRequestResponse};
-use rand_core::OsRng;
 
 use crate::Error;
 use crate::conversations::{self, Conversation, Message, Standing};
@@ -65,14 +64,7 @@ pub(crate) async fn send<P: Platform>(session: &Session<P>, peer: &SessionId, bo
     }
     let name = session.account.borrow().display_name.clone();
     let now = session.next_timestamp();
-    let content = message::text_message(body, Some(&name));
-    let sync = message::sync_copy(&content, peer);
-    let (Ok(data), Ok(sync_data)) = (
-        message::seal_message(&mut OsRng, &session.identity, peer, content, now),
-        message::seal_message(&mut OsRng, &session.identity, &session.me(), sync, now),
-    ) else {
-        return Err(Error::Encryption);
-    };
+    let (data, sync_data) = outbox::seal_text(session, peer, body, Some(&name), now)?;
     let msg = conversations::outgoing(peer, body, now, &name, data, sync_data);
     outbox::change(session, |ids| ids.push(msg.id.clone())).await.map_err(Error::MessageNotKept)?;
     if let Err(e) = inbox::record(session, &msg, None, false, Standing::Accepted).await {
@@ -125,10 +117,7 @@ async fn tell_accepted<P: Platform>(session: &Session<P>, peer: &SessionId) -> R
         }),
         ..Default::default()
     };
-    let now = session.next_timestamp();
-    let data =
-        message::seal_message(&mut OsRng, &session.identity, peer, content, now).map_err(|_| Error::Encryption)?;
-    outbox::send_control(session, *peer, data, now).await.map_err(Error::NotKept)
+    outbox::send_control(session, *peer, content).await
 }
 
 /// Accepts the message request of `peer`: it becomes a conversation, and they are told (through
@@ -202,6 +191,7 @@ async fn clear_draft<P: Platform>(session: &Session<P>, peer: &SessionId) -> Res
 mod tests {
     use crypto_core::identity::Identity;
     use futures::executor::block_on;
+    use rand_core::OsRng;
 
     use super::*;
     use crate::testing::Offline;

@@ -8,22 +8,37 @@
 //! is back, and at once on Retry. Only an answer that will never change (the node refused the
 //! message itself) takes an entry out without delivering it; the message then waits for Retry.
 //!
+//! A clock error (406/425: a node found the sealed timestamp too far from its clock) re-seals the
+//! entry at a fresh network time before it is tried again, rather than sending bytes that were
+//! refused and would be again: the copies still to store are sealed anew, the message keeps its
+//! id (what the front end knows it by) and takes the new sent time, as does its conversation's
+//! last activity if it was this message's. The sync copy this device will fetch back then carries
+//! the new time, so its id would be another: that id is remembered (`resealed`) so the copy is
+//! not filed twice.
+//!
 //! Records: the `account` store's `outbox` lists the ids still to deliver. A message's entry is
 //! its own record (`Message::outbox` holds the sealed bytes for the recipient and the sync copy);
-//! a control message's is `outbox/<id>` in the `account` store.
+//! a control message's is `outbox/<id>` in the `account` store. `resealed` lists the ids under
+//! which re-sealed messages' sync copies come back, for [`DEFAULT_TTL_MS`] (as long as a copy is
+//! stored).
 
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 use std::time::Duration;
 
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use crypto_core::identity::SessionId;
+use crypto_core::message::{self, DEFAULT_TTL_MS};
 use crypto_core::network::Failure;
+use crypto_core::wire::Content;
 use futures::StreamExt;
 use futures::future::{Either, LocalBoxFuture, select};
 use futures::stream::FuturesUnordered;
+use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
-use crate::conversations::{Message, Status};
+use crate::conversations::{self, Message, Status, outgoing_id};
 use crate::event::Event;
 use crate::platform::{Clock, Platform};
 use crate::session::Session;
@@ -31,6 +46,10 @@ use crate::storage::{StorageError, stores};
 
 /// `account` record: the ids of entries not yet delivered.
 const OUTBOX_ID: &[u8] = b"outbox";
+/// `account` record: (id, network time) of the sync copies of re-sealed messages.
+const RESEALED_ID: &[u8] = b"resealed";
+/// The most entries `resealed` keeps.
+const RESEALED_KEEP: usize = 1_000;
 /// Rounds before a message shows as failed.
 pub const ROUNDS: u32 = 5;
 /// The wait before round `n + 1` (n from 1): 1.5 s, doubling.
@@ -52,6 +71,10 @@ pub struct Control {
     pub data: String,
     /// Its timestamp.
     pub timestamp: u64,
+    /// The content (protobuf, base64), to seal it again after a clock error (entries from before
+    /// it was kept have none and are sent as they are).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
 }
 
 fn control_record(id: &str) -> Vec<u8> {
@@ -90,18 +113,118 @@ pub(crate) async fn change<P: Platform>(
     session.save(stores::ACCOUNT, OUTBOX_ID, &list).await
 }
 
-/// Puts a control message for `to` in the outbox and wakes the worker.
+/// Seals a text message to `peer` at `timestamp`: the recipient's copy and the sync copy for
+/// this account's other devices.
+pub(crate) fn seal_text<P: Platform>(
+    session: &Session<P>,
+    peer: &SessionId,
+    body: &str,
+    name: Option<&str>,
+    timestamp: u64,
+) -> Result<(String, String), crate::Error> {
+    let content = message::text_message(body, name);
+    let sync = message::sync_copy(&content, peer);
+    match (
+        message::seal_message(&mut OsRng, &session.identity, peer, content, timestamp),
+        message::seal_message(&mut OsRng, &session.identity, &session.me(), sync, timestamp),
+    ) {
+        (Ok(data), Ok(sync_data)) => Ok((data, sync_data)),
+        _ => Err(crate::Error::Encryption),
+    }
+}
+
+/// Seals `content` for `to` at a new timestamp, puts it in the outbox and wakes the worker.
 pub(crate) async fn send_control<P: Platform>(
     session: &Session<P>,
     to: SessionId,
-    data: String,
-    timestamp: u64,
-) -> Result<(), StorageError> {
+    content: Content,
+) -> Result<(), crate::Error> {
+    let timestamp = session.next_timestamp();
+    let bytes = STANDARD.encode(content.to_bytes());
+    let data = message::seal_message(&mut OsRng, &session.identity, &to, content, timestamp)
+        .map_err(|_| crate::Error::Encryption)?;
     let id = format!("ctl/{to}/{timestamp}");
-    session.save(stores::ACCOUNT, &control_record(&id), &Control { to, data, timestamp }).await?;
-    change(session, |list| list.push(id)).await?;
+    let control = Control { to, data, timestamp, content: Some(bytes) };
+    session.save(stores::ACCOUNT, &control_record(&id), &control).await.map_err(crate::Error::NotKept)?;
+    change(session, |list| list.push(id)).await.map_err(crate::Error::NotKept)?;
     session.wake_outbox();
     Ok(())
+}
+
+/// Whether `id` is the id a re-sealed message's sync copy comes back under (the message is
+/// filed under its first id: the copy is not filed again).
+pub(crate) async fn is_resealed_copy<P: Platform>(session: &Session<P>, id: &str) -> bool {
+    let list: Vec<(String, u64)> = session.load(stores::ACCOUNT, RESEALED_ID).await.unwrap_or_default();
+    list.iter().any(|(x, _)| x == id)
+}
+
+/// Seals the entry `id` anew at a fresh network time, after a clock error (see the module docs).
+/// Returns whether it was; an entry gone, or a control message from before contents were kept,
+/// is not.
+async fn reseal<P: Platform>(session: &Session<P>, id: &str) -> bool {
+    if id.starts_with("ctl/") {
+        return reseal_control(session, id).await;
+    }
+    let _guard = session.writes.lock().await;
+    let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return false };
+    let Some(mut entry) = msg.outbox.clone() else { return false };
+    let before = msg.timestamp;
+    let timestamp = session.next_timestamp();
+    let Ok((data, sync_data)) = seal_text(session, &msg.peer, &msg.body, msg.sender_name.as_deref(), timestamp) else {
+        return false;
+    };
+    // A recipient's copy already stored stays as it is (a second one would show twice).
+    if !entry.delivered {
+        entry.data = data;
+    }
+    entry.sync_data = sync_data;
+    msg.outbox = Some(entry);
+    msg.timestamp = timestamp;
+    let copy_id = outgoing_id(&msg.peer, timestamp);
+    if copy_id != msg.id {
+        let mut list: Vec<(String, u64)> = session.load(stores::ACCOUNT, RESEALED_ID).await.unwrap_or_default();
+        list.retain(|(_, at)| at.saturating_add(DEFAULT_TTL_MS) > timestamp);
+        list.push((copy_id, timestamp));
+        let excess = list.len().saturating_sub(RESEALED_KEEP);
+        list.drain(..excess);
+        // Written before the copy can be stored, so it is never filed as a message of its own.
+        if let Err(e) = session.save(stores::ACCOUNT, RESEALED_ID, &list).await {
+            session.kept(Err(e));
+            return false;
+        }
+    }
+    if let Err(e) = session.save(stores::MESSAGES, msg.id.as_bytes(), &msg).await {
+        session.kept(Err(e));
+        return false;
+    }
+    if let Ok(Some(mut c)) = conversations::conversation(&session.vault, &msg.peer).await
+        && c.last_activity == before
+        && before != timestamp
+    {
+        c.last_activity = timestamp;
+        session.kept(conversations::save(&session.vault, &c).await);
+        session.emit(Event::Conversations);
+    }
+    session.emit(Event::Message { message: msg, arrived: false });
+    true
+}
+
+/// [`reseal`] for a control message.
+async fn reseal_control<P: Platform>(session: &Session<P>, id: &str) -> bool {
+    let record = control_record(id);
+    let Some(mut control) = session.load::<Control>(stores::ACCOUNT, &record).await else { return false };
+    let Some(content) = control.content.as_deref().and_then(|c| STANDARD.decode(c).ok()) else { return false };
+    let Ok(content) = Content::decode_checked(&content) else { return false };
+    let timestamp = session.next_timestamp();
+    let Ok(data) = message::seal_message(&mut OsRng, &session.identity, &control.to, content, timestamp) else {
+        return false;
+    };
+    control.data = data;
+    control.timestamp = timestamp;
+    let saved = session.save(stores::ACCOUNT, &record, &control).await;
+    let ok = saved.is_ok();
+    session.kept(saved);
+    ok
 }
 
 /// How one delivery attempt of an entry ended.
@@ -119,8 +242,22 @@ enum Outcome {
 /// Whether a failure will never change however often the same bytes are sent.
 fn is_permanent(failure: &Failure) -> bool {
     // 400: malformed; 401: bad signature; 403: not allowed; 413: too large. A clock error (406,
-    // 425) or a node that is not in the swarm (421) is handled by the network client and heals.
+    // 425) re-seals the entry (see `failed`); a node that is not in the swarm (421) is handled by
+    // the network client and heals.
     matches!(failure, Failure::TooLarge | Failure::Rejected { status: 400 | 401 | 403 | 413, .. })
+}
+
+/// What a failed store of entry `id` means: refused for good, or to be tried again — after a
+/// clock error, with the entry re-sealed at a fresh network time (the network client has
+/// re-synced the time by then).
+async fn failed<P: Platform>(session: &Session<P>, id: &str, failure: Failure) -> Outcome {
+    if is_permanent(&failure) {
+        return Outcome::Refused(failure);
+    }
+    if failure == Failure::ClockOutOfSync {
+        reseal(session, id).await;
+    }
+    Outcome::Failed(failure)
 }
 
 /// Stores a message's copies: the recipient's (once), then the sync copy for this account's other
@@ -132,17 +269,14 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
         };
         return match session.client.store(&control.to, &control.data, control.timestamp).await {
             Ok(_) => Outcome::Delivered,
-            Err(f) if is_permanent(&f) => Outcome::Refused(f),
-            Err(f) => Outcome::Failed(f),
+            Err(f) => failed(session, id, f).await,
         };
     }
     let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Outcome::Gone };
     let Some(mut entry) = msg.outbox.clone() else { return Outcome::Gone };
     if !entry.delivered {
-        match session.client.store(&msg.peer, &entry.data, msg.timestamp).await {
-            Ok(_) => {}
-            Err(f) if is_permanent(&f) => return Outcome::Refused(f),
-            Err(f) => return Outcome::Failed(f),
+        if let Err(f) = session.client.store(&msg.peer, &entry.data, msg.timestamp).await {
+            return failed(session, id, f).await;
         }
         entry.delivered = true;
         msg.outbox = Some(entry.clone());
@@ -152,8 +286,7 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
     }
     match session.client.store(&session.me(), &entry.sync_data, msg.timestamp).await {
         Ok(_) => Outcome::Delivered,
-        Err(f) if is_permanent(&f) => Outcome::Refused(f),
-        Err(f) => Outcome::Failed(f),
+        Err(f) => failed(session, id, f).await,
     }
 }
 
@@ -430,19 +563,140 @@ mod schedule_tests {
         let (session, clock, control, _) = session();
         let bob = Identity::generate(&mut OsRng).session_id();
         block_on(async {
-            send_control(&session, bob, "ZGF0YQ==".into(), START).await.unwrap();
+            send_control(&session, bob, acceptance()).await.unwrap();
             let id = format!("ctl/{bob}/{START}");
             assert_eq!(ids(&session).await.unwrap(), [id.as_str()]);
+            let sealed: Control = session.load(stores::ACCOUNT, &control_record(&id)).await.unwrap();
             let c = clock.clone();
             let limit = START + 23_000;
             work(session.clone(), move || c.now_ms() < limit).await;
             assert_eq!(control.requests(), 5, "five rounds");
             assert_eq!(ids(&session).await.unwrap(), [id.as_str()], "kept");
             let kept: Control = session.load(stores::ACCOUNT, &control_record(&id)).await.unwrap();
-            assert_eq!((kept.to, kept.data.as_str(), kept.timestamp), (bob, "ZGF0YQ==", START));
+            assert_eq!((kept.to, kept.timestamp), (bob, START));
+            assert_eq!(kept, sealed, "the same bytes each round");
             finish(&session, &id).await;
             assert!(ids(&session).await.unwrap().is_empty());
             assert!(session.load::<Control>(stores::ACCOUNT, &control_record(&id)).await.is_none());
+        });
+    }
+
+    /// A `MessageRequestResponse` (approved, named), as accepting a request sends.
+    fn acceptance() -> Content {
+        Content {
+            message_request_response: Some(crypto_core::wire::MessageRequestResponse {
+                is_approved: Some(true),
+                profile: Some(crypto_core::wire::LokiProfile {
+                    display_name: Some("Alice".into()),
+                    ..Default::default()
+                }),
+                profile_key: None,
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// About 29 million years from now: where a node reporting `t = u64::MAX` put the network time
+    /// when it was the plain mean of the samples.
+    const FAR: u64 = START + 29_000_000 * 365 * 24 * 3_600_000;
+
+    /// Sends `body` to `to` as [`messaging::send`] did while the network time was `FAR`.
+    async fn sent_at_far(session: &Session<Test>, to: &SessionId, body: &str) -> Message {
+        session.set_last_sent(FAR);
+        let (data, sync_data) = seal_text(session, to, body, Some("Alice"), FAR).unwrap();
+        let msg = conversations::outgoing(to, body, FAR, "Alice", data, sync_data);
+        change(session, |ids| ids.push(msg.id.clone())).await.unwrap();
+        crate::inbox::record(session, &msg, None, false, conversations::Standing::Accepted).await.unwrap();
+        msg
+    }
+
+    #[test]
+    fn a_clock_error_reseals_a_message_at_a_fresh_time_keeping_its_id() {
+        let (session, _, _, events) = session();
+        let bob = Identity::generate(&mut OsRng);
+        let to = bob.session_id();
+        block_on(async {
+            let sent = sent_at_far(&session, &to, "hello").await;
+            assert_eq!(conversations::conversation(&session.vault, &to).await.unwrap().unwrap().last_activity, FAR);
+            let before = sent.outbox.clone().unwrap();
+            assert!(matches!(failed(&session, &sent.id, Failure::ClockOutOfSync).await, Outcome::Failed(_)));
+
+            let msg: Message = session.load(stores::MESSAGES, sent.id.as_bytes()).await.unwrap();
+            assert_eq!((msg.id.as_str(), msg.status, msg.body.as_str()), (sent.id.as_str(), Status::Sending, "hello"));
+            assert_eq!(msg.timestamp, START, "the network time now");
+            let entry = msg.outbox.clone().unwrap();
+            assert!(entry.data != before.data && entry.sync_data != before.sync_data && !entry.delivered);
+            // Both copies open, at the new time: the recipient's and the sync copy.
+            let theirs = message::open_message(&bob, &entry.data).unwrap();
+            assert_eq!(theirs.timestamp_ms, START);
+            assert_eq!(theirs.content.data_message.and_then(|d| d.body).as_deref(), Some("hello"));
+            let copy = message::open_message(&session.identity, &entry.sync_data).unwrap();
+            assert_eq!(copy.timestamp_ms, START);
+            assert_eq!(copy.content.data_message.and_then(|d| d.sync_target), Some(to.to_string()));
+            // The conversation shows the new time; the front end is told, under the same id.
+            let c = conversations::conversation(&session.vault, &to).await.unwrap().unwrap();
+            assert_eq!(c.last_activity, START);
+            let told = events.borrow().iter().rev().find_map(|(_, e)| match e {
+                Event::Message { message, .. } => Some(message.clone()),
+                _ => None,
+            });
+            assert_eq!(told.map(|m| (m.id, m.timestamp)), Some((sent.id.clone(), START)));
+            // The sync copy coming back under its new id is known to be this message.
+            assert!(is_resealed_copy(&session, &outgoing_id(&to, START)).await);
+            assert!(!is_resealed_copy(&session, &sent.id).await);
+            // The next message follows the network time, not the liar's.
+            let next = messaging::send(&session, &to, "again").await.unwrap();
+            assert_eq!(next.timestamp, START + 1);
+
+            // A recipient's copy already stored is left as it is; the sync copy is sealed anew.
+            let mut msg: Message = session.load(stores::MESSAGES, next.id.as_bytes()).await.unwrap();
+            let mut entry = msg.outbox.clone().unwrap();
+            entry.delivered = true;
+            msg.outbox = Some(entry.clone());
+            session.save(stores::MESSAGES, msg.id.as_bytes(), &msg).await.unwrap();
+            assert!(matches!(failed(&session, &next.id, Failure::ClockOutOfSync).await, Outcome::Failed(_)));
+            let after: Message = session.load(stores::MESSAGES, next.id.as_bytes()).await.unwrap();
+            let after_entry = after.outbox.unwrap();
+            assert_eq!(after_entry.data, entry.data);
+            assert_ne!(after_entry.sync_data, entry.sync_data);
+            assert_eq!(after.timestamp, START + 2);
+
+            // Any other failure sends the same bytes again.
+            assert!(matches!(failed(&session, &next.id, Failure::Offline).await, Outcome::Failed(_)));
+            let same: Message = session.load(stores::MESSAGES, next.id.as_bytes()).await.unwrap();
+            assert_eq!(same.outbox.unwrap().sync_data, after_entry.sync_data);
+        });
+    }
+
+    #[test]
+    fn a_clock_error_reseals_a_control_message_too() {
+        let (session, _, _, _) = session();
+        let bob = Identity::generate(&mut OsRng);
+        let to = bob.session_id();
+        block_on(async {
+            // Sealed while the network time was far ahead.
+            let id = format!("ctl/{to}/{FAR}");
+            let data = message::seal_message(&mut OsRng, &session.identity, &to, acceptance(), FAR).unwrap();
+            let content = Some(STANDARD.encode(acceptance().to_bytes()));
+            let sealed = Control { to, data, timestamp: FAR, content };
+            session.save(stores::ACCOUNT, &control_record(&id), &sealed).await.unwrap();
+            change(&session, |ids| ids.push(id.clone())).await.unwrap();
+            session.set_last_sent(FAR);
+            let before: Control = session.load(stores::ACCOUNT, &control_record(&id)).await.unwrap();
+            assert!(matches!(failed(&session, &id, Failure::ClockOutOfSync).await, Outcome::Failed(_)));
+            let after: Control = session.load(stores::ACCOUNT, &control_record(&id)).await.unwrap();
+            assert_eq!(after.timestamp, START);
+            assert_ne!(after.data, before.data);
+            let opened = message::open_message(&bob, &after.data).unwrap();
+            assert_eq!(opened.timestamp_ms, START);
+            assert_eq!(opened.content, Content { sig_timestamp: Some(START), ..acceptance() });
+            assert_eq!(ids(&session).await.unwrap(), [id.as_str()], "the same entry");
+
+            // An entry from before contents were kept is sent as it is.
+            let old = Control { content: None, ..after.clone() };
+            session.save(stores::ACCOUNT, &control_record(&id), &old).await.unwrap();
+            assert!(!reseal(&session, &id).await);
+            assert_eq!(session.load::<Control>(stores::ACCOUNT, &control_record(&id)).await, Some(old));
         });
     }
 

@@ -20,6 +20,10 @@ use crate::storage::{Read, StorageError, Vault, stores};
 /// Where events go: the front end's callback, if it gave one.
 pub(crate) type Listener = Rc<RefCell<Option<Rc<dyn Fn(Event)>>>>;
 
+/// How far ahead of network time the last timestamp handed out may be and still be followed
+/// (ms): a node takes a store at most 10 s ahead of its clock.
+pub(crate) const MAX_AHEAD_MS: u64 = 10_000;
+
 /// An unlocked account.
 pub struct Session<P: Platform> {
     /// The vault it lives in.
@@ -36,7 +40,7 @@ pub struct Session<P: Platform> {
     /// polling), so no update is lost.
     pub(crate) writes: futures::lock::Mutex<()>,
     /// The timestamp of the last message sent, so two messages never share one (a timestamp is
-    /// a sent message's identity for its recipients).
+    /// a sent message's identity for its recipients). See [`Session::next_timestamp`].
     last_sent: Cell<u64>,
     /// The conversation a person is looking at: its messages arrive read.
     pub(crate) viewing: Cell<Option<SessionId>>,
@@ -87,11 +91,23 @@ impl<P: Platform> Session<P> {
         self.identity.session_id()
     }
 
-    /// The network time for a new outgoing message: never equal to or before the last one's.
+    /// The network time for a new outgoing message: never equal to or before the last one's,
+    /// unless the last one is more than [`MAX_AHEAD_MS`] ahead of network time. Then it was
+    /// handed out by a network time since corrected (a node that lied, a local clock that
+    /// jumped), and following it would keep every message after it as far in the nodes' future,
+    /// where they refuse it: the network time is used again.
     pub(crate) fn next_timestamp(&self) -> u64 {
-        let t = self.client.now().max(self.last_sent.get().saturating_add(1));
+        let now = self.client.now();
+        let last = self.last_sent.get();
+        let t = if last > now.saturating_add(MAX_AHEAD_MS) { now } else { now.max(last.saturating_add(1)) };
         self.last_sent.set(t);
         t
+    }
+
+    /// Sets the last timestamp handed out (tests: as a lying node once made it).
+    #[cfg(test)]
+    pub(crate) fn set_last_sent(&self, t: u64) {
+        self.last_sent.set(t);
     }
 
     /// Saves the account record.
@@ -167,9 +183,22 @@ mod tests {
             assert!(t > last, "{t} after {last}");
             last = t;
         }
+        // A burst within the same millisecond runs ahead of the clock, up to the limit.
+        let now = s.client.now();
+        s.last_sent.set(now + MAX_AHEAD_MS);
+        assert_eq!(s.next_timestamp(), now + MAX_AHEAD_MS + 1);
+    }
+
+    #[test]
+    fn a_last_timestamp_far_ahead_of_network_time_is_not_followed() {
+        let s = session();
+        // Handed out while a lying node had moved the network time 29 million years on.
         s.last_sent.set(u64::MAX - 1);
-        assert_eq!(s.next_timestamp(), u64::MAX);
-        assert_eq!(s.next_timestamp(), u64::MAX, "saturates rather than wrapping");
+        let t = s.next_timestamp();
+        assert!(t.abs_diff(s.client.now()) < 1_000, "back to network time: {t}");
+        assert!(s.next_timestamp() > t, "and increasing from there");
+        s.last_sent.set(s.client.now() + 10 * 60_000);
+        assert!(s.next_timestamp() < s.client.now() + 1_000, "ten minutes ahead: a node 10 minutes fast");
     }
 
     #[test]

@@ -198,6 +198,11 @@ impl Content {
         Ok(content)
     }
 
+    /// The content's protobuf bytes, as [`Content::decode_checked`] reads them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.encode_to_vec()
+    }
+
     fn check(&self) -> Result<(), DecodeError> {
         if let Some(data) = &self.data_message {
             data.check()?;
