@@ -39,8 +39,8 @@ pub use exchange::{
 pub use paths::Path;
 pub use poll::{
     Backoff, HIDDEN_POLL_INTERVAL_MS, LAST_HASH_LIMIT, MAX_POLL_INTERVAL_MS, POLL_INTERVAL_MS, PollState, SEEN_LIMIT,
-pub use time::{AGREE_MS, KEEP_ON_CLOCK_ERROR_MS, MAX_SKEW_MS, SAMPLE_MAX_AGE_MS};
 };
+pub use time::{AGREE_MS, KEEP_ON_CLOCK_ERROR_MS, MAX_SKEW_MS, SAMPLE_MAX_AGE_MS};
 
 /// Hops per path (guard + 2): `ONION_REQUEST_HOPS`.
 pub const PATH_LENGTH: usize = 3;
