@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use crypto_core::identity::{Identity, Seed, SessionId};
 use crypto_core::mnemonic;
+use crypto_core::network::anchors::Anchors;
 use crypto_core::vault::{KdfParams, VaultError};
 
 use crate::Error;
@@ -37,6 +38,8 @@ struct Inner<P: Platform> {
     kdf: Cell<KdfParams>,
     session: RefCell<Option<Rc<Session<P>>>>,
     listener: Listener,
+    /// The trusted nodes every relay's node list is checked against.
+    anchors: RefCell<Option<Rc<Anchors>>>,
 }
 
 impl<P: Platform> Clone for Engine<P> {
@@ -76,6 +79,7 @@ impl<P: Platform> Engine<P> {
                 kdf: Cell::new(KDF),
                 session: RefCell::default(),
                 listener: Rc::default(),
+                anchors: RefCell::default(),
             }),
         }
     }
@@ -83,6 +87,19 @@ impl<P: Platform> Engine<P> {
     /// Uses `params` for new passphrase wraps instead of [`KDF`] (tests choose cheaper ones).
     pub fn set_kdf(&self, params: KdfParams) {
         self.inner.kdf.set(params);
+    }
+
+    /// The trusted service nodes (the network's anchors) that every relay's node list is checked
+    /// against before anything is sent through it. The front end gets them from where it was
+    /// itself loaded, never from the relay: the app from its own origin's `network.json`, the
+    /// command line from its built-in networks or a file. Until they are given, every relay is
+    /// refused ([`Error::RelayRefused`]).
+    pub fn set_anchors(&self, anchors: Anchors) {
+        let anchors = Rc::new(anchors);
+        *self.inner.anchors.borrow_mut() = Some(anchors.clone());
+        if let Some(session) = self.inner.session.borrow().as_ref() {
+            session.client.set_anchors(anchors);
+        }
     }
 
     /// Calls `listener` with every [`Event`], on this thread, in order.
@@ -201,6 +218,9 @@ impl<P: Platform> Engine<P> {
     fn session_for(&self, vault: Vault<Rc<P::Backend>>, account: Account, identity: Identity) -> Rc<Session<P>> {
         let session =
             Rc::new(Session::new(vault, account, identity, self.inner.world.clone(), self.inner.listener.clone()));
+        if let Some(anchors) = self.inner.anchors.borrow().clone() {
+            session.client.set_anchors(anchors);
+        }
         let weak = Rc::downgrade(&session);
         session.client.on_status(move |status| {
             if let Some(session) = weak.upgrade() {
@@ -265,6 +285,13 @@ impl<P: Platform> Engine<P> {
         Ok(url)
     }
 
+    /// Checks the relay's node list against the network now (what the first request would do),
+    /// so a front end can tell at once whether the relay is refused ([`Error::RelayRefused`]).
+    /// The verdict is kept for the session; the status tells it too.
+    pub async fn check_relay(&self) -> Result<(), Error> {
+        self.session()?.client.check_relay().await.map_err(Error::network)
+    }
+
     /// The network client's status (connection, last problem, paths, relay).
     pub fn net_status(&self) -> Option<NetStatus> {
         self.inner.session.borrow().as_ref().map(|s| s.client.status_now())
@@ -321,7 +348,7 @@ impl<P: Platform> Engine<P> {
     pub async fn poll_once(&self) -> Result<Vec<Message>, Error> {
         let session = self.session()?;
         inbox::restore(&session).await;
-        inbox::poll_once(&session).await.map_err(Error::Network)
+        inbox::poll_once(&session).await.map_err(Error::network)
     }
 
     // Conversations.

@@ -5,6 +5,7 @@ use core::fmt;
 
 use crypto_core::mnemonic::PhraseError;
 use crypto_core::network::Failure;
+use crypto_core::network::anchors::Refusal;
 
 use crate::account::Strength;
 use crate::relay::RelayUrlError;
@@ -53,6 +54,9 @@ pub enum Error {
     RelayUrl(RelayUrlError),
     /// The network could not be reached, or refused.
     Network(Failure),
+    /// The relay's node list is not the network's (or the network could not be asked to confirm
+    /// it), so nothing is sent through this relay.
+    RelayRefused(Refusal),
 }
 
 impl fmt::Display for Error {
@@ -78,11 +82,22 @@ impl fmt::Display for Error {
             Error::PassphraseTooShort => f.write_str(Strength::TooShort.hint()),
             Error::RelayUrl(e) => e.fmt(f),
             Error::Network(e) => sentence(&e.to_string(), f),
+            Error::RelayRefused(r) => sentence(&r.to_string(), f),
         }
     }
 }
 
 impl std::error::Error for Error {}
+
+impl Error {
+    /// The error for a failure of the network client: a refused relay is its own error.
+    pub fn network(failure: Failure) -> Error {
+        match failure {
+            Failure::NodeListRefused(r) => Error::RelayRefused(r),
+            f => Error::Network(f),
+        }
+    }
+}
 
 impl From<StorageError> for Error {
     fn from(e: StorageError) -> Self {
@@ -140,6 +155,10 @@ mod tests {
             Error::PassphraseTooShort,
             Error::RelayUrl(RelayUrlError::Scheme),
             Error::Network(Failure::Offline),
+            Error::RelayRefused(Refusal::NoAnchors),
+            Error::RelayRefused(Refusal::Unconfirmed { answered: 1, asked: 3 }),
+            Error::RelayRefused(Refusal::ForgedKeys { listed: 10, forged: 3 }),
+            Error::RelayRefused(Refusal::Mismatch { listed: 6, confirmed: 0, network: 12 }),
         ] {
             let text = e.to_string();
             assert!(text.chars().next().is_some_and(char::is_uppercase), "{text:?}");
@@ -174,6 +193,19 @@ mod tests {
         assert_eq!(S("éclair").to_string(), "Éclair.");
         assert_eq!(S("").to_string(), "");
         assert_eq!(S("Done.").to_string(), "Done.");
+    }
+
+    #[test]
+    fn a_refused_relay_is_its_own_error_and_says_what_happened() {
+        let refusal = Refusal::Mismatch { listed: 6, confirmed: 0, network: 12 };
+        let e = Error::network(Failure::NodeListRefused(refusal));
+        assert_eq!(e, Error::RelayRefused(refusal));
+        assert_eq!(
+            e.to_string(),
+            "This relay's node list does not match the network's: the network confirms 0 of the 6 service nodes \
+             the relay lists, and has 12. Hush will not use this relay."
+        );
+        assert_eq!(Error::network(Failure::Offline), Error::Network(Failure::Offline));
     }
 
     #[test]

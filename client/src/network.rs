@@ -7,8 +7,17 @@
 //!
 //! The relay sees the guard's key and onion bytes; the account's Session ID travels only inside
 //! the onion (in `get_swarm`, `store` and `retrieve`), readable by the destination node alone.
+//!
+//! The relay's node list is never used as it comes: before any request uses it (at the first
+//! request and at every later fetch of the list) it is checked against the network itself
+//! (`crypto_core::network::anchors`): a few trusted nodes, the anchors, are asked through onion
+//! paths for the network's list, and the pool becomes the relay's nodes that the network
+//! confirms. A relay whose list the network does not confirm is refused: nothing is sent through
+//! it, and the status says so ([`Connection::RelayRefused`]). The verdict is kept in memory for
+//! the session, for the same list from the same relay ([`CONFIRMED_FOR`], [`REFUSED_FOR`]).
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
 use std::fmt;
 use std::pin::pin;
 use std::rc::Rc;
@@ -17,12 +26,15 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crypto_core::identity::{Identity, SessionId};
-use crypto_core::network::{Attempt, Exchange, Failure, Network, NodeRecord, Payload, PollState, Report, Step};
+use crypto_core::network::anchors::{self, Anchor, Anchors, Refusal};
+use crypto_core::network::{
+    Attempt, Exchange, Failure, Network, NodeRecord, PATH_COUNT, Payload, PollState, Report, Step, parse_node_list,
+};
 use crypto_core::onion::{self, Destination, EncType, NodeReply};
 use crypto_core::storage::rpc::{RetrieveReply, StoreReply};
 use crypto_core::storage::{Namespace, requests};
 use futures::future::{Either, select};
-use rand_core::OsRng;
+use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -44,6 +56,61 @@ type Tracked = Cell<Option<[u8; 32]>>;
 /// member beside it (see [`Client::hedged`]). Above what a healthy member takes through a path.
 pub const HEDGE_AFTER: Duration = Duration::from_secs(2);
 
+/// How long a node list the network confirmed is taken again, unchanged from the same relay,
+/// without asking the anchors: the relay's list changes when its own refresh brings changes, and
+/// a list that stays the same for longer than this is checked again against the network's.
+pub const CONFIRMED_FOR: Duration = Duration::from_secs(60 * 60);
+/// How long a refused node list stays refused, unchanged from the same relay, before the anchors
+/// are asked again (an anchor that was down may answer by then). Choosing the relay again in
+/// Settings asks at once.
+pub const REFUSED_FOR: Duration = Duration::from_secs(10 * 60);
+
+/// What the check concluded about one node list of one relay.
+#[derive(Clone, Debug)]
+struct Verdict {
+    relay: String,
+    /// The list as the relay gave it, sorted.
+    listed: Vec<NodeRecord>,
+    /// When (local ms).
+    at: u64,
+    /// The pool to use, or why the relay is refused.
+    outcome: Result<Vec<NodeRecord>, Refusal>,
+}
+
+impl Verdict {
+    fn holds(&self, relay: &str, listed: &[NodeRecord], now_ms: u64) -> bool {
+        let lasts = if self.outcome.is_ok() { CONFIRMED_FOR } else { REFUSED_FOR };
+        self.relay == relay && self.listed == listed && u128::from(now_ms.saturating_sub(self.at)) < lasts.as_millis()
+    }
+}
+
+/// What one anchor said, asked through the relay.
+enum AnchorAnswer {
+    /// Its node list (records whose keys match).
+    Nodes(Vec<NodeRecord>),
+    /// It could not be reached, or did not answer with a list.
+    Failed,
+    /// The relay could not be reached.
+    Offline,
+    /// The relay asked to slow down.
+    RateLimited,
+}
+
+/// `list` sorted, so two fetches of the same list compare equal.
+fn sorted(mut list: Vec<NodeRecord>) -> Vec<NodeRecord> {
+    list.sort_by(|a, b| (a.ed25519, a.x25519, &a.ip, a.port).cmp(&(b.ed25519, b.x25519, &b.ip, b.port)));
+    list
+}
+
+/// `items` in a random order.
+fn shuffled<T>(mut items: Vec<T>) -> Vec<T> {
+    for i in (1..items.len()).rev() {
+        let j = usize::try_from(OsRng.next_u64() % (i as u64 + 1)).unwrap_or(0);
+        items.swap(i, j);
+    }
+    items
+}
+
 /// A retrieved message.
 #[derive(Clone, Debug)]
 pub struct Stored {
@@ -64,6 +131,8 @@ pub enum Connection {
     Offline,
     /// The nodes refused this device's clock (406/425).
     ClockOutOfSync,
+    /// The relay's node list is not the network's: nothing is sent through this relay.
+    RelayRefused,
 }
 
 impl Connection {
@@ -74,6 +143,7 @@ impl Connection {
             Connection::Connected => "Connected",
             Connection::Offline => "Offline",
             Connection::ClockOutOfSync => "Clock out of sync",
+            Connection::RelayRefused => "Relay refused",
         }
     }
 }
@@ -141,6 +211,12 @@ pub struct Client<P: Platform> {
     on_new_guards: RefCell<Option<Box<dyn Fn()>>>,
     /// Onion requests sent (for the idle-rate figure).
     pub requests: Cell<u64>,
+    /// The trusted nodes the relay's node list is checked against (none: every list is refused).
+    anchors: RefCell<Option<Rc<Anchors>>>,
+    /// The last check's verdict.
+    verdict: RefCell<Option<Verdict>>,
+    /// One check at a time: a second request that needs the list waits for the first's verdict.
+    checking: futures::lock::Mutex<()>,
 }
 
 impl<P: Platform> fmt::Debug for Client<P> {
@@ -190,7 +266,17 @@ impl<P: Platform> Client<P> {
             saving: Default::default(),
             on_new_guards: RefCell::default(),
             requests: Cell::new(0),
+            anchors: RefCell::default(),
+            verdict: RefCell::default(),
+            checking: Default::default(),
         }
+    }
+
+    /// The trusted nodes to check the relay's node list against. Until they are given, every
+    /// relay is refused.
+    pub fn set_anchors(&self, anchors: Rc<Anchors>) {
+        *self.anchors.borrow_mut() = Some(anchors);
+        *self.verdict.borrow_mut() = None;
     }
 
     /// The relay in use (empty: this site's own).
@@ -203,6 +289,8 @@ impl<P: Platform> Client<P> {
     /// Returns the URL as it will be used (save that in the account).
     pub fn set_relay(&self, url: &str) -> Result<String, RelayUrlError> {
         let url = relay::relay_base(url, self.world.secure_page)?;
+        // Choosing a relay (again) asks the network anew.
+        *self.verdict.borrow_mut() = None;
         if *self.relay.borrow() != url {
             *self.relay.borrow_mut() = url.clone();
             self.network.borrow_mut().forget_network();
@@ -266,6 +354,9 @@ impl<P: Platform> Client<P> {
             Err(Failure::Offline) => self.set_status(Connection::Offline, Some(Failure::Offline.to_string())),
             Err(Failure::ClockOutOfSync) => {
                 self.set_status(Connection::ClockOutOfSync, Some(Failure::ClockOutOfSync.to_string()));
+            }
+            Err(Failure::NodeListRefused(r)) => {
+                self.set_status(Connection::RelayRefused, Some(crate::Error::RelayRefused(*r).to_string()));
             }
             Err(e) => self.set_status(Connection::Connecting, Some(e.to_string())),
         }
@@ -339,7 +430,8 @@ impl<P: Platform> Client<P> {
                 Step::FetchNodes => {
                     let relay = self.relay();
                     let attempt = match relay::nodes(&self.world.transport, &self.world.clock, &relay).await {
-                        Ok(nodes) => Attempt::Nodes(nodes),
+                        // Checked against the network before anything uses it.
+                        Ok(nodes) => Attempt::Nodes(self.confirmed(&relay, nodes).await?),
                         Err(NetError::Transport(_)) => Attempt::Unsent,
                         Err(NetError::Status(status)) => Attempt::Http { status, body: b"" },
                         Err(NetError::Network(_)) => Attempt::Nodes(Vec::new()),
@@ -398,6 +490,145 @@ impl<P: Platform> Client<P> {
                 _ => {}
             }
         }
+    }
+
+    /// Fetches the relay's node list and checks it against the network now (or takes the verdict
+    /// already reached for the same list), as the first request would. The status says how it
+    /// went.
+    pub async fn check_relay(&self) -> Result<(), ClientError> {
+        let relay = self.relay();
+        let result = match relay::nodes(&self.world.transport, &self.world.clock, &relay).await {
+            Ok(listed) => self.confirmed(&relay, listed).await.map(|pool| self.network.borrow_mut().set_pool(pool)),
+            Err(NetError::Transport(_)) => Err(Failure::Offline),
+            Err(NetError::Status(429)) => Err(Failure::RateLimited),
+            Err(NetError::Status(status)) => Err(Failure::Relay(status)),
+            Err(NetError::Network(e)) => Err(Failure::NoPath(e)),
+        };
+        match &result {
+            // Nothing was asked of a swarm yet: connected once a request is answered.
+            Ok(()) => {}
+            Err(e) => self.show_outcome(&Err(e.clone())),
+        }
+        result
+    }
+
+    /// The pool to use from the relay's node list `listed`: the relay's nodes that the network
+    /// confirms, asked of the anchors unless the same list from the same relay was judged lately.
+    /// A refusal forgets the pool and paths, so nothing more goes through this relay.
+    async fn confirmed(&self, relay: &str, listed: Vec<NodeRecord>) -> Result<Vec<NodeRecord>, ClientError> {
+        let _one = self.checking.lock().await;
+        let listed = sorted(listed);
+        let now = self.world.clock.now_ms();
+        let known = self.verdict.borrow().as_ref().filter(|v| v.holds(relay, &listed, now)).map(|v| v.outcome.clone());
+        let outcome = match known {
+            Some(outcome) => outcome,
+            None => {
+                let outcome = self.check(relay, &listed).await?;
+                // Without anchors nothing was asked: nothing to remember about this relay.
+                if outcome != Err(Refusal::NoAnchors) {
+                    *self.verdict.borrow_mut() =
+                        Some(Verdict { relay: relay.to_owned(), listed, at: now, outcome: outcome.clone() });
+                }
+                outcome
+            }
+        };
+        if self.relay() != relay {
+            // Another relay was chosen meanwhile: this list is not its list.
+            return Err(Failure::Unreachable);
+        }
+        outcome.map_err(|refusal| {
+            if !self.network.borrow().pool().is_empty() {
+                self.network.borrow_mut().forget_network();
+            }
+            Failure::NodeListRefused(refusal)
+        })
+    }
+
+    /// Asks the anchors, through paths built from `listed` alone, for the network's node list and
+    /// judges `listed` by their answers. An error is a failure to reach the relay itself (or to
+    /// build a path), which says nothing about its list.
+    async fn check(&self, relay: &str, listed: &[NodeRecord]) -> Result<Result<Vec<NodeRecord>, Refusal>, ClientError> {
+        let trusted = self.anchors.borrow().clone().filter(|a| !a.is_empty());
+        let Some(trusted) = trusted else { return Ok(Err(Refusal::NoAnchors)) };
+        if let Err(refusal) = anchors::prejudge(listed) {
+            return Ok(Err(refusal));
+        }
+        // Paths for the check only, from the relay's list (the only nodes it forwards to), with
+        // the guards in use when it still lists them. They carry no request that names anyone.
+        let mut paths = Network::new(anchors::with_matching_keys(listed.to_vec()));
+        paths.set_guards(self.network.borrow().guards().to_vec());
+        paths.build_paths(&mut OsRng).map_err(Failure::NoPath)?;
+        let paths = RefCell::new(paths);
+        let order = shuffled(trusted.list().to_vec());
+        let (mut answers, mut asked, mut offline, mut limited) = (Vec::new(), 0, false, false);
+        for round in order.chunks(anchors::ANCHORS_ASKED).take(anchors::MAX_ANCHORS_ASKED / anchors::ANCHORS_ASKED) {
+            asked += round.len();
+            let asking = round.iter().map(|anchor| self.ask_anchor(relay, &paths, anchor));
+            for answer in futures::future::join_all(asking).await {
+                match answer {
+                    AnchorAnswer::Nodes(list) => answers.push(list),
+                    AnchorAnswer::Failed => {}
+                    AnchorAnswer::Offline => offline = true,
+                    AnchorAnswer::RateLimited => limited = true,
+                }
+            }
+            if answers.len() >= anchors::ANSWERS_NEEDED {
+                break;
+            }
+        }
+        if answers.len() < anchors::ANSWERS_NEEDED {
+            if limited {
+                return Err(Failure::RateLimited);
+            }
+            if offline {
+                return Err(Failure::Offline);
+            }
+        }
+        Ok(anchors::judge(listed, &answers, asked))
+    }
+
+    /// Asks one anchor for the network's node list through a path of `paths` (another one if the
+    /// first fails on the way). Only the anchor can open the request and seal the answer.
+    async fn ask_anchor(&self, relay: &str, paths: &RefCell<Network>, anchor: &Anchor) -> AnchorAnswer {
+        let request = anchors::service_nodes_request().to_string();
+        let mut tried = HashSet::new();
+        for _ in 0..PATH_COUNT {
+            let path = paths
+                .borrow()
+                .path_for(&mut OsRng, &anchor.ed25519, &tried)
+                .and_then(|p| Some((p.guard()?.ed25519, p.keys())));
+            let Some((guard, hops)) = path else { break };
+            tried.insert(guard);
+            let built = onion::build(
+                &mut OsRng,
+                &hops,
+                &Destination::Node(anchor.keys()),
+                request.as_bytes(),
+                EncType::XChaCha20,
+            );
+            let Ok(onion) = built else { break };
+            self.requests.set(self.requests.get() + 1);
+            match relay::onion(&self.world.transport, &self.world.clock, relay, &guard, onion.body).await {
+                // A dead node on the path, or the anchor: try another path.
+                Err(NetError::Transport(TransportError::TimedOut)) => {}
+                Err(_) => return AnchorAnswer::Offline,
+                Ok(reply) if reply.status == 429 => return AnchorAnswer::RateLimited,
+                Ok(reply) if reply.status == 200 => {
+                    // Unreadable: a hop's doing, or the relay's; another path may get through.
+                    if let Ok(answer) = onion::unwrap_node_reply(&onion.reply_key, &reply.body) {
+                        return match parse_node_list(&answer.body) {
+                            Ok(list) if answer.status == 200 && !list.is_empty() => {
+                                AnchorAnswer::Nodes(anchors::with_matching_keys(list))
+                            }
+                            _ => AnchorAnswer::Failed,
+                        };
+                    }
+                }
+                // A hop's error (the next node not found, a timeout on the way): another path.
+                Ok(_) => {}
+            }
+        }
+        AnchorAnswer::Failed
     }
 
     /// Stores `data` (base64) for `recipient` in namespace 0 with the 14-day TTL; returns its hash.

@@ -15,6 +15,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use crypto_core::identity::{Identity, Seed};
 use crypto_core::message;
+use crypto_core::network::anchors::Anchors;
 use crypto_core::storage::{Namespace, requests};
 use crypto_core::vault::KdfParams;
 use crypto_core::wire::{AttachmentPointer, Content, DataMessage, LokiProfile};
@@ -44,6 +45,19 @@ impl<B: Backend + 'static> Platform for On<B> {
 /// Memory that outlives an engine: the next engine on it is a reload.
 type Shared = Rc<MemoryBackend>;
 
+thread_local! {
+    /// The trust anchors of the devnet this test's engines use: its own nodes, from its
+    /// `devnet.json` (each test runs on its own thread, with one devnet).
+    static ANCHORS: RefCell<Option<Anchors>> = const { RefCell::new(None) };
+}
+
+/// Makes the engines this test creates from now on trust the devnet whose data folder is `dir`.
+fn trust(dir: &std::path::Path) {
+    let json = std::fs::read(dir.join("devnet.json")).expect("the devnet wrote devnet.json");
+    let anchors = Anchors::parse(&json).expect("devnet.json lists the devnet's nodes");
+    ANCHORS.with(|a| *a.borrow_mut() = Some(anchors));
+}
+
 /// Runs one test on a tokio runtime (the devnet's servers on two worker threads) with the engines
 /// in a `LocalSet` on this thread, and fails it if it takes longer than `limit`.
 fn run_test(limit: Duration, test: impl Future<Output = ()>) {
@@ -72,6 +86,7 @@ impl Net {
         config.seed_port = 0;
         config.app_port = 0;
         let devnet = Devnet::start(config).await.expect("the devnet starts");
+        trust(dir.path());
         Net { devnet, _dir: dir }
     }
 
@@ -115,6 +130,9 @@ fn new_engine<B: Backend + 'static>(backend: B) -> (Engine<On<B>>, Control) {
     let (transport, net) = Scripted::new(Https::new());
     let engine = Engine::new(World { transport, clock: SystemClock, secure_page: false }, backend);
     engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
+    if let Some(anchors) = ANCHORS.with(|a| a.borrow().clone()) {
+        engine.set_anchors(anchors);
+    }
     (engine, net)
 }
 
@@ -924,6 +942,7 @@ fn a_dead_member_still_listed_loses_nothing_and_delays_little() {
         config.seed_port = 0;
         config.app_port = 0;
         let mut devnet = Devnet::start(config).await.expect("the devnet starts");
+        trust(dir.path());
         let relay = devnet.app_url.clone();
         let alice = User::create(&relay, Shared::default(), &seed(), "Alice").await;
         let bob = User::create(&relay, Shared::default(), &seed(), "Bob").await;

@@ -1,0 +1,238 @@
+//! The relay's node list is checked against the network before anything uses it: two real
+//! devnets, A — the network these engines trust, with A's nodes as their anchors (from A's
+//! `devnet.json`) — and B. A relay that lists only nodes of its own (B's own relay, which lists B)
+//! is refused with `Error::RelayRefused`, tells it as a status event, and has nothing sent through
+//! it; a relay that hides part of the network is refused too; A's own relay, honest, is accepted,
+//! also when a node has left the network since the relay's last refresh, and messages go through.
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use crypto_core::identity::Seed;
+use crypto_core::network::anchors::{Anchors, Refusal};
+use crypto_core::vault::KdfParams;
+use hush_client::conversations::Status;
+use hush_client::network::Connection;
+use hush_client::platform::native::{Https, SystemClock};
+use hush_client::platform::{Platform, Reply, Transport, TransportError, World};
+use hush_client::storage::MemoryBackend;
+use hush_client::{Engine, Error, Event};
+use hush_node::devnet::{Devnet, DevnetConfig};
+use hush_node::server::now_ms;
+use rand_core::OsRng;
+use serde_json::Value;
+use tempfile::TempDir;
+
+const PASSPHRASE: &str = "correct horse battery";
+
+/// What the relay's `/v1/nodes` answer becomes on its way to the engine (`None`: unchanged).
+type Edit = Rc<RefCell<Option<Box<dyn Fn(Vec<Value>) -> Vec<Value>>>>>;
+
+/// HTTPS to a real relay; its node list edited on command, as a relay that lies about it would
+/// serve it; every URL asked for is kept.
+struct Relayed {
+    inner: Https,
+    edit: Edit,
+    urls: Rc<RefCell<Vec<String>>>,
+}
+
+impl Transport for Relayed {
+    async fn get(&self, url: &str, deadline: Duration) -> Result<Reply, TransportError> {
+        self.urls.borrow_mut().push(url.to_owned());
+        let mut reply = self.inner.get(url, deadline).await?;
+        if let Some(edit) = self.edit.borrow().as_ref()
+            && url.ends_with("/v1/nodes")
+            && let Ok(mut list) = serde_json::from_slice::<Value>(&reply.body)
+            && let Some(nodes) = list.get_mut("nodes").and_then(Value::as_array_mut)
+        {
+            *nodes = edit(std::mem::take(nodes));
+            reply.body = list.to_string().into_bytes();
+        }
+        Ok(reply)
+    }
+
+    async fn post(&self, url: &str, body: Vec<u8>, deadline: Duration) -> Result<Reply, TransportError> {
+        self.urls.borrow_mut().push(url.to_owned());
+        self.inner.post(url, body, deadline).await
+    }
+}
+
+struct On;
+
+impl Platform for On {
+    type Transport = Relayed;
+    type Clock = SystemClock;
+    type Backend = MemoryBackend;
+}
+
+/// An unlocked engine trusting `anchors`, on a new account, with its events and its URLs.
+struct User {
+    engine: Engine<On>,
+    events: Rc<RefCell<Vec<Event>>>,
+    urls: Rc<RefCell<Vec<String>>>,
+    edit: Edit,
+}
+
+impl User {
+    async fn new(anchors: &Anchors, name: &str) -> User {
+        let (edit, urls): (Edit, _) = (Rc::default(), Rc::<RefCell<Vec<String>>>::default());
+        let transport = Relayed { inner: Https::new(), edit: edit.clone(), urls: urls.clone() };
+        let engine = Engine::new(World { transport, clock: SystemClock, secure_page: false }, MemoryBackend::default());
+        engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
+        engine.set_anchors(anchors.clone());
+        let events: Rc<RefCell<Vec<Event>>> = Rc::default();
+        let log = events.clone();
+        engine.on_event(move |e| log.borrow_mut().push(e));
+        engine.create(&Seed::generate(&mut OsRng), name, PASSPHRASE).await.expect("the account is created");
+        User { engine, events, urls, edit }
+    }
+
+    /// Onion requests posted so far.
+    fn onion_posts(&self) -> usize {
+        self.urls.borrow().iter().filter(|u| u.contains("/v1/onion/")).count()
+    }
+
+    fn told_refused(&self) -> bool {
+        self.events.borrow().iter().any(|e| matches!(e, Event::Network(s) if s.connection == Connection::RelayRefused))
+    }
+}
+
+/// A devnet of `nodes` nodes on ephemeral loopback ports, in a folder removed when the test ends.
+async fn devnet(name: &str, nodes: usize) -> (Devnet, TempDir) {
+    let dir = tempfile::Builder::new().prefix(&format!("hush-relay-trust-{name}-")).tempdir().unwrap();
+    let mut config = DevnetConfig::new(dir.path().to_path_buf());
+    config.nodes = nodes;
+    config.swarm_size = 3;
+    config.base_port = 0;
+    config.seed_port = 0;
+    config.app_port = 0;
+    (Devnet::start(config).await.expect("the devnet starts"), dir)
+}
+
+fn run_test(limit: Duration, test: impl Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let local = tokio::task::LocalSet::new();
+    runtime.block_on(local.run_until(async {
+        if tokio::time::timeout(limit, test).await.is_err() {
+            panic!("the test did not finish within {limit:?}");
+        }
+    }));
+}
+
+/// Waits until `check` holds, looking every 100 ms, for at most `deadline`.
+async fn eventually(what: &str, deadline: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let start = Instant::now();
+    while !check().await {
+        assert!(start.elapsed() < deadline, "waited {deadline:?} for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Messages the nodes of `devnet` hold, all of them.
+fn stored(devnet: &Devnet) -> usize {
+    devnet.network.nodes().iter().map(|n| n.store().messages_after(0, 10_000, now_ms()).unwrap().len()).sum()
+}
+
+#[test]
+fn a_relay_that_lists_only_its_own_nodes_is_refused_and_an_honest_one_is_accepted() {
+    run_test(Duration::from_secs(300), async {
+        let (a, a_dir) = devnet("a", 8).await;
+        let (b, _b_dir) = devnet("b", 6).await;
+        let anchors = Anchors::parse(&std::fs::read(a_dir.path().join("devnet.json")).unwrap()).unwrap();
+        let bob = User::new(&anchors, "Bob").await;
+        bob.engine.set_relay(&a.app_url).await.unwrap();
+        let bob_id = bob.engine.session_id().unwrap();
+
+        // B's relay lists only B's nodes: the network the engine trusts confirms none of them.
+        let alice = User::new(&anchors, "Alice").await;
+        alice.engine.set_relay(&b.app_url).await.unwrap();
+        let refused = alice.engine.check_relay().await;
+        assert!(matches!(refused, Err(Error::RelayRefused(_))), "{refused:?}");
+        let sentence = refused.unwrap_err().to_string();
+        assert!(sentence.ends_with("Hush will not use this relay."), "{sentence}");
+        let status = alice.engine.net_status().unwrap();
+        assert_eq!(status.connection, Connection::RelayRefused);
+        assert_eq!(status.problem.as_deref(), Some(sentence.as_str()));
+        assert!(alice.told_refused(), "the front end is told by an event");
+        assert!(status.paths.is_empty());
+
+        // Nothing is sent through it: a message waits, polls fail with the refusal, and not one
+        // more onion request reaches the relay while the engine runs.
+        let posts = alice.onion_posts();
+        let message = alice.engine.send(&bob_id, "not through that relay").await.unwrap();
+        let running = alice.engine.clone();
+        let work = tokio::task::spawn_local(async move { running.run().await });
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert!(matches!(alice.engine.poll_once().await, Err(Error::RelayRefused(_))));
+        assert_eq!(alice.onion_posts(), posts, "no onion request after the refusal");
+        let (history, _) = alice.engine.history(&bob_id, 10).await.unwrap();
+        assert!(history.iter().all(|m| m.id != message.id || m.status != Status::Sent));
+        assert_eq!(stored(&b), 0, "B's nodes got nothing");
+
+        // The honest relay of the network: accepted, and the waiting message goes through it.
+        alice.engine.set_relay(&a.app_url).await.unwrap();
+        alice.engine.check_relay().await.expect("A's relay lists A's nodes");
+        let alice_id = alice.engine.session_id().unwrap();
+        eventually("the message to arrive", Duration::from_secs(60), async || {
+            let _ = bob.engine.poll_once().await;
+            bob.engine.history(&alice_id, 10).await.is_ok_and(|(h, _)| h.iter().any(|m| m.body == message.body))
+        })
+        .await;
+        assert_eq!(alice.engine.net_status().unwrap().connection, Connection::Connected);
+        alice.engine.lock();
+        work.await.unwrap();
+        drop(b);
+        drop(a);
+    });
+}
+
+#[test]
+fn a_relay_that_hides_part_of_the_network_is_refused_and_churn_is_tolerated() {
+    run_test(Duration::from_secs(300), async {
+        let (mut a, a_dir) = devnet("a", 8).await;
+        let anchors = Anchors::parse(&std::fs::read(a_dir.path().join("devnet.json")).unwrap()).unwrap();
+
+        // A's relay, its list cut to 5 of the 8 nodes (a relay choosing which nodes its users get).
+        let carol = User::new(&anchors, "Carol").await;
+        carol.engine.set_relay(&a.app_url).await.unwrap();
+        *carol.edit.borrow_mut() = Some(Box::new(|mut nodes: Vec<Value>| {
+            nodes.truncate(5);
+            nodes
+        }));
+        let refused = carol.engine.check_relay().await;
+        assert_eq!(refused, Err(Error::RelayRefused(Refusal::Mismatch { listed: 5, confirmed: 5, network: 8 })));
+        assert!(carol.told_refused());
+
+        // A relay whose list pairs nodes' names with keys that are not theirs.
+        let dave = User::new(&anchors, "Dave").await;
+        dave.engine.set_relay(&a.app_url).await.unwrap();
+        *dave.edit.borrow_mut() = Some(Box::new(|mut nodes: Vec<Value>| {
+            for n in nodes.iter_mut().take(3) {
+                n["pubkey_x25519"] = Value::String("42".repeat(32));
+            }
+            nodes
+        }));
+        let posts = dave.onion_posts();
+        assert!(matches!(dave.engine.check_relay().await, Err(Error::RelayRefused(Refusal::ForgedKeys { .. }))));
+        assert_eq!(dave.onion_posts(), posts, "refused before anything is sent");
+
+        // A node leaves the network; the relay still lists it until its next refresh: accepted,
+        // and the node that left is not used.
+        a.stop_node(0);
+        let erin = User::new(&anchors, "Erin").await;
+        erin.engine.set_relay(&a.app_url).await.unwrap();
+        erin.engine.check_relay().await.expect("one node of churn is within the slack");
+        let sent = erin.engine.poll_once().await;
+        assert!(sent.is_ok(), "{sent:?}");
+        let gone = hex::encode(a.network.nodes()[0].info.ed25519);
+        assert!(erin.engine.paths().iter().flatten().all(|hop| hop.ed25519 != gone));
+
+        // The same list again: the verdict is kept, no anchor is asked again.
+        let posts = erin.onion_posts();
+        erin.engine.check_relay().await.unwrap();
+        assert_eq!(erin.onion_posts(), posts);
+        drop(a);
+    });
+}
