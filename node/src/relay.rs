@@ -686,3 +686,78 @@ async fn read_body<'a>(
     }
     Ok((Bytes::from(buffer), held))
 }
+
+#[cfg(test)]
+mod inbound_tests {
+    use super::*;
+
+    fn headers(forwarded: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in forwarded {
+            headers.append(X_FORWARDED_FOR, HeaderValue::from_str(value).unwrap());
+        }
+        headers
+    }
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().unwrap()
+    }
+
+    /// The client behind trusted proxies is the right-most `X-Forwarded-For` entry that is not one
+    /// of them (with or without a port, IPv6 by its /64); a peer that is not trusted is the client
+    /// whatever it says; an entry that is not an address stops the search at the proxy before it.
+    #[test]
+    fn the_client_is_the_right_most_untrusted_forwarded_address() {
+        let trusted: Vec<IpNet> = ["127.0.0.1/32", "10.0.0.0/8"].iter().map(|t| t.parse().unwrap()).collect();
+        let client = |peer: &str, forwarded: &[&str]| client_of(ip(peer), &headers(forwarded), &trusted);
+        assert_eq!(client("127.0.0.1", &["203.0.113.7"]), ip("203.0.113.7"));
+        assert_eq!(client("127.0.0.1", &["198.51.100.1, 203.0.113.7"]), ip("203.0.113.7"));
+        assert_eq!(client("127.0.0.1", &["198.51.100.1, 203.0.113.7, 10.1.1.1"]), ip("203.0.113.7"));
+        assert_eq!(client("127.0.0.1", &["198.51.100.1", "203.0.113.7", "10.1.1.1"]), ip("203.0.113.7"));
+        assert_eq!(client("127.0.0.1", &["203.0.113.7:5000"]), ip("203.0.113.7"));
+        assert_eq!(client("127.0.0.1", &["[2001:db8:1:2::7]:443"]), ip("2001:db8:1:2::"));
+        assert_eq!(client("127.0.0.1", &["[2001:db8:1:2::7]"]), ip("2001:db8:1:2::"));
+        assert_eq!(client("127.0.0.1", &[" 2001:db8:1:2:ffff::1 "]), ip("2001:db8:1:2::"));
+        // Nothing forwarded, or only trusted hops: the left-most trusted hop.
+        assert_eq!(client("127.0.0.1", &[]), ip("127.0.0.1"));
+        assert_eq!(client("127.0.0.1", &["10.2.2.2"]), ip("10.2.2.2"));
+        // Garbage ends the search where it was passed on.
+        assert_eq!(client("127.0.0.1", &["203.0.113.7, unknown"]), ip("127.0.0.1"));
+        assert_eq!(client("127.0.0.1", &["203.0.113.7, not-an-address, 10.3.3.3"]), ip("10.3.3.3"));
+        // An untrusted peer is itself, whatever it forwards.
+        assert_eq!(client("192.0.2.1", &["203.0.113.7"]), ip("192.0.2.1"));
+        assert_eq!(client("::ffff:192.0.2.1", &["203.0.113.7"]), ip("192.0.2.1"));
+        assert_eq!(client("2001:db8:9:9::1", &["203.0.113.7"]), ip("2001:db8:9:9::"));
+    }
+
+    /// Each client has its own count; a count starts again after a minute.
+    #[test]
+    fn each_client_has_its_own_count() {
+        let limiter = Limiter::new(2);
+        let (a, b) = (ip("203.0.113.1"), ip("203.0.113.2"));
+        assert!(limiter.allow(a) && limiter.allow(a));
+        assert!(!limiter.allow(a));
+        assert!(limiter.allow(b));
+        let mut clients = limiter.clients.lock().unwrap();
+        let Some(window) = clients.windows.get_mut(&a) else { panic!("a is counted") };
+        let Some(earlier) = window.0.checked_sub(RATE_WINDOW) else { return };
+        window.0 = earlier;
+        drop(clients);
+        assert!(limiter.allow(a));
+    }
+
+    #[test]
+    fn only_octet_stream_is_an_onion_request() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(value).unwrap());
+            is_octet_stream(&headers)
+        };
+        assert!(with("application/octet-stream"));
+        assert!(with("Application/Octet-Stream; charset=binary"));
+        for other in ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""] {
+            assert!(!with(other), "{other}");
+        }
+        assert!(!is_octet_stream(&HeaderMap::new()));
+    }
+}
