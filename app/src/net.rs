@@ -4,11 +4,38 @@
 //!
 //! What leaves the page here is what the engine hands over: the relay's node-list URL, and onion
 //! bytes posted to the relay's onion endpoint for a guard; never a Session ID, a destination or
-//! content.
+//! content. Besides, [`anchors`] reads the network's trust anchors from the page's own origin.
 
 use core::time::Duration;
 
-use hush_client::platform::{Reply, Transport, TransportError};
+use crypto_core::network::anchors::Anchors;
+use hush_client::platform::{Clock, Reply, Transport, TransportError};
+
+/// Where the trust anchors are: a file of the build (`public/network.json`, mainnet's), or what
+/// the devnet serving the page answers in its place. Always from the page's own origin, never
+/// from the relay (whose node list they are there to check).
+pub const ANCHORS_URL: &str = "/network.json";
+/// How long one read of [`ANCHORS_URL`] may take.
+const ANCHORS_DEADLINE: Duration = Duration::from_secs(10);
+/// The longest wait between two reads of [`ANCHORS_URL`] that could not reach it.
+const ANCHORS_RETRY_MAX: Duration = Duration::from_secs(30);
+
+/// The network's trust anchors from the page's own origin, read again (waiting 1 s, doubling up
+/// to 30 s) while the origin cannot be reached. `None` when the file is there but unusable: then
+/// the engine has no anchors and refuses every relay, saying why.
+pub async fn anchors() -> Option<Anchors> {
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match imp::request(ANCHORS_URL, None, ANCHORS_DEADLINE).await {
+            Ok(reply) if reply.status == 200 => return Anchors::parse(&reply.body).ok(),
+            // Not there at all: a build without the file.
+            Ok(reply) if reply.status == 404 => return None,
+            _ => {}
+        }
+        crate::platform::PageClock.sleep(wait).await;
+        wait = (wait * 2).min(ANCHORS_RETRY_MAX);
+    }
+}
 
 /// fetch, with `AbortController` deadlines.
 #[derive(Clone, Copy, Debug, Default)]

@@ -108,12 +108,13 @@ pub fn ConnectionStatus() -> impl IntoView {
         Connection::Connecting => "Building private paths.",
         Connection::Offline => "Cannot reach the relay.",
         Connection::ClockOutOfSync => "Set this device's clock right to send and receive.",
+        Connection::RelayRefused => "Its node list is not the network's: nothing is sent through it.",
         Connection::Connected => "",
     };
     view! {
         <p class="connection" role="status" class:shown=move || shown.get().is_some()>
             {move || shown.get().map(|c| view! {
-                <span class=format!("dot {}", match c { Connection::Offline => "offline", Connection::ClockOutOfSync => "clock", _ => "connecting" })></span>
+                <span class=format!("dot {}", match c { Connection::Offline | Connection::RelayRefused => "offline", Connection::ClockOutOfSync => "clock", _ => "connecting" })></span>
                 <strong>{c.label()}</strong>
                 " "
                 <span class="why">{explanation(c)}</span>

@@ -261,6 +261,13 @@ async fn open_engine(app: AppState) -> Result<AppEngine, Error> {
     let backend = hush_client::storage::MemoryBackend::default();
     let engine = AppEngine::new(platform::world(), backend);
     engine.set_kdf(app.kdf);
+    // The relay's node list is checked against these; they come from this page's own origin.
+    let anchored = engine.clone();
+    spawn_local(async move {
+        if let Some(anchors) = crate::net::anchors().await {
+            anchored.set_anchors(anchors);
+        }
+    });
     engine.on_event(move |event| app.apply(event));
     app.engine.set_value(Some(engine.clone()));
     Ok(engine)

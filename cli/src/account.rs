@@ -6,9 +6,11 @@ use std::path::{Path, PathBuf};
 
 use crypto_core::identity::Seed;
 use crypto_core::mnemonic;
+use crypto_core::network::anchors::Anchors;
 use futures::channel::mpsc;
 use hush_client::Engine;
 use hush_client::platform::native::SqliteBackend;
+use hush_client::storage::{Vault, stores};
 use hush_node::networks::SessionNetwork;
 use rand_core::OsRng;
 use zeroize::Zeroizing;
@@ -23,6 +25,9 @@ const VAULT_FILE: &str = "vault.sqlite";
 /// The file that names the Session network chosen with `--network` (absent: a relay URL, kept in
 /// the sealed account record). It holds only `mainnet` or `testnet`.
 const NETWORK_FILE: &str = "network";
+
+/// The vault record (account store, sealed) with the trust anchors given with `--anchors`.
+const ANCHORS_ID: &[u8] = b"cli/anchors";
 
 /// How the engine reaches the network.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -223,4 +228,41 @@ pub async fn route(opened: &Opened, choice: &RouteChoice) -> Result<Route, Failu
     }
     let kept = opened.engine.account().map(|a| a.relay_url.clone()).unwrap_or_default();
     Ok(Route::Relay(if kept.is_empty() { DEFAULT_RELAY.to_owned() } else { kept }))
+}
+
+/// Reads the trust anchors of `--anchors`: a `network.json`, or a devnet's `devnet.json`.
+pub fn read_anchors(file: &Path) -> Result<Anchors, Failure> {
+    let bytes =
+        std::fs::read(file).map_err(|e| Failure::Folder { what: format!("read {}", file.display()), error: e })?;
+    Anchors::parse(&bytes).map_err(|e| Failure::Anchors { file: file.to_owned(), error: e })
+}
+
+/// A second handle on the account's vault, opened with its seed (no passphrase derivation), for
+/// the records the engine has no call for: the outbox's list, what `inbox` has printed, the
+/// anchors of `--anchors`.
+pub async fn records(engine: &Engine<Cli>) -> Result<Vault<&SqliteBackend>, Failure> {
+    let phrase = engine.recovery_phrase().ok_or(Failure::Engine(hush_client::Error::Locked))?;
+    let seed = mnemonic::decode_seed(phrase.as_str()).map_err(|e| Failure::Engine(hush_client::Error::Phrase(e)))?;
+    Ok(Vault::recover(engine.backend(), &seed).await?)
+}
+
+/// Keeps the anchors given with `--anchors` (sealed in the vault) for the next commands.
+pub async fn keep_anchors(opened: &Opened, anchors: Option<&Anchors>) -> Result<(), Failure> {
+    let Some(anchors) = anchors else { return Ok(()) };
+    records(&opened.engine).await?.write(stores::ACCOUNT, ANCHORS_ID, &anchors.to_json()).await?;
+    Ok(())
+}
+
+/// The anchors to check `route`'s node list against: a Session network's own, else those kept
+/// from `--anchors`. A relay without any is refused before anything is sent.
+pub async fn anchors_for(opened: &Opened, route: &Route) -> Result<Anchors, Failure> {
+    let url = match route {
+        Route::Network(SessionNetwork::Mainnet) => return Ok(Anchors::mainnet()),
+        Route::Network(SessionNetwork::Testnet) => return Ok(Anchors::testnet()),
+        Route::Relay(url) => url,
+    };
+    let kept: Option<serde_json::Value> =
+        records(&opened.engine).await?.read(stores::ACCOUNT, ANCHORS_ID).await?.found();
+    kept.and_then(|v| Anchors::parse(v.to_string().as_bytes()).ok())
+        .ok_or_else(|| Failure::NoAnchors { relay: url.clone() })
 }

@@ -13,7 +13,6 @@ use std::io::Write as _;
 use std::time::Duration;
 
 use crypto_core::identity::SessionId;
-use crypto_core::mnemonic;
 use futures::StreamExt;
 use hush_client::conversations::{Message, Standing, Status, short_id};
 use hush_client::network::Connection;
@@ -22,7 +21,7 @@ use hush_client::storage::{Vault, stores};
 use hush_client::{Engine, Event};
 use serde::Serialize;
 
-use crate::account::{Opened, RouteChoice};
+use crate::account::{Opened, RouteChoice, records};
 use crate::error::Failure;
 use crate::net::connect;
 use crate::platform::Cli;
@@ -100,14 +99,6 @@ pub async fn conversations(opened: &Opened, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A second handle on the account's vault, opened with its seed (no passphrase derivation), for
-/// the records the engine has no call for: the outbox's list, and what `inbox` has printed.
-async fn records(engine: &Engine<Cli>) -> Result<Vault<&SqliteBackend>, Failure> {
-    let phrase = engine.recovery_phrase().ok_or(Failure::Engine(hush_client::Error::Locked))?;
-    let seed = mnemonic::decode_seed(phrase.as_str()).map_err(|e| Failure::Engine(hush_client::Error::Phrase(e)))?;
-    Ok(Vault::recover(engine.backend(), &seed).await?)
-}
-
 /// Whether the outbox still holds something for `peer` of the kind `prefix` (`ctl`: control
 /// messages such as a request's acceptance; `out`: messages).
 async fn in_outbox(vault: &Vault<&SqliteBackend>, prefix: &str, peer: &SessionId) -> Result<bool, Failure> {
@@ -124,7 +115,20 @@ async fn control_delivered(vault: &Vault<&SqliteBackend>, peer: &SessionId) -> R
     Ok(())
 }
 
-/// Runs `work` while the engine runs (polling and delivering), with a deadline.
+/// Resolves when the engine refuses its relay (its node list is no longer the network's).
+async fn relay_refused(engine: &Engine<Cli>) -> Failure {
+    loop {
+        if let Some(status) = engine.net_status()
+            && status.connection == Connection::RelayRefused
+        {
+            return Failure::RelayRefused(status.problem.unwrap_or_default());
+        }
+        tokio::time::sleep(OUTBOX_CHECK).await;
+    }
+}
+
+/// Runs `work` while the engine runs (polling and delivering), with a deadline; ends at once if
+/// the relay is refused meanwhile.
 async fn while_running<T>(
     engine: &Engine<Cli>,
     deadline: Duration,
@@ -133,6 +137,7 @@ async fn while_running<T>(
 ) -> Result<T, Failure> {
     tokio::select! {
         () = engine.run() => Err(Failure::Engine(hush_client::Error::Locked)),
+        refused = relay_refused(engine) => Err(refused),
         done = tokio::time::timeout(deadline, work) => {
             done.unwrap_or(Err(Failure::TimedOut { seconds: deadline.as_secs(), what }))
         }
@@ -288,6 +293,7 @@ pub async fn inbox(opened: &mut Opened, choice: &RouteChoice, follow: bool, json
     };
     tokio::select! {
         () = engine.run() => Err(Failure::Engine(hush_client::Error::Locked)),
+        refused = relay_refused(engine) => Err(refused),
         done = watching => done,
         () = interrupted() => Ok(()),
     }

@@ -4,6 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use crypto_core::network::anchors::AnchorsError;
 use crypto_core::vault::VaultError;
 use hush_client::relay::RelayUrlError;
 use hush_client::storage::StorageError;
@@ -42,6 +43,12 @@ pub enum Failure {
     Folder { what: String, error: std::io::Error },
     /// The relay for `--network` could not be started.
     LocalRelay(String),
+    /// The file of `--anchors` is not a list of trusted nodes.
+    Anchors { file: PathBuf, error: AnchorsError },
+    /// A relay, and no trusted nodes to check its node list against.
+    NoAnchors { relay: String },
+    /// The relay's node list is not the network's (the engine's sentence).
+    RelayRefused(String),
     /// The network could not be reached to check for messages.
     NotChecked(String),
     /// The message failed its rounds or was refused.
@@ -106,6 +113,14 @@ impl fmt::Display for Failure {
             Failure::RelayUrl(e) => e.fmt(f),
             Failure::Folder { what, error } => write!(f, "Could not {what}: {error}."),
             Failure::LocalRelay(why) => write!(f, "The relay for the Session network could not start: {why}."),
+            Failure::Anchors { file, error } => sentence(&format!("{}: {error}", file.display()), f),
+            Failure::NoAnchors { relay } => write!(
+                f,
+                "Hush will not use the relay at {relay} without trusted service nodes to check its node list \
+                 against: give them with --anchors FILE (the network's network.json, or the devnet.json of a \
+                 local network), or use --network mainnet."
+            ),
+            Failure::RelayRefused(why) => sentence(why, f),
             Failure::NotChecked(why) => sentence(&format!("could not check for new messages: {why}"), f),
             Failure::NotSent { problem, kept } => {
                 sentence(&format!("not sent: {}", problem.trim_end_matches('.')), f)?;
@@ -146,5 +161,15 @@ mod tests {
         assert!(failed.to_string().starts_with("Not sent: the swarm could not be reached. It stays"));
         assert_eq!(failed.exit_code(), 4);
         assert_eq!(Failure::TimedOut { seconds: 9, what: "the message" }.exit_code(), 5);
+        let refused =
+            Failure::Engine(hush_client::Error::RelayRefused(crypto_core::network::anchors::Refusal::Unconfirmed {
+                answered: 0,
+                asked: 3,
+            }));
+        assert!(refused.to_string().starts_with("The network could not confirm this relay's node list"));
+        assert_eq!(refused.exit_code(), 1);
+        let none = Failure::NoAnchors { relay: "http://127.0.0.1:8080".into() };
+        assert!(none.to_string().contains("--anchors FILE"), "{none}");
+        assert_eq!(none.exit_code(), 1);
     }
 }

@@ -36,6 +36,11 @@ struct Args {
     /// a loopback port, with the network's seeds and their certificate pins.
     #[arg(long, value_name = "NAME")]
     network: Option<SessionNetwork>,
+    /// The trusted service nodes that the relay's node list is checked against (a network.json,
+    /// or the devnet.json of a local network): needed with --relay, kept for the next commands.
+    /// A Session network by name has its own built in.
+    #[arg(long, value_name = "FILE", conflicts_with = "network")]
+    anchors: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -99,10 +104,14 @@ async fn run(args: Args) -> Result<(), Failure> {
         (None, Some(network)) => Some(Route::Network(network)),
         (None, None) => None,
     };
+    // Read before anything is written, so a bad file changes nothing.
+    let anchors = args.anchors.as_deref().map(account::read_anchors).transpose()?;
+    let anchors = anchors.as_ref();
     let dir = args.data;
     match args.command {
         Command::Create { name } => {
             let opened = account::create(&dir, &name, &choice).await?;
+            account::keep_anchors(&opened, anchors).await?;
             if let Some(phrase) = opened.engine.recovery_phrase() {
                 eprintln!(
                     "Your recovery phrase is on the next line. Write it down and keep it secret: it restores this \
@@ -113,27 +122,36 @@ async fn run(args: Args) -> Result<(), Failure> {
             }
             commands::id(&opened)
         }
-        Command::Restore { name } => commands::id(&account::restore(&dir, &name, &choice).await?),
+        Command::Restore { name } => {
+            let opened = account::restore(&dir, &name, &choice).await?;
+            account::keep_anchors(&opened, anchors).await?;
+            commands::id(&opened)
+        }
         Command::Id => {
             let opened = account::unlock(&dir).await?;
             account::route(&opened, &choice).await?;
+            account::keep_anchors(&opened, anchors).await?;
             commands::id(&opened)
         }
         Command::Send { session_id, text, timeout } => {
             let opened = account::unlock(&dir).await?;
+            account::keep_anchors(&opened, anchors).await?;
             commands::send(&opened, &choice, &session_id, &text, Duration::from_secs(timeout)).await
         }
         Command::Inbox { follow, json } => {
             let mut opened = account::unlock(&dir).await?;
+            account::keep_anchors(&opened, anchors).await?;
             commands::inbox(&mut opened, &choice, follow, json).await
         }
         Command::Conversations { json } => {
             let opened = account::unlock(&dir).await?;
             account::route(&opened, &choice).await?;
+            account::keep_anchors(&opened, anchors).await?;
             commands::conversations(&opened, json).await
         }
         Command::Accept { session_id, timeout } => {
             let opened = account::unlock(&dir).await?;
+            account::keep_anchors(&opened, anchors).await?;
             commands::accept(&opened, &choice, &session_id, Duration::from_secs(timeout)).await
         }
     }

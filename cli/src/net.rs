@@ -8,7 +8,7 @@ use std::time::Duration;
 use hush_node::networks::SessionNetwork;
 use hush_node::relay::{Relay, RelayConfig};
 
-use crate::account::{Opened, Route, RouteChoice, route};
+use crate::account::{Opened, Route, RouteChoice, anchors_for, route};
 use crate::error::Failure;
 
 /// How long the relay of `--network` waits for its first node list before the engine starts
@@ -16,16 +16,25 @@ use crate::error::Failure;
 const FIRST_LIST: Duration = Duration::from_secs(20);
 
 /// Points the unlocked engine at the route chosen or kept (starting the in-process relay for a
-/// network by name). The engine is not running yet: the caller starts `Engine::run`.
+/// network by name), with the trusted nodes its node list is checked against, and checks it: a
+/// relay whose list the network does not confirm is refused before anything is sent. The engine
+/// is not running yet: the caller starts `Engine::run`.
 pub async fn connect(opened: &Opened, choice: &RouteChoice) -> Result<(), Failure> {
-    let url = match route(opened, choice).await? {
+    let route = route(opened, choice).await?;
+    let anchors = anchors_for(opened, &route).await?;
+    let url = match route {
         Route::Relay(url) => hush_client::relay::relay_base(&url, false).map_err(Failure::RelayUrl)?,
         Route::Network(network) => start_relay(network).await?,
     };
+    opened.engine.set_anchors(anchors);
     if opened.engine.net_status().map(|s| s.relay) != Some(url.clone()) {
         opened.engine.set_relay(&url).await?;
     }
-    Ok(())
+    // Any other problem (the relay down, say) is the engine's to retry while it runs.
+    match opened.engine.check_relay().await {
+        Err(e @ hush_client::Error::RelayRefused(_)) => Err(Failure::Engine(e)),
+        _ => Ok(()),
+    }
 }
 
 /// Runs hush-node's relay for `network` on an ephemeral loopback port, for as long as this

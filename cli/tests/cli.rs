@@ -19,6 +19,8 @@ const COMMAND_DEADLINE: Duration = Duration::from_secs(150);
 struct World {
     devnet: Devnet,
     relay: String,
+    /// The devnet's devnet.json: its nodes are the trust anchors for its relay (`--anchors`).
+    anchors: String,
     dir: TempDir,
     // Runs the devnet's servers; dropped last.
     _runtime: tokio::runtime::Runtime,
@@ -35,7 +37,8 @@ impl World {
         config.app_port = 0;
         let devnet = runtime.block_on(Devnet::start(config)).unwrap();
         let relay = devnet.info()["app_url"].as_str().unwrap().to_owned();
-        World { devnet, relay, dir, _runtime: runtime }
+        let anchors = dir.path().join("devnet").join("devnet.json").to_string_lossy().into_owned();
+        World { devnet, relay, anchors, dir, _runtime: runtime }
     }
 
     fn data(&self, name: &str) -> PathBuf {
@@ -108,7 +111,7 @@ fn json_lines(stdout: &str) -> Vec<Value> {
 /// `create`: the Session ID on stdout, the phrase (13 words) on stderr.
 fn create(world: &World, name: &str) -> (PathBuf, String, String) {
     let data = world.data(name);
-    let out = hush(&data, &["--relay", &world.relay, "create", "--name", name]);
+    let out = hush(&data, &["--relay", &world.relay, "--anchors", &world.anchors, "create", "--name", name]);
     assert!(out.status.success(), "create: {}", text(&out.stderr));
     let id = text(&out.stdout).trim().to_owned();
     assert!(id.len() == 66 && id.starts_with("05"), "{id}");
@@ -192,7 +195,7 @@ fn two_command_lines_talk_through_the_devnet() {
     assert!(!text(&out.stderr).contains(&alice_phrase) && !text(&out.stdout).contains(&alice_phrase));
     assert_eq!(ok(&restored, &["id"]).trim(), alice_id);
     // A relay given once is kept for the next commands.
-    ok(&restored, &["--relay", &world.relay, "send", &bob_id, "Restored"]);
+    ok(&restored, &["--relay", &world.relay, "--anchors", &world.anchors, "send", &bob_id, "Restored"]);
     ok(&restored, &["send", &bob_id, "Kept"]);
     assert_eq!(texts(&json_lines(&ok(&bob, &["inbox", "--json"]))), ["Restored", "Kept"]);
     // In the folder of that account, the phrase replaces a forgotten passphrase; history stays.
@@ -233,7 +236,8 @@ fn a_send_the_network_does_not_confirm_ends_with_its_own_exit_code() {
     // No relay listens on this port: the message fails its rounds (or the deadline passes first).
     let dir = tempfile::Builder::new().prefix("hush-cli-test-").tempdir().unwrap();
     let data = dir.path().join("a");
-    let out = hush(&data, &["--relay", "http://127.0.0.1:9", "create", "--name", "A"]);
+    let anchors = concat!(env!("CARGO_MANIFEST_DIR"), "/../public/network.json");
+    let out = hush(&data, &["--relay", "http://127.0.0.1:9", "--anchors", anchors, "create", "--name", "A"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let peer = format!("05{}", "d4".repeat(32));
     let out = hush(&data, &["send", &peer, "into the void", "--timeout", "3"]);
@@ -253,4 +257,50 @@ fn the_relay_and_the_network_are_one_choice() {
     let help = Command::new(env!("CARGO_BIN_EXE_hush")).arg("--help").output().unwrap();
     assert!(text(&help.stdout).contains("Exit codes:"));
     assert!(!dir.path().join("vault.sqlite").exists(), "refused command lines write nothing");
+}
+
+/// A relay whose node list the network does not confirm is refused before anything is sent, with
+/// the engine's sentence and exit code 1: here a second devnet's relay, which lists only its own
+/// nodes, for an account that trusts the first devnet. A relay with no trusted nodes to check it
+/// against is refused too, and so is an `--anchors` file that is not one.
+#[test]
+fn a_relay_the_network_does_not_confirm_is_refused() {
+    let world = World::start();
+    let other = world._runtime.block_on(async {
+        let mut config = DevnetConfig::new(world.dir.path().join("other-devnet"));
+        config.nodes = 4;
+        config.base_port = 0;
+        config.seed_port = 0;
+        config.app_port = 0;
+        Devnet::start(config).await.unwrap()
+    });
+    let (alice, _, _) = create(&world, "Alice");
+    let (_, bob_id, _) = create(&world, "Bob");
+    let out = hush(&alice, &["--relay", &other.app_url, "send", &bob_id, "not through that relay", "--timeout", "60"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("hush: The network could not confirm this relay's node list"), "{stderr}");
+    assert!(stderr.trim_end().ends_with("Hush will not use this relay."), "{stderr}");
+    let now = hush_node::server::now_ms();
+    let total: usize =
+        other.network.nodes().iter().map(|n| n.store().messages_after(0, 1_000, now).unwrap().len()).sum();
+    assert_eq!(total, 0, "nothing reached the other devnet's nodes");
+    // Back to the network's own relay: the account still works (nothing was queued).
+    ok(&alice, &["--relay", &world.relay, "send", &bob_id, "through the right one"]);
+
+    // No anchors at all for a relay: refused with what to do.
+    let carol = world.data("carol");
+    ok(&carol, &["--relay", &world.relay, "create", "--name", "Carol"]);
+    let out = hush(&carol, &["send", &bob_id, "x", "--timeout", "20"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("give them with --anchors FILE"), "{}", text(&out.stderr));
+    // An --anchors file that lists no trusted nodes: refused before anything is written.
+    let bad = world.data("bad.json");
+    std::fs::write(&bad, "{\"anchors\": []}").unwrap();
+    let dave = world.data("dave");
+    let out = hush(&dave, &["--relay", &world.relay, "--anchors", bad.to_str().unwrap(), "create", "--name", "D"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("the list of trusted nodes is empty"), "{}", text(&out.stderr));
+    assert!(!dave.exists(), "nothing written");
+    drop(other);
 }

@@ -307,11 +307,22 @@ fn Network() -> impl IntoView {
             match engine.set_relay(&url).await {
                 Ok(url) => {
                     relay.set(url.clone());
-                    done.set(Some(if url.is_empty() {
-                        "Now using this site's relay.".to_owned()
-                    } else {
-                        format!("Now using {url}.")
-                    }));
+                    done.set(Some("Checking the relay's node list with the network…".to_owned()));
+                    // A relay the network does not confirm is refused here and now; any other
+                    // problem (offline, say) is the status line's and passes.
+                    match engine.check_relay().await {
+                        Err(e @ hush_client::Error::RelayRefused(_)) => {
+                            done.set(None);
+                            error.set(Some(format!(
+                                "{e} Choose another relay, or leave the field empty to use this site's own."
+                            )));
+                        }
+                        _ => done.set(Some(if url.is_empty() {
+                            "Now using this site's relay.".to_owned()
+                        } else {
+                            format!("Now using {url}.")
+                        })),
+                    }
                 }
                 Err(hush_client::Error::NotKept(e)) => {
                     error.set(Some(format!("In use until Hush locks, but not saved: {e}.")));
@@ -324,6 +335,11 @@ fn Network() -> impl IntoView {
         let s = status();
         match s.connection {
             Connection::Connected => "Connected.".to_owned(),
+            // The engine's sentence says what the network did not confirm; this says what to do.
+            Connection::RelayRefused => format!(
+                "{} Choose another relay, or leave the field empty to use this site's own.",
+                s.problem.unwrap_or_else(|| "Hush will not use this relay.".to_owned())
+            ),
             other => match s.problem {
                 Some(p) => format!("{}: {p}", other.label()),
                 None => other.label().to_owned(),
