@@ -50,6 +50,7 @@ async fn start_relay(network: SessionNetwork) -> Result<String, Failure> {
         rate_per_minute: 100_000,
         refresh: Duration::from_secs(600),
         static_dir: None,
+        outbound: Default::default(),
         inbound: Default::default(),
     })
     .map_err(|e| failed(&format!("{e:#}")))?;

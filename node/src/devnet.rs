@@ -1,7 +1,7 @@
 //! `hush-node devnet`: N service nodes, the seed, and the relay with the app, in one process.
 
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -120,7 +120,8 @@ struct StopQuery {
 /// while clients run; `POST /devnet/stop_node/{i}?listed=1` kills it while it stays listed
 /// ([`Devnet::kill_node`]). Only the devnet has it (the standalone relay and the nodes' own ports
 /// do not), [`Devnet::start`] mounts it only when the seed is bound to a loopback address, and it
-/// answers 403 to any caller that is not on loopback.
+/// answers 403 to any caller that is not on loopback, and to a request that a web page of another
+/// origin could have sent ([`same_origin_only`]).
 fn control_router(network: Arc<Network>, handles: NodeHandles) -> axum::Router {
     use axum::extract::{ConnectInfo, Path, Query};
     use axum::http::StatusCode;
@@ -150,6 +151,58 @@ fn control_router(network: Arc<Network>, handles: NodeHandles) -> axum::Router {
     )
 }
 
+/// Refuses a control request that a web page could have sent: one from another origin (browsers
+/// send `Origin` with every cross-origin POST; `null` counts as another), or one whose body type
+/// is not JSON (a page may send `text/plain` or a form anywhere without asking first, while
+/// `application/json` from another origin needs a CORS preflight, which the seed never allows).
+/// A plain POST with neither header (the tests', the e2e harness's) and the seed's own origin
+/// pass. It guards every route of [`control_router`].
+async fn same_origin_only(
+    axum::extract::State(own_origin): axum::extract::State<Arc<str>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::http::header::{CONTENT_TYPE, ORIGIN};
+    use axum::response::IntoResponse;
+    let headers = request.headers();
+    let foreign = headers.get(ORIGIN).is_some_and(|origin| origin.as_bytes() != own_origin.as_bytes());
+    let not_json = headers.get(CONTENT_TYPE).is_some_and(|value| {
+        let essence = value.to_str().unwrap_or("").split(';').next().unwrap_or("").trim();
+        !essence.eq_ignore_ascii_case("application/json")
+    });
+    if foreign || not_json {
+        return axum::http::StatusCode::FORBIDDEN.into_response();
+    }
+    next.run(request).await
+}
+
+/// Makes `dir` (and its parents) and closes it to everyone but its owner (0700) before any key is
+/// written into it.
+fn private_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Makes a secret file readable and writable by its owner only (0600), including one an earlier
+/// version wrote readable by all.
+fn owner_only(file: &Path) -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
+            .with_context(|| format!("making {} private", file.display()))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
+    Ok(())
+}
+
 fn bind(ip: &str, port: u16) -> anyhow::Result<TcpListener> {
     let listener = TcpListener::bind((ip, port)).with_context(|| format!("binding {ip}:{port}"))?;
     listener.set_nonblocking(true)?;
@@ -170,8 +223,9 @@ impl Devnet {
         let mut tls_configs = Vec::new();
         for i in 0..config.nodes {
             let dir = config.data.join(format!("node-{i:02}"));
-            std::fs::create_dir_all(&dir)?;
+            private_dir(&dir)?;
             let seed = network::load_or_create_seed(&dir.join("ed25519.key"))?;
+            owner_only(&dir.join("ed25519.key"))?;
             let port = if config.base_port == 0 { 0 } else { config.base_port + u16::try_from(i)? };
             let listener = bind(&config.ip, port)?;
             let port = listener.local_addr()?.port();
@@ -179,6 +233,7 @@ impl Devnet {
             let swarm_id = ids.get(i % ids.len()).copied().unwrap_or(0);
             nodes.push(Arc::new(Node::new(&seed, config.ip.clone(), port, swarm_id, store)));
             let (cert, key) = tls::load_or_create_cert(&dir, &config.ip)?;
+            owner_only(&dir.join("key.pem"))?;
             tls_configs.push(RustlsConfig::from_pem(cert, key).await.context("loading the node certificate")?);
             listeners.push(listener);
         }
@@ -190,7 +245,7 @@ impl Devnet {
                 tracing::info!(node = %hex::encode(node.info.ed25519), added, "caught up from its swarm");
             }
         }
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(25)).build()?;
+        let http = server::proxy_client()?;
         let proxy_allow = Arc::new(config.proxy_allow.clone());
 
         let mut devnet_handles = Vec::new();
@@ -205,7 +260,10 @@ impl Devnet {
         let node_handles: NodeHandles = Arc::new(std::sync::Mutex::new(devnet_handles));
         let mut seed_app = crate::seed::router(network.clone());
         if seed_addr.ip().is_loopback() {
-            seed_app = seed_app.merge(control_router(network.clone(), node_handles.clone()));
+            let control = control_router(network.clone(), node_handles.clone());
+            let own_origin: Arc<str> = format!("http://{seed_addr}").into();
+            seed_app =
+                seed_app.merge(control.layer(axum::middleware::from_fn_with_state(own_origin, same_origin_only)));
         }
         let server = axum_server::from_tcp(seed_listener)?.handle(seed_handle.clone());
         tokio::spawn(async move { server.serve(seed_app.into_make_service_with_connect_info::<SocketAddr>()).await });
@@ -219,6 +277,8 @@ impl Devnet {
             rate_per_minute: config.rate_per_minute,
             refresh: config.relay_refresh,
             static_dir: config.static_dir.clone(),
+            // Its nodes run on loopback.
+            outbound: crate::outbound::Outbound::local_test_network(),
             // Every page of a local test (or several test browsers) comes from loopback: the node
             // list gets the same generous rate as onion requests.
             inbound: crate::relay::Inbound { nodes_per_minute: config.rate_per_minute, ..Default::default() },

@@ -9,6 +9,7 @@ pub mod fuzzing;
 pub mod listener;
 pub mod network;
 pub mod networks;
+pub mod outbound;
 pub mod relay;
 pub mod rpc;
 pub mod seed;

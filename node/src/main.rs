@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use hush_node::devnet::{Devnet, DevnetConfig};
 use hush_node::network::Timeouts;
 use hush_node::networks::SessionNetwork;
+use hush_node::outbound::{Outbound, SeedCheck, check_seed};
 use hush_node::relay::{Inbound, Relay, RelayConfig, Seed};
 use hush_node::tls::Pin;
 
@@ -79,6 +80,9 @@ enum Command {
     /// It reads the node list from --seed, or from the seeds of --network mainnet|testnet (the
     /// Session network's own seeds, pinned as Session's clients pin them). Until a seed answers it
     /// keeps asking (after 1 s, doubling to 60 s), logs why, and answers 503.
+    ///
+    /// It forwards only to listed nodes at public addresses (--allow-loopback-nodes adds loopback,
+    /// for a local test network), follows no redirect, and caps and times out what it reads.
     #[command(verbatim_doc_comment)]
     #[command(group(clap::ArgGroup::new("seeds").required(true).args(["network", "seed"])))]
     Relay {
@@ -125,6 +129,16 @@ enum Command {
         /// Seconds between refreshes of the node list from the seed (each also logs the counts).
         #[arg(long, value_name = "SECONDS", default_value_t = 600)]
         refresh: u64,
+        /// For a local test network only: also forward to nodes the seed lists at a loopback
+        /// address (127.0.0.0/8, ::1). Without it only nodes at public addresses are used; nodes
+        /// at private, link-local, shared or other non-public addresses are never used.
+        #[arg(long)]
+        allow_loopback_nodes: bool,
+        /// Accept a --seed on plain http:// to another machine, with a warning: whoever is on the
+        /// way can then choose every node the relay uses. Without it a plain-HTTP seed must be on
+        /// loopback; use an https:// seed (with --seed-pin for a self-signed certificate).
+        #[arg(long)]
+        insecure_seed: bool,
     },
 }
 
@@ -190,15 +204,26 @@ async fn main() -> anyhow::Result<()> {
             nodes_rate,
             trusted_proxy,
             refresh,
+            allow_loopback_nodes,
+            insecure_seed,
         } => {
             let seeds = match (network, seed) {
-                (Some(network), _) => network.relay_seeds().with_context(|| format!("the pins of {network}"))?,
+                (Some(network), _) => {
+                    if network.seeds().iter().any(|s| s.url.starts_with("http://")) {
+                        tracing::warn!(%network, "this network's seed speaks plain HTTP: its node list is not authenticated");
+                    }
+                    network.relay_seeds().with_context(|| format!("the pins of {network}"))?
+                }
                 (None, Some(url)) => {
                     let pins = seed_pin
                         .iter()
                         .map(|p| p.parse::<Pin>())
                         .collect::<Result<Vec<_>, _>>()
                         .context("--seed-pin")?;
+                    if let SeedCheck::Insecure(warning) = check_seed(&url, &pins, insecure_seed)? {
+                        eprintln!("{warning}");
+                        tracing::warn!("the seed is read over plain HTTP (--insecure-seed)");
+                    }
                     vec![Seed { url, pins }]
                 }
                 (None, None) => anyhow::bail!("give --seed or --network"),
@@ -211,6 +236,7 @@ async fn main() -> anyhow::Result<()> {
                 rate_per_minute: rate,
                 refresh: Duration::from_secs(refresh.max(1)),
                 static_dir,
+                outbound: Outbound { allow_loopback_nodes, ..Outbound::default() },
                 inbound: inbound.clone(),
             })?;
             let listener = tokio::net::TcpListener::bind(listen).await.context("binding the relay")?;

@@ -16,6 +16,12 @@
 //! `X-Forwarded-For` that is not itself a trusted proxy, an IPv6 client by its /64. `/v1/nodes`
 //! has a bucket of its own, so onion traffic never starves it. None of these refusals spends the
 //! client's onion bucket except the ones after the rate check (unknown guard, no list yet).
+//!
+//! Outbound (see [`crate::outbound`]): it keeps only nodes listed at public addresses (loopback
+//! too with [`Outbound::allow_loopback_nodes`], for a local test network), follows no redirect
+//! from a seed or a node, reads their answers chunk by chunk up to a cap (the node list 8 MiB, a
+//! guard's answer 10 MiB), and gives up on a connection after 5 s and on a forward after 40 s; a
+//! guard that redirects, floods or trickles gets the client a 502 `Service node unreachable`.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -42,7 +48,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub use crate::static_files::APP_CSP;
 
 use axum::body::Bytes;
+use crypto_core::network::relay::GUARD_UNREACHABLE;
 use crypto_core::onion::MAX_BODY_LEN;
+
+use crate::outbound::{MAX_NODE_REPLY_LEN, MAX_SEED_REPLY_LEN, Outbound, ReadError};
 
 /// A seed the relay reads its node list from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +84,8 @@ pub struct RelayConfig {
     pub refresh: Duration,
     /// A folder of static files to serve (the built app), if any.
     pub static_dir: Option<PathBuf>,
+    /// Which node addresses it contacts and how long it waits for seeds and nodes.
+    pub outbound: Outbound,
     /// What it accepts from the public: timeouts, connection limits, trusted proxies, the node
     /// list's own rate and the memory request bodies may take.
     pub inbound: Inbound,
@@ -119,8 +130,8 @@ impl Default for Inbound {
 /// A node the relay may forward to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KnownNode {
-    /// Address.
-    pub ip: String,
+    /// Address (public, or loopback on a local test network: see [`Outbound`]).
+    pub ip: IpAddr,
     /// HTTPS port.
     pub port: u16,
     /// Record returned by `/v1/nodes`.
@@ -175,22 +186,22 @@ impl Relay {
         }
         anyhow::ensure!(!config.seeds.is_empty(), "the relay needs a seed to read its node list from");
         // Service nodes present self-signed certificates; security comes from the onion layers,
-        // and the relay only ever connects to addresses from its node list.
-        let upstream = reqwest::Client::builder()
+        // and the relay only ever connects to (public) addresses from its node list. No redirect
+        // is followed: a node could otherwise send the relay anywhere, its own machine included.
+        let out = config.outbound;
+        let upstream = crate::outbound::client_builder(out.connect_timeout, out.node_timeout)
             .danger_accept_invalid_certs(true)
-            .timeout(Duration::from_secs(40))
             .pool_max_idle_per_host(64)
             .build()
             .context("building the upstream client")?;
         let mut seed_clients = Vec::new();
         for seed in &config.seeds {
             let client = if seed.pins.is_empty() {
-                reqwest::Client::builder()
-                    .timeout(Duration::from_secs(5))
+                crate::outbound::client_builder(out.connect_timeout, out.seed_timeout)
                     .build()
                     .context("building the seed client")?
             } else {
-                crate::tls::pinned_client(seed.pins.clone(), Duration::from_secs(5))?
+                crate::tls::pinned_client(seed.pins.clone(), out.seed_timeout)?
             };
             seed_clients.push((seed.url.clone(), client));
         }
@@ -236,16 +247,32 @@ impl Relay {
         Err(last_error)
     }
 
+    /// Reads one seed's node list: no redirect followed, at most [`MAX_SEED_REPLY_LEN`] bytes, and
+    /// only nodes at an IP address the relay may contact ([`crate::outbound::may_contact`]); how
+    /// many were left out for their address is logged, never the addresses.
     async fn fetch(
         &self,
         client: &reqwest::Client,
         url: &str,
         request: &Value,
     ) -> anyhow::Result<HashMap<[u8; 32], KnownNode>> {
-        let response = client.post(url).json(request).send().await?.error_for_status()?;
-        let body: Value = response.json().await?;
+        let response = client.post(url).json(request).send().await?;
+        let status = response.status();
+        anyhow::ensure!(
+            !status.is_redirection(),
+            "the seed answered with a redirect (HTTP {}), which the relay does not follow",
+            status.as_u16()
+        );
+        let response = response.error_for_status()?;
+        let bytes = crate::outbound::read_capped(response, MAX_SEED_REPLY_LEN).await.map_err(|e| match e {
+            ReadError::TooLarge => anyhow::anyhow!("the node list is larger than {MAX_SEED_REPLY_LEN} bytes"),
+            other => anyhow::Error::new(other),
+        })?;
+        let body: Value = serde_json::from_slice(&bytes).context("the node list is not JSON")?;
         let states = body["result"]["service_node_states"].as_array().context("no service_node_states")?;
+        let allow_loopback = self.config.outbound.allow_loopback_nodes;
         let mut nodes = HashMap::new();
+        let mut not_public = 0usize;
         for s in states {
             let (Some(ip), Some(port), Some(ed)) =
                 (s["public_ip"].as_str(), s["storage_port"].as_u64(), s["pubkey_ed25519"].as_str())
@@ -253,18 +280,72 @@ impl Relay {
                 continue;
             };
             let mut key = [0u8; 32];
-            if ip.is_empty() || ip == "0.0.0.0" || hex::decode_to_slice(ed, &mut key).is_err() {
+            if hex::decode_to_slice(ed, &mut key).is_err() {
+                continue;
+            }
+            // An IP address only (a name could resolve anywhere), and one the relay may contact.
+            let Ok(ip) = ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
+                not_public += 1;
+                continue;
+            };
+            if !crate::outbound::may_contact(ip, allow_loopback) {
+                not_public += 1;
                 continue;
             }
             let Ok(port) = u16::try_from(port) else { continue };
+            if port == 0 {
+                continue;
+            }
             let record = json!({
-                "public_ip": ip, "storage_port": port, "pubkey_ed25519": ed,
+                "public_ip": ip.to_string(), "storage_port": port, "pubkey_ed25519": ed,
                 "pubkey_x25519": s["pubkey_x25519"], "swarm_id": s["swarm_id"],
             });
-            nodes.insert(key, KnownNode { ip: ip.to_owned(), port, record });
+            nodes.insert(key, KnownNode { ip, port, record });
         }
-        anyhow::ensure!(!nodes.is_empty(), "the seed listed no usable nodes");
+        if not_public > 0 {
+            tracing::warn!(
+                left_out = not_public,
+                kept = nodes.len(),
+                "nodes listed at non-public addresses were left out of the node list"
+            );
+        }
+        anyhow::ensure!(
+            !nodes.is_empty(),
+            "the seed listed no usable nodes ({not_public} at non-public addresses left out; loopback nodes \
+             are kept only with --allow-loopback-nodes, for a local test network)"
+        );
         Ok(nodes)
+    }
+
+    /// Sends an onion body to `node` and turns its answer into the client's: the guard's status
+    /// and body, or 502 `Service node unreachable` when it cannot be reached, answers with a
+    /// redirect (never followed), sends more than [`MAX_NODE_REPLY_LEN`] bytes, or does not finish
+    /// within [`Outbound::node_timeout`].
+    async fn ask_guard(&self, node: &KnownNode, body: Bytes) -> Response {
+        let url = format!("https://{}/onion_req/v2", SocketAddr::new(node.ip, node.port));
+        self.counters.bytes_up.fetch_add(body.len() as u64, Ordering::Relaxed);
+        let upstream = self.upstream.post(url).header(header::CONTENT_TYPE, "application/octet-stream").body(body);
+        let unreachable = || {
+            self.counters.failed.fetch_add(1, Ordering::Relaxed);
+            text(StatusCode::BAD_GATEWAY, GUARD_UNREACHABLE)
+        };
+        let Ok(response) = upstream.send().await else { return unreachable() };
+        if response.status().is_redirection() {
+            tracing::debug!("a guard answered with a redirect; not followed");
+            return unreachable();
+        }
+        let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+        match crate::outbound::read_capped(response, MAX_NODE_REPLY_LEN).await {
+            Ok(bytes) => {
+                self.counters.forwarded.fetch_add(1, Ordering::Relaxed);
+                self.counters.bytes_down.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                text(status, bytes)
+            }
+            Err(e) => {
+                tracing::debug!(reason = %e, "a guard's answer was not taken");
+                unreachable()
+            }
+        }
     }
 
     /// Reads the node list once ([`Relay::refresh`]) and logs the outcome: how many nodes, or why
@@ -596,29 +677,7 @@ async fn forward(
         Ok(Err((status, message))) => return refuse(status, message),
         Err(_) => return refuse(StatusCode::REQUEST_TIMEOUT, "The request body did not arrive in time"),
     };
-    let url = format!("https://{}:{}/onion_req/v2", node.ip, node.port);
-    relay.counters.bytes_up.fetch_add(body.len() as u64, Ordering::Relaxed);
-    let upstream = relay.upstream.post(url).header(header::CONTENT_TYPE, "application/octet-stream").body(body);
-    match upstream.send().await {
-        Ok(response) => {
-            let status = StatusCode::from_u16(response.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-            match response.bytes().await {
-                Ok(bytes) => {
-                    relay.counters.forwarded.fetch_add(1, Ordering::Relaxed);
-                    relay.counters.bytes_down.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    text(status, bytes)
-                }
-                Err(_) => {
-                    relay.counters.failed.fetch_add(1, Ordering::Relaxed);
-                    text(StatusCode::BAD_GATEWAY, "Service node unreachable")
-                }
-            }
-        }
-        Err(_) => {
-            relay.counters.failed.fetch_add(1, Ordering::Relaxed);
-            text(StatusCode::BAD_GATEWAY, "Service node unreachable")
-        }
-    }
+    relay.ask_guard(&node, body).await
 }
 
 /// Whether the request's `Content-Type` is `application/octet-stream` (parameters allowed).

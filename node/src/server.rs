@@ -1,7 +1,7 @@
 //! A service node's HTTPS endpoints: `/storage_rpc/v1` and `/onion_req/v2`.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -14,6 +14,7 @@ use rand_core::OsRng;
 use serde_json::Value;
 
 use crate::network::{Network, Node};
+use crate::outbound::ReadError;
 use crate::rpc;
 
 /// The clock nodes answer with, in ms since the epoch.
@@ -200,6 +201,21 @@ async fn step(state: &NodeState, node: &Node, body: Vec<u8>) -> Step {
     }
 }
 
+/// How long the devnet's nodes wait for a server they relay a request to: to connect, and for the
+/// whole exchange (every byte of the answer included).
+pub const PROXY_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// See [`PROXY_CONNECT_TIMEOUT`].
+pub const PROXY_TIMEOUT: Duration = Duration::from_secs(25);
+
+/// The client nodes relay onion requests to servers with: it follows no redirect (a server's 3xx
+/// is a failure, never a request to somewhere else) and gives up after [`PROXY_CONNECT_TIMEOUT`]
+/// to connect and [`PROXY_TIMEOUT`] in all.
+pub fn proxy_client() -> anyhow::Result<reqwest::Client> {
+    Ok(crate::outbound::client_builder(PROXY_CONNECT_TIMEOUT, PROXY_TIMEOUT).build()?)
+}
+
+/// Relays a v4 request to an allow-listed server and returns its status and body: no redirect
+/// followed (502), at most 10 MiB read (502 once over), 504 when it does not answer in time.
 async fn proxy(
     state: &NodeState,
     host: &str,
@@ -218,14 +234,19 @@ async fn proxy(
     };
     let url = format!("{scheme}://{authority}{target}");
     match state.http.post(url).body(body).send().await {
+        Ok(response) if response.status().is_redirection() => {
+            (502, format!("Server {authority} answered with a redirect, which is not followed").into_bytes())
+        }
         Ok(response) => {
             let status = response.status().as_u16();
-            match response.bytes().await {
-                Ok(bytes) => (status, bytes.to_vec()),
-                Err(e) => (502, e.to_string().into_bytes()),
+            match crate::outbound::read_capped(response, MAX_BODY_LEN).await {
+                Ok(bytes) => (status, bytes),
+                Err(ReadError::TimedOut) => timed_out(),
+                Err(ReadError::TooLarge) => (502, format!("Server {authority} answered more than 10 MiB").into_bytes()),
+                Err(ReadError::Failed) => (502, format!("Server {authority} stopped answering").into_bytes()),
             }
         }
-        Err(e) if e.is_timeout() => (504, b"Request time out".to_vec()),
+        Err(e) if e.is_timeout() => timed_out(),
         Err(e) => (502, e.to_string().into_bytes()),
     }
 }

@@ -161,7 +161,8 @@ impl ServerCertVerifier for PinnedVerifier {
     }
 }
 
-/// An HTTPS client that trusts only certificates that match one of these pins.
+/// An HTTPS client that trusts only certificates that match one of these pins, and follows no
+/// redirect.
 pub fn pinned_client(pins: Vec<Pin>, timeout: std::time::Duration) -> anyhow::Result<reqwest::Client> {
     install_provider();
     let provider = Arc::new(rustls::crypto::ring::default_provider());
@@ -173,6 +174,8 @@ pub fn pinned_client(pins: Vec<Pin>, timeout: std::time::Duration) -> anyhow::Re
         .with_no_client_auth();
     reqwest::Client::builder()
         .use_preconfigured_tls(config)
+        // A redirect would be a request to a host the pins were not meant for: never followed.
+        .redirect(reqwest::redirect::Policy::none())
         .timeout(timeout)
         .build()
         .context("building the HTTPS client")

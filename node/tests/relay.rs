@@ -66,7 +66,7 @@ impl RelayProcess {
     fn start(args: &[&str], log_filter: &str) -> Result<RelayProcess, String> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hush-node"))
             .arg("relay")
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", "127.0.0.1:0", "--allow-loopback-nodes"])
             .args(args)
             .env("RUST_LOG", log_filter)
             .env("NO_COLOR", "1")

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use hush_node::listener::{Handle, Limits, parse_trusted_proxy};
 use hush_node::network::{Network, Node};
+use hush_node::outbound::Outbound;
 use hush_node::relay::{Inbound, Relay, RelayConfig, Seed};
 use hush_node::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -80,6 +81,7 @@ async fn start_with(
         rate_per_minute: rate,
         refresh: Duration::from_secs(600),
         static_dir: None,
+        outbound: Outbound::local_test_network(),
         inbound,
     })
     .unwrap();

@@ -63,6 +63,8 @@ fn config(seeds: Vec<Seed>) -> RelayConfig {
         rate_per_minute: 1000,
         refresh: Duration::from_secs(600),
         static_dir: None,
+        // The seeds here list nodes on loopback.
+        outbound: hush_node::outbound::Outbound::local_test_network(),
         inbound: Default::default(),
     }
 }
@@ -249,7 +251,7 @@ impl RelayProcess {
     fn start(args: &[&str]) -> Result<RelayProcess, String> {
         let mut child = Command::new(env!("CARGO_BIN_EXE_hush-node"))
             .arg("relay")
-            .args(["--listen", "127.0.0.1:0"])
+            .args(["--listen", "127.0.0.1:0", "--allow-loopback-nodes"])
             .args(args)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")

@@ -70,7 +70,7 @@ origin="https://127.0.0.1:$https_port"
 
 # The relay as deploy/nginx.conf says to run it (a devnet seed instead of --network mainnet, and a
 # --rate low enough to reach here).
-"$HUSH_NODE" relay --seed "$seed" --listen "127.0.0.1:$relay_port" --static "$DIST" \
+"$HUSH_NODE" relay --seed "$seed" --allow-loopback-nodes --listen "127.0.0.1:$relay_port" --static "$DIST" \
   --allow-origin "$origin" --trusted-proxy 127.0.0.1/32 --rate 20 >"$work/relay.log" 2>&1 &
 pids+=($!)
 wait_for "the relay did not list nodes" curl -sf "http://127.0.0.1:$relay_port/v1/nodes"
