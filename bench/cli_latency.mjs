@@ -27,7 +27,7 @@ const a = await (await browser.newContext()).newPage();
 const b = await (await browser.newContext()).newPage();
 await newAccount(a, devnet.appUrl, "Ann");
 const idB = await newAccount(b, devnet.appUrl, "Ben");
-await hush("--relay", devnet.appUrl, "create", "--name", "Cli");
+await hush("--relay", devnet.appUrl, "--anchors", join(devnet.data, "devnet.json"), "create", "--name", "Cli");
 
 // Ben has both conversations open in turn; a MutationObserver notes when each probe appears.
 await b.evaluate(() => {

@@ -505,7 +505,11 @@ impl<P: Platform> Client<P> {
             Err(NetError::Network(e)) => Err(Failure::NoPath(e)),
         };
         match &result {
-            // Nothing was asked of a swarm yet: connected once a request is answered.
+            // No swarm has answered yet: "connected" waits for a request's answer, but a refusal
+            // shown before is over.
+            Ok(()) if self.status_now().connection == Connection::RelayRefused => {
+                self.set_status(Connection::Connecting, None);
+            }
             Ok(()) => {}
             Err(e) => self.show_outcome(&Err(e.clone())),
         }

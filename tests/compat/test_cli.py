@@ -48,7 +48,10 @@ def test_hush_on_the_command_line_and_session_python_talk_both_ways(devnet):
 
     with tempfile.TemporaryDirectory(prefix="hush-compat-cli-") as tmp:
         data = pathlib.Path(tmp) / "cli"
-        cli_id = hush(data, "--relay", devnet["app_url"], "create", "--name", "Carl").strip()
+        # The devnet's nodes are the trusted nodes its relay's node list is checked against.
+        anchors = pathlib.Path(tmp) / "devnet.json"
+        anchors.write_text(json.dumps(devnet))
+        cli_id = hush(data, "--relay", devnet["app_url"], "--anchors", str(anchors), "create", "--name", "Carl").strip()
         assert cli_id.startswith("05") and len(cli_id) == 66
 
         # session-python writes first: `hush inbox` prints it once, as a message request.

@@ -45,7 +45,7 @@ export function hushNodeBinary() {
   return join(target, "debug", "hush-node");
 }
 
-/** Starts a devnet; resolves to { appUrl, info, stop }. */
+/** Starts a devnet; resolves to { appUrl, info, data, stop } (`data`: its folder, with devnet.json). */
 export async function startDevnet({ nodes = 12, relayRefresh = 600 } = {}) {
   const data = mkdtempSync(join(tmpdir(), "hush-e2e-"));
   const [seedPort, appPort, basePort] = [await freePort(), await freePort(), await freeRange(nodes)];
@@ -67,6 +67,7 @@ export async function startDevnet({ nodes = 12, relayRefresh = 600 } = {}) {
   return {
     appUrl: info.app_url,
     info,
+    data,
     log: () => log,
     stop: () => new Promise((r) => { child.once("exit", r); child.kill("SIGTERM"); }),
   };

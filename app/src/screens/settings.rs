@@ -308,14 +308,17 @@ fn Network() -> impl IntoView {
                 Ok(url) => {
                     relay.set(url.clone());
                     done.set(Some("Checking the relay's node list with the network…".to_owned()));
-                    // A relay the network does not confirm is refused here and now; any other
-                    // problem (offline, say) is the status line's and passes.
+                    // A relay the network does not confirm is refused here and now (the status
+                    // line above says why); any other problem (offline, say) is the status line's
+                    // and passes.
                     match engine.check_relay().await {
-                        Err(e @ hush_client::Error::RelayRefused(_)) => {
+                        Err(hush_client::Error::RelayRefused(_)) => {
                             done.set(None);
-                            error.set(Some(format!(
-                                "{e} Choose another relay, or leave the field empty to use this site's own."
-                            )));
+                            error.set(Some(
+                                "Hush will not use this relay. Choose another relay, or leave the field empty \
+                                 to use this site's own."
+                                    .to_owned(),
+                            ));
                         }
                         _ => done.set(Some(if url.is_empty() {
                             "Now using this site's relay.".to_owned()
@@ -335,9 +338,10 @@ fn Network() -> impl IntoView {
         let s = status();
         match s.connection {
             Connection::Connected => "Connected.".to_owned(),
-            // The engine's sentence says what the network did not confirm; this says what to do.
+            // The engine's sentence says what the network did not confirm.
             Connection::RelayRefused => format!(
-                "{} Choose another relay, or leave the field empty to use this site's own.",
+                "{}. {}",
+                Connection::RelayRefused.label(),
                 s.problem.unwrap_or_else(|| "Hush will not use this relay.".to_owned())
             ),
             other => match s.problem {
