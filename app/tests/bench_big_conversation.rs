@@ -92,6 +92,7 @@ fn message(peer: &SessionId, i: usize) -> Message {
         outbox: None,
         problem: None,
         unsupported: None,
+        adjusted: Default::default(),
     }
 }
 

@@ -14,6 +14,7 @@ use crypto_core::message::Received;
 use serde::{Deserialize, Serialize};
 
 use crate::storage::{Backend, Read, StorageError, Vault, index, stores};
+use crate::text;
 
 /// The longest text a person may send, in characters.
 pub const MAX_CHARS: usize = crypto_core::message::MAX_BODY_CHARS;
@@ -65,12 +66,10 @@ impl Conversation {
         }
     }
 
-    /// The name to show: the display name, else the start and end of the ID.
+    /// The name to show: the display name (made inert by [`text::name`], also for records filed
+    /// before that rule), else the start and end of the ID.
     pub fn title(&self) -> String {
-        match &self.name {
-            Some(n) if !n.trim().is_empty() => n.clone(),
-            _ => short_id(&self.peer),
-        }
+        self.name.as_deref().and_then(text::name).unwrap_or_else(|| short_id(&self.peer))
     }
 
     fn touch(&mut self, message: &Message) {
@@ -211,6 +210,30 @@ pub struct Message {
     /// What the message holds that Hush cannot show yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsupported: Option<Unsupported>,
+    /// What Hush changed in a received message to keep it inert (records from before have none).
+    #[serde(default, skip_serializing_if = "Adjusted::is_empty")]
+    pub adjusted: Adjusted,
+}
+
+/// What Hush changed in a received message to keep it inert ([`text`]): its text was cut, or
+/// its sent time was not believable. Nothing for what this device wrote.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Adjusted {
+    /// The text was longer than [`text::MAX_RECEIVED_CHARS`] and only its start is kept: the view
+    /// says so.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub shortened: bool,
+    /// The sent time the sender gave, when it was too far in the future or the past; the
+    /// message's `timestamp` is then the time it arrived.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_timestamp: Option<u64>,
+}
+
+impl Adjusted {
+    /// Nothing was changed.
+    pub fn is_empty(&self) -> bool {
+        *self == Adjusted::default()
+    }
 }
 
 impl Message {
@@ -262,6 +285,7 @@ pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: 
         outbox: Some(Outbox { data, sync_data, delivered: false }),
         problem: None,
         unsupported: None,
+        adjusted: Adjusted::default(),
     }
 }
 
@@ -305,20 +329,26 @@ fn unsupported(data: &crypto_core::wire::DataMessage) -> Option<Unsupported> {
     None
 }
 
-/// Turns an opened message into a change. `me` is this account's ID.
+/// Turns an opened message into a change. `me` is this account's ID; `arrival` the network time
+/// it was fetched at (ms).
 ///
 /// Text is shown; a data message with content Hush cannot show yet (attachments, an invitation)
 /// is kept with [`Message::unsupported`] so it is shown as a placeholder, never dropped. What
 /// carries no message for the person (a reaction, a profile update, the protocol's control
 /// messages) is [`Incoming::Ignore`]d here; control messages are handled where they are filed.
-pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
+/// The sender's name, text and sent time are made inert ([`text`]): what was changed is in
+/// [`Message::adjusted`]. A sync copy keeps the id its sent time gives it, so it still matches
+/// the message this device sent.
+pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -> Incoming {
     let Some(data) = &received.content.data_message else { return Incoming::Ignore };
-    let body = data.body.clone().unwrap_or_default();
+    let (body, shortened) = text::body(data.body.as_deref().unwrap_or_default());
     let unsupported = unsupported(data);
     if body.is_empty() && unsupported.is_none() {
         return Incoming::Ignore;
     }
-    let name = data.profile.as_ref().and_then(|p| p.display_name.clone());
+    let name = data.profile.as_ref().and_then(|p| p.display_name.as_deref()).and_then(text::name);
+    let (timestamp, claimed_timestamp) = text::sent_time(received.timestamp_ms, arrival);
+    let adjusted = Adjusted { shortened, claimed_timestamp };
     if received.sender == *me {
         // A sync copy from another of this account's devices (or this one).
         let Some(peer) = data.sync_target.as_ref().and_then(|t| t.parse::<SessionId>().ok()) else {
@@ -329,12 +359,13 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
             peer,
             outgoing: true,
             body,
-            timestamp: received.timestamp_ms,
+            timestamp,
             status: Status::Sent,
             sender_name: name,
             outbox: None,
             problem: None,
             unsupported,
+            adjusted,
         };
         return Incoming::Add { message, name: None, unread: false };
     }
@@ -343,12 +374,13 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
         peer: received.sender,
         outgoing: false,
         body,
-        timestamp: received.timestamp_ms,
+        timestamp,
         status: Status::Sent,
         sender_name: name.clone(),
         outbox: None,
         problem: None,
         unsupported,
+        adjusted,
     };
     Incoming::Add { message, name, unread: true }
 }
@@ -357,8 +389,8 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId) -> Incoming {
 /// count); the record must be for the same peer. [`file`] does this and files the message.
 pub fn apply(conversation: &mut Conversation, message: &Message, name: Option<String>, unread: bool) {
     conversation.touch(message);
-    if let Some(n) = name.filter(|n| !n.trim().is_empty()) {
-        conversation.name = Some(n.chars().take(64).collect());
+    if let Some(n) = name.as_deref().and_then(text::name) {
+        conversation.name = Some(n);
     }
     if unread {
         conversation.unread = conversation.unread.saturating_add(1);
@@ -440,11 +472,23 @@ pub async fn latest<B: Backend>(
     let mut messages = Vec::new();
     for read in reads.await {
         if let Read::Found(m) = read? {
-            messages.push(m);
+            messages.push(inert(m));
         }
     }
     messages.sort_by(|a, b| (a.timestamp, &a.id).cmp(&(b.timestamp, &b.id)));
     Ok((messages, older))
+}
+
+/// A received message read back, made inert as [`incoming`] makes new ones (a record filed before
+/// that rule may hold a peer's text as it came; for one filed after, this changes nothing).
+fn inert(mut m: Message) -> Message {
+    if !m.outgoing {
+        let (body, shortened) = text::body(&m.body);
+        m.body = body;
+        m.adjusted.shortened |= shortened;
+        m.sender_name = m.sender_name.as_deref().and_then(text::name);
+    }
+    m
 }
 
 /// Deletes the conversation with `peer`: its messages, its index, then its record (last, so an
@@ -480,7 +524,9 @@ mod tests {
     fn an_incoming_text_becomes_an_unread_message_with_the_senders_name() {
         let (a, b) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
         let r = received(&a, &b, message::text_message("hi", Some("Alice")), 1_700_000_000_000);
-        let Incoming::Add { message, name, unread } = incoming(&r, "HASH", &b.session_id()) else { panic!() };
+        let Incoming::Add { message, name, unread } = incoming(&r, "HASH", &b.session_id(), r.timestamp_ms) else {
+            panic!()
+        };
         assert_eq!((message.id.as_str(), message.outgoing, unread), ("in/HASH", false, true));
         assert_eq!(name.as_deref(), Some("Alice"));
         let mut c = Conversation::new(&a.session_id(), Standing::Request);
@@ -496,7 +542,9 @@ mod tests {
         let t = 1_700_000_000_123;
         let copy = message::sync_copy(&message::text_message("to bob", None), &bob.session_id());
         let r = received(&me, &me, copy, t);
-        let Incoming::Add { message, unread, .. } = incoming(&r, "H", &me.session_id()) else { panic!() };
+        let Incoming::Add { message, unread, .. } = incoming(&r, "H", &me.session_id(), r.timestamp_ms) else {
+            panic!()
+        };
         assert_eq!(message.id, outgoing_id(&bob.session_id(), t));
         assert!(message.outgoing && !unread && message.status == Status::Sent);
     }
@@ -525,7 +573,9 @@ mod tests {
         let me = b.session_id();
         let kind = |kinds: &[(&str, u32)], body: Option<&str>| {
             let r = received(&a, &b, with_attachments(kinds, body), 5);
-            let Incoming::Add { message, unread, .. } = incoming(&r, "H", &me) else { panic!("dropped") };
+            let Incoming::Add { message, unread, .. } = incoming(&r, "H", &me, r.timestamp_ms) else {
+                panic!("dropped")
+            };
             assert!(unread);
             (message.unsupported, message.body.clone(), message.shown_text())
         };
@@ -556,7 +606,7 @@ mod tests {
             ..Default::default()
         };
         let r = received(&a, &b, invite, 6);
-        let Incoming::Add { message, .. } = incoming(&r, "I", &me) else { panic!("dropped") };
+        let Incoming::Add { message, .. } = incoming(&r, "I", &me, r.timestamp_ms) else { panic!("dropped") };
         assert_eq!(message.unsupported, Some(Unsupported::CommunityInvitation));
         // Every kind says what it is and that Hush cannot show it yet.
         for u in [
@@ -573,7 +623,7 @@ mod tests {
         // The list's preview shows the sentence for a message with no text.
         let mut c = Conversation::new(&a.session_id(), Standing::Request);
         let r = received(&a, &b, with_attachments(&[("video/webm", 0)], None), 9);
-        let Incoming::Add { message, name, unread } = incoming(&r, "V", &me) else { panic!("dropped") };
+        let Incoming::Add { message, name, unread } = incoming(&r, "V", &me, r.timestamp_ms) else { panic!("dropped") };
         apply(&mut c, &message, name, unread);
         assert_eq!(c.preview, "A video — Hush cannot show attachments yet.");
     }
@@ -582,7 +632,7 @@ mod tests {
     fn non_text_content_is_ignored() {
         let (a, b) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
         let r = received(&a, &b, crypto_core::wire::Content::default(), 1);
-        assert_eq!(incoming(&r, "H", &b.session_id()), Incoming::Ignore);
+        assert_eq!(incoming(&r, "H", &b.session_id(), r.timestamp_ms), Incoming::Ignore);
     }
 
     #[test]
@@ -597,6 +647,121 @@ mod tests {
         assert_eq!(recipient(&blinded, &me), Err(RecipientError::NotAnAccount));
         assert!(matches!(recipient("05zz", &me), Err(RecipientError::Invalid(_))));
         assert_eq!(RecipientError::Own.to_string(), "That is your own Session ID.");
+    }
+
+    const NOW: u64 = 1_800_000_000_000;
+    /// 1 Jan 2100, 00:00 UTC.
+    const YEAR_2100: u64 = 4_102_444_800_000;
+
+    fn override_name() -> String {
+        core::iter::once('\u{202E}').chain("Mallory ".chars().cycle()).take(5_000).collect()
+    }
+
+    /// The hostile peer: a 5,000-character name with a right-to-left override, a
+    /// 75,000-character body and a sent time in 2100 are filed inert, each change on the record.
+    #[test]
+    fn a_hostile_peers_name_body_and_sent_time_are_filed_inert() {
+        let (mallory, me) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
+        let r = received(&mallory, &me, message::text_message("hi", Some(&override_name())), NOW - 1_000);
+        let Incoming::Add { message, name, .. } = incoming(&r, "N", &me.session_id(), NOW) else { panic!() };
+        let name = name.unwrap();
+        assert!(name.len() <= text::MAX_NAME_BYTES, "{}", name.len());
+        assert!(name.starts_with("Mallory Mallory") && !name.contains('\u{202E}'), "{name}");
+        assert_eq!(message.sender_name.as_deref(), Some(name.as_str()), "the per-message name is capped too");
+        assert!(message.adjusted.is_empty());
+        let mut c = Conversation::new(&mallory.session_id(), Standing::Request);
+        apply(&mut c, &message, Some(name.clone()), true);
+        assert_eq!(c.title(), name);
+        // A name set on a record some other way is made inert before it is kept.
+        apply(&mut c, &message, Some(override_name()), false);
+        assert_eq!(c.name.as_deref(), Some(name.as_str()));
+
+        let r = received(&mallory, &me, message::text_message(&"x".repeat(75_000), None), NOW - 1_000);
+        let Incoming::Add { message, .. } = incoming(&r, "B", &me.session_id(), NOW) else { panic!() };
+        assert_eq!(message.body.chars().count(), text::MAX_RECEIVED_CHARS);
+        assert_eq!(message.adjusted, Adjusted { shortened: true, claimed_timestamp: None });
+        apply(&mut c, &message, None, true);
+        assert_eq!(c.preview.chars().count(), 81, "the list's preview stays a short line");
+
+        let r = received(&mallory, &me, message::text_message("from 2100", None), YEAR_2100);
+        let Incoming::Add { message, .. } = incoming(&r, "F", &me.session_id(), NOW) else { panic!() };
+        assert_eq!(message.timestamp, NOW, "the arrival time, not the claim");
+        assert_eq!(message.adjusted, Adjusted { shortened: false, claimed_timestamp: Some(YEAR_2100) });
+    }
+
+    /// A sync copy from another device of this account whose clock is far off keeps the id its
+    /// sent time gives it (so it still matches a message this device sent), ordered by arrival.
+    #[test]
+    fn a_sync_copy_dated_2100_keeps_its_id_and_is_ordered_by_arrival() {
+        let (me, bob) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
+        let copy = message::sync_copy(&message::text_message("to bob", None), &bob.session_id());
+        let r = received(&me, &me, copy, YEAR_2100);
+        let Incoming::Add { message, .. } = incoming(&r, "H", &me.session_id(), NOW) else { panic!() };
+        assert_eq!((message.id, message.timestamp), (outgoing_id(&bob.session_id(), YEAR_2100), NOW));
+    }
+
+    fn vault() -> Vault<std::rc::Rc<crate::storage::MemoryBackend>> {
+        let seed = crypto_core::identity::Seed::generate(&mut OsRng);
+        let backend = std::rc::Rc::new(crate::storage::MemoryBackend::default());
+        futures::executor::block_on(Vault::create(
+            backend,
+            "p",
+            &seed,
+            crypto_core::vault::KdfParams::INSECURE_FOR_TESTS,
+        ))
+        .unwrap()
+    }
+
+    /// A message request dated 1 Jan 2100 does not pin itself above newer ones: the list is
+    /// ordered by the time it arrived.
+    #[test]
+    fn a_request_dated_2100_does_not_sort_above_a_newer_one() {
+        let vault = vault();
+        let (future, later, me) =
+            (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
+        let me_id = me.session_id();
+        futures::executor::block_on(async {
+            let r = received(&future, &me, message::text_message("pinned?", Some("Future")), YEAR_2100);
+            let Incoming::Add { message, name, unread } = incoming(&r, "F", &me_id, NOW) else { panic!() };
+            file(&vault, &message, name, unread, Standing::Request).await.unwrap();
+            let r = received(&later, &me, message::text_message("newer", Some("Later")), NOW + 60_000);
+            let Incoming::Add { message, name, unread } = incoming(&r, "L", &me_id, NOW + 61_000) else { panic!() };
+            file(&vault, &message, name, unread, Standing::Request).await.unwrap();
+            let titles: Vec<String> = list(&vault).await.unwrap().iter().map(Conversation::title).collect();
+            assert_eq!(titles, ["Later", "Future"]);
+            // The record keeps what was changed.
+            let (messages, _) = latest(&vault, &future.session_id(), 10).await.unwrap();
+            assert_eq!(messages[0].adjusted.claimed_timestamp, Some(YEAR_2100));
+        });
+    }
+
+    /// Records filed before these rules (no `adjusted`, a peer's text as it came) read back inert.
+    #[test]
+    fn records_from_before_read_back_inert() {
+        let peer = Identity::generate(&mut OsRng).session_id();
+        let old = serde_json::json!({
+            "id": "in/OLD", "peer": peer, "outgoing": false, "body": "x".repeat(75_000), "timestamp": 7,
+            "status": "Sent", "sender_name": override_name(), "outbox": null,
+        });
+        let m: Message = serde_json::from_value(old).unwrap();
+        assert!(m.adjusted.is_empty(), "an older record reads with nothing adjusted");
+        let vault = vault();
+        futures::executor::block_on(async {
+            file(&vault, &m, m.sender_name.clone(), true, Standing::Request).await.unwrap();
+            let (messages, _) = latest(&vault, &peer, 10).await.unwrap();
+            let shown = &messages[0];
+            assert!(shown.adjusted.shortened);
+            assert_eq!(shown.body.chars().count(), text::MAX_RECEIVED_CHARS);
+            assert!(
+                shown.sender_name.as_ref().is_some_and(|n| n.len() <= text::MAX_NAME_BYTES && !n.contains('\u{202E}'))
+            );
+            let mut c = conversation(&vault, &peer).await.unwrap().unwrap();
+            c.name = Some(override_name());
+            assert!(!c.title().contains('\u{202E}') && c.title().len() <= text::MAX_NAME_BYTES);
+        });
+        // What this device wrote is written as it was, with nothing to record.
+        let mine = outgoing(&peer, "hi", 1, "Me", String::new(), String::new());
+        assert!(!serde_json::to_string(&mine).unwrap().contains("adjusted"));
     }
 
     #[test]

@@ -726,6 +726,7 @@ mod tests {
                 outbox: None,
                 problem: None,
                 unsupported: None,
+                adjusted: Default::default(),
             };
             inbox::record(&session, &incoming, Some("Alice".into()), true, Standing::Request).await.unwrap();
             assert_eq!(engine.conversation(&alice).await.unwrap().unwrap().standing, Standing::Request);

@@ -17,6 +17,7 @@ use crate::event::Event;
 use crate::platform::{Clock, Platform};
 use crate::session::Session;
 use crate::storage::stores;
+use crate::text;
 
 /// `account` record: the hashes of messages already handled.
 const SEEN_ID: &[u8] = b"seen-hashes";
@@ -57,9 +58,11 @@ async fn file_control<P: Platform>(session: &Session<P>, received: &Received) ->
         changed = saved.is_ok();
         session.kept(saved);
     }
-    let name = response.profile.as_ref().and_then(|p| p.display_name.as_deref()).map(str::trim).unwrap_or_default();
-    if !name.is_empty() && c.name.as_deref() != Some(name) {
-        c.name = Some(name.chars().take(64).collect());
+    let name = response.profile.as_ref().and_then(|p| p.display_name.as_deref()).and_then(text::name);
+    if let Some(name) = name
+        && c.name.as_deref() != Some(name.as_str())
+    {
+        c.name = Some(name);
         let saved = conversations::save(&session.vault, &c).await;
         changed |= saved.is_ok();
         session.kept(saved);
@@ -93,18 +96,19 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         }
     };
     let me = session.me();
+    // The time these arrived: a sent time later than this (or long before) is not believed.
+    let arrival = session.client.now();
     let mut changed = false;
     let mut filed_all = true;
     let mut filed = Vec::new();
     for item in &items {
         let Ok(received) = message::open_message(&session.identity, &item.data) else { continue };
         changed |= file_control(session, &received).await;
-        let Incoming::Add { message, name, unread } = conversations::incoming(&received, &item.hash, &me) else {
+        let Incoming::Add { message, name, unread } = conversations::incoming(&received, &item.hash, &me, arrival)
+        else {
             continue;
         };
-        if session.load::<Message>(stores::MESSAGES, message.id.as_bytes()).await.is_some()
-            || (message.outgoing && crate::outbox::is_resealed_copy(session, &message.id).await)
-        {
+        if session.load::<Message>(stores::MESSAGES, message.id.as_bytes()).await.is_some() {
             continue;
         }
         let existing = conversations::conversation(&session.vault, &message.peer).await.ok().flatten();
@@ -305,10 +309,14 @@ mod tests {
             assert!(file_control(&session, &received(&alice, &session, acceptance(Some("   "), true))).await);
             let c = conversations::conversation(&session.vault, &alice.session_id()).await.unwrap().unwrap();
             assert_eq!(c.name.as_deref(), Some("Alice"));
-            let long = "n".repeat(200);
+            let long: String = core::iter::once('\u{202E}').chain("n".repeat(5_000).chars()).collect();
             assert!(file_control(&session, &received(&alice, &session, acceptance(Some(&long), true))).await);
             let c = conversations::conversation(&session.vault, &alice.session_id()).await.unwrap().unwrap();
-            assert_eq!(c.name.map(|n| n.chars().count()), Some(64), "a name is cut to 64 characters");
+            assert_eq!(
+                c.name.as_deref(),
+                Some("n".repeat(text::MAX_NAME_BYTES).as_str()),
+                "an acceptance's name is made inert: the override stripped, cut to the protocol's 100 bytes"
+            );
         });
     }
 
@@ -361,6 +369,7 @@ mod tests {
             outbox: None,
             problem: None,
             unsupported: None,
+            adjusted: Default::default(),
         };
         block_on(async {
             record(&session, &msg, Some("Alice".into()), true, Standing::Request).await.unwrap();

@@ -7,9 +7,9 @@
 //! request with a deadline), a [`Clock`](platform::Clock), and the vault's
 //! [`Backend`](storage::Backend) — and tells its front ends what changed through [`Event`]s.
 //!
-//! Module layers, each depending only on those before it: `platform`, `storage` (with its
-//! `index` and `migrations`), `account`, `conversations`, `relay`, `network`, `event`, `error`,
-//! `session`, then `inbox`, `outbox`, `messaging`, and `engine` on top.
+//! Module layers, each depending only on those before it: `platform`, `text` (peers' text made
+//! inert), `storage` (with its `index` and `migrations`), `account`, `conversations`, `relay`,
+//! `network`, `event`, `error`, `session`, then `inbox`, `outbox`, `messaging`, and `engine` on top.
 
 pub mod account;
 #[cfg(any(test, feature = "conformance"))]
@@ -32,6 +32,7 @@ mod session;
 pub mod storage;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod text;
 
 pub use crypto_core::identity::SessionId;
 pub use engine::{Engine, KDF};

@@ -4,6 +4,7 @@
 use crypto_core::identity::SessionId;
 use hush_client::MAX_CHARS;
 use hush_client::conversations::{Message, Standing, Status, short_id};
+use hush_client::text::MAX_RECEIVED_CHARS;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -62,16 +63,17 @@ pub fn ConversationView() -> impl IntoView {
     });
     let they_wrote = move || app.messages.with(|m| m.iter().any(|m| !m.outgoing));
     let we_wrote = move || app.messages.with(|m| m.iter().any(|m| m.outgoing));
+    // Hush's sentences around a name: the name is isolated (`<bdi>`), so it cannot reorder them.
     let request_note = move || {
         if standing() != Standing::Accepted || they_wrote() {
             return None;
         }
         Some(if approved.get().unwrap_or(false) {
-            format!("{} accepted your message request.", title())
+            ("", " accepted your message request.")
         } else if we_wrote() {
-            format!("{} sees your messages as a message request until they accept it.", title())
+            ("", " sees your messages as a message request until they accept it.")
         } else {
-            format!("Your first message reaches {} as a message request.", title())
+            ("Your first message reaches ", " as a message request.")
         })
     };
 
@@ -213,7 +215,7 @@ pub fn ConversationView() -> impl IntoView {
     };
 
     // New incoming messages are read out; history paged in from the vault is not.
-    let announcement = RwSignal::new(String::new());
+    let announcement = RwSignal::new(None::<(String, String)>);
     Effect::new(move |previous: Option<Option<String>>| {
         let arrived = app.arrived.get();
         let id = arrived.as_ref().map(|m| m.id.clone());
@@ -222,7 +224,7 @@ pub fn ConversationView() -> impl IntoView {
             && app.open_peer.get_untracked() == Some(m.peer)
         {
             let from = m.sender_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| untrack(title));
-            announcement.set(format!("{from}: {}", m.shown_text()));
+            announcement.set(Some((from, m.shown_text())));
         }
         id
     });
@@ -231,7 +233,7 @@ pub fn ConversationView() -> impl IntoView {
         <section class="card conversation-view" aria-labelledby="conversation-title">
             <div class="conversation-head">
                 <button class="secondary" type="button" on:click=back>"Back"</button>
-                <h2 id="conversation-title">{title}</h2>
+                <h2 id="conversation-title"><bdi data-testid="name">{title}</bdi></h2>
                 <Show when=move || standing() == Standing::Accepted && current().is_some()>
                     <details class="options">
                         <summary>"Options"</summary>
@@ -246,10 +248,10 @@ pub fn ConversationView() -> impl IntoView {
                     </details>
                 </Show>
             </div>
-            <p class="mono small peer-id">{move || peer().map(|p| p.to_string()).unwrap_or_default()}</p>
+            <p class="mono small peer-id" dir="ltr">{move || peer().map(|p| p.to_string()).unwrap_or_default()}</p>
             <Show when=move || confirm_delete.get()>
                 <div class="confirm" role="group" aria-label="Delete conversation">
-                    <p>{move || format!("Delete every message with {} on this device? This cannot be undone.", title())}</p>
+                    <p>"Delete every message with "<bdi class="name">{title}</bdi>" on this device? This cannot be undone."</p>
                     <div class="row">
                         <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>"Delete"</button>
                         <button class="secondary" type="button" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
@@ -258,7 +260,8 @@ pub fn ConversationView() -> impl IntoView {
             </Show>
             <Show when=move || standing() == Standing::Request>
                 <div class="request" role="group" aria-label="Message request">
-                    <p>{move || format!("{} is not in your conversations yet. Accept to talk, or just reply.", title())}</p>
+                    <p data-testid="request-sentence"><bdi class="name" data-testid="name">{title}</bdi>
+                        " is not in your conversations yet. Accept to talk, or just reply."</p>
                     <div class="row">
                         <button class="primary" type="button" prop:disabled=move || acting.get() on:click=accept>"Accept"</button>
                         <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>"Block"</button>
@@ -268,7 +271,7 @@ pub fn ConversationView() -> impl IntoView {
             </Show>
             <Show when=move || standing() == Standing::Blocked>
                 <div class="request blocked" role="group" aria-label="Blocked">
-                    <p>{move || format!("You blocked {}. Messages they send do not reach you.", title())}</p>
+                    <p>"You blocked "<bdi class="name">{title}</bdi>". Messages they send do not reach you."</p>
                     <div class="row">
                         <button class="primary" type="button" prop:disabled=move || acting.get() on:click=unblock>"Unblock"</button>
                         <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>"Delete messages"</button>
@@ -277,7 +280,9 @@ pub fn ConversationView() -> impl IntoView {
             </Show>
             <Problem error=action_error />
             <Notice />
-            {move || request_note().map(|note| view! { <p class="note request-note">{note}</p> })}
+            {move || request_note().map(|(before, after)| view! {
+                <p class="note request-note">{before}<bdi class="name">{title}</bdi>{after}</p>
+            })}
             <Show when=move || app.has_older.get()>
                 <button class="secondary older" type="button" on:click=move |_| load_older()>
                     "Show older messages"
@@ -287,7 +292,9 @@ pub fn ConversationView() -> impl IntoView {
                 <For each=move || app.messages.get() key=|m| (m.id.clone(), m.status.as_str())
                     children=move |m: Message| view! { <Bubble message=m /> } />
             </ol>
-            <p class="visually-hidden" role="status" aria-live="polite">{move || announcement.get()}</p>
+            <p class="visually-hidden" role="status" aria-live="polite">
+                {move || announcement.get().map(|(from, text)| view! { <bdi>{from}</bdi>": "<bdi>{text}</bdi> })}
+            </p>
             <Show when=move || standing() != Standing::Blocked>
                 <form class="composer" on:submit=submit>
                     <label for="composer" class="visually-hidden">"Message"</label>
@@ -327,7 +334,7 @@ fn Bubble(
     let m = message;
     let id = m.id.clone();
     let failed = m.status == Status::Failed;
-    let when = if m.outgoing {
+    let clock_time = if m.outgoing {
         let state = match m.status {
             Status::Sending => "Sending…",
             Status::Sent => "Sent",
@@ -347,13 +354,27 @@ fn Bubble(
     };
     let sender = if m.outgoing { None } else { Some(m.sender_name.clone().unwrap_or_default()) };
     let problem = m.problem.clone();
+    // What the engine changed to keep a peer's message inert is said, not hidden.
+    let shortened = m.adjusted.shortened.then(|| {
+        format!("Message shortened — Hush keeps only its first {} characters.", thousands(MAX_RECEIVED_CHARS))
+    });
+    let arrival_time = m.adjusted.claimed_timestamp.is_some();
     view! {
         <li class=if m.outgoing { "message out" } else { "message in" } class:failed=failed data-testid="message"
             data-direction=if m.outgoing { "out" } else { "in" } data-status=m.status.as_str()>
-            {sender.map(|name| view! { <span class="sender">{name}</span> })}
+            {sender.map(|name| view! { <span class="sender"><bdi data-testid="name">{name}</bdi></span> })}
             {m.unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{u.describe()}</p> })}
-            {(!m.body.is_empty()).then(|| view! { <p class="body">{m.body.clone()}</p> })}
-            <span class="when">{when}</span>
+            {(!m.body.is_empty()).then(|| view! { <p class="body" dir="auto" data-testid="body">{m.body.clone()}</p> })}
+            {shortened.map(|note| view! { <p class="shortened" data-testid="shortened">{note}</p> })}
+            <span class="when">
+                {clock_time}
+                {arrival_time.then(|| view! {
+                    <span data-testid="time-adjusted"
+                        title="The time the sender's device gave cannot be right: this is when the message arrived.">
+                        " · when it arrived"
+                    </span>
+                })}
+            </span>
             <Show when=move || failed>
                 {problem.clone().map(|p| view! { <span class="problem-reason">{format!("Not sent: {p}")}</span> })}
                 <button class="retry" type="button" on:click=retry.clone()>"Retry"</button>
@@ -361,4 +382,17 @@ fn Bubble(
             <Problem error=error />
         </li>
     }
+}
+
+/// `n` with a comma between thousands (10,000).
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }

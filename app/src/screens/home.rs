@@ -69,9 +69,9 @@ pub fn Home() -> impl IntoView {
         move || app.conversations.get().into_iter().filter(|c| c.standing == Standing::Accepted).collect::<Vec<_>>();
     view! {
         <section class="card" aria-labelledby="home-title">
-            <h2 id="home-title">{move || format!("Hello, {}", name())}</h2>
+            <h2 id="home-title">"Hello, "<bdi>{name}</bdi></h2>
             <p>"Your Session ID"</p>
-            <p class="mono" data-testid="session-id">{id}</p>
+            <p class="mono" data-testid="session-id" dir="ltr">{id}</p>
             <div class="row">
                 <button class="primary" type="button" data-testid="new-conversation"
                     aria-expanded=move || composing.get().to_string() aria-controls="new-conversation"
@@ -143,7 +143,7 @@ fn Rows(
                         <li>
                             <button type="button" class="conversation" data-testid="conversation"
                                 on:click=move |_| open(app, peer, error)>
-                                <span class="title">{title}</span>
+                                <span class="title"><bdi data-testid="name">{title}</bdi></span>
                                 <span class="meta">
                                     <Show when=move || request>
                                         <span class="tag">"Message request"</span>
@@ -155,7 +155,7 @@ fn Rows(
                                         <span class="unread">{unread}<span class="visually-hidden">" unread"</span></span>
                                     </Show>
                                 </span>
-                                <span class="preview">{preview}</span>
+                                <span class="preview"><bdi>{preview}</bdi></span>
                             </button>
                         </li>
                     }

@@ -508,7 +508,7 @@ fn Blocked() -> impl IntoView {
                         let title = c.title();
                         view! {
                             <li>
-                                <span class="title">{title.clone()}</span>
+                                <span class="title"><bdi>{title.clone()}</bdi></span>
                                 <button class="secondary" type="button" aria-label=format!("Unblock {title}")
                                     on:click=move |_| {
                                         spawn_local(async move {
