@@ -108,7 +108,9 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         else {
             continue;
         };
-        if session.load::<Message>(stores::MESSAGES, message.id.as_bytes()).await.is_some() {
+        if session.load::<Message>(stores::MESSAGES, message.id.as_bytes()).await.is_some()
+            || (message.outgoing && crate::outbox::is_resealed_copy(session, &message.id).await)
+        {
             continue;
         }
         let existing = conversations::conversation(&session.vault, &message.peer).await.ok().flatten();
