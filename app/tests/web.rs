@@ -125,6 +125,21 @@ async fn an_upgrade_without_an_account_record_makes_no_recovery_wrap() {
     .await;
 }
 
+#[wasm_bindgen_test]
+async fn record_sizes_fall_in_buckets() {
+    suite::record_sizes_fall_in_buckets(fresh("record_sizes_fall_in_buckets").await).await;
+}
+
+#[wasm_bindgen_test]
+async fn an_unpadded_vault_is_padded_at_the_next_unlock() {
+    suite::an_unpadded_vault_is_padded_at_the_next_unlock(fresh("unpadded").await, 4).await;
+}
+
+#[wasm_bindgen_test]
+async fn damaged_padding_loses_nothing_else() {
+    suite::damaged_padding_loses_nothing_else(fresh("damaged_padding_loses_nothing_else").await).await;
+}
+
 /// The data survives closing and reopening the database.
 #[wasm_bindgen_test]
 async fn records_survive_reopening() {

@@ -9,7 +9,7 @@ use core::task::{Context, Poll};
 use std::collections::BTreeMap;
 
 use crypto_core::identity::{Identity, Seed, SessionId};
-use crypto_core::vault::{DataKey, KdfParams, VaultError};
+use crypto_core::vault::{DataKey, KdfParams, RECORD_OVERHEAD, RecordFormat, VaultError, padded_len};
 use serde_json::{Value, json};
 
 use crate::conversations::{self as chat, Message, Standing, Status};
@@ -526,7 +526,8 @@ pub const V1_SEED: [u8; 16] = [0x5e; 16];
 /// The passphrase of the [`build_v1`] vault.
 pub const V1_PASSPHRASE: &str = "schema one";
 
-/// Writes a vault exactly as schema 1 did, record by record (only the stores schema 1 had):
+/// Writes a vault exactly as schema 1 did, record by record (only the stores schema 1 had; every
+/// record sealed unpadded):
 /// `meta` (schema 1 and the passphrase wrap, no recovery wrap), the account record, the seen
 /// hashes, conversation records in `conversations` listing every message id, and the messages
 /// (including an id whose message record is missing, a message record that is damaged, and a
@@ -535,7 +536,7 @@ pub async fn build_v1<B: Backend>(backend: &B) -> V1 {
     let key = DataKey::generate(&mut rand_core::OsRng);
     let put = |store: &'static str, id: Vec<u8>, value: Vec<u8>| {
         let lookup = key.lookup_key(store, &id);
-        let sealed = key.seal_record(&mut rand_core::OsRng, store, &lookup, &value);
+        let sealed = key.seal_record_as(&mut rand_core::OsRng, RecordFormat::Unpadded, store, &lookup, &value);
         async move { backend.put(store, &lookup, &sealed).await.unwrap() }
     };
     backend.put(stores::META, SCHEMA, &1u32.to_le_bytes()).await.unwrap();
@@ -599,9 +600,10 @@ pub async fn build_v1<B: Backend>(backend: &B) -> V1 {
 }
 
 /// Checks that a vault built by [`build_v1`] and since unlocked holds everything it held, in the
-/// current format: schema 3, a recovery wrap for its seed, the account and seen hashes as they
-/// were, each conversation with every field but its message list as it was, and every message
-/// readable, in order, through the index; damaged records left where they were.
+/// current format: the current schema, a recovery wrap for its seed, the account and seen hashes as
+/// they were, each conversation with every field but its message list as it was, and every message
+/// readable, in order, through the index; every record padded, but the damaged ones, left where
+/// they were.
 pub async fn check_upgraded<B: Backend>(backend: &B, v1: &V1) {
     let schema = backend.get(stores::META, SCHEMA).await.unwrap().unwrap();
     assert_eq!(schema, SCHEMA_VERSION.to_le_bytes());
@@ -641,6 +643,21 @@ pub async fn check_upgraded<B: Backend>(backend: &B, v1: &V1) {
     assert_eq!(backend.get(stores::MESSAGES, &damaged).await.unwrap().unwrap(), b"\x01damaged");
     assert_eq!(vault.all(stores::MESSAGES).await.unwrap().len(), 43);
     assert_eq!(chat::list(&vault).await.unwrap().len(), 3);
+    let damaged = [(stores::CONVERSATIONS_V1, left[0].clone()), (stores::MESSAGES, damaged)];
+    all_padded_but(&vault, &damaged).await;
+}
+
+/// Every record of every sealed store is padded and opens, at the size of its bucket, but those in
+/// `except` (damaged records, which stay as they are).
+async fn all_padded_but<B: Backend>(vault: &Vault<B>, except: &[(&str, String)]) {
+    for (store, key, sealed) in snapshot(vault.backend()).await {
+        if store == stores::META || except.iter().any(|(s, k)| *s == store && *k == key) {
+            continue;
+        }
+        assert_eq!(RecordFormat::of(&sealed), Ok(RecordFormat::Padded), "{store}/{key} is not padded");
+        let value = vault.key.open_record(&store, &key, &sealed).unwrap();
+        assert_eq!(sealed.len(), padded_len(value.len()) + RECORD_OVERHEAD, "{store}/{key}");
+    }
 }
 
 /// A schema-1 vault is brought to the current schema at its first unlock, keeping every record
@@ -691,13 +708,14 @@ pub async fn an_interrupted_upgrade_resumes_at_the_next_unlock<B: Backend>(backe
         }
         // Part way: the schema says where it stopped, never past what was done.
         let schema = backend.get(stores::META, SCHEMA).await.unwrap().unwrap();
-        assert!(schema == 1u32.to_le_bytes() || schema == 2u32.to_le_bytes(), "{schema:?}");
+        assert!([1u32, 2, 3].iter().any(|v| schema == v.to_le_bytes()), "{schema:?}");
         drop(Vault::unlock(&backend, V1_PASSPHRASE).await.unwrap());
         check_upgraded(&backend, &v1).await;
     }
-    // A recovery wrap, two schema writes, and for each of three conversations its pages, its new
-    // record and the old one's deletion.
-    let writes: usize = 1 + 2 + (2 + 2) + (1 + 2) + 2;
+    // A recovery wrap, three schema writes, for each of three conversations its pages, its new
+    // record and the old one's deletion; then the account record, the seen hashes and the 43
+    // messages that open, padded.
+    let writes: usize = 1 + 3 + (2 + 2) + (1 + 2) + 2 + (2 + 43);
     assert_eq!(interrupted, writes.div_ceil(stride));
 }
 
@@ -712,4 +730,152 @@ pub async fn an_upgrade_without_an_account_record_makes_no_recovery_wrap<B: Back
     assert_eq!(vault.backend().get(stores::META, SCHEMA).await.unwrap().unwrap(), SCHEMA_VERSION.to_le_bytes());
     assert!(backend.get(stores::META, RECOVERY_KEY).await.unwrap().is_none());
     assert_eq!(Vault::recover(&backend, &Seed::from_bytes(V1_SEED)).await.unwrap_err(), StorageError::NoRecoveryKey);
+}
+
+/// Lengths of values stored through the vault, around every bucket edge up to 20,000 bytes.
+fn bucket_lengths() -> Vec<usize> {
+    let mut lengths: Vec<usize> = (0..5_000).step_by(37).collect();
+    for edge in [512, 768, 1024, 4096, 4352, 8192, 8704, 16_384] {
+        lengths.extend([edge - 2, edge - 1, edge, edge + 1]);
+    }
+    lengths.push(20_000);
+    lengths
+}
+
+/// What the backend stores for a value is its bucket's size, whatever the value's length within
+/// the bucket: values of many lengths are stored at `padded_len + 41` bytes, and two messages of
+/// different lengths in one bucket are stored at the same size (only a much longer one differs).
+pub async fn record_sizes_fall_in_buckets<B: Backend>(backend: B) {
+    let vault = Vault::create(backend, "p", &seed(8), FAST).await.unwrap();
+    for len in bucket_lengths() {
+        let value: Vec<u8> = (0..len).map(|i| b'a' + (i % 26) as u8).collect();
+        let id = len.to_le_bytes();
+        vault.put(stores::ACCOUNT, &id, &value).await.unwrap();
+        let sealed = vault.backend().get(stores::ACCOUNT, &vault.key.lookup_key(stores::ACCOUNT, &id)).await;
+        let sealed = sealed.unwrap().unwrap();
+        assert_eq!(sealed.len(), padded_len(len) + RECORD_OVERHEAD, "a value of {len} bytes");
+        assert_eq!(&vault.get(stores::ACCOUNT, &id).await.unwrap().unwrap()[..], &value[..]);
+    }
+    let sizes = async || {
+        let mut sizes = Vec::new();
+        for key in vault.backend().keys(stores::MESSAGES).await.unwrap() {
+            sizes.push(vault.backend().get(stores::MESSAGES, &key).await.unwrap().unwrap().len());
+        }
+        sizes.sort_unstable();
+        sizes.dedup();
+        sizes
+    };
+    let peer = peer_of(9);
+    chat::file(&vault, &message(&peer, 1, "ok"), None, false, Standing::Accepted).await.unwrap();
+    let long = "Running late, the train is stuck outside the station; start without me and save me a seat.";
+    chat::file(&vault, &message(&peer, 2, long), None, false, Standing::Accepted).await.unwrap();
+    let incoming = Message { id: "in/HASH".into(), outgoing: false, ..message(&peer, 3, "yes!") };
+    chat::file(&vault, &incoming, None, false, Standing::Accepted).await.unwrap();
+    assert_eq!(sizes().await, [512 + RECORD_OVERHEAD], "messages of 2, 4 and 90 characters");
+    chat::file(&vault, &message(&peer, 4, &"a whole letter ".repeat(200)), None, false, Standing::Accepted)
+        .await
+        .unwrap();
+    assert_eq!(sizes().await.len(), 2);
+}
+
+/// Makes every record of `vault` unpadded, as schemas 1 to 3 sealed it, and sets the schema to 3.
+async fn unpad_everything<B: Backend>(vault: &Vault<B>) {
+    for (store, key, sealed) in snapshot(vault.backend()).await {
+        if store == stores::META {
+            continue;
+        }
+        let value = vault.key.open_record(&store, &key, &sealed).unwrap();
+        let old = vault.key.seal_record_as(&mut rand_core::OsRng, RecordFormat::Unpadded, &store, &key, &value);
+        vault.backend().put(&store, &key, &old).await.unwrap();
+    }
+    vault.backend().put(stores::META, SCHEMA, &3u32.to_le_bytes()).await.unwrap();
+}
+
+/// A schema-3 vault (records sealed unpadded, each stored at its value's size plus 41 bytes) is
+/// padded at the next unlock, every record kept; cut short at a write (every `stride`-th), the
+/// unlock fails, every record still opens, and the next unlock finishes. A record that does not
+/// open is left alone.
+pub async fn an_unpadded_vault_is_padded_at_the_next_unlock<B: Backend>(backend: B, stride: usize) {
+    let peer = peer_of(10);
+    let bodies = ["ok", "see you at eight", "Running late, start without me and save me a seat."];
+    let mut interrupted = 0;
+    for allowed in (0..).step_by(stride) {
+        backend.clear().await.unwrap();
+        let vault = Vault::create(&backend, "p", &seed(10), FAST).await.unwrap();
+        for (i, body) in bodies.iter().enumerate() {
+            chat::file(&vault, &message(&peer, 10 + i as u64, body), None, false, Standing::Accepted).await.unwrap();
+        }
+        vault.put(stores::ACCOUNT, b"note", b"an account record").await.unwrap();
+        let expected = opened(&vault).await;
+        unpad_everything(&vault).await;
+        let damaged = vault.key.lookup_key(stores::MESSAGES, b"in/DAMAGED");
+        backend.put(stores::MESSAGES, &damaged, b"\x01damaged").await.unwrap();
+        drop(vault);
+        // Unpadded, each message's size is its length's.
+        let mut sizes: Vec<usize> = Vec::new();
+        for key in backend.keys(stores::MESSAGES).await.unwrap().into_iter().filter(|k| *k != damaged) {
+            sizes.push(backend.get(stores::MESSAGES, &key).await.unwrap().unwrap().len());
+        }
+        sizes.sort_unstable();
+        sizes.dedup();
+        assert_eq!(sizes.len(), 3);
+
+        let records = backend.keys(stores::ACCOUNT).await.unwrap().len()
+            + backend.keys(stores::MESSAGES).await.unwrap().len()
+            + backend.keys(stores::CONVERSATIONS).await.unwrap().len()
+            + backend.keys(stores::MESSAGE_PAGES).await.unwrap().len();
+        match Vault::unlock(Interrupting::new(&backend, allowed), "p").await {
+            Ok(vault) => {
+                assert_eq!(opened(&vault).await, expected);
+                all_padded_but(&vault, &[(stores::MESSAGES, damaged.clone())]).await;
+                assert_eq!(backend.get(stores::MESSAGES, &damaged).await.unwrap().unwrap(), b"\x01damaged");
+                assert_eq!(backend.get(stores::META, SCHEMA).await.unwrap().unwrap(), SCHEMA_VERSION.to_le_bytes());
+                // Every record but the damaged one, then the schema.
+                assert_eq!(interrupted, records.div_ceil(stride));
+                break;
+            }
+            Err(StorageError::Backend { message, .. }) => {
+                assert_eq!(message, "interrupted");
+                interrupted += 1;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+        assert_eq!(backend.get(stores::META, SCHEMA).await.unwrap().unwrap(), 3u32.to_le_bytes());
+        let vault = Vault::unlock(&backend, "p").await.unwrap();
+        assert_eq!(opened(&vault).await, expected, "cut after {allowed} writes");
+        all_padded_but(&vault, &[(stores::MESSAGES, damaged.clone())]).await;
+        // Running the step again changes nothing.
+        let before = snapshot(&backend).await;
+        backend.put(stores::META, SCHEMA, &3u32.to_le_bytes()).await.unwrap();
+        drop(Vault::unlock(&backend, "p").await.unwrap());
+        assert_eq!(snapshot(&backend).await, before);
+    }
+}
+
+/// A record whose padding is damaged (it decrypts, but its padding is not what Hush writes) is a
+/// typed error when read directly, a damaged record when read as data, and hides nothing else;
+/// the upgrade leaves it alone.
+pub async fn damaged_padding_loses_nothing_else<B: Backend>(backend: B) {
+    let vault = Vault::create(&backend, "p", &seed(11), FAST).await.unwrap();
+    for i in 0..5u8 {
+        vault.write(stores::MESSAGES, &[i], &json!({ "n": i })).await.unwrap();
+    }
+    let lookup = vault.key.lookup_key(stores::MESSAGES, &[2]);
+    let unpadded = br#"{"n":2}"#;
+    let bad =
+        vault.key.seal_record_as(&mut rand_core::OsRng, RecordFormat::Padded, stores::MESSAGES, &lookup, unpadded);
+    backend.put(stores::MESSAGES, &lookup, &bad).await.unwrap();
+    let err = vault.get(stores::MESSAGES, &[2]).await.unwrap_err();
+    assert_eq!(err, StorageError::Vault(VaultError::BadPadding));
+    assert!(matches!(vault.read::<Value>(stores::MESSAGES, &[2]).await.unwrap(), crate::storage::Read::Damaged));
+    assert_eq!(vault.all(stores::MESSAGES).await.unwrap().len(), 4);
+    for i in [0u8, 1, 3, 4] {
+        let found = vault.read::<Value>(stores::MESSAGES, &[i]).await.unwrap().found();
+        assert_eq!(found, Some(json!({ "n": i })));
+    }
+    drop(vault);
+    backend.put(stores::META, SCHEMA, &3u32.to_le_bytes()).await.unwrap();
+    let vault = Vault::unlock(&backend, "p").await.unwrap();
+    assert_eq!(backend.get(stores::MESSAGES, &lookup).await.unwrap().unwrap(), bad);
+    assert_eq!(vault.all(stores::MESSAGES).await.unwrap().len(), 4);
 }

@@ -2,10 +2,10 @@
 //!
 //! Records are sealed by `crypto_core::vault` before they reach a [`Backend`] (IndexedDB in the
 //! browser, a file on the command line, memory in tests); the backend sees store names, keyed-hash
-//! lookup keys and ciphertext —
-//! never a message, a name, a Session ID or a key. The records not sealed by the data key are the
-//! schema version and the data key itself, wrapped twice: by the passphrase (Argon2id) and by the
-//! account's seed (the recovery phrase).
+//! lookup keys and ciphertext of values padded to size buckets — never a message, a name, a
+//! Session ID or a key, nor a message's length to the byte. The records not sealed by the data key
+//! are the schema version and the data key itself, wrapped twice: by the passphrase (Argon2id) and
+//! by the account's seed (the recovery phrase).
 
 mod memory;
 pub use memory::MemoryBackend;
@@ -42,7 +42,7 @@ pub mod stores {
 }
 
 /// The schema version this build writes; the steps in [`migrations`] lead up to it.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 /// `meta` record: the data key wrapped by Argon2id(passphrase).
 pub(crate) const WRAPPED_KEY: &str = "wrapped-key";
 /// `meta` record: the data key wrapped by a key derived from the account seed (from schema 2).
@@ -266,6 +266,10 @@ impl<B: Backend> Vault<B> {
         if from < 3 {
             migrations::v2_to_v3(self).await?;
             self.set_schema(3).await?;
+        }
+        if from < 4 {
+            migrations::v3_to_v4(self).await?;
+            self.set_schema(4).await?;
         }
         Ok(())
     }

@@ -7,6 +7,10 @@
 //! derived from the person's passphrase with Argon2id, with the parameters written beside it, and
 //! (a second wrap) under a key derived from the account's seed, so the recovery phrase can open
 //! the vault when the passphrase is forgotten.
+//!
+//! A record's value is padded before it is sealed ([`padded_len`]), so the size of what is stored
+//! says little about the size of what it holds: every value up to 511 bytes takes 512, larger ones
+//! a multiple of 256 bytes, and from 4 KiB on one of Padmé's lengths.
 
 use core::fmt;
 
@@ -22,8 +26,19 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::identity::Seed;
 
-/// The format version of wrapped keys and sealed records.
+/// The format version of wrapped keys, and of records sealed unpadded (vault schemas 1 to 3).
 const VERSION: u8 = 1;
+/// The format version of padded records (from vault schema 4).
+const PADDED: u8 = 2;
+/// The first byte of the padding, after the value; zero bytes follow up to the padded length.
+const PAD_MARK: u8 = 0x80;
+/// The smallest padded record: every value up to `RECORD_MIN - 1` bytes is padded to this.
+pub const RECORD_MIN: usize = 512;
+/// Padded lengths above [`RECORD_MIN`] are multiples of this at least (Padmé's own step grows
+/// past it from 4 KiB).
+pub const RECORD_STEP: usize = 256;
+/// What sealing adds to a padded value: the version byte, the nonce and the tag.
+pub const RECORD_OVERHEAD: usize = 1 + NONCE + TAG;
 const NONCE: usize = 24;
 const TAG: usize = 16;
 const SALT: usize = 16;
@@ -120,6 +135,9 @@ pub enum VaultError {
     },
     /// The recovery phrase does not open this vault: it belongs to another account.
     WrongPhrase,
+    /// A record decrypted, but its padding is not the padding Hush writes (a bug, or a record
+    /// written by something else with the key): the record is not used.
+    BadPadding,
 }
 
 impl fmt::Display for VaultError {
@@ -134,6 +152,7 @@ impl fmt::Display for VaultError {
                 "stored data is damaged: the key-derivation parameters ask for too much ({parameter} {value}, at most {max})"
             ),
             VaultError::WrongPhrase => f.write_str("that recovery phrase belongs to another account"),
+            VaultError::BadPadding => f.write_str("stored data is damaged: a record's padding is wrong"),
         }
     }
 }
@@ -271,6 +290,77 @@ fn subkey(data_key: &[u8; 32], purpose: &[u8], store: &str) -> Zeroizing<[u8; 32
     out
 }
 
+/// The length a value of `len` bytes is padded to before it is sealed (the value, a `0x80` byte,
+/// then zero bytes): [`RECORD_MIN`] for every value shorter than that, else `len + 1` rounded up
+/// to a multiple of [`RECORD_STEP`] or of Padmé's step, whichever is larger. Padmé (Nikitin et
+/// al., "Reducing Metadata Leakage from Encrypted Files and Communication with PURBs", 2019)
+/// rounds a length L to a multiple of 2^(E − S), E = ⌊log₂ L⌋, S = ⌊log₂ E⌋ + 1: at most 12% is
+/// added, and a padded length reveals O(log log L) bits of L. Its step reaches 256 at 4 KiB, so
+/// lengths from 512 bytes to 4 KiB step by 256 and larger ones by Padmé alone. Never panics: a
+/// length too large to round stays as it is (sealing fails long before).
+pub fn padded_len(len: usize) -> usize {
+    let need = len.saturating_add(1);
+    if need <= RECORD_MIN {
+        return RECORD_MIN;
+    }
+    // need > 512, so e ≥ 9 and e − s ≥ 5.
+    let e = usize::BITS - 1 - need.leading_zeros();
+    let s = u32::BITS - e.leading_zeros();
+    let step = (1usize << (e - s)).max(RECORD_STEP);
+    need.div_ceil(step).checked_mul(step).unwrap_or(need)
+}
+
+/// `value ‖ 0x80 ‖ 0x00…` to [`padded_len`], in a buffer zeroized on drop.
+fn pad_record(value: &[u8]) -> Zeroizing<Vec<u8>> {
+    let total = padded_len(value.len()).max(value.len().saturating_add(1));
+    let mut out = Zeroizing::new(Vec::with_capacity(total));
+    out.extend_from_slice(value);
+    out.push(PAD_MARK);
+    out.resize(total, 0);
+    out
+}
+
+/// Removes [`pad_record`]'s padding in place: the padded length must be one [`padded_len`] gives
+/// for the value found, and after the value there must be `0x80` then zero bytes only.
+fn unpad_record(mut padded: Zeroizing<Vec<u8>>) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    let mark = padded.iter().rposition(|&b| b != 0).ok_or(VaultError::BadPadding)?;
+    if padded.get(mark) != Some(&PAD_MARK) || padded_len(mark) != padded.len() {
+        return Err(VaultError::BadPadding);
+    }
+    padded.truncate(mark);
+    Ok(padded)
+}
+
+/// How a stored record was sealed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum RecordFormat {
+    /// The value as it is (vault schemas 1 to 3): its size shows the value's to the byte.
+    Unpadded,
+    /// The value padded to [`padded_len`] (from schema 4).
+    Padded,
+}
+
+impl RecordFormat {
+    /// The format of a stored record, from its first byte (nothing is decrypted).
+    pub fn of(sealed: &[u8]) -> Result<RecordFormat, VaultError> {
+        match sealed.first() {
+            Some(&VERSION) => Ok(RecordFormat::Unpadded),
+            Some(&PADDED) => Ok(RecordFormat::Padded),
+            Some(_) => Err(VaultError::Malformed("unknown record version")),
+            None => Err(VaultError::Malformed("empty record")),
+        }
+    }
+}
+
+/// The associated data of a record: its lookup key, after the format version for padded records
+/// (so a record's version byte cannot be changed unnoticed).
+fn record_aad(format: RecordFormat, lookup_key: &str) -> Vec<u8> {
+    match format {
+        RecordFormat::Unpadded => lookup_key.as_bytes().to_vec(),
+        RecordFormat::Padded => [&[PADDED][..], lookup_key.as_bytes()].concat(),
+    }
+}
+
 /// The random key that seals every record. Zeroized on drop; never printed.
 #[derive(Zeroize)]
 pub struct DataKey(Zeroizing<[u8; 32]>);
@@ -356,7 +446,9 @@ impl DataKey {
         hex::encode(out)
     }
 
-    /// Seals a record for (`store`, `lookup_key`): `version ‖ nonce ‖ ciphertext ‖ tag`.
+    /// Seals a record for (`store`, `lookup_key`): `02 ‖ nonce ‖ ciphertext ‖ tag`, the
+    /// ciphertext being of the value padded to [`padded_len`], with associated data `02 ‖
+    /// lookup key`. The stored size is `padded_len(value) + RECORD_OVERHEAD`.
     pub fn seal_record(
         &self,
         rng: &mut impl CryptoRngCore,
@@ -364,20 +456,55 @@ impl DataKey {
         lookup_key: &str,
         plaintext: &[u8],
     ) -> Vec<u8> {
+        self.seal_content(rng, RecordFormat::Padded, store, lookup_key, &pad_record(plaintext))
+    }
+
+    /// Seals `content` as it is, in `format`: the padding, if any, is the caller's.
+    fn seal_content(
+        &self,
+        rng: &mut impl CryptoRngCore,
+        format: RecordFormat,
+        store: &str,
+        lookup_key: &str,
+        content: &[u8],
+    ) -> Vec<u8> {
         let key = subkey(&self.0, b"hush/vault/record/v1", store);
-        let mut out = vec![VERSION];
-        out.extend_from_slice(&seal(&key, rng, plaintext, lookup_key.as_bytes()));
+        let version = match format {
+            RecordFormat::Unpadded => VERSION,
+            RecordFormat::Padded => PADDED,
+        };
+        let mut out = vec![version];
+        out.extend_from_slice(&seal(&key, rng, content, &record_aad(format, lookup_key)));
         out
     }
 
-    /// Opens a record sealed for (`store`, `lookup_key`).
+    /// Seals `content` exactly as given, in `format` (no padding is added; for
+    /// [`RecordFormat::Unpadded`], the record an older vault holds). For tests of migrations and
+    /// of damaged padding only.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn seal_record_as(
+        &self,
+        rng: &mut impl CryptoRngCore,
+        format: RecordFormat,
+        store: &str,
+        lookup_key: &str,
+        content: &[u8],
+    ) -> Vec<u8> {
+        self.seal_content(rng, format, store, lookup_key, content)
+    }
+
+    /// Opens a record sealed for (`store`, `lookup_key`), padded or not (an unpadded one is what
+    /// vault schemas 1 to 3 wrote). A record that decrypts but whose padding is wrong is
+    /// [`VaultError::BadPadding`].
     pub fn open_record(&self, store: &str, lookup_key: &str, sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        let (&version, rest) = sealed.split_first().ok_or(VaultError::Malformed("empty record"))?;
-        if version != VERSION {
-            return Err(VaultError::Malformed("unknown record version"));
-        }
+        let format = RecordFormat::of(sealed)?;
         let key = subkey(&self.0, b"hush/vault/record/v1", store);
-        open(&key, rest, lookup_key.as_bytes()).ok_or(VaultError::Corrupt)
+        let opened = open(&key, sealed.get(1..).unwrap_or_default(), &record_aad(format, lookup_key))
+            .ok_or(VaultError::Corrupt)?;
+        match format {
+            RecordFormat::Unpadded => Ok(opened),
+            RecordFormat::Padded => unpad_record(opened),
+        }
     }
 }
 
@@ -537,5 +664,131 @@ mod tests {
         let bad_params = KdfParams { memory_kib: 1, iterations: 0, parallelism: 0 };
         assert_eq!(key.wrap(&mut rng, "x", bad_params).unwrap_err(), VaultError::BadParameters);
         assert_eq!(format!("{key:?}"), "DataKey(<redacted>)");
+    }
+
+    /// Every padded length, for values of 0 to 70,000 bytes: 512 up to 511 bytes, then multiples
+    /// of 256 to 4 KiB, then Padmé's lengths; never shorter than the value and its marker, never
+    /// more than 50% longer past the minimum (12% from 4 KiB), and the same for every value
+    /// between two buckets.
+    #[test]
+    fn padded_lengths_fall_in_buckets() {
+        let mut buckets = std::collections::BTreeSet::new();
+        for len in 0..70_000usize {
+            let padded = padded_len(len);
+            assert!(padded > len, "{len}");
+            buckets.insert(padded);
+            if len < RECORD_MIN {
+                assert_eq!(padded, RECORD_MIN, "{len}");
+                continue;
+            }
+            assert_eq!(padded % RECORD_STEP, 0, "{len}");
+            assert!(padded_len(len + 1) >= padded, "monotone at {len}");
+            if len + 1 >= 4096 {
+                // Padmé: the largest step that keeps S significant bits.
+                let e = usize::BITS - 1 - (len + 1).leading_zeros();
+                let s = u32::BITS - e.leading_zeros();
+                assert_eq!(padded, (len + 1).next_multiple_of(1 << (e - s)), "{len}");
+                assert!(padded * 100 <= (len + 1) * 112, "{len}: {padded}");
+            } else {
+                assert_eq!(padded, (len + 1).next_multiple_of(RECORD_STEP), "{len}");
+                assert!(padded * 2 <= (len + 1) * 3, "{len}: {padded}");
+            }
+        }
+        // 70,000 lengths share 82 sizes: 16 per doubling past 4 KiB.
+        let first: Vec<usize> = buckets.iter().copied().take(17).collect();
+        assert_eq!(
+            first,
+            [512, 768, 1024, 1280, 1536, 1792, 2048, 2304, 2560, 2816, 3072, 3328, 3584, 3840, 4096, 4352, 4608]
+        );
+        assert_eq!(buckets.len(), 82);
+        assert_eq!(padded_len(8191), 8192);
+        assert_eq!(padded_len(8192), 8704);
+        assert_eq!(padded_len(1 << 20), (1 << 20) + (1 << 15));
+        // No length panics, however large.
+        for len in [usize::MAX, usize::MAX - 1, usize::MAX / 2, usize::MAX / 2 + 1] {
+            assert!(padded_len(len) >= len);
+        }
+    }
+
+    /// What is stored for a value is `padded_len(value) + 41` bytes: two values in one bucket are
+    /// stored at the same size, and every one opens to exactly its value.
+    #[test]
+    fn sealed_records_have_the_size_of_their_bucket() {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let key = DataKey::generate(&mut rng);
+        let id = key.lookup_key("messages", b"m");
+        for len in (0..5_000).step_by(7).chain([511, 512, 767, 768, 4095, 4096, 4097, 20_000]) {
+            let value: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let sealed = key.seal_record(&mut rng, "messages", &id, &value);
+            assert_eq!(sealed.len(), padded_len(len) + RECORD_OVERHEAD, "{len}");
+            assert_eq!(sealed[0], 2);
+            assert_eq!(RecordFormat::of(&sealed), Ok(RecordFormat::Padded));
+            assert_eq!(&key.open_record("messages", &id, &sealed).unwrap()[..], &value[..], "{len}");
+        }
+        let short = key.seal_record(&mut rng, "messages", &id, b"ok");
+        let longer = key.seal_record(&mut rng, "messages", &id, &[b'x'; 300]);
+        assert_eq!(short.len(), longer.len());
+        assert_eq!(short.len(), 553);
+        // A value ending in zero bytes, or in 0x80, keeps them.
+        for value in [&b"ab\0\0"[..], b"\x80", b"\x80\0", b"", b"\0"] {
+            let sealed = key.seal_record(&mut rng, "s", "k", value);
+            assert_eq!(&key.open_record("s", "k", &sealed).unwrap()[..], value);
+        }
+    }
+
+    /// A record that decrypts but whose padding is not what Hush writes is a typed error, never a
+    /// panic and never data; a padded record cannot pass for an unpadded one or the other way
+    /// round (the version is bound to the ciphertext).
+    #[test]
+    fn damaged_padding_is_an_error() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let key = DataKey::generate(&mut rng);
+        let good = pad_record(b"hello");
+        let mut bad_contents: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            vec![0; RECORD_MIN],
+            b"hello".to_vec(),
+            [&b"hello\x80"[..], &[0; 10]].concat(),
+            [&b"hello\x80"[..], &[0; 1000]].concat(),
+            [&b"hello"[..], &vec![0; RECORD_MIN - 5]].concat(),
+            pad_record(&[7; 600])[..512].to_vec(),
+            [&good[..], &[0; 256]].concat(),
+            [&good[..], &[0x80]].concat(),
+        ];
+        let mut flipped = good.to_vec();
+        flipped[RECORD_MIN - 1] = 1;
+        bad_contents.push(flipped);
+        for content in bad_contents {
+            let sealed = key.seal_record_as(&mut rng, RecordFormat::Padded, "s", "k", &content);
+            assert_eq!(key.open_record("s", "k", &sealed).unwrap_err(), VaultError::BadPadding, "{content:?}");
+        }
+        assert_eq!(VaultError::BadPadding.to_string(), "stored data is damaged: a record's padding is wrong");
+        let sealed = key.seal_record_as(&mut rng, RecordFormat::Padded, "s", "k", &good);
+        assert_eq!(&key.open_record("s", "k", &sealed).unwrap()[..], b"hello");
+        for (from, to) in [(2u8, 1u8), (1, 2)] {
+            let mut record = if from == 2 {
+                key.seal_record(&mut rng, "s", "k", b"hello")
+            } else {
+                key.seal_record_as(&mut rng, RecordFormat::Unpadded, "s", "k", b"hello")
+            };
+            assert!(key.open_record("s", "k", &record).is_ok());
+            record[0] = to;
+            assert_eq!(key.open_record("s", "k", &record).unwrap_err(), VaultError::Corrupt);
+        }
+    }
+
+    /// Records sealed unpadded (vault schemas 1 to 3) still open, to their value as it was.
+    #[test]
+    fn unpadded_records_still_open() {
+        let mut rng = ChaCha20Rng::seed_from_u64(10);
+        let key = DataKey::generate(&mut rng);
+        let id = key.lookup_key("messages", b"m");
+        let old = key.seal_record_as(&mut rng, RecordFormat::Unpadded, "messages", &id, b"from schema 3");
+        assert_eq!(old.len(), 13 + RECORD_OVERHEAD);
+        assert_eq!(RecordFormat::of(&old), Ok(RecordFormat::Unpadded));
+        assert_eq!(&key.open_record("messages", &id, &old).unwrap()[..], b"from schema 3");
+        assert_eq!(key.open_record("account", &id, &old).unwrap_err(), VaultError::Corrupt);
+        assert!(matches!(RecordFormat::of(&[]), Err(VaultError::Malformed(_))));
+        assert!(matches!(RecordFormat::of(&[3, 0]), Err(VaultError::Malformed(_))));
     }
 }

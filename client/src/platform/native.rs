@@ -241,6 +241,9 @@ mod tests {
             suite::a_schema_1_vault_upgrades_keeping_every_record(fresh()).await;
             suite::an_interrupted_upgrade_resumes_at_the_next_unlock(fresh(), 7).await;
             suite::an_upgrade_without_an_account_record_makes_no_recovery_wrap(fresh()).await;
+            suite::record_sizes_fall_in_buckets(fresh()).await;
+            suite::an_unpadded_vault_is_padded_at_the_next_unlock(fresh(), 3).await;
+            suite::damaged_padding_loses_nothing_else(fresh()).await;
         });
     }
 

@@ -123,6 +123,21 @@ mod tests {
     }
 
     #[test]
+    fn record_sizes_fall_in_buckets() {
+        block_on(suite::record_sizes_fall_in_buckets(MemoryBackend::default()));
+    }
+
+    #[test]
+    fn an_unpadded_vault_is_padded_at_the_next_unlock() {
+        block_on(suite::an_unpadded_vault_is_padded_at_the_next_unlock(MemoryBackend::default(), 1));
+    }
+
+    #[test]
+    fn damaged_padding_loses_nothing_else() {
+        block_on(suite::damaged_padding_loses_nothing_else(MemoryBackend::default()));
+    }
+
+    #[test]
     fn an_upgrade_without_an_account_record_makes_no_recovery_wrap() {
         block_on(suite::an_upgrade_without_an_account_record_makes_no_recovery_wrap(MemoryBackend::default()));
     }

@@ -6,10 +6,12 @@
 //! Each step reads the records as the schema before it wrote them, whatever the current types
 //! look like: old formats are parsed here, not through today's structs.
 
+use rand_core::OsRng;
 use serde_json::Value;
 use zeroize::Zeroizing;
 
 use crypto_core::identity::Seed;
+use crypto_core::vault::RecordFormat;
 
 use super::{Backend, StorageError, Vault, index, stores};
 
@@ -67,6 +69,44 @@ pub(super) async fn v2_to_v3<B: Backend>(vault: &Vault<B>) -> Result<(), Storage
         vault.put(stores::CONVERSATIONS, peer.as_bytes(), &bytes).await?;
         vault.writable()?;
         vault.backend.delete(stores::CONVERSATIONS_V1, &lookup).await?;
+    }
+    Ok(())
+}
+
+/// How many records [`v3_to_v4`] reads, then writes, together (IndexedDB answers requests issued
+/// together much faster than one after another).
+const REPAD_BATCH: usize = 64;
+
+/// Schema 3 → 4: every record is padded. Schemas 1 to 3 sealed each value as it was, so a
+/// record's stored size gave its value's to the byte; from schema 4 values are padded to size
+/// buckets before they are sealed (`crypto_core::vault::padded_len`). Each record of every store
+/// but `meta` that is still unpadded and opens is sealed again, padded, in its place (the same
+/// lookup key, a fresh nonce); the value is unchanged. A record rewritten is padded and skipped by
+/// a later run, one not yet rewritten is still readable as it was, so a step cut short loses
+/// nothing and the next run finishes it. A record that does not open (damaged) is left as it is,
+/// as every other step leaves it.
+pub(super) async fn v3_to_v4<B: Backend>(vault: &Vault<B>) -> Result<(), StorageError> {
+    for store in stores::ALL.iter().copied().filter(|s| *s != stores::META) {
+        let keys = vault.backend.keys(store).await?;
+        for batch in keys.chunks(REPAD_BATCH) {
+            let read = futures::future::join_all(batch.iter().map(|lookup| vault.backend.get(store, lookup))).await;
+            let mut resealed = Vec::with_capacity(batch.len());
+            for (lookup, sealed) in batch.iter().zip(read) {
+                let Some(sealed) = sealed? else { continue };
+                if RecordFormat::of(&sealed) != Ok(RecordFormat::Unpadded) {
+                    continue;
+                }
+                if let Ok(value) = vault.key.open_record(store, lookup, &sealed) {
+                    resealed.push((lookup, vault.key.seal_record(&mut OsRng, store, lookup, &value)));
+                }
+            }
+            vault.writable()?;
+            let written = futures::future::join_all(
+                resealed.iter().map(|(lookup, sealed)| vault.backend.put(store, lookup, sealed)),
+            )
+            .await;
+            written.into_iter().collect::<Result<Vec<()>, StorageError>>()?;
+        }
     }
     Ok(())
 }
