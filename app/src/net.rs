@@ -21,9 +21,9 @@ const ANCHORS_DEADLINE: Duration = Duration::from_secs(10);
 const ANCHORS_RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// The network's trust anchors from the page's own origin, read again (waiting 1 s, doubling up
-/// to 30 s) while the origin cannot be reached. `None` when the file is there but unusable: then
+/// to 30 s, on `clock`) while the origin cannot be reached. `None` when the file is there but unusable: then
 /// the engine has no anchors and refuses every relay, saying why.
-pub async fn anchors() -> Option<Anchors> {
+pub async fn anchors(clock: &impl Clock) -> Option<Anchors> {
     let mut wait = Duration::from_secs(1);
     loop {
         match imp::request(ANCHORS_URL, None, ANCHORS_DEADLINE).await {
@@ -32,7 +32,7 @@ pub async fn anchors() -> Option<Anchors> {
             Ok(reply) if reply.status == 404 => return None,
             _ => {}
         }
-        crate::platform::PageClock.sleep(wait).await;
+        clock.sleep(wait).await;
         wait = (wait * 2).min(ANCHORS_RETRY_MAX);
     }
 }

@@ -264,7 +264,7 @@ async fn open_engine(app: AppState) -> Result<AppEngine, Error> {
     // The relay's node list is checked against these; they come from this page's own origin.
     let anchored = engine.clone();
     spawn_local(async move {
-        if let Some(anchors) = crate::net::anchors().await {
+        if let Some(anchors) = crate::net::anchors(&platform::PageClock).await {
             anchored.set_anchors(anchors);
         }
     });
