@@ -9,7 +9,7 @@
 //! | relay 404 (unknown guard) | fetch the node list, retry; the second time drop that guard |
 //! | relay 502 `Service node unreachable` | strike the path (its guard only), retry on another |
 //! | `Next node not found: X` | drop X from pool, swarms and paths at once, retry |
-//! | 406 / 425 from a destination whose own `t` is off the time the other nodes agree on | its clock is wrong, not ours: strike it, try another member |
+//! | 406 / 425 from a destination whose own `t` is off the time the other nodes agree on | its clock is wrong, not ours: try another member; pass it over as a destination for [`SLOW_FOR_MS`] while its swarm has another member; no strike |
 //! | 406 / 425, at the guard or the destination | stop: clock error; all but the newest time samples are forgotten |
 //! | `Oxen Server error` | stop |
 //! | 421 with `snodes` | replace the cached swarm, strike the node, retry on another member |
@@ -599,9 +599,11 @@ impl Network {
                 }
             }
             // A node whose own clock is off the time the others agree on judges by that clock:
-            // the error is its own, so another member is asked.
+            // the error is its own. Another member is asked, and it is passed over as a
+            // destination while its swarm has another (as a slow one is). No strike: as a hop its
+            // clock does not matter, and dropping it could leave a small network short of paths.
             406 | 425 if self.clock_is_off(&dest, now_ms) && ex.leg(flight.payload).is_some() => {
-                self.strike_node(&dest);
+                self.slow.insert(dest, now_ms.saturating_add(SLOW_FOR_MS));
                 if let Some(leg) = ex.leg(flight.payload) {
                     leg.next_destination();
                 }

@@ -20,7 +20,8 @@
 //!   [`KEEP_ON_CLOCK_ERROR_MS`] (10 s) earlier are forgotten (the local clock may have jumped),
 //!   while the newest are kept, so a device whose clock is hours off still gathers the two
 //!   agreeing samples it needs. A 406/425 from a node whose own `t` disagrees with the agreed
-//!   time is that node's clock error, not this device's ([`Network::clock_is_off`]).
+//!   time is that node's clock error, not this device's ([`Network::clock_is_off`]): another
+//!   member is asked, and that node is passed over as a destination for a while.
 
 use super::{Network, TIME_SAMPLES};
 
@@ -119,9 +120,11 @@ impl Network {
     /// other nodes agree on: then a clock error from it is its own, not this device's.
     pub fn clock_is_off(&self, node: &[u8; 32], local_ms: u64) -> bool {
         let Some(agreed) = self.agreed_offset(local_ms) else { return false };
-        self.time_samples.iter().filter(|s| s.usable(local_ms)).find(|s| &s.node == node).is_some_and(|s| {
-            (i128::from(s.offset) - i128::from(agreed)).unsigned_abs() > u128::from(AGREE_MS)
-        })
+        self.time_samples
+            .iter()
+            .filter(|s| s.usable(local_ms))
+            .find(|s| &s.node == node)
+            .is_some_and(|s| (i128::from(s.offset) - i128::from(agreed)).unsigned_abs() > u128::from(AGREE_MS))
     }
 
     /// Network time: local time corrected by the agreed offset (see the module docs), or the
