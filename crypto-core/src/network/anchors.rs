@@ -245,14 +245,15 @@ pub fn with_matching_keys(list: Vec<NodeRecord>) -> Vec<NodeRecord> {
     list.into_iter().filter(|n| keys_match(n) && seen.insert(n.ed25519)).collect()
 }
 
-/// `oxend_request` → `get_service_nodes` for the active nodes, with the fields a node record needs.
+/// `oxend_request` → `get_service_nodes` for the active nodes, with the fields a node record needs
+/// (those Session clients ask for when they refresh their list, protocol-onion §1.1; no swarm ids,
+/// which the client takes from `get_swarm`, so each answer is smaller: about 200 bytes a node).
 pub fn service_nodes_request() -> Value {
     let fields = json!({
         "public_ip": true,
         "storage_port": true,
         "pubkey_x25519": true,
         "pubkey_ed25519": true,
-        "swarm_id": true,
     });
     Request::OxendRequest(OxendRequestParams {
         endpoint: "get_service_nodes".to_owned(),
