@@ -90,6 +90,9 @@ enum AnchorAnswer {
     Nodes(Vec<NodeRecord>),
     /// It could not be reached, or did not answer with a list.
     Failed,
+    /// Every path tried left the request unanswered within its deadline (a relay that stalls
+    /// looks like this).
+    TimedOut,
     /// The relay could not be reached.
     Offline,
     /// The relay asked to slow down.
@@ -564,7 +567,7 @@ impl<P: Platform> Client<P> {
         paths.build_paths(&mut OsRng).map_err(Failure::NoPath)?;
         let paths = RefCell::new(paths);
         let order = shuffled(trusted.list().to_vec());
-        let (mut answers, mut asked, mut offline, mut limited) = (Vec::new(), 0, false, false);
+        let (mut answers, mut asked, mut offline, mut limited, mut stalled) = (Vec::new(), 0, false, false, 0);
         for round in order.chunks(anchors::ANCHORS_ASKED).take(anchors::MAX_ANCHORS_ASKED / anchors::ANCHORS_ASKED) {
             asked += round.len();
             let asking = round.iter().map(|anchor| self.ask_anchor(relay, &paths, anchor));
@@ -572,11 +575,14 @@ impl<P: Platform> Client<P> {
                 match answer {
                     AnchorAnswer::Nodes(list) => answers.push(list),
                     AnchorAnswer::Failed => {}
+                    AnchorAnswer::TimedOut => stalled += 1,
                     AnchorAnswer::Offline => offline = true,
                     AnchorAnswer::RateLimited => limited = true,
                 }
             }
-            if answers.len() >= anchors::ANSWERS_NEEDED {
+            // Enough answers; or none and nothing but silence, which more anchors asked through
+            // the same relay would only repeat.
+            if answers.len() >= anchors::ANSWERS_NEEDED || (answers.is_empty() && stalled == asked) {
                 break;
             }
         }
@@ -587,6 +593,11 @@ impl<P: Platform> Client<P> {
             if offline {
                 return Err(Failure::Offline);
             }
+            // Nothing came back at all, not even an error: the relay (or the network behind it)
+            // stalls. That is no verdict on its list.
+            if answers.is_empty() && stalled == asked {
+                return Err(Failure::TimedOut);
+            }
         }
         Ok(anchors::judge(listed, &answers, asked))
     }
@@ -596,6 +607,7 @@ impl<P: Platform> Client<P> {
     async fn ask_anchor(&self, relay: &str, paths: &RefCell<Network>, anchor: &Anchor) -> AnchorAnswer {
         let request = anchors::service_nodes_request().to_string();
         let mut tried = HashSet::new();
+        let mut outcome = AnchorAnswer::Failed;
         for _ in 0..PATH_COUNT {
             let path = paths
                 .borrow()
@@ -614,7 +626,7 @@ impl<P: Platform> Client<P> {
             self.requests.set(self.requests.get() + 1);
             match relay::onion(&self.world.transport, &self.world.clock, relay, &guard, onion.body).await {
                 // A dead node on the path, or the anchor: try another path.
-                Err(NetError::Transport(TransportError::TimedOut)) => {}
+                Err(NetError::Transport(TransportError::TimedOut)) => outcome = AnchorAnswer::TimedOut,
                 Err(_) => return AnchorAnswer::Offline,
                 Ok(reply) if reply.status == 429 => return AnchorAnswer::RateLimited,
                 Ok(reply) if reply.status == 200 => {
@@ -627,12 +639,13 @@ impl<P: Platform> Client<P> {
                             _ => AnchorAnswer::Failed,
                         };
                     }
+                    outcome = AnchorAnswer::Failed;
                 }
                 // A hop's error (the next node not found, a timeout on the way): another path.
-                Ok(_) => {}
+                Ok(_) => outcome = AnchorAnswer::Failed,
             }
         }
-        AnchorAnswer::Failed
+        outcome
     }
 
     /// Stores `data` (base64) for `recipient` in namespace 0 with the 14-day TTL; returns its hash.

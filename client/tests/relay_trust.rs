@@ -11,6 +11,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crypto_core::identity::Seed;
+use crypto_core::network::Failure;
 use crypto_core::network::anchors::{Anchors, Refusal};
 use crypto_core::vault::KdfParams;
 use hush_client::conversations::Status;
@@ -36,6 +37,8 @@ struct Relayed {
     inner: Https,
     edit: Edit,
     urls: Rc<RefCell<Vec<String>>>,
+    /// Onion requests are taken and never answered (a relay that stalls them).
+    stall: Rc<std::cell::Cell<bool>>,
 }
 
 impl Transport for Relayed {
@@ -55,6 +58,9 @@ impl Transport for Relayed {
 
     async fn post(&self, url: &str, body: Vec<u8>, deadline: Duration) -> Result<Reply, TransportError> {
         self.urls.borrow_mut().push(url.to_owned());
+        if self.stall.get() {
+            return std::future::pending().await;
+        }
         self.inner.post(url, body, deadline).await
     }
 }
@@ -73,12 +79,14 @@ struct User {
     events: Rc<RefCell<Vec<Event>>>,
     urls: Rc<RefCell<Vec<String>>>,
     edit: Edit,
+    stall: Rc<std::cell::Cell<bool>>,
 }
 
 impl User {
     async fn new(anchors: &Anchors, name: &str) -> User {
         let (edit, urls): (Edit, _) = (Rc::default(), Rc::<RefCell<Vec<String>>>::default());
-        let transport = Relayed { inner: Https::new(), edit: edit.clone(), urls: urls.clone() };
+        let stall: Rc<std::cell::Cell<bool>> = Rc::default();
+        let transport = Relayed { inner: Https::new(), edit: edit.clone(), urls: urls.clone(), stall: stall.clone() };
         let engine = Engine::new(World { transport, clock: SystemClock, secure_page: false }, MemoryBackend::default());
         engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
         engine.set_anchors(anchors.clone());
@@ -86,7 +94,7 @@ impl User {
         let log = events.clone();
         engine.on_event(move |e| log.borrow_mut().push(e));
         engine.create(&Seed::generate(&mut OsRng), name, PASSPHRASE).await.expect("the account is created");
-        User { engine, events, urls, edit }
+        User { engine, events, urls, edit, stall }
     }
 
     /// Onion requests posted so far.
@@ -233,6 +241,17 @@ fn a_relay_that_hides_part_of_the_network_is_refused_and_churn_is_tolerated() {
         let posts = erin.onion_posts();
         erin.engine.check_relay().await.unwrap();
         assert_eq!(erin.onion_posts(), posts);
+
+        // A relay that takes onion requests and never answers says nothing about its list: the
+        // check times out (the engine retries later), it does not refuse the relay.
+        let frank = User::new(&anchors, "Frank").await;
+        frank.engine.set_relay(&a.app_url).await.unwrap();
+        frank.stall.set(true);
+        let stalled = frank.engine.check_relay().await;
+        assert_eq!(stalled, Err(Error::Network(Failure::TimedOut)));
+        assert!(!frank.told_refused());
+        frank.stall.set(false);
+        frank.engine.check_relay().await.expect("asked again, the same relay is accepted");
         drop(a);
     });
 }
