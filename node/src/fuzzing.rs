@@ -126,7 +126,8 @@ pub fn onion_request(data: &[u8]) -> Option<u16> {
 }
 
 /// Node lists and swarms: the seed's `json_rpc` route given the bytes as a request (and the
-/// `service_node_states` reader given them as parameters); the client's readers of a node list
+/// `service_node_states` reader given them as parameters); the relay's reading of a seed's answer
+/// (with and without loopback nodes allowed); the client's readers of a node list
 /// and of a `get_swarm` reply or 421 body, with what it then does with the nodes they accept
 /// (its pool, paths and swarm cache); and the typed `get_swarm` / `get_service_nodes` replies.
 pub fn node_lists(data: &[u8]) {
@@ -140,6 +141,8 @@ pub fn node_lists(data: &[u8]) {
             let _ = f.network().service_node_states(value.get("params"));
         }
     });
+    let _ = crate::relay::read_node_list(data, false).map(|nodes| nodes.len());
+    let _ = crate::relay::read_node_list(data, true);
     let mut rng = FuzzRng::new(data.len() as u64);
     let mut net = client_network::Network::default();
     if let Ok(list) = client_network::parse_node_list(data) {

@@ -138,6 +138,59 @@ pub struct KnownNode {
     pub record: Value,
 }
 
+/// Reads a seed's `get_n_service_nodes` answer: the nodes the relay may forward to, by Ed25519
+/// key — only those listed at an IP address it may contact ([`crate::outbound::may_contact`];
+/// loopback only with `allow_loopback`); how many were left out for their address is logged,
+/// never the addresses. An answer without a usable node is an error.
+pub fn read_node_list(bytes: &[u8], allow_loopback: bool) -> anyhow::Result<HashMap<[u8; 32], KnownNode>> {
+    let body: Value = serde_json::from_slice(bytes).context("the node list is not JSON")?;
+    let states = body["result"]["service_node_states"].as_array().context("no service_node_states")?;
+    let mut nodes = HashMap::new();
+    let mut not_public = 0usize;
+    for s in states {
+        let (Some(ip), Some(port), Some(ed)) =
+            (s["public_ip"].as_str(), s["storage_port"].as_u64(), s["pubkey_ed25519"].as_str())
+        else {
+            continue;
+        };
+        let mut key = [0u8; 32];
+        if hex::decode_to_slice(ed, &mut key).is_err() {
+            continue;
+        }
+        // An IP address only (a name could resolve anywhere), and one the relay may contact.
+        let Ok(ip) = ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
+            not_public += 1;
+            continue;
+        };
+        if !crate::outbound::may_contact(ip, allow_loopback) {
+            not_public += 1;
+            continue;
+        }
+        let Ok(port) = u16::try_from(port) else { continue };
+        if port == 0 {
+            continue;
+        }
+        let record = json!({
+            "public_ip": ip.to_string(), "storage_port": port, "pubkey_ed25519": ed,
+            "pubkey_x25519": s["pubkey_x25519"], "swarm_id": s["swarm_id"],
+        });
+        nodes.insert(key, KnownNode { ip, port, record });
+    }
+    if not_public > 0 {
+        tracing::warn!(
+            left_out = not_public,
+            kept = nodes.len(),
+            "nodes listed at non-public addresses were left out of the node list"
+        );
+    }
+    anyhow::ensure!(
+        !nodes.is_empty(),
+        "the seed listed no usable nodes ({not_public} at non-public addresses left out; loopback nodes \
+         are kept only with --allow-loopback-nodes, for a local test network)"
+    );
+    Ok(nodes)
+}
+
 /// Counters the relay logs.
 #[derive(Debug, Default)]
 pub struct Counters {
@@ -268,53 +321,7 @@ impl Relay {
             ReadError::TooLarge => anyhow::anyhow!("the node list is larger than {MAX_SEED_REPLY_LEN} bytes"),
             other => anyhow::Error::new(other),
         })?;
-        let body: Value = serde_json::from_slice(&bytes).context("the node list is not JSON")?;
-        let states = body["result"]["service_node_states"].as_array().context("no service_node_states")?;
-        let allow_loopback = self.config.outbound.allow_loopback_nodes;
-        let mut nodes = HashMap::new();
-        let mut not_public = 0usize;
-        for s in states {
-            let (Some(ip), Some(port), Some(ed)) =
-                (s["public_ip"].as_str(), s["storage_port"].as_u64(), s["pubkey_ed25519"].as_str())
-            else {
-                continue;
-            };
-            let mut key = [0u8; 32];
-            if hex::decode_to_slice(ed, &mut key).is_err() {
-                continue;
-            }
-            // An IP address only (a name could resolve anywhere), and one the relay may contact.
-            let Ok(ip) = ip.parse::<IpAddr>().map(|ip| ip.to_canonical()) else {
-                not_public += 1;
-                continue;
-            };
-            if !crate::outbound::may_contact(ip, allow_loopback) {
-                not_public += 1;
-                continue;
-            }
-            let Ok(port) = u16::try_from(port) else { continue };
-            if port == 0 {
-                continue;
-            }
-            let record = json!({
-                "public_ip": ip.to_string(), "storage_port": port, "pubkey_ed25519": ed,
-                "pubkey_x25519": s["pubkey_x25519"], "swarm_id": s["swarm_id"],
-            });
-            nodes.insert(key, KnownNode { ip, port, record });
-        }
-        if not_public > 0 {
-            tracing::warn!(
-                left_out = not_public,
-                kept = nodes.len(),
-                "nodes listed at non-public addresses were left out of the node list"
-            );
-        }
-        anyhow::ensure!(
-            !nodes.is_empty(),
-            "the seed listed no usable nodes ({not_public} at non-public addresses left out; loopback nodes \
-             are kept only with --allow-loopback-nodes, for a local test network)"
-        );
-        Ok(nodes)
+        read_node_list(&bytes, self.config.outbound.allow_loopback_nodes)
     }
 
     /// Sends an onion body to `node` and turns its answer into the client's: the guard's status

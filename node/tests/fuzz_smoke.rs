@@ -120,7 +120,7 @@ fn rpc_seeds() -> Vec<Vec<u8>> {
         other,
     ];
     let sequence = json!({"method": "sequence", "params": {"requests":
-        [store.clone(), retrieve.clone(), get_expiries, expire, delete, retrieve.clone()]}});
+        [store, retrieve, get_expiries, expire, delete, retrieve]}});
     let batch = json!({"method": "batch", "params": {"requests": [store, retrieve]}});
     singles.iter().chain([&sequence, &batch]).map(|v| v.to_string().into_bytes()).collect()
 }
@@ -162,13 +162,13 @@ fn onion_seeds() -> Vec<Vec<u8>> {
     seeds
 }
 
-/// A seed's request, a client's node list and a swarm.
+/// A seed's request, a client's node list, a seed's answer (at public addresses) and a swarm.
 fn list_seeds() -> Vec<Vec<u8>> {
     let ed = hex::encode(node_keys(0).ed25519);
     let x = hex::encode(node_keys(0).x25519);
     let states: Vec<Value> = (0..4)
         .map(|i| {
-            json!({"public_ip": format!("10.0.0.{i}"), "storage_port": 22100 + i, "pubkey_ed25519": hex::encode(node_keys(i).ed25519),
+            json!({"public_ip": format!("52.1.0.{i}"), "storage_port": 22100 + i, "pubkey_ed25519": hex::encode(node_keys(i).ed25519),
                 "pubkey_x25519": hex::encode(node_keys(i).x25519), "swarm_id": i})
         })
         .collect();
@@ -216,6 +216,8 @@ fn node_list_readers_survive_mutated_lists() {
     let seeds = list_seeds();
     assert_eq!(crypto_core::network::parse_node_list(&seeds[2]).unwrap().len(), 4);
     assert_eq!(crypto_core::network::parse_swarm(&seeds[4]).unwrap().len(), 1);
+    assert_eq!(hush_node::relay::read_node_list(&seeds[3], false).unwrap().len(), 4, "public addresses are kept");
+    assert!(hush_node::relay::read_node_list(&seeds[4], true).is_err(), "a swarm is not a node list");
     run_mutated(&seeds, 1500, 3, fuzzing::node_lists);
 }
 
