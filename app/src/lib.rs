@@ -38,7 +38,11 @@ pub fn App() -> impl IntoView {
     nav::install(app, ui);
     let update = pwa::register();
 
-    // The theme of the unlocked account; kept (in memory) while locked.
+    // The theme of the unlocked account; kept (in memory) while locked, and across the reload
+    // that locking makes.
+    if let Some(relocked) = session::relocked() {
+        ui.theme.set(relocked.theme);
+    }
     Effect::new(move |_| {
         app.revision.track();
         if let Some(account) = app.account() {
@@ -115,8 +119,7 @@ fn idle_lock(app: AppState) {
         move || {
             let Some(minutes) = app.account().map(|a| a.idle_lock_minutes) else { return };
             if minutes > 0 && now_ms() - last_activity.get_value() > f64::from(minutes) * 60_000.0 {
-                app.lock();
-                app.notice.set(Some("Locked after inactivity.".into()));
+                app.lock_because(session::Locked::Idle);
             }
         },
         std::time::Duration::from_secs(10),

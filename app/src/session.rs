@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use crypto_core::identity::{Seed, SessionId};
 use crypto_core::vault::KdfParams;
-use hush_client::account::Account;
+use hush_client::account::{Account, Theme};
 use hush_client::conversations::{Conversation, Message};
 use hush_client::network::NetStatus;
 use hush_client::{Error, Event};
@@ -73,10 +73,108 @@ pub struct AppState {
     pub net: RwSignal<Option<NetStatus>>,
     /// The Argon2id parameters of new passphrase wraps (tests choose cheaper ones).
     pub kdf: KdfParams,
+    /// Whether locking reloads the page (see [`AppState::lock_because`]); tests that drive the
+    /// session inside one page turn it off.
+    pub forget_on_lock: bool,
+}
+
+/// Why the account was locked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Locked {
+    /// The person asked ("Lock now").
+    Asked,
+    /// No key press or pointer event for the account's chosen minutes.
+    Idle,
+    /// Another tab took Hush over ("Use here" there).
+    Elsewhere,
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+impl Locked {
+    fn tag(self) -> &'static str {
+        match self {
+            Locked::Asked => "asked",
+            Locked::Idle => "idle",
+            Locked::Elsewhere => "elsewhere",
+        }
+    }
+}
+
+/// What a page that locked itself tells the page that loads in its place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Relocked {
+    /// Why it locked.
+    pub why: Locked,
+    /// The theme the locked account had, so the unlock screen looks as it did.
+    pub theme: Theme,
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+impl Relocked {
+    fn to_tag(self) -> String {
+        let theme = match self.theme {
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+            Theme::System => "system",
+        };
+        format!("{} {theme}", self.why.tag())
+    }
+
+    fn from_tag(tag: &str) -> Option<Relocked> {
+        let (why, theme) = tag.split_once(' ')?;
+        let why = [Locked::Asked, Locked::Idle, Locked::Elsewhere].into_iter().find(|w| w.tag() == why)?;
+        let theme = match theme {
+            "light" => Theme::Light,
+            "dark" => Theme::Dark,
+            "system" => Theme::System,
+            _ => return None,
+        };
+        Some(Relocked { why, theme })
+    }
+}
+
+thread_local! {
+    /// What the page before this one said when it locked itself, read once.
+    static RELOCKED: core::cell::OnceCell<Option<Relocked>> = const { core::cell::OnceCell::new() };
+}
+
+/// Whether this page was loaded by a page that locked itself, and why (read once at start, then
+/// kept: the mark is removed from the tab's storage as it is read).
+pub fn relocked() -> Option<Relocked> {
+    RELOCKED.with(|r| {
+        *r.get_or_init(|| {
+            #[cfg(target_arch = "wasm32")]
+            return crate::storage::take_relock_mark().as_deref().and_then(Relocked::from_tag);
+            #[cfg(not(target_arch = "wasm32"))]
+            None
+        })
+    })
 }
 
 /// Messages loaded at a time when scrolling back.
 pub const PAGE: usize = 50;
+
+/// What the unlock screen says after an idle lock.
+const IDLE_NOTICE: &str = "Locked after inactivity.";
+
+/// The longest a lock waits for the vault's writes under way before the page reloads.
+#[cfg(target_arch = "wasm32")]
+const SETTLE_MS: f64 = 1_000.0;
+
+/// Leaves `mark` for the next page, waits (at most [`SETTLE_MS`]) for the vault's writes already
+/// handed to IndexedDB, which a reload would abort, then reloads the page.
+#[cfg(target_arch = "wasm32")]
+async fn reload(mark: Relocked) {
+    use hush_client::platform::Clock;
+    crate::storage::set_relock_mark(&mark.to_tag());
+    let start = platform::now_ms();
+    while crate::storage::writing() && platform::now_ms() - start < SETTLE_MS {
+        platform::PageClock.sleep(core::time::Duration::from_millis(10)).await;
+    }
+    if let Some(window) = web_sys::window() {
+        let _ = window.location().reload();
+    }
+}
 
 impl AppState {
     /// Fresh state.
@@ -96,6 +194,7 @@ impl AppState {
             arrived: RwSignal::new(None),
             net: RwSignal::new(None),
             kdf: hush_client::KDF,
+            forget_on_lock: true,
         }
     }
 
@@ -125,13 +224,37 @@ impl AppState {
         self.screen.set(screen);
     }
 
-    /// Locks: the engine drops the keys (zeroized once the last task holding them ends) and its
-    /// vault takes no more writes.
+    /// "Lock now": see [`AppState::lock_because`].
     pub fn lock(&self) {
+        self.lock_because(Locked::Asked);
+    }
+
+    /// Locks and forgets. The engine drops the account (its keys zeroized once the last task
+    /// holding them ends) and its vault takes no more writes. That alone would leave what was
+    /// shown — message text, names — in the WebAssembly memory the page freed but never wiped;
+    /// so in the browser the page then loads itself again (once the vault's writes already under
+    /// way have landed, at most 1 s), and the old instance goes with all its memory. The new page
+    /// shows the unlock screen in the same theme; when the person locked (not when another tab
+    /// took over) it takes the tab lock straight back, so a tab waiting for it does not get it
+    /// meanwhile; after an idle lock it says so. Everything that was still being sent is in the
+    /// vault's outbox and goes on after the next unlock.
+    pub fn lock_because(&self, why: Locked) {
+        let mark = Relocked { why, theme: self.account().map_or(Theme::System, |a| a.theme) };
         if let Some(engine) = self.engine() {
             engine.lock();
         }
+        #[cfg(target_arch = "wasm32")]
+        if self.forget_on_lock {
+            // Not the unlock screen yet: the page is about to go, and its successor shows it.
+            self.go(Screen::Loading);
+            spawn_local(reload(mark));
+            return;
+        }
+        let _ = mark;
         self.go(Screen::Unlock);
+        if why == Locked::Idle {
+            self.notice.set(Some(IDLE_NOTICE.into()));
+        }
     }
 
     fn forget_session(&self) {
@@ -245,7 +368,12 @@ pub async fn start(app: AppState) {
         return app.go(Screen::Home);
     }
     match engine.has_account().await {
-        Ok(true) => app.go(Screen::Unlock),
+        Ok(true) => {
+            app.go(Screen::Unlock);
+            if relocked().is_some_and(|r| r.why == Locked::Idle) {
+                app.notice.set(Some(IDLE_NOTICE.into()));
+            }
+        }
         Ok(false) => app.go(Screen::Welcome),
         Err(e) => {
             app.screen.set(Screen::Welcome);
@@ -368,4 +496,23 @@ pub(crate) fn follow_open_conversation(app: AppState) {
             engine.set_viewing(peer);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Locked, Relocked, Theme};
+
+    /// The mark a locking page leaves reads back as it was; anything else is no mark.
+    #[test]
+    fn the_relock_mark_reads_back_and_nothing_else_does() {
+        for why in [Locked::Asked, Locked::Idle, Locked::Elsewhere] {
+            for theme in [Theme::Light, Theme::Dark, Theme::System] {
+                let mark = Relocked { why, theme };
+                assert_eq!(Relocked::from_tag(&mark.to_tag()), Some(mark));
+            }
+        }
+        for bad in ["", "asked", "asked dark ", "Asked dark", "idle blue", " idle dark", "elsewhere\u{0}dark"] {
+            assert_eq!(Relocked::from_tag(bad), None, "{bad:?}");
+        }
+    }
 }

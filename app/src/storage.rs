@@ -1,11 +1,13 @@
 //! The browser's storage: the vault's backend on IndexedDB. The only module that touches
 //! IndexedDB; what it stores is sealed by the engine's vault before it gets here (store names,
-//! keyed-hash lookup keys and ciphertext only).
+//! keyed-hash lookup keys and ciphertext only). Besides, the tab's `sessionStorage` holds, for
+//! the moment of a reload only, the mark a page that locked itself leaves for the next one (why
+//! it locked and the theme: nothing of the account).
 
 #[cfg(target_arch = "wasm32")]
 mod idb;
 #[cfg(target_arch = "wasm32")]
-pub use idb::IdbBackend;
+pub use idb::{IdbBackend, writing};
 
 /// The IndexedDB database name.
 pub const DB_NAME: &str = "hush";
@@ -23,4 +25,26 @@ pub async fn open_device() -> Result<IdbBackend, hush_client::storage::StorageEr
         });
     }
     IdbBackend::open_default().await
+}
+
+/// The `sessionStorage` key of the mark a page that locked itself leaves for the next one.
+#[cfg(target_arch = "wasm32")]
+const RELOCK_MARK: &str = "hush-relocked";
+
+/// Leaves `mark` in this tab's `sessionStorage` for the page that loads next (nothing happens if
+/// the browser refuses).
+#[cfg(target_arch = "wasm32")]
+pub fn set_relock_mark(mark: &str) {
+    if let Some(storage) = web_sys::window().and_then(|w| w.session_storage().ok().flatten()) {
+        let _ = storage.set_item(RELOCK_MARK, mark);
+    }
+}
+
+/// Takes the mark [`set_relock_mark`] left, if any: it is removed as it is read.
+#[cfg(target_arch = "wasm32")]
+pub fn take_relock_mark() -> Option<String> {
+    let storage = web_sys::window()?.session_storage().ok()??;
+    let mark = storage.get_item(RELOCK_MARK).ok()??;
+    let _ = storage.remove_item(RELOCK_MARK);
+    Some(mark)
 }

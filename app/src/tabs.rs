@@ -27,11 +27,14 @@ pub enum Tab {
 const LOCK: &str = "hush-active";
 
 /// Asks for the lock; resolves to the tab's standing, which changes as other tabs come and go.
+/// A page loaded because this tab locked itself takes the lock back at once: reloading let it go,
+/// and a tab waiting for it must not keep it (see `AppState::lock_because`).
 pub fn start(app: AppState) -> RwSignal<Tab> {
     let tab = RwSignal::new(Tab::Asking);
     #[cfg(target_arch = "wasm32")]
     {
-        if wasm::request(app, tab, false) {
+        let steal = crate::session::relocked().is_some_and(|r| r.why != crate::session::Locked::Elsewhere);
+        if wasm::request(app, tab, steal) {
             // Granted at once unless another tab holds it (a reloading tab's lock is released a
             // moment after the new page asks, so wait a little before saying so).
             set_timeout(
@@ -119,7 +122,7 @@ mod wasm {
 
     fn lose(app: AppState, tab: RwSignal<Tab>) {
         if app.unlocked().is_some() {
-            app.lock();
+            app.lock_because(session::Locked::Elsewhere);
         }
         tab.set(Tab::Elsewhere);
         if !QUEUED.with(Cell::get) {

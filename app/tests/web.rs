@@ -222,6 +222,8 @@ async fn recovery_passphrase_change_and_delete_through_the_session() {
 
     let mut app = AppState::new();
     app.kdf = crypto_core::vault::KdfParams::INSECURE_FOR_TESTS;
+    // Locking would reload the page, and with it this test.
+    app.forget_on_lock = false;
     session::start(app).await;
     app.pending_seed.set_value(Some(seed.clone()));
     session::create_account(app, "Tester".into(), z("first passphrase")).await;

@@ -10,6 +10,32 @@ use hush_client::storage::{Backend, StorageError, stores};
 
 use super::DB_NAME;
 
+thread_local! {
+    /// How many writes (puts, deletes, clears) were handed to IndexedDB and have not finished.
+    static WRITING: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// Whether a write handed to IndexedDB has not finished yet (a reload now would abort it).
+pub fn writing() -> bool {
+    WRITING.with(|w| w.get() > 0)
+}
+
+/// Counts one write in [`WRITING`] while it lives.
+struct Writing;
+
+impl Writing {
+    fn start() -> Writing {
+        WRITING.with(|w| w.set(w.get() + 1));
+        Writing
+    }
+}
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        WRITING.with(|w| w.set(w.get().saturating_sub(1)));
+    }
+}
+
 /// The browser's IndexedDB, database [`DB_NAME`] (or another name, for tests).
 #[derive(Debug)]
 pub struct IdbBackend {
@@ -90,6 +116,7 @@ impl Backend for IdbBackend {
     }
 
     async fn put(&self, store: &str, key: &str, value: &[u8]) -> Result<(), StorageError> {
+        let _writing = Writing::start();
         let tx = self.db.transaction(store).with_mode(TransactionMode::Readwrite).build().map_err(backend_error)?;
         let os = tx.object_store(store).map_err(backend_error)?;
         let array: JsValue = Uint8Array::from(value).into();
@@ -99,6 +126,7 @@ impl Backend for IdbBackend {
     }
 
     async fn delete(&self, store: &str, key: &str) -> Result<(), StorageError> {
+        let _writing = Writing::start();
         let tx = self.db.transaction(store).with_mode(TransactionMode::Readwrite).build().map_err(backend_error)?;
         let os = tx.object_store(store).map_err(backend_error)?;
         os.delete(key).primitive().map_err(backend_error)?.await.map_err(backend_error)?;
@@ -116,6 +144,7 @@ impl Backend for IdbBackend {
     }
 
     async fn clear(&self) -> Result<(), StorageError> {
+        let _writing = Writing::start();
         let tx =
             self.db.transaction(stores::ALL).with_mode(TransactionMode::Readwrite).build().map_err(backend_error)?;
         for store in stores::ALL {
