@@ -26,7 +26,7 @@ stage "lints (clippy, native and wasm32)" sh -c \
   'cargo clippy --locked --workspace --all-targets --all-features -- -D warnings &&
    cargo clippy --locked -p crypto-core -p hush-client -p app --lib --tests --target wasm32-unknown-unknown -- -D warnings'
 # --all-features: the engine's tests against a devnet need its `native` and `testing` features.
-stage "native tests (cargo test --workspace)" cargo test --workspace --locked --all-features
+stage "native tests (cargo test --workspace)" cargo test --workspace --locked --all-features --no-fail-fast
 stage "crypto-core in headless Chromium" \
   cargo test --locked -p crypto-core --target wasm32-unknown-unknown --test browser
 stage "app storage on IndexedDB in headless Chromium" \
