@@ -16,12 +16,12 @@ pub mod account;
 #[doc(hidden)]
 pub mod conformance;
 pub mod conversations;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub mod fuzzing;
 mod engine;
 mod error;
 mod event;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod inbox;
 mod messaging;
 pub mod network;
