@@ -52,13 +52,15 @@ html = html.replace(/<meta charset="utf-8" \/>/, (m) => `${m}\n    <meta http-eq
 if (!html.includes("Content-Security-Policy")) throw new Error("could not place the CSP meta tag");
 writeFileSync(indexPath, html);
 
-// 3. sw.js: every file of the build is the app shell; the version is a hash of them all.
+// 3. sw.js: every file of the build but network.json is the app shell; the version is a hash of them all.
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) walk(path);
-    else if (name !== "sw.js") files.push(path);
+    // network.json (the trust anchors) is the host's word, not the build's: a devnet, or a site
+    // serving another network, answers it in place of the file, so it is never cached.
+    else if (name !== "sw.js" && !(dir === staging && name === "network.json")) files.push(path);
   }
 };
 walk(staging);
