@@ -14,7 +14,7 @@
 //! paths for the network's list, and the pool becomes the relay's nodes that the network
 //! confirms. A relay whose list the network does not confirm is refused: nothing is sent through
 //! it, and the status says so ([`Connection::RelayRefused`]). The verdict is kept in memory for
-//! the session, for the same list from the same relay ([`CONFIRMED_FOR`], [`REFUSED_FOR`]).
+//! the session, for the same list from the same relay ([`CONFIRMED_FOR`], [`REFUSED_FOR`], [`UNCONFIRMED_FOR`]).
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
@@ -27,8 +27,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crypto_core::identity::{Identity, SessionId};
 use crypto_core::network::anchors::{self, Anchor, Anchors, Refusal};
+use crypto_core::network::relay::GUARD_UNREACHABLE;
 use crypto_core::network::{
-    Attempt, Exchange, Failure, Network, NodeRecord, PATH_COUNT, Payload, PollState, Report, Step, parse_node_list,
+    Attempt, Exchange, Failure, Network, NodeRecord, Payload, PollState, Report, Step, parse_node_list,
 };
 use crypto_core::onion::{self, Destination, EncType, NodeReply};
 use crypto_core::storage::rpc::{RetrieveReply, StoreReply};
@@ -64,6 +65,15 @@ pub const CONFIRMED_FOR: Duration = Duration::from_secs(60 * 60);
 /// are asked again (an anchor that was down may answer by then). Choosing the relay again in
 /// Settings asks at once.
 pub const REFUSED_FOR: Duration = Duration::from_secs(10 * 60);
+/// How long a list stays refused when too few anchors answered ([`Refusal::Unconfirmed`]): that
+/// is what a relay that keeps the anchors out looks like, and also a network with many nodes down
+/// since the relay's last refresh, which heals. Asked again after a minute, such a relay costs a
+/// few onion requests a minute.
+pub const UNCONFIRMED_FOR: Duration = Duration::from_secs(60);
+
+/// Paths one anchor is asked through before it counts as not answering (each failed path is
+/// replaced by a new one, see [`Client::ask_anchor`]).
+const ANCHOR_ATTEMPTS: usize = 3;
 
 /// What the check concluded about one node list of one relay.
 #[derive(Clone, Debug)]
@@ -79,7 +89,11 @@ struct Verdict {
 
 impl Verdict {
     fn holds(&self, relay: &str, listed: &[NodeRecord], now_ms: u64) -> bool {
-        let lasts = if self.outcome.is_ok() { CONFIRMED_FOR } else { REFUSED_FOR };
+        let lasts = match self.outcome {
+            Ok(_) => CONFIRMED_FOR,
+            Err(Refusal::Unconfirmed { .. }) => UNCONFIRMED_FOR,
+            Err(_) => REFUSED_FOR,
+        };
         self.relay == relay && self.listed == listed && u128::from(now_ms.saturating_sub(self.at)) < lasts.as_millis()
     }
 }
@@ -566,16 +580,22 @@ impl<P: Platform> Client<P> {
         paths.set_guards(self.network.borrow().guards().to_vec());
         paths.build_paths(&mut OsRng).map_err(Failure::NoPath)?;
         let paths = RefCell::new(paths);
-        let order = shuffled(trusted.list().to_vec());
+        let mut order = shuffled(trusted.list().to_vec());
         let (mut answers, mut asked, mut offline, mut limited, mut stalled) = (Vec::new(), 0, false, false, 0);
-        for round in order.chunks(anchors::ANCHORS_ASKED).take(anchors::MAX_ANCHORS_ASKED / anchors::ANCHORS_ASKED) {
+        let (mut unanswered, mut budget, mut narrowed) = (Vec::new(), anchors::MAX_ANCHORS_ASKED, false);
+        while budget > 0 && !order.is_empty() {
+            let round: Vec<Anchor> = order.drain(..anchors::ANCHORS_ASKED.min(budget).min(order.len())).collect();
+            budget -= round.len();
             asked += round.len();
             let asking = round.iter().map(|anchor| self.ask_anchor(relay, &paths, anchor));
-            for answer in futures::future::join_all(asking).await {
+            for (anchor, answer) in round.iter().zip(futures::future::join_all(asking).await) {
                 match answer {
                     AnchorAnswer::Nodes(list) => answers.push(list),
-                    AnchorAnswer::Failed => {}
-                    AnchorAnswer::TimedOut => stalled += 1,
+                    AnchorAnswer::Failed => unanswered.push(*anchor),
+                    AnchorAnswer::TimedOut => {
+                        stalled += 1;
+                        unanswered.push(*anchor);
+                    }
                     AnchorAnswer::Offline => offline = true,
                     AnchorAnswer::RateLimited => limited = true,
                 }
@@ -584,6 +604,31 @@ impl<P: Platform> Client<P> {
             // the same relay would only repeat.
             if answers.len() >= anchors::ANSWERS_NEEDED || (answers.is_empty() && stalled == asked) {
                 break;
+            }
+            // Too few answers, and not for silence: part of the network is down (nodes stopped
+            // since the relay's last refresh are still in its list, on the paths and among the
+            // anchors), or the relay keeps the anchors out. Once more, the anchors that did not
+            // answer and the rest are asked, through paths that by now avoid the guards found
+            // down; if an anchor answered, its list shows which nodes are alive, and the paths
+            // are rebuilt from those and only the anchors it lists are asked. One answer only
+            // steers where to ask; the verdict still needs [`anchors::ANSWERS_NEEDED`].
+            if !narrowed {
+                narrowed = true;
+                let alive: HashSet<[u8; 32]> = answers.iter().flatten().map(|n| n.ed25519).collect();
+                if !alive.is_empty() {
+                    let through = listed.iter().filter(|n| alive.contains(&n.ed25519)).cloned().collect();
+                    let mut fresh = Network::new(anchors::with_matching_keys(through));
+                    fresh.set_guards(self.network.borrow().guards().to_vec());
+                    if fresh.build_paths(&mut OsRng).is_ok() {
+                        *paths.borrow_mut() = fresh;
+                    }
+                }
+                order = unanswered
+                    .drain(..)
+                    .chain(order.drain(..))
+                    .filter(|a| alive.is_empty() || alive.contains(&a.ed25519))
+                    .collect();
+                budget = anchors::MAX_ANCHORS_ASKED;
             }
         }
         if answers.len() < anchors::ANSWERS_NEEDED {
@@ -608,7 +653,8 @@ impl<P: Platform> Client<P> {
         let request = anchors::service_nodes_request().to_string();
         let mut tried = HashSet::new();
         let mut outcome = AnchorAnswer::Failed;
-        for _ in 0..PATH_COUNT {
+        let (mut failures, mut sent) = (0, 0);
+        while failures < ANCHOR_ATTEMPTS && sent < 2 * ANCHOR_ATTEMPTS {
             let path = paths
                 .borrow()
                 .path_for(&mut OsRng, &anchor.ed25519, &tried)
@@ -624,14 +670,14 @@ impl<P: Platform> Client<P> {
             );
             let Ok(onion) = built else { break };
             self.requests.set(self.requests.get() + 1);
+            sent += 1;
             match relay::onion(&self.world.transport, &self.world.clock, relay, &guard, onion.body).await {
-                // A dead node on the path, or the anchor: try another path.
                 Err(NetError::Transport(TransportError::TimedOut)) => outcome = AnchorAnswer::TimedOut,
                 Err(_) => return AnchorAnswer::Offline,
                 Ok(reply) if reply.status == 429 => return AnchorAnswer::RateLimited,
                 Ok(reply) if reply.status == 200 => {
-                    // Unreadable: a hop's doing, or the relay's; another path may get through.
                     if let Ok(answer) = onion::unwrap_node_reply(&onion.reply_key, &reply.body) {
+                        paths.borrow_mut().path_succeeded(&guard);
                         return match parse_node_list(&answer.body) {
                             Ok(list) if answer.status == 200 && !list.is_empty() => {
                                 AnchorAnswer::Nodes(anchors::with_matching_keys(list))
@@ -639,10 +685,30 @@ impl<P: Platform> Client<P> {
                             _ => AnchorAnswer::Failed,
                         };
                     }
+                    // Unreadable: a hop's doing, or the relay's; another path may get through.
                     outcome = AnchorAnswer::Failed;
+                }
+                // The relay could not reach the guard: the guard is down (or the relay says so,
+                // which only steers the check's paths; only the anchor can seal its answer). It
+                // leaves the check's pool, and the try does not count against the anchor.
+                Ok(reply) if reply.status == 502 && reply.body == GUARD_UNREACHABLE.as_bytes() => {
+                    let mut paths = paths.borrow_mut();
+                    paths.drop_node(&guard);
+                    let _ = paths.build_paths(&mut OsRng);
+                    continue;
                 }
                 // A hop's error (the next node not found, a timeout on the way): another path.
                 Ok(_) => outcome = AnchorAnswer::Failed,
+            }
+            failures += 1;
+            // The path failed somewhere after its guard, unless another ask got an answer
+            // through it meanwhile: a hop or the anchor is down. The path is replaced by one of
+            // random nodes, so the next try (for this anchor or another) does not take the same
+            // dead hop.
+            let mut paths = paths.borrow_mut();
+            if !paths.path(&guard).is_some_and(|p| p.is_tested()) {
+                paths.discard_path(&guard);
+                let _ = paths.build_paths(&mut OsRng);
             }
         }
         outcome

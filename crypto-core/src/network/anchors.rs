@@ -12,7 +12,9 @@
 //!    built from the relay's list with the anchor as the destination, for the service-node list
 //!    (`oxend_request` → `get_service_nodes`, [`service_nodes_request`]) — as Session clients
 //!    refresh theirs. Only the anchor can open the request and seal the answer, so a relay or a
-//!    hop cannot forge one, only stop it;
+//!    hop cannot forge one, only stop it. If too few answer, those that did not and the rest are
+//!    asked once more, through paths rebuilt from the nodes an answer showed alive (the client's
+//!    `ask_anchor` and `check`);
 //! 3. [`judge`]: at least [`ANSWERS_NEEDED`] answers are required; the network's list is what a
 //!    majority of them agree on; the relay's list is accepted only if it covers nearly all of the
 //!    network's list ([`slack`]: a tenth, plus one node, for churn) and at least half of what it
@@ -36,7 +38,7 @@ use crate::storage::rpc::{OxendRequestParams, Request};
 pub const ANCHORS_ASKED: usize = 3;
 /// Answers needed before the relay's list is judged.
 pub const ANSWERS_NEEDED: usize = 2;
-/// The most anchors one check asks.
+/// The most anchors one pass of a check asks (a check makes at most two passes).
 pub const MAX_ANCHORS_ASKED: usize = 2 * ANCHORS_ASKED;
 /// The most anchors a file may list.
 pub const MAX_ANCHORS: usize = 1024;

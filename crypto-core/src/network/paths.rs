@@ -202,6 +202,19 @@ impl Network {
         path.tested = true;
     }
 
+    /// Gives up the path of `guard` at once, keeping its nodes in the pool (which of them failed
+    /// is not known): the guard is no longer a saved one, and [`Network::build_paths`] builds a
+    /// new path from random nodes. For throwaway paths, such as the relay check's, where a path
+    /// that failed once is not worth its strikes.
+    pub fn discard_path(&mut self, guard: &[u8; 32]) {
+        let before = self.paths.len();
+        self.paths.retain(|p| p.guard_key().as_ref() != Some(guard));
+        self.guards.retain(|g| g != guard);
+        if self.paths.len() != before {
+            self.revision += 1;
+        }
+    }
+
     /// A failure of one node. After [`STRIKE_LIMIT`] it leaves the pool, the swarms and the paths.
     pub fn strike_node(&mut self, key: &[u8; 32]) {
         let strikes = self.node_strikes.entry(*key).or_insert(0);
@@ -328,6 +341,27 @@ pub(crate) mod tests {
         assert!(next.guards().contains(&guards[1]));
         assert!(!next.guards().contains(&guards[0]));
         assert_eq!(next.guards().len(), 2);
+    }
+
+    #[test]
+    fn a_discarded_path_is_rebuilt_from_the_pool_which_keeps_its_nodes() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let mut net = Network::new(pool(12));
+        net.build_paths(&mut rng).unwrap();
+        let (gone, kept) = (net.guards()[0], net.guards()[1]);
+        let revision = net.revision;
+        net.discard_path(&gone);
+        assert_eq!(net.paths().len(), 1);
+        assert!(!net.guards().contains(&gone));
+        assert_ne!(net.revision, revision);
+        assert_eq!(net.pool().len(), 12, "its nodes stay in the pool");
+        net.build_paths(&mut rng).unwrap();
+        assert_eq!(net.paths().len(), 2);
+        assert!(net.guards().contains(&kept));
+        // An unknown guard changes nothing.
+        let revision = net.revision;
+        net.discard_path(&[0xee; 32]);
+        assert_eq!((net.paths().len(), net.revision), (2, revision));
     }
 
     #[test]
