@@ -6,7 +6,6 @@
 //! windows in which a test checks that something does *not* happen.
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -29,6 +28,10 @@ use hush_node::devnet::{Devnet, DevnetConfig};
 use hush_node::server::now_ms;
 use rand_core::OsRng;
 use tempfile::TempDir;
+
+#[path = "support/runtime.rs"]
+mod support;
+use support::run_test;
 
 const PASSPHRASE: &str = "correct horse battery";
 
@@ -56,18 +59,6 @@ fn trust(dir: &std::path::Path) {
     let json = std::fs::read(dir.join("devnet.json")).expect("the devnet wrote devnet.json");
     let anchors = Anchors::parse(&json).expect("devnet.json lists the devnet's nodes");
     ANCHORS.with(|a| *a.borrow_mut() = Some(anchors));
-}
-
-/// Runs one test on a tokio runtime (the devnet's servers on two worker threads) with the engines
-/// in a `LocalSet` on this thread, and fails it if it takes longer than `limit`.
-fn run_test(limit: Duration, test: impl Future<Output = ()>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let local = tokio::task::LocalSet::new();
-    runtime.block_on(local.run_until(async {
-        if tokio::time::timeout(limit, test).await.is_err() {
-            panic!("the test did not finish within {limit:?}");
-        }
-    }));
 }
 
 /// A devnet of six nodes on ephemeral loopback ports, in a folder removed when the test ends.
@@ -180,14 +171,7 @@ impl<B: Backend + 'static> User<B> {
 
     /// Every message event so far: (the message as filed, whether it newly arrived).
     fn message_events(&self) -> Vec<(Message, bool)> {
-        self.events
-            .borrow()
-            .iter()
-            .filter_map(|e| match e {
-                Event::Message { message, arrived } => Some((message.clone(), *arrived)),
-                _ => None,
-            })
-            .collect()
+        support::message_events(&self.events)
     }
 
     /// The statuses the message `id` went through, in the order the events told them.

@@ -5,7 +5,6 @@
 //! none waits for a reload, none shows twice.
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -23,6 +22,10 @@ use hush_node::devnet::{Devnet, DevnetConfig};
 use hush_node::network::NodeClock;
 use hush_node::server::now_ms;
 use rand_core::OsRng;
+
+#[path = "support/runtime.rs"]
+mod support;
+use support::run_test;
 
 /// HTTPS to the devnet's relay, the system clock, memory.
 struct On;
@@ -62,14 +65,7 @@ impl User {
 
     /// Every message event so far: (the message as told, whether it newly arrived).
     fn message_events(&self) -> Vec<(Message, bool)> {
-        self.events
-            .borrow()
-            .iter()
-            .filter_map(|e| match e {
-                Event::Message { message, arrived } => Some((message.clone(), *arrived)),
-                _ => None,
-            })
-            .collect()
+        support::message_events(&self.events)
     }
 
     /// The last status told for message `id`.
@@ -85,18 +81,6 @@ impl User {
     async fn history(&self, peer: &SessionId) -> Vec<Message> {
         self.engine.history(peer, 10_000).await.expect("the history reads").0
     }
-}
-
-/// Runs the test on a tokio runtime (the devnet on two worker threads, the engines in a
-/// `LocalSet` on this one), failing it after `limit`.
-fn run_test(limit: Duration, test: impl Future<Output = ()>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let local = tokio::task::LocalSet::new();
-    runtime.block_on(local.run_until(async {
-        if tokio::time::timeout(limit, test).await.is_err() {
-            panic!("the test did not finish within {limit:?}");
-        }
-    }));
 }
 
 /// Waits until `check` gives a value, looking every 100 ms, for at most `deadline`.

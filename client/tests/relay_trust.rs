@@ -6,7 +6,7 @@
 //! also when a node has left the network since the relay's last refresh, and messages go through.
 
 use std::cell::RefCell;
-use std::future::Future;
+use std::collections::HashSet;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -25,6 +25,10 @@ use hush_node::server::now_ms;
 use rand_core::OsRng;
 use serde_json::Value;
 use tempfile::TempDir;
+
+#[path = "support/runtime.rs"]
+mod support;
+use support::run_test;
 
 const PASSPHRASE: &str = "correct horse battery";
 
@@ -117,16 +121,6 @@ async fn devnet(name: &str, nodes: usize) -> (Devnet, TempDir) {
     config.seed_port = 0;
     config.app_port = 0;
     (Devnet::start(config).await.expect("the devnet starts"), dir)
-}
-
-fn run_test(limit: Duration, test: impl Future<Output = ()>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let local = tokio::task::LocalSet::new();
-    runtime.block_on(local.run_until(async {
-        if tokio::time::timeout(limit, test).await.is_err() {
-            panic!("the test did not finish within {limit:?}");
-        }
-    }));
 }
 
 /// Waits until `check` holds, looking every 100 ms, for at most `deadline`.
@@ -252,6 +246,38 @@ fn a_relay_that_hides_part_of_the_network_is_refused_and_churn_is_tolerated() {
         assert!(!frank.told_refused());
         frank.stall.set(false);
         frank.engine.check_relay().await.expect("asked again, the same relay is accepted");
+        drop(a);
+    });
+}
+
+#[test]
+fn a_relay_is_accepted_when_a_third_of_the_network_stopped_since_its_last_refresh() {
+    run_test(Duration::from_secs(300), async {
+        // Nine nodes in three swarms; one of each swarm stops (as the outage end-to-end test
+        // does). The relay still lists all nine, so do the anchors the engines were given: a
+        // third of the check's paths and of the anchors asked are dead.
+        let (mut a, a_dir) = devnet("third", 9).await;
+        let anchors = Anchors::parse(&std::fs::read(a_dir.path().join("devnet.json")).unwrap()).unwrap();
+        let mut stopped = HashSet::new();
+        for (i, node) in a.network.nodes().iter().enumerate() {
+            if stopped.iter().all(|&(_, swarm)| swarm != node.info.swarm_id) {
+                stopped.insert((i, node.info.swarm_id));
+            }
+        }
+        for &(i, _) in &stopped {
+            a.stop_node(i);
+        }
+        assert_eq!(stopped.len(), 3);
+        // Every one of several new engines (each its own random paths and anchors) accepts it.
+        for name in ["Gina", "Hank", "Ivy", "Jon", "Kim", "Lou"] {
+            let user = User::new(&anchors, name).await;
+            user.engine.set_relay(&a.app_url).await.unwrap();
+            let checked = user.engine.check_relay().await;
+            assert_eq!(checked, Ok(()), "{name}: a relay whose nodes partly stopped is not a liar");
+            assert!(!user.told_refused());
+            let polled = user.engine.poll_once().await;
+            assert!(polled.is_ok(), "{name}: {polled:?}");
+        }
         drop(a);
     });
 }
