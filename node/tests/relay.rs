@@ -1,11 +1,8 @@
 //! `hush-node relay` as a real process in front of a devnet whose seed serves HTTPS with a
 //! self-signed certificate: pins, forwarding, static files, and what it writes to its log.
 
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::Command;
 
 use axum_server::tls_rustls::RustlsConfig;
 use base64::Engine;
@@ -22,6 +19,10 @@ use rcgen::PublicKeyData;
 use serde_json::Value;
 use sha2::Digest;
 use tempfile::TempDir;
+
+#[path = "support/relay.rs"]
+mod support;
+use support::RelayProcess;
 
 /// One test's data folder: unique (tests run in parallel threads), removed when the test ends.
 fn test_dir(name: &str) -> TempDir {
@@ -54,103 +55,6 @@ async fn devnet_with_https_seed(dir: &Path) -> (Devnet, String, String, String) 
     (devnet, url, public_key_pin, certificate_pin)
 }
 
-/// A running `hush-node relay`; everything it prints (stdout and stderr) is collected.
-struct RelayProcess {
-    child: Child,
-    url: String,
-    output: Arc<Mutex<String>>,
-}
-
-impl RelayProcess {
-    /// Starts the relay and waits for the address it prints; `Err` holds its output if it exited.
-    fn start(args: &[&str], log_filter: &str) -> Result<RelayProcess, String> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hush-node"))
-            .arg("relay")
-            .args(["--listen", "127.0.0.1:0", "--allow-loopback-nodes"])
-            .args(args)
-            .env("RUST_LOG", log_filter)
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let output = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().unwrap();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("Hush relay is running at ") {
-                    let _ = tx.send(url.to_owned());
-                }
-                sink.lock().unwrap().push_str(&line);
-                sink.lock().unwrap().push('\n');
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(url) => Ok(RelayProcess { child, url, output }),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                std::thread::sleep(Duration::from_millis(100));
-                Err(output.lock().unwrap().clone())
-            }
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-
-    /// Waits until the output contains `needle`.
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = self.output();
-            if out.contains(needle) {
-                return out;
-            }
-            assert!(Instant::now() < deadline, "no {needle:?} in:\n{out}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Ctrl-C, as an operator would; returns the exit status and everything printed.
-    fn interrupt(mut self) -> (std::process::ExitStatus, String) {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill").args(["-INT", &pid]).status().unwrap().success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(Instant::now() < deadline, "the relay did not stop on Ctrl-C");
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        std::thread::sleep(Duration::from_millis(200));
-        (status, self.output())
-    }
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn keys(n: &Node) -> NodeKeys {
     NodeKeys { ed25519: n.info.ed25519, x25519: n.info.x25519 }
 }
@@ -172,7 +76,7 @@ async fn the_standalone_relay_forwards_through_a_pinned_https_seed_and_logs_only
     let app = dir.path().join("app");
     std::fs::create_dir_all(&app).unwrap();
     std::fs::write(app.join("index.html"), "<!doctype html><title>Hush</title>").unwrap();
-    let relay = RelayProcess::start(
+    let relay = RelayProcess::start_local(
         &["--seed", &seed, "--seed-pin", &public_key_pin, "--static", app.to_str().unwrap(), "--refresh", "1"],
         "trace",
     )
@@ -271,7 +175,7 @@ async fn the_standalone_relay_trusts_only_a_pinned_seed() {
     let dir = test_dir("pins");
     let (mut devnet, seed, public_key_pin, certificate_pin) = devnet_with_https_seed(dir.path()).await;
     let colons: Vec<String> = hex::decode(&certificate_pin).unwrap().iter().map(|b| format!("{b:02X}")).collect();
-    let relay = RelayProcess::start(&["--seed", &seed, "--seed-pin", &colons.join(":")], "info").unwrap();
+    let relay = RelayProcess::start_local(&["--seed", &seed, "--seed-pin", &colons.join(":")], "info").unwrap();
     let nodes: Value = reqwest::get(format!("{}/v1/nodes", relay.url)).await.unwrap().json().await.unwrap();
     assert_eq!(nodes["nodes"].as_array().unwrap().len(), 8);
     drop(relay);
@@ -280,18 +184,18 @@ async fn the_standalone_relay_trusts_only_a_pinned_seed() {
     ChaCha20Rng::seed_from_u64(7).fill_bytes(&mut other);
     let wrong = STANDARD.encode(other);
     assert_ne!(wrong, public_key_pin);
-    let refused = RelayProcess::start(&["--seed", &seed, "--seed-pin", &wrong], "info").unwrap();
+    let refused = RelayProcess::start_local(&["--seed", &seed, "--seed-pin", &wrong], "info").unwrap();
     refused.wait_for("certificate is not pinned");
     assert_eq!(reqwest::get(format!("{}/v1/nodes", refused.url)).await.unwrap().status().as_u16(), 503);
     drop(refused);
     // No pin: the self-signed certificate is not trusted at all.
-    let untrusted = RelayProcess::start(&["--seed", &seed], "info").unwrap();
+    let untrusted = RelayProcess::start_local(&["--seed", &seed], "info").unwrap();
     untrusted.wait_for("no node list yet");
     assert_eq!(reqwest::get(format!("{}/v1/nodes", untrusted.url)).await.unwrap().status().as_u16(), 503);
     drop(untrusted);
-    let out = RelayProcess::start(&["--seed", &seed, "--seed-pin", "abcd"], "info").map(|_| ()).unwrap_err();
+    let out = RelayProcess::start_local(&["--seed", &seed, "--seed-pin", "abcd"], "info").map(|_| ()).unwrap_err();
     assert!(out.contains("is not a pin"), "{out}");
-    let out = RelayProcess::start(
+    let out = RelayProcess::start_local(
         &["--seed", &seed, "--seed-pin", &public_key_pin, "--allow-origin", "https://x.example/"],
         "info",
     )

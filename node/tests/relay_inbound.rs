@@ -11,12 +11,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hush_node::listener::{Handle, Limits, parse_trusted_proxy};
-use hush_node::network::{Network, Node};
 use hush_node::outbound::Outbound;
 use hush_node::relay::{Inbound, Relay, RelayConfig, Seed};
-use hush_node::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+
+#[path = "support/relay.rs"]
+mod support;
+use support::network;
 
 /// A guard the relay's node list has (nothing listens at its port).
 fn listed_guard() -> String {
@@ -26,16 +28,6 @@ fn listed_guard() -> String {
 /// A guard that is not in the list: refused with 404, after the rate limit has counted it.
 fn unknown_guard() -> String {
     "00".repeat(32)
-}
-
-/// Four nodes for the seed to list, at loopback ports where nothing listens.
-fn network() -> Arc<Network> {
-    let nodes = (0u8..4)
-        .map(|i| {
-            Arc::new(Node::new(&[i + 1; 32], "127.0.0.1".into(), 40000 + u16::from(i), 1, Store::in_memory().unwrap()))
-        })
-        .collect();
-    Arc::new(Network::new(nodes))
 }
 
 /// A relay served by the hardened listener, with a node list from a local seed.

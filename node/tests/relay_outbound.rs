@@ -5,12 +5,11 @@
 //! Fake seeds and nodes run here on loopback: the seeds over plain HTTP, the nodes over HTTPS
 //! with self-signed certificates, as real service nodes.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
+use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -23,6 +22,10 @@ use hush_node::outbound::{MAX_SEED_REPLY_LEN, Outbound};
 use hush_node::relay::{Relay, RelayConfig, Seed};
 use serde_json::{Value, json};
 use tempfile::TempDir;
+
+#[path = "support/relay.rs"]
+mod support;
+use support::{RelayProcess, serve_relay};
 
 /// One test's data folder: unique (tests run in parallel threads), removed when the test ends.
 fn test_dir(name: &str) -> TempDir {
@@ -119,17 +122,6 @@ fn config(seed: &str, outbound: Outbound) -> RelayConfig {
     }
 }
 
-/// Serves `relay` on a loopback port; returns its URL.
-async fn serve_relay(relay: Arc<Relay>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = hush_node::relay::router(relay, Some(url.clone()));
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    url
-}
-
 /// At most the first 200 bytes of `body` as text (a flood must not flood the test's output).
 fn shown(body: &[u8]) -> String {
     match body.len() {
@@ -149,6 +141,18 @@ async fn onion(relay_url: &str, guard: [u8; 32]) -> (u16, String) {
         .unwrap();
     let status = r.status().as_u16();
     (status, shown(&r.bytes().await.unwrap()))
+}
+
+/// A relay with `outbound`, its list read from `seed`, served on loopback; posts an onion body
+/// for `guard` through it and returns the answer ([`onion`]; `None` if none came within 20 s)
+/// and how long it took.
+async fn onion_through_new_relay(seed: &str, outbound: Outbound, guard: [u8; 32]) -> (Option<(u16, String)>, Duration) {
+    let relay = Relay::new(config(seed, outbound)).unwrap();
+    relay.refresh().await.unwrap();
+    let url = serve_relay(relay).await;
+    let started = Instant::now();
+    let answer = tokio::time::timeout(Duration::from_secs(20), onion(&url, guard)).await;
+    (answer.ok(), started.elapsed())
 }
 
 /// `bytes` bytes in 64 KiB chunks, made as they are sent (the fake node holds none of them).
@@ -231,7 +235,7 @@ async fn a_node_that_floods_gets_a_quick_error_and_the_relay_stays_small() {
     let port = serve_https(node, dir.path()).await;
     let key = [21u8; 32];
     let seed = fake_seed(vec![entry("127.0.0.1", port, key)]).await;
-    let relay = RelayProcess::start(&["--seed", &seed, "--allow-loopback-nodes"]).unwrap();
+    let relay = RelayProcess::start_local(&["--seed", &seed], "info").unwrap();
     let nodes = reqwest::get(format!("{}/v1/nodes", relay.url)).await.unwrap();
     assert_eq!(nodes.status().as_u16(), 200, "{}", relay.output());
     let before = relay.memory_kib("VmRSS");
@@ -328,7 +332,7 @@ async fn only_nodes_at_public_addresses_are_used_and_loopback_only_on_the_flag()
 
     // The standalone relay: left out without --allow-loopback-nodes, with a count in its log and
     // none of the addresses.
-    let process = RelayProcess::start(&["--seed", &seed]).unwrap();
+    let process = RelayProcess::start(&["--seed", &seed], "info").unwrap();
     let log = process.wait_for("left out of the node list");
     assert!(log.contains("left_out=19") && log.contains("kept=1"), "{log}");
     for ip in not_public.iter().filter(|ip| !ip.is_empty()).chain(&["::1", "127.8.9.10", "93.184.216.34"]) {
@@ -338,7 +342,7 @@ async fn only_nodes_at_public_addresses_are_used_and_loopback_only_on_the_flag()
     let list: Value = reqwest::get(format!("{}/v1/nodes", process.url)).await.unwrap().json().await.unwrap();
     assert_eq!(list["nodes"].as_array().unwrap().len(), 1);
     drop(process);
-    let process = RelayProcess::start(&["--seed", &seed, "--allow-loopback-nodes"]).unwrap();
+    let process = RelayProcess::start_local(&["--seed", &seed], "info").unwrap();
     let list: Value = reqwest::get(format!("{}/v1/nodes", process.url)).await.unwrap().json().await.unwrap();
     assert_eq!(list["nodes"].as_array().unwrap().len(), 5);
 }
@@ -358,12 +362,7 @@ async fn a_node_or_seed_that_trickles_is_given_up_on_at_the_timeout() {
         seed_timeout: Duration::from_secs(2),
         ..Outbound::local_test_network()
     };
-    let relay = Relay::new(config(&seed, outbound)).unwrap();
-    relay.refresh().await.unwrap();
-    let url = serve_relay(relay).await;
-    let started = Instant::now();
-    let answer = tokio::time::timeout(Duration::from_secs(20), onion(&url, key)).await;
-    let took = started.elapsed();
+    let (answer, took) = onion_through_new_relay(&seed, outbound, key).await;
     assert_eq!(answer.expect("the relay is still waiting after 20 s"), (502, "Service node unreachable".to_owned()));
     assert!(took >= Duration::from_secs(3) && took < Duration::from_secs(8), "gave up after {took:?}");
 
@@ -402,12 +401,7 @@ async fn a_node_that_never_accepts_is_given_up_on_at_the_connect_timeout() {
         node_timeout: Duration::from_secs(30),
         ..Outbound::local_test_network()
     };
-    let relay = Relay::new(config(&seed, outbound)).unwrap();
-    relay.refresh().await.unwrap();
-    let url = serve_relay(relay).await;
-    let started = Instant::now();
-    let answer = tokio::time::timeout(Duration::from_secs(20), onion(&url, key)).await;
-    let took = started.elapsed();
+    let (answer, took) = onion_through_new_relay(&seed, outbound, key).await;
     assert_eq!(answer.expect("the relay is still connecting after 20 s"), (502, "Service node unreachable".to_owned()));
     assert!(took < Duration::from_secs(5), "gave up after {took:?}");
 }
@@ -450,11 +444,11 @@ fn a_plain_http_seed_elsewhere_needs_the_insecure_flag_and_gets_a_warning() {
     let (ok, err) = relay(&["--seed", "http://127.0.0.1:1/json_rpc", "--seed-pin", pin]);
     assert!(!ok && err.contains("needs an https:// seed"), "{err}");
 
-    let allowed = RelayProcess::start(&["--seed", remote, "--insecure-seed"]).unwrap();
+    let allowed = RelayProcess::start(&["--seed", remote, "--insecure-seed"], "info").unwrap();
     let out = allowed.wait_for("WARNING");
     assert!(out.contains("plain HTTP") && out.contains("--insecure-seed"), "{out}");
     drop(allowed);
-    let local = RelayProcess::start(&["--seed", "http://127.0.0.1:1/json_rpc"]).unwrap();
+    let local = RelayProcess::start(&["--seed", "http://127.0.0.1:1/json_rpc"], "info").unwrap();
     local.wait_for("no node list yet");
     assert!(!local.output().contains("WARNING"), "{}", local.output());
 
@@ -462,93 +456,5 @@ fn a_plain_http_seed_elsewhere_needs_the_insecure_flag_and_gets_a_warning() {
     let help = String::from_utf8_lossy(&help.stdout);
     for phrase in ["--allow-loopback-nodes", "local test network only", "--insecure-seed"] {
         assert!(help.contains(phrase), "{phrase:?} missing from:\n{help}");
-    }
-}
-
-/// A running `hush-node relay`; everything it prints (stdout and stderr) is collected.
-struct RelayProcess {
-    child: Child,
-    url: String,
-    output: Arc<Mutex<String>>,
-}
-
-impl RelayProcess {
-    /// Starts the relay and waits for the address it prints; `Err` holds its output if it exited.
-    fn start(args: &[&str]) -> Result<RelayProcess, String> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hush-node"))
-            .args(["relay", "--listen", "127.0.0.1:0"])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let output = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().unwrap();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("Hush relay is running at ") {
-                    let _ = tx.send(url.to_owned());
-                }
-                sink.lock().unwrap().push_str(&line);
-                sink.lock().unwrap().push('\n');
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(url) => Ok(RelayProcess { child, url, output }),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                std::thread::sleep(Duration::from_millis(100));
-                Err(output.lock().unwrap().clone())
-            }
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-
-    /// Waits until the output contains `needle`; returns the output.
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = self.output();
-            if out.contains(needle) {
-                return out;
-            }
-            assert!(Instant::now() < deadline, "no {needle:?} in:\n{out}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// A memory figure of the process in KiB, from `/proc/<pid>/status` (`VmRSS`: resident now;
-    /// `VmHWM`: the peak).
-    fn memory_kib(&self, field: &str) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap();
-        let line = status.lines().find(|l| l.starts_with(&format!("{field}:"))).unwrap();
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    }
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }

@@ -1,37 +1,28 @@
 //! Where the relay gets its node list: the real Session networks by name, pinned as Session's own
 //! clients pin them, and a relay that stays up while its seed is unreachable or refused.
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::SocketAddr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::Command;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum_server::tls_rustls::RustlsConfig;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hush_node::network::{Network, Node};
+use hush_node::network::Network;
 use hush_node::networks::{MAINNET_SEEDS, SessionNetwork, TESTNET_SEEDS};
 use hush_node::relay::{Relay, RelayConfig, Seed};
-use hush_node::store::Store;
 use hush_node::tls::Pin;
 use serde_json::Value;
 use tempfile::TempDir;
 
+#[path = "support/relay.rs"]
+mod support;
+use support::{RelayProcess, network, serve_relay};
+
 /// One test's data folder: unique (tests run in parallel threads), removed when the test ends.
 fn test_dir(name: &str) -> TempDir {
     tempfile::Builder::new().prefix(&format!("hush-seeds-test-{name}-")).tempdir().expect("a temporary folder")
-}
-
-/// A network of four nodes for a seed to list (nothing serves on their ports).
-fn network() -> Arc<Network> {
-    let nodes = (0u8..4)
-        .map(|i| {
-            Arc::new(Node::new(&[i + 1; 32], "127.0.0.1".into(), 40000 + u16::from(i), 1, Store::in_memory().unwrap()))
-        })
-        .collect();
-    Arc::new(Network::new(nodes))
 }
 
 /// Serves a seed for `network` on `listener`: over HTTPS with a self-signed certificate made in
@@ -67,17 +58,6 @@ fn config(seeds: Vec<Seed>) -> RelayConfig {
         outbound: hush_node::outbound::Outbound::local_test_network(),
         inbound: Default::default(),
     }
-}
-
-/// Serves `relay` on a loopback port; returns its URL.
-async fn serve_relay(relay: Arc<Relay>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = hush_node::relay::router(relay, Some(url.clone()));
-    tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
-    });
-    url
 }
 
 /// The certificates Session Desktop ships for its mainnet seeds (public certificates, facts from
@@ -239,92 +219,6 @@ async fn a_seed_whose_certificate_does_not_match_its_pin_is_refused() {
     assert_eq!(relay.refresh().await.unwrap(), 4);
 }
 
-/// A running `hush-node relay`; everything it prints (stdout and stderr) is collected.
-struct RelayProcess {
-    child: Child,
-    url: String,
-    output: Arc<Mutex<String>>,
-}
-
-impl RelayProcess {
-    /// Starts the relay and waits for the address it prints; `Err` holds its output if it exited.
-    fn start(args: &[&str]) -> Result<RelayProcess, String> {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_hush-node"))
-            .arg("relay")
-            .args(["--listen", "127.0.0.1:0", "--allow-loopback-nodes"])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let output = Arc::new(Mutex::new(String::new()));
-        let mut stderr = child.stderr.take().unwrap();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                sink.lock().unwrap().push_str(&String::from_utf8_lossy(&buf[..n]));
-            }
-        });
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let sink = output.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(url) = line.strip_prefix("Hush relay is running at ") {
-                    let _ = tx.send(url.to_owned());
-                }
-                sink.lock().unwrap().push_str(&line);
-                sink.lock().unwrap().push('\n');
-            }
-        });
-        match rx.recv_timeout(Duration::from_secs(30)) {
-            Ok(url) => Ok(RelayProcess { child, url, output }),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                std::thread::sleep(Duration::from_millis(100));
-                Err(output.lock().unwrap().clone())
-            }
-        }
-    }
-
-    fn output(&self) -> String {
-        self.output.lock().unwrap().clone()
-    }
-
-    /// Waits until the output contains `needle`.
-    fn wait_for(&self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let out = self.output();
-            if out.contains(needle) {
-                return out;
-            }
-            assert!(Instant::now() < deadline, "no {needle:?} in:\n{out}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    /// Whether the process is still running.
-    fn running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
-    }
-}
-
-impl Drop for RelayProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 async fn nodes_status(relay: &RelayProcess) -> (u16, Value) {
     let response = reqwest::get(format!("{}/v1/nodes", relay.url)).await.unwrap();
     let status = response.status().as_u16();
@@ -338,7 +232,7 @@ async fn nodes_status(relay: &RelayProcess) -> (u16, Value) {
 async fn a_relay_started_before_its_seed_serves_once_the_seed_comes_up() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let seed = format!("http://127.0.0.1:{port}/json_rpc");
-    let mut relay = RelayProcess::start(&["--seed", &seed]).unwrap();
+    let mut relay = RelayProcess::start_local(&["--seed", &seed], "info").unwrap();
     let (status, body) = nodes_status(&relay).await;
     assert_eq!(status, 503, "{body}");
     let log = relay.wait_for("no node list yet");
@@ -372,7 +266,7 @@ async fn a_relay_whose_seed_does_not_match_its_pin_stays_up_without_a_list() {
     serve_seed(listener, network(), Some(dir.path())).await;
     let wrong = MAINNET_SEEDS[0].public_key_pin.unwrap();
     for args in [vec!["--seed", &seed, "--seed-pin", wrong], vec!["--seed", &seed]] {
-        let mut relay = RelayProcess::start(&args).unwrap();
+        let mut relay = RelayProcess::start_local(&args, "info").unwrap();
         relay.wait_for("no node list yet");
         assert_eq!(nodes_status(&relay).await.0, 503);
         assert!(relay.running());
