@@ -14,7 +14,6 @@ use std::sync::OnceLock;
 
 use crypto_core::identity::{IdPrefix, Identity, Seed, SessionId};
 use crypto_core::vault::{DataKey, KdfParams, RecoveryWrap, WrappedKey};
-use rand_core::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
 
 use crate::account::{ACCOUNT_ID, Account};
@@ -22,6 +21,10 @@ use crate::session::Session;
 use crate::storage::{self, Backend, MemoryBackend, Vault, index, stores};
 use crate::testing::{Offline, offline_world};
 use crate::{conversations, inbox, messaging, outbox};
+
+/// Deterministic randomness for the entry points (a SplitMix64 stream), the one every crate's
+/// fuzzing uses; never used outside fuzzing.
+pub use crypto_core::internal::fuzz_support::FuzzRng;
 
 /// The account's 16-byte seed: its recovery wrap opens every fuzzed vault.
 pub const SEED: [u8; 16] = [9; 16];
@@ -218,33 +221,3 @@ pub fn vault_migrations(data: &[u8]) -> Option<Opened> {
     })
     .flatten()
 }
-
-/// Deterministic randomness for the entry points (a SplitMix64 stream); never used outside
-/// fuzzing.
-#[derive(Debug)]
-pub struct FuzzRng(pub u64);
-
-impl RngCore for FuzzRng {
-    fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or_default());
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for FuzzRng {}

@@ -5,50 +5,16 @@
 //! to `fuzz/seeds/`.
 
 use crypto_core::identity::Seed;
+use crypto_core::internal::fuzz_support::run_mutated;
 use hush_client::account::Account;
 use hush_client::conversations::{self, Conversation, Standing};
 use hush_client::fuzzing::{self, FuzzRng, Opened, SEED, TIMESTAMP, message_id, peer, record_slots};
 use hush_client::storage::index::Page;
-use rand_core::RngCore;
 use serde_json::{Value, json};
 
-fn mutate(rng: &mut FuzzRng, input: &[u8]) -> Vec<u8> {
-    let mut out = input.to_vec();
-    match rng.next_u32() % 5 {
-        0 if !out.is_empty() => {
-            let i = rng.next_u32() as usize % out.len();
-            out[i] ^= 1 << (rng.next_u32() % 8);
-        }
-        1 => out.truncate(rng.next_u32() as usize % (out.len() + 1)),
-        2 => {
-            let i = rng.next_u32() as usize % (out.len() + 1);
-            out.insert(i, rng.next_u32() as u8);
-        }
-        3 if !out.is_empty() => {
-            // Replace a byte with one that matters to JSON or to the input's own separators.
-            let i = rng.next_u32() as usize % out.len();
-            let bytes = b"{}[]\",:0-9eE.\\\x00\xff";
-            out[i] = bytes[rng.next_u32() as usize % bytes.len()];
-        }
-        _ => {
-            let mut junk = vec![0u8; (rng.next_u32() % 64) as usize];
-            rng.fill_bytes(&mut junk);
-            out.extend(junk);
-        }
-    }
-    out
-}
-
-fn run_mutated(seeds: &[Vec<u8>], rounds: usize, seed: u64, entry: impl Fn(&[u8])) {
-    let mut rng = FuzzRng(seed);
-    for round in 0..rounds {
-        let mut input = seeds[round % seeds.len()].clone();
-        for _ in 0..(1 + rng.next_u32() % 4) {
-            input = mutate(&mut rng, &input);
-        }
-        entry(&input);
-    }
-}
+/// Bytes that matter to JSON or to the inputs' own separators, for the mutator to write over a
+/// byte.
+const SPECIAL: &[u8] = b"{}[]\",:0-9eE.\\\x00\xff";
 
 fn account() -> Vec<u8> {
     Account::new(&Seed::from_bytes(SEED), "Alice").to_bytes().to_vec()
@@ -131,7 +97,7 @@ fn vault_records_survive_mutated_plaintexts() {
     assert_eq!(fuzzing::vault_record(&seeds[5]).unwrap().draft, "a draft".len());
     assert_eq!(fuzzing::vault_record(&seeds[6]).unwrap().conversations, 1);
     assert_eq!(fuzzing::vault_record(&seeds[9]).unwrap().conversations, 1, "an old record is migrated");
-    run_mutated(&seeds, 600, 1, |input| {
+    run_mutated(&mut FuzzRng(1), &seeds, 600, SPECIAL, |input| {
         fuzzing::vault_record(input);
     });
 }
@@ -148,7 +114,7 @@ fn migrations_survive_mutated_vaults() {
         );
     }
     assert_eq!(fuzzing::vault_migrations(&seeds[3]).unwrap().conversations, 0);
-    run_mutated(&seeds, 400, 2, |input| {
+    run_mutated(&mut FuzzRng(2), &seeds, 400, SPECIAL, |input| {
         fuzzing::vault_migrations(input);
     });
 }

@@ -1,5 +1,7 @@
 //! Entry points for the fuzz targets in `crypto-core/fuzz/` (not a stable API).
 
+pub mod fuzz_support;
+
 /// Fuzzing entry points: each feeds arbitrary bytes to a parser that sees untrusted input.
 /// None of them may panic.
 pub mod fuzzing {

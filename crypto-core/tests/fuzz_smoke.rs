@@ -2,32 +2,12 @@
 //! (the real fuzzing runs are `scripts/fuzz.sh`).
 
 use crypto_core::identity::Identity;
+use crypto_core::internal::fuzz_support::run_mutated;
 use crypto_core::internal::fuzzing;
 use crypto_core::onion::{self, Destination, EncType, NodeKeys};
 use crypto_core::{message, mnemonic};
 use rand_chacha::ChaCha20Rng;
-use rand_core::{RngCore, SeedableRng};
-
-fn mutate(rng: &mut ChaCha20Rng, input: &[u8]) -> Vec<u8> {
-    let mut out = input.to_vec();
-    match rng.next_u32() % 4 {
-        0 if !out.is_empty() => {
-            let i = rng.next_u32() as usize % out.len();
-            out[i] ^= 1 << (rng.next_u32() % 8);
-        }
-        1 => out.truncate(rng.next_u32() as usize % (out.len() + 1)),
-        2 => {
-            let i = rng.next_u32() as usize % (out.len() + 1);
-            out.insert(i, rng.next_u32() as u8);
-        }
-        _ => {
-            let mut junk = vec![0u8; (rng.next_u32() % 64) as usize];
-            rng.fill_bytes(&mut junk);
-            out.extend(junk);
-        }
-    }
-    out
-}
+use rand_core::SeedableRng;
 
 #[test]
 fn entry_points_survive_random_and_mutated_inputs() {
@@ -74,16 +54,11 @@ fn entry_points_survive_random_and_mutated_inputs() {
         swarm.into_bytes(),
         batch.into_bytes(),
     ];
-    for round in 0..7000 {
-        let base = &seeds[round % seeds.len()];
-        let mut input = base.clone();
-        for _ in 0..(1 + rng.next_u32() % 4) {
-            input = mutate(&mut rng, &input);
-        }
-        fuzzing::decode_phrase(&input);
-        fuzzing::open_message(&input);
-        fuzzing::decode_storage_data(&input);
-        fuzzing::peel_onion(&input);
-        fuzzing::parse_storage_replies(&input);
-    }
+    run_mutated(&mut rng, &seeds, 7000, &[], |input| {
+        fuzzing::decode_phrase(input);
+        fuzzing::open_message(input);
+        fuzzing::decode_storage_data(input);
+        fuzzing::peel_onion(input);
+        fuzzing::parse_storage_replies(input);
+    });
 }

@@ -16,7 +16,6 @@ use crypto_core::identity::{IdPrefix, SessionId};
 use crypto_core::network as client_network;
 use crypto_core::onion::{self, EncType, LayerKey};
 use crypto_core::storage::rpc;
-use rand_core::{CryptoRng, RngCore};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use x25519_dalek::{PublicKey, StaticSecret};
@@ -24,6 +23,10 @@ use x25519_dalek::{PublicKey, StaticSecret};
 use crate::network::{Network, Node, swarm_ids};
 use crate::server::{self, NodeState};
 use crate::store::Store;
+
+/// Deterministic randomness for the entry points (a SplitMix64 stream), the one every crate's
+/// fuzzing uses; never used outside fuzzing.
+pub use crypto_core::internal::fuzz_support::FuzzRng;
 
 /// The clock the storage RPC entry point answers with (ms since the epoch): fixed, so that an
 /// input's signature and timestamp checks come out the same every time it is run.
@@ -162,40 +165,3 @@ pub fn node_lists(data: &[u8]) {
     let _ = rpc::GetSwarmReply::parse(data).map(|r| r.swarm_id());
     let _ = rpc::GetServiceNodesReply::parse(data);
 }
-
-/// Deterministic randomness for the entry points (a SplitMix64 stream); never used outside
-/// fuzzing.
-#[derive(Debug)]
-pub struct FuzzRng(u64);
-
-impl FuzzRng {
-    /// A stream from `seed`.
-    pub fn new(seed: u64) -> FuzzRng {
-        FuzzRng(seed ^ 0x9e37_79b9_7f4a_7c15)
-    }
-}
-
-impl RngCore for FuzzRng {
-    fn next_u32(&mut self) -> u32 {
-        (self.next_u64() >> 32) as u32
-    }
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(8) {
-            let bytes = self.next_u64().to_le_bytes();
-            chunk.copy_from_slice(bytes.get(..chunk.len()).unwrap_or_default());
-        }
-    }
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for FuzzRng {}

@@ -6,6 +6,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use crypto_core::identity::Identity;
+use crypto_core::internal::fuzz_support::run_mutated;
 use crypto_core::onion::{self, Destination, EncType, NodeKeys};
 use crypto_core::storage::to_sign::{self, ExpireMode};
 use crypto_core::storage::{Namespace, NamespaceSelector, requests, sign_request};
@@ -13,49 +14,13 @@ use crypto_core::swarm;
 use hush_node::fuzzing::{self, FuzzRng, NODE_SEEDS, NOW};
 use hush_node::network::swarm_ids;
 use rand_chacha::ChaCha20Rng;
-use rand_core::{RngCore, SeedableRng};
+use rand_core::SeedableRng;
 use serde_json::{Value, json};
 
 const DAY: u64 = 24 * 3600 * 1000;
 
-fn mutate(rng: &mut ChaCha20Rng, input: &[u8]) -> Vec<u8> {
-    let mut out = input.to_vec();
-    match rng.next_u32() % 5 {
-        0 if !out.is_empty() => {
-            let i = rng.next_u32() as usize % out.len();
-            out[i] ^= 1 << (rng.next_u32() % 8);
-        }
-        1 => out.truncate(rng.next_u32() as usize % (out.len() + 1)),
-        2 => {
-            let i = rng.next_u32() as usize % (out.len() + 1);
-            out.insert(i, rng.next_u32() as u8);
-        }
-        3 if !out.is_empty() => {
-            // Replace a byte with one that matters to JSON.
-            let i = rng.next_u32() as usize % out.len();
-            let bytes = b"{}[]\",:0-9aeE.\\ntf";
-            out[i] = bytes[rng.next_u32() as usize % bytes.len()];
-        }
-        _ => {
-            let mut junk = vec![0u8; (rng.next_u32() % 64) as usize];
-            rng.fill_bytes(&mut junk);
-            out.extend(junk);
-        }
-    }
-    out
-}
-
-/// Runs `entry` over `rounds` mutations (1 to 4 steps each) of the seeds, in turn.
-fn run_mutated(seeds: &[Vec<u8>], rounds: usize, seed: u64, entry: impl Fn(&[u8])) {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    for round in 0..rounds {
-        let mut input = seeds[round % seeds.len()].clone();
-        for _ in 0..(1 + rng.next_u32() % 4) {
-            input = mutate(&mut rng, &input);
-        }
-        entry(&input);
-    }
-}
+/// Bytes that matter to JSON, for the mutator to write over a byte.
+const SPECIAL: &[u8] = b"{}[]\",:0-9aeE.\\ntf";
 
 /// A user whose swarm is (`ours`) or is not node 0's.
 fn user(ours: bool) -> Identity {
@@ -194,7 +159,7 @@ fn storage_rpc_survives_mutated_requests() {
         let expected = if i == 11 { 421 } else { 200 };
         assert_eq!(reply.status, expected, "seed {i}: {}", reply.body);
     }
-    run_mutated(&seeds, 1500, 1, |input| {
+    run_mutated(&mut ChaCha20Rng::seed_from_u64(1), &seeds, 1500, SPECIAL, |input| {
         fuzzing::storage_rpc(input);
     });
 }
@@ -206,7 +171,7 @@ fn onion_requests_survive_mutated_layers() {
         assert_eq!(fuzzing::onion_request(seed), Some(200), "an RPC at node 0, or relayed to node 2");
     }
     assert_eq!(fuzzing::onion_request(seeds.last().unwrap()), Some(502), "no server is reachable");
-    run_mutated(&seeds, 600, 2, |input| {
+    run_mutated(&mut ChaCha20Rng::seed_from_u64(2), &seeds, 600, SPECIAL, |input| {
         fuzzing::onion_request(input);
     });
 }
@@ -218,7 +183,7 @@ fn node_list_readers_survive_mutated_lists() {
     assert_eq!(crypto_core::network::parse_swarm(&seeds[4]).unwrap().len(), 1);
     assert_eq!(hush_node::relay::read_node_list(&seeds[3], false).unwrap().len(), 4, "public addresses are kept");
     assert!(hush_node::relay::read_node_list(&seeds[4], true).is_err(), "a swarm is not a node list");
-    run_mutated(&seeds, 1500, 3, fuzzing::node_lists);
+    run_mutated(&mut ChaCha20Rng::seed_from_u64(3), &seeds, 1500, SPECIAL, fuzzing::node_lists);
 }
 
 /// Writes the seeds to `fuzz/seeds/<target>/` (run by hand when they change).
