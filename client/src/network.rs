@@ -656,8 +656,8 @@ impl<P: Platform> Client<P> {
         let (mut failures, mut sent) = (0, 0);
         while failures < ANCHOR_ATTEMPTS && sent < 2 * ANCHOR_ATTEMPTS {
             let path = paths
-                .borrow()
-                .path_for(&mut OsRng, &anchor.ed25519, &tried)
+                .borrow_mut()
+                .path_avoiding(&mut OsRng, &anchor.ed25519, &tried)
                 .and_then(|p| Some((p.guard()?.ed25519, p.keys())));
             let Some((guard, hops)) = path else { break };
             tried.insert(guard);

@@ -281,3 +281,21 @@ fn a_relay_is_accepted_when_a_third_of_the_network_stopped_since_its_last_refres
         drop(a);
     });
 }
+
+#[test]
+fn a_relay_of_a_four_node_network_is_accepted() {
+    run_test(Duration::from_secs(120), async {
+        // Four nodes: one 3-hop path leaves a single node outside it, so every anchor but one is
+        // on the only path there is; each must still be asked through a path that avoids it.
+        let (a, a_dir) = devnet("four", 4).await;
+        let anchors = Anchors::parse(&std::fs::read(a_dir.path().join("devnet.json")).unwrap()).unwrap();
+        for name in ["Mo", "Ned", "Oz"] {
+            let user = User::new(&anchors, name).await;
+            user.engine.set_relay(&a.app_url).await.unwrap();
+            assert_eq!(user.engine.check_relay().await, Ok(()), "{name}");
+            let polled = user.engine.poll_once().await;
+            assert!(polled.is_ok(), "{name}: {polled:?}");
+        }
+        drop(a);
+    });
+}

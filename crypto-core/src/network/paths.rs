@@ -176,6 +176,29 @@ impl Network {
         pick(rng, &usable).copied()
     }
 
+    /// A path for `destination` as [`Network::path_for`] gives, or, when every path contains it
+    /// (a network so small that the paths take up all other nodes), a new one built without it in
+    /// place of one that contains it. For requests to a node that may be on the paths, such as
+    /// the relay check's to its anchors.
+    pub fn path_avoiding(
+        &mut self,
+        rng: &mut impl CryptoRngCore,
+        destination: &[u8; 32],
+        excluded: &HashSet<[u8; 32]>,
+    ) -> Option<Path> {
+        if let Some(path) = self.path_for(rng, destination, excluded) {
+            return Some(path.clone());
+        }
+        let blocking = self.paths.iter().find(|p| p.contains(destination)).and_then(Path::guard_key)?;
+        self.discard_path(&blocking);
+        let at = self.pool.iter().position(|n| &n.ed25519 == destination)?;
+        let held = self.pool.remove(at);
+        let built = self.build_paths(rng);
+        self.pool.insert(at, held);
+        built.ok()?;
+        self.path_for(rng, destination, excluded).cloned()
+    }
+
     /// A failure on the path of `guard`. After [`STRIKE_LIMIT`] the path is dropped and its guard
     /// with it (from the pool, the swarms and the saved guards). With `hops_too`, every other hop
     /// gets a node strike as well (the failure could be any of them).
@@ -362,6 +385,29 @@ pub(crate) mod tests {
         let revision = net.revision;
         net.discard_path(&[0xee; 32]);
         assert_eq!((net.paths().len(), net.revision), (2, revision));
+    }
+
+    #[test]
+    fn in_a_four_node_network_every_node_gets_a_path_that_avoids_it() {
+        for seed in 0..20 {
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let mut net = Network::new(pool(4));
+            net.build_paths(&mut rng).unwrap();
+            assert_eq!(net.paths().len(), 1, "one path of three takes all but one node");
+            for i in 1..=4 {
+                let key = [i; 32];
+                let path = net.path_avoiding(&mut rng, &key, &HashSet::new()).expect("a path without it");
+                assert!(!path.contains(&key));
+                assert!(path.is_complete());
+                assert_eq!(net.pool().len(), 4, "the destination stays in the pool");
+                // The path handed out is one of the network's, for the request's reply.
+                assert!(net.path(&path.guard_key().unwrap()).is_some());
+            }
+        }
+        // Nothing to build from: no path.
+        let mut net = Network::new(pool(3));
+        assert!(net.build_paths(&mut ChaCha20Rng::seed_from_u64(1)).is_ok());
+        assert!(net.path_avoiding(&mut ChaCha20Rng::seed_from_u64(1), &[1; 32], &HashSet::new()).is_none());
     }
 
     #[test]
