@@ -23,6 +23,12 @@ const focused = (page) => page.evaluate(() => {
   const el = document.activeElement;
   return el.tagName === "H2" ? el.textContent.trim() : el.id;
 });
+// Focus moves once the new screen has rendered, a frame or so after it appears: waits up to 5 s
+// for `expected`, then asserts on what has focus.
+async function expectFocus(page, expected) {
+  for (let i = 0; i < 50 && (await focused(page)) !== expected; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.equal(await focused(page), expected);
+}
 
 test("the relay URL is checked, refused when the CSP blocks it, and used at once", async () => {
   const { page, problems } = await strictPage(await browser.newContext({ viewport: { width: 1280, height: 900 } }));
@@ -73,9 +79,9 @@ test("passphrase change, copy, theme while locked, focus and Back", async () => 
   const { id } = await createAccount(page, devnet.appUrl, "Kim");
 
   // Focus: Home's heading; Settings' heading; the composer in a conversation.
-  assert.equal(await focused(page), "Hello, Kim");
+  await expectFocus(page, "Hello, Kim");
   await settings(page);
-  assert.equal(await focused(page), "Settings");
+  await expectFocus(page, "Settings");
 
   // Copy: "Copied", and the clipboard holds it.
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: devnet.appUrl });
@@ -104,11 +110,11 @@ test("passphrase change, copy, theme while locked, focus and Back", async () => 
   await page.getByRole("button", { name: "Lock now" }).click();
   await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
   assert.equal(await page.locator(".theme-dark").count(), 1);
-  assert.equal(await focused(page), "unlock-passphrase");
+  await expectFocus(page, "unlock-passphrase");
   await page.reload();
   await page.getByRole("heading", { name: "Unlock Hush" }).waitFor();
   assert.equal(await page.locator(".theme-system").count(), 1, "nothing about the theme is stored unencrypted");
-  assert.equal(await focused(page), "unlock-passphrase");
+  await expectFocus(page, "unlock-passphrase");
   await page.getByLabel("Passphrase", { exact: true }).fill(PASS);
   await page.getByRole("button", { name: "Unlock", exact: true }).click();
   await page.getByRole("alert").filter({ hasText: "does not unlock" }).waitFor({ timeout: 60000 });
@@ -117,7 +123,7 @@ test("passphrase change, copy, theme while locked, focus and Back", async () => 
 
   // Back: from a conversation and from Settings to Home; from the restore screen to Welcome.
   await openChat(page, NOBODY);
-  assert.equal(await focused(page), "composer");
+  await expectFocus(page, "composer");
   await page.goBack();
   await page.getByRole("heading", { name: "Hello, Kim" }).waitFor();
   await settings(page);
@@ -130,7 +136,7 @@ test("passphrase change, copy, theme while locked, focus and Back", async () => 
   const fresh = await strictPage(await browser.newContext({ viewport: { width: 390, height: 900 } }));
   await fresh.page.goto(devnet.appUrl);
   await fresh.page.getByRole("button", { name: "Restore from recovery phrase" }).click();
-  assert.equal(await focused(fresh.page), "phrase");
+  await expectFocus(fresh.page, "phrase");
   await fresh.page.goBack();
   await fresh.page.getByRole("heading", { name: "Welcome" }).waitFor();
   await fresh.page.getByRole("button", { name: "Create account" }).click();
