@@ -52,7 +52,7 @@ fn code_of(path: &Path) -> String {
 fn dependency_names(package: &str, target: &str) -> Vec<String> {
     let output = Command::new(env!("CARGO"))
         .current_dir(workspace_root())
-        .args(["tree", "--offline", "-p", package, "-e", "normal,build", "--prefix", "none"])
+        .args(["tree", "--locked", "-p", package, "-e", "normal,build", "--prefix", "none"])
         .args(["--target", target, "--format", "{p}"])
         .output()
         .expect("cargo tree runs");
@@ -304,7 +304,7 @@ fn no_import_cycles_in_the_engine_or_the_app() {
 fn the_conformance_suite_is_not_in_the_release_app() {
     let output = Command::new(env!("CARGO"))
         .current_dir(workspace_root())
-        .args(["tree", "--offline", "-p", "app", "-e", "normal,build,features", "--prefix", "none"])
+        .args(["tree", "--locked", "-p", "app", "-e", "normal,build,features", "--prefix", "none"])
         .args(["--target", "wasm32-unknown-unknown", "-i", "hush-client"])
         .output()
         .expect("cargo tree runs");
