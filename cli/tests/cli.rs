@@ -30,11 +30,8 @@ impl World {
     fn start() -> World {
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let dir = tempfile::Builder::new().prefix("hush-cli-test-").tempdir().unwrap();
-        let mut config = DevnetConfig::new(dir.path().join("devnet"));
+        let mut config = DevnetConfig::on_free_ports(dir.path().join("devnet"));
         config.nodes = 6;
-        config.base_port = 0;
-        config.seed_port = 0;
-        config.app_port = 0;
         let devnet = runtime.block_on(Devnet::start(config)).unwrap();
         let relay = devnet.info()["app_url"].as_str().unwrap().to_owned();
         let anchors = dir.path().join("devnet").join("devnet.json").to_string_lossy().into_owned();
@@ -267,11 +264,8 @@ fn the_relay_and_the_network_are_one_choice() {
 fn a_relay_the_network_does_not_confirm_is_refused() {
     let world = World::start();
     let other = world._runtime.block_on(async {
-        let mut config = DevnetConfig::new(world.dir.path().join("other-devnet"));
+        let mut config = DevnetConfig::on_free_ports(world.dir.path().join("other-devnet"));
         config.nodes = 4;
-        config.base_port = 0;
-        config.seed_port = 0;
-        config.app_port = 0;
         Devnet::start(config).await.unwrap()
     });
     let (alice, _, _) = create(&world, "Alice");

@@ -100,10 +100,7 @@ fn main() {
     let local = tokio::task::LocalSet::new();
     runtime.block_on(local.run_until(async move {
         let dir = std::env::temp_dir().join(format!("hush-dead-member-{}", std::process::id()));
-        let mut config = DevnetConfig::new(dir.clone());
-        config.base_port = 0;
-        config.seed_port = 0;
-        config.app_port = 0;
+        let config = DevnetConfig::on_free_ports(dir.clone());
         // The real network's waits: 30 s before a hop answers for a dead next hop, 5 s per peer.
         let mut devnet = Devnet::start(config).await.expect("the devnet starts");
         let relay = devnet.app_url.clone();

@@ -39,10 +39,7 @@ fn main() {
     let local = tokio::task::LocalSet::new();
     runtime.block_on(local.run_until(async {
         let dir = tempfile::Builder::new().prefix("hush-relay-check-").tempdir().unwrap();
-        let mut config = DevnetConfig::new(dir.path().to_path_buf());
-        config.base_port = 0;
-        config.seed_port = 0;
-        config.app_port = 0;
+        let config = DevnetConfig::on_free_ports(dir.path().to_path_buf());
         let devnet = Devnet::start(config).await.expect("the devnet starts");
         let anchors = Anchors::parse(&std::fs::read(dir.path().join("devnet.json")).unwrap()).unwrap();
         let mut times = Vec::new();

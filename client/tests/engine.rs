@@ -70,12 +70,9 @@ struct Net {
 impl Net {
     async fn start(name: &str) -> Net {
         let dir = tempfile::Builder::new().prefix(&format!("hush-engine-test-{name}-")).tempdir().unwrap();
-        let mut config = DevnetConfig::new(dir.path().to_path_buf());
+        let mut config = DevnetConfig::on_free_ports(dir.path().to_path_buf());
         config.nodes = 6;
         config.swarm_size = 3;
-        config.base_port = 0;
-        config.seed_port = 0;
-        config.app_port = 0;
         let devnet = Devnet::start(config).await.expect("the devnet starts");
         trust(dir.path());
         Net { devnet, _dir: dir }
@@ -919,12 +916,9 @@ fn locking_stops_the_background_work_and_unlocking_resumes_it() {
 fn a_dead_member_still_listed_loses_nothing_and_delays_little() {
     run_test(Duration::from_secs(600), async {
         let dir = tempfile::Builder::new().prefix("hush-engine-test-dead-").tempdir().unwrap();
-        let mut config = DevnetConfig::new(dir.path().to_path_buf());
+        let mut config = DevnetConfig::on_free_ports(dir.path().to_path_buf());
         config.nodes = 8;
         config.swarm_size = 4;
-        config.base_port = 0;
-        config.seed_port = 0;
-        config.app_port = 0;
         let mut devnet = Devnet::start(config).await.expect("the devnet starts");
         trust(dir.path());
         let relay = devnet.app_url.clone();

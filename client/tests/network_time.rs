@@ -101,12 +101,9 @@ const TEN_MINUTES: i64 = 10 * 60 * 1000;
 fn sending_continues_with_one_node_reporting_u64_max_and_one_ten_minutes_fast() {
     run_test(Duration::from_secs(170), async {
         let dir = tempfile::Builder::new().prefix("hush-network-time-").tempdir().unwrap();
-        let mut config = DevnetConfig::new(dir.path().to_path_buf());
+        let mut config = DevnetConfig::on_free_ports(dir.path().to_path_buf());
         config.nodes = 6;
         config.swarm_size = 3;
-        config.base_port = 0;
-        config.seed_port = 0;
-        config.app_port = 0;
         let devnet = Devnet::start(config).await.expect("the devnet starts");
 
         // The liars, from the start, both in Alice's swarm of three: her polls, her sync copies

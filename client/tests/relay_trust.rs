@@ -114,12 +114,9 @@ impl User {
 /// A devnet of `nodes` nodes on ephemeral loopback ports, in a folder removed when the test ends.
 async fn devnet(name: &str, nodes: usize) -> (Devnet, TempDir) {
     let dir = tempfile::Builder::new().prefix(&format!("hush-relay-trust-{name}-")).tempdir().unwrap();
-    let mut config = DevnetConfig::new(dir.path().to_path_buf());
+    let mut config = DevnetConfig::on_free_ports(dir.path().to_path_buf());
     config.nodes = nodes;
     config.swarm_size = 3;
-    config.base_port = 0;
-    config.seed_port = 0;
-    config.app_port = 0;
     (Devnet::start(config).await.expect("the devnet starts"), dir)
 }
 

@@ -52,10 +52,7 @@ async fn send(
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let data = std::env::temp_dir().join(format!("hush-onion-bench-{}", std::process::id()));
-    let mut config = DevnetConfig::new(data.clone());
-    config.base_port = 0;
-    config.seed_port = 0;
-    config.app_port = 0;
+    let config = DevnetConfig::on_free_ports(data.clone());
     let devnet = Arc::new(Devnet::start(config).await?);
     let http = reqwest::Client::builder().pool_max_idle_per_host(CONCURRENCY).build()?;
 

@@ -67,6 +67,12 @@ impl DevnetConfig {
             timeouts: Timeouts::default(),
         }
     }
+
+    /// The defaults of [`DevnetConfig::new`] with every port chosen by the system (nodes, seed,
+    /// app and relay), so that devnets of tests and benchmarks run side by side.
+    pub fn on_free_ports(data: PathBuf) -> DevnetConfig {
+        DevnetConfig { base_port: 0, seed_port: 0, app_port: 0, ..DevnetConfig::new(data) }
+    }
 }
 
 /// A running devnet.

@@ -22,11 +22,8 @@ fn test_dir(name: &str) -> TempDir {
 }
 
 fn config(dir: &TempDir) -> DevnetConfig {
-    let mut c = DevnetConfig::new(dir.path().to_path_buf());
+    let mut c = DevnetConfig::on_free_ports(dir.path().to_path_buf());
     c.nodes = 8;
-    c.base_port = 0;
-    c.seed_port = 0;
-    c.app_port = 0;
     c
 }
 

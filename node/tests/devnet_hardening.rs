@@ -24,11 +24,8 @@ fn test_dir(name: &str) -> TempDir {
 }
 
 fn config(dir: &Path, nodes: usize) -> DevnetConfig {
-    let mut c = DevnetConfig::new(dir.to_path_buf());
+    let mut c = DevnetConfig::on_free_ports(dir.to_path_buf());
     c.nodes = nodes;
-    c.base_port = 0;
-    c.seed_port = 0;
-    c.app_port = 0;
     c
 }
 

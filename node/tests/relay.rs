@@ -32,11 +32,8 @@ fn test_dir(name: &str) -> TempDir {
 /// A devnet, and its seed served again over HTTPS with a self-signed certificate, as the real
 /// seeds are. Returns the devnet, the HTTPS seed URL and the two pins (public key, certificate).
 async fn devnet_with_https_seed(dir: &Path) -> (Devnet, String, String, String) {
-    let mut config = DevnetConfig::new(dir.join("devnet"));
+    let mut config = DevnetConfig::on_free_ports(dir.join("devnet"));
     config.nodes = 8;
-    config.base_port = 0;
-    config.seed_port = 0;
-    config.app_port = 0;
     let devnet = Devnet::start(config).await.unwrap();
 
     let seed_dir = dir.join("seed");
