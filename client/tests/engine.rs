@@ -31,7 +31,7 @@ use tempfile::TempDir;
 
 #[path = "support/runtime.rs"]
 mod support;
-use support::run_test;
+use support::{eventually, run_test};
 
 const PASSPHRASE: &str = "correct horse battery";
 
@@ -199,18 +199,6 @@ impl<B: Backend + 'static> User<B> {
 
     async fn standing(&self, peer: &SessionId) -> Option<Standing> {
         self.engine.conversation(peer).await.expect("conversations read").map(|c| c.standing)
-    }
-}
-
-/// Waits until `check` gives a value, looking every 100 ms, for at most `deadline`.
-async fn eventually<T>(what: &str, deadline: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(start.elapsed() < deadline, "waited {deadline:?} for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

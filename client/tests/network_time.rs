@@ -25,7 +25,7 @@ use rand_core::OsRng;
 
 #[path = "support/runtime.rs"]
 mod support;
-use support::run_test;
+use support::{eventually, run_test};
 
 /// HTTPS to the devnet's relay, the system clock, memory.
 struct On;
@@ -80,18 +80,6 @@ impl User {
 
     async fn history(&self, peer: &SessionId) -> Vec<Message> {
         self.engine.history(peer, 10_000).await.expect("the history reads").0
-    }
-}
-
-/// Waits until `check` gives a value, looking every 100 ms, for at most `deadline`.
-async fn eventually<T>(what: &str, deadline: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> T {
-    let start = Instant::now();
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(start.elapsed() < deadline, "waited {deadline:?} for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

@@ -8,7 +8,7 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crypto_core::identity::Seed;
 use crypto_core::network::Failure;
@@ -28,7 +28,7 @@ use tempfile::TempDir;
 
 #[path = "support/runtime.rs"]
 mod support;
-use support::run_test;
+use support::{eventually, run_test};
 
 const PASSPHRASE: &str = "correct horse battery";
 
@@ -120,15 +120,6 @@ async fn devnet(name: &str, nodes: usize) -> (Devnet, TempDir) {
     (Devnet::start(config).await.expect("the devnet starts"), dir)
 }
 
-/// Waits until `check` holds, looking every 100 ms, for at most `deadline`.
-async fn eventually(what: &str, deadline: Duration, mut check: impl AsyncFnMut() -> bool) {
-    let start = Instant::now();
-    while !check().await {
-        assert!(start.elapsed() < deadline, "waited {deadline:?} for {what}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 /// Messages the nodes of `devnet` hold, all of them.
 fn stored(devnet: &Devnet) -> usize {
     devnet.network.nodes().iter().map(|n| n.store().messages_after(0, 10_000, now_ms()).unwrap().len()).sum()
@@ -176,7 +167,8 @@ fn a_relay_that_lists_only_its_own_nodes_is_refused_and_an_honest_one_is_accepte
         let alice_id = alice.engine.session_id().unwrap();
         eventually("the message to arrive", Duration::from_secs(60), async || {
             let _ = bob.engine.poll_once().await;
-            bob.engine.history(&alice_id, 10).await.is_ok_and(|(h, _)| h.iter().any(|m| m.body == message.body))
+            let (history, _) = bob.engine.history(&alice_id, 10).await.ok()?;
+            history.iter().any(|m| m.body == message.body).then_some(())
         })
         .await;
         assert_eq!(alice.engine.net_status().unwrap().connection, Connection::Connected);

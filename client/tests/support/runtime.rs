@@ -3,7 +3,7 @@
 
 use std::cell::RefCell;
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use hush_client::Event;
 use hush_client::conversations::Message;
@@ -31,4 +31,17 @@ pub fn message_events(events: &RefCell<Vec<Event>>) -> Vec<(Message, bool)> {
             _ => None,
         })
         .collect()
+}
+
+/// Waits until `check` gives a value, looking every 100 ms, for at most `deadline`.
+#[allow(dead_code, reason = "not every test file waits")]
+pub async fn eventually<T>(what: &str, deadline: Duration, mut check: impl AsyncFnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(start.elapsed() < deadline, "waited {deadline:?} for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
