@@ -583,10 +583,13 @@ impl<P: Platform> Client<P> {
         let mut order = shuffled(trusted.list().to_vec());
         let (mut answers, mut asked, mut offline, mut limited, mut stalled) = (Vec::new(), 0, false, false, 0);
         let (mut unanswered, mut budget, mut narrowed) = (Vec::new(), anchors::MAX_ANCHORS_ASKED, false);
+        // Anchors asked at least once (the second pass may ask one again): what the refusal tells.
+        let mut distinct = HashSet::new();
         while budget > 0 && !order.is_empty() {
             let round: Vec<Anchor> = order.drain(..anchors::ANCHORS_ASKED.min(budget).min(order.len())).collect();
             budget -= round.len();
             asked += round.len();
+            distinct.extend(round.iter().map(|a| a.ed25519));
             let asking = round.iter().map(|anchor| self.ask_anchor(relay, &paths, anchor));
             for (anchor, answer) in round.iter().zip(futures::future::join_all(asking).await) {
                 match answer {
@@ -644,7 +647,7 @@ impl<P: Platform> Client<P> {
                 return Err(Failure::TimedOut);
             }
         }
-        Ok(anchors::judge(listed, &answers, asked))
+        Ok(anchors::judge(listed, &answers, distinct.len()))
     }
 
     /// Asks one anchor for the network's node list through a path of `paths` (another one if the
