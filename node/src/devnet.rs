@@ -413,7 +413,10 @@ impl Devnet {
     fn write_info(&self) -> anyhow::Result<()> {
         let path = self.data.join("devnet.json");
         let text = serde_json::to_string_pretty(&self.info())?;
-        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))
+        // Written beside and renamed: whoever waits for the file never reads half of it.
+        let partial = self.data.join("devnet.json.partial");
+        std::fs::write(&partial, text).with_context(|| format!("writing {}", partial.display()))?;
+        std::fs::rename(&partial, &path).with_context(|| format!("writing {}", path.display()))
     }
 
     fn spawn_sweeper(&self) {

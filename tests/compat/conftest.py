@@ -3,21 +3,14 @@
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import tempfile
 import time
-import urllib.request
+import urllib.parse
 
 import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def hush_node_binary() -> pathlib.Path:
@@ -31,16 +24,11 @@ def hush_node_binary() -> pathlib.Path:
 @pytest.fixture(scope="session")
 def devnet():
     data = pathlib.Path(tempfile.mkdtemp(prefix="hush-compat-"))
-    seed_port, app_port = free_port(), free_port()
-    base_port = free_port()
-    # Node i listens on base_port + i: pick a base with 12 free ports after it.
-    for _ in range(50):
-        if all(_is_free(base_port + i) for i in range(12)):
-            break
-        base_port = free_port()
+    # Port 0: the devnet binds every port itself and names them in devnet.json, so nothing can take
+    # a port between choosing it and binding it.
     proc = subprocess.Popen(
-        [str(hush_node_binary()), "devnet", "--data", str(data), "--seed-port", str(seed_port),
-         "--app-port", str(app_port), "--base-port", str(base_port), "--static", str(data / "no-app")],
+        [str(hush_node_binary()), "devnet", "--data", str(data), "--seed-port", "0",
+         "--app-port", "0", "--base-port", "0", "--static", str(data / "no-app")],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     info_path = data / "devnet.json"
@@ -51,16 +39,8 @@ def devnet():
             raise RuntimeError(f"the devnet did not start:\n{out}")
         time.sleep(0.1)
     info = json.loads(info_path.read_text())
-    info["seed_port"] = seed_port
+    info["seed_port"] = urllib.parse.urlsplit(info["seed_url"]).port
     yield info
     proc.terminate()
     proc.wait(timeout=10)
 
-
-def _is_free(port: int) -> bool:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-            return True
-        except OSError:
-            return False

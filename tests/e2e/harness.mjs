@@ -2,7 +2,6 @@
 // app, and Debian's Chromium driven by playwright-core.
 import { spawn } from "node:child_process";
 import { mkdtempSync, existsSync, readFileSync, mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
@@ -10,34 +9,6 @@ import { chromium } from "playwright-core";
 export const ROOT = resolve(import.meta.dirname, "..", "..");
 export const OUT = join(ROOT, "tests", "out");
 mkdirSync(OUT, { recursive: true });
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once("error", fail);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
-
-async function freeRange(count) {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20000 + Math.floor(Math.random() * 30000);
-    const checks = await Promise.all(
-      Array.from({ length: count }, (_, i) =>
-        new Promise((ok) => {
-          const srv = createServer();
-          srv.once("error", () => ok(false));
-          srv.listen(base + i, "127.0.0.1", () => srv.close(() => ok(true)));
-        }),
-      ),
-    );
-    if (checks.every(Boolean)) return base;
-  }
-  throw new Error("no free port range");
-}
 
 export function hushNodeBinary() {
   if (process.env.HUSH_NODE) return process.env.HUSH_NODE;
@@ -48,10 +19,11 @@ export function hushNodeBinary() {
 /** Starts a devnet; resolves to { appUrl, info, data, stop } (`data`: its folder, with devnet.json). */
 export async function startDevnet({ nodes = 12, relayRefresh = 600 } = {}) {
   const data = mkdtempSync(join(tmpdir(), "hush-e2e-"));
-  const [seedPort, appPort, basePort] = [await freePort(), await freePort(), await freeRange(nodes)];
   const dist = process.env.HUSH_DIST ?? join(ROOT, "dist");
-  const args = ["devnet", "--data", data, "--nodes", String(nodes), "--seed-port", String(seedPort),
-    "--app-port", String(appPort), "--base-port", String(basePort), "--static", dist,
+  // Port 0 everywhere: the devnet binds each port itself and names them in devnet.json. Ports
+  // chosen here and bound there could be taken in between (CI once lost the seed's port so).
+  const args = ["devnet", "--data", data, "--nodes", String(nodes), "--seed-port", "0",
+    "--app-port", "0", "--base-port", "0", "--static", dist,
     "--relay-refresh", String(relayRefresh)];
   const child = spawn(hushNodeBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
