@@ -93,6 +93,10 @@ fn message(peer: &SessionId, i: usize) -> Message {
         problem: None,
         unsupported: None,
         adjusted: Default::default(),
+        quote: None,
+        reactions: Vec::new(),
+        read_at: None,
+        swarm_hash: None,
     }
 }
 

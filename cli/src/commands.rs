@@ -171,6 +171,7 @@ pub async fn send(
             match message.status {
                 Status::Sending => {}
                 Status::Sent => return control_delivered(&vault, peer).await,
+                Status::Deleted => return Err(Failure::Engine(hush_client::Error::MessageGone)),
                 Status::Failed => {
                     let kept = in_outbox(&vault, "out", peer).await.unwrap_or(true);
                     return Err(Failure::NotSent { problem: message.problem.unwrap_or_default(), kept });

@@ -34,6 +34,14 @@ pub struct Account {
     /// Colour theme.
     #[zeroize(skip)]
     pub theme: Theme,
+    /// Send read receipts, and show those others send (off by default, as Session's clients).
+    #[zeroize(skip)]
+    #[serde(default)]
+    pub read_receipts: bool,
+    /// Send typing indicators, and show those others send (off by default).
+    #[zeroize(skip)]
+    #[serde(default)]
+    pub typing_indicators: bool,
 }
 
 impl std::fmt::Debug for Account {
@@ -51,6 +59,8 @@ impl Account {
             idle_lock_minutes: 15,
             relay_url: String::new(),
             theme: Theme::System,
+            read_receipts: false,
+            typing_indicators: false,
         }
     }
 

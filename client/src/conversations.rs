@@ -136,6 +136,8 @@ pub enum Status {
     Sent,
     /// Sending failed for now; it is tried again when the network is back, or at once on Retry.
     Failed,
+    /// Deleted by its sender for everyone: only the marker stays ("This message was deleted").
+    Deleted,
 }
 
 impl Status {
@@ -145,6 +147,7 @@ impl Status {
             Status::Sending => "sending",
             Status::Sent => "sent",
             Status::Failed => "failed",
+            Status::Deleted => "deleted",
         }
     }
 }
@@ -213,6 +216,70 @@ pub struct Message {
     /// What Hush changed in a received message to keep it inert (records from before have none).
     #[serde(default, skip_serializing_if = "Adjusted::is_empty")]
     pub adjusted: Adjusted,
+    /// The message this one replies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quote: Option<Quoted>,
+    /// Reactions: the latest change of each (emoji, person); see [`Message::reactions`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<ReactionMark>,
+    /// When the recipient read it (outgoing messages, when both sides send read receipts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_at: Option<u64>,
+    /// The hash of this message's copy in this account's own swarm (an outgoing message's sync
+    /// copy), so deleting it can delete that copy too. An incoming message's is in its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swarm_hash: Option<String>,
+}
+
+/// What a reply says of the message it quotes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quoted {
+    /// Who wrote the quoted message.
+    pub author: SessionId,
+    /// When it was sent (network time, ms): how the protocol names it.
+    pub timestamp: u64,
+    /// The start of its text (inert), or empty when neither the reply nor this device has it.
+    pub text: String,
+    /// The quoted message's id on this device, when it is here (a click jumps to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// The latest reaction change of one person with one emoji. Kept also when removed, so that an
+/// older change arriving late (a sync copy, a slow node) does not undo a newer one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReactionMark {
+    /// The emoji.
+    pub emoji: String,
+    /// Who reacted.
+    pub by: SessionId,
+    /// When (the change's sent time, ms).
+    pub at: u64,
+    /// Whether the reaction stands (false: removed).
+    pub on: bool,
+}
+
+/// The longest quote text kept, in characters.
+pub const QUOTE_CHARS: usize = 100;
+/// The most distinct (emoji, person) reaction changes a message keeps.
+pub const MAX_REACTION_MARKS: usize = 64;
+/// The longest emoji accepted in a reaction, in bytes (a flag or a family is about 25).
+pub const MAX_EMOJI_BYTES: usize = 32;
+/// The text shown in place of a message deleted for everyone.
+pub const DELETED_TEXT: &str = "This message was deleted.";
+
+/// A reaction's emoji made inert: trimmed, one short run without control or format characters
+/// other than the joiners emoji use; `None` if nothing is left or it is too long.
+pub fn reaction_emoji(raw: &str) -> Option<String> {
+    let emoji = text::name(raw)?;
+    (!emoji.contains(' ') && emoji.len() <= MAX_EMOJI_BYTES).then_some(emoji)
+}
+
+/// The start of a message's text, for a quote.
+pub fn quote_text(body: &str) -> String {
+    let (body, _) = text::body(body);
+    let line: String = body.chars().take(QUOTE_CHARS).map(|c| if c.is_control() { ' ' } else { c }).collect();
+    if body.chars().count() > QUOTE_CHARS { format!("{line}…") } else { line }
 }
 
 /// What Hush changed in a received message to keep it inert ([`text`]): its text was cut, or
@@ -239,10 +306,82 @@ impl Adjusted {
 impl Message {
     /// The text a list or a notification shows: the body, else what Hush cannot show.
     pub fn shown_text(&self) -> String {
+        if self.status == Status::Deleted {
+            return DELETED_TEXT.to_owned();
+        }
         match (self.unsupported, self.body.is_empty()) {
             (Some(u), true) => u.describe().to_owned(),
             _ => self.body.clone(),
         }
+    }
+}
+
+impl Message {
+    /// The sent time its sender gave it: how the protocol names it (in quotes, reactions,
+    /// receipts and unsend requests). For a received message whose time was not believable, the
+    /// claim, not the arrival time it is ordered by.
+    pub fn sent_at(&self) -> u64 {
+        self.adjusted.claimed_timestamp.unwrap_or(self.timestamp)
+    }
+
+    /// Who wrote it (`me`: this account).
+    pub fn author(&self, me: &SessionId) -> SessionId {
+        if self.outgoing { *me } else { self.peer }
+    }
+
+    /// The reactions that stand, by emoji in the order each was first used, with who reacted.
+    pub fn reactions(&self) -> Vec<(String, Vec<SessionId>)> {
+        let mut out: Vec<(String, Vec<SessionId>)> = Vec::new();
+        let mut marks: Vec<&ReactionMark> = self.reactions.iter().filter(|m| m.on).collect();
+        marks.sort_by_key(|m| m.at);
+        for mark in marks {
+            match out.iter_mut().find(|(e, _)| *e == mark.emoji) {
+                Some((_, by)) => by.push(mark.by),
+                None => out.push((mark.emoji.clone(), vec![mark.by])),
+            }
+        }
+        out
+    }
+
+    /// Applies a reaction change of `by` made at `at`; returns whether anything changed. A change
+    /// older than the one kept for the same (emoji, person) is ignored, as is a new pair beyond
+    /// [`MAX_REACTION_MARKS`] (the oldest removed ones make room first).
+    pub fn react(&mut self, emoji: &str, by: SessionId, at: u64, on: bool) -> bool {
+        if self.status == Status::Deleted {
+            return false;
+        }
+        if let Some(mark) = self.reactions.iter_mut().find(|m| m.emoji == emoji && m.by == by) {
+            if at < mark.at || (mark.on == on && at == mark.at) {
+                return false;
+            }
+            let changed = mark.on != on;
+            mark.at = at;
+            mark.on = on;
+            return changed;
+        }
+        if self.reactions.len() >= MAX_REACTION_MARKS {
+            let oldest_removed = self.reactions.iter().enumerate().filter(|(_, m)| !m.on).min_by_key(|(_, m)| m.at);
+            match oldest_removed {
+                Some((i, _)) => {
+                    self.reactions.remove(i);
+                }
+                None => return false,
+            }
+        }
+        self.reactions.push(ReactionMark { emoji: emoji.to_owned(), by, at, on });
+        on
+    }
+
+    /// Turns the message into the marker of a message deleted for everyone: its text, quote and
+    /// reactions are gone; the record (its id and time) stays.
+    pub fn mark_deleted(&mut self) {
+        self.status = Status::Deleted;
+        self.body.clear();
+        self.quote = None;
+        self.reactions.clear();
+        self.unsupported = None;
+        self.outbox = None;
+        self.problem = None;
     }
 }
 
@@ -286,6 +425,10 @@ pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: 
         problem: None,
         unsupported: None,
         adjusted: Adjusted::default(),
+        quote: None,
+        reactions: Vec::new(),
+        read_at: None,
+        swarm_hash: None,
     }
 }
 
@@ -347,6 +490,14 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
         return Incoming::Ignore;
     }
     let name = data.profile.as_ref().and_then(|p| p.display_name.as_deref()).and_then(text::name);
+    let quote = data.quote.as_ref().and_then(|q| {
+        Some(Quoted {
+            author: q.author.as_deref()?.parse().ok()?,
+            timestamp: q.id?,
+            text: quote_text(q.text.as_deref().unwrap_or_default()),
+            id: None,
+        })
+    });
     let (timestamp, claimed_timestamp) = text::sent_time(received.timestamp_ms, arrival);
     let adjusted = Adjusted { shortened, claimed_timestamp };
     if received.sender == *me {
@@ -366,6 +517,10 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
             problem: None,
             unsupported,
             adjusted,
+            quote,
+            reactions: Vec::new(),
+            read_at: None,
+            swarm_hash: Some(hash.to_owned()),
         };
         return Incoming::Add { message, name: None, unread: false };
     }
@@ -381,6 +536,10 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
         problem: None,
         unsupported,
         adjusted,
+        quote,
+        reactions: Vec::new(),
+        read_at: None,
+        swarm_hash: None,
     };
     Incoming::Add { message, name, unread: true }
 }
@@ -489,6 +648,66 @@ fn inert(mut m: Message) -> Message {
         m.sender_name = m.sender_name.as_deref().and_then(text::name);
     }
     m
+}
+
+/// The message of the conversation with `peer` that its author sent at `sent` (`by_me`: this
+/// account wrote it), as the protocol names messages (quotes, reactions, receipts, unsend
+/// requests). Looks in the newest [`index::FIND_PAGES`] pages of the conversation.
+pub async fn find_sent<B: Backend>(
+    vault: &Vault<B>,
+    peer: &SessionId,
+    by_me: bool,
+    sent: u64,
+) -> Result<Option<Message>, StorageError> {
+    if by_me
+        && let Read::Found(m) = vault.read::<Message>(stores::MESSAGES, outgoing_id(peer, sent).as_bytes()).await?
+        && m.outgoing
+    {
+        return Ok(Some(m));
+    }
+    let Some(c) = conversation(vault, peer).await? else { return Ok(None) };
+    let key = peer.to_string();
+    let count = index::page_count(vault, &key, c.pages).await?;
+    for id in index::at_time(vault, &key, count, sent).await? {
+        if let Read::Found(m) = vault.read::<Message>(stores::MESSAGES, id.as_bytes()).await?
+            && m.outgoing == by_me
+            && m.sent_at() == sent
+        {
+            return Ok(Some(m));
+        }
+    }
+    Ok(None)
+}
+
+/// Deletes one message from this device: its record and its index entry; the conversation's
+/// preview then shows the message before it. Call it under `Session::writes`.
+pub async fn forget_message<B: Backend>(vault: &Vault<B>, msg: &Message) -> Result<(), StorageError> {
+    let Some(mut c) = conversation(vault, &msg.peer).await? else {
+        return vault.delete(stores::MESSAGES, msg.id.as_bytes()).await;
+    };
+    let key = msg.peer.to_string();
+    let count = index::page_count(vault, &key, c.pages).await?;
+    index::remove(vault, &key, count, msg.timestamp, &msg.id).await?;
+    vault.delete(stores::MESSAGES, msg.id.as_bytes()).await?;
+    let (last, _) = latest(vault, &msg.peer, 1).await?;
+    c.preview = last.first().map(|m| preview(&m.shown_text())).unwrap_or_default();
+    save(vault, &c).await
+}
+
+/// Writes a changed message (a reaction, a receipt, a deletion for everyone) and, when it is the
+/// conversation's last one, the preview. Call it under `Session::writes`.
+pub async fn update<B: Backend>(vault: &Vault<B>, msg: &Message) -> Result<(), StorageError> {
+    vault.write(stores::MESSAGES, msg.id.as_bytes(), msg).await?;
+    if let Some(mut c) = conversation(vault, &msg.peer).await?
+        && c.last_activity == msg.timestamp
+    {
+        let shown = preview(&msg.shown_text());
+        if c.preview != shown {
+            c.preview = shown;
+            save(vault, &c).await?;
+        }
+    }
+    Ok(())
 }
 
 /// Deletes the conversation with `peer`: its messages, its index, then its record (last, so an
@@ -770,5 +989,87 @@ mod tests {
         assert_eq!(preview(&"x".repeat(100)).chars().count(), 81);
         let id: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
         assert_eq!(Conversation::new(&id, Standing::Accepted).title(), "05ababab…abababab");
+    }
+
+    /// Reactions are last-writer-wins per (emoji, person): an older change arriving after a newer
+    /// one changes nothing, a removal keeps its time, and a deleted message takes none.
+    #[test]
+    fn a_late_reaction_change_never_undoes_a_newer_one() {
+        let (a, b) = (Identity::generate(&mut OsRng).session_id(), Identity::generate(&mut OsRng).session_id());
+        let mut m = outgoing(&a, "hi", 1, "Me", String::new(), String::new());
+        assert!(m.react("👍", b, 10, true));
+        assert!(!m.react("👍", b, 10, true), "the same change again");
+        assert!(m.react("❤️", a, 11, true));
+        assert!(m.react("👍", a, 12, true));
+        assert_eq!(m.reactions(), [("👍".to_owned(), vec![b, a]), ("❤️".to_owned(), vec![a])]);
+        assert!(m.react("👍", b, 20, false));
+        assert!(!m.react("👍", b, 15, true), "an add older than the removal");
+        assert_eq!(
+            m.reactions(),
+            [("❤️".to_owned(), vec![a]), ("👍".to_owned(), vec![a])],
+            "in the order of the oldest reaction that stands"
+        );
+        for i in 0..2 * MAX_REACTION_MARKS as u64 {
+            m.react(&format!("{i}"), b, 100 + i, true);
+        }
+        assert_eq!(m.reactions.len(), MAX_REACTION_MARKS, "bounded");
+        m.mark_deleted();
+        assert!(!m.react("👍", b, 1_000, true));
+        assert!(m.reactions().is_empty() && m.body.is_empty() && m.status == Status::Deleted);
+        assert_eq!(m.shown_text(), DELETED_TEXT);
+        assert_eq!(reaction_emoji(" 👍🏽 ").as_deref(), Some("👍🏽"));
+        assert_eq!(reaction_emoji("\u{202E}👍").as_deref(), Some("👍"), "format characters go");
+        assert_eq!(reaction_emoji("two words"), None);
+        assert_eq!(reaction_emoji(&"👍".repeat(20)), None, "too long");
+        assert_eq!(reaction_emoji(""), None);
+    }
+
+    /// A message is found by its author and sent time as the protocol names it (also a received
+    /// one whose time was not believable, by the time its sender claimed), and deleting one for
+    /// this device takes it out of the index and the preview.
+    #[test]
+    fn messages_are_found_by_sent_time_and_forgotten_one_by_one() {
+        let vault = vault();
+        let (peer, me) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
+        let me_id = me.session_id();
+        futures::executor::block_on(async {
+            let mut ids = Vec::new();
+            for (i, t) in [NOW - 3_000, NOW - 2_000, YEAR_2100].into_iter().enumerate() {
+                let r = received(&peer, &me, message::text_message(&format!("m{i}"), None), t);
+                let Incoming::Add { message, name, unread } = incoming(&r, &format!("H{i}"), &me_id, NOW) else {
+                    panic!()
+                };
+                file(&vault, &message, name, unread, Standing::Accepted).await.unwrap();
+                ids.push(message.id);
+            }
+            let mine = outgoing(&peer.session_id(), "mine", NOW - 2_000, "Me", String::new(), String::new());
+            file(&vault, &mine, None, false, Standing::Accepted).await.unwrap();
+            let p = peer.session_id();
+            let found = |by_me, t| {
+                let vault = &vault;
+                async move { find_sent(vault, &p, by_me, t).await.unwrap().map(|m| m.id) }
+            };
+            assert_eq!(
+                found(false, NOW - 2_000).await.as_deref(),
+                Some(ids[1].as_str()),
+                "theirs, not mine at the same time"
+            );
+            assert_eq!(found(true, NOW - 2_000).await.as_deref(), Some(mine.id.as_str()));
+            assert_eq!(found(false, NOW - 1).await, None);
+            let claimed = find_sent(&vault, &p, false, YEAR_2100).await.unwrap();
+            assert_eq!(claimed.map(|m| m.id), None, "filed at its arrival time: not looked for at the claim");
+
+            let last = latest(&vault, &p, 10).await.unwrap().0;
+            let newest = last.last().unwrap().clone();
+            forget_message(&vault, &newest).await.unwrap();
+            let after = latest(&vault, &p, 10).await.unwrap().0;
+            assert_eq!(after.len(), 3);
+            assert!(after.iter().all(|m| m.id != newest.id));
+            let c = conversation(&vault, &p).await.unwrap().unwrap();
+            assert_eq!(c.preview, after.last().unwrap().shown_text());
+            let page = index::read_page(&vault, &p.to_string(), 0).await.unwrap();
+            let Read::Found(page) = page else { panic!() };
+            assert_eq!(page.entries.len(), 3, "the index entry went too");
+        });
     }
 }

@@ -14,6 +14,7 @@ use crypto_core::vault::{KdfParams, VaultError};
 
 use crate::Error;
 use crate::account::{ACCOUNT_ID, Account, MIN_PASSPHRASE_CHARS};
+use crate::actions;
 use crate::conversations::{self, Conversation, Message};
 use crate::event::Event;
 use crate::inbox;
@@ -386,7 +387,40 @@ impl<P: Platform> Engine<P> {
     /// Sends `text` to `peer`. Returns once the message is sealed into the outbox and filed; it is
     /// delivered in the background by [`Engine::run`] (an [`Event::Message`] tells each change).
     pub async fn send(&self, peer: &SessionId, text: &str) -> Result<Message, Error> {
-        messaging::send(&*self.session()?, peer, text).await
+        messaging::send(&*self.session()?, peer, text, None).await
+    }
+
+    /// Sends `text` to `peer` as a reply to their conversation's message `reply_to` (an id): the
+    /// message carries the protocol's quote (the quoted message's author and sent time).
+    pub async fn send_reply(&self, peer: &SessionId, text: &str, reply_to: &str) -> Result<Message, Error> {
+        messaging::send(&*self.session()?, peer, text, Some(reply_to)).await
+    }
+
+    /// Adds (`on`) or removes this account's reaction `emoji` to the message `message_id`; the
+    /// peer and this account's other devices are told through the outbox.
+    pub async fn react(&self, message_id: &str, emoji: &str, on: bool) -> Result<Message, Error> {
+        actions::react(&*self.session()?, message_id, emoji, on).await
+    }
+
+    /// Deletes a message from this device (and this account's copy from its swarm); the peer
+    /// keeps theirs. An [`Event::Removed`] follows.
+    pub async fn delete_for_me(&self, message_id: &str) -> Result<(), Error> {
+        actions::delete_for_me(&*self.session()?, message_id).await
+    }
+
+    /// Deletes one of this account's messages for everyone (the protocol's unsend request); it
+    /// stays as a "deleted" marker.
+    pub async fn delete_for_everyone(&self, message_id: &str) -> Result<Message, Error> {
+        actions::delete_for_everyone(&*self.session()?, message_id).await
+    }
+
+    /// Says that this account is typing to `peer` (`typing`), or stopped; sent only with typing
+    /// indicators on, and at most every [`TYPING_RESEND_MS`](crate::TYPING_RESEND_MS) while typing
+    /// goes on. Call it on each change of the composer; it waits for the network.
+    pub async fn typing(&self, peer: &SessionId, typing: bool) {
+        if let Ok(session) = self.session() {
+            actions::typing(&session, peer, typing).await;
+        }
     }
 
     /// Tries a failed message again at once, with the very same sealed bytes.
@@ -727,6 +761,10 @@ mod tests {
                 problem: None,
                 unsupported: None,
                 adjusted: Default::default(),
+                quote: None,
+                reactions: Vec::new(),
+                read_at: None,
+                swarm_hash: None,
             };
             inbox::record(&session, &incoming, Some("Alice".into()), true, Standing::Request).await.unwrap();
             assert_eq!(engine.conversation(&alice).await.unwrap().unwrap().standing, Standing::Request);

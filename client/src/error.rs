@@ -42,6 +42,10 @@ pub enum Error {
     },
     /// The message is no longer on this device.
     MessageGone,
+    /// Only the one who sent a message can delete it for everyone.
+    NotYours,
+    /// A reaction must be one emoji.
+    NotAnEmoji,
     /// The recovery phrase does not decode.
     Phrase(PhraseError),
     /// The recovery phrase is another account's.
@@ -74,6 +78,8 @@ impl fmt::Display for Error {
             Error::EmptyMessage => f.write_str("There is nothing to send."),
             Error::TooLong { max } => write!(f, "A message can have at most {max} characters."),
             Error::MessageGone => f.write_str("This message is no longer on this device."),
+            Error::NotYours => f.write_str("Only the one who sent a message can delete it for everyone."),
+            Error::NotAnEmoji => f.write_str("A reaction is one emoji."),
             Error::Phrase(e) => sentence(&e.to_string(), f),
             Error::AnotherAccount => f.write_str(
                 "This recovery phrase belongs to another account, not the one on this device. Nothing was changed.",
@@ -150,6 +156,8 @@ mod tests {
             Error::EmptyMessage,
             Error::TooLong { max: 2_000 },
             Error::MessageGone,
+            Error::NotYours,
+            Error::NotAnEmoji,
             Error::AnotherAccount,
             Error::WrongCurrentPassphrase,
             Error::PassphraseTooShort,

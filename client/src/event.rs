@@ -7,6 +7,10 @@ use crate::network::NetStatus;
 /// Something changed that a front end may show.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "made at most a few times a second and handed straight to the front end; a box would only add an allocation"
+)]
 pub enum Event {
     /// The conversation list changed (a message filed, a request accepted, a conversation
     /// deleted): read it again with `Engine::conversations`.
@@ -17,6 +21,22 @@ pub enum Event {
         message: Message,
         /// Whether it is a newly received message (not one sent here, nor a change of one).
         arrived: bool,
+    },
+    /// A message was deleted from this device ("delete for me"): take it off the screen.
+    Removed {
+        /// Its conversation.
+        peer: crypto_core::identity::SessionId,
+        /// Its id.
+        id: String,
+    },
+    /// `peer` started (`typing`) or stopped typing to this account. A start holds for
+    /// [`TYPING_SHOWN_MS`](crate::TYPING_SHOWN_MS) unless renewed; only sent with typing
+    /// indicators on.
+    Typing {
+        /// Who.
+        peer: crypto_core::identity::SessionId,
+        /// Started (true) or stopped.
+        typing: bool,
     },
     /// The network client's status changed.
     Network(NetStatus),

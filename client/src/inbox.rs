@@ -12,6 +12,7 @@ use crypto_core::identity::SessionId;
 use crypto_core::message::{self, Received};
 use crypto_core::network::{Backoff, Failure};
 
+use crate::actions;
 use crate::conversations::{self, Incoming, Message, Standing};
 use crate::event::Event;
 use crate::platform::{Clock, Platform};
@@ -70,6 +71,21 @@ async fn file_control<P: Platform>(session: &Session<P>, received: &Received) ->
     changed
 }
 
+/// Links a received reply's quote to the quoted message on this device (so a click can jump to
+/// it) and, when the reply carried no text for it, takes the quoted message's.
+async fn resolve_quote<P: Platform>(session: &Session<P>, peer: &SessionId, quote: &mut conversations::Quoted) {
+    let by_me = quote.author == session.me();
+    if !by_me && quote.author != *peer {
+        return;
+    }
+    if let Ok(Some(original)) = conversations::find_sent(&session.vault, peer, by_me, quote.timestamp).await {
+        if quote.text.is_empty() {
+            quote.text = conversations::quote_text(&original.shown_text());
+        }
+        quote.id = Some(original.id);
+    }
+}
+
 /// Writes a message and updates its conversation, under the session's write lock, so messages
 /// filed at the same moment (a send while the poll files incoming ones) all stay in it.
 pub(crate) async fn record<P: Platform>(
@@ -101,10 +117,15 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
     let mut changed = false;
     let mut filed_all = true;
     let mut filed = Vec::new();
+    let mut read_now: Vec<(SessionId, u64)> = Vec::new();
     for item in &items {
         let Ok(received) = message::open_message(&session.identity, &item.data) else { continue };
         changed |= file_control(session, &received).await;
-        let Incoming::Add { message, name, unread } = conversations::incoming(&received, &item.hash, &me, arrival)
+        if let Some(acted) = actions::receive(session, &received, arrival).await {
+            changed |= acted;
+            continue;
+        }
+        let Incoming::Add { mut message, name, unread } = conversations::incoming(&received, &item.hash, &me, arrival)
         else {
             continue;
         };
@@ -119,9 +140,15 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         }
         let viewing = session.viewing.get() == Some(message.peer);
         let standing = if message.outgoing { Standing::Accepted } else { Standing::Request };
+        if let Some(quote) = message.quote.as_mut() {
+            resolve_quote(session, &message.peer, quote).await;
+        }
         match record(session, &message, name, unread && !viewing, standing).await {
             Ok(()) => {
                 changed = true;
+                if viewing && !message.outgoing {
+                    read_now.push((message.peer, message.sent_at()));
+                }
                 filed.push(message);
             }
             // It comes again with the next poll after a reload: nothing marks it handled.
@@ -133,6 +160,13 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
     }
     for m in &filed {
         session.emit(Event::Message { message: m.clone(), arrived: !m.outgoing });
+    }
+    // Read as they arrived (the person is looking at their conversation): a receipt for each peer.
+    let mut peers: Vec<SessionId> = read_now.iter().map(|(p, _)| *p).collect();
+    peers.dedup();
+    for peer in peers {
+        let times: Vec<u64> = read_now.iter().filter(|(p, _)| *p == peer).map(|(_, t)| *t).collect();
+        actions::send_read(session, &peer, &times).await;
     }
     if changed {
         session.emit(Event::Conversations);
@@ -372,6 +406,10 @@ mod tests {
             problem: None,
             unsupported: None,
             adjusted: Default::default(),
+            quote: None,
+            reactions: Vec::new(),
+            read_at: None,
+            swarm_hash: None,
         };
         block_on(async {
             record(&session, &msg, Some("Alice".into()), true, Standing::Request).await.unwrap();

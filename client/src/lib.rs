@@ -9,9 +9,11 @@
 //!
 //! Module layers, each depending only on those before it: `platform`, `text` (peers' text made
 //! inert), `storage` (with its `index` and `migrations`), `account`, `conversations`, `relay`,
-//! `network`, `event`, `error`, `session`, then `inbox`, `outbox`, `messaging`, and `engine` on top.
+//! `network`, `event`, `error`, `session`, then `outbox`, `actions`, `inbox`, `messaging`, and `engine`
+//! on top.
 
 pub mod account;
+mod actions;
 #[cfg(any(test, feature = "conformance"))]
 #[doc(hidden)]
 pub mod conformance;
@@ -34,6 +36,7 @@ pub mod storage;
 pub mod testing;
 pub mod text;
 
+pub use actions::{TYPING_RESEND_MS, TYPING_SHOWN_MS};
 pub use crypto_core::identity::SessionId;
 pub use engine::{Engine, KDF};
 pub use error::{Error, Sentence};

@@ -13,7 +13,7 @@ use crypto_core::message;
 use crypto_core::wire::{Content, LokiProfile, MessageRequestResponse};
 
 use crate::Error;
-use crate::conversations::{self, Conversation, Message, Standing};
+use crate::conversations::{self, Conversation, Message, Quoted, Standing, Status};
 use crate::event::Event;
 use crate::inbox;
 use crate::outbox;
@@ -38,34 +38,62 @@ pub(crate) async fn list<P: Platform>(session: &Session<P>) -> Result<Vec<Conver
 /// Marks the conversation with `peer` read (a conversation record is made only by its first
 /// message). Not fatal: a count that could not be written stays until the next time.
 pub(crate) async fn mark_read<P: Platform>(session: &Session<P>, peer: &SessionId) {
-    let _guard = session.writes.lock().await;
-    if let Ok(Some(mut c)) = conversations::conversation(&session.vault, peer).await
-        && c.unread > 0
+    let mut read = Vec::new();
     {
-        c.unread = 0;
-        let saved = conversations::save(&session.vault, &c).await;
-        if saved.is_ok() {
-            session.emit(Event::Conversations);
+        let _guard = session.writes.lock().await;
+        if let Ok(Some(mut c)) = conversations::conversation(&session.vault, peer).await
+            && c.unread > 0
+        {
+            if session.account.borrow().read_receipts
+                && let Ok((messages, _)) =
+                    conversations::latest(&session.vault, peer, (c.unread as usize).min(PAGE_FOR_RECEIPTS)).await
+            {
+                read = messages
+                    .iter()
+                    .filter(|m| !m.outgoing && m.status != Status::Deleted)
+                    .map(|m| m.sent_at())
+                    .collect();
+            }
+            c.unread = 0;
+            let saved = conversations::save(&session.vault, &c).await;
+            if saved.is_ok() {
+                session.emit(Event::Conversations);
+            }
+            session.kept(saved);
         }
-        session.kept(saved);
     }
+    crate::actions::send_read(session, peer, &read).await;
 }
+
+/// The most unread messages a read receipt is sent for when a conversation is opened.
+const PAGE_FOR_RECEIPTS: usize = 200;
 
 /// Sends `body` to `peer`: sealed, written to the outbox and filed before this returns; the
 /// outbox's worker then delivers it (sending → sent, or failed with the reason). An error means
 /// nothing was kept, so the caller keeps the person's text. Replying to a message request
 /// accepts it.
-pub(crate) async fn send<P: Platform>(session: &Session<P>, peer: &SessionId, body: &str) -> Result<Message, Error> {
+pub(crate) async fn send<P: Platform>(
+    session: &Session<P>,
+    peer: &SessionId,
+    body: &str,
+    reply_to: Option<&str>,
+) -> Result<Message, Error> {
     if body.trim().is_empty() {
         return Err(Error::EmptyMessage);
     }
     if body.chars().count() > MAX_CHARS {
         return Err(Error::TooLong { max: MAX_CHARS });
     }
+    let quote = match reply_to {
+        Some(id) => Some(quoting(session, peer, id).await?),
+        None => None,
+    };
     let name = session.account.borrow().display_name.clone();
     let now = session.next_timestamp();
-    let (data, sync_data) = outbox::seal_text(session, peer, body, Some(&name), now)?;
-    let msg = conversations::outgoing(peer, body, now, &name, data, sync_data);
+    let (data, sync_data) = outbox::seal_text(session, peer, body, Some(&name), quote.as_ref(), now)?;
+    let mut msg = conversations::outgoing(peer, body, now, &name, data, sync_data);
+    msg.swarm_hash = msg.outbox.as_ref().and_then(|o| outbox::own_hash(session, &o.sync_data));
+    msg.quote = quote;
     outbox::change(session, |ids| ids.push(msg.id.clone())).await.map_err(Error::MessageNotKept)?;
     if let Err(e) = inbox::record(session, &msg, None, false, Standing::Accepted).await {
         // The entry points at a message that was not kept: the worker finds nothing and drops it.
@@ -74,6 +102,8 @@ pub(crate) async fn send<P: Platform>(session: &Session<P>, peer: &SessionId, bo
     }
     session.emit(Event::Message { message: msg.clone(), arrived: false });
     session.wake_outbox();
+    // The message says the typing is over; no "stopped" needs to follow.
+    session.typing_sent.borrow_mut().remove(peer);
     if let Ok(Some(Standing::Request)) = set_standing(session, peer, Standing::Accepted).await {
         // Not fatal for this message, which is kept; the person hears why the acceptance was not.
         if let Err(e) = tell_accepted(session, peer).await {
@@ -85,6 +115,20 @@ pub(crate) async fn send<P: Platform>(session: &Session<P>, peer: &SessionId, bo
     }
     session.emit(Event::Conversations);
     Ok(msg)
+}
+
+/// The quote of the message `id` of the conversation with `peer`, for a reply to it.
+async fn quoting<P: Platform>(session: &Session<P>, peer: &SessionId, id: &str) -> Result<Quoted, Error> {
+    let quoted = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await.ok_or(Error::MessageGone)?;
+    if quoted.peer != *peer || quoted.status == Status::Deleted {
+        return Err(Error::MessageGone);
+    }
+    Ok(Quoted {
+        author: quoted.author(&session.me()),
+        timestamp: quoted.sent_at(),
+        text: conversations::quote_text(&quoted.shown_text()),
+        id: Some(quoted.id),
+    })
 }
 
 /// Sets the standing of the conversation with `peer` (making its record if there is none yet);
@@ -230,7 +274,7 @@ mod tests {
         block_on(async {
             set_draft(&s, &bob, "typed").await.unwrap();
             s.vault.close();
-            assert!(matches!(send(&s, &bob, "typed").await, Err(Error::MessageNotKept(_))));
+            assert!(matches!(send(&s, &bob, "typed", None).await, Err(Error::MessageNotKept(_))));
             assert_eq!(draft(&s, &bob).await, "typed", "the draft stays");
             assert!(list(&s).await.unwrap().is_empty());
         });

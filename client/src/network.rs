@@ -32,7 +32,7 @@ use crypto_core::network::{
     Attempt, Exchange, Failure, Network, NodeRecord, Payload, PollState, Report, Step, parse_node_list,
 };
 use crypto_core::onion::{self, Destination, EncType, NodeReply};
-use crypto_core::storage::rpc::{RetrieveReply, StoreReply};
+use crypto_core::storage::rpc::{Affected, DeleteReply, RetrieveReply, StoreReply};
 use crypto_core::storage::{Namespace, requests};
 use futures::future::{Either, select};
 use rand_core::{OsRng, RngCore};
@@ -719,12 +719,44 @@ impl<P: Platform> Client<P> {
 
     /// Stores `data` (base64) for `recipient` in namespace 0 with the 14-day TTL; returns its hash.
     pub async fn store(&self, recipient: &SessionId, data: &str, timestamp: u64) -> Result<String, ClientError> {
-        let request =
-            requests::store(recipient, Namespace::DEFAULT, data, timestamp, crypto_core::message::DEFAULT_TTL_MS, None);
+        self.store_for(recipient, data, timestamp, crypto_core::message::DEFAULT_TTL_MS).await
+    }
+
+    /// [`Client::store`] for `ttl_ms` (a typing indicator is stored for 20 s, not 14 days).
+    pub async fn store_for(
+        &self,
+        recipient: &SessionId,
+        data: &str,
+        timestamp: u64,
+        ttl_ms: u64,
+    ) -> Result<String, ClientError> {
+        let request = requests::store(recipient, Namespace::DEFAULT, data, timestamp, ttl_ms, None);
         let (reply, _) = self.hedged(|| Exchange::to_swarm(*recipient), &|_| request.clone()).await?;
         let stored = StoreReply::parse(&reply.body)
             .map_err(|_| Failure::Rejected { status: reply.status, body: "an unreadable reply".into() })?;
         Ok(stored.stored_hash().unwrap_or_default().to_owned())
+    }
+
+    /// Deletes the messages with these hashes from `owner`'s swarm (its own copies: what others
+    /// stored there, and its sync copies). The member asked deletes them from the whole swarm;
+    /// returns the hashes it said it deleted.
+    pub async fn delete(&self, owner: &Identity, hashes: &[String]) -> Result<Vec<String>, ClientError> {
+        let request = requests::delete(owner, hashes);
+        let (reply, _) = self.hedged(|| Exchange::to_swarm(owner.session_id()), &|_| request.clone()).await?;
+        let deleted = DeleteReply::parse(&reply.body)
+            .map_err(|_| Failure::Rejected { status: reply.status, body: "an unreadable reply".into() })?;
+        let mut out: Vec<String> = deleted
+            .swarm
+            .values()
+            .filter_map(|member| member.success())
+            .flat_map(|member| match &member.deleted {
+                Affected::List(list) => list.clone(),
+                Affected::ByNamespace(by) => by.values().flatten().cloned().collect(),
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     /// New messages of `owner` in namespace 0 from one member of its swarm, de-duplicated. Each

@@ -38,7 +38,7 @@ use futures::stream::FuturesUnordered;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
-use crate::conversations::{self, Message, Status, outgoing_id};
+use crate::conversations::{self, Message, Quoted, Status, outgoing_id};
 use crate::event::Event;
 use crate::platform::{Clock, Platform};
 use crate::session::Session;
@@ -75,6 +75,18 @@ pub struct Control {
     /// it was kept have none and are sent as they are).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// The sealed copy for this account's own swarm, for what its other devices must also apply
+    /// (a reaction, an unsend request); none for what only the recipient needs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync: Option<String>,
+}
+
+/// Copies of this account's messages to delete from its own swarm, waiting in the outbox
+/// (`del/<n>` entries), so a deletion made offline still reaches the swarm.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SwarmDeletion {
+    /// The message hashes.
+    pub hashes: Vec<String>,
 }
 
 fn control_record(id: &str) -> Vec<u8> {
@@ -113,16 +125,37 @@ pub(crate) async fn change<P: Platform>(
     session.save(stores::ACCOUNT, OUTBOX_ID, &list).await
 }
 
-/// Seals a text message to `peer` at `timestamp`: the recipient's copy and the sync copy for
-/// this account's other devices.
+/// What an outgoing message says on the wire: its text, the sender's name, and its quote.
+pub(crate) fn content_of(body: &str, name: Option<&str>, quote: Option<&Quoted>) -> Content {
+    match quote {
+        Some(q) => message::reply_message(body, name, q.timestamp, &q.author, &q.text),
+        None => message::text_message(body, name),
+    }
+}
+
+/// The copy of `content` (sent to `to`) for this account's own swarm: a data message carries
+/// its recipient (`syncTarget`); other content (an unsend request) goes as it is.
+fn sync_content(content: &Content, to: &SessionId) -> Content {
+    if content.data_message.is_some() { message::sync_copy(content, to) } else { content.clone() }
+}
+
+/// The hash the copy `data` (base64) gets in this account's own swarm.
+pub(crate) fn own_hash<P: Platform>(session: &Session<P>, data: &str) -> Option<String> {
+    let raw = STANDARD.decode(data).ok()?;
+    Some(crypto_core::storage::message_hash(&session.me().to_bytes(), crypto_core::storage::Namespace::DEFAULT, &raw))
+}
+
+/// Seals a message to `peer` at `timestamp`: the recipient's copy and the sync copy for this
+/// account's other devices.
 pub(crate) fn seal_text<P: Platform>(
     session: &Session<P>,
     peer: &SessionId,
     body: &str,
     name: Option<&str>,
+    quote: Option<&Quoted>,
     timestamp: u64,
 ) -> Result<(String, String), crate::Error> {
-    let content = message::text_message(body, name);
+    let content = content_of(body, name, quote);
     let sync = message::sync_copy(&content, peer);
     match (
         message::seal_message(&mut OsRng, &session.identity, peer, content, timestamp),
@@ -144,8 +177,52 @@ pub(crate) async fn send_control<P: Platform>(
     let data = message::seal_message(&mut OsRng, &session.identity, &to, content, timestamp)
         .map_err(|_| crate::Error::Encryption)?;
     let id = format!("ctl/{to}/{timestamp}");
-    let control = Control { to, data, timestamp, content: Some(bytes) };
+    let control = Control { to, data, timestamp, content: Some(bytes), sync: None };
     session.save(stores::ACCOUNT, &control_record(&id), &control).await.map_err(crate::Error::NotKept)?;
+    change(session, |list| list.push(id)).await.map_err(crate::Error::NotKept)?;
+    session.wake_outbox();
+    Ok(())
+}
+
+/// [`send_control`] for what this account's other devices must also apply: a sync copy is
+/// stored in its own swarm too. Returns the timestamp it is sent at.
+pub(crate) async fn send_control_synced<P: Platform>(
+    session: &Session<P>,
+    to: SessionId,
+    content: Content,
+) -> Result<u64, crate::Error> {
+    let timestamp = session.next_timestamp();
+    let bytes = STANDARD.encode(content.to_bytes());
+    let sync = sync_content(&content, &to);
+    let me = session.me();
+    let (Ok(data), Ok(sync)) = (
+        message::seal_message(&mut OsRng, &session.identity, &to, content, timestamp),
+        message::seal_message(&mut OsRng, &session.identity, &me, sync, timestamp),
+    ) else {
+        return Err(crate::Error::Encryption);
+    };
+    let id = format!("ctl/{to}/{timestamp}");
+    let control = Control { to, data, timestamp, content: Some(bytes), sync: Some(sync) };
+    session.save(stores::ACCOUNT, &control_record(&id), &control).await.map_err(crate::Error::NotKept)?;
+    change(session, |list| list.push(id)).await.map_err(crate::Error::NotKept)?;
+    session.wake_outbox();
+    Ok(timestamp)
+}
+
+/// Puts the deletion of these copies from this account's own swarm in the outbox.
+pub(crate) async fn delete_from_swarm<P: Platform>(
+    session: &Session<P>,
+    hashes: Vec<String>,
+) -> Result<(), crate::Error> {
+    let hashes: Vec<String> = hashes.into_iter().filter(|h| crypto_core::storage::is_message_hash(h)).collect();
+    if hashes.is_empty() {
+        return Ok(());
+    }
+    let id = format!("del/{}", session.next_timestamp());
+    session
+        .save(stores::ACCOUNT, &control_record(&id), &SwarmDeletion { hashes })
+        .await
+        .map_err(crate::Error::NotKept)?;
     change(session, |list| list.push(id)).await.map_err(crate::Error::NotKept)?;
     session.wake_outbox();
     Ok(())
@@ -170,9 +247,11 @@ async fn reseal<P: Platform>(session: &Session<P>, id: &str) -> bool {
     let Some(mut entry) = msg.outbox.clone() else { return false };
     let before = msg.timestamp;
     let timestamp = session.next_timestamp();
-    let Ok((data, sync_data)) = seal_text(session, &msg.peer, &msg.body, msg.sender_name.as_deref(), timestamp) else {
+    let sealed = seal_text(session, &msg.peer, &msg.body, msg.sender_name.as_deref(), msg.quote.as_ref(), timestamp);
+    let Ok((data, sync_data)) = sealed else {
         return false;
     };
+    msg.swarm_hash = own_hash(session, &sync_data);
     // A recipient's copy already stored stays as it is (a second one would show twice).
     if !entry.delivered {
         entry.data = data;
@@ -216,6 +295,13 @@ async fn reseal_control<P: Platform>(session: &Session<P>, id: &str) -> bool {
     let Some(content) = control.content.as_deref().and_then(|c| STANDARD.decode(c).ok()) else { return false };
     let Ok(content) = Content::decode_checked(&content) else { return false };
     let timestamp = session.next_timestamp();
+    if control.sync.is_some() {
+        let sync = sync_content(&content, &control.to);
+        let Ok(sealed) = message::seal_message(&mut OsRng, &session.identity, &session.me(), sync, timestamp) else {
+            return false;
+        };
+        control.sync = Some(sealed);
+    }
     let Ok(data) = message::seal_message(&mut OsRng, &session.identity, &control.to, content, timestamp) else {
         return false;
     };
@@ -267,9 +353,26 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
         let Some(control) = session.load::<Control>(stores::ACCOUNT, &control_record(id)).await else {
             return Outcome::Gone;
         };
-        return match session.client.store(&control.to, &control.data, control.timestamp).await {
+        if let Err(f) = session.client.store(&control.to, &control.data, control.timestamp).await {
+            return failed(session, id, f).await;
+        }
+        // Stored again on a retry after the sync copy failed: the swarm keeps one (same hash).
+        return match &control.sync {
+            Some(sync) => match session.client.store(&session.me(), sync, control.timestamp).await {
+                Ok(_) => Outcome::Delivered,
+                Err(f) => failed(session, id, f).await,
+            },
+            None => Outcome::Delivered,
+        };
+    }
+    if id.starts_with("del/") {
+        let Some(deletion) = session.load::<SwarmDeletion>(stores::ACCOUNT, &control_record(id)).await else {
+            return Outcome::Gone;
+        };
+        return match session.client.delete(&session.identity, &deletion.hashes).await {
             Ok(_) => Outcome::Delivered,
-            Err(f) => failed(session, id, f).await,
+            Err(f) if is_permanent(&f) => Outcome::Refused(f),
+            Err(f) => Outcome::Failed(f),
         };
     }
     let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Outcome::Gone };
@@ -294,6 +397,9 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
 /// message deleted meanwhile stays deleted.
 async fn settle_message<P: Platform>(session: &Session<P>, id: &str, status: Status, problem: Option<String>) {
     let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return };
+    if msg.status == Status::Deleted {
+        return;
+    }
     if msg.status == status && msg.problem == problem && (status != Status::Sent || msg.outbox.is_none()) {
         return;
     }
@@ -310,7 +416,7 @@ async fn settle_message<P: Platform>(session: &Session<P>, id: &str, status: Sta
 
 /// Takes a delivered (or refused) entry out of the outbox.
 async fn finish<P: Platform>(session: &Session<P>, id: &str) {
-    if id.starts_with("ctl/") {
+    if id.starts_with("ctl/") || id.starts_with("del/") {
         session.kept(session.remove(stores::ACCOUNT, &control_record(id)).await);
     }
     session.kept(change(session, |list| list.retain(|x| x != id)).await);
@@ -522,7 +628,7 @@ mod schedule_tests {
         let (session, clock, control, events) = session();
         let bob = Identity::generate(&mut OsRng).session_id();
         block_on(async {
-            let sent = messaging::send(&session, &bob, "into the void").await.unwrap();
+            let sent = messaging::send(&session, &bob, "into the void", None).await.unwrap();
             let limit = START + 100_000;
             let c = clock.clone();
             work(session.clone(), move || c.now_ms() < limit).await;
@@ -543,7 +649,7 @@ mod schedule_tests {
         let (session, clock, control, _) = session();
         let bob = Identity::generate(&mut OsRng).session_id();
         block_on(async {
-            let sent = messaging::send(&session, &bob, "again").await.unwrap();
+            let sent = messaging::send(&session, &bob, "again", None).await.unwrap();
             let c = clock.clone();
             let until = START + 30_000;
             work(session.clone(), move || c.now_ms() < until).await;
@@ -603,7 +709,7 @@ mod schedule_tests {
     /// Sends `body` to `to` as [`messaging::send`] did while the network time was `FAR`.
     async fn sent_at_far(session: &Session<Test>, to: &SessionId, body: &str) -> Message {
         session.set_last_sent(FAR);
-        let (data, sync_data) = seal_text(session, to, body, Some("Alice"), FAR).unwrap();
+        let (data, sync_data) = seal_text(session, to, body, Some("Alice"), None, FAR).unwrap();
         let msg = conversations::outgoing(to, body, FAR, "Alice", data, sync_data);
         change(session, |ids| ids.push(msg.id.clone())).await.unwrap();
         crate::inbox::record(session, &msg, None, false, conversations::Standing::Accepted).await.unwrap();
@@ -645,7 +751,7 @@ mod schedule_tests {
             assert!(is_resealed_copy(&session, &outgoing_id(&to, START)).await);
             assert!(!is_resealed_copy(&session, &sent.id).await);
             // The next message follows the network time, not the liar's.
-            let next = messaging::send(&session, &to, "again").await.unwrap();
+            let next = messaging::send(&session, &to, "again", None).await.unwrap();
             assert_eq!(next.timestamp, START + 1);
 
             // A recipient's copy already stored is left as it is; the sync copy is sealed anew.
@@ -678,7 +784,7 @@ mod schedule_tests {
             let id = format!("ctl/{to}/{FAR}");
             let data = message::seal_message(&mut OsRng, &session.identity, &to, acceptance(), FAR).unwrap();
             let content = Some(STANDARD.encode(acceptance().to_bytes()));
-            let sealed = Control { to, data, timestamp: FAR, content };
+            let sealed = Control { to, data, timestamp: FAR, content, sync: None };
             session.save(stores::ACCOUNT, &control_record(&id), &sealed).await.unwrap();
             change(&session, |ids| ids.push(id.clone())).await.unwrap();
             session.set_last_sent(FAR);
@@ -719,8 +825,8 @@ mod schedule_tests {
         control.set(Script::Offline);
         let bob = Identity::generate(&mut OsRng).session_id();
         block_on(async {
-            let a = messaging::send(&session, &bob, "one").await.unwrap();
-            let b = messaging::send(&session, &bob, "two").await.unwrap();
+            let a = messaging::send(&session, &bob, "one", None).await.unwrap();
+            let b = messaging::send(&session, &bob, "two", None).await.unwrap();
             change(&session, |list| list.push(a.id.clone())).await.unwrap();
             assert_eq!(ids(&session).await.unwrap(), [a.id.clone(), b.id.clone()]);
             // A vault from before the list: it is made from the messages still to deliver.

@@ -48,6 +48,8 @@ pub struct Session<P: Platform> {
     wake: RefCell<Option<mpsc::UnboundedSender<()>>>,
     /// Set when the outbox's entries that failed should be tried again at once.
     pub(crate) retry_failed: Cell<bool>,
+    /// When a typing indicator "started" was last sent to each peer (network time, ms).
+    pub(crate) typing_sent: RefCell<std::collections::HashMap<SessionId, u64>>,
     /// Whether what the poll remembers (seen hashes, guards, `last_hash` per node) was restored
     /// from the vault: a poll before that would save over it.
     pub(crate) restored: Cell<bool>,
@@ -82,6 +84,7 @@ impl<P: Platform> Session<P> {
             wake: RefCell::new(None),
             retry_failed: Cell::new(false),
             restored: Cell::new(false),
+            typing_sent: RefCell::default(),
             listener,
         }
     }

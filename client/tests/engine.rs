@@ -83,6 +83,12 @@ impl Net {
         self.devnet.app_url.clone()
     }
 
+    /// How many nodes hold the message `hash` of `owner`.
+    fn holding(&self, owner: &SessionId, hash: &str) -> usize {
+        let nodes = self.devnet.network.nodes();
+        nodes.iter().filter(|n| n.store().expiry_of_owned(&owner.to_bytes(), hash).ok().flatten().is_some()).count()
+    }
+
     /// Stores `data` (base64) for `to` straight into its swarm, over HTTPS to one member, as any
     /// client (or a hostile one) may: namespace 0 takes unauthenticated stores.
     async fn store_direct(&self, to: &SessionId, data: &str) {
@@ -934,5 +940,206 @@ fn a_dead_member_still_listed_loses_nothing_and_delays_little() {
             assert_eq!(bob.count(&alice.id, &format!("with a dead member {i}")).await, 1);
         }
         devnet.shutdown();
+    });
+}
+
+// Replies, reactions, deleting, receipts and typing.
+
+impl<B: Backend + 'static> User<B> {
+    /// The message `id` as this user's engine holds it now.
+    async fn message(&self, peer: &SessionId, id: &str) -> Option<Message> {
+        self.history(peer).await.into_iter().find(|m| m.id == id)
+    }
+
+    /// Waits until the message `id` of the conversation with `peer` satisfies `check`.
+    async fn until(&self, what: &str, peer: &SessionId, id: &str, check: impl Fn(&Message) -> bool) -> Message {
+        eventually(what, SECONDS_20, async || self.message(peer, id).await.filter(|m| check(m))).await
+    }
+
+    /// The id this user filed the message with `body` under, once it is there.
+    async fn id_of(&self, peer: &SessionId, body: &str) -> String {
+        eventually(body, SECONDS_20, async || {
+            self.history(peer).await.into_iter().find(|m| m.body == body).map(|m| m.id)
+        })
+        .await
+    }
+}
+
+/// A reply carries the quote of the protocol (the quoted message's author and sent time); it
+/// is linked to the original on both sides and on the sender's second device. Reactions go both
+/// ways, to the second device too, and a removal takes them off. Deleting for everyone leaves the
+/// "deleted" marker at both ends and on the second device; the recipient's engine also deletes
+/// its copy from its swarm, so a device restored later never sees the text. Deleting for me
+/// takes a message off this device only.
+#[test]
+fn replies_reactions_and_deleting_round_trip_between_engines_and_devices() {
+    run_test(Duration::from_secs(120), async {
+        let net = Net::start("interactions").await;
+        let (alice_seed, bob_seed) = (seed(), seed());
+        let alice = User::create(&net.relay(), Shared::default(), &alice_seed, "Alice").await;
+        let alice2 = User::create(&net.relay(), Shared::default(), &alice_seed, "Alice").await;
+        let bob = User::create(&net.relay(), Shared::default(), &bob_seed, "Bob").await;
+
+        let first = alice.engine.send(&bob.id, "first, to be deleted").await.unwrap();
+        let at_bob = bob.id_of(&alice.id, "first, to be deleted").await;
+
+        // Bob replies to it.
+        let reply = bob.engine.send_reply(&alice.id, "a reply", &at_bob).await.unwrap();
+        let quote = reply.quote.clone().expect("the reply quotes");
+        assert_eq!(
+            (quote.author, quote.timestamp, quote.text.as_str()),
+            (alice.id, first.timestamp, "first, to be deleted")
+        );
+        let reply_at_alice = alice.id_of(&bob.id, "a reply").await;
+        for device in [&alice, &alice2] {
+            let id = device.id_of(&bob.id, "a reply").await;
+            let m = device.message(&bob.id, &id).await.unwrap();
+            let quote = m.quote.expect("the quote arrives");
+            assert_eq!((quote.author, quote.timestamp), (alice.id, first.timestamp));
+            assert_eq!(quote.id.as_deref(), Some(first.id.as_str()), "linked to the original, for the jump");
+            assert_eq!(quote.text, "first, to be deleted");
+        }
+        assert_eq!(bob.engine.send_reply(&alice.id, "to nothing", "in/no-such-message").await, Err(Error::MessageGone));
+
+        // Bob reacts to Alice's message; Alice (both devices) sees it; Bob takes it back.
+        bob.engine.react(&at_bob, "👍", true).await.unwrap();
+        assert_eq!(bob.engine.react(&at_bob, "not one emoji", true).await, Err(Error::NotAnEmoji));
+        for device in [&alice, &alice2] {
+            let m = device.until("Bob's 👍", &bob.id, &first.id, |m| !m.reactions().is_empty()).await;
+            assert_eq!(m.reactions(), [("👍".to_owned(), vec![bob.id])]);
+        }
+        bob.engine.react(&at_bob, "👍", false).await.unwrap();
+        alice.until("the 👍 removed", &bob.id, &first.id, |m| m.reactions().is_empty()).await;
+
+        // Alice reacts to Bob's reply; Bob sees it, and Alice's second device from the sync copy.
+        alice.engine.react(&reply_at_alice, "❤️", true).await.unwrap();
+        let m = bob.until("Alice's ❤️", &alice.id, &reply.id, |m| !m.reactions().is_empty()).await;
+        assert_eq!(m.reactions(), [("❤️".to_owned(), vec![alice.id])]);
+        let on_second = alice2.id_of(&bob.id, "a reply").await;
+        alice2.until("Alice's ❤️ on her second device", &bob.id, &on_second, |m| !m.reactions().is_empty()).await;
+
+        // Alice deletes her first message for everyone. Before: both swarms hold their copy.
+        let bob_copy = at_bob.strip_prefix("in/").unwrap().to_owned();
+        let alice_copy = first.swarm_hash.clone().expect("the sync copy's hash is known when sending");
+        assert_eq!((net.holding(&bob.id, &bob_copy), net.holding(&alice.id, &alice_copy)), (3, 3));
+        assert_eq!(bob.engine.delete_for_everyone(&at_bob).await, Err(Error::NotYours));
+        let deleted = alice.engine.delete_for_everyone(&first.id).await.unwrap();
+        assert_eq!((deleted.status, deleted.body.as_str()), (Status::Deleted, ""));
+        let gone = bob.until("the unsend at Bob's", &alice.id, &at_bob, |m| m.status == Status::Deleted).await;
+        assert_eq!((gone.body.as_str(), gone.reactions.len()), ("", 0));
+        assert_eq!(gone.shown_text(), "This message was deleted.");
+        alice2.until("the unsend on Alice's second device", &bob.id, &first.id, |m| m.status == Status::Deleted).await;
+        // The reply's quote still names it; the quote's text was the reply's own.
+        assert!(bob.history(&alice.id).await.iter().all(|m| !m.body.contains("to be deleted")));
+
+        // Bob's engine deleted its copy from Bob's swarm, and Alice's her sync copy from hers
+        // (through the outbox): a device of Bob's restored now finds the unsend request, but
+        // never the text.
+        eventually("Bob's copy deleted from his swarm", SECONDS_20, async || {
+            (net.holding(&bob.id, &bob_copy) == 0).then_some(())
+        })
+        .await;
+        eventually("Alice's sync copy deleted from her swarm", SECONDS_20, async || {
+            (net.holding(&alice.id, &alice_copy) == 0).then_some(())
+        })
+        .await;
+        let bob2 = User::create(&net.relay(), Shared::default(), &bob_seed, "Bob").await;
+        bob2.engine.poll_once().await.unwrap();
+        bob2.engine.poll_once().await.unwrap();
+        let restored = bob2.history(&alice.id).await;
+        assert!(restored.iter().all(|m| !m.body.contains("to be deleted")), "{restored:?}");
+        assert!(restored.iter().any(|m| m.body == "a reply"), "Bob's own reply comes back from its sync copy");
+
+        // Delete for me: off Bob's device, still at Alice's.
+        bob.engine.delete_for_me(&reply.id).await.unwrap();
+        assert!(bob.message(&alice.id, &reply.id).await.is_none());
+        assert!(bob.events.borrow().iter().any(|e| matches!(e, Event::Removed { id, .. } if *id == reply.id)));
+        bob.engine.poll_once().await.unwrap();
+        assert!(bob.message(&alice.id, &reply.id).await.is_none(), "not fetched back");
+        assert!(alice.message(&bob.id, &reply_at_alice).await.is_some());
+        let c = bob.engine.conversation(&alice.id).await.unwrap().unwrap();
+        assert_eq!(c.preview, "This message was deleted.", "the preview is the message before");
+    });
+}
+
+/// Read receipts and typing indicators are off by default: nothing is sent, nothing is shown.
+/// With both on, opening a conversation sends a receipt that marks the message read at the
+/// sender's, messages read as they arrive are receipted too, and typing shows and stops. With the
+/// setting off at the sender's, a receipt that arrives is not shown (whoever does not send them
+/// does not see them).
+#[test]
+fn read_receipts_and_typing_go_only_with_their_settings_on() {
+    run_test(Duration::from_secs(120), async {
+        let net = Net::start("receipts").await;
+        let alice = memory_user(&net, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+        let typing_events = |user: &User<Shared>| -> Vec<(SessionId, bool)> {
+            user.events
+                .borrow()
+                .iter()
+                .filter_map(|e| match e {
+                    Event::Typing { peer, typing } => Some((*peer, *typing)),
+                    _ => None,
+                })
+                .collect()
+        };
+
+        // Off: Bob accepts and reads, and types; Alice hears nothing of it.
+        let hello = alice.engine.send(&bob.id, "hello").await.unwrap();
+        bob.id_of(&alice.id, "hello").await;
+        bob.engine.accept(&alice.id).await.unwrap();
+        bob.engine.mark_read(&alice.id).await.unwrap();
+        bob.engine.typing(&alice.id, true).await;
+        eventually("Bob's acceptance to be stored", SECONDS_20, async || {
+            bob.engine.pending().await.unwrap().is_empty().then_some(())
+        })
+        .await;
+        alice.engine.poll_once().await.unwrap();
+        assert_eq!(alice.message(&bob.id, &hello.id).await.unwrap().read_at, None);
+        assert!(typing_events(&alice).is_empty());
+
+        // On at both.
+        for user in [&alice, &bob] {
+            user.engine
+                .update_account(|a| {
+                    a.read_receipts = true;
+                    a.typing_indicators = true;
+                })
+                .await
+                .unwrap();
+        }
+        let second = alice.engine.send(&bob.id, "second").await.unwrap();
+        bob.id_of(&alice.id, "second").await;
+        bob.engine.mark_read(&alice.id).await.unwrap();
+        let read = alice.until("Bob's read receipt", &bob.id, &second.id, |m| m.read_at.is_some()).await;
+        assert!(read.read_at.unwrap() >= second.timestamp);
+
+        // Read as it arrives while Bob looks at the conversation.
+        bob.engine.set_viewing(Some(alice.id));
+        let third = alice.engine.send(&bob.id, "third").await.unwrap();
+        alice.until("the receipt of a message read as it arrived", &bob.id, &third.id, |m| m.read_at.is_some()).await;
+
+        bob.engine.typing(&alice.id, true).await;
+        eventually("Bob typing, at Alice's", SECONDS_20, async || {
+            typing_events(&alice).contains(&(bob.id, true)).then_some(())
+        })
+        .await;
+        bob.engine.typing(&alice.id, false).await;
+        eventually("Bob stopped typing, at Alice's", SECONDS_20, async || {
+            (typing_events(&alice).last() == Some(&(bob.id, false))).then_some(())
+        })
+        .await;
+
+        // Off at Alice's: Bob's receipts still come (his setting is on), and are not shown.
+        alice.engine.update_account(|a| a.read_receipts = false).await.unwrap();
+        let fourth = alice.engine.send(&bob.id, "fourth").await.unwrap();
+        bob.id_of(&alice.id, "fourth").await;
+        eventually("Bob's outbox to empty", SECONDS_20, async || {
+            bob.engine.pending().await.unwrap().is_empty().then_some(())
+        })
+        .await;
+        alice.engine.poll_once().await.unwrap();
+        alice.engine.poll_once().await.unwrap();
+        assert_eq!(alice.message(&bob.id, &fourth.id).await.unwrap().read_at, None);
     });
 }

@@ -16,7 +16,8 @@ use crate::identity::{Identity, SessionId};
 use crate::padding;
 use crate::seal::{self, OpenError, SealError};
 use crate::wire::{
-    Content, DataMessage, DecodeError, Envelope, LokiProfile, WebSocketMessage, WebSocketRequestMessage, envelope,
+    Content, DataMessage, DecodeError, Envelope, LokiProfile, Quote, Reaction, ReceiptMessage, TypingMessage,
+    UnsendRequest, WebSocketMessage, WebSocketRequestMessage, envelope, reaction, receipt_message, typing_message,
     web_socket_message,
 };
 
@@ -92,6 +93,82 @@ pub fn text_message(body: &str, display_name: Option<&str>) -> Content {
             profile: display_name.map(|name| LokiProfile { display_name: Some(name.to_owned()), ..Default::default() }),
             ..Default::default()
         }),
+        ..Default::default()
+    }
+}
+
+/// How long a typing indicator waits in a swarm: 20 s, as Session's clients store it.
+pub const TYPING_TTL_MS: u64 = 20_000;
+
+/// A reply: `body` quoting the message `author` sent at `quoted_timestamp_ms` (`snippet`: the
+/// start of its text, for clients that show the quote's text from the message itself).
+pub fn reply_message(
+    body: &str,
+    display_name: Option<&str>,
+    quoted_timestamp_ms: u64,
+    author: &SessionId,
+    snippet: &str,
+) -> Content {
+    let mut content = text_message(body, display_name);
+    if let Some(data) = content.data_message.as_mut() {
+        data.quote = Some(Quote {
+            id: Some(quoted_timestamp_ms),
+            author: Some(author.to_string()),
+            text: (!snippet.is_empty()).then(|| snippet.to_owned()),
+        });
+    }
+    content
+}
+
+/// An emoji reaction (`add`) or its removal to the message `author` sent at `target_timestamp_ms`.
+pub fn reaction_message(
+    target_timestamp_ms: u64,
+    author: &SessionId,
+    emoji: &str,
+    add: bool,
+    display_name: Option<&str>,
+) -> Content {
+    let action = if add { reaction::Action::React } else { reaction::Action::Remove };
+    Content {
+        data_message: Some(DataMessage {
+            reaction: Some(Reaction {
+                id: Some(target_timestamp_ms),
+                author: Some(author.to_string()),
+                emoji: Some(emoji.to_owned()),
+                action: Some(action as i32),
+            }),
+            profile: display_name.map(|name| LokiProfile { display_name: Some(name.to_owned()), ..Default::default() }),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// Asks the recipient (and the author's other devices) to delete the message `author` sent at
+/// `target_timestamp_ms`.
+pub fn unsend_message(target_timestamp_ms: u64, author: &SessionId) -> Content {
+    Content {
+        unsend_request: Some(UnsendRequest { timestamp: Some(target_timestamp_ms), author: Some(author.to_string()) }),
+        ..Default::default()
+    }
+}
+
+/// Says that the messages sent at these times were read.
+pub fn read_receipt(timestamps_ms: &[u64]) -> Content {
+    Content {
+        receipt_message: Some(ReceiptMessage {
+            r#type: Some(receipt_message::Type::Read as i32),
+            timestamp: timestamps_ms.to_vec(),
+        }),
+        ..Default::default()
+    }
+}
+
+/// Says that this account started (`started`) or stopped typing, at `timestamp_ms`.
+pub fn typing_message(started: bool, timestamp_ms: u64) -> Content {
+    let action = if started { typing_message::Action::Started } else { typing_message::Action::Stopped };
+    Content {
+        typing_message: Some(TypingMessage { timestamp: Some(timestamp_ms), action: Some(action as i32) }),
         ..Default::default()
     }
 }

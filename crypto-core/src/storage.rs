@@ -315,7 +315,7 @@ mod tests {
 pub mod requests {
     use serde_json::Value;
 
-    use super::rpc::{GetSwarmParams, InfoParams, Request, RetrieveParams, StoreParams};
+    use super::rpc::{DeleteParams, GetSwarmParams, InfoParams, Request, RetrieveParams, StoreParams};
     use super::{Namespace, sign_request, to_sign};
     use crate::identity::{Identity, SessionId};
 
@@ -382,6 +382,22 @@ pub mod requests {
     /// [`retrieve_request`] as JSON.
     pub fn retrieve(owner: &Identity, namespace: Namespace, timestamp_ms: u64, last_hash: Option<&str>) -> Value {
         retrieve_request(owner, namespace, timestamp_ms, last_hash).to_json()
+    }
+
+    /// The signed `delete` of `owner`'s messages with these hashes (every namespace of its swarm).
+    pub fn delete_request(owner: &Identity, hashes: &[String]) -> Request {
+        Request::Delete(DeleteParams {
+            messages: hashes.to_vec(),
+            pubkey: owner.session_id().to_string(),
+            pubkey_ed25519: Some(hex::encode(owner.ed25519_public())),
+            required: false,
+            signature: sign_request(owner, &to_sign::delete(hashes)),
+        })
+    }
+
+    /// [`delete_request`] as JSON.
+    pub fn delete(owner: &Identity, hashes: &[String]) -> Value {
+        delete_request(owner, hashes).to_json()
     }
 
     /// `get_swarm` for `pubkey`.

@@ -257,3 +257,42 @@ mod pipeline {
         assert!(seal::seal(&mut rng, &seed1(), &group, b"x").is_err());
     }
 }
+
+/// The builders of replies, reactions, unsend requests, read receipts and typing indicators set
+/// every field protocol-core §3.4 marks required (a protobuf-lite parser on a phone rejects a
+/// message without them), with the field numbers of the schema, and survive sealing and opening.
+#[test]
+fn interaction_builders_carry_the_required_fields_with_the_schemas_numbers() {
+    let (alice, bob) = (seed1(), seed2());
+    let t = 1_700_000_000_000;
+    let author = alice.session_id();
+    let cases = [
+        message::reply_message("re", Some("Bob"), t - 5, &author, "the start"),
+        message::reaction_message(t - 5, &author, "👍", true, Some("Bob")),
+        message::reaction_message(t - 5, &author, "👍", false, None),
+        message::unsend_message(t - 5, &author),
+        message::read_receipt(&[t - 5, t - 4]),
+        message::typing_message(true, t),
+        message::typing_message(false, t),
+    ];
+    for content in cases {
+        let data = message::seal_message_deterministic(&bob, &alice.session_id(), content.clone(), t).unwrap();
+        let opened = message::open_message(&alice, &data).unwrap();
+        let mut expected = content;
+        expected.sig_timestamp = Some(t);
+        assert_eq!(opened.content, expected);
+    }
+    // Field numbers, read off the encoded bytes: Content.dataMessage (1) → DataMessage.quote (8)
+    // → Quote.id (1, varint) and author (2); DataMessage.reaction (11) → Reaction.action (4).
+    let quote = message::reply_message("", None, 7, &author, "").encode_to_vec();
+    let data = &quote[2..];
+    assert_eq!(data[..3], [(1 << 3) | 2, 0, (8 << 3) | 2], "DataMessage.body (1, empty), then quote (8)");
+    let reaction = message::reaction_message(7, &author, "x", false, None).encode_to_vec();
+    assert!(reaction.windows(2).any(|w| w == [(4 << 3), 1]), "Reaction.action (field 4) = REMOVE (1)");
+    let unsend = message::unsend_message(7, &author).encode_to_vec();
+    assert_eq!(unsend[0], (9 << 3) | 2, "Content.unsendRequest is field 9");
+    let receipt = message::read_receipt(&[7]).encode_to_vec();
+    assert_eq!(&receipt[..6], [(5 << 3) | 2, 4, 1 << 3, 1, 2 << 3, 7], "ReceiptMessage: type READ, timestamp 7");
+    let typing = message::typing_message(true, 7).encode_to_vec();
+    assert_eq!(typing, [(6 << 3) | 2, 4, 1 << 3, 7, 2 << 3, 0], "TypingMessage: timestamp 7, STARTED");
+}

@@ -339,6 +339,7 @@ fn Bubble(
             Status::Sending => "Sending…",
             Status::Sent => "Sent",
             Status::Failed => "Not sent",
+            Status::Deleted => "Deleted",
         };
         format!("{} · {state}", clock(m.timestamp))
     } else {

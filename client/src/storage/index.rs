@@ -124,6 +124,54 @@ async fn place<B: Backend>(
     }
 }
 
+/// The most pages [`at_time`] reads back from the newest: a reference to a message older than
+/// about 2,000 messages is not looked for (a peer naming old times cannot make every reaction
+/// read a whole long history).
+pub const FIND_PAGES: u32 = 64;
+
+/// The ids filed at `timestamp` in the index of `peer` (`count` pages), newest pages first,
+/// looking back at most [`FIND_PAGES`] pages and no further than a page wholly before it.
+pub async fn at_time<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    count: u32,
+    timestamp: u64,
+) -> Result<Vec<String>, StorageError> {
+    let mut found = Vec::new();
+    for n in (count.saturating_sub(FIND_PAGES)..count).rev() {
+        let Read::Found(page) = read_page(vault, peer, n).await? else { continue };
+        found.extend(page.entries.iter().filter(|(t, _)| *t == timestamp).map(|(_, id)| id.clone()));
+        if page.entries.last().is_some_and(|(t, _)| *t < timestamp) {
+            break;
+        }
+    }
+    Ok(found)
+}
+
+/// Takes `id`, filed at `timestamp`, out of the index of `peer` (`count` pages); returns whether
+/// it was there.
+pub async fn remove<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    count: u32,
+    timestamp: u64,
+    id: &str,
+) -> Result<bool, StorageError> {
+    for n in (0..count).rev() {
+        let Read::Found(mut page) = read_page(vault, peer, n).await? else { continue };
+        let before = page.entries.len();
+        page.entries.retain(|(t, i)| !(*t == timestamp && i == id));
+        if page.entries.len() != before {
+            vault.write(stores::MESSAGE_PAGES, &page_id(peer, n), &page).await?;
+            return Ok(true);
+        }
+        if page.entries.last().is_some_and(|(t, _)| *t < timestamp) {
+            return Ok(false);
+        }
+    }
+    Ok(false)
+}
+
 /// Writes `entries` (sorted) as the whole index of `peer`, [`PAGE_ENTRIES`] to a page; returns the
 /// page count. Used by the migration that builds the index from the old message lists.
 pub async fn write_index<B: Backend>(
