@@ -91,9 +91,11 @@ async fn receive_reaction<P: Platform>(
 ) -> bool {
     let me = session.me();
     let peer = if received.sender == me {
-        match sync_target.and_then(|t| t.parse::<SessionId>().ok()) {
-            Some(peer) => peer,
-            None => return false,
+        // From another of this account's devices; without a target, in its Note to Self.
+        match sync_target.filter(|t| !t.is_empty()).map(str::parse::<SessionId>) {
+            None => me,
+            Some(Ok(peer)) => peer,
+            Some(Err(_)) => return false,
         }
     } else {
         received.sender
@@ -269,7 +271,7 @@ pub(crate) async fn delete_for_everyone<P: Platform>(session: &Session<P>, id: &
 /// Tells `peer` what this account read: the sent times of `read` (their messages), when read
 /// receipts are on and the conversation is accepted (never to a message request).
 pub(crate) async fn send_read<P: Platform>(session: &Session<P>, peer: &SessionId, read: &[u64]) {
-    if read.is_empty() || !session.account.borrow().read_receipts {
+    if read.is_empty() || !session.account.borrow().read_receipts || *peer == session.me() {
         return;
     }
     if !matches!(conversations::conversation(&session.vault, peer).await, Ok(Some(c)) if c.standing == Standing::Accepted)

@@ -66,6 +66,11 @@ impl Conversation {
         }
     }
 
+    /// Whether this is the account's Note to Self (`me`: the account's ID).
+    pub fn is_note_to_self(&self, me: &SessionId) -> bool {
+        self.peer == *me
+    }
+
     /// The name to show: the display name (made inert by [`text::name`], also for records filed
     /// before that rule), else the start and end of the ID.
     pub fn title(&self) -> String {
@@ -90,8 +95,6 @@ pub enum RecipientError {
     Invalid(crypto_core::identity::SessionIdError),
     /// A Session ID of another kind (a blinded or group ID): only `05` IDs take 1:1 messages.
     NotAnAccount,
-    /// This account's own ID.
-    Own,
 }
 
 impl core::fmt::Display for RecipientError {
@@ -100,22 +103,21 @@ impl core::fmt::Display for RecipientError {
             RecipientError::Empty => f.write_str("66 characters, starting with 05."),
             RecipientError::Invalid(e) => write!(f, "Not a Session ID yet: {e}."),
             RecipientError::NotAnAccount => f.write_str("Only Session IDs starting with 05 can receive messages."),
-            RecipientError::Own => f.write_str("That is your own Session ID."),
         }
     }
 }
 
 impl std::error::Error for RecipientError {}
 
-/// The Session ID in `text` if this account (`me`) can write to it.
-pub fn recipient(text: &str, me: &SessionId) -> Result<SessionId, RecipientError> {
+/// The Session ID in `text` if it can be written to: a standard (`05`) ID; this account's own is its
+/// Note to Self.
+pub fn recipient(text: &str) -> Result<SessionId, RecipientError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(RecipientError::Empty);
     }
     match text.parse::<SessionId>() {
         Ok(peer) if peer.prefix() != crypto_core::identity::IdPrefix::Standard => Err(RecipientError::NotAnAccount),
-        Ok(peer) if peer == *me => Err(RecipientError::Own),
         Ok(peer) => Ok(peer),
         Err(e) => Err(RecipientError::Invalid(e)),
     }
@@ -502,8 +504,13 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
     let adjusted = Adjusted { shortened, claimed_timestamp };
     if received.sender == *me {
         // A sync copy from another of this account's devices (or this one).
-        let Some(peer) = data.sync_target.as_ref().and_then(|t| t.parse::<SessionId>().ok()) else {
-            return Incoming::Ignore;
+        // Without a target, a message to this account itself: its Note to Self.
+        let peer = match data.sync_target.as_deref() {
+            None | Some("") => *me,
+            Some(target) => match target.parse::<SessionId>() {
+                Ok(peer) => peer,
+                Err(_) => return Incoming::Ignore,
+            },
         };
         let message = Message {
             id: outgoing_id(&peer, received.timestamp_ms),
@@ -855,17 +862,16 @@ mod tests {
     }
 
     #[test]
-    fn recipients_are_standard_ids_other_than_ones_own() {
+    fn recipients_are_standard_ids_ones_own_included() {
         let me = Identity::generate(&mut OsRng).session_id();
         let other = Identity::generate(&mut OsRng).session_id();
-        assert_eq!(recipient(&format!("  {other}  "), &me), Ok(other));
-        assert_eq!(recipient(&other.to_string().to_uppercase(), &me), Ok(other));
-        assert_eq!(recipient("", &me), Err(RecipientError::Empty));
-        assert_eq!(recipient(&me.to_string(), &me), Err(RecipientError::Own));
+        assert_eq!(recipient(&format!("  {other}  ")), Ok(other));
+        assert_eq!(recipient(&other.to_string().to_uppercase()), Ok(other));
+        assert_eq!(recipient(""), Err(RecipientError::Empty));
+        assert_eq!(recipient(&me.to_string()), Ok(me), "Note to Self");
         let blinded = format!("15{}", "ab".repeat(32));
-        assert_eq!(recipient(&blinded, &me), Err(RecipientError::NotAnAccount));
-        assert!(matches!(recipient("05zz", &me), Err(RecipientError::Invalid(_))));
-        assert_eq!(RecipientError::Own.to_string(), "That is your own Session ID.");
+        assert_eq!(recipient(&blinded), Err(RecipientError::NotAnAccount));
+        assert!(matches!(recipient("05zz"), Err(RecipientError::Invalid(_))));
     }
 
     const NOW: u64 = 1_800_000_000_000;

@@ -92,6 +92,12 @@ pub(crate) async fn send<P: Platform>(
     let now = session.next_timestamp();
     let (data, sync_data) = outbox::seal_text(session, peer, body, Some(&name), quote.as_ref(), now)?;
     let mut msg = conversations::outgoing(peer, body, now, &name, data, sync_data);
+    if *peer == session.me()
+        && let Some(entry) = msg.outbox.as_mut()
+    {
+        // Note to Self: the sync copy is the one copy (its target is this account).
+        entry.delivered = true;
+    }
     msg.swarm_hash = msg.outbox.as_ref().and_then(|o| outbox::own_hash(session, &o.sync_data));
     msg.quote = quote;
     outbox::change(session, |ids| ids.push(msg.id.clone())).await.map_err(Error::MessageNotKept)?;

@@ -202,7 +202,9 @@ pub(crate) async fn send_control_synced<P: Platform>(
         return Err(crate::Error::Encryption);
     };
     let id = format!("ctl/{to}/{timestamp}");
-    let control = Control { to, data, timestamp, content: Some(bytes), sync: Some(sync) };
+    // To this account itself (its Note to Self), the one copy is the sync copy.
+    let (data, sync) = if to == me { (sync, None) } else { (data, Some(sync)) };
+    let control = Control { to, data, timestamp, content: Some(bytes), sync };
     session.save(stores::ACCOUNT, &control_record(&id), &control).await.map_err(crate::Error::NotKept)?;
     change(session, |list| list.push(id)).await.map_err(crate::Error::NotKept)?;
     session.wake_outbox();

@@ -1143,3 +1143,39 @@ fn read_receipts_and_typing_go_only_with_their_settings_on() {
         assert_eq!(alice.message(&bob.id, &fourth.id).await.unwrap().read_at, None);
     });
 }
+
+/// This account's own ID is its Note to Self: a message to it is stored once (in its own swarm),
+/// shows once, reaches the account's second device, and takes reactions and deletion like any.
+#[test]
+fn note_to_self_is_stored_once_and_reaches_the_second_device() {
+    run_test(Duration::from_secs(90), async {
+        let net = Net::start("note-to-self").await;
+        let seed = seed();
+        let alice = User::create(&net.relay(), Shared::default(), &seed, "Alice").await;
+        let alice2 = User::create(&net.relay(), Shared::default(), &seed, "Alice").await;
+        assert_eq!(hush_client::conversations::recipient(&alice.id.to_string()), Ok(alice.id));
+
+        let note = alice.engine.send(&alice.id, "remember the milk").await.unwrap();
+        eventually("the note stored", SECONDS_20, async || {
+            (alice.statuses(&note.id).last() == Some(&Status::Sent)).then_some(())
+        })
+        .await;
+        let hash = note.swarm_hash.clone().unwrap();
+        assert_eq!(net.holding(&alice.id, &hash), 3, "one copy, in the swarm");
+        alice.engine.poll_once().await.unwrap();
+        assert_eq!(alice.count(&alice.id, "remember the milk").await, 1, "fetched back, filed once");
+        let c = alice.engine.conversation(&alice.id).await.unwrap().unwrap();
+        assert!(c.is_note_to_self(&alice.id) && c.standing == Standing::Accepted && c.unread == 0);
+
+        let on_second = alice2.id_of(&alice.id, "remember the milk").await;
+        assert_eq!(on_second, note.id);
+        alice.engine.react(&note.id, "✅", true).await.unwrap();
+        alice2.until("the reaction on the second device", &alice.id, &note.id, |m| !m.reactions().is_empty()).await;
+        alice.engine.delete_for_everyone(&note.id).await.unwrap();
+        alice2.until("the deletion on the second device", &alice.id, &note.id, |m| m.status == Status::Deleted).await;
+        eventually("the note gone from the swarm", SECONDS_20, async || {
+            (net.holding(&alice.id, &hash) == 0).then_some(())
+        })
+        .await;
+    });
+}

@@ -38,7 +38,7 @@ pub fn Home() -> impl IntoView {
     let typed = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let field = NodeRef::<leptos::html::Input>::new();
-    let validation = move || recipient(&typed.get(), &me);
+    let validation = move || recipient(&typed.get());
     // Red only when the text cannot become a Session ID by typing on (not merely incomplete).
     let wrong = move || {
         let text = typed.get();
