@@ -19,6 +19,18 @@ pub enum Theme {
     Dark,
 }
 
+/// What a system notification of a new message shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum NotificationContent {
+    /// The sender's name and the message's text.
+    #[default]
+    NameAndText,
+    /// The sender's name only.
+    NameOnly,
+    /// Neither: "New message".
+    Nothing,
+}
+
 /// What the account stores (sealed in the vault).
 #[derive(Clone, Serialize, Deserialize, Zeroize, ZeroizeOnDrop)]
 pub struct Account {
@@ -42,6 +54,15 @@ pub struct Account {
     #[zeroize(skip)]
     #[serde(default)]
     pub typing_indicators: bool,
+    /// System notifications of new messages while the page is hidden (off until the person turns
+    /// them on, which is when the browser is asked).
+    #[zeroize(skip)]
+    #[serde(default)]
+    pub notifications: bool,
+    /// What those notifications show.
+    #[zeroize(skip)]
+    #[serde(default)]
+    pub notification_content: NotificationContent,
 }
 
 impl std::fmt::Debug for Account {
@@ -61,6 +82,8 @@ impl Account {
             theme: Theme::System,
             read_receipts: false,
             typing_indicators: false,
+            notifications: false,
+            notification_content: NotificationContent::NameAndText,
         }
     }
 

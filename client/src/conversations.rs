@@ -50,6 +50,15 @@ pub struct Conversation {
     /// How many index pages the conversation has (see the module docs).
     #[serde(default)]
     pub pages: u32,
+    /// Listed at the top.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub pinned: bool,
+    /// Its messages notify no one.
+    #[serde(default, skip_serializing_if = "core::ops::Not::not")]
+    pub muted: bool,
+    /// The name this account gave them, shown instead of theirs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub nickname: Option<String>,
 }
 
 impl Conversation {
@@ -63,6 +72,9 @@ impl Conversation {
             preview: String::new(),
             standing,
             pages: 0,
+            pinned: false,
+            muted: false,
+            nickname: None,
         }
     }
 
@@ -71,10 +83,14 @@ impl Conversation {
         self.peer == *me
     }
 
-    /// The name to show: the display name (made inert by [`text::name`], also for records filed
-    /// before that rule), else the start and end of the ID.
+    /// The name to show: the nickname this account gave, else their display name (made inert by
+    /// [`text::name`], also for records filed before that rule), else the start and end of the ID.
     pub fn title(&self) -> String {
-        self.name.as_deref().and_then(text::name).unwrap_or_else(|| short_id(&self.peer))
+        self.nickname
+            .as_deref()
+            .and_then(text::name)
+            .or_else(|| self.name.as_deref().and_then(text::name))
+            .unwrap_or_else(|| short_id(&self.peer))
     }
 
     fn touch(&mut self, message: &Message) {
@@ -576,14 +592,69 @@ pub async fn save<B: Backend>(vault: &Vault<B>, conversation: &Conversation) -> 
     vault.write(stores::CONVERSATIONS, conversation.peer.to_string().as_bytes(), conversation).await
 }
 
-/// Every conversation, most recent first (blocked ones last); damaged records are skipped.
+/// Every conversation: pinned ones first, then most recent first (blocked ones last); damaged
+/// records are skipped.
 pub async fn list<B: Backend>(vault: &Vault<B>) -> Result<Vec<Conversation>, StorageError> {
     let mut list: Vec<Conversation> =
         vault.all(stores::CONVERSATIONS).await?.iter().filter_map(|bytes| serde_json::from_slice(bytes).ok()).collect();
-    list.sort_by(|a, b| {
-        (a.standing == Standing::Blocked, b.last_activity).cmp(&(b.standing == Standing::Blocked, a.last_activity))
-    });
+    let key = |c: &Conversation| (c.standing == Standing::Blocked, !c.pinned, core::cmp::Reverse(c.last_activity));
+    list.sort_by_key(key);
     Ok(list)
+}
+
+/// One result of [`search`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Found {
+    /// A conversation whose name (nickname, display name) or Session ID matches.
+    Conversation(Conversation),
+    /// A message whose text matches, in the conversation with its `peer`.
+    Message(Message),
+}
+
+/// The most results [`search`] gives.
+pub const SEARCH_LIMIT: usize = 100;
+
+/// Conversations and messages matching `query` (case-insensitive, anywhere in the text):
+/// conversations first, then messages, newest first, at most `limit` in all. It reads the sealed
+/// records and opens them one by one: no index of words is kept, so nothing of the text is on
+/// the disk unencrypted. Blocked conversations are not searched.
+pub async fn search<B: Backend>(vault: &Vault<B>, query: &str, limit: usize) -> Result<Vec<Found>, StorageError> {
+    let needle = query.trim().to_lowercase();
+    if needle.is_empty() {
+        return Ok(Vec::new());
+    }
+    let conversations: Vec<Conversation> =
+        list(vault).await?.into_iter().filter(|c| c.standing != Standing::Blocked).collect();
+    let mut found: Vec<Found> = conversations
+        .iter()
+        .filter(|c| c.title().to_lowercase().contains(&needle) || c.peer.to_string().contains(&needle))
+        .take(limit)
+        .cloned()
+        .map(Found::Conversation)
+        .collect();
+    let mut messages = Vec::new();
+    for c in &conversations {
+        let peer = c.peer.to_string();
+        let count = index::page_count(vault, &peer, c.pages).await?;
+        for n in (0..count).rev() {
+            let Read::Found(page) = index::read_page(vault, &peer, n).await? else { continue };
+            let reads = futures::future::join_all(
+                page.entries.iter().map(|(_, id)| vault.read::<Message>(stores::MESSAGES, id.as_bytes())),
+            );
+            for read in reads.await {
+                if let Read::Found(m) = read?
+                    && m.status != Status::Deleted
+                    && m.body.to_lowercase().contains(&needle)
+                {
+                    messages.push(inert(m));
+                }
+            }
+        }
+    }
+    messages.sort_by(|a, b| (b.timestamp, &b.id).cmp(&(a.timestamp, &a.id)));
+    found.extend(messages.into_iter().map(Found::Message));
+    found.truncate(limit);
+    Ok(found)
 }
 
 /// Files `msg` in its conversation (creating it with `standing` if new): the message record, its

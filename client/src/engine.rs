@@ -414,6 +414,47 @@ impl<P: Platform> Engine<P> {
         actions::delete_for_everyone(&*self.session()?, message_id).await
     }
 
+    /// Pins (or unpins) the conversation with `peer` to the top of the list.
+    pub async fn set_pinned(&self, peer: &SessionId, pinned: bool) -> Result<(), Error> {
+        messaging::change(&*self.session()?, peer, |c| c.pinned = pinned).await.map(drop)
+    }
+
+    /// Mutes (or unmutes) the conversation with `peer`: its messages notify no one and are not
+    /// counted in [`Engine::unread_total`].
+    pub async fn set_muted(&self, peer: &SessionId, muted: bool) -> Result<(), Error> {
+        messaging::change(&*self.session()?, peer, |c| c.muted = muted).await.map(drop)
+    }
+
+    /// Gives `peer` a nickname, shown instead of their display name (empty: none). It stays on
+    /// this device; they are not told.
+    pub async fn set_nickname(&self, peer: &SessionId, nickname: &str) -> Result<Conversation, Error> {
+        let nickname = messaging::nickname(nickname);
+        messaging::change(&*self.session()?, peer, |c| c.nickname = nickname).await
+    }
+
+    /// Conversations and messages matching `query`, opened from the sealed records one by one
+    /// (no plaintext index exists): conversations first, then messages, newest first.
+    pub async fn search(&self, query: &str) -> Result<Vec<conversations::Found>, Error> {
+        let session = self.session()?;
+        conversations::search(&session.vault, query, conversations::SEARCH_LIMIT).await.map_err(Error::MessagesUnreadable)
+    }
+
+    /// The system notification a newly arrived message should raise, by the account's settings
+    /// (none when they are off, for a muted or blocked conversation; a request says only that
+    /// one came). Whether the page is hidden is the front end's to know.
+    pub async fn notification(&self, message: &Message) -> Option<messaging::Notification> {
+        messaging::notification(&*self.session().ok()?, message).await
+    }
+
+    /// Unread messages, for a tab title or an app badge: conversations that are not muted or
+    /// blocked.
+    pub async fn unread_total(&self) -> u32 {
+        match self.session() {
+            Ok(session) => messaging::unread_total(&session).await,
+            Err(_) => 0,
+        }
+    }
+
     /// Says that this account is typing to `peer` (`typing`), or stopped; sent only with typing
     /// indicators on, and at most every [`TYPING_RESEND_MS`](crate::TYPING_RESEND_MS) while typing
     /// goes on. Call it on each change of the composer; it waits for the network.

@@ -13,6 +13,7 @@ use crypto_core::message;
 use crypto_core::wire::{Content, LokiProfile, MessageRequestResponse};
 
 use crate::Error;
+use crate::account::NotificationContent;
 use crate::conversations::{self, Conversation, Message, Quoted, Standing, Status};
 use crate::event::Event;
 use crate::inbox;
@@ -156,6 +157,74 @@ async fn set_standing<P: Platform>(
     Ok(before)
 }
 
+/// Changes the record of the conversation with `peer` (making one, accepted, if there is none:
+/// naming or pinning someone is talking to them).
+pub(crate) async fn change<P: Platform>(
+    session: &Session<P>,
+    peer: &SessionId,
+    change: impl FnOnce(&mut Conversation),
+) -> Result<Conversation, Error> {
+    let c = {
+        let _guard = session.writes.lock().await;
+        let existing = conversations::conversation(&session.vault, peer).await.map_err(Error::NotKept)?;
+        let mut c = existing.unwrap_or_else(|| Conversation::new(peer, Standing::Accepted));
+        change(&mut c);
+        conversations::save(&session.vault, &c).await.map_err(Error::NotKept)?;
+        c
+    };
+    session.emit(Event::Conversations);
+    Ok(c)
+}
+
+/// A nickname as kept: made inert like a display name; empty means none.
+pub(crate) fn nickname(raw: &str) -> Option<String> {
+    crate::text::name(raw)
+}
+
+/// A system notification for a newly arrived message, as the account's settings say: none with
+/// notifications off, for a muted, blocked or requesting conversation… (see [`Engine::notification`]).
+pub(crate) async fn notification<P: Platform>(session: &Session<P>, message: &Message) -> Option<Notification> {
+    let (on, content) = {
+        let account = session.account.borrow();
+        (account.notifications, account.notification_content)
+    };
+    if !on || message.outgoing || message.status == Status::Deleted {
+        return None;
+    }
+    let c = conversations::conversation(&session.vault, &message.peer).await.ok()??;
+    if c.muted || c.standing == Standing::Blocked {
+        return None;
+    }
+    let request = c.standing == Standing::Request;
+    Some(match content {
+        NotificationContent::NameAndText if !request => Notification { title: c.title(), body: message.shown_text() },
+        NotificationContent::NameAndText | NotificationContent::NameOnly => Notification {
+            title: c.title(),
+            body: if request { "Message request".into() } else { "New message".into() },
+        },
+        NotificationContent::Nothing => Notification { title: "Hush".into(), body: "New message".into() },
+    })
+}
+
+/// What a system notification says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notification {
+    /// Its title (the sender's name, or "Hush").
+    pub title: String,
+    /// Its text.
+    pub body: String,
+}
+
+/// Unread messages in conversations that are not muted (requests included, blocked ones not).
+pub(crate) async fn unread_total<P: Platform>(session: &Session<P>) -> u32 {
+    list(session)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|c| !c.muted && c.standing != Standing::Blocked)
+        .fold(0u32, |sum, c| sum.saturating_add(c.unread))
+}
+
 /// Puts a `MessageRequestResponse` (approved, with our display name) for `peer` in the outbox.
 async fn tell_accepted<P: Platform>(session: &Session<P>, peer: &SessionId) -> Result<(), Error> {
     let name = session.account.borrow().display_name.clone();
@@ -296,6 +365,96 @@ mod tests {
             assert_eq!(set_standing(&s, &bob, Standing::Blocked).await.unwrap(), Some(Standing::Blocked));
             mark_read(&s, &bob).await;
             assert_eq!(list(&s).await.unwrap().len(), 1);
+        });
+    }
+
+    fn incoming_from(peer: &SessionId, body: &str, t: u64) -> Message {
+        let mut m = conversations::outgoing(peer, body, t, "x", String::new(), String::new());
+        m.id = format!("in/{peer}{t}");
+        m.outgoing = false;
+        m.outbox = None;
+        m.status = Status::Sent;
+        m
+    }
+
+    /// Pinned conversations come first, a nickname replaces the display name everywhere it is
+    /// shown, muted conversations neither notify nor count as unread, and the notification says
+    /// what the account chose (a request only that it came).
+    #[test]
+    fn pins_nicknames_mutes_and_notifications_follow_the_settings() {
+        let s = session();
+        let (bob, carol, dave) = (
+            Identity::generate(&mut OsRng).session_id(),
+            Identity::generate(&mut OsRng).session_id(),
+            Identity::generate(&mut OsRng).session_id(),
+        );
+        block_on(async {
+            for (peer, t, standing) in
+                [(&bob, 1, Standing::Accepted), (&carol, 2, Standing::Accepted), (&dave, 3, Standing::Request)]
+            {
+                let m = incoming_from(peer, &format!("hello {t}"), t);
+                inbox::record(&s, &m, Some(format!("Name {t}")), true, standing).await.unwrap();
+            }
+            let order = |list: Vec<Conversation>| list.iter().map(|c| c.peer).collect::<Vec<_>>();
+            assert_eq!(order(list(&s).await.unwrap()), [dave, carol, bob]);
+            change(&s, &bob, |c| c.pinned = true).await.unwrap();
+            assert_eq!(order(list(&s).await.unwrap()), [bob, dave, carol], "pinned first");
+            let named = change(&s, &carol, |c| c.nickname = nickname("  Cee \u{202E} ")).await.unwrap();
+            assert_eq!(named.title(), "Cee");
+            assert_eq!(nickname("   "), None);
+            assert_eq!(unread_total(&s).await, 3);
+            change(&s, &carol, |c| c.muted = true).await.unwrap();
+            assert_eq!(unread_total(&s).await, 2, "muted: not counted");
+
+            let from_bob = incoming_from(&bob, "the text", 10);
+            assert_eq!(notification(&s, &from_bob).await, None, "notifications are off by default");
+            s.account.borrow_mut().notifications = true;
+            let shown = |title: &str, body: &str| Some(Notification { title: title.into(), body: body.into() });
+            assert_eq!(notification(&s, &from_bob).await, shown("Name 1", "the text"));
+            assert_eq!(notification(&s, &incoming_from(&carol, "x", 11)).await, None, "muted");
+            assert_eq!(notification(&s, &incoming_from(&dave, "x", 12)).await, shown("Name 3", "Message request"));
+            s.account.borrow_mut().notification_content = NotificationContent::NameOnly;
+            assert_eq!(notification(&s, &from_bob).await, shown("Name 1", "New message"));
+            s.account.borrow_mut().notification_content = NotificationContent::Nothing;
+            assert_eq!(notification(&s, &from_bob).await, shown("Hush", "New message"));
+            let mine = conversations::outgoing(&bob, "mine", 13, "Me", String::new(), String::new());
+            assert_eq!(notification(&s, &mine).await, None, "never for one's own message");
+        });
+    }
+
+    /// Search opens the sealed records: it finds conversations by name and ID and messages by
+    /// text, case-insensitively, newest first, never a deleted message or a blocked conversation.
+    #[test]
+    fn search_finds_names_and_text_but_not_deleted_or_blocked() {
+        let s = session();
+        let (bob, carol) = (Identity::generate(&mut OsRng).session_id(), Identity::generate(&mut OsRng).session_id());
+        block_on(async {
+            for (i, body) in ["Lunch on Friday?", "no", "friday works", "FRIDAY!"].iter().enumerate() {
+                let m = incoming_from(&bob, body, 100 + i as u64);
+                inbox::record(&s, &m, Some("Fridaymaker".into()), true, Standing::Accepted).await.unwrap();
+            }
+            let mut gone = incoming_from(&bob, "friday secret", 50);
+            inbox::record(&s, &gone, None, true, Standing::Accepted).await.unwrap();
+            gone.mark_deleted();
+            conversations::update(&s.vault, &gone).await.unwrap();
+            inbox::record(&s, &incoming_from(&carol, "friday from a blocked one", 200), None, true, Standing::Accepted)
+                .await
+                .unwrap();
+            block(&s, &carol).await.unwrap();
+
+            let found = conversations::search(&s.vault, " Friday ", 100).await.unwrap();
+            let described: Vec<String> = found
+                .iter()
+                .map(|f| match f {
+                    conversations::Found::Conversation(c) => format!("conversation {}", c.title()),
+                    conversations::Found::Message(m) => m.body.clone(),
+                })
+                .collect();
+            assert_eq!(described, ["conversation Fridaymaker", "FRIDAY!", "friday works", "Lunch on Friday?"]);
+            assert_eq!(conversations::search(&s.vault, "", 100).await.unwrap(), []);
+            assert_eq!(conversations::search(&s.vault, "friday", 2).await.unwrap().len(), 2, "limited");
+            let by_id = conversations::search(&s.vault, &bob.to_string()[..20], 100).await.unwrap();
+            assert!(matches!(by_id.as_slice(), [conversations::Found::Conversation(c)] if c.peer == bob));
         });
     }
 }
