@@ -608,7 +608,7 @@ pub enum Found {
     /// A conversation whose name (nickname, display name) or Session ID matches.
     Conversation(Conversation),
     /// A message whose text matches, in the conversation with its `peer`.
-    Message(Message),
+    Message(Box<Message>),
 }
 
 /// The most results [`search`] gives.
@@ -652,7 +652,7 @@ pub async fn search<B: Backend>(vault: &Vault<B>, query: &str, limit: usize) -> 
         }
     }
     messages.sort_by(|a, b| (b.timestamp, &b.id).cmp(&(a.timestamp, &a.id)));
-    found.extend(messages.into_iter().map(Found::Message));
+    found.extend(messages.into_iter().map(|m| Found::Message(Box::new(m))));
     found.truncate(limit);
     Ok(found)
 }
