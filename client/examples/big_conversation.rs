@@ -165,6 +165,9 @@ fn message(peer: &SessionId, i: usize) -> Message {
         reactions: Vec::new(),
         read_at: None,
         swarm_hash: None,
+        disappearing: None,
+        expires_at: None,
+        notice: None,
     }
 }
 

@@ -10,14 +10,14 @@
 //! scrolls.
 
 use crypto_core::identity::SessionId;
-use crypto_core::message::Received;
+use crypto_core::message::{self, Received};
 use serde::{Deserialize, Serialize};
 
 use crate::storage::{Backend, Read, StorageError, Vault, index, stores};
 use crate::text;
 
 /// The longest text a person may send, in characters.
-pub const MAX_CHARS: usize = crypto_core::message::MAX_BODY_CHARS;
+pub const MAX_CHARS: usize = message::MAX_BODY_CHARS;
 /// Messages loaded at a time when scrolling back.
 pub const PAGE: usize = 50;
 
@@ -59,6 +59,63 @@ pub struct Conversation {
     /// The name this account gave them, shown instead of theirs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    /// How this account's messages in it disappear (none: they stay).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disappearing: Option<Disappearing>,
+}
+
+/// How messages disappear: a number of seconds after they were read, or after they were sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Disappearing {
+    /// Seconds after the recipient read it (the sender's own copy: after it was sent).
+    AfterRead(u32),
+    /// Seconds after it was sent.
+    AfterSend(u32),
+}
+
+/// The timers Session's clients offer for "after read", in seconds: 5 minutes, 1 hour, 12 hours,
+/// 1 day, 1 week, 2 weeks.
+pub const AFTER_READ_TIMERS: [u32; 6] = [300, 3_600, 43_200, 86_400, 604_800, 1_209_600];
+/// The timers offered for "after send": 12 hours, 1 day, 1 week, 2 weeks.
+pub const AFTER_SEND_TIMERS: [u32; 4] = [43_200, 86_400, 604_800, 1_209_600];
+/// The longest timer taken from a peer (anything stored lasts at most 30 days).
+pub const MAX_TIMER_S: u32 = 30 * 24 * 60 * 60;
+
+impl Disappearing {
+    /// The timer, in seconds.
+    pub fn seconds(self) -> u32 {
+        match self {
+            Disappearing::AfterRead(s) | Disappearing::AfterSend(s) => s,
+        }
+    }
+
+    /// The timer, in milliseconds.
+    pub fn millis(self) -> u64 {
+        u64::from(self.seconds()) * 1_000
+    }
+
+    /// As the wire says it.
+    pub fn wire(self) -> message::Expiration {
+        match self {
+            Disappearing::AfterRead(timer_s) => message::Expiration::AfterRead { timer_s },
+            Disappearing::AfterSend(timer_s) => message::Expiration::AfterSend { timer_s },
+        }
+    }
+
+    /// What a received `Content` says, with a timer no longer than [`MAX_TIMER_S`].
+    pub fn of(content: &crypto_core::wire::Content) -> Option<Disappearing> {
+        Some(match message::Expiration::of(content)? {
+            message::Expiration::AfterRead { timer_s } => Disappearing::AfterRead(timer_s.min(MAX_TIMER_S)),
+            message::Expiration::AfterSend { timer_s } => Disappearing::AfterSend(timer_s.min(MAX_TIMER_S)),
+        })
+    }
+}
+
+/// A line in a conversation that is not a message: what changed about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Notice {
+    /// The disappearing-messages setting was set to this (none: off) by the message's author.
+    Disappearing(Option<Disappearing>),
 }
 
 impl Conversation {
@@ -75,6 +132,7 @@ impl Conversation {
             pinned: false,
             muted: false,
             nickname: None,
+            disappearing: None,
         }
     }
 
@@ -247,6 +305,15 @@ pub struct Message {
     /// copy), so deleting it can delete that copy too. An incoming message's is in its id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swarm_hash: Option<String>,
+    /// How this message disappears, as it was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disappearing: Option<Disappearing>,
+    /// When it disappears (network time, ms): set when its timer starts (sent, or read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<u64>,
+    /// What this line says instead of a message (a setting changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notice: Option<Notice>,
 }
 
 /// What a reply says of the message it quotes.
@@ -326,6 +393,13 @@ impl Message {
     pub fn shown_text(&self) -> String {
         if self.status == Status::Deleted {
             return DELETED_TEXT.to_owned();
+        }
+        if let Some(Notice::Disappearing(setting)) = self.notice {
+            return match setting {
+                None => "Disappearing messages turned off.".to_owned(),
+                Some(Disappearing::AfterRead(_)) => "Messages disappear after they are read.".to_owned(),
+                Some(Disappearing::AfterSend(_)) => "Messages disappear after they are sent.".to_owned(),
+            };
         }
         match (self.unsupported, self.body.is_empty()) {
             (Some(u), true) => u.describe().to_owned(),
@@ -412,6 +486,13 @@ pub struct Outbox {
     pub sync_data: String,
     /// Whether the recipient's copy is already stored.
     pub delivered: bool,
+    /// How long the recipient's copy waits in their swarm (ms; none: 14 days): a message that
+    /// disappears after it is sent waits no longer than its timer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u64>,
+    /// How long the sync copy waits in this account's swarm (ms; none: 14 days).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_ttl: Option<u64>,
 }
 
 /// The id of an outgoing message.
@@ -439,7 +520,7 @@ pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: 
         timestamp,
         status: Status::Sending,
         sender_name: Some(name.to_owned()),
-        outbox: Some(Outbox { data, sync_data, delivered: false }),
+        outbox: Some(Outbox { data, sync_data, delivered: false, ttl: None, sync_ttl: None }),
         problem: None,
         unsupported: None,
         adjusted: Adjusted::default(),
@@ -447,6 +528,9 @@ pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: 
         reactions: Vec::new(),
         read_at: None,
         swarm_hash: None,
+        disappearing: None,
+        expires_at: None,
+        notice: None,
     }
 }
 
@@ -502,11 +586,21 @@ fn unsupported(data: &crypto_core::wire::DataMessage) -> Option<Unsupported> {
 /// the message this device sent.
 pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -> Incoming {
     let Some(data) = &received.content.data_message else { return Incoming::Ignore };
-    let (body, shortened) = text::body(data.body.as_deref().unwrap_or_default());
-    let unsupported = unsupported(data);
-    if body.is_empty() && unsupported.is_none() {
+    let disappearing = Disappearing::of(&received.content);
+    let notice = message::is_timer_update(&received.content).then_some(Notice::Disappearing(disappearing));
+    // A setting change carries no text (Session's clients drop what one might).
+    let (body, shortened) =
+        if notice.is_some() { (String::new(), false) } else { text::body(data.body.as_deref().unwrap_or_default()) };
+    let unsupported = if notice.is_some() { None } else { unsupported(data) };
+    if body.is_empty() && unsupported.is_none() && notice.is_none() {
         return Incoming::Ignore;
     }
+    // A notice disappears under the setting it announces, as Session's clients show it.
+    let started = |from: u64, outgoing: bool| match disappearing {
+        Some(d @ Disappearing::AfterSend(_)) => Some(from.saturating_add(d.millis())),
+        Some(d @ Disappearing::AfterRead(_)) if outgoing => Some(from.saturating_add(d.millis())),
+        _ => None,
+    };
     let name = data.profile.as_ref().and_then(|p| p.display_name.as_deref()).and_then(text::name);
     let quote = data.quote.as_ref().and_then(|q| {
         Some(Quoted {
@@ -544,6 +638,10 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
             reactions: Vec::new(),
             read_at: None,
             swarm_hash: Some(hash.to_owned()),
+            disappearing,
+            // The sender's own copies count from when they were sent, in both modes.
+            expires_at: started(received.timestamp_ms, true),
+            notice,
         };
         return Incoming::Add { message, name: None, unread: false };
     }
@@ -563,8 +661,11 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
         reactions: Vec::new(),
         read_at: None,
         swarm_hash: None,
+        disappearing,
+        expires_at: started(received.timestamp_ms.min(timestamp), false),
+        notice,
     };
-    Incoming::Add { message, name, unread: true }
+    Incoming::Add { message, name, unread: notice.is_none() }
 }
 
 /// Applies a message to what its conversation record shows (activity, preview, name, unread
@@ -809,7 +910,6 @@ pub async fn forget<B: Backend>(vault: &Vault<B>, peer: &SessionId) -> Result<()
 mod tests {
     use super::*;
     use crypto_core::identity::Identity;
-    use crypto_core::message;
     use rand_core::OsRng;
 
     fn received(from: &Identity, to: &Identity, content: crypto_core::wire::Content, t: u64) -> Received {

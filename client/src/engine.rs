@@ -16,6 +16,7 @@ use crate::Error;
 use crate::account::{ACCOUNT_ID, Account, MIN_PASSPHRASE_CHARS};
 use crate::actions;
 use crate::conversations::{self, Conversation, Message};
+use crate::disappearing;
 use crate::event::Event;
 use crate::inbox;
 use crate::messaging;
@@ -339,9 +340,10 @@ impl<P: Platform> Engine<P> {
             }
         };
         let polling = inbox::poll_loop(session.clone(), alive.clone());
+        let expiring = disappearing::run(session.clone(), alive.clone());
         let delivering = outbox::work(session.clone(), alive);
         drop(session);
-        futures::future::join3(polling, delivering, guards).await;
+        futures::future::join4(polling, delivering, guards, expiring).await;
     }
 
     /// Fetches and files new messages once (what the poll loop does each period); returns the new
@@ -414,6 +416,17 @@ impl<P: Platform> Engine<P> {
         actions::delete_for_everyone(&*self.session()?, message_id).await
     }
 
+    /// Sets how this account's messages to `peer` disappear (none: they stay): the peer and this
+    /// account's other devices are told, and a notice is filed (and returned). A peer's change
+    /// arrives as a notice only; following it is calling this with its setting.
+    pub async fn set_disappearing(
+        &self,
+        peer: &SessionId,
+        setting: Option<conversations::Disappearing>,
+    ) -> Result<Message, Error> {
+        disappearing::set(&*self.session()?, peer, setting).await
+    }
+
     /// Pins (or unpins) the conversation with `peer` to the top of the list.
     pub async fn set_pinned(&self, peer: &SessionId, pinned: bool) -> Result<(), Error> {
         messaging::change(&*self.session()?, peer, |c| c.pinned = pinned).await.map(drop)
@@ -436,7 +449,9 @@ impl<P: Platform> Engine<P> {
     /// (no plaintext index exists): conversations first, then messages, newest first.
     pub async fn search(&self, query: &str) -> Result<Vec<conversations::Found>, Error> {
         let session = self.session()?;
-        conversations::search(&session.vault, query, conversations::SEARCH_LIMIT).await.map_err(Error::MessagesUnreadable)
+        conversations::search(&session.vault, query, conversations::SEARCH_LIMIT)
+            .await
+            .map_err(Error::MessagesUnreadable)
     }
 
     /// The system notification a newly arrived message should raise, by the account's settings
@@ -806,6 +821,9 @@ mod tests {
                 reactions: Vec::new(),
                 read_at: None,
                 swarm_hash: None,
+                disappearing: None,
+                expires_at: None,
+                notice: None,
             };
             inbox::record(&session, &incoming, Some("Alice".into()), true, Standing::Request).await.unwrap();
             assert_eq!(engine.conversation(&alice).await.unwrap().unwrap().standing, Standing::Request);

@@ -46,6 +46,10 @@ pub enum Error {
     NotYours,
     /// A reaction must be one emoji.
     NotAnEmoji,
+    /// The Note to Self's messages disappear only after they are sent.
+    NotForNoteToSelf,
+    /// A disappearing-messages timer out of range.
+    NotATimer,
     /// The recovery phrase does not decode.
     Phrase(PhraseError),
     /// The recovery phrase is another account's.
@@ -80,6 +84,8 @@ impl fmt::Display for Error {
             Error::MessageGone => f.write_str("This message is no longer on this device."),
             Error::NotYours => f.write_str("Only the one who sent a message can delete it for everyone."),
             Error::NotAnEmoji => f.write_str("A reaction is one emoji."),
+            Error::NotForNoteToSelf => f.write_str("In Note to Self, messages can disappear only after they are sent."),
+            Error::NotATimer => f.write_str("Messages can disappear after at most 30 days."),
             Error::Phrase(e) => sentence(&e.to_string(), f),
             Error::AnotherAccount => f.write_str(
                 "This recovery phrase belongs to another account, not the one on this device. Nothing was changed.",
@@ -158,6 +164,8 @@ mod tests {
             Error::MessageGone,
             Error::NotYours,
             Error::NotAnEmoji,
+            Error::NotForNoteToSelf,
+            Error::NotATimer,
             Error::AnotherAccount,
             Error::WrongCurrentPassphrase,
             Error::PassphraseTooShort,

@@ -14,6 +14,7 @@ use crypto_core::network::{Backoff, Failure};
 
 use crate::actions;
 use crate::conversations::{self, Incoming, Message, Standing};
+use crate::disappearing;
 use crate::event::Event;
 use crate::platform::{Clock, Platform};
 use crate::session::Session;
@@ -71,6 +72,18 @@ async fn file_control<P: Platform>(session: &Session<P>, received: &Received) ->
     changed
 }
 
+/// Sets the disappearing-messages setting of the conversation with `peer`, as another device of
+/// this account set it.
+async fn follow<P: Platform>(session: &Session<P>, peer: &SessionId, setting: Option<conversations::Disappearing>) {
+    let _guard = session.writes.lock().await;
+    if let Ok(Some(mut c)) = conversations::conversation(&session.vault, peer).await
+        && c.disappearing != setting
+    {
+        c.disappearing = setting;
+        session.kept(conversations::save(&session.vault, &c).await);
+    }
+}
+
 /// Links a received reply's quote to the quoted message on this device (so a click can jump to
 /// it) and, when the reply carried no text for it, takes the quoted message's.
 async fn resolve_quote<P: Platform>(session: &Session<P>, peer: &SessionId, quote: &mut conversations::Quoted) {
@@ -117,7 +130,7 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
     let mut changed = false;
     let mut filed_all = true;
     let mut filed = Vec::new();
-    let mut read_now: Vec<(SessionId, u64)> = Vec::new();
+    let mut read_now: Vec<Message> = Vec::new();
     for item in &items {
         let Ok(received) = message::open_message(&session.identity, &item.data) else { continue };
         changed |= file_control(session, &received).await;
@@ -146,8 +159,17 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         match record(session, &message, name, unread && !viewing, standing).await {
             Ok(()) => {
                 changed = true;
-                if viewing && !message.outgoing {
-                    read_now.push((message.peer, message.sent_at()));
+                if viewing && !message.outgoing && message.notice.is_none() {
+                    read_now.push(message.clone());
+                }
+                if let Some(at) = message.expires_at {
+                    disappearing::track(session, &message.id, at).await;
+                }
+                if message.outgoing
+                    && let Some(conversations::Notice::Disappearing(setting)) = message.notice
+                {
+                    // Set on another of this account's devices: this conversation's setting here too.
+                    follow(session, &message.peer, setting).await;
                 }
                 filed.push(message);
             }
@@ -162,12 +184,13 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         session.emit(Event::Message { message: m.clone(), arrived: !m.outgoing });
     }
     // Read as they arrived (the person is looking at their conversation): a receipt for each peer.
-    let mut peers: Vec<SessionId> = read_now.iter().map(|(p, _)| *p).collect();
+    let mut peers: Vec<SessionId> = read_now.iter().map(|m| m.peer).collect();
     peers.dedup();
     for peer in peers {
-        let times: Vec<u64> = read_now.iter().filter(|(p, _)| *p == peer).map(|(_, t)| *t).collect();
+        let times: Vec<u64> = read_now.iter().filter(|m| m.peer == peer).map(Message::sent_at).collect();
         actions::send_read(session, &peer, &times).await;
     }
+    disappearing::read(session, &read_now).await;
     if changed {
         session.emit(Event::Conversations);
     }
@@ -410,6 +433,9 @@ mod tests {
             reactions: Vec::new(),
             read_at: None,
             swarm_hash: None,
+            disappearing: None,
+            expires_at: None,
+            notice: None,
         };
         block_on(async {
             record(&session, &msg, Some("Alice".into()), true, Standing::Request).await.unwrap();

@@ -9,8 +9,8 @@
 //!
 //! Module layers, each depending only on those before it: `platform`, `text` (peers' text made
 //! inert), `storage` (with its `index` and `migrations`), `account`, `conversations`, `relay`,
-//! `network`, `event`, `error`, `session`, then `outbox`, `actions`, `inbox`, `messaging`, and `engine`
-//! on top.
+//! `network`, `event`, `error`, `session`, then `outbox`, `disappearing`, `actions`, `inbox`,
+//! `messaging`, and `engine` on top.
 
 pub mod account;
 mod actions;
@@ -18,6 +18,7 @@ mod actions;
 #[doc(hidden)]
 pub mod conformance;
 pub mod conversations;
+mod disappearing;
 mod engine;
 mod error;
 mod event;

@@ -15,6 +15,7 @@ use crypto_core::wire::{Content, LokiProfile, MessageRequestResponse};
 use crate::Error;
 use crate::account::NotificationContent;
 use crate::conversations::{self, Conversation, Message, Quoted, Standing, Status};
+use crate::disappearing;
 use crate::event::Event;
 use crate::inbox;
 use crate::outbox;
@@ -45,15 +46,10 @@ pub(crate) async fn mark_read<P: Platform>(session: &Session<P>, peer: &SessionI
         if let Ok(Some(mut c)) = conversations::conversation(&session.vault, peer).await
             && c.unread > 0
         {
-            if session.account.borrow().read_receipts
-                && let Ok((messages, _)) =
-                    conversations::latest(&session.vault, peer, (c.unread as usize).min(PAGE_FOR_RECEIPTS)).await
+            if let Ok((messages, _)) =
+                conversations::latest(&session.vault, peer, (c.unread as usize).min(PAGE_FOR_RECEIPTS)).await
             {
-                read = messages
-                    .iter()
-                    .filter(|m| !m.outgoing && m.status != Status::Deleted)
-                    .map(|m| m.sent_at())
-                    .collect();
+                read = messages.into_iter().filter(|m| !m.outgoing && m.status != Status::Deleted).collect();
             }
             c.unread = 0;
             let saved = conversations::save(&session.vault, &c).await;
@@ -63,7 +59,9 @@ pub(crate) async fn mark_read<P: Platform>(session: &Session<P>, peer: &SessionI
             session.kept(saved);
         }
     }
-    crate::actions::send_read(session, peer, &read).await;
+    let times: Vec<u64> = read.iter().map(Message::sent_at).collect();
+    crate::actions::send_read(session, peer, &times).await;
+    disappearing::read(session, &read).await;
 }
 
 /// The most unread messages a read receipt is sent for when a conversation is opened.
@@ -90,15 +88,19 @@ pub(crate) async fn send<P: Platform>(
         None => None,
     };
     let name = session.account.borrow().display_name.clone();
+    let setting = conversations::conversation(&session.vault, peer).await.ok().flatten().and_then(|c| c.disappearing);
     let now = session.next_timestamp();
-    let (data, sync_data) = outbox::seal_text(session, peer, body, Some(&name), quote.as_ref(), now)?;
+    let (data, sync_data) = outbox::seal_text(session, peer, body, Some(&name), quote.as_ref(), setting, now)?;
     let mut msg = conversations::outgoing(peer, body, now, &name, data, sync_data);
-    if *peer == session.me()
-        && let Some(entry) = msg.outbox.as_mut()
-    {
+    if let Some(entry) = msg.outbox.as_mut() {
         // Note to Self: the sync copy is the one copy (its target is this account).
-        entry.delivered = true;
+        entry.delivered = *peer == session.me();
+        entry.ttl = disappearing::recipient_ttl(setting);
+        entry.sync_ttl = disappearing::sync_ttl(setting);
     }
+    // The sender's own copy counts down from now, in both modes.
+    msg.disappearing = setting;
+    msg.expires_at = setting.map(|d| now.saturating_add(d.millis()));
     msg.swarm_hash = msg.outbox.as_ref().and_then(|o| outbox::own_hash(session, &o.sync_data));
     msg.quote = quote;
     outbox::change(session, |ids| ids.push(msg.id.clone())).await.map_err(Error::MessageNotKept)?;
@@ -106,6 +108,9 @@ pub(crate) async fn send<P: Platform>(
         // The entry points at a message that was not kept: the worker finds nothing and drops it.
         session.kept(outbox::change(session, |ids| ids.retain(|id| *id != msg.id)).await);
         return Err(Error::MessageNotKept(e));
+    }
+    if let Some(at) = msg.expires_at {
+        disappearing::track(session, &msg.id, at).await;
     }
     session.emit(Event::Message { message: msg.clone(), arrived: false });
     session.wake_outbox();

@@ -32,7 +32,7 @@ use crypto_core::network::{
     Attempt, Exchange, Failure, Network, NodeRecord, Payload, PollState, Report, Step, parse_node_list,
 };
 use crypto_core::onion::{self, Destination, EncType, NodeReply};
-use crypto_core::storage::rpc::{Affected, DeleteReply, RetrieveReply, StoreReply};
+use crypto_core::storage::rpc::{Affected, DeleteReply, ExpireReply, RetrieveReply, StoreReply};
 use crypto_core::storage::{Namespace, requests};
 use futures::future::{Either, select};
 use rand_core::{OsRng, RngCore};
@@ -757,6 +757,16 @@ impl<P: Platform> Client<P> {
         out.sort();
         out.dedup();
         Ok(out)
+    }
+
+    /// Shortens the expiry of `owner`'s messages with these hashes to `expiry_ms` in its swarm
+    /// (never lengthens it).
+    pub async fn shorten(&self, owner: &Identity, hashes: &[String], expiry_ms: u64) -> Result<(), ClientError> {
+        let request = requests::shorten(owner, hashes, expiry_ms);
+        let (reply, _) = self.hedged(|| Exchange::to_swarm(owner.session_id()), &|_| request.clone()).await?;
+        ExpireReply::parse(&reply.body)
+            .map_err(|_| Failure::Rejected { status: reply.status, body: "an unreadable reply".into() })?;
+        Ok(())
     }
 
     /// New messages of `owner` in namespace 0 from one member of its swarm, de-duplicated. Each

@@ -38,7 +38,7 @@ use futures::stream::FuturesUnordered;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
-use crate::conversations::{self, Message, Quoted, Status, outgoing_id};
+use crate::conversations::{self, Disappearing, Message, Quoted, Status, outgoing_id};
 use crate::event::Event;
 use crate::platform::{Clock, Platform};
 use crate::session::Session;
@@ -81,12 +81,16 @@ pub struct Control {
     pub sync: Option<String>,
 }
 
-/// Copies of this account's messages to delete from its own swarm, waiting in the outbox
-/// (`del/<n>` entries), so a deletion made offline still reaches the swarm.
+/// A change to copies of this account's messages in its own swarm, waiting in the outbox
+/// (`del/<n>` entries), so a change made offline still reaches the swarm: their deletion, or
+/// their expiry shortened (a disappearing message read).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SwarmDeletion {
+pub struct SwarmChange {
     /// The message hashes.
     pub hashes: Vec<String>,
+    /// Shorten their expiry to this (ms) instead of deleting them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shorten_to: Option<u64>,
 }
 
 fn control_record(id: &str) -> Vec<u8> {
@@ -126,11 +130,18 @@ pub(crate) async fn change<P: Platform>(
 }
 
 /// What an outgoing message says on the wire: its text, the sender's name, and its quote.
-pub(crate) fn content_of(body: &str, name: Option<&str>, quote: Option<&Quoted>) -> Content {
-    match quote {
+pub(crate) fn content_of(
+    body: &str,
+    name: Option<&str>,
+    quote: Option<&Quoted>,
+    disappearing: Option<Disappearing>,
+) -> Content {
+    let mut content = match quote {
         Some(q) => message::reply_message(body, name, q.timestamp, &q.author, &q.text),
         None => message::text_message(body, name),
-    }
+    };
+    message::Expiration::set(&mut content, disappearing.map(Disappearing::wire));
+    content
 }
 
 /// The copy of `content` (sent to `to`) for this account's own swarm: a data message carries
@@ -153,9 +164,10 @@ pub(crate) fn seal_text<P: Platform>(
     body: &str,
     name: Option<&str>,
     quote: Option<&Quoted>,
+    disappearing: Option<Disappearing>,
     timestamp: u64,
 ) -> Result<(String, String), crate::Error> {
-    let content = content_of(body, name, quote);
+    let content = content_of(body, name, quote, disappearing);
     let sync = message::sync_copy(&content, peer);
     match (
         message::seal_message(&mut OsRng, &session.identity, peer, content, timestamp),
@@ -216,13 +228,31 @@ pub(crate) async fn delete_from_swarm<P: Platform>(
     session: &Session<P>,
     hashes: Vec<String>,
 ) -> Result<(), crate::Error> {
+    change_in_swarm(session, hashes, None).await
+}
+
+/// Puts the shortening of these copies' expiry (in this account's own swarm) to `at` in the
+/// outbox.
+pub(crate) async fn shorten_in_swarm<P: Platform>(
+    session: &Session<P>,
+    hashes: Vec<String>,
+    at: u64,
+) -> Result<(), crate::Error> {
+    change_in_swarm(session, hashes, Some(at)).await
+}
+
+async fn change_in_swarm<P: Platform>(
+    session: &Session<P>,
+    hashes: Vec<String>,
+    shorten_to: Option<u64>,
+) -> Result<(), crate::Error> {
     let hashes: Vec<String> = hashes.into_iter().filter(|h| crypto_core::storage::is_message_hash(h)).collect();
     if hashes.is_empty() {
         return Ok(());
     }
     let id = format!("del/{}", session.next_timestamp());
     session
-        .save(stores::ACCOUNT, &control_record(&id), &SwarmDeletion { hashes })
+        .save(stores::ACCOUNT, &control_record(&id), &SwarmChange { hashes, shorten_to })
         .await
         .map_err(crate::Error::NotKept)?;
     change(session, |list| list.push(id)).await.map_err(crate::Error::NotKept)?;
@@ -249,7 +279,15 @@ async fn reseal<P: Platform>(session: &Session<P>, id: &str) -> bool {
     let Some(mut entry) = msg.outbox.clone() else { return false };
     let before = msg.timestamp;
     let timestamp = session.next_timestamp();
-    let sealed = seal_text(session, &msg.peer, &msg.body, msg.sender_name.as_deref(), msg.quote.as_ref(), timestamp);
+    let sealed = seal_text(
+        session,
+        &msg.peer,
+        &msg.body,
+        msg.sender_name.as_deref(),
+        msg.quote.as_ref(),
+        msg.disappearing,
+        timestamp,
+    );
     let Ok((data, sync_data)) = sealed else {
         return false;
     };
@@ -368,11 +406,17 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
         };
     }
     if id.starts_with("del/") {
-        let Some(deletion) = session.load::<SwarmDeletion>(stores::ACCOUNT, &control_record(id)).await else {
+        let Some(change) = session.load::<SwarmChange>(stores::ACCOUNT, &control_record(id)).await else {
             return Outcome::Gone;
         };
-        return match session.client.delete(&session.identity, &deletion.hashes).await {
-            Ok(_) => Outcome::Delivered,
+        let done = match change.shorten_to {
+            // A time already past: the copy is gone from the swarm, or goes at the node's next sweep.
+            Some(at) if at <= session.client.now() => return Outcome::Delivered,
+            Some(at) => session.client.shorten(&session.identity, &change.hashes, at).await,
+            None => session.client.delete(&session.identity, &change.hashes).await.map(drop),
+        };
+        return match done {
+            Ok(()) => Outcome::Delivered,
             Err(f) if is_permanent(&f) => Outcome::Refused(f),
             Err(f) => Outcome::Failed(f),
         };
@@ -380,7 +424,8 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
     let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Outcome::Gone };
     let Some(mut entry) = msg.outbox.clone() else { return Outcome::Gone };
     if !entry.delivered {
-        if let Err(f) = session.client.store(&msg.peer, &entry.data, msg.timestamp).await {
+        let ttl = entry.ttl.unwrap_or(DEFAULT_TTL_MS);
+        if let Err(f) = session.client.store_for(&msg.peer, &entry.data, msg.timestamp, ttl).await {
             return failed(session, id, f).await;
         }
         entry.delivered = true;
@@ -389,7 +434,8 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
         // swarm de-duplicates by hash.
         session.kept(session.save(stores::MESSAGES, msg.id.as_bytes(), &msg).await);
     }
-    match session.client.store(&session.me(), &entry.sync_data, msg.timestamp).await {
+    let sync_ttl = entry.sync_ttl.unwrap_or(DEFAULT_TTL_MS);
+    match session.client.store_for(&session.me(), &entry.sync_data, msg.timestamp, sync_ttl).await {
         Ok(_) => Outcome::Delivered,
         Err(f) => failed(session, id, f).await,
     }
@@ -711,7 +757,7 @@ mod schedule_tests {
     /// Sends `body` to `to` as [`messaging::send`] did while the network time was `FAR`.
     async fn sent_at_far(session: &Session<Test>, to: &SessionId, body: &str) -> Message {
         session.set_last_sent(FAR);
-        let (data, sync_data) = seal_text(session, to, body, Some("Alice"), None, FAR).unwrap();
+        let (data, sync_data) = seal_text(session, to, body, Some("Alice"), None, None, FAR).unwrap();
         let msg = conversations::outgoing(to, body, FAR, "Alice", data, sync_data);
         change(session, |ids| ids.push(msg.id.clone())).await.unwrap();
         crate::inbox::record(session, &msg, None, false, conversations::Standing::Accepted).await.unwrap();

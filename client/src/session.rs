@@ -48,6 +48,8 @@ pub struct Session<P: Platform> {
     wake: RefCell<Option<mpsc::UnboundedSender<()>>>,
     /// Set when the outbox's entries that failed should be tried again at once.
     pub(crate) retry_failed: Cell<bool>,
+    /// When the next disappearing message is due (network time, ms; `u64::MAX`: none).
+    pub(crate) next_expiry: Cell<u64>,
     /// When a typing indicator "started" was last sent to each peer (network time, ms).
     pub(crate) typing_sent: RefCell<std::collections::HashMap<SessionId, u64>>,
     /// Whether what the poll remembers (seen hashes, guards, `last_hash` per node) was restored
@@ -85,6 +87,7 @@ impl<P: Platform> Session<P> {
             retry_failed: Cell::new(false),
             restored: Cell::new(false),
             typing_sent: RefCell::default(),
+            next_expiry: Cell::new(u64::MAX),
             listener,
         }
     }

@@ -1179,3 +1179,105 @@ fn note_to_self_is_stored_once_and_reaches_the_second_device() {
         .await;
     });
 }
+
+impl Net {
+    /// The expiry the nodes holding the message `hash` of `owner` give it (the latest of them).
+    fn expiry(&self, owner: &SessionId, hash: &str) -> Option<u64> {
+        let nodes = self.devnet.network.nodes();
+        nodes.iter().filter_map(|n| n.store().expiry_of_owned(&owner.to_bytes(), hash).ok().flatten()).max()
+    }
+}
+
+/// Disappearing messages as Session's clients do them: a change travels as a notice (to the
+/// peer, who keeps their own setting until they follow it, and to the other device, which takes
+/// it); each message carries its setting; "after send" messages leave both screens and vaults
+/// when their time comes and are stored no longer than their timer; "after read" ones start when
+/// read, and the reader shortens its swarm copy's expiry to match; turned off, messages stay.
+#[test]
+fn disappearing_messages_leave_screens_vaults_and_swarms_on_time() {
+    use hush_client::conversations::{Disappearing, Notice};
+    run_test(Duration::from_secs(120), async {
+        let net = Net::start("disappearing").await;
+        let seed = seed();
+        let alice = User::create(&net.relay(), Shared::default(), &seed, "Alice").await;
+        let alice2 = User::create(&net.relay(), Shared::default(), &seed, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+        alice.engine.send(&bob.id, "hello").await.unwrap();
+        bob.id_of(&alice.id, "hello").await;
+        bob.engine.accept(&alice.id).await.unwrap();
+
+        let notice = alice.engine.set_disappearing(&bob.id, Some(Disappearing::AfterSend(3))).await.unwrap();
+        assert_eq!(notice.notice, Some(Notice::Disappearing(Some(Disappearing::AfterSend(3)))));
+        let at_bob = eventually("the notice at Bob's", SECONDS_20, async || {
+            bob.history(&alice.id).await.into_iter().find(|m| m.notice.is_some())
+        })
+        .await;
+        assert_eq!(at_bob.notice, Some(Notice::Disappearing(Some(Disappearing::AfterSend(3)))));
+        assert!(!at_bob.outgoing);
+        let bob_setting = bob.engine.conversation(&alice.id).await.unwrap().unwrap().disappearing;
+        assert_eq!(bob_setting, None, "a peer's change is a notice; Bob's own setting stays");
+        eventually("the setting on Alice's other device", SECONDS_20, async || {
+            let c = alice2.engine.conversation(&bob.id).await.unwrap()?;
+            (c.disappearing == Some(Disappearing::AfterSend(3))).then_some(())
+        })
+        .await;
+
+        let vanishing = alice.engine.send(&bob.id, "vanishing").await.unwrap();
+        assert_eq!(vanishing.disappearing, Some(Disappearing::AfterSend(3)));
+        assert_eq!(vanishing.expires_at, Some(vanishing.timestamp + 3_000));
+        let at_bob = bob.id_of(&alice.id, "vanishing").await;
+        let got = bob.message(&alice.id, &at_bob).await.unwrap();
+        assert_eq!(
+            (got.disappearing, got.expires_at),
+            (Some(Disappearing::AfterSend(3)), Some(vanishing.timestamp + 3_000))
+        );
+        let stored = net.expiry(&bob.id, at_bob.strip_prefix("in/").unwrap()).expect("stored in Bob's swarm");
+        assert!(
+            stored <= vanishing.timestamp + 10_000 + 1_000,
+            "stored for its timer (at least the 10 s a node takes)"
+        );
+        for (user, peer, id) in [(&alice, &bob.id, &vanishing.id), (&bob, &alice.id, &at_bob)] {
+            eventually("the message gone", Duration::from_secs(10), async || {
+                user.message(peer, id).await.is_none().then_some(())
+            })
+            .await;
+            assert!(user.events.borrow().iter().any(|e| matches!(e, Event::Removed { id: gone, .. } if gone == id)));
+            assert!(now_ms() >= vanishing.timestamp + 3_000, "not before its time");
+        }
+
+        // Bob follows with "after read"; Alice's copy starts when she reads it, and her swarm's
+        // copy is shortened to then.
+        bob.engine.set_disappearing(&alice.id, Some(Disappearing::AfterRead(3))).await.unwrap();
+        let read_me = bob.engine.send(&alice.id, "read me").await.unwrap();
+        let at_alice = alice.id_of(&bob.id, "read me").await;
+        let unread = alice.message(&bob.id, &at_alice).await.unwrap();
+        assert_eq!((unread.disappearing, unread.expires_at), (Some(Disappearing::AfterRead(3)), None));
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert!(alice.message(&bob.id, &at_alice).await.is_some(), "not read: it stays");
+        alice.engine.mark_read(&bob.id).await.unwrap();
+        let read = alice.message(&bob.id, &at_alice).await.unwrap();
+        let until = read.expires_at.expect("the timer started");
+        let hash = at_alice.strip_prefix("in/").unwrap().to_owned();
+        eventually("Alice's swarm copy shortened", SECONDS_20, async || {
+            net.expiry(&alice.id, &hash).is_none_or(|e| e <= until).then_some(())
+        })
+        .await;
+        eventually("read, then gone", Duration::from_secs(10), async || {
+            alice.message(&bob.id, &at_alice).await.is_none().then_some(())
+        })
+        .await;
+        assert!(bob.message(&alice.id, &read_me.id).await.is_none(), "the sender's copy counted from sending");
+
+        // Off: messages stay.
+        alice.engine.set_disappearing(&bob.id, None).await.unwrap();
+        let stays = alice.engine.send(&bob.id, "this one stays").await.unwrap();
+        assert_eq!((stays.disappearing, stays.expires_at), (None, None));
+        let at_bob = bob.id_of(&alice.id, "this one stays").await;
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        assert!(bob.message(&alice.id, &at_bob).await.is_some());
+        assert_eq!(
+            alice.engine.set_disappearing(&alice.id, Some(Disappearing::AfterRead(300))).await,
+            Err(Error::NotForNoteToSelf)
+        );
+    });
+}

@@ -16,8 +16,8 @@ use crate::identity::{Identity, SessionId};
 use crate::padding;
 use crate::seal::{self, OpenError, SealError};
 use crate::wire::{
-    Content, DataMessage, DecodeError, Envelope, LokiProfile, Quote, Reaction, ReceiptMessage, TypingMessage,
-    UnsendRequest, WebSocketMessage, WebSocketRequestMessage, envelope, reaction, receipt_message, typing_message,
+    Content, DataMessage, FLAG_EXPIRATION_TIMER_UPDATE, DecodeError, Envelope, LokiProfile, Quote, Reaction, ReceiptMessage, TypingMessage,
+    UnsendRequest, WebSocketMessage, WebSocketRequestMessage, content, envelope, reaction, receipt_message, typing_message,
     web_socket_message,
 };
 
@@ -99,6 +99,63 @@ pub fn text_message(body: &str, display_name: Option<&str>) -> Content {
 
 /// How long a typing indicator waits in a swarm: 20 s, as Session's clients store it.
 pub const TYPING_TTL_MS: u64 = 20_000;
+
+/// How a conversation's messages disappear, as `Content` carries it (fields 12 and 13).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Expiration {
+    /// `timer_s` seconds after the recipient read it (`DELETE_AFTER_READ`, 1).
+    AfterRead { timer_s: u32 },
+    /// `timer_s` seconds after it was sent (`DELETE_AFTER_SEND`, 2).
+    AfterSend { timer_s: u32 },
+}
+
+impl Expiration {
+    /// The seconds of its timer.
+    pub fn timer_s(self) -> u32 {
+        match self {
+            Expiration::AfterRead { timer_s } | Expiration::AfterSend { timer_s } => timer_s,
+        }
+    }
+
+    /// What `content` says (as Session's clients read it): off unless the timer is above 0 and the
+    /// type known; any type but after-send with a timer is after-read.
+    pub fn of(content: &Content) -> Option<Expiration> {
+        let timer_s = content.expiration_timer.filter(|t| *t > 0)?;
+        match content.expiration_type.and_then(|t| content::ExpirationType::try_from(t).ok()) {
+            None | Some(content::ExpirationType::Unknown) => None,
+            Some(content::ExpirationType::DeleteAfterSend) => Some(Expiration::AfterSend { timer_s }),
+            Some(content::ExpirationType::DeleteAfterRead) => Some(Expiration::AfterRead { timer_s }),
+        }
+    }
+
+    /// Writes `setting` into `content`: both fields always, zeros for off, as Session Desktop
+    /// sends them.
+    pub fn set(content: &mut Content, setting: Option<Expiration>) {
+        let (kind, timer) = match setting {
+            None => (content::ExpirationType::Unknown, 0),
+            Some(Expiration::AfterRead { timer_s }) => (content::ExpirationType::DeleteAfterRead, timer_s),
+            Some(Expiration::AfterSend { timer_s }) => (content::ExpirationType::DeleteAfterSend, timer_s),
+        };
+        content.expiration_type = Some(kind as i32);
+        content.expiration_timer = Some(timer);
+    }
+}
+
+/// A change of a conversation's disappearing-messages setting: a data message with only the flag
+/// `EXPIRATION_TIMER_UPDATE` (no text, no profile), the new setting in `Content`.
+pub fn timer_update(setting: Option<Expiration>) -> Content {
+    let mut content = Content {
+        data_message: Some(DataMessage { flags: Some(FLAG_EXPIRATION_TIMER_UPDATE), ..Default::default() }),
+        ..Default::default()
+    };
+    Expiration::set(&mut content, setting);
+    content
+}
+
+/// Whether `content` is a change of the disappearing-messages setting.
+pub fn is_timer_update(content: &Content) -> bool {
+    content.data_message.as_ref().and_then(|d| d.flags).is_some_and(|f| f & FLAG_EXPIRATION_TIMER_UPDATE != 0)
+}
 
 /// A reply: `body` quoting the message `author` sent at `quoted_timestamp_ms` (`snippet`: the
 /// start of its text, for clients that show the quote's text from the message itself).

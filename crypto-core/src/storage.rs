@@ -315,7 +315,9 @@ mod tests {
 pub mod requests {
     use serde_json::Value;
 
-    use super::rpc::{DeleteParams, GetSwarmParams, InfoParams, Request, RetrieveParams, StoreParams};
+    use super::rpc::{
+        DeleteParams, ExpireParams, Expiry, GetSwarmParams, InfoParams, Request, RetrieveParams, StoreParams,
+    };
     use super::{Namespace, sign_request, to_sign};
     use crate::identity::{Identity, SessionId};
 
@@ -398,6 +400,25 @@ pub mod requests {
     /// [`delete_request`] as JSON.
     pub fn delete(owner: &Identity, hashes: &[String]) -> Value {
         delete_request(owner, hashes).to_json()
+    }
+
+    /// The signed `expire` that shortens (never extends) the expiry of `owner`'s messages with
+    /// these hashes to `expiry_ms`, as Session's clients shorten a read disappearing message.
+    pub fn shorten_request(owner: &Identity, hashes: &[String], expiry_ms: u64) -> Request {
+        Request::Expire(ExpireParams {
+            expiry: Expiry::One(expiry_ms),
+            extend: false,
+            messages: hashes.to_vec(),
+            pubkey: owner.session_id().to_string(),
+            pubkey_ed25519: Some(hex::encode(owner.ed25519_public())),
+            shorten: true,
+            signature: sign_request(owner, &to_sign::expire(to_sign::ExpireMode::Shorten, &[expiry_ms], hashes)),
+        })
+    }
+
+    /// [`shorten_request`] as JSON.
+    pub fn shorten(owner: &Identity, hashes: &[String], expiry_ms: u64) -> Value {
+        shorten_request(owner, hashes, expiry_ms).to_json()
     }
 
     /// `get_swarm` for `pubkey`.
