@@ -2,6 +2,7 @@
 //!
 //! Everything shown is text; nothing is HTML built from data.
 
+mod links;
 pub mod messaging;
 mod nav;
 pub mod net;

@@ -4,7 +4,7 @@
 //! passphrase?" and deleting the account while locked), `home` (the conversation list and
 //! starting a conversation), `conversation` (one conversation, its message request panel and the
 //! composer), `settings`, and `other_tab` ("Hush is open in another tab"). What they share is
-//! here: notices and errors, secret text, times.
+//! here: notices and errors, menus, confirmations, secret text, times.
 
 mod conversation;
 mod home;
@@ -134,6 +134,173 @@ pub fn Problem(
             <p class="error" role="alert">{move || sentence(&error.get().unwrap_or_default())}</p>
         </Show>
     }
+}
+
+/// A small menu under a button (a conversation's Options). It closes when one of its buttons is
+/// chosen, on a click outside it, and on Escape, which gives focus back to its button.
+#[component]
+pub fn Menu(
+    /// The button's text.
+    label: &'static str,
+    /// The menu's buttons.
+    children: Children,
+) -> impl IntoView {
+    let details = NodeRef::<leptos::html::Details>::new();
+    let summary = NodeRef::<leptos::html::Summary>::new();
+    let is_open = move || details.try_get_untracked().flatten().is_some_and(|d| d.open());
+    let close = move |refocus: bool| {
+        let Some(d) = details.try_get_untracked().flatten() else { return };
+        if !d.open() {
+            return;
+        }
+        d.set_open(false);
+        if refocus && let Some(s) = summary.try_get_untracked().flatten() {
+            let _ = s.focus();
+        }
+    };
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" && is_open() {
+            ev.prevent_default();
+            close(true);
+        }
+    });
+    let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        let inside = details.try_get_untracked().flatten().is_some_and(|d| within(&d, ev.target()));
+        if !inside {
+            close(false);
+        }
+    });
+    on_cleanup(move || {
+        escape.remove();
+        outside.remove();
+    });
+    // A chosen button closes the menu (after its own handler ran) and focus goes back to the
+    // menu's button, where a confirmation that opens next returns it.
+    let chosen = move |ev: leptos::ev::MouseEvent| {
+        use wasm_bindgen::JsCast;
+        let on_button = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("button").ok().flatten())
+            .is_some();
+        if on_button {
+            close(true);
+        }
+    };
+    view! {
+        <details class="options" node_ref=details>
+            <summary node_ref=summary>{label}</summary>
+            <div class="options-panel" on:click=chosen>{children()}</div>
+        </details>
+    }
+}
+
+/// Whether an event's `target` is `element` or inside it.
+fn within(element: &web_sys::HtmlElement, target: Option<web_sys::EventTarget>) -> bool {
+    use wasm_bindgen::JsCast;
+    target.and_then(|t| t.dyn_into::<web_sys::Node>().ok()).is_some_and(|node| element.contains(Some(&node)))
+}
+
+/// A question asked before an action that cannot simply be taken back (blocking, deleting,
+/// leaving Hush for a link): a modal dialog with a heading, a sentence (the children) and two
+/// buttons, "Cancel" (focused first) and the action's name. Escape cancels; focus goes back to
+/// what had it before.
+#[component]
+pub fn Confirm(
+    /// Whether the question is asked.
+    #[prop(into)]
+    open: Signal<bool>,
+    /// The question, as the dialog's heading.
+    title: &'static str,
+    /// The action's name, on its button.
+    action: &'static str,
+    /// Whether the action destroys something (a red button).
+    #[prop(optional)]
+    danger: bool,
+    /// Takes the action.
+    #[prop(into)]
+    on_confirm: Callback<()>,
+    /// Hides the question (after Cancel, Escape, or the action).
+    #[prop(into)]
+    on_close: Callback<()>,
+    /// The sentence that says what the action does.
+    children: Children,
+) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let cancel_button = NodeRef::<leptos::html::Button>::new();
+    let id = next_id("confirm");
+    let (title_id, text_id) = (format!("{id}-title"), format!("{id}-text"));
+    let had_focus = StoredValue::new_local(None::<web_sys::Element>);
+    Effect::new(move |_| {
+        let wanted = open.get();
+        let Some(el) = dialog.get() else { return };
+        if wanted && !el.open() {
+            had_focus.set_value(web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()));
+            if el.show_modal().is_ok()
+                && let Some(button) = cancel_button.try_get_untracked().flatten()
+            {
+                let _ = button.focus();
+            }
+        } else if !wanted && el.open() {
+            el.close();
+            give_focus_back(had_focus.try_get_value().flatten());
+        }
+    });
+    let confirm = move |_| {
+        on_confirm.run(());
+        on_close.run(());
+    };
+    view! {
+        <dialog class="dialog" role="alertdialog" aria-modal="true" aria-labelledby=title_id
+            aria-describedby=text_id node_ref=dialog
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    ev.prevent_default();
+                    on_close.run(());
+                }
+            }
+            on:close=move |_| {
+                // The browser closed it on its own: hide it. (A close the app asked for has hidden
+                // it already; a dialog opened again since stays; a screen that is gone has
+                // nothing left to hide.)
+                let closed = dialog.try_get_untracked().flatten().is_some_and(|d| !d.open());
+                if closed && open.try_get_untracked() == Some(true) {
+                    give_focus_back(had_focus.try_get_value().flatten());
+                    on_close.run(());
+                }
+            }>
+            <h2 id=title_id.clone()>{title}</h2>
+            <div class="dialog-text" id=text_id.clone()>{children()}</div>
+            <div class="row">
+                <button class="secondary" type="button" node_ref=cancel_button on:click=move |_| on_close.run(())>
+                    "Cancel"
+                </button>
+                <button class=if danger { "danger" } else { "primary" } type="button" on:click=confirm>{action}</button>
+            </div>
+        </dialog>
+    }
+}
+
+/// Focuses `element` again after a dialog closed, if it is still on the screen; an element in a
+/// menu that has closed since (Block, chosen in Options) gives it to the menu's button.
+fn give_focus_back(element: Option<web_sys::Element>) {
+    use wasm_bindgen::JsCast;
+    let Some(element) = element else { return };
+    let in_closed_menu = element.closest("details:not([open])").ok().flatten();
+    let target =
+        in_closed_menu.and_then(|menu| menu.query_selector(":scope > summary").ok().flatten()).unwrap_or(element);
+    if target.is_connected()
+        && let Ok(target) = target.dyn_into::<web_sys::HtmlElement>()
+    {
+        let _ = target.focus();
+    }
+}
+
+/// A fresh id for elements that refer to each other (`aria-labelledby`), unique in the page.
+fn next_id(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
 }
 
 /// `text` as a sentence: a capital first letter and a full stop (messages from lower layers read

@@ -1,4 +1,5 @@
-//! How times read next to messages and in the conversation list.
+//! How times read next to messages and in the conversation list, and how durations and other
+//! counts read ("1 minute", "5 minutes", "1 hour").
 
 /// A moment in the person's local calendar (month and day from 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,9 +32,74 @@ pub fn time_label(now: LocalTime, at: LocalTime, with_clock: bool) -> String {
     if with_clock { format!("{date} {clock}") } else { date }
 }
 
+/// The plural category a number takes in the app's language, English: CLDR's rule (the one
+/// `Intl.PluralRules("en")` gives for whole numbers) is "one" for exactly 1 and "other" for the
+/// rest, 0 included ("0 minutes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plural {
+    /// 1.
+    One,
+    /// Any other count.
+    Other,
+}
+
+impl Plural {
+    /// The category of `n`.
+    pub fn of(n: u64) -> Plural {
+        if n == 1 { Plural::One } else { Plural::Other }
+    }
+}
+
+/// `n` followed by the noun in the form its plural category takes: `count(1, "minute",
+/// "minutes")` is "1 minute", `count(5, …)` is "5 minutes".
+pub fn count(n: u64, one: &str, other: &str) -> String {
+    let noun = match Plural::of(n) {
+        Plural::One => one,
+        Plural::Other => other,
+    };
+    format!("{n} {noun}")
+}
+
+/// A length of time given in minutes, in the largest whole unit: "1 minute", "15 minutes",
+/// "1 hour", "2 hours", "1 day". Zero reads "0 minutes".
+pub fn minutes_label(minutes: u32) -> String {
+    let minutes = u64::from(minutes);
+    if minutes != 0 && minutes.is_multiple_of(24 * 60) {
+        count(minutes / (24 * 60), "day", "days")
+    } else if minutes != 0 && minutes.is_multiple_of(60) {
+        count(minutes / 60, "hour", "hours")
+    } else {
+        count(minutes, "minute", "minutes")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_take_the_singular_for_one_only() {
+        assert_eq!(Plural::of(0), Plural::Other);
+        assert_eq!(Plural::of(1), Plural::One);
+        assert_eq!(Plural::of(2), Plural::Other);
+        assert_eq!(Plural::of(11), Plural::Other);
+        assert_eq!(Plural::of(21), Plural::Other);
+        assert_eq!(count(1, "message", "messages"), "1 message");
+        assert_eq!(count(0, "message", "messages"), "0 messages");
+    }
+
+    #[test]
+    fn durations_read_in_their_largest_whole_unit() {
+        assert_eq!(minutes_label(1), "1 minute");
+        assert_eq!(minutes_label(5), "5 minutes");
+        assert_eq!(minutes_label(15), "15 minutes");
+        assert_eq!(minutes_label(60), "1 hour");
+        assert_eq!(minutes_label(90), "90 minutes");
+        assert_eq!(minutes_label(120), "2 hours");
+        assert_eq!(minutes_label(24 * 60), "1 day");
+        assert_eq!(minutes_label(0), "0 minutes");
+        assert_eq!(minutes_label(u32::MAX), format!("{} minutes", u32::MAX));
+    }
 
     #[test]
     fn time_labels_show_the_date_only_when_it_is_not_today() {

@@ -66,9 +66,11 @@ test("accept, reply, block, unblock and delete message requests", async () => {
   await message(a.page, "in").filter({ hasText: "Are you there?" }).waitFor({ timeout: 30000 });
   await a.page.locator('.conversation-view [role="status"][aria-live="polite"]').filter({ hasText: "Bob: Are you there?" }).waitFor();
 
-  // Alice blocks Bob (an accepted conversation): what he sends now never arrives.
+  // Alice blocks Bob (an accepted conversation), after saying yes to the question: what he sends
+  // now never arrives.
   await a.page.getByText("Options").click();
   await a.page.getByRole("button", { name: "Block" }).click();
+  await a.page.getByRole("alertdialog").getByRole("button", { name: "Block" }).click();
   await a.page.getByRole("group", { name: "Blocked" }).waitFor();
   assert.equal(await a.page.getByTestId("composer").count(), 0);
   await send(b.page, "Sent while blocked");
@@ -92,6 +94,7 @@ test("accept, reply, block, unblock and delete message requests", async () => {
   // Blocking from inside the conversation can be undone there too.
   await a.page.getByText("Options").click();
   await a.page.getByRole("button", { name: "Block" }).click();
+  await a.page.getByRole("alertdialog").getByRole("button", { name: "Block" }).click();
   await a.page.getByRole("button", { name: "Unblock" }).click();
   await a.page.getByTestId("composer").waitFor();
   await home(a.page);
@@ -108,8 +111,9 @@ test("accept, reply, block, unblock and delete message requests", async () => {
   await openRow(a.page, "Carol");
   await waitCount(a.page, '[data-testid="message"]', 1);
 
-  // Deleting a request: gone from the list.
-  await a.page.getByRole("button", { name: "Delete", exact: true }).click();
+  // Deleting a request (after the question): gone from the list.
+  await a.page.getByRole("group", { name: "Message request" }).getByRole("button", { name: "Delete", exact: true }).click();
+  await a.page.getByRole("alertdialog").getByRole("button", { name: "Delete", exact: true }).click();
   await a.page.getByRole("heading", { name: "Hello, Alice" }).waitFor();
   assert.equal(await row(a.page, "Carol").count(), 0);
 

@@ -1,5 +1,6 @@
-//! One conversation: its messages with their status, the message-request panel (accept, block,
-//! delete), blocking, unblocking and deleting, and the composer.
+//! One conversation: its messages with their status (links in them open after a question), the
+//! message-request panel (accept, block, delete), blocking, unblocking and deleting (each asked
+//! first), and the composer.
 
 use crypto_core::identity::SessionId;
 use hush_client::MAX_CHARS;
@@ -9,7 +10,8 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{Notice, Problem, clock};
+use super::{Confirm, Menu, Notice, Problem, clock};
+use crate::links::{self, Piece};
 use crate::messaging;
 use crate::session::{AppState, Screen, use_app};
 
@@ -155,7 +157,9 @@ pub fn ConversationView() -> impl IntoView {
         }
     };
 
-    let confirm_delete = RwSignal::new(false);
+    let asking_block = RwSignal::new(false);
+    let asking_delete = RwSignal::new(false);
+    let opening_link = RwSignal::new(None::<String>);
     let accept = move |_| {
         act(app, action_error, acting, None, messaging::accept);
         request_animation_frame(move || {
@@ -164,9 +168,9 @@ pub fn ConversationView() -> impl IntoView {
             }
         });
     };
-    let block = move |_| act(app, action_error, acting, None, messaging::block);
+    let block = move |_| asking_block.set(true);
     let unblock = move |_| act(app, action_error, acting, None, messaging::unblock);
-    let delete = move |_| act(app, action_error, acting, Some(Screen::Home), messaging::delete);
+    let delete = move |_| asking_delete.set(true);
     let back = move |_| {
         app.open_peer.set(None);
         app.go(Screen::Home);
@@ -233,34 +237,46 @@ pub fn ConversationView() -> impl IntoView {
         <section class="card conversation-view" aria-labelledby="conversation-title">
             <div class="conversation-head">
                 <button class="secondary" type="button" on:click=back>"Back"</button>
-                <h2 id="conversation-title"><bdi data-testid="name">{title}</bdi></h2>
+                <h2 id="conversation-title" title=title><bdi dir="auto" data-testid="name">{title}</bdi></h2>
                 <Show when=move || standing() == Standing::Accepted && current().is_some()>
-                    <details class="options">
-                        <summary>"Options"</summary>
-                        <div class="options-panel">
-                            <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>
-                                "Block"
-                            </button>
-                            <button class="secondary" type="button" on:click=move |_| confirm_delete.set(true)>
-                                "Delete conversation"
-                            </button>
-                        </div>
-                    </details>
+                    <Menu label="Options">
+                        <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>
+                            "Block"
+                        </button>
+                        <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=delete>
+                            "Delete conversation"
+                        </button>
+                    </Menu>
                 </Show>
             </div>
             <p class="mono small peer-id" dir="ltr">{move || peer().map(|p| p.to_string()).unwrap_or_default()}</p>
-            <Show when=move || confirm_delete.get()>
-                <div class="confirm" role="group" aria-label="Delete conversation">
-                    <p>"Delete every message with "<bdi class="name">{title}</bdi>" on this device? This cannot be undone."</p>
-                    <div class="row">
-                        <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>"Delete"</button>
-                        <button class="secondary" type="button" on:click=move |_| confirm_delete.set(false)>"Cancel"</button>
-                    </div>
-                </div>
-            </Show>
+            <Confirm open=asking_block title="Block this person?" action="Block"
+                on_confirm=move || act(app, action_error, acting, None, messaging::block)
+                on_close=move || asking_block.set(false)>
+                <p>"Messages from "<bdi class="name" dir="auto" title=title>{title}</bdi>
+                    " will no longer reach you. You can unblock them later in Settings."</p>
+            </Confirm>
+            <Confirm open=asking_delete title="Delete this conversation?" action="Delete" danger=true
+                on_confirm=move || act(app, action_error, acting, Some(Screen::Home), messaging::delete)
+                on_close=move || asking_delete.set(false)>
+                <p>"Every message with "<bdi class="name" dir="auto" title=title>{title}</bdi>
+                    " will be deleted from this device. This cannot be undone."</p>
+            </Confirm>
+            <Confirm open=Signal::derive(move || opening_link.with(Option::is_some)) title="Open this link?" action="Open"
+                on_confirm=move || {
+                    if let Some(url) = opening_link.get_untracked() {
+                        open_in_new_tab(&url);
+                    }
+                }
+                on_close=move || opening_link.set(None)>
+                <p class="mono link-address" dir="ltr" data-testid="link-address">
+                    {move || opening_link.get().unwrap_or_default()}
+                </p>
+                <p>"It opens in a new tab, outside Hush. Open links only from people you trust."</p>
+            </Confirm>
             <Show when=move || standing() == Standing::Request>
                 <div class="request" role="group" aria-label="Message request">
-                    <p data-testid="request-sentence"><bdi class="name" data-testid="name">{title}</bdi>
+                    <p data-testid="request-sentence"><bdi class="name" dir="auto" title=title data-testid="name">{title}</bdi>
                         " is not in your conversations yet. Accept to talk, or just reply."</p>
                     <div class="row">
                         <button class="primary" type="button" prop:disabled=move || acting.get() on:click=accept>"Accept"</button>
@@ -271,7 +287,7 @@ pub fn ConversationView() -> impl IntoView {
             </Show>
             <Show when=move || standing() == Standing::Blocked>
                 <div class="request blocked" role="group" aria-label="Blocked">
-                    <p>"You blocked "<bdi class="name">{title}</bdi>". Messages they send do not reach you."</p>
+                    <p>"You blocked "<bdi class="name" dir="auto" title=title>{title}</bdi>". Messages they send do not reach you."</p>
                     <div class="row">
                         <button class="primary" type="button" prop:disabled=move || acting.get() on:click=unblock>"Unblock"</button>
                         <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>"Delete messages"</button>
@@ -281,7 +297,7 @@ pub fn ConversationView() -> impl IntoView {
             <Problem error=action_error />
             <Notice />
             {move || request_note().map(|(before, after)| view! {
-                <p class="note request-note">{before}<bdi class="name">{title}</bdi>{after}</p>
+                <p class="note request-note">{before}<bdi class="name" dir="auto" title=title>{title}</bdi>{after}</p>
             })}
             <Show when=move || app.has_older.get()>
                 <button class="secondary older" type="button" on:click=move |_| load_older()>
@@ -290,16 +306,16 @@ pub fn ConversationView() -> impl IntoView {
             </Show>
             <ol class="messages" node_ref=list on:scroll=scrolled tabindex="0" aria-label="Messages">
                 <For each=move || app.messages.get() key=|m| (m.id.clone(), m.status.as_str())
-                    children=move |m: Message| view! { <Bubble message=m /> } />
+                    children=move |m: Message| view! { <Bubble message=m opening_link=opening_link /> } />
             </ol>
             <p class="visually-hidden" role="status" aria-live="polite">
-                {move || announcement.get().map(|(from, text)| view! { <bdi>{from}</bdi>": "<bdi>{text}</bdi> })}
+                {move || announcement.get().map(|(from, text)| view! { <bdi dir="auto">{from}</bdi>": "<bdi dir="auto">{text}</bdi> })}
             </p>
             <Show when=move || standing() != Standing::Blocked>
                 <form class="composer" on:submit=submit>
                     <label for="composer" class="visually-hidden">"Message"</label>
                     <div class="compose-row">
-                        <textarea id="composer" data-testid="composer" rows="1" placeholder="Message"
+                        <textarea id="composer" data-testid="composer" rows="1" placeholder="Message" dir="auto"
                             node_ref=composer data-autofocus="" aria-describedby="composer-count"
                             prop:value=move || draft.get() on:input=move |ev| typed(event_target_value(&ev))
                             on:keydown=keydown></textarea>
@@ -328,6 +344,8 @@ pub fn ConversationView() -> impl IntoView {
 fn Bubble(
     /// The message.
     message: Message,
+    /// The link the person clicked, asked about before it opens.
+    opening_link: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let app = use_app();
     let error = RwSignal::new(None::<String>);
@@ -363,9 +381,13 @@ fn Bubble(
     view! {
         <li class=if m.outgoing { "message out" } else { "message in" } class:failed=failed data-testid="message"
             data-direction=if m.outgoing { "out" } else { "in" } data-status=m.status.as_str()>
-            {sender.map(|name| view! { <span class="sender"><bdi data-testid="name">{name}</bdi></span> })}
+            {sender.map(|name| view! {
+                <span class="sender" title=name><bdi dir="auto" data-testid="name">{name.clone()}</bdi></span>
+            })}
             {m.unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{u.describe()}</p> })}
-            {(!m.body.is_empty()).then(|| view! { <p class="body" dir="auto" data-testid="body">{m.body.clone()}</p> })}
+            {(!m.body.is_empty()).then(|| view! {
+                <p class="body" dir="auto" data-testid="body">{message_text(&m.body, opening_link)}</p>
+            })}
             {shortened.map(|note| view! { <p class="shortened" data-testid="shortened">{note}</p> })}
             <span class="when">
                 {clock_time}
@@ -382,6 +404,47 @@ fn Bubble(
             </Show>
             <Problem error=error />
         </li>
+    }
+}
+
+/// A message's text: plain text, and its web addresses as links that ask before they open (a
+/// click, a middle click or Enter on one shows "Open this link?").
+fn message_text(text: &str, opening_link: RwSignal<Option<String>>) -> impl IntoView + use<> {
+    links::pieces(text)
+        .into_iter()
+        .map(|piece| match piece {
+            Piece::Text(text) => text.to_owned().into_any(),
+            Piece::Link(url) => {
+                let url = url.to_owned();
+                let ask = {
+                    let url = url.clone();
+                    move |ev: leptos::ev::MouseEvent| {
+                        ev.prevent_default();
+                        opening_link.set(Some(url.clone()));
+                    }
+                };
+                let middle = {
+                    let ask = ask.clone();
+                    move |ev: leptos::ev::MouseEvent| {
+                        if ev.button() == 1 {
+                            ask(ev);
+                        }
+                    }
+                };
+                view! {
+                    <a href=url rel="noopener noreferrer" target="_blank" data-testid="link"
+                        on:click=ask on:auxclick=middle>{url.clone()}</a>
+                }
+                .into_any()
+            }
+        })
+        .collect_view()
+}
+
+/// Opens `url` in a new tab, with no way back to this page (`noopener`) and no referrer.
+fn open_in_new_tab(url: &str) {
+    if let Some(window) = web_sys::window() {
+        let _ = window.open_with_url_and_target_and_features(url, "_blank", "noopener,noreferrer");
     }
 }
 

@@ -69,7 +69,7 @@ pub fn Home() -> impl IntoView {
         move || app.conversations.get().into_iter().filter(|c| c.standing == Standing::Accepted).collect::<Vec<_>>();
     view! {
         <section class="card" aria-labelledby="home-title">
-            <h2 id="home-title">"Hello, "<bdi>{name}</bdi></h2>
+            <h2 id="home-title" class="one-line" title=name>"Hello, "<bdi dir="auto">{name}</bdi></h2>
             <p>"Your Session ID"</p>
             <p class="mono" data-testid="session-id" dir="ltr">{id}</p>
             <div class="row">
@@ -138,12 +138,13 @@ fn Rows(
                     let unread = c.unread;
                     let last = c.last_activity;
                     let title = c.title();
+                    let full_title = title.clone();
                     let preview = if c.preview.is_empty() { "No messages yet".to_owned() } else { c.preview };
                     view! {
                         <li>
                             <button type="button" class="conversation" data-testid="conversation"
                                 on:click=move |_| open(app, peer, error)>
-                                <span class="title"><bdi data-testid="name">{title}</bdi></span>
+                                <span class="title" title=full_title><bdi dir="auto" data-testid="name">{title}</bdi></span>
                                 <span class="meta">
                                     <Show when=move || request>
                                         <span class="tag">"Message request"</span>
@@ -155,7 +156,7 @@ fn Rows(
                                         <span class="unread">{unread}<span class="visually-hidden">" unread"</span></span>
                                     </Show>
                                 </span>
-                                <span class="preview"><bdi>{preview}</bdi></span>
+                                <span class="preview"><bdi dir="auto">{preview}</bdi></span>
                             </button>
                         </li>
                     }

@@ -250,7 +250,7 @@ pub fn Profile() -> impl IntoView {
             <p>"Your passphrase locks Hush on this device and never leaves it. "
                "If you forget it, your recovery phrase opens Hush again, with your messages."</p>
             <label for="display-name">"Display name"</label>
-            <input id="display-name" type="text" maxlength="64" autocomplete="nickname" required data-autofocus=""
+            <input id="display-name" type="text" maxlength="64" autocomplete="nickname" dir="auto" required data-autofocus=""
                 prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             <NewPassphrase pass=pass again=again id="passphrase" />
             <Problem error=error />

@@ -15,6 +15,7 @@ use hush_client::network::{Connection, Hop, NetStatus};
 use crate::messaging;
 use crate::qr::QrCode;
 use crate::session::{self, Screen, use_app};
+use crate::when::minutes_label;
 
 /// Settings.
 #[component]
@@ -117,7 +118,7 @@ fn Preferences() -> impl IntoView {
         <form class="card" on:submit=save on:input=changed aria-labelledby="preferences-title">
             <h2 id="preferences-title">"Profile and preferences"</h2>
             <label for="settings-name">"Display name"</label>
-            <input id="settings-name" type="text" maxlength="64" autocomplete="nickname"
+            <input id="settings-name" type="text" maxlength="64" autocomplete="nickname" dir="auto"
                 prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             <label for="settings-theme">"Theme"</label>
             <select id="settings-theme" on:change=move |ev| {
@@ -139,7 +140,7 @@ fn Preferences() -> impl IntoView {
             }>
                 {[1u32, 5, 15, 60, 0].into_iter().map(|m| view! {
                     <option value=m.to_string() selected=move || idle.get() == m>
-                        {if m == 0 { "Never".to_owned() } else { format!("{m} minutes") }}
+                        {if m == 0 { "Never".to_owned() } else { minutes_label(m) }}
                     </option>
                 }).collect_view()}
             </select>
@@ -508,7 +509,7 @@ fn Blocked() -> impl IntoView {
                         let title = c.title();
                         view! {
                             <li>
-                                <span class="title"><bdi>{title.clone()}</bdi></span>
+                                <span class="title" title=title.clone()><bdi dir="auto" data-testid="name">{title.clone()}</bdi></span>
                                 <button class="secondary" type="button" aria-label=format!("Unblock {title}")
                                     on:click=move |_| {
                                         spawn_local(async move {
