@@ -16,9 +16,9 @@ use crate::identity::{Identity, SessionId};
 use crate::padding;
 use crate::seal::{self, OpenError, SealError};
 use crate::wire::{
-    Content, DataMessage, FLAG_EXPIRATION_TIMER_UPDATE, DecodeError, Envelope, LokiProfile, Quote, Reaction, ReceiptMessage, TypingMessage,
-    UnsendRequest, WebSocketMessage, WebSocketRequestMessage, content, envelope, reaction, receipt_message, typing_message,
-    web_socket_message,
+    Content, DataMessage, DecodeError, Envelope, FLAG_EXPIRATION_TIMER_UPDATE, LokiProfile, Quote, Reaction,
+    ReceiptMessage, TypingMessage, UnsendRequest, WebSocketMessage, WebSocketRequestMessage, content, envelope,
+    reaction, receipt_message, typing_message, web_socket_message,
 };
 
 /// The time a 1:1 message waits in a swarm: 14 days, in milliseconds.
