@@ -63,6 +63,38 @@ pub struct Account {
     #[zeroize(skip)]
     #[serde(default)]
     pub notification_content: NotificationContent,
+    /// The emoji this account reacted with lately, most recent first (at most
+    /// [`RECENT_REACTIONS`]), for the reaction picker.
+    #[serde(default)]
+    pub recent_reactions: Vec<String>,
+}
+
+/// How many recent reactions the account keeps.
+pub const RECENT_REACTIONS: usize = 6;
+/// The reactions a picker offers before any was used (Session's clients offer these).
+pub const DEFAULT_REACTIONS: [&str; 6] = ["👍", "❤️", "😂", "😮", "😢", "😡"];
+
+impl Account {
+    /// The reactions to offer first: the recent ones, then the defaults, six in all.
+    pub fn quick_reactions(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.recent_reactions.iter().take(RECENT_REACTIONS).cloned().collect();
+        for emoji in DEFAULT_REACTIONS {
+            if out.len() >= RECENT_REACTIONS {
+                break;
+            }
+            if !out.iter().any(|e| e == emoji) {
+                out.push(emoji.to_owned());
+            }
+        }
+        out
+    }
+
+    /// Notes that `emoji` was just used.
+    pub fn used_reaction(&mut self, emoji: &str) {
+        self.recent_reactions.retain(|e| e != emoji);
+        self.recent_reactions.insert(0, emoji.to_owned());
+        self.recent_reactions.truncate(RECENT_REACTIONS);
+    }
 }
 
 impl std::fmt::Debug for Account {
@@ -84,6 +116,7 @@ impl Account {
             typing_indicators: false,
             notifications: false,
             notification_content: NotificationContent::NameAndText,
+            recent_reactions: Vec::new(),
         }
     }
 
@@ -182,6 +215,19 @@ pub fn word_matches(phrase: &str, position: usize, typed: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quick_reactions_put_the_recent_first_and_fill_with_the_defaults() {
+        let mut a = Account::new(&Seed::from_bytes([7; 16]), "A");
+        assert_eq!(a.quick_reactions(), DEFAULT_REACTIONS.map(String::from));
+        a.used_reaction("🎉");
+        a.used_reaction("👍");
+        assert_eq!(a.quick_reactions(), ["👍", "🎉", "❤️", "😂", "😮", "😢"]);
+        for e in ["1", "2", "3", "4", "5", "6", "7"] {
+            a.used_reaction(e);
+        }
+        assert_eq!(a.recent_reactions, ["7", "6", "5", "4", "3", "2"], "bounded, most recent first");
+    }
 
     #[test]
     fn strength_hints() {

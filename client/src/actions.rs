@@ -228,6 +228,11 @@ pub(crate) async fn react<P: Platform>(
     let mut msg = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await.ok_or(Error::MessageGone)?;
     msg.react(&emoji, me, at, on);
     conversations::update(&session.vault, &msg).await.map_err(Error::NotKept)?;
+    if on {
+        session.account.borrow_mut().used_reaction(&emoji);
+        session.kept(session.save_account().await);
+        session.emit(Event::Account);
+    }
     session.emit(Event::Message { message: msg.clone(), arrived: false });
     Ok(msg)
 }
