@@ -18,6 +18,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use crypto_core::identity::Seed;
+use crypto_core::network::anchors::Anchors;
 use crypto_core::vault::KdfParams;
 use hush_client::platform::native::{Native, SqliteBackend, world};
 use hush_client::{Engine, Event, SessionId};
@@ -26,9 +27,11 @@ use rand_core::{OsRng, RngCore};
 
 type Shown = Rc<RefCell<HashMap<String, Instant>>>;
 
-async fn engine(relay: &str, name: &str, shown: Option<Shown>) -> Engine<Native> {
+async fn engine(relay: &str, anchors: &Anchors, name: &str, shown: Option<Shown>) -> Engine<Native> {
     let engine = Engine::new(world(), SqliteBackend::in_memory().expect("a memory vault"));
     engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
+    // The devnet's own nodes are the trust anchors its relay's node list is checked against.
+    engine.set_anchors(anchors.clone());
     let mut seed = [0u8; 16];
     OsRng.fill_bytes(&mut seed);
     engine.create(&Seed::from_bytes(seed), name, "a passphrase for the bench").await.expect("created");
@@ -104,9 +107,11 @@ fn main() {
         // The real network's waits: 30 s before a hop answers for a dead next hop, 5 s per peer.
         let mut devnet = Devnet::start(config).await.expect("the devnet starts");
         let relay = devnet.app_url.clone();
+        let json = std::fs::read(dir.join("devnet.json")).expect("the devnet wrote devnet.json");
+        let anchors = Anchors::parse(&json).expect("devnet.json lists the nodes");
         let shown: Shown = Rc::default();
-        let alice = engine(&relay, "Alice", None).await;
-        let bob_engine = engine(&relay, "Bob", Some(shown.clone())).await;
+        let alice = engine(&relay, &anchors, "Alice", None).await;
+        let bob_engine = engine(&relay, &anchors, "Bob", Some(shown.clone())).await;
         let bob = bob_engine.session_id().expect("unlocked");
         // Warm up: paths built, Bob's swarm learned by both.
         let warm = phase(&alice, bob, &shown, "warm-up", 1, Duration::from_millis(100), Duration::from_secs(60)).await;
