@@ -1,10 +1,10 @@
 //! The conversation screens' glue: each function asks the engine and shows what it answers in
-//! the app's signals. Sending, delivery, requests and blocking are the engine's
-//! (`hush_client`); nothing here decides anything.
+//! the app's signals. Sending, replies, reactions, deleting, disappearing messages, delivery,
+//! requests and blocking are the engine's (`hush_client`); nothing here decides anything.
 
 use crypto_core::identity::SessionId;
 use hush_client::Error;
-use hush_client::conversations::Message;
+use hush_client::conversations::{Disappearing, Message};
 use leptos::prelude::*;
 
 use crate::session::{AppState, PAGE, unlocked};
@@ -44,6 +44,63 @@ pub async fn older(app: AppState) -> Result<(), Error> {
 /// background and shows through the engine's events).
 pub async fn send(app: AppState, peer: SessionId, text: &str) -> Result<Message, Error> {
     unlocked(app)?.send(&peer, text).await
+}
+
+/// Sends `text` to `peer` as a reply to the message `reply_to` (an id), which it quotes.
+pub async fn send_reply(app: AppState, peer: SessionId, text: &str, reply_to: &str) -> Result<Message, Error> {
+    unlocked(app)?.send_reply(&peer, text, reply_to).await
+}
+
+/// Adds (`on`) or removes this account's reaction `emoji` to the message `id`.
+pub async fn react(app: AppState, id: &str, emoji: &str, on: bool) -> Result<(), Error> {
+    unlocked(app)?.react(id, emoji, on).await.map(drop)
+}
+
+/// The reactions to offer first (the recent ones, then the defaults).
+pub fn quick_reactions(app: AppState) -> Vec<String> {
+    app.account().map(|a| a.quick_reactions()).unwrap_or_default()
+}
+
+/// Deletes the message `id` from this device; the engine's `Removed` event takes it off the
+/// screen.
+pub async fn delete_for_me(app: AppState, id: &str) -> Result<(), Error> {
+    unlocked(app)?.delete_for_me(id).await
+}
+
+/// Deletes this account's message `id` for everyone; it stays as the "deleted" marker.
+pub async fn delete_for_everyone(app: AppState, id: &str) -> Result<(), Error> {
+    unlocked(app)?.delete_for_everyone(id).await.map(drop)
+}
+
+/// Sets how this account's messages to `peer` disappear (none: they stay).
+pub async fn set_disappearing(app: AppState, peer: SessionId, setting: Option<Disappearing>) -> Result<(), Error> {
+    unlocked(app)?.set_disappearing(&peer, setting).await.map(drop)
+}
+
+/// Tells `peer` that this account is typing (`typing`) or stopped (the engine decides whether
+/// and how often anything is sent).
+pub async fn typing(app: AppState, peer: SessionId, typing: bool) {
+    if let Ok(engine) = unlocked(app) {
+        engine.typing(&peer, typing).await;
+    }
+}
+
+/// Loads older messages of the open conversation until the message `id`, sent at `timestamp`,
+/// is among those shown, or no older one can be; returns whether it is shown.
+pub async fn reveal(app: AppState, id: &str, timestamp: u64) -> Result<bool, Error> {
+    loop {
+        let (shown, oldest) =
+            app.messages.with_untracked(|list| (list.iter().any(|m| m.id == id), list.first().map(|m| m.timestamp)));
+        if shown {
+            return Ok(true);
+        }
+        // History is in time order: nothing older than what is loaded can be it once the loaded
+        // history reaches back past its time.
+        if !app.has_older.get_untracked() || oldest.is_some_and(|t| t < timestamp) {
+            return Ok(false);
+        }
+        older(app).await?;
+    }
 }
 
 /// Tries a failed message again at once.

@@ -69,6 +69,9 @@ pub struct AppState {
     /// The last message that arrived in the open conversation while it was open (never history
     /// paged in from the vault): what the conversation view reads out to screen readers.
     pub arrived: RwSignal<Option<Message>>,
+    /// Who is typing to this account now, each with the mark of their latest start (a later
+    /// start renews it): see [`AppState::typing_changed`].
+    pub typing: RwSignal<Vec<(SessionId, u64)>>,
     /// The network client's status.
     pub net: RwSignal<Option<NetStatus>>,
     /// The Argon2id parameters of new passphrase wraps (tests choose cheaper ones).
@@ -192,6 +195,7 @@ impl AppState {
             shown_count: RwSignal::new(PAGE),
             has_older: RwSignal::new(false),
             arrived: RwSignal::new(None),
+            typing: RwSignal::new(Vec::new()),
             net: RwSignal::new(None),
             kdf: hush_client::KDF,
             forget_on_lock: true,
@@ -262,6 +266,7 @@ impl AppState {
         self.messages.set(Vec::new());
         self.open_peer.set(None);
         self.arrived.set(None);
+        self.typing.set(Vec::new());
         self.net.set(None);
         self.revision.update(|r| *r += 1);
     }
@@ -271,6 +276,10 @@ impl AppState {
         match event {
             Event::Conversations => refresh_list(*self),
             Event::Message { message, arrived } => {
+                // A message from them ends their "typing".
+                if arrived && !message.outgoing {
+                    self.typing_changed(message.peer, false);
+                }
                 if self.open_peer.get_untracked() != Some(message.peer) {
                     return;
                 }
@@ -291,8 +300,40 @@ impl AppState {
             Event::Account => self.revision.update(|r| *r += 1),
             Event::Locked => self.forget_session(),
             Event::Problem(e) => self.notice.set(Some(e.to_string())),
+            Event::Removed { peer, id } if self.open_peer.get_untracked() == Some(peer) => {
+                self.messages.update(|list| list.retain(|m| m.id != id));
+            }
+            Event::Typing { peer, typing } => self.typing_changed(peer, typing),
             _ => {}
         }
+    }
+}
+
+thread_local! {
+    /// The mark of the latest "started typing" shown.
+    static TYPING_MARK: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+}
+
+impl AppState {
+    /// Shows that `peer` started (`typing`) or stopped typing: a start is shown for
+    /// [`hush_client::TYPING_SHOWN_MS`] unless another start renews it.
+    fn typing_changed(&self, peer: SessionId, typing: bool) {
+        self.typing.update(|list| list.retain(|(p, _)| *p != peer));
+        if !typing {
+            return;
+        }
+        let mark = TYPING_MARK.with(|m| {
+            m.set(m.get().wrapping_add(1));
+            m.get()
+        });
+        self.typing.update(|list| list.push((peer, mark)));
+        let shown = self.typing;
+        set_timeout(
+            move || {
+                shown.try_update(|list| list.retain(|&(p, m)| (p, m) != (peer, mark)));
+            },
+            core::time::Duration::from_millis(hush_client::TYPING_SHOWN_MS),
+        );
     }
 }
 

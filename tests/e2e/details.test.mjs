@@ -10,7 +10,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { OUT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
-import { NOBODY, createAccount, message, openChat, openRow, home, send, shots } from "./people.mjs";
+import { NOBODY, assertReadable, createAccount, message, openChat, openRow, home, send, shots } from "./people.mjs";
 
 let devnet, browser;
 before(async () => { devnet = await startDevnet({ nodes: 6 }); browser = await launchBrowser(); });
@@ -53,51 +53,6 @@ async function chooseTheme(page, theme) {
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await page.getByRole("status").filter({ hasText: "Saved." }).waitFor();
   await home(page);
-}
-
-/** Every text drawn in the bubble `li`, with its contrast against what it is drawn on: the text's
- *  computed colour (times the opacity of it and its ancestors in the bubble) over the first
- *  background colour at or above it in the bubble. */
-const contrasts = (bubble) => bubble.evaluate((li) => {
-  const rgba = (c) => {
-    const n = c.match(/[\d.]+/g).map(Number);
-    return { r: n[0], g: n[1], b: n[2], a: n.length > 3 ? n[3] : 1 };
-  };
-  const channel = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
-  const luminance = ({ r, g, b }) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
-  const out = [];
-  const walker = document.createTreeWalker(li, NodeFilter.SHOW_TEXT);
-  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-    if (!n.data.trim()) continue;
-    const el = n.parentElement;
-    let opacity = 1;
-    let background = null;
-    for (let e = el; e; e = e.parentElement) {
-      const style = getComputedStyle(e);
-      opacity *= Number(style.opacity);
-      const bg = rgba(style.backgroundColor);
-      if (!background && bg.a === 1) background = bg;
-      if (e === li) break;
-    }
-    if (!background) throw new Error(`no opaque background under "${n.data}"`);
-    const color = rgba(getComputedStyle(el).color);
-    const a = color.a * opacity;
-    const drawn = { r: color.r * a + background.r * (1 - a), g: color.g * a + background.g * (1 - a),
-      b: color.b * a + background.b * (1 - a) };
-    const [hi, lo] = [luminance(drawn), luminance(background)].sort((x, y) => y - x);
-    out.push({ text: n.data.trim().slice(0, 40), in: el.className || el.tagName, ratio: (hi + 0.05) / (lo + 0.05),
-      color: getComputedStyle(el).color, background: `rgb(${background.r}, ${background.g}, ${background.b})` });
-  }
-  return out;
-});
-
-async function assertReadable(bubble, what) {
-  const texts = await contrasts(bubble);
-  assert.ok(texts.length > 0, `${what}: no text found`);
-  const low = texts.filter((t) => t.ratio < 4.5)
-    .map((t) => `${what}: "${t.text}" (${t.in}) is ${t.color} on ${t.background}: ${t.ratio.toFixed(2)}:1`);
-  assert.deepEqual(low, []);
-  return texts;
 }
 
 test("the idle-lock choices read 1 minute, 5 minutes, 15 minutes, 1 hour", async () => {
@@ -376,12 +331,13 @@ test("a 64-character unbroken name stays one line with an ellipsis, the whole na
     assert.deepEqual(r.problems, []);
     assert.equal(r.seen, 1);
     await shot(a.page, "details-long-name-home");
-    // The conversation: the title, the request sentence, over the message.
+    // The conversation: the title and the request sentence (a 1:1 conversation does not repeat
+    // the name over each message; screen readers still hear it there).
     await openRow(a.page, "A message from someone");
     await message(a.page, "in").first().waitFor();
     r = await check(a.page, LONG, `conversation ${width}`);
     assert.deepEqual(r.problems, []);
-    assert.ok(r.seen >= 3, `only ${r.seen} names seen`);
+    assert.ok(r.seen >= 2, `only ${r.seen} names seen`);
     await shot(a.page, "details-long-name-conversation");
     // Asking before blocking: the name in the dialog's sentence.
     await a.page.getByRole("group", { name: "Message request" }).getByRole("button", { name: "Block" }).click();

@@ -1,5 +1,6 @@
 // Helpers for end-to-end tests that act as people: accounts, conversations, messages,
-// screenshots at both widths, and where a Session ID's swarm lives on the devnet.
+// screenshots at both widths, where a Session ID's swarm lives on the devnet, and text contrast.
+import assert from "node:assert/strict";
 import https from "node:https";
 import { join } from "node:path";
 import { OUT } from "./harness.mjs";
@@ -208,4 +209,53 @@ export function envelopeData(content, timestamp = Date.now()) {
   const request = Buffer.concat([bytesField(1, Buffer.from("PUT")), bytesField(2, Buffer.from("/api/v1/message")),
     bytesField(3, envelope), field(4, 0, varint(timestamp))]);
   return Buffer.concat([field(1, 0, varint(1)), bytesField(2, request)]).toString("base64");
+}
+
+// ---- Contrast ------------------------------------------------------------------------------------
+
+/** Every text drawn in the bubble `li`, with its contrast against what it is drawn on: the text's
+ *  computed colour (times the opacity of it and its ancestors in the bubble) over the first
+ *  background colour at or above it in the bubble. */
+const contrasts = (bubble) => bubble.evaluate((li) => {
+  const rgba = (c) => {
+    const n = c.match(/[\d.]+/g).map(Number);
+    return { r: n[0], g: n[1], b: n[2], a: n.length > 3 ? n[3] : 1 };
+  };
+  const channel = (v) => { v /= 255; return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+  const luminance = ({ r, g, b }) => 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b);
+  const out = [];
+  const walker = document.createTreeWalker(li, NodeFilter.SHOW_TEXT);
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (!n.data.trim()) continue;
+    const el = n.parentElement;
+    let opacity = 1;
+    let background = null;
+    for (let e = el; e; e = e.parentElement) {
+      const style = getComputedStyle(e);
+      opacity *= Number(style.opacity);
+      const bg = rgba(style.backgroundColor);
+      if (!background && bg.a === 1) background = bg;
+      if (e === li) break;
+    }
+    if (!background) throw new Error(`no opaque background under "${n.data}"`);
+    const color = rgba(getComputedStyle(el).color);
+    const a = color.a * opacity;
+    const drawn = { r: color.r * a + background.r * (1 - a), g: color.g * a + background.g * (1 - a),
+      b: color.b * a + background.b * (1 - a) };
+    const [hi, lo] = [luminance(drawn), luminance(background)].sort((x, y) => y - x);
+    out.push({ text: n.data.trim().slice(0, 40), in: el.className || el.tagName, ratio: (hi + 0.05) / (lo + 0.05),
+      color: getComputedStyle(el).color, background: `rgb(${background.r}, ${background.g}, ${background.b})` });
+  }
+  return out;
+});
+
+/** Asserts that every text in the element `bubble` has a contrast of at least 4.5:1 with what it is
+ *  drawn on (`what` names it in the failure); returns the measurements. */
+export async function assertReadable(bubble, what) {
+  const texts = await contrasts(bubble);
+  assert.ok(texts.length > 0, `${what}: no text found`);
+  const low = texts.filter((t) => t.ratio < 4.5)
+    .map((t) => `${what}: "${t.text}" (${t.in}) is ${t.color} on ${t.background}: ${t.ratio.toFixed(2)}:1`);
+  assert.deepEqual(low, []);
+  return texts;
 }

@@ -1,19 +1,26 @@
-//! One conversation: its messages with their status (links in them open after a question), the
-//! message-request panel (accept, block, delete), blocking, unblocking and deleting (each asked
-//! first), and the composer.
+//! One conversation: its messages with their status (links in them open after a question), what
+//! people do to a message (reply, react, delete for this device or for everyone — deleting is
+//! asked first), quotes that jump to their original, reactions, disappearing messages (the
+//! setting, its notices, following a peer's), who is typing, "New messages" while scrolled up,
+//! the message-request panel (accept, block, delete), blocking, unblocking and deleting (each
+//! asked first), and the composer. Every rule is the engine's; this renders what it answers.
 
 use crypto_core::identity::SessionId;
 use hush_client::MAX_CHARS;
-use hush_client::conversations::{Message, Standing, Status, short_id};
+use hush_client::conversations::{
+    AFTER_READ_TIMERS, AFTER_SEND_TIMERS, DELETED_TEXT, Disappearing, Message, Notice, Quoted, Standing, Status,
+    quote_text, short_id,
+};
 use hush_client::text::MAX_RECEIVED_CHARS;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{Confirm, Menu, Notice, Problem, clock};
+use super::{Confirm, Menu, Notice as NoticeLine, Problem, clock};
 use crate::links::{self, Piece};
 use crate::messaging;
 use crate::session::{AppState, Screen, use_app};
+use crate::when;
 
 /// Runs a change of the open conversation (accept, block, …) on its peer; its error goes to
 /// `error`.
@@ -40,6 +47,48 @@ where
     });
 }
 
+/// What the conversation's messages share: the open conversation's title and the person's
+/// choices that span messages (the reply being written, the open reaction picker, the message
+/// whose actions a tap showed, the deletion being asked about, the link being asked about).
+#[derive(Clone, Copy)]
+struct Thread {
+    /// The app's state.
+    app: AppState,
+    /// The conversation's title (their nickname or name).
+    title: Signal<String>,
+    /// This account's Session ID.
+    me: Option<SessionId>,
+    /// The message being replied to.
+    replying: RwSignal<Option<Message>>,
+    /// The message whose reaction picker is open.
+    picking: RwSignal<Option<String>>,
+    /// The message whose actions a tap (or a click) shows.
+    chosen: RwSignal<Option<String>>,
+    /// The message whose deletion is asked about, and whether for everyone.
+    deleting: RwSignal<Option<(String, bool)>>,
+    /// The link the person clicked, asked about before it opens.
+    opening_link: RwSignal<Option<String>>,
+    /// The message list (to scroll to a quoted message).
+    list: NodeRef<leptos::html::Ol>,
+    /// The composer (focused when a reply starts).
+    composer: NodeRef<leptos::html::Textarea>,
+    /// Whether the list follows new messages (it is at the bottom).
+    at_bottom: StoredValue<bool>,
+}
+
+impl Thread {
+    /// Who `by` is, as a message or reaction names them: "You", or the conversation's title.
+    fn who(&self, by: &SessionId) -> String {
+        if Some(*by) == self.me {
+            "You".to_owned()
+        } else if Some(*by) == self.app.open_peer.get_untracked() {
+            self.title.get_untracked()
+        } else {
+            short_id(by)
+        }
+    }
+}
+
 /// One conversation: messages with their status, and the composer.
 #[component]
 pub fn ConversationView() -> impl IntoView {
@@ -52,6 +101,9 @@ pub fn ConversationView() -> impl IntoView {
     };
     let title = move || current().map(|c| c.title()).or_else(|| peer().map(|p| short_id(&p))).unwrap_or_default();
     let standing = move || current().map_or(Standing::Accepted, |c| c.standing);
+    let me = app.session_id();
+    let note_to_self = move || me.is_some() && peer() == me;
+    let setting = Memo::new(move |_| current().and_then(|c| c.disappearing));
     // Whether they accepted our message request: they wrote to us, or their response came.
     let approved = LocalResource::new(move || {
         app.conversations.track();
@@ -67,7 +119,7 @@ pub fn ConversationView() -> impl IntoView {
     let we_wrote = move || app.messages.with(|m| m.iter().any(|m| m.outgoing));
     // Hush's sentences around a name: the name is isolated (`<bdi>`), so it cannot reorder them.
     let request_note = move || {
-        if standing() != Standing::Accepted || they_wrote() {
+        if standing() != Standing::Accepted || they_wrote() || note_to_self() {
             return None;
         }
         Some(if approved.get().unwrap_or(false) {
@@ -78,6 +130,34 @@ pub fn ConversationView() -> impl IntoView {
             ("Your first message reaches ", " as a message request.")
         })
     };
+
+    let list = NodeRef::<leptos::html::Ol>::new();
+    let composer = NodeRef::<leptos::html::Textarea>::new();
+    let at_bottom = StoredValue::new(true);
+    let thread = Thread {
+        app,
+        title: Signal::derive(title),
+        me,
+        replying: RwSignal::new(None),
+        picking: RwSignal::new(None),
+        chosen: RwSignal::new(None),
+        deleting: RwSignal::new(None),
+        opening_link: RwSignal::new(None),
+        list,
+        composer,
+        at_bottom,
+    };
+    let replying = thread.replying;
+    // A reply started in one conversation does not follow the person into another.
+    Effect::new(move |previous: Option<Option<SessionId>>| {
+        let now = peer();
+        if previous.is_some_and(|p| p != now) {
+            replying.set(None);
+            thread.picking.set(None);
+            thread.chosen.set(None);
+        }
+        now
+    });
 
     // The draft is kept (sealed) for each conversation, so it survives a reload: loaded when the
     // conversation opens, saved a moment after the person stops typing.
@@ -92,8 +172,13 @@ pub fn ConversationView() -> impl IntoView {
         });
     });
     let typed = move |text: String| {
+        let Some(p) = app.open_peer.get_untracked() else {
+            draft.set(text);
+            return;
+        };
+        // The engine decides whether (the setting) and how often the peer is told.
+        spawn_local(messaging::typing(app, p, !text.trim().is_empty()));
         draft.set(text);
-        let Some(p) = app.open_peer.get_untracked() else { return };
         let stamp = typed_at.get_value().wrapping_add(1);
         typed_at.set_value(stamp);
         set_timeout(
@@ -109,11 +194,15 @@ pub fn ConversationView() -> impl IntoView {
             std::time::Duration::from_millis(300),
         );
     };
+    let stopped_typing = move |_| {
+        if let Some(p) = app.open_peer.get_untracked() {
+            spawn_local(messaging::typing(app, p, false));
+        }
+    };
     let send_error = RwSignal::new(None::<String>);
     let action_error = RwSignal::new(None::<String>);
     let acting = RwSignal::new(false);
     let sending = RwSignal::new(false);
-    let composer = NodeRef::<leptos::html::Textarea>::new();
     let count = move || draft.with(|d| d.chars().count());
     let sendable = move || !draft.with(|d| d.trim().is_empty()) && count() <= MAX_CHARS;
     let send = move || {
@@ -122,19 +211,28 @@ pub fn ConversationView() -> impl IntoView {
         }
         let Some(p) = app.open_peer.get_untracked() else { return };
         let text = draft.get_untracked();
+        let reply_to = replying.get_untracked().map(|m| m.id);
         sending.set(true);
         send_error.set(None);
         spawn_local(async move {
-            match messaging::send(app, p, &text).await {
+            let sent = match &reply_to {
+                Some(id) => messaging::send_reply(app, p, &text, id).await,
+                None => messaging::send(app, p, &text).await,
+            };
+            match sent {
                 // The text is cleared only once it is safe in the outbox (and only if the person
                 // has not typed something else meanwhile; the engine removed the kept draft).
                 Ok(_) => {
                     typed_at.set_value(typed_at.get_value().wrapping_add(1));
+                    if replying.try_get_untracked().flatten().map(|m| m.id) == reply_to {
+                        replying.set(None);
+                    }
                     if draft.try_get_untracked().is_some_and(|d| d == text) {
                         draft.set(String::new());
                     } else if let Some(now) = draft.try_get_untracked() {
                         let _ = messaging::keep_draft(app, p, &now).await;
                     }
+                    messaging::typing(app, p, false).await;
                 }
                 Err(e) => send_error.set(Some(e.to_string())),
             }
@@ -149,17 +247,21 @@ pub fn ConversationView() -> impl IntoView {
         send();
     };
     // Enter sends; Shift+Enter is a new line; Enter that ends an input method's composition
-    // (Chinese, Japanese, …) does neither.
+    // (Chinese, Japanese, …) does neither. Escape leaves a reply.
     let keydown = move |ev: leptos::ev::KeyboardEvent| {
         if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() && ev.key_code() != 229 {
             ev.prevent_default();
             send();
+        } else if ev.key() == "Escape" && replying.with_untracked(Option::is_some) {
+            ev.prevent_default();
+            replying.set(None);
         }
     };
 
     let asking_block = RwSignal::new(false);
     let asking_delete = RwSignal::new(false);
-    let opening_link = RwSignal::new(None::<String>);
+    let choosing_timer = RwSignal::new(false);
+    let opening_link = thread.opening_link;
     let accept = move |_| {
         act(app, action_error, acting, None, messaging::accept);
         request_animation_frame(move || {
@@ -175,13 +277,64 @@ pub fn ConversationView() -> impl IntoView {
         app.open_peer.set(None);
         app.go(Screen::Home);
     };
+    let deleting = thread.deleting;
+    let delete_message = move |everyone: bool| {
+        let Some((id, _)) = deleting.get_untracked() else { return };
+        action_error.set(None);
+        spawn_local(async move {
+            let done = if everyone {
+                messaging::delete_for_everyone(app, &id).await
+            } else {
+                messaging::delete_for_me(app, &id).await
+            };
+            match done {
+                // The message's actions are gone with it: the list keeps the focus.
+                Ok(()) => {
+                    if let Some(el) = list.try_get_untracked().flatten() {
+                        let _ = el.focus();
+                    }
+                }
+                Err(e) => action_error.set(Some(e.to_string())),
+            }
+        });
+    };
+    let set_timer = move |new: Option<Disappearing>| {
+        let Some(p) = app.open_peer.get_untracked() else { return };
+        action_error.set(None);
+        spawn_local(async move {
+            if let Err(e) = messaging::set_disappearing(app, p, new).await {
+                action_error.set(Some(e.to_string()));
+            }
+        });
+    };
+    // The peer's latest change of the setting, when it is not this account's: "Follow setting".
+    let to_follow = Memo::new(move |_| {
+        let theirs = app.messages.with(|list| {
+            list.iter()
+                .rev()
+                .find(|m| !m.outgoing && m.notice.is_some())
+                .and_then(|m| m.notice.map(|Notice::Disappearing(s)| (m.id.clone(), s)))
+        })?;
+        (theirs.1 != setting.get()).then_some(theirs)
+    });
 
     // The message pane scrolls on its own: it opens at the newest message, follows new ones while
     // the person is at the bottom (and always after they send), and loads older history from the
-    // vault when they scroll near the top, keeping what they were reading in place.
-    let list = NodeRef::<leptos::html::Ol>::new();
-    let at_bottom = StoredValue::new(true);
+    // vault when they scroll near the top, keeping what they were reading in place. What arrives
+    // while they read further up is counted on a "New messages" button.
     let loading_older = StoredValue::new(false);
+    // What was loaded when the person left the bottom (the oldest time, and the ids): messages
+    // from them that came after are unseen (older history paged in since is not).
+    let seen = RwSignal::new(None::<(u64, std::collections::HashSet<String>)>);
+    let unseen = Memo::new(move |_| {
+        let n = seen.with(|seen| {
+            let (oldest, ids) = seen.as_ref()?;
+            Some(app.messages.with(|list| {
+                list.iter().filter(|m| !m.outgoing && m.timestamp >= *oldest && !ids.contains(&m.id)).count()
+            }))
+        })?;
+        (n > 0).then_some(n)
+    });
     Effect::new(move |_| {
         let just_sent = app.messages.with(|m| m.last().is_some_and(|m| m.outgoing && m.status == Status::Sending));
         if at_bottom.get_value() || just_sent {
@@ -212,9 +365,29 @@ pub fn ConversationView() -> impl IntoView {
     };
     let scrolled = move |_| {
         let Some(el) = list.try_get_untracked().flatten() else { return };
-        at_bottom.set_value(el.scroll_height() - el.scroll_top() - el.client_height() < 48);
+        let bottom = el.scroll_height() - el.scroll_top() - el.client_height() < 48;
+        at_bottom.set_value(bottom);
+        if bottom {
+            if seen.with_untracked(Option::is_some) {
+                seen.set(None);
+            }
+        } else if seen.with_untracked(Option::is_none) {
+            let loaded = app.messages.with_untracked(|list| {
+                let oldest = list.first().map_or(0, |m| m.timestamp);
+                (oldest, list.iter().map(|m| m.id.clone()).collect())
+            });
+            seen.set(Some(loaded));
+        }
         if el.scroll_top() < 64 {
             load_older();
+        }
+    };
+    let to_newest = move |_| {
+        seen.set(None);
+        at_bottom.set_value(true);
+        if let Some(el) = list.try_get_untracked().flatten() {
+            el.set_scroll_top(el.scroll_height());
+            let _ = el.focus();
         }
     };
 
@@ -232,6 +405,20 @@ pub fn ConversationView() -> impl IntoView {
         }
         id
     });
+    let typing = move || peer().is_some_and(|p| app.typing.with(|t| t.iter().any(|(x, _)| *x == p)));
+    let replying_to = move || {
+        replying.get().map(|m| {
+            let name = if m.outgoing { "yourself".to_owned() } else { title() };
+            let snippet = if m.body.is_empty() { m.shown_text() } else { quote_text(&m.body) };
+            (name, snippet)
+        })
+    };
+    let cancel_reply = move |_| {
+        replying.set(None);
+        if let Some(el) = composer.try_get_untracked().flatten() {
+            let _ = el.focus();
+        }
+    };
 
     view! {
         <section class="card conversation-view" aria-labelledby="conversation-title">
@@ -239,6 +426,16 @@ pub fn ConversationView() -> impl IntoView {
                 <button class="secondary" type="button" on:click=back>"Back"</button>
                 <h2 id="conversation-title" title=title><bdi dir="auto" data-testid="name">{title}</bdi></h2>
                 <Show when=move || standing() == Standing::Accepted && current().is_some()>
+                    {move || setting.get().map(|s| view! {
+                        <span class="timer-now" data-testid="disappearing-now" title=timer_sentence(s)>
+                            <TimerIcon />{duration(s.seconds())}
+                        </span>
+                    })}
+                    <button class="secondary timer-button" type="button" title="Disappearing messages"
+                        aria-label="Disappearing messages" aria-haspopup="dialog"
+                        on:click=move |_| choosing_timer.set(true)>
+                        <TimerIcon />
+                    </button>
                     <Menu label="Options">
                         <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>
                             "Block"
@@ -262,6 +459,34 @@ pub fn ConversationView() -> impl IntoView {
                 <p>"Every message with "<bdi class="name" dir="auto" title=title>{title}</bdi>
                     " will be deleted from this device. This cannot be undone."</p>
             </Confirm>
+            <Confirm open=Signal::derive(move || deleting.with(|d| matches!(d, Some((_, false)))))
+                title="Delete for me?" action="Delete" danger=true
+                on_confirm=move || delete_message(false)
+                on_close=move || deleting.set(None)>
+                {move || if note_to_self() {
+                    view! { <p>"Delete this message from this device? Your other devices keep their copy."</p> }.into_any()
+                } else {
+                    view! {
+                        <p>"Delete this message from this device? "<bdi class="name" dir="auto" title=title>{title}</bdi>
+                            " keeps their copy."</p>
+                    }.into_any()
+                }}
+            </Confirm>
+            <Confirm open=Signal::derive(move || deleting.with(|d| matches!(d, Some((_, true)))))
+                title="Delete for everyone?" action="Delete for everyone" danger=true
+                on_confirm=move || delete_message(true)
+                on_close=move || deleting.set(None)>
+                {move || if note_to_self() {
+                    view! { <p>"Delete this message everywhere? It is removed from this device and your other devices are asked to delete it."</p> }.into_any()
+                } else {
+                    view! {
+                        <p>"Delete this message for everyone? It is removed from this device and "
+                            <bdi class="name" dir="auto" title=title>{title}</bdi>" is asked to delete it."</p>
+                    }.into_any()
+                }}
+            </Confirm>
+            <TimerDialog open=choosing_timer current=setting note_to_self=Signal::derive(note_to_self)
+                title=Signal::derive(title) on_set=set_timer />
             <Confirm open=Signal::derive(move || opening_link.with(Option::is_some)) title="Open this link?" action="Open"
                 on_confirm=move || {
                     if let Some(url) = opening_link.get_untracked() {
@@ -295,7 +520,7 @@ pub fn ConversationView() -> impl IntoView {
                 </div>
             </Show>
             <Problem error=action_error />
-            <Notice />
+            <NoticeLine />
             {move || request_note().map(|(before, after)| view! {
                 <p class="note request-note">{before}<bdi class="name" dir="auto" title=title>{title}</bdi>{after}</p>
             })}
@@ -304,21 +529,45 @@ pub fn ConversationView() -> impl IntoView {
                     "Show older messages"
                 </button>
             </Show>
-            <ol class="messages" node_ref=list on:scroll=scrolled tabindex="0" aria-label="Messages">
-                <For each=move || app.messages.get() key=|m| (m.id.clone(), m.status.as_str())
-                    children=move |m: Message| view! { <Bubble message=m opening_link=opening_link /> } />
-            </ol>
+            <div class="pane">
+                <ol class="messages" node_ref=list on:scroll=scrolled tabindex="0" aria-label="Messages">
+                    <For each=move || app.messages.get() key=|m| (m.id.clone(), m.status.as_str())
+                        children=move |m: Message| {
+                            if m.notice.is_some() {
+                                view! { <NoticeItem message=m thread=thread to_follow=to_follow on_follow=set_timer /> }.into_any()
+                            } else {
+                                view! { <Bubble message=m thread=thread /> }.into_any()
+                            }
+                        } />
+                </ol>
+                <Show when=move || unseen.get().is_some()>
+                    <button class="primary new-messages" type="button" on:click=to_newest>
+                        "New messages"<span class="badge">{move || unseen.get().unwrap_or_default()}</span>
+                    </button>
+                </Show>
+            </div>
             <p class="visually-hidden" role="status" aria-live="polite">
                 {move || announcement.get().map(|(from, text)| view! { <bdi dir="auto">{from}</bdi>": "<bdi dir="auto">{text}</bdi> })}
             </p>
+            <p class="typing" role="status" data-testid="typing">
+                {move || typing().then(|| view! { <bdi class="name" dir="auto" title=title>{title}</bdi>" is typing…" })}
+            </p>
             <Show when=move || standing() != Standing::Blocked>
                 <form class="composer" on:submit=submit>
+                    {move || replying_to().map(|(name, snippet)| view! {
+                        <div class="replying" data-testid="replying">
+                            <p>"Replying to "<bdi class="name" dir="auto" title=name>{name.clone()}</bdi>": "
+                                <span class="snippet" dir="auto">{snippet}</span></p>
+                            <button class="cancel-reply" type="button" aria-label="Cancel reply" title="Cancel reply"
+                                on:click=cancel_reply>"×"</button>
+                        </div>
+                    })}
                     <label for="composer" class="visually-hidden">"Message"</label>
                     <div class="compose-row">
                         <textarea id="composer" data-testid="composer" rows="1" placeholder="Message" dir="auto"
                             node_ref=composer data-autofocus="" aria-describedby="composer-count"
                             prop:value=move || draft.get() on:input=move |ev| typed(event_target_value(&ev))
-                            on:keydown=keydown></textarea>
+                            on:keydown=keydown on:blur=stopped_typing></textarea>
                         <button class="primary" type="submit" data-testid="send"
                             prop:disabled=move || !sendable() || sending.get()>"Send"</button>
                     </div>
@@ -339,38 +588,113 @@ pub fn ConversationView() -> impl IntoView {
     }
 }
 
-/// One message: who, what, when, and for one's own its delivery state (with Retry when failed).
+/// A stopwatch: disappearing messages (drawn, so it shows without an emoji font).
+#[component]
+fn TimerIcon() -> impl IntoView {
+    view! {
+        <svg class="timer-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none"
+            stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
+            <circle cx="12" cy="13" r="8" />
+            <path d="M12 9v4l2.5 2.5M9.5 2.5h5M12 2.5V5" />
+        </svg>
+    }
+}
+
+/// The message `id`, sent at `timestamp`, as the list now holds it. The list is in time order,
+/// so it is looked for there first; a message whose time changed is found anyway.
+fn find_in(list: &[Message], timestamp: u64, id: &str) -> Option<Message> {
+    let at = list.partition_point(|m| (m.timestamp, m.id.as_str()) < (timestamp, id));
+    match list.get(at) {
+        Some(m) if m.id == id => Some(m.clone()),
+        _ => list.iter().find(|m| m.id == id).cloned(),
+    }
+}
+
+/// How far below the top of the message list `list` the top of `element` (inside it) is.
+fn offset_in(list: &web_sys::HtmlElement, element: &web_sys::HtmlElement) -> i32 {
+    use wasm_bindgen::JsCast;
+    let mut top = element.offset_top();
+    let mut parent = element.offset_parent().and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok());
+    // At most a few steps: the list is positioned, and so is each message in it.
+    while let Some(p) = parent {
+        if p == *list {
+            break;
+        }
+        top += p.offset_top();
+        parent = p.offset_parent().and_then(|p| p.dyn_into::<web_sys::HtmlElement>().ok());
+    }
+    top
+}
+
+/// Scrolls the message list `list` just enough to show all of `element` (inside it).
+fn keep_in_view(list: &web_sys::HtmlElement, element: &web_sys::HtmlElement) {
+    let top = offset_in(list, element);
+    let bottom = top + element.offset_height();
+    let (seen_top, seen_bottom) = (list.scroll_top(), list.scroll_top() + list.client_height());
+    if bottom > seen_bottom {
+        list.set_scroll_top((bottom - list.client_height()).min(top));
+    } else if top < seen_top {
+        list.set_scroll_top(top);
+    }
+}
+
+/// The message `id`'s element in the list, if it is shown.
+fn element_of(list: &web_sys::HtmlElement, id: &str) -> Option<web_sys::HtmlElement> {
+    use wasm_bindgen::JsCast;
+    let quoted = id.replace('\\', "\\\\").replace('"', "\\\"");
+    list.query_selector(&format!("[data-id=\"{quoted}\"]")).ok().flatten()?.dyn_into().ok()
+}
+
+/// One message: its quote, what it says, when, for one's own its delivery state (with Retry when
+/// failed), its reactions and what can be done to it.
 #[component]
 fn Bubble(
-    /// The message.
+    /// The message as it was when this view of it was made (its status is fixed; the rest
+    /// follows the list).
     message: Message,
-    /// The link the person clicked, asked about before it opens.
-    opening_link: RwSignal<Option<String>>,
+    /// What the conversation's messages share.
+    thread: Thread,
 ) -> impl IntoView {
     let app = use_app();
     let error = RwSignal::new(None::<String>);
     let m = message;
     let id = m.id.clone();
+    let (timestamp, key) = (m.timestamp, m.id.clone());
+    let initial = m.clone();
+    let live = Memo::new(move |_| app.messages.with(|list| find_in(list, timestamp, &key)));
+    let now = move || live.get().unwrap_or_else(|| initial.clone());
     let failed = m.status == Status::Failed;
-    let clock_time = if m.outgoing {
-        let state = match m.status {
-            Status::Sending => "Sending…",
-            Status::Sent => "Sent",
-            Status::Failed => "Not sent",
-            Status::Deleted => "Deleted",
-        };
-        format!("{} · {state}", clock(m.timestamp))
-    } else {
-        clock(m.timestamp)
-    };
-    let retry = move |_| {
-        let id = id.clone();
-        spawn_local(async move {
-            if let Err(e) = messaging::retry(app, &id).await {
-                error.set(Some(e.to_string()));
+    let deleted = m.status == Status::Deleted;
+    let when_line = {
+        let now = now.clone();
+        move || {
+            let m = now();
+            if !m.outgoing || deleted {
+                return clock(m.timestamp);
             }
-        });
+            let state = match m.status {
+                Status::Sending => "Sending…",
+                Status::Sent if m.read_at.is_some() => "Read",
+                Status::Sent => "Sent",
+                Status::Failed => "Not sent",
+                Status::Deleted => "Deleted",
+            };
+            format!("{} · {state}", clock(m.timestamp))
+        }
     };
+    let retry = {
+        let id = id.clone();
+        move |_| {
+            let id = id.clone();
+            spawn_local(async move {
+                if let Err(e) = messaging::retry(app, &id).await {
+                    error.set(Some(e.to_string()));
+                }
+            });
+        }
+    };
+    // A 1:1 conversation's header names the peer: their name is not repeated over each message,
+    // but screen readers hear it (as it was when they sent the message).
     let sender = if m.outgoing { None } else { Some(m.sender_name.clone().unwrap_or_default()) };
     let problem = m.problem.clone();
     // What the engine changed to keep a peer's message inert is said, not hidden.
@@ -378,23 +702,150 @@ fn Bubble(
         format!("Message shortened — Hush keeps only its first {} characters.", thousands(MAX_RECEIVED_CHARS))
     });
     let arrival_time = m.adjusted.claimed_timestamp.is_some();
+    let timer = m.disappearing.filter(|_| !deleted).map(|d| {
+        let how = match d {
+            Disappearing::AfterRead(_) => "read",
+            Disappearing::AfterSend(_) => "sent",
+        };
+        (duration(d.seconds()), format!("Disappears {} after it has been {how}.", duration(d.seconds())))
+    });
+    let reactions = {
+        let now = now.clone();
+        move || if deleted { Vec::new() } else { now().reactions() }
+    };
+    let mine = {
+        let reactions = reactions.clone();
+        Signal::derive(move || {
+            reactions()
+                .into_iter()
+                .filter(|(_, by)| thread.me.is_some_and(|me| by.contains(&me)))
+                .map(|(e, _)| e)
+                .collect()
+        })
+    };
+    let chosen = {
+        let id = id.clone();
+        Memo::new(move |_| thread.chosen.with(|c| c.as_deref() == Some(id.as_str())))
+    };
+    let picking = {
+        let id = id.clone();
+        Memo::new(move |_| thread.picking.with(|p| p.as_deref() == Some(id.as_str())))
+    };
+    // A tap (or click) on the message, not on one of its buttons or links, shows its actions.
+    let tap = {
+        let id = id.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            use wasm_bindgen::JsCast;
+            let on_control = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+                .and_then(|el| el.closest("button, a, input, form").ok().flatten())
+                .is_some();
+            if on_control || deleted {
+                return;
+            }
+            let id = id.clone();
+            thread.chosen.update(|c| *c = if c.as_deref() == Some(id.as_str()) { None } else { Some(id) });
+        }
+    };
+    let reply = move |_| {
+        thread.replying.set(Some(now()));
+        thread.chosen.set(None);
+        if let Some(el) = thread.composer.try_get_untracked().flatten() {
+            let _ = el.focus();
+        }
+    };
+    let react_toggle = {
+        let id = id.clone();
+        move |_| {
+            let id = id.clone();
+            thread.picking.update(|p| *p = if p.as_deref() == Some(id.as_str()) { None } else { Some(id) });
+        }
+    };
+    let ask_delete = {
+        let id = id.clone();
+        move |everyone: bool| thread.deleting.set(Some((id.clone(), everyone)))
+    };
+    let ask_delete_everyone = ask_delete.clone();
+    let toggle_reaction = {
+        let id = id.clone();
+        move |emoji: String, on: bool| {
+            let id = id.clone();
+            spawn_local(async move {
+                if let Err(e) = messaging::react(app, &id, &emoji, on).await {
+                    error.set(Some(e.to_string()));
+                }
+            });
+        }
+    };
+    let close_picker = {
+        let id = id.clone();
+        Callback::new(move |refocus: bool| {
+            thread.picking.set(None);
+            if refocus
+                && let Some(list) = thread.list.try_get_untracked().flatten()
+                && let Some(li) = element_of(&list, &id)
+                && let Ok(Some(button)) = li.query_selector(".react-button")
+                && let Ok(button) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(button)
+            {
+                let _ = button.focus();
+            }
+        })
+    };
+    // A tapped message's actions, and an open picker, are scrolled into view.
+    Effect::new({
+        let id = id.clone();
+        move |_| {
+            if !(chosen.get() || picking.get()) {
+                return;
+            }
+            let id = id.clone();
+            request_animation_frame(move || {
+                let Some(list) = thread.list.try_get_untracked().flatten() else { return };
+                let Some(li) = element_of(&list, &id) else { return };
+                let picker = li.query_selector(".picker").ok().flatten();
+                let target = picker.and_then(|p| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(p).ok());
+                keep_in_view(&list, target.as_ref().unwrap_or(&li));
+            });
+        }
+    });
+    let outgoing = m.outgoing;
+    let body = m.body.clone();
+    let unsupported = m.unsupported;
+    let quote = m.quote.clone().filter(|_| !deleted);
+    let picker_id = id.clone();
+
     view! {
-        <li class=if m.outgoing { "message out" } else { "message in" } class:failed=failed data-testid="message"
-            data-direction=if m.outgoing { "out" } else { "in" } data-status=m.status.as_str()>
+        <li class=if outgoing { "message out" } else { "message in" } class:failed=failed class:deleted=deleted
+            class:chosen=move || chosen.get() data-testid="message" data-id=id
+            data-direction=if outgoing { "out" } else { "in" } data-status=m.status.as_str() on:click=tap>
             {sender.map(|name| view! {
-                <span class="sender" title=name><bdi dir="auto" data-testid="name">{name.clone()}</bdi></span>
+                <span class="sender visually-hidden" title=name><bdi dir="auto" data-testid="name">{name.clone()}</bdi></span>
             })}
-            {m.unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{u.describe()}</p> })}
-            {(!m.body.is_empty()).then(|| view! {
-                <p class="body" dir="auto" data-testid="body">{message_text(&m.body, opening_link)}</p>
-            })}
+            {quote.map(|q| view! { <QuoteBlock quote=q thread=thread /> })}
+            {if deleted {
+                view! { <p class="body deleted-text" data-testid="body">{DELETED_TEXT}</p> }.into_any()
+            } else {
+                view! {
+                    {unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{u.describe()}</p> })}
+                    {(!body.is_empty()).then(|| view! {
+                        <p class="body" dir="auto" data-testid="body">{message_text(&body, thread.opening_link)}</p>
+                    })}
+                }.into_any()
+            }}
             {shortened.map(|note| view! { <p class="shortened" data-testid="shortened">{note}</p> })}
             <span class="when">
-                {clock_time}
+                {when_line}
                 {arrival_time.then(|| view! {
                     <span data-testid="time-adjusted"
                         title="The time the sender's device gave cannot be right: this is when the message arrived.">
                         " · when it arrived"
+                    </span>
+                })}
+                {timer.map(|(short, long)| view! {
+                    " · "<span class="timer" data-testid="timer" title=long>
+                        <TimerIcon /><span class="visually-hidden">{long.clone()}</span>
+                        <span aria-hidden="true">{short}</span>
                     </span>
                 })}
             </span>
@@ -402,8 +853,453 @@ fn Bubble(
                 {problem.clone().map(|p| view! { <span class="problem-reason">{format!("Not sent: {p}")}</span> })}
                 <button class="retry" type="button" on:click=retry.clone()>"Retry"</button>
             </Show>
+            {
+                move || {
+                    let list = reactions();
+                    (!list.is_empty()).then(|| {
+                        let toggle_reaction = toggle_reaction.clone();
+                        view! {
+                            <div class="reactions" role="group" aria-label="Reactions">
+                                {list.into_iter().map(|(emoji, by)| {
+                                    let names: Vec<String> = by.iter().map(|b| thread.who(b)).collect();
+                                    let mine = thread.me.is_some_and(|me| by.contains(&me));
+                                    let label = format!("{emoji} {}: {}", by.len(), names.join(", "));
+                                    let toggle_reaction = toggle_reaction.clone();
+                                    let e = emoji.clone();
+                                    view! {
+                                        <button class="reaction" type="button" data-testid="reaction" data-emoji=emoji
+                                            aria-pressed=if mine { "true" } else { "false" } title=names.join(", ")
+                                            aria-label=label on:click=move |_| toggle_reaction(e.clone(), !mine)>
+                                            <span class="emoji">{emoji.clone()}</span>" "<span class="count">{by.len()}</span>
+                                        </button>
+                                    }
+                                }).collect_view()}
+                            </div>
+                        }
+                    })
+                }
+            }
+            {(!deleted).then(|| view! {
+                <div class="actions" role="group" aria-label="Message actions">
+                    <button type="button" on:click=reply>"Reply"</button>
+                    <button class="react-button" type="button" aria-haspopup="dialog"
+                        aria-expanded=move || if picking.get() { "true" } else { "false" } on:click=react_toggle>"React"</button>
+                    <button class="delete" type="button" on:click=move |_| ask_delete(false)>"Delete for me"</button>
+                    {outgoing.then(|| view! {
+                        <button class="delete" type="button" on:click=move |_| ask_delete_everyone(true)>"Delete for everyone"</button>
+                    })}
+                </div>
+            })}
+            <Show when=move || picking.get()>
+                <ReactionPicker id=picker_id.clone() mine=mine on_close=close_picker error=error />
+            </Show>
             <Problem error=error />
         </li>
+    }
+}
+
+/// The message a reply quotes: who wrote it and the start of its text. A click shows the original
+/// (paging in older history as needed) and marks it for a moment, or says it is not here.
+#[component]
+fn QuoteBlock(
+    /// The quote.
+    quote: Quoted,
+    /// What the conversation's messages share.
+    thread: Thread,
+) -> impl IntoView {
+    let app = use_app();
+    let author = thread.who(&quote.author);
+    let missing = RwSignal::new(false);
+    let text = if quote.text.is_empty() { None } else { Some(quote.text.clone()) };
+    let jump = move |_| {
+        let Some(id) = quote.id.clone() else {
+            missing.set(true);
+            return;
+        };
+        let timestamp = quote.timestamp;
+        // The list stops following the newest message while it shows the original.
+        thread.at_bottom.set_value(false);
+        spawn_local(async move {
+            match messaging::reveal(app, &id, timestamp).await {
+                Ok(true) => request_animation_frame(move || {
+                    let Some(list) = thread.list.try_get_untracked().flatten() else { return };
+                    let Some(original) = element_of(&list, &id) else {
+                        missing.set(true);
+                        return;
+                    };
+                    let middle = offset_in(&list, &original) + original.offset_height() / 2 - list.client_height() / 2;
+                    list.set_scroll_top(middle.max(0));
+                    let _ = original.set_attribute("data-highlight", "");
+                    set_timeout(
+                        move || {
+                            let _ = original.remove_attribute("data-highlight");
+                        },
+                        std::time::Duration::from_millis(2_000),
+                    );
+                }),
+                Ok(false) => missing.set(true),
+                Err(e) => {
+                    let _ = e;
+                    missing.set(true);
+                }
+            }
+        });
+    };
+    view! {
+        <button class="quote" type="button" data-testid="quote" on:click=jump
+            title="Show the original message">
+            <span class="quote-author"><bdi dir="auto">{author}</bdi></span>
+            <span class="quote-text" dir="auto">{text.unwrap_or_else(|| "A message".to_owned())}</span>
+        </button>
+        <Show when=move || missing.get()>
+            <p class="quote-missing" role="status">"The original message is not on this device."</p>
+        </Show>
+    }
+}
+
+/// The small panel of reactions under a message's React button: the quick six and any other one
+/// emoji. Escape closes it (focus back on React), as does a click outside the message.
+#[component]
+fn ReactionPicker(
+    /// The message reacted to.
+    id: String,
+    /// This account's reactions on it now.
+    mine: Signal<Vec<String>>,
+    /// Closes the picker (`true`: focus goes back to the React button).
+    on_close: Callback<bool>,
+    /// Where an error of a quick reaction is shown (the message's own line).
+    error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let app = use_app();
+    let panel = NodeRef::<leptos::html::Div>::new();
+    let other = RwSignal::new(String::new());
+    let other_error = RwSignal::new(None::<String>);
+    let quick = messaging::quick_reactions(app);
+    let choose = move |emoji: String, from_field: bool| {
+        let on = !mine.with_untracked(|m| m.contains(&emoji));
+        let id = id.clone();
+        spawn_local(async move {
+            match messaging::react(app, &id, &emoji, on).await {
+                Ok(()) => on_close.run(true),
+                Err(e) if from_field => other_error.set(Some(e.to_string())),
+                Err(e) => {
+                    error.set(Some(e.to_string()));
+                    on_close.run(true);
+                }
+            }
+        });
+    };
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            ev.prevent_default();
+            on_close.run(true);
+        }
+    });
+    let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        use wasm_bindgen::JsCast;
+        let Some(el) = panel.try_get_untracked().flatten() else { return };
+        let message = el.closest("li").ok().flatten();
+        let target = ev.target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        if !message.is_some_and(|m| m.contains(target.as_ref())) {
+            on_close.run(false);
+        }
+    });
+    on_cleanup(move || {
+        escape.remove();
+        outside.remove();
+    });
+    panel.on_load(move |el| {
+        request_animation_frame(move || {
+            if let Ok(Some(first)) = el.query_selector("button")
+                && let Ok(first) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(first)
+            {
+                let _ = first.focus();
+            }
+        });
+    });
+    let choose_other = choose.clone();
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        other_error.set(None);
+        let emoji = other.get_untracked().trim().to_owned();
+        if emoji.is_empty() {
+            other_error.set(Some(hush_client::Error::NotAnEmoji.to_string()));
+            return;
+        }
+        choose_other(emoji, true);
+    };
+    view! {
+        <div class="picker" role="dialog" aria-label="React" node_ref=panel>
+            <div class="quick">
+                {quick.into_iter().map(|emoji| {
+                    let choose = choose.clone();
+                    let e = emoji.clone();
+                    let pressed = {
+                        let emoji = emoji.clone();
+                        move || if mine.with(|m| m.contains(&emoji)) { "true" } else { "false" }
+                    };
+                    view! {
+                        <button class="emoji" type="button" aria-pressed=pressed on:click=move |_| choose(e.clone(), false)>
+                            {emoji}
+                        </button>
+                    }
+                }).collect_view()}
+            </div>
+            <form class="other" on:submit=submit>
+                <label class="visually-hidden" for="other-emoji">"Other emoji"</label>
+                <input id="other-emoji" type="text" placeholder="Other emoji" autocomplete="off" maxlength="32"
+                    prop:value=move || other.get() on:input=move |ev| other.set(event_target_value(&ev)) />
+                <button class="secondary" type="submit">"Add"</button>
+            </form>
+            <Problem error=other_error />
+        </div>
+    }
+}
+
+/// A line that is not a message: a change of the disappearing-messages setting, and "Follow
+/// setting" on the peer's latest change when it is not this account's.
+#[component]
+fn NoticeItem(
+    /// The notice.
+    message: Message,
+    /// What the conversation's messages share.
+    thread: Thread,
+    /// The peer's latest change (its id and setting), when this account's setting differs.
+    to_follow: Memo<Option<(String, Option<Disappearing>)>>,
+    /// Takes a setting as this account's.
+    #[prop(into)]
+    on_follow: Callback<Option<Disappearing>>,
+) -> impl IntoView {
+    let Some(Notice::Disappearing(setting)) = message.notice else { return ().into_any() };
+    let id = message.id.clone();
+    let followable = move || to_follow.with(|f| f.as_ref().is_some_and(|(x, _)| *x == id));
+    let (by_name, sentence) = notice_sentence(setting, message.outgoing);
+    let title = thread.title;
+    view! {
+        <li class="notice-line" data-testid="notice" data-direction=if message.outgoing { "out" } else { "in" }>
+            <p>
+                {by_name.then(|| view! { <bdi class="name" dir="auto" title=title>{title}</bdi>" " })}
+                {sentence}
+            </p>
+            <Show when=followable>
+                <button class="link" type="button" on:click=move |_| on_follow.run(setting)>"Follow setting"</button>
+            </Show>
+        </li>
+    }
+    .into_any()
+}
+
+/// What a notice of a setting change says: whether it starts with the peer's name, and the rest.
+fn notice_sentence(setting: Option<Disappearing>, by_me: bool) -> (bool, String) {
+    match (setting, by_me) {
+        (None, true) => (false, "You turned off disappearing messages.".to_owned()),
+        (None, false) => {
+            (true, "has turned disappearing messages off. Messages they send will no longer disappear.".to_owned())
+        }
+        (Some(d), by_me) => {
+            let how = match d {
+                Disappearing::AfterRead(_) => "read",
+                Disappearing::AfterSend(_) => "sent",
+            };
+            let time = duration(d.seconds());
+            if by_me {
+                (false, format!("You set messages to disappear {time} after they have been {how}."))
+            } else {
+                (true, format!("has set messages to disappear {time} after they have been {how}."))
+            }
+        }
+    }
+}
+
+/// The header's sentence for this account's setting.
+fn timer_sentence(setting: Disappearing) -> String {
+    let how = match setting {
+        Disappearing::AfterRead(_) => "read",
+        Disappearing::AfterSend(_) => "sent",
+    };
+    format!("Messages you send disappear {} after they have been {how}.", duration(setting.seconds()))
+}
+
+/// A timer in its largest whole unit: "5 minutes", "12 hours", "1 day", "1 week", "2 weeks".
+fn duration(seconds: u32) -> String {
+    let s = u64::from(seconds);
+    let unit = |n: u64| s != 0 && s.is_multiple_of(n);
+    if unit(7 * 86_400) {
+        when::count(s / (7 * 86_400), "week", "weeks")
+    } else if unit(86_400) {
+        when::count(s / 86_400, "day", "days")
+    } else if unit(3_600) {
+        when::count(s / 3_600, "hour", "hours")
+    } else if unit(60) {
+        when::count(s / 60, "minute", "minutes")
+    } else {
+        when::count(s, "second", "seconds")
+    }
+}
+
+/// Which kind of disappearing the dialog has chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Off,
+    AfterRead,
+    AfterSend,
+}
+
+/// The timers offered for `kind`, with `keep` among them (a setting followed from a peer may use
+/// another).
+fn timers(kind: Kind, keep: Option<u32>) -> Vec<u32> {
+    let mut list: Vec<u32> = match kind {
+        Kind::Off => Vec::new(),
+        Kind::AfterRead => AFTER_READ_TIMERS.to_vec(),
+        Kind::AfterSend => AFTER_SEND_TIMERS.to_vec(),
+    };
+    if let Some(t) = keep
+        && kind != Kind::Off
+        && !list.contains(&t)
+    {
+        let at = list.partition_point(|x| *x < t);
+        list.insert(at, t);
+    }
+    list
+}
+
+/// The setting the dialog's choices make.
+fn chosen_setting(kind: Kind, timer: u32) -> Option<Disappearing> {
+    match kind {
+        Kind::Off => None,
+        Kind::AfterRead => Some(Disappearing::AfterRead(timer)),
+        Kind::AfterSend => Some(Disappearing::AfterSend(timer)),
+    }
+}
+
+/// "Disappearing messages": a modal dialog with Off, after read, after send, and the timers.
+/// Escape and Cancel change nothing; focus goes back to the header's button.
+#[component]
+fn TimerDialog(
+    /// Whether it is shown.
+    open: RwSignal<bool>,
+    /// This account's setting in the conversation.
+    current: Memo<Option<Disappearing>>,
+    /// Whether the conversation is Note to Self (after send only).
+    note_to_self: Signal<bool>,
+    /// The conversation's title.
+    title: Signal<String>,
+    /// Sets the setting chosen.
+    #[prop(into)]
+    on_set: Callback<Option<Disappearing>>,
+) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let kind = RwSignal::new(Kind::Off);
+    let timer = RwSignal::new(0u32);
+    let had_focus = StoredValue::new_local(None::<web_sys::HtmlElement>);
+    Effect::new(move |_| {
+        let wanted = open.get();
+        let Some(el) = dialog.get() else { return };
+        if wanted && !el.open() {
+            let (k, t) = match current.get_untracked() {
+                None => (Kind::Off, 0),
+                Some(Disappearing::AfterRead(t)) => (Kind::AfterRead, t),
+                Some(Disappearing::AfterSend(t)) => (Kind::AfterSend, t),
+            };
+            kind.set(k);
+            timer.set(t);
+            had_focus.set_value(
+                web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.active_element())
+                    .and_then(|e| wasm_bindgen::JsCast::dyn_into(e).ok()),
+            );
+            if el.show_modal().is_ok()
+                && let Ok(Some(checked)) = el.query_selector("input:checked")
+                && let Ok(checked) = wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(checked)
+            {
+                let _ = checked.focus();
+            }
+        } else if !wanted {
+            // Closed by the app, or already by the browser (Escape): focus goes back either way.
+            if el.open() {
+                el.close();
+            }
+            if let Some(back) = had_focus.try_update_value(Option::take).flatten()
+                && back.is_connected()
+            {
+                let _ = back.focus();
+            }
+        }
+    });
+    let pick_kind = move |k: Kind| {
+        kind.set(k);
+        let offered = timers(k, None);
+        if !offered.contains(&timer.get_untracked()) {
+            // Session's first choices: 12 hours after read, 1 day after send.
+            timer.set(match k {
+                Kind::Off => 0,
+                Kind::AfterRead => 43_200,
+                Kind::AfterSend => 86_400,
+            });
+        }
+    };
+    let set = move |_| {
+        on_set.run(chosen_setting(kind.get_untracked(), timer.get_untracked()));
+        open.set(false);
+    };
+    let kinds = move || {
+        let mut list = vec![(Kind::Off, "Off")];
+        if !note_to_self.get() {
+            list.push((Kind::AfterRead, "Disappear after read"));
+        }
+        list.push((Kind::AfterSend, "Disappear after send"));
+        list
+    };
+    let hint = move || match kind.get() {
+        Kind::Off => "Messages you send stay until someone deletes them.",
+        Kind::AfterRead => "Messages you send disappear this long after they have been read.",
+        Kind::AfterSend => "Messages you send disappear this long after they have been sent.",
+    };
+    view! {
+        <dialog class="dialog timer-dialog" aria-labelledby="timer-title" aria-describedby="timer-text" node_ref=dialog
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    ev.prevent_default();
+                    open.set(false);
+                }
+            }
+            on:close=move |_| {
+                if open.try_get_untracked() == Some(true) && dialog.try_get_untracked().flatten().is_some_and(|d| !d.open()) {
+                    open.set(false);
+                }
+            }>
+            <h2 id="timer-title">"Disappearing messages"</h2>
+            <p id="timer-text">
+                {move || if note_to_self.get() {
+                    view! { "Choose how long your notes stay." }.into_any()
+                } else {
+                    view! { "This is for the messages you send. "<bdi class="name" dir="auto" title=title>{title}</bdi>
+                        " chooses for theirs." }.into_any()
+                }}
+            </p>
+            <fieldset class="choices">
+                <legend>"Messages"</legend>
+                {move || kinds().into_iter().map(|(k, label)| view! {
+                    <label><input type="radio" name="timer-kind" prop:checked=move || kind.get() == k
+                        on:change=move |_| pick_kind(k) />{label}</label>
+                }).collect_view()}
+            </fieldset>
+            <Show when=move || kind.get() != Kind::Off>
+                <fieldset class="choices">
+                    <legend>"Timer"</legend>
+                    <p class="hint">{hint}</p>
+                    {move || timers(kind.get(), current.get_untracked().map(Disappearing::seconds)).into_iter().map(|t| view! {
+                        <label><input type="radio" name="timer-time" prop:checked=move || timer.get() == t
+                            on:change=move |_| timer.set(t) />{duration(t)}</label>
+                    }).collect_view()}
+                </fieldset>
+            </Show>
+            <div class="row">
+                <button class="secondary" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
+                <button class="primary" type="button" on:click=set>"Set"</button>
+            </div>
+        </dialog>
     }
 }
 
@@ -459,4 +1355,80 @@ fn thousands(n: usize) -> String {
         out.push(d);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timers_read_in_their_largest_whole_unit() {
+        let read: Vec<String> = AFTER_READ_TIMERS.iter().map(|&t| duration(t)).collect();
+        assert_eq!(read, ["5 minutes", "1 hour", "12 hours", "1 day", "1 week", "2 weeks"]);
+        let send: Vec<String> = AFTER_SEND_TIMERS.iter().map(|&t| duration(t)).collect();
+        assert_eq!(send, ["12 hours", "1 day", "1 week", "2 weeks"]);
+        assert_eq!(duration(1), "1 second");
+        assert_eq!(duration(90), "90 seconds");
+        assert_eq!(duration(30 * 86_400), "30 days");
+        assert_eq!(duration(0), "0 seconds");
+    }
+
+    #[test]
+    fn notices_say_who_set_what() {
+        let day = Some(Disappearing::AfterRead(86_400));
+        assert_eq!(
+            notice_sentence(day, true),
+            (false, "You set messages to disappear 1 day after they have been read.".into())
+        );
+        assert_eq!(
+            notice_sentence(day, false),
+            (true, "has set messages to disappear 1 day after they have been read.".into())
+        );
+        let week = Some(Disappearing::AfterSend(604_800));
+        assert_eq!(notice_sentence(week, true).1, "You set messages to disappear 1 week after they have been sent.");
+        assert_eq!(notice_sentence(None, true), (false, "You turned off disappearing messages.".into()));
+        assert_eq!(
+            notice_sentence(None, false),
+            (true, "has turned disappearing messages off. Messages they send will no longer disappear.".into())
+        );
+    }
+
+    #[test]
+    fn the_dialog_offers_the_standard_timers_and_keeps_a_followed_one() {
+        assert_eq!(timers(Kind::Off, Some(60)), Vec::<u32>::new());
+        assert_eq!(timers(Kind::AfterSend, None), AFTER_SEND_TIMERS.to_vec());
+        assert_eq!(timers(Kind::AfterSend, Some(86_400)), AFTER_SEND_TIMERS.to_vec());
+        assert_eq!(timers(Kind::AfterRead, Some(60)), [60, 300, 3_600, 43_200, 86_400, 604_800, 1_209_600]);
+        assert_eq!(chosen_setting(Kind::AfterRead, 300), Some(Disappearing::AfterRead(300)));
+        assert_eq!(chosen_setting(Kind::Off, 300), None);
+    }
+
+    #[test]
+    fn a_message_is_found_by_its_time_and_also_after_its_time_changed() {
+        let peer: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
+        let message = |id: &str, timestamp: u64| Message {
+            id: id.into(),
+            peer,
+            outgoing: true,
+            body: id.into(),
+            timestamp,
+            status: Status::Sent,
+            sender_name: None,
+            outbox: None,
+            problem: None,
+            unsupported: None,
+            adjusted: Default::default(),
+            quote: None,
+            reactions: Vec::new(),
+            read_at: None,
+            swarm_hash: None,
+            disappearing: None,
+            expires_at: None,
+            notice: None,
+        };
+        let list = vec![message("a", 1), message("b", 2), message("c", 2), message("d", 9)];
+        assert_eq!(find_in(&list, 2, "c").map(|m| m.id), Some("c".into()));
+        assert_eq!(find_in(&list, 5, "d").map(|m| m.id), Some("d".into()));
+        assert_eq!(find_in(&list, 2, "e"), None);
+    }
 }
