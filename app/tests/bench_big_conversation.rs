@@ -24,7 +24,7 @@ use app::platform::{AppEngine, world};
 use app::storage::IdbBackend;
 use crypto_core::identity::{Identity, Seed, SessionId};
 use crypto_core::vault::KdfParams;
-use hush_client::conversations::{self, Message, Standing, Status};
+use hush_client::conversations::{self, Message, Standing};
 use hush_client::storage::{Read, Vault, stores};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{console_log, wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -81,26 +81,9 @@ fn message(peer: &SessionId, i: usize) -> Message {
     } else {
         conversations::incoming_id(&format!("{:02x}{i:062x}", peer.key()[0]))
     };
-    Message {
-        id,
-        peer: *peer,
-        outgoing,
-        body: format!("Message number {i} of this conversation, about as long as a chat line usually is."),
-        timestamp,
-        status: Status::Sent,
-        sender_name: Some(if outgoing { "Bench" } else { "Peer" }.to_owned()),
-        outbox: None,
-        problem: None,
-        unsupported: None,
-        adjusted: Default::default(),
-        quote: None,
-        reactions: Vec::new(),
-        read_at: None,
-        swarm_hash: None,
-        disappearing: None,
-        expires_at: None,
-        notice: None,
-    }
+    let body = format!("Message number {i} of this conversation, about as long as a chat line usually is.");
+    let name = if outgoing { "Bench" } else { "Peer" };
+    Message::filed(id, peer, outgoing, body, timestamp, Some(name.to_owned()))
 }
 
 /// Files `count` messages into the conversation with `peer` (named `name`) one by one, as the inbox files each

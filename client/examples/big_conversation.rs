@@ -23,7 +23,7 @@ use crypto_core::identity::{Identity, Seed, SessionId};
 use crypto_core::vault::KdfParams;
 use futures::executor::block_on;
 use hush_client::Engine;
-use hush_client::conversations::{self, Message, Standing, Status};
+use hush_client::conversations::{self, Message, Standing};
 use hush_client::platform::{Clock, Platform, Reply, Transport, TransportError, World};
 use hush_client::storage::{Backend, MemoryBackend, Read, StorageError, Vault, stores};
 
@@ -149,26 +149,9 @@ fn message(peer: &SessionId, i: usize) -> Message {
     } else {
         conversations::incoming_id(&format!("{:02x}{i:062x}", peer.key()[0]))
     };
-    Message {
-        id,
-        peer: *peer,
-        outgoing,
-        body: format!("Message number {i} of this conversation, about as long as a chat line usually is."),
-        timestamp,
-        status: Status::Sent,
-        sender_name: Some(if outgoing { "Bench" } else { "Peer" }.to_owned()),
-        outbox: None,
-        problem: None,
-        unsupported: None,
-        adjusted: Default::default(),
-        quote: None,
-        reactions: Vec::new(),
-        read_at: None,
-        swarm_hash: None,
-        disappearing: None,
-        expires_at: None,
-        notice: None,
-    }
+    let body = format!("Message number {i} of this conversation, about as long as a chat line usually is.");
+    let name = if outgoing { "Bench" } else { "Peer" };
+    Message::filed(id, peer, outgoing, body, timestamp, Some(name.to_owned()))
 }
 
 /// Files `count` messages with `peer` one by one; returns the time taken.

@@ -17,25 +17,18 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
-use crypto_core::identity::Seed;
 use crypto_core::network::anchors::Anchors;
-use crypto_core::vault::KdfParams;
-use hush_client::platform::native::{Native, SqliteBackend, world};
+use hush_client::platform::native::Native;
 use hush_client::{Engine, Event, SessionId};
 use hush_node::devnet::{Devnet, DevnetConfig};
-use rand_core::{OsRng, RngCore};
+
+#[path = "support/engine.rs"]
+mod support;
 
 type Shown = Rc<RefCell<HashMap<String, Instant>>>;
 
 async fn engine(relay: &str, anchors: &Anchors, name: &str, shown: Option<Shown>) -> Engine<Native> {
-    let engine = Engine::new(world(), SqliteBackend::in_memory().expect("a memory vault"));
-    engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
-    // The devnet's own nodes are the trust anchors its relay's node list is checked against.
-    engine.set_anchors(anchors.clone());
-    let mut seed = [0u8; 16];
-    OsRng.fill_bytes(&mut seed);
-    engine.create(&Seed::from_bytes(seed), name, "a passphrase for the bench").await.expect("created");
-    engine.set_relay(relay).await.expect("the devnet's relay");
+    let engine = support::engine(relay, anchors, name).await;
     if let Some(shown) = shown {
         engine.on_event(move |event| {
             if let Event::Message { message, arrived: true } = event {
@@ -43,8 +36,6 @@ async fn engine(relay: &str, anchors: &Anchors, name: &str, shown: Option<Shown>
             }
         });
     }
-    let background = engine.clone();
-    tokio::task::spawn_local(async move { background.run().await });
     engine
 }
 
@@ -107,8 +98,7 @@ fn main() {
         // The real network's waits: 30 s before a hop answers for a dead next hop, 5 s per peer.
         let mut devnet = Devnet::start(config).await.expect("the devnet starts");
         let relay = devnet.app_url.clone();
-        let json = std::fs::read(dir.join("devnet.json")).expect("the devnet wrote devnet.json");
-        let anchors = Anchors::parse(&json).expect("devnet.json lists the nodes");
+        let anchors = support::anchors(&dir);
         let shown: Shown = Rc::default();
         let alice = engine(&relay, &anchors, "Alice", None).await;
         let bob_engine = engine(&relay, &anchors, "Bob", Some(shown.clone())).await;

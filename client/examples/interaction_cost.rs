@@ -16,27 +16,12 @@
 
 use std::time::{Duration, Instant};
 
-use crypto_core::identity::Seed;
-use crypto_core::network::anchors::Anchors;
-use crypto_core::vault::KdfParams;
-use hush_client::platform::native::{Native, SqliteBackend, world};
+use hush_client::platform::native::Native;
 use hush_client::{Engine, SessionId};
 use hush_node::devnet::{Devnet, DevnetConfig};
-use rand_core::{OsRng, RngCore};
 
-async fn engine(relay: &str, anchors: &Anchors, name: &str) -> Engine<Native> {
-    let engine = Engine::new(world(), SqliteBackend::in_memory().expect("a memory vault"));
-    engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
-    // The devnet's own nodes are the trust anchors its relay's node list is checked against.
-    engine.set_anchors(anchors.clone());
-    let mut seed = [0u8; 16];
-    OsRng.fill_bytes(&mut seed);
-    engine.create(&Seed::from_bytes(seed), name, "a passphrase for the bench").await.expect("created");
-    engine.set_relay(relay).await.expect("the devnet's relay");
-    let background = engine.clone();
-    tokio::task::spawn_local(async move { background.run().await });
-    engine
-}
+#[path = "support/engine.rs"]
+mod support;
 
 async fn settings(engine: &Engine<Native>, typing: bool, receipts: bool) {
     engine
@@ -69,10 +54,9 @@ fn main() {
         config.swarm_size = 3;
         let mut devnet = Devnet::start(config).await.expect("the devnet starts");
         let relay = devnet.app_url.clone();
-        let json = std::fs::read(dir.join("devnet.json")).expect("the devnet wrote devnet.json");
-        let anchors = Anchors::parse(&json).expect("devnet.json lists the nodes");
-        let alice = engine(&relay, &anchors, "Alice").await;
-        let bob = engine(&relay, &anchors, "Bob").await;
+        let anchors = support::anchors(&dir);
+        let alice = support::engine(&relay, &anchors, "Alice").await;
+        let bob = support::engine(&relay, &anchors, "Bob").await;
         let (alice_id, bob_id): (SessionId, SessionId) =
             (alice.session_id().expect("unlocked"), bob.session_id().expect("unlocked"));
         // Warm up: a conversation both accepted, paths built, swarms learned.

@@ -409,6 +409,38 @@ impl Message {
 }
 
 impl Message {
+    /// A message as filed, sent (`status` Sent) with nothing else about it yet: no outbox, quote,
+    /// reactions, timer or notice. The constructor the others (and tests) start from.
+    pub fn filed(
+        id: String,
+        peer: &SessionId,
+        outgoing: bool,
+        body: String,
+        timestamp: u64,
+        sender_name: Option<String>,
+    ) -> Message {
+        Message {
+            id,
+            peer: *peer,
+            outgoing,
+            body,
+            timestamp,
+            status: Status::Sent,
+            sender_name,
+            outbox: None,
+            problem: None,
+            unsupported: None,
+            adjusted: Adjusted::default(),
+            quote: None,
+            reactions: Vec::new(),
+            read_at: None,
+            swarm_hash: None,
+            disappearing: None,
+            expires_at: None,
+            notice: None,
+        }
+    }
+
     /// The sent time its sender gave it: how the protocol names it (in quotes, reactions,
     /// receipts and unsend requests). For a received message whose time was not believable, the
     /// claim, not the arrival time it is ordered by.
@@ -513,24 +545,9 @@ fn preview(body: &str) -> String {
 /// A new outgoing message in the outbox.
 pub fn outgoing(peer: &SessionId, body: &str, timestamp: u64, name: &str, data: String, sync_data: String) -> Message {
     Message {
-        id: outgoing_id(peer, timestamp),
-        peer: *peer,
-        outgoing: true,
-        body: body.to_owned(),
-        timestamp,
         status: Status::Sending,
-        sender_name: Some(name.to_owned()),
         outbox: Some(Outbox { data, sync_data, delivered: false, ttl: None, sync_ttl: None }),
-        problem: None,
-        unsupported: None,
-        adjusted: Adjusted::default(),
-        quote: None,
-        reactions: Vec::new(),
-        read_at: None,
-        swarm_hash: None,
-        disappearing: None,
-        expires_at: None,
-        notice: None,
+        ..Message::filed(outgoing_id(peer, timestamp), peer, true, body.to_owned(), timestamp, Some(name.to_owned()))
     }
 }
 
@@ -623,47 +640,26 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
             },
         };
         let message = Message {
-            id: outgoing_id(&peer, received.timestamp_ms),
-            peer,
-            outgoing: true,
-            body,
-            timestamp,
-            status: Status::Sent,
-            sender_name: name,
-            outbox: None,
-            problem: None,
             unsupported,
             adjusted,
             quote,
-            reactions: Vec::new(),
-            read_at: None,
             swarm_hash: Some(hash.to_owned()),
             disappearing,
             // The sender's own copies count from when they were sent, in both modes.
             expires_at: started(received.timestamp_ms, true),
             notice,
+            ..Message::filed(outgoing_id(&peer, received.timestamp_ms), &peer, true, body, timestamp, name)
         };
         return Incoming::Add { message, name: None, unread: false };
     }
     let message = Message {
-        id: incoming_id(hash),
-        peer: received.sender,
-        outgoing: false,
-        body,
-        timestamp,
-        status: Status::Sent,
-        sender_name: name.clone(),
-        outbox: None,
-        problem: None,
         unsupported,
         adjusted,
         quote,
-        reactions: Vec::new(),
-        read_at: None,
-        swarm_hash: None,
         disappearing,
         expires_at: started(received.timestamp_ms.min(timestamp), false),
         notice,
+        ..Message::filed(incoming_id(hash), &received.sender, false, body, timestamp, name.clone())
     };
     Incoming::Add { message, name, unread: notice.is_none() }
 }

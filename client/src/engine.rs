@@ -805,26 +805,14 @@ mod tests {
         let alice = peer();
         block_on(async {
             let session = engine.session().unwrap();
-            let incoming = Message {
-                id: "in/HASH".into(),
-                peer: alice,
-                outgoing: false,
-                body: "hello".into(),
-                timestamp: 1_700_000_000_000,
-                status: Status::Sent,
-                sender_name: Some("Alice".into()),
-                outbox: None,
-                problem: None,
-                unsupported: None,
-                adjusted: Default::default(),
-                quote: None,
-                reactions: Vec::new(),
-                read_at: None,
-                swarm_hash: None,
-                disappearing: None,
-                expires_at: None,
-                notice: None,
-            };
+            let incoming = Message::filed(
+                "in/HASH".into(),
+                &alice,
+                false,
+                "hello".into(),
+                1_700_000_000_000,
+                Some("Alice".into()),
+            );
             inbox::record(&session, &incoming, Some("Alice".into()), true, Standing::Request).await.unwrap();
             assert_eq!(engine.conversation(&alice).await.unwrap().unwrap().standing, Standing::Request);
             engine.mark_read(&alice).await.unwrap();

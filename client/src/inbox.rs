@@ -279,7 +279,7 @@ mod tests {
 
     use super::*;
     use crate::account::Account;
-    use crate::conversations::{Conversation, Status};
+    use crate::conversations::Conversation;
     use crate::storage::{MemoryBackend, Vault};
     use crate::testing::{Offline, offline_world};
 
@@ -417,26 +417,7 @@ mod tests {
     fn recording_files_a_message_in_its_conversation() {
         let (session, _) = session();
         let alice = Identity::generate(&mut OsRng).session_id();
-        let msg = Message {
-            id: "in/H".into(),
-            peer: alice,
-            outgoing: false,
-            body: "hello".into(),
-            timestamp: 5,
-            status: Status::Sent,
-            sender_name: None,
-            outbox: None,
-            problem: None,
-            unsupported: None,
-            adjusted: Default::default(),
-            quote: None,
-            reactions: Vec::new(),
-            read_at: None,
-            swarm_hash: None,
-            disappearing: None,
-            expires_at: None,
-            notice: None,
-        };
+        let msg = Message::filed("in/H".into(), &alice, false, "hello".into(), 5, None);
         block_on(async {
             record(&session, &msg, Some("Alice".into()), true, Standing::Request).await.unwrap();
             let c = conversations::conversation(&session.vault, &alice).await.unwrap().unwrap();
