@@ -7,14 +7,18 @@ Usage: peer.py SEED_PORT MNEMONIC MODE ARGS…, printing one JSON line:
   unsend TO TS HASH                 -> {}             (session-python's delete_message)
   read TO TS…                       -> {}             (session-python's mark_messages_as_read)
   typing TO on|off                  -> {}             (session-python's show/hide_typing_indicator)
+  disappear TO read|send|off SECS   -> {"timestamp"}  (a change of the disappearing-messages setting:
+                                       a DataMessage with flags=2, Content fields 12/13 set)
   poll SECONDS                      -> the text messages received: [{"from", "body"}]
   watch SECONDS KIND [MIN]          -> everything received of KIND (data, reaction, unsend,
                                        receipt, typing), with every field the tests look at,
                                        once at least MIN (default 1) arrived or SECONDS passed
 
-Everything but `reply` and `watch` is session-python's own API. `reply` builds the Content with
-session-python's protobuf classes and seals it with its own functions, as its send_message does
-(it has no call for quotes); `watch` reads the Content session-python's Poller decodes.
+Everything but `reply`, `disappear` and `watch` is session-python's own API. `reply` and
+`disappear` build the Content with session-python's protobuf classes and seal it with its own
+functions, as its send_message does (it has no call for quotes or the disappearing-messages
+setting); `watch` reads the Content session-python's Poller decodes, with the setting every message
+carries (`expirationType`, `expirationTimer`) and the DataMessage's `flags`.
 """
 
 import binascii
@@ -27,7 +31,7 @@ import session_python.polling as polling
 from session_python.client import Session
 from session_python.crypto import add_message_padding, encrypt_using_session_protocol, wrap_envelope
 from session_python.polling import Poller
-from session_python.protobuf.signalservice_pb2 import Content, Envelope
+from session_python.protobuf.signalservice_pb2 import Content, DataMessage, Envelope
 
 # Every Content the Poller decodes, in order, to read what its summaries leave out.
 DECODED = []
@@ -58,10 +62,16 @@ def seal_and_store(me, to, content, timestamp):
 
 def summary(m, content):
     out = {"from": m["from"], "timestamp": m["timestamp"], "type": m["type"], "hash": m["hash"]}
+    # The disappearing-messages setting: Content fields 12 (0 unknown, 1 after read, 2 after send)
+    # and 13 (seconds), on every message from a client that knows them.
+    if content.HasField("expirationType") or content.HasField("expirationTimer"):
+        out["expirationType"] = content.expirationType
+        out["expirationTimer"] = content.expirationTimer
     if content.HasField("dataMessage"):
         d = content.dataMessage
         out["body"] = d.body
         out["syncTarget"] = d.syncTarget or None
+        out["flags"] = d.flags
         if d.HasField("quote"):
             out["quote"] = {"id": d.quote.id, "author": d.quote.author, "text": d.quote.text}
         if d.HasField("reaction"):
@@ -94,6 +104,18 @@ def main():
         content.dataMessage.profile.displayName = "Python Peer"
         content.dataMessage.quote.id = quoted
         content.dataMessage.quote.author = author
+        seal_and_store(me, to, content, timestamp)
+        result = {"timestamp": timestamp}
+    elif mode == "disappear":
+        to, kind, seconds = args[0], args[1], int(args[2])
+        kinds = {"read": Content.DELETE_AFTER_READ, "send": Content.DELETE_AFTER_SEND, "off": Content.UNKNOWN}
+        if kind not in kinds:
+            sys.exit("the setting is read, send or off")
+        timestamp = int(time.time() * 1000)
+        content = Content()
+        content.dataMessage.flags = DataMessage.EXPIRATION_TIMER_UPDATE
+        content.expirationType = kinds[kind]
+        content.expirationTimer = 0 if kind == "off" else seconds
         seal_and_store(me, to, content, timestamp)
         result = {"timestamp": timestamp}
     elif mode == "react":
