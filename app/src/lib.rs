@@ -2,10 +2,13 @@
 //!
 //! Everything shown is text; nothing is HTML built from data.
 
+mod avatar;
+mod clipboard;
 mod links;
 pub mod messaging;
 mod nav;
 pub mod net;
+mod notify;
 pub mod platform;
 mod pwa;
 mod qr;
@@ -21,8 +24,9 @@ use leptos::task::spawn_local;
 use crate::screens::{
     ConfirmPhrase, ConversationView, Home, OtherTab, Profile, Restore, Settings, ShowPhrase, Ui, Unlock, Welcome,
 };
-use crate::session::{AppState, Screen};
+use crate::session::{AppState, Screen, use_app};
 use crate::tabs::Tab;
+use crypto_core::identity::SessionId;
 use hush_client::account::Theme;
 
 /// The root component.
@@ -38,6 +42,16 @@ pub fn App() -> impl IntoView {
     idle_lock(app);
     nav::install(app, ui);
     let update = pwa::register();
+    let wide = wide_window();
+
+    // The unread total in the tab's title and on the app's badge, after every change of the list
+    // (and "Hush" again once locked); a notification's click opens its conversation.
+    Effect::new(move |_| {
+        app.conversations.track();
+        app.revision.track();
+        notify::count_unread(app.unlocked());
+    });
+    notify::set_opener(move |peer| open_conversation(app, peer));
 
     // The theme of the unlocked account; kept (in memory) while locked, and across the reload
     // that locking makes.
@@ -56,39 +70,55 @@ pub fn App() -> impl IntoView {
         Theme::System => "theme-system",
     };
 
-    // When the screen changes, focus moves to its first field (marked `data-autofocus`) or its
-    // heading, so keyboard and screen-reader users start where the new screen starts.
-    Effect::new(move |previous: Option<(Screen, screens::UnlockPanel, Tab)>| {
-        let now = (app.screen.get(), ui.unlock_panel.get(), tab.get());
+    // When the screen changes (or another conversation opens beside the list), focus moves to its
+    // first field (marked `data-autofocus`) or its heading, so keyboard and screen-reader users
+    // start where the new screen starts.
+    Effect::new(move |previous: Option<(Screen, screens::UnlockPanel, Tab, Option<SessionId>)>| {
+        let now = (app.screen.get(), ui.unlock_panel.get(), tab.get(), app.open_peer.get());
         if previous != Some(now) {
             request_animation_frame(focus_screen);
         }
         now
     });
 
+    // Home and a conversation share the shell (side by side in a wide window); the other screens
+    // are pages of their own. Moving between Home and a conversation keeps the shell, and with it
+    // the list as it was.
+    let place = Memo::new(move |_| match app.screen.get() {
+        Screen::Home | Screen::Conversation => None,
+        other => Some(other),
+    });
+    let in_chat = Memo::new(move |_| app.screen.get() == Screen::Conversation);
+    let unlocked_screen =
+        Memo::new(move |_| matches!(app.screen.get(), Screen::Home | Screen::Conversation | Screen::Settings));
+    // Inside a conversation on a phone every line counts: no brand, only the connection if it is
+    // not simply connected.
+    let branded = move || !in_chat.get() || wide.get();
+
     view! {
         <div class=theme_class>
-            <main>
+            <main class:shell=move || place.get().is_none() class:in-chat=in_chat>
                 <pwa::UpdateBanner update=update />
-                <header class="brand">
-                    <h1>"Hush"</h1>
-                    <p class="tagline">"Private messages, right in your browser."</p>
+                <header class="brand" class:compact=unlocked_screen class:bare=move || !branded()>
+                    {move || branded().then(|| view! { <h1>"Hush"</h1> })}
+                    {move || (!unlocked_screen.get()).then(|| view! {
+                        <p class="tagline">"Private messages, right in your browser."</p>
+                    })}
                     <screens::ConnectionStatus />
                 </header>
                 {move || match tab.get() {
                     Tab::Asking => view! { <p class="note" role="status">"Opening…"</p> }.into_any(),
                     Tab::Elsewhere => view! { <OtherTab tab=tab /> }.into_any(),
-                    Tab::Active => match app.screen.get() {
-                        Screen::Loading => view! { <p class="note" role="status">"Opening…"</p> }.into_any(),
-                        Screen::Welcome => view! { <Welcome /> }.into_any(),
-                        Screen::ShowPhrase => view! { <ShowPhrase /> }.into_any(),
-                        Screen::ConfirmPhrase => view! { <ConfirmPhrase /> }.into_any(),
-                        Screen::Restore => view! { <Restore /> }.into_any(),
-                        Screen::Profile => view! { <Profile /> }.into_any(),
-                        Screen::Unlock => view! { <Unlock /> }.into_any(),
-                        Screen::Home => view! { <Home /> }.into_any(),
-                        Screen::Conversation => view! { <ConversationView /> }.into_any(),
-                        Screen::Settings => view! { <Settings /> }.into_any(),
+                    Tab::Active => match place.get() {
+                        None | Some(Screen::Home | Screen::Conversation) => view! { <Shell wide=wide /> }.into_any(),
+                        Some(Screen::Loading) => view! { <p class="note" role="status">"Opening…"</p> }.into_any(),
+                        Some(Screen::Welcome) => view! { <Welcome /> }.into_any(),
+                        Some(Screen::ShowPhrase) => view! { <ShowPhrase /> }.into_any(),
+                        Some(Screen::ConfirmPhrase) => view! { <ConfirmPhrase /> }.into_any(),
+                        Some(Screen::Restore) => view! { <Restore /> }.into_any(),
+                        Some(Screen::Profile) => view! { <Profile /> }.into_any(),
+                        Some(Screen::Unlock) => view! { <Unlock /> }.into_any(),
+                        Some(Screen::Settings) => view! { <Settings /> }.into_any(),
                     },
                 }}
             </main>
@@ -96,12 +126,81 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Focuses the current screen's `[data-autofocus]` element, else its first heading.
+/// Home and the open conversation: side by side in a wide window, one at a time on a phone.
+#[component]
+fn Shell(
+    /// Whether the window is wide enough for both.
+    wide: Signal<bool>,
+) -> impl IntoView {
+    let app = use_app();
+    let in_chat = Memo::new(move |_| app.screen.get() == Screen::Conversation);
+    let list_shown = Memo::new(move |_| wide.get() || !in_chat.get());
+    let chat_shown = Memo::new(move |_| wide.get() || in_chat.get());
+    let peer = Memo::new(move |_| app.open_peer.get());
+    view! {
+        <div class="panes">
+            {move || list_shown.get().then(|| view! {
+                <div class="list-pane">
+                    <Home />
+                </div>
+            })}
+            {move || chat_shown.get().then(|| view! {
+                <div class="chat-pane">
+                    // A conversation opened in place of another starts afresh (its draft, its
+                    // scroll position).
+                    {move || if in_chat.get() {
+                        peer.track();
+                        view! { <ConversationView /> }.into_any()
+                    } else {
+                        view! {
+                            <section class="card empty-chat">
+                                <p class="note">"Choose a conversation, or start a new one."</p>
+                            </section>
+                        }
+                        .into_any()
+                    }}
+                </div>
+            })}
+        </div>
+    }
+}
+
+/// From this width (CSS pixels) Home and a conversation are side by side.
+const WIDE: f64 = 900.0;
+
+/// Whether the window is at least [`WIDE`], kept current as it is resized.
+fn wide_window() -> Signal<bool> {
+    let width = || web_sys::window().and_then(|w| w.inner_width().ok()).and_then(|w| w.as_f64()).unwrap_or(0.0);
+    let wide = RwSignal::new(width() >= WIDE);
+    let _ = window_event_listener(leptos::ev::resize, move |_| {
+        let now = width() >= WIDE;
+        if wide.get_untracked() != now {
+            wide.set(now);
+        }
+    });
+    wide.into()
+}
+
+/// Opens the conversation with `peer` (a notification was clicked), if Hush is unlocked.
+fn open_conversation(app: AppState, peer: SessionId) {
+    if app.unlocked().is_some() {
+        screens::open_conversation(app, peer);
+    }
+}
+
+/// Focuses the current screen's `[data-autofocus]` element, else its first heading; beside the
+/// list, the open conversation's.
 fn focus_screen() {
     use wasm_bindgen::JsCast;
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
     let find = |selector: &str| document.query_selector(selector).ok().flatten();
-    let Some(target) = find("main [data-autofocus]").or_else(|| find("main h2")) else { return };
+    let Some(target) = find(".chat-pane [data-autofocus]")
+        .or_else(|| find("main [data-autofocus]"))
+        .or_else(|| find(".chat-pane h2"))
+        .or_else(|| find("main h2"))
+    else {
+        return;
+    };
     if target.tag_name() == "H2" {
         let _ = target.set_attribute("tabindex", "-1");
     }

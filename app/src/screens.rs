@@ -14,7 +14,7 @@ mod settings;
 mod unlock;
 
 pub use conversation::ConversationView;
-pub use home::Home;
+pub use home::{Home, open_conversation};
 use leptos::prelude::*;
 pub use onboarding::{ConfirmPhrase, Profile, Restore, ShowPhrase, Welcome};
 pub use other_tab::OtherTab;
@@ -142,6 +142,9 @@ pub fn Problem(
 pub fn Menu(
     /// The button's text.
     label: &'static str,
+    /// The button's accessible name, when its text alone does not say whose menu it is.
+    #[prop(optional, into)]
+    name: Option<String>,
     /// The menu's buttons.
     children: Children,
 ) -> impl IntoView {
@@ -189,7 +192,7 @@ pub fn Menu(
     };
     view! {
         <details class="options" node_ref=details>
-            <summary node_ref=summary>{label}</summary>
+            <summary node_ref=summary aria-label=name>{label}</summary>
             <div class="options-panel" on:click=chosen>{children()}</div>
         </details>
     }

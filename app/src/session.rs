@@ -276,6 +276,10 @@ impl AppState {
         match event {
             Event::Conversations => refresh_list(*self),
             Event::Message { message, arrived } => {
+                // While the page is hidden, a system notification (as the engine says).
+                if arrived && let Some(engine) = self.unlocked() {
+                    crate::notify::arrived(engine, &message);
+                }
                 // A message from them ends their "typing".
                 if arrived && !message.outgoing {
                     self.typing_changed(message.peer, false);

@@ -1,5 +1,6 @@
-//! Settings: the Session ID (copy, QR), profile and preferences, the relay and the onion paths,
-//! the passphrase, the recovery phrase, blocked people, locking and deleting the account.
+//! Settings: the Session ID (copy, QR), profile and preferences, read receipts and typing
+//! indicators, notifications, the relay and the onion paths, the passphrase, the recovery phrase,
+//! blocked people, locking and deleting the account.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -8,13 +9,13 @@ use zeroize::Zeroizing;
 
 use super::onboarding::{NewPassphrase, check_new_passphrase};
 use super::{Notice, Problem, SecretText, clear, secret_value};
-use hush_client::account::Theme;
+use hush_client::account::{Account, NotificationContent, Theme};
 use hush_client::conversations::Standing;
 use hush_client::network::{Connection, Hop, NetStatus};
 
 use crate::messaging;
-use crate::qr::QrCode;
-use crate::session::{self, Screen, use_app};
+use crate::notify::{self, Permission};
+use crate::session::{self, AppState, Screen, use_app};
 use crate::when::minutes_label;
 
 /// Settings.
@@ -33,6 +34,8 @@ pub fn Settings() -> impl IntoView {
         <Notice />
         <Identity />
         <Preferences />
+        <Privacy />
+        <Notifications />
         <Network />
         <ChangePassphrase />
         <RecoveryPhrase />
@@ -47,7 +50,6 @@ pub fn Settings() -> impl IntoView {
 fn Identity() -> impl IntoView {
     let app = use_app();
     let id = app.session_id().map(|id| id.to_string()).unwrap_or_default();
-    let qr = QrCode::new(&id);
     let copied = RwSignal::new(None::<bool>);
     let text = NodeRef::<leptos::html::P>::new();
     let copy = {
@@ -55,9 +57,9 @@ fn Identity() -> impl IntoView {
         move |_| {
             let id = id.clone();
             spawn_local(async move {
-                let ok = clipboard::write(&id).await;
+                let ok = crate::clipboard::write(&id).await;
                 if !ok && let Some(el) = text.try_get_untracked().flatten() {
-                    clipboard::select(&el);
+                    crate::clipboard::select(&el);
                 }
                 copied.set(Some(ok));
             });
@@ -77,7 +79,7 @@ fn Identity() -> impl IntoView {
                     }}
                 </span>
             </div>
-            <div class="qr">{qr.map(|q| q.view())}</div>
+            <div class="qr">{app.session_id().and_then(super::home::session_id_qr)}</div>
         </section>
     }
 }
@@ -102,7 +104,7 @@ fn Preferences() -> impl IntoView {
         }
         let (display_name, chosen_theme, minutes) = (name.get().trim().to_owned(), theme.get(), idle.get());
         spawn_local(async move {
-            let change = move |account: &mut hush_client::account::Account| {
+            let change = move |account: &mut Account| {
                 account.display_name = display_name;
                 account.theme = chosen_theme;
                 account.idle_lock_minutes = minutes;
@@ -150,6 +152,150 @@ fn Preferences() -> impl IntoView {
             </div>
             <Problem error=error />
         </form>
+    }
+    .into_any()
+}
+
+/// Saves one change of the account at once; `done` says "Saved." or the error.
+fn save_now(app: AppState, change: impl FnOnce(&mut Account) + 'static, done: RwSignal<Result<bool, String>>) {
+    // One compiled copy of the saving, whatever the change.
+    let change: Box<dyn FnOnce(&mut Account)> = Box::new(change);
+    spawn_local(async move {
+        done.set(session::update_account(app, change).await.map(|()| true).map_err(|e| e.to_string()));
+    });
+}
+
+/// The status line of settings that save at once.
+fn saved_line(done: RwSignal<Result<bool, String>>) -> impl IntoView {
+    view! {
+        <span class="status" role="status">{move || if done.get() == Ok(true) { "Saved." } else { "" }}</span>
+        {move || done.get().err().map(|e| view! { <p class="error" role="alert">{super::sentence(&e)}</p> })}
+    }
+}
+
+/// Read receipts and typing indicators: both off by default, and both ways at once.
+#[component]
+fn Privacy() -> impl IntoView {
+    let app = use_app();
+    let Some(account) = app.account() else { return ().into_any() };
+    // The switches keep their own state; each change is saved at once.
+    let (receipts, typing) = (account.read_receipts, account.typing_indicators);
+    drop(account);
+    let done = RwSignal::new(Ok(false));
+    view! {
+        <section class="card" aria-labelledby="privacy-title">
+            <h2 id="privacy-title">"Read receipts and typing"</h2>
+            <div class="switch">
+                <input id="settings-receipts" type="checkbox" role="switch" aria-describedby="receipts-hint"
+                    prop:checked=receipts
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        save_now(app, move |a| a.read_receipts = on, done);
+                    } />
+                <label for="settings-receipts">"Read receipts"</label>
+            </div>
+            <p class="hint" id="receipts-hint">
+                "People see when you have read their messages and you see when they read yours; when this is off, you neither send nor see them."
+            </p>
+            <div class="switch">
+                <input id="settings-typing" type="checkbox" role="switch" aria-describedby="typing-hint"
+                    prop:checked=typing
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        save_now(app, move |a| a.typing_indicators = on, done);
+                    } />
+                <label for="settings-typing">"Typing indicators"</label>
+            </div>
+            <p class="hint" id="typing-hint">
+                "People see when you are typing to them and you see when they type to you; when this is off, you neither send nor see it."
+            </p>
+            {saved_line(done)}
+        </section>
+    }
+    .into_any()
+}
+
+/// What asking the browser for notifications answered, when it was not yes.
+fn permission_problem(permission: Permission) -> Option<&'static str> {
+    match permission {
+        Permission::Granted => None,
+        Permission::Unsupported => Some("This browser cannot show notifications."),
+        Permission::Denied | Permission::Ask => Some(
+            "Your browser does not allow Hush to show notifications. To allow them, open this site's settings \
+             (the icon left of the address), set Notifications to Allow, then turn this on again.",
+        ),
+    }
+}
+
+/// System notifications of new messages (asking the browser when turned on) and what they show.
+#[component]
+fn Notifications() -> impl IntoView {
+    let app = use_app();
+    let Some(account) = app.account() else { return ().into_any() };
+    // On only while the browser allows it too.
+    let allowed = notify::permission();
+    let on = RwSignal::new(account.notifications && allowed == Permission::Granted);
+    let content = account.notification_content;
+    let problem = RwSignal::new(if account.notifications { permission_problem(allowed) } else { None });
+    drop(account);
+    let done = RwSignal::new(Ok(false));
+    let toggle = move |ev: leptos::ev::Event| {
+        let wanted = event_target_checked(&ev);
+        problem.set(None);
+        if !wanted {
+            on.set(false);
+            return save_now(app, |a| a.notifications = false, done);
+        }
+        spawn_local(async move {
+            // The browser is asked now, and only now.
+            let answer = match notify::permission() {
+                Permission::Granted => Permission::Granted,
+                _ => notify::ask().await,
+            };
+            match permission_problem(answer) {
+                None => {
+                    on.set(true);
+                    save_now(app, |a| a.notifications = true, done);
+                }
+                Some(why) => {
+                    on.set(false);
+                    problem.set(Some(why));
+                }
+            }
+        });
+    };
+    let choose = move |choice: NotificationContent| {
+        save_now(app, move |a| a.notification_content = choice, done);
+    };
+    let choices = [
+        (NotificationContent::NameAndText, "Name and message", "notify-name-text"),
+        (NotificationContent::NameOnly, "Name only", "notify-name"),
+        (NotificationContent::Nothing, "Nothing", "notify-nothing"),
+    ];
+    view! {
+        <section class="card" aria-labelledby="notifications-title">
+            <h2 id="notifications-title">"Notifications"</h2>
+            <div class="switch">
+                <input id="settings-notifications" type="checkbox" role="switch" aria-describedby="notifications-hint"
+                    prop:checked=move || on.get() on:change=toggle />
+                <label for="settings-notifications">"Notifications"</label>
+            </div>
+            <p class="hint" id="notifications-hint">
+                "While Hush is open in a tab you are not looking at, a new message shows a notification; muted conversations never do."
+            </p>
+            {move || problem.get().map(|why| view! { <p class="error" role="alert" data-testid="notifications-blocked">{why}</p> })}
+            <fieldset class="choices">
+                <legend>"Notification content"</legend>
+                {choices.into_iter().map(|(choice, label, id)| view! {
+                    <label for=id>
+                        <input id=id type="radio" name="notification-content"
+                            prop:checked=content == choice on:change=move |_| choose(choice) />
+                        {label}
+                    </label>
+                }).collect_view()}
+            </fieldset>
+            {saved_line(done)}
+        </section>
     }
     .into_any()
 }
@@ -555,48 +701,6 @@ fn DeleteAccount() -> impl IntoView {
             <div class="row"><button class="danger" type="submit">"Delete account"</button></div>
             <Problem error=error />
         </form>
-    }
-}
-
-/// The clipboard, for copying the Session ID.
-mod clipboard {
-    /// Writes `text` to the clipboard; whether the browser confirmed it.
-    pub(super) async fn write(text: &str) -> bool {
-        #[cfg(target_arch = "wasm32")]
-        {
-            let Some(window) = web_sys::window() else { return false };
-            let navigator = window.navigator();
-            let present = js_sys::Reflect::get(&navigator, &"clipboard".into()).is_ok_and(|c| c.is_object());
-            if !present {
-                return false;
-            }
-            wasm_bindgen_futures::JsFuture::from(navigator.clipboard().write_text(text)).await.is_ok()
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        {
-            let _ = text;
-            false
-        }
-    }
-
-    /// Selects the text of `element`, for the person to copy themselves.
-    pub(super) fn select(element: &web_sys::Element) {
-        #[cfg(target_arch = "wasm32")]
-        {
-            use wasm_bindgen::JsCast;
-            let Some(window) = web_sys::window() else { return };
-            let call = |target: &wasm_bindgen::JsValue, name: &str, arg: &wasm_bindgen::JsValue| {
-                js_sys::Reflect::get(target, &name.into())
-                    .ok()
-                    .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-                    .and_then(|f| f.call1(target, arg).ok())
-            };
-            if let Some(selection) = call(&window, "getSelection", &wasm_bindgen::JsValue::UNDEFINED) {
-                call(&selection, "selectAllChildren", element);
-            }
-        }
-        #[cfg(not(target_arch = "wasm32"))]
-        let _ = element;
     }
 }
 
