@@ -65,7 +65,7 @@ if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $WASM_BINDGEN_VERS
 fi
 
 if [ "$(node_modules/.bin/wasm-opt --version 2>/dev/null)" != "wasm-opt version 132 (version_132)" ] || \
-   [ ! -f node_modules/playwright-core/package.json ]; then
+   [ ! -f node_modules/playwright-core/package.json ] || [ ! -f node_modules/axe-core/axe.min.js ]; then
   say "npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
