@@ -29,6 +29,8 @@ command -v cc >/dev/null 2>&1 || missing_apt+=(build-essential)
 [ -x /usr/sbin/nginx ] || missing_apt+=(nginx-light)
 [ -f /usr/lib/nginx/modules/ngx_http_brotli_static_module.so ] || missing_apt+=(libnginx-mod-http-brotli-static)
 command -v curl >/dev/null 2>&1 || missing_apt+=(curl)
+# A colour emoji font: without one, Chromium draws reactions as empty boxes in the screenshots.
+[ -f /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf ] || missing_apt+=(fonts-noto-color-emoji)
 command -v openssl >/dev/null 2>&1 || missing_apt+=(openssl)
 if [ ${#missing_apt[@]} -gt 0 ]; then
   say "apt-get install ${missing_apt[*]}"
