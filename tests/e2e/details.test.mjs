@@ -102,8 +102,10 @@ test("the Options menu closes on Escape, on a click outside and after a choice, 
     await page.locator("#conversation-title").click();
     await block.waitFor({ state: "hidden" });
   }
-  // Every popup menu in the app (a <details> with a panel) is closed by Escape.
-  assert.equal(await page.locator("details").count(), 1, "a popup menu this test does not know");
+  // Every popup menu in the app (a <details> with a panel) is closed by Escape: this one, and at
+  // 1280 px the list's row menus beside it (the same menu; layout.test.mjs presses Escape in one).
+  const rowMenus = await page.locator("li.conversation-item details.options").count();
+  assert.equal(await page.locator("details").count(), 1 + rowMenus, "a popup menu this test does not know");
   assert.deepEqual(problems, []);
 });
 
