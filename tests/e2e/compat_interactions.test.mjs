@@ -49,28 +49,21 @@ async function act(page, text, name) {
   await b.getByRole("button", { name, exact: true }).click();
 }
 
-/** Turns on read receipts and typing indicators in Settings; false when Settings has no such
- *  switches yet. */
+/** Turns on read receipts and typing indicators in Settings (both are off by default). */
 async function receiptsAndTyping(page) {
   await page.getByRole("button", { name: "Settings" }).click();
-  const receipts = page.getByRole("switch", { name: "Read receipts" });
-  const there = (await receipts.count()) > 0;
-  if (there) {
-    await receipts.check();
-    await page.getByRole("switch", { name: "Typing indicators" }).check();
-  }
+  await page.getByRole("switch", { name: "Read receipts" }).check();
+  await page.getByRole("switch", { name: "Typing indicators" }).check();
   await home(page);
-  return there;
 }
 
 for (const [width, height] of [[390, 844], [1280, 800]]) {
-  test(`at ${width}×${height}: replies, reactions, receipts, typing, unsend and the disappearing setting both ways with session-python`, async (t) => {
+  test(`at ${width}×${height}: replies, reactions, receipts, typing, unsend and the disappearing setting both ways with session-python`, async () => {
     const context = await browser.newContext({ viewport: { width, height } });
     const { page, problems } = await strictPage(context);
     const shot = (name) => page.screenshot({ path: join(OUT, `compat-interactions-${name}-${width}.png`) });
     const { id: hushId } = await createAccount(page, devnet.appUrl, `Hannah ${width}`);
-    // TODO: once Settings has both switches this always runs; until then the two checks skip.
-    const settingsOn = await receiptsAndTyping(page);
+    await receiptsAndTyping(page);
 
     const first = peer("send", hushId, `hello from session-python ${width}`);
     assert.equal(first.session_id, PY_ID);
@@ -93,19 +86,15 @@ for (const [width, height] of [[390, 844], [1280, 800]]) {
     await reacted.waitFor({ timeout: 60000 });
     assert.equal(await reacted.getAttribute("title"), "Python Peer");
     assert.equal(await reacted.locator(".count").textContent(), "1");
-    // A read receipt and a typing indicator, shown with the settings on.
-    if (settingsOn) {
-      peer("read", hushId, mine.timestamp);
-      await bubble(page, "hello back from Hush").locator(".when", { hasText: "· Read" }).waitFor({ timeout: 60000 });
-      peer("typing", hushId, "on");
-      await page.getByTestId("typing").filter({ hasText: "Python Peer is typing…" }).waitFor({ timeout: 60000 });
-      await shot("typing");
-      peer("typing", hushId, "off");
-      await page.waitForFunction(() => document.querySelector('[data-testid="typing"]').textContent.trim() === "",
-        null, { timeout: 60000 });
-    } else {
-      t.diagnostic("TODO: read receipt and typing from session-python not checked: Settings has no switches for them yet");
-    }
+    // A read receipt and a typing indicator (shown with the settings on).
+    peer("read", hushId, mine.timestamp);
+    await bubble(page, "hello back from Hush").locator(".when", { hasText: "· Read" }).waitFor({ timeout: 60000 });
+    peer("typing", hushId, "on");
+    await page.getByTestId("typing").filter({ hasText: "Python Peer is typing…" }).waitFor({ timeout: 60000 });
+    await shot("typing");
+    peer("typing", hushId, "off");
+    await page.waitForFunction(() => document.querySelector('[data-testid="typing"]').textContent.trim() === "",
+      null, { timeout: 60000 });
     // An unsend of one of its messages: the deleted marker.
     const doomed = peer("send", hushId, "session-python takes this back");
     await bubble(page, "session-python takes this back").waitFor({ timeout: 60000 });

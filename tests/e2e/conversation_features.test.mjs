@@ -4,8 +4,9 @@
 // with their counts and who reacted; "Delete for me" and "Delete for everyone" ask first, then
 // remove the message on one side only or leave the deleted marker on both; the disappearing-messages
 // setting changes with notices on both sides and "Follow setting"; "New messages" while scrolled
-// up; bubbles as wide as their text; reactions, quotes, markers and notices readable in light and
-// dark. Screenshots go to tests/out/conversation-*.png.
+// up; with read receipts and typing indicators on, "… is typing" and Read; bubbles as wide as
+// their text; reactions, quotes, markers and notices readable in light and dark. Screenshots go
+// to tests/out/conversation-*.png.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -74,7 +75,20 @@ for (const [width, height] of [[390, 844], [1280, 800]]) {
       await act(a.page, "Where shall we meet?", "Reply");
       await a.page.getByTestId("composer").press("Escape");
       await replying.waitFor({ state: "detached" });
-      await act(a.page, "Where shall we meet?", "Reply");
+      // The keyboard reaches every message's actions: Tab from the list goes to the first one's,
+      // and its bar shows while focus is in it; Enter on Reply starts the reply.
+      const barShown = (b) => b.locator(".actions").evaluate((el) => getComputedStyle(el).clipPath === "none");
+      await a.page.mouse.move(0, 0);
+      await a.page.locator("ol.messages").focus();
+      await a.page.keyboard.press("Tab");
+      assert.deepEqual(await a.page.evaluate(() => [document.activeElement.textContent, document.activeElement.closest("li")?.dataset.testid]),
+        ["Reply", "message"]);
+      assert.ok(await barShown(bubble(a.page, "Hello Ben")), "the focused message's actions are hidden");
+      assert.ok(!(await barShown(bubble(a.page, "Where shall we meet?"))), "another message's actions show");
+      await bubble(a.page, "Where shall we meet?").getByRole("button", { name: "Reply", exact: true }).focus();
+      assert.ok(await barShown(bubble(a.page, "Where shall we meet?")));
+      await a.page.keyboard.press("Enter");
+      await replying.waitFor();
       await send(a.page, "At the station");
       await replying.waitFor({ state: "detached" });
 
@@ -183,10 +197,24 @@ for (const [width, height] of [[390, 844], [1280, 800]]) {
       await send(a.page, "nobody keeps this");
       await bubble(b.page, "nobody keeps this").waitFor({ timeout: 60000 });
       await bubble(b.page, "only I forget this").waitFor();
-      // Their messages can be deleted for oneself only.
-      await bubble(b.page, "nobody keeps this").hover();
-      assert.deepEqual(await bubble(b.page, "nobody keeps this").locator(".actions button").allTextContents(),
-        ["Reply", "React", "Delete for me"]);
+      // Ben replies to the one Ada will delete for herself.
+      await act(b.page, "only I forget this", "Reply");
+      await send(b.page, "I keep mine");
+      await bubble(b.page, "I keep mine").getByTestId("quote").waitFor();
+      await bubble(a.page, "I keep mine").getByTestId("quote").waitFor({ timeout: 60000 });
+      // Their messages can be deleted for oneself only. A tap on a message shows its actions (on a
+      // phone, under its text) until another tap.
+      const tapped = bubble(b.page, "nobody keeps this");
+      await tapped.getByTestId("body").click();
+      await b.page.mouse.move(0, 0);
+      assert.equal(await tapped.locator(".actions").evaluate((el) => getComputedStyle(el).clipPath), "none");
+      assert.equal(await tapped.locator(".actions").evaluate((el) => getComputedStyle(el).position),
+        width < 480 ? "static" : "absolute");
+      assert.deepEqual(await tapped.locator(".actions button").allTextContents(), ["Reply", "React", "Delete for me"]);
+      await shot(b.page, "tapped");
+      await tapped.getByTestId("body").click();
+      await b.page.mouse.move(0, 0);
+      assert.notEqual(await tapped.locator(".actions").evaluate((el) => getComputedStyle(el).clipPath), "none");
 
       // Asked first: Cancel keeps it.
       await act(a.page, "only I forget this", "Delete for me");
@@ -200,6 +228,12 @@ for (const [width, height] of [[390, 844], [1280, 800]]) {
       await act(a.page, "only I forget this", "Delete for me");
       await dialog(a.page).getByRole("button", { name: "Delete", exact: true }).click();
       await bubble(a.page, "only I forget this").waitFor({ state: "detached" });
+      // Ben's quote of it still shows its start; the original is no longer on Ada's device.
+      const quote = bubble(a.page, "I keep mine").getByTestId("quote");
+      assert.deepEqual(await quote.locator("span").allTextContents(), ["You", "only I forget this"]);
+      await quote.click();
+      await bubble(a.page, "I keep mine").getByRole("status").filter({ hasText: "The original message is not on this device." })
+        .waitFor();
 
       await act(a.page, "nobody keeps this", "Delete for everyone");
       await a.page.getByRole("alertdialog", { name: "Delete for everyone?" }).waitFor();
@@ -319,7 +353,10 @@ for (const [width, height] of [[390, 844], [1280, 800]]) {
       assert.equal(await a.page.getByRole("button", { name: "New messages" }).count(), 0);
       // Ada scrolls up.
       await pane.evaluate((el) => { el.scrollTop = 0; });
-      await a.page.waitForFunction(() => document.querySelector("ol.messages").scrollTop < 200);
+      await a.page.waitForFunction(() => {
+        const el = document.querySelector("ol.messages");
+        return el.scrollHeight - el.scrollTop - el.clientHeight > 200;
+      });
       await send(b.page, "news one");
       await send(b.page, "news two");
       const button = a.page.getByRole("button", { name: "New messages" });
@@ -331,20 +368,12 @@ for (const [width, height] of [[390, 844], [1280, 800]]) {
       assert.equal(await a.page.evaluate(() => document.activeElement.tagName), "OL");
     });
 
-    test("typing shows while they type, and Read once they read (both settings on)", async (t) => {
+    test("typing shows while they type, and Read once they read (both settings on)", async () => {
       // The settings are off by default; each person turns both on.
       for (const [page, them] of [[a.page, "Ben"], [b.page, "Ada"]]) {
         await home(page);
         await page.getByRole("button", { name: "Settings" }).click();
-        const receipts = page.getByRole("switch", { name: "Read receipts" });
-        if ((await receipts.count()) === 0) {
-          // TODO: remove once Settings has the "Read receipts" and "Typing indicators" switches.
-          t.skip("TODO: Settings has no Read receipts / Typing indicators switches yet");
-          await home(page);
-          await openRow(page, them);
-          return;
-        }
-        await receipts.check();
+        await page.getByRole("switch", { name: "Read receipts" }).check();
         await page.getByRole("switch", { name: "Typing indicators" }).check();
         await home(page);
         await openRow(page, them);
@@ -377,9 +406,12 @@ for (const [width, height] of [[390, 844], [1280, 800]]) {
     });
 
     test("quotes, reactions, markers and notices are readable in light and dark", async () => {
-      // Ada's older messages are paged in again (she reopened the conversation since).
-      await bubble(a.page, "Again: the station").getByTestId("quote").click();
-      await bubble(a.page, "At the station").waitFor();
+      // Older messages are paged in again where the conversation was opened again since.
+      for (const p of [a.page, b.page]) {
+        if (await bubble(p, "At the station").count()) continue;
+        await bubble(p, "Again: the station").getByTestId("quote").click();
+        await bubble(p, "At the station").waitFor();
+      }
       for (const scheme of ["light", "dark"]) {
         for (const p of [a.page, b.page]) await p.emulateMedia({ colorScheme: scheme });
         await assertReadable(bubble(a.page, "At the station"), `a reply with its quote (${scheme})`);

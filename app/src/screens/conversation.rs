@@ -56,6 +56,8 @@ struct Thread {
     app: AppState,
     /// The conversation's title (their nickname or name).
     title: Signal<String>,
+    /// Whether they are blocked (nothing can be sent to them: no reply, no reaction).
+    blocked: Signal<bool>,
     /// This account's Session ID.
     me: Option<SessionId>,
     /// The message being replied to.
@@ -137,6 +139,7 @@ pub fn ConversationView() -> impl IntoView {
     let thread = Thread {
         app,
         title: Signal::derive(title),
+        blocked: Signal::derive(move || standing() == Standing::Blocked),
         me,
         replying: RwSignal::new(None),
         picking: RwSignal::new(None),
@@ -869,7 +872,8 @@ fn Bubble(
                                     view! {
                                         <button class="reaction" type="button" data-testid="reaction" data-emoji=emoji
                                             aria-pressed=if mine { "true" } else { "false" } title=names.join(", ")
-                                            aria-label=label on:click=move |_| toggle_reaction(e.clone(), !mine)>
+                                            aria-label=label prop:disabled=move || thread.blocked.get()
+                                            on:click=move |_| toggle_reaction(e.clone(), !mine)>
                                             <span class="emoji">{emoji.clone()}</span>" "<span class="count">{by.len()}</span>
                                         </button>
                                     }
@@ -881,9 +885,12 @@ fn Bubble(
             }
             {(!deleted).then(|| view! {
                 <div class="actions" role="group" aria-label="Message actions">
-                    <button type="button" on:click=reply>"Reply"</button>
-                    <button class="react-button" type="button" aria-haspopup="dialog"
-                        aria-expanded=move || if picking.get() { "true" } else { "false" } on:click=react_toggle>"React"</button>
+                    <Show when=move || !thread.blocked.get()>
+                        <button type="button" on:click=reply.clone()>"Reply"</button>
+                        <button class="react-button" type="button" aria-haspopup="dialog"
+                            aria-expanded=move || if picking.get() { "true" } else { "false" }
+                            on:click=react_toggle.clone()>"React"</button>
+                    </Show>
                     <button class="delete" type="button" on:click=move |_| ask_delete(false)>"Delete for me"</button>
                     {outgoing.then(|| view! {
                         <button class="delete" type="button" on:click=move |_| ask_delete_everyone(true)>"Delete for everyone"</button>
