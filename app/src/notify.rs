@@ -14,15 +14,18 @@ use leptos::task::spawn_local;
 use crate::platform::{self, AppEngine};
 
 /// The tab's title with nothing unread.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 const TITLE: &str = "Hush";
 
 /// The tab's title for `unread` messages: "Hush", or "(3) Hush".
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub fn title(unread: u32) -> String {
     if unread == 0 { TITLE.to_owned() } else { format!("({unread}) {TITLE}") }
 }
 
 /// Whether the browser lets this page show notifications.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub enum Permission {
     /// Allowed.
     Granted,

@@ -611,8 +611,9 @@ mod tests {
     fn the_snippet_holds_the_match_as_written_with_some_text_before_it() {
         assert_eq!(
             parts("Meet me at the Station at noon", "station"),
-            ("Meet me at the ".into(), "Station".into(), " at noon".into())
+            ("…t me at the ".into(), "Station".into(), " at noon".into())
         );
+        assert_eq!(parts("at the Station", "station"), ("at the ".into(), "Station".into(), String::new()));
         assert_eq!(parts("apples", "APP"), (String::new(), "app".into(), "les".into()));
         let long = format!("{} needle after", "x".repeat(40));
         let (before, hit, after) = parts(&long, "needle");
