@@ -8,7 +8,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
+import { OUT, ROOT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
 import { PASS, createAccount, message, openChat, openRow, send, unlock, waitCount } from "./people.mjs";
 
 const AXE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
@@ -67,6 +67,7 @@ for (const scheme of ["light", "dark"]) {
   for (const width of [390, 1280]) {
     test(`no serious or critical violation on any screen, ${scheme} theme, ${width} px`, async () => {
       const violations = [];
+      const shot = (page, name) => page.screenshot({ path: join(OUT, `a11y-${name}-${scheme}-${width}.png`) });
       const look = async (page) => {
         await page.setViewportSize({ width, height: 900 });
         await page.emulateMedia({ colorScheme: scheme });
@@ -102,6 +103,7 @@ for (const scheme of ["light", "dark"]) {
       await ann.getByRole("heading", { name: "Hello, Ann" }).waitFor();
       await ann.getByTestId("conversation").filter({ hasText: "Message request" }).waitFor();
       violations.push(...await scan(ann, "home"));
+      await shot(ann, "home");
       await ann.getByRole("searchbox", { name: "Search" }).fill("plan");
       await ann.getByTestId("search-hit").waitFor();
       violations.push(...await scan(ann, "home, searching"));
@@ -109,6 +111,7 @@ for (const scheme of ["light", "dark"]) {
       await openRow(ann, "Bob");
       await message(ann, "in").filter({ hasText: "Hello Ann" }).waitFor();
       violations.push(...await scan(ann, "conversation"));
+      await shot(ann, "conversation");
       await ann.getByRole("button", { name: "Back", exact: true }).click();
       await openRow(ann, "Cat");
       await ann.getByRole("group", { name: "Message request" }).waitFor();
@@ -117,6 +120,7 @@ for (const scheme of ["light", "dark"]) {
       await ann.getByRole("button", { name: "Settings" }).click();
       await ann.getByRole("heading", { name: "Settings", exact: true }).waitFor();
       violations.push(...await scan(ann, "settings"));
+      await shot(ann, "settings");
       await ann.getByRole("button", { name: "Lock now" }).click();
       await ann.getByRole("heading", { name: "Unlock Hush" }).waitFor({ timeout: 30000 });
       violations.push(...await scan(ann, "unlock"));

@@ -69,7 +69,7 @@ test("accept, reply, block, unblock and delete message requests", async () => {
   // Alice blocks Bob (an accepted conversation), after saying yes to the question: what he sends
   // now never arrives.
   await a.page.getByText("Options").click();
-  await a.page.getByRole("button", { name: "Block" }).click();
+  await a.page.getByRole("button", { name: "Block", exact: true }).click();
   await a.page.getByRole("alertdialog").getByRole("button", { name: "Block" }).click();
   await a.page.getByRole("group", { name: "Blocked" }).waitFor();
   assert.equal(await a.page.getByTestId("composer").count(), 0);
@@ -93,7 +93,7 @@ test("accept, reply, block, unblock and delete message requests", async () => {
 
   // Blocking from inside the conversation can be undone there too.
   await a.page.getByText("Options").click();
-  await a.page.getByRole("button", { name: "Block" }).click();
+  await a.page.getByRole("button", { name: "Block", exact: true }).click();
   await a.page.getByRole("alertdialog").getByRole("button", { name: "Block" }).click();
   await a.page.getByRole("button", { name: "Unblock" }).click();
   await a.page.getByTestId("composer").waitFor();

@@ -7,7 +7,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{Menu, Notice, Problem, day, give_focus_back, next_id};
+use super::{Menu, Notice, Problem, day, give_focus_back};
 use hush_client::conversations::{Conversation, Found, Message, Standing, recipient};
 
 use crate::avatar::{self, Avatar, NOTE_TO_SELF};
@@ -331,17 +331,15 @@ fn SearchResults(
                             let peer = m.peer;
                             let title = title_of(peer);
                             let (before, hit, after) = snippet(&m.body, &query);
-                            let id = next_id("hit");
                             let full_title = title.clone();
                             view! {
                                 <li class="conversation-item">
                                     <button type="button" class="conversation hit" data-testid="search-hit"
-                                        aria-labelledby=format!("{id}-title {id}-time") aria-describedby=format!("{id}-text")
                                         on:click=move |_| open(app, peer, error)>
                                         <Avatar peer=peer title=title.clone() />
-                                        <span class="title" id=format!("{id}-title") title=full_title><bdi dir="auto">{title}</bdi></span>
-                                        <span class="meta"><span class="time" id=format!("{id}-time")>{day(m.timestamp)}</span></span>
-                                        <span class="preview snippet" id=format!("{id}-text")>
+                                        <span class="title" title=full_title><bdi dir="auto">{title}</bdi></span>
+                                        <span class="meta"><span class="time">{day(m.timestamp)}</span></span>
+                                        <span class="preview snippet">
                                             <bdi dir="auto">{before}<mark>{hit}</mark>{after}</bdi>
                                         </span>
                                     </button>
@@ -418,39 +416,27 @@ fn Rows(
                     let title = avatar::title(&c, me.as_ref());
                     let preview = if c.preview.is_empty() { "No messages yet".to_owned() } else { c.preview.clone() };
                     let is_open = move || app.screen.get() == Screen::Conversation && app.open_peer.get() == Some(peer);
-                    // The row's name: who, its marks and time, a request, unread; the preview
-                    // (anyone's words) describes it rather than naming it.
-                    let id = format!("row-{peer}");
-                    let mut parts = vec![format!("{id}-title"), format!("{id}-meta")];
-                    if request {
-                        parts.push(format!("{id}-tag"));
-                    }
-                    if unread != 0 {
-                        parts.push(format!("{id}-unread"));
-                    }
-                    let labelled_by = parts.join(" ");
                     view! {
                         <li class="conversation-item" class:open=is_open>
                             <button type="button" class="conversation" data-testid="conversation"
                                 aria-current=move || is_open().then_some("true")
-                                aria-labelledby=labelled_by aria-describedby=format!("{id}-preview")
                                 on:click=move |_| open(app, peer, error)>
                                 <Avatar peer=peer title=title.clone() />
-                                <span class="title" id=format!("{id}-title") title=title.clone()>
+                                <span class="title" title=title.clone()>
                                     <bdi dir="auto" data-testid="name">{title.clone()}</bdi>
                                 </span>
                                 // A row is made anew when any of this changes (its key).
-                                <span class="meta" id=format!("{id}-meta")>
+                                <span class="meta">
                                     {pinned.then(|| view! { <span class="mark" role="img" aria-label="Pinned" title="Pinned">"📌"</span> })}
                                     {muted.then(|| view! { <span class="mark" role="img" aria-label="Muted" title="Muted">"🔕"</span> })}
                                     {(last != 0).then(|| view! { <span class="time">{day(last)}</span> })}
                                 </span>
                                 <span class="preview">
-                                    {request.then(|| view! { <span class="tag" id=format!("{id}-tag")>"Message request"</span> })}
-                                    <bdi dir="auto" id=format!("{id}-preview")>{preview}</bdi>
+                                    {request.then(|| view! { <span class="tag">"Message request"</span> })}
+                                    <bdi dir="auto">{preview}</bdi>
                                 </span>
                                 {(unread != 0).then(|| view! {
-                                    <span class="unread" id=format!("{id}-unread")>{unread}<span class="visually-hidden">" unread"</span></span>
+                                    <span class="unread">{unread}<span class="visually-hidden">" unread"</span></span>
                                 })}
                             </button>
                             <RowMenu conversation=c title=title note=note copied=copied nicknaming=nicknaming />
