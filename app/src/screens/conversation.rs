@@ -151,6 +151,17 @@ pub fn ConversationView() -> impl IntoView {
         at_bottom,
     };
     let replying = thread.replying;
+    // A reply whose message is deleted meanwhile (here, or for everyone) is left.
+    Effect::new(move |_| {
+        let gone = replying.with(|r| {
+            r.as_ref().is_some_and(|m| {
+                app.messages.with(|list| !list.iter().any(|x| x.id == m.id && x.status != Status::Deleted))
+            })
+        });
+        if gone {
+            replying.set(None);
+        }
+    });
     // A reply started in one conversation does not follow the person into another.
     Effect::new(move |previous: Option<Option<SessionId>>| {
         let now = peer();
@@ -916,11 +927,14 @@ fn QuoteBlock(
 ) -> impl IntoView {
     let app = use_app();
     let author = thread.who(&quote.author);
-    let missing = RwSignal::new(false);
+    // What a click could not show: the original is not here, or the vault did not answer.
+    let note = RwSignal::new(None::<String>);
+    let missing = move || note.set(Some("The original message is not on this device.".to_owned()));
     let text = if quote.text.is_empty() { None } else { Some(quote.text.clone()) };
     let jump = move |_| {
+        note.set(None);
         let Some(id) = quote.id.clone() else {
-            missing.set(true);
+            missing();
             return;
         };
         let timestamp = quote.timestamp;
@@ -931,7 +945,7 @@ fn QuoteBlock(
                 Ok(true) => request_animation_frame(move || {
                     let Some(list) = thread.list.try_get_untracked().flatten() else { return };
                     let Some(original) = element_of(&list, &id) else {
-                        missing.set(true);
+                        missing();
                         return;
                     };
                     let middle = offset_in(&list, &original) + original.offset_height() / 2 - list.client_height() / 2;
@@ -944,11 +958,8 @@ fn QuoteBlock(
                         std::time::Duration::from_millis(2_000),
                     );
                 }),
-                Ok(false) => missing.set(true),
-                Err(e) => {
-                    let _ = e;
-                    missing.set(true);
-                }
+                Ok(false) => missing(),
+                Err(e) => note.set(Some(super::sentence(&e.to_string()))),
             }
         });
     };
@@ -958,8 +969,8 @@ fn QuoteBlock(
             <span class="quote-author"><bdi dir="auto">{author}</bdi></span>
             <span class="quote-text" dir="auto">{text.unwrap_or_else(|| "A message".to_owned())}</span>
         </button>
-        <Show when=move || missing.get()>
-            <p class="quote-missing" role="status">"The original message is not on this device."</p>
+        <Show when=move || note.with(Option::is_some)>
+            <p class="quote-missing" role="status">{move || note.get().unwrap_or_default()}</p>
         </Show>
     }
 }
