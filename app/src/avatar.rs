@@ -8,6 +8,7 @@
 use crypto_core::identity::SessionId;
 use hush_client::conversations::{Conversation, short_id};
 use leptos::prelude::*;
+use leptos::tachys::view::any_view::AnyView;
 
 use crate::session::use_app;
 
@@ -96,7 +97,8 @@ fn face(peer: &SessionId, title: &str, me: Option<&SessionId>) -> Face {
     if letters.is_empty() { Face::Pattern(pattern(peer)) } else { Face::Initials(letters) }
 }
 
-/// A round avatar for `peer`, whose name as shown is `title`.
+/// A round avatar for `peer`, whose name as shown is `title` (which may change: a conversation's
+/// header).
 #[component]
 pub fn Avatar(
     /// Whose avatar.
@@ -108,10 +110,21 @@ pub fn Avatar(
     #[prop(optional)]
     large: bool,
 ) -> impl IntoView {
-    let app = use_app();
-    let me = app.session_id();
+    let me = use_app().session_id();
     let class = format!("avatar hue-{}{}", hue(&peer), if large { " large" } else { "" });
-    let drawn = move || match face(&peer, &title.get(), me.as_ref()) {
+    view! { <span class=class aria-hidden="true">{move || drawn(face(&peer, &title.get(), me.as_ref()))}</span> }
+}
+
+/// The avatar of a list's row, whose title does not change while it is shown (a row is made
+/// anew when it does): no reactive parts, so many rows cost little.
+pub fn row_avatar(peer: SessionId, title: &str, me: Option<&SessionId>) -> AnyView {
+    let class = format!("avatar hue-{}", hue(&peer));
+    view! { <span class=class aria-hidden="true">{drawn(face(&peer, title, me))}</span> }.into_any()
+}
+
+/// What the circle holds.
+fn drawn(face: Face) -> AnyView {
+    match face {
         Face::Initials(letters) => view! { <span class="initials">{letters}</span> }.into_any(),
         Face::Pattern(cells) => {
             let squares = cells
@@ -136,8 +149,7 @@ pub fn Avatar(
             </svg>
         }
         .into_any(),
-    };
-    view! { <span class=class aria-hidden="true">{drawn}</span> }
+    }
 }
 
 #[cfg(test)]

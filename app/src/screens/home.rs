@@ -10,7 +10,7 @@ use leptos::task::spawn_local;
 use super::{Menu, Notice, Problem, day, give_focus_back};
 use hush_client::conversations::{Conversation, Found, Message, Standing, recipient};
 
-use crate::avatar::{self, Avatar, NOTE_TO_SELF};
+use crate::avatar::{self, Avatar, NOTE_TO_SELF, row_avatar};
 use crate::messaging;
 use crate::qr::QrCode;
 use crate::session::{AppState, Screen, unlocked, use_app};
@@ -248,7 +248,7 @@ pub fn Home() -> impl IntoView {
                         <li class="conversation-item">
                             <button type="button" class="conversation" data-testid="note-to-self"
                                 on:click=move |_| open(app, me, error)>
-                                <Avatar peer=me title=NOTE_TO_SELF.to_owned() />
+                                {row_avatar(me, NOTE_TO_SELF, Some(&me))}
                                 <span class="title">{NOTE_TO_SELF}</span>
                                 <span class="preview">"Notes, links and files for yourself, on all your devices"</span>
                             </button>
@@ -421,7 +421,7 @@ fn Rows(
                             <button type="button" class="conversation" data-testid="conversation"
                                 aria-current=move || is_open().then_some("true")
                                 on:click=move |_| open(app, peer, error)>
-                                <Avatar peer=peer title=title.clone() />
+                                {row_avatar(peer, &title, me.as_ref())}
                                 <span class="title" title=title.clone()>
                                     <bdi dir="auto" data-testid="name">{title.clone()}</bdi>
                                 </span>
