@@ -89,6 +89,13 @@ test("from 900 px the list and the open conversation are side by side, and Back 
   assert.equal(await row(page, "Ben").getAttribute("aria-current"), "true", "the open conversation's row is marked");
   assert.equal(await page.getByRole("heading", { name: "Hush", exact: true }).count(), 1, "the brand stays in a wide window");
   await shots(page, "layout-two-panes", { fullPage: false });
+  // A wide but short window: each pane scrolls on its own, the composer stays in view.
+  await page.setViewportSize({ width: 1280, height: 480 });
+  await frames(page);
+  assert.ok((await box(page.getByTestId("composer"))).bottom <= 480, "the composer is below a 480 px tall window");
+  assert.ok(await page.evaluate(() => document.scrollingElement.scrollHeight - innerHeight) <= 1, "the page scrolls");
+  await page.screenshot({ path: join(OUT, "layout-two-panes-1280x480.png") });
+  await page.setViewportSize({ width: 1280, height: 900 });
 
   // Another row opens in place of the first; one Back goes up to Home, the list as it was.
   await row(page, "1234").click();
