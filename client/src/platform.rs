@@ -77,7 +77,9 @@ pub trait Clock {
     fn visible(&self) -> bool {
         true
     }
-    /// Resolves after `duration`, or earlier when [`Clock::visible`] changes.
+    /// Resolves after `duration`, or earlier when [`Clock::visible`] changes. Only the poll loop
+    /// naps, between polls (a front end may count naps as finished polls, as the command line
+    /// does); other background work sleeps.
     fn nap(&self, duration: Duration) -> impl Future<Output = ()> {
         self.sleep(duration)
     }
