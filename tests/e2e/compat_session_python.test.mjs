@@ -2,24 +2,14 @@
 // over the devnet: Python sends, Hush shows it; Hush replies, Python decrypts it.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
-import { ROOT, startDevnet, launchBrowser, strictPage, newAccount } from "./harness.mjs";
+import { startDevnet, launchBrowser, strictPage, newAccount } from "./harness.mjs";
+import { PY_ID, PY_MNEMONIC, python } from "./people.mjs";
 
 let devnet, browser;
 before(async () => { devnet = await startDevnet({ nodes: 8 }); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await devnet?.stop(); });
 
-// vectors-core.md §1.3: a fixed phrase, so the Python peer's Session ID is known.
-const MNEMONIC = "unknown number jukebox pledge lipstick sieve tumbling federal womanly outbreak tapestry gorilla sieve";
-const PY_ID = "05ab0badfc19ac18f71d7bb10d5ca5c92731aa301cc483169c691cf697b83e765a";
-
-function peer(...args) {
-  const seedPort = new URL(devnet.info.seed_url).port;
-  const out = execFileSync(join(ROOT, ".venv", "bin", "python"), [join(ROOT, "tests", "compat", "peer.py"), seedPort, MNEMONIC, ...args],
-    { encoding: "utf8", timeout: 60000 });
-  return JSON.parse(out.trim().split("\n").pop());
-}
+const peer = (...args) => python(devnet, "peer.py", [PY_MNEMONIC, ...args]);
 
 test("session-python sends to a Hush user and decrypts Hush's reply", async () => {
   const context = await browser.newContext();

@@ -4,28 +4,20 @@
 // back; and messages that failed during an outage go out on their own when it ends, with no Retry.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
-import { ROOT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
-import { createAccount, unlock, message, openChat, openRow, send, waitCount } from "./people.mjs";
+import { startDevnet, launchBrowser, strictPage } from "./harness.mjs";
+import { PY_ID, PY_MNEMONIC, python, createAccount, unlock, message, openChat, openRow, send, waitCount } from "./people.mjs";
 
 let devnet, browser;
 before(async () => { devnet = await startDevnet({ nodes: 6 }); browser = await launchBrowser(); });
 after(async () => { await browser?.close(); await devnet?.stop(); });
 
-// vectors-core.md §1.3: a fixed phrase, so the Python peer's Session ID is known.
-const MNEMONIC = "unknown number jukebox pledge lipstick sieve tumbling federal womanly outbreak tapestry gorilla sieve";
-const PY_ID = "05ab0badfc19ac18f71d7bb10d5ca5c92731aa301cc483169c691cf697b83e765a";
 const sentOut = '[data-testid="message"][data-direction="out"][data-status="sent"]';
 const failedOut = '[data-testid="message"][data-direction="out"][data-status="failed"]';
 
 test("a photo from a Session client is kept and shown as a placeholder, never dropped", async () => {
   const { page } = await strictPage(await browser.newContext());
   const { id } = await createAccount(page, devnet.appUrl, "Hannah");
-  const seedPort = new URL(devnet.info.seed_url).port;
-  const out = execFileSync(join(ROOT, ".venv", "bin", "python"),
-    [join(ROOT, "tests", "compat", "photo_peer.py"), seedPort, MNEMONIC, id], { encoding: "utf8", timeout: 60000 });
-  assert.equal(JSON.parse(out.trim().split("\n").pop()).session_id, PY_ID);
+  assert.equal(python(devnet, "photo_peer.py", [PY_MNEMONIC, id]).session_id, PY_ID);
   await openRow(page, "Python Peer", 60000);
   const bubble = message(page, "in");
   await bubble.getByTestId("unsupported").waitFor({ timeout: 30000 });

@@ -6,10 +6,8 @@
 // Screenshots of each screen go to tests/out/inert-*.png.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { join } from "node:path";
-import { ROOT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
-import { createAccount, message, openRow, home, shots } from "./people.mjs";
+import { startDevnet, launchBrowser, strictPage } from "./harness.mjs";
+import { python, createAccount, message, openRow, home, shots } from "./people.mjs";
 
 let devnet, browser;
 before(async () => { devnet = await startDevnet({ nodes: 6 }); browser = await launchBrowser(); });
@@ -24,10 +22,7 @@ const YEAR_2100 = Date.UTC(2100, 0, 1);
 
 /** Sends one message to `to` from a new session-python account; returns its Session ID. */
 function hostile(to, name, text, sentAtMs = null) {
-  const seedPort = new URL(devnet.info.seed_url).port;
-  const out = execFileSync(join(ROOT, ".venv", "bin", "python"), [join(ROOT, "tests", "compat", "hostile_peer.py"), seedPort],
-    { input: JSON.stringify({ to, name, text, sent_at_ms: sentAtMs }), encoding: "utf8", timeout: 60000 });
-  return JSON.parse(out.trim().split("\n").pop()).session_id;
+  return python(devnet, "hostile_peer.py", [], JSON.stringify({ to, name, text, sent_at_ms: sentAtMs })).session_id;
 }
 
 const row = (page, text) => page.getByTestId("conversation").filter({ hasText: text });

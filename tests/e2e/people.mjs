@@ -2,10 +2,27 @@
 // screenshots at both widths, where a Session ID's swarm lives on the devnet, and text contrast.
 import assert from "node:assert/strict";
 import https from "node:https";
+import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { OUT } from "./harness.mjs";
+import { OUT, ROOT } from "./harness.mjs";
 
 export const PASS = "a long enough passphrase";
+
+/** The session-python peer's recovery phrase (vectors-core.md §1.3: a fixed phrase, so its
+ *  Session ID, `PY_ID`, is known). */
+export const PY_MNEMONIC =
+  "unknown number jukebox pledge lipstick sieve tumbling federal womanly outbreak tapestry gorilla sieve";
+export const PY_ID = "05ab0badfc19ac18f71d7bb10d5ca5c92731aa301cc483169c691cf697b83e765a";
+
+/** Runs `tests/compat/<script>` (session-python, from the project's virtualenv) against the
+ *  devnet's seed with `args` (and `input` on its standard input); returns its last line of
+ *  output, parsed as JSON. */
+export function python(devnet, script, args, input = undefined) {
+  const seedPort = new URL(devnet.info.seed_url).port;
+  const out = execFileSync(join(ROOT, ".venv", "bin", "python"), [join(ROOT, "tests", "compat", script), seedPort, ...args.map(String)],
+    { input, encoding: "utf8", timeout: 60000 });
+  return JSON.parse(out.trim().split("\n").pop());
+}
 
 /** The messages of one direction ("in" or "out") in the open conversation. */
 export const message = (page, direction) => page.locator(`[data-testid="message"][data-direction="${direction}"]`);

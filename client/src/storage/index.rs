@@ -137,15 +137,11 @@ pub async fn at_time<B: Backend>(
     count: u32,
     timestamp: u64,
 ) -> Result<Vec<String>, StorageError> {
-    let mut found = Vec::new();
-    for n in (count.saturating_sub(FIND_PAGES)..count).rev() {
-        let Read::Found(page) = read_page(vault, peer, n).await? else { continue };
-        found.extend(page.entries.iter().filter(|(t, _)| *t == timestamp).map(|(_, id)| id.clone()));
-        if page.entries.last().is_some_and(|(t, _)| *t < timestamp) {
-            break;
-        }
-    }
-    Ok(found)
+    let pages = reaching(vault, peer, count.saturating_sub(FIND_PAGES)..count, timestamp).await?;
+    Ok(pages
+        .iter()
+        .flat_map(|(_, page)| page.entries.iter().filter(|(t, _)| *t == timestamp).map(|(_, id)| id.clone()))
+        .collect())
 }
 
 /// Takes `id`, filed at `timestamp`, out of the index of `peer` (`count` pages); returns whether
@@ -157,19 +153,38 @@ pub async fn remove<B: Backend>(
     timestamp: u64,
     id: &str,
 ) -> Result<bool, StorageError> {
-    for n in (0..count).rev() {
-        let Read::Found(mut page) = read_page(vault, peer, n).await? else { continue };
+    for (n, mut page) in reaching(vault, peer, 0..count, timestamp).await? {
         let before = page.entries.len();
         page.entries.retain(|(t, i)| !(*t == timestamp && i == id));
         if page.entries.len() != before {
             vault.write(stores::MESSAGE_PAGES, &page_id(peer, n), &page).await?;
             return Ok(true);
         }
-        if page.entries.last().is_some_and(|(t, _)| *t < timestamp) {
-            return Ok(false);
-        }
     }
     Ok(false)
+}
+
+/// The pages among `pages` of `peer`'s index that may hold entries filed at `timestamp`, newest
+/// first with their numbers: read from the newest back, ending with the first page that reaches
+/// before `timestamp` (entries are sorted, so no older page holds it). Missing pages are skipped.
+async fn reaching<B: Backend>(
+    vault: &Vault<B>,
+    peer: &str,
+    pages: core::ops::Range<u32>,
+    timestamp: u64,
+) -> Result<Vec<(u32, Page)>, StorageError> {
+    let mut found = Vec::new();
+    for n in pages.rev() {
+        let Read::Found(page) = read_page(vault, peer, n).await? else { continue };
+        let before = page.entries.last().is_some_and(|(t, _)| *t < timestamp);
+        if page.entries.iter().any(|(t, _)| *t == timestamp) {
+            found.push((n, page));
+        }
+        if before {
+            break;
+        }
+    }
+    Ok(found)
 }
 
 /// Writes `entries` (sorted) as the whole index of `peer`, [`PAGE_ENTRIES`] to a page; returns the
