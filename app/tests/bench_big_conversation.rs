@@ -15,8 +15,15 @@
 //! - `small/…`: the same for a conversation of 50 messages.
 //!
 //! It also prints the wasm memory (`WebAssembly.Memory`'s buffer, which only grows: the high-water
-//! mark) before and after filing. With `HUSH_BENCH_DB=hush` it files into the app's own database,
-//! so `bench/big_conversation.mjs` can open it in the real app (same Chromium profile and origin).
+//! mark) before and after filing, and the engine's `conversations()` (the list Home shows) for
+//! these 5 conversations. With `HUSH_BENCH_DB=hush` it files into the app's own database, so
+//! `bench/big_conversation.mjs` can open it in the real app (same Chromium profile and origin).
+//!
+//! The second test, `listing_1000_conversations`, fills another database (another Chromium
+//! profile when the script runs it) with 1,000 conversations of 1 to 3 messages each, names and
+//! previews of many lengths and scripts, some pinned, muted, with a nickname or unread, and among
+//! them the same 50-message "Small conversation"; then it times the engine's `conversations()`
+//! against reading the same 1,000 records at once, the floor of any list.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -48,6 +55,10 @@ fn big_count() -> usize {
 
 fn db_name() -> &'static str {
     option_env!("HUSH_BENCH_DB").unwrap_or("hush-bench-big-conversation")
+}
+
+fn list_db_name() -> &'static str {
+    option_env!("HUSH_BENCH_DB").unwrap_or("hush-bench-list")
 }
 
 /// `performance.now()` in milliseconds.
@@ -245,6 +256,205 @@ async fn opening_a_conversation_of_100_000_messages() {
         mib(memory_before),
         mib(memory_after),
         mib(wasm_memory())
+    );
+    // The list Home shows, for the reference of `listing_1000_conversations`.
+    let mut list = Samples { name: "list of 5/conversations()", ms: Vec::new() };
+    for round in 0..WARM_UP + ROUNDS {
+        let (ms, _) = list_conversations(&engine, 5).await;
+        if round >= WARM_UP {
+            list.ms.push(ms);
+        }
+    }
+    list.report();
+    engine.lock();
+}
+
+/// `Engine::conversations`, timed; checks it lists `expected` conversations.
+async fn list_conversations(engine: &AppEngine, expected: usize) -> (f64, Vec<conversations::Conversation>) {
+    let start = now();
+    let list = engine.conversations().await.unwrap();
+    let took = now() - start;
+    assert_eq!(list.len(), expected);
+    (took, list)
+}
+
+/// Conversations in `listing_1000_conversations`, the 50-message one among them.
+const LIST: usize = 1_000;
+/// Where the 50-message conversation falls in the list (most recent first), about.
+const SMALL_AT: usize = LIST / 2;
+
+/// The peer of conversation `i` of the list (other seeds than [`peer`]'s).
+fn list_peer(i: usize) -> SessionId {
+    let mut seed = [0xB0; 16];
+    seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    Identity::from_seed(&Seed::from_bytes(seed)).session_id()
+}
+
+/// A name for conversation `i`: first and family names of several scripts and lengths, some long.
+fn list_name(i: usize) -> String {
+    const FIRST: [&str; 16] = [
+        "Ada",
+        "Ben",
+        "Chiara",
+        "Dmitri",
+        "Émilie",
+        "Fatima",
+        "Grzegorz",
+        "Hiroshi",
+        "Ines",
+        "Jonas",
+        "Kwame",
+        "Leilani",
+        "Mateo",
+        "Nadia",
+        "Oluwaseun",
+        "Priya",
+    ];
+    const LAST: [&str; 11] = [
+        "Lovelace",
+        "Okafor",
+        "van der Berg",
+        "Nakamura",
+        "Schmidt",
+        "O'Neill",
+        "Wójcik",
+        "",
+        "Haddad",
+        "Ng",
+        "Fernández",
+    ];
+    const OTHER: [&str; 6] = ["佐藤 花子", "محمد العلي", "Олег Петров", "יעל כהן", "🌻 Sunflower Studio 🌻", "김민준"];
+    match i % 9 {
+        0 => OTHER[(i / 9) % OTHER.len()].to_owned(),
+        4 => format!("{} {} — the rowing club's long name {i}", FIRST[i % FIRST.len()], LAST[(i / 7) % LAST.len()]),
+        _ => format!("{} {}", FIRST[i % FIRST.len()], LAST[(i / 3) % LAST.len()]).trim().to_owned(),
+    }
+}
+
+/// Message `j` of conversation `i` of the list: texts of many lengths, the newest last.
+fn list_message(i: usize, j: usize, last_at: u64, count: usize) -> Message {
+    const TEXT: [&str; 8] = [
+        "ok",
+        "See you at noon 👍",
+        "Did you get the tickets for Saturday? The early train is sold out, so I took the 9:40.",
+        "Thanks!",
+        "The photos from the weekend are lovely — especially the one by the lake, can you send me the big version?",
+        "Running ten minutes late, sorry",
+        "明天见",
+        "Here is the address again: 14 Harbour Street, second floor, ring twice. The door sticks a little, push hard.",
+    ];
+    let peer = list_peer(i);
+    let timestamp = last_at - 60_000 * (count - 1 - j) as u64;
+    // The newest message is outgoing in one conversation of four (nothing unread after it).
+    let outgoing = if j + 1 == count { i.is_multiple_of(4) } else { j.is_multiple_of(2) };
+    let id = if outgoing {
+        conversations::outgoing_id(&peer, timestamp)
+    } else {
+        conversations::incoming_id(&format!("{:02x}{i:030x}{j:032x}", peer.key()[0]))
+    };
+    let body = format!("{} ({i}.{j})", TEXT[(i + j) % TEXT.len()]);
+    let name = if outgoing { "Bench".to_owned() } else { list_name(i) };
+    Message::filed(id, &peer, outgoing, body, timestamp, Some(name))
+}
+
+#[wasm_bindgen_test]
+#[ignore = "a benchmark: scripts/bench-big-conversation.sh"]
+async fn listing_1000_conversations() {
+    let name = list_db_name();
+    console_log!("INFO database {name}, {LIST} conversations");
+    IdbBackend::delete_database(name).await.unwrap();
+    let engine = AppEngine::new(world(), IdbBackend::open(name).await.unwrap());
+    engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
+    engine.create(&Seed::from_bytes([43; 16]), "Bench", PASSPHRASE).await.unwrap();
+    engine.lock();
+
+    let vault = Vault::unlock(engine.backend(), PASSPHRASE).await.unwrap();
+    let start = now();
+    let mut peers = Vec::with_capacity(LIST);
+    let mut filed = 0;
+    let (mut pinned, mut muted, mut nicknamed, mut unread) = (0, 0, 0, 0);
+    for i in 0..LIST {
+        let peer = list_peer(i);
+        peers.push(peer);
+        if i == SMALL_AT {
+            // The same 50-message conversation as in the 5-conversation database, to open.
+            file_all(&vault, &peer, "Small conversation", PAGE, PAGE).await;
+            filed += PAGE;
+            continue;
+        }
+        // Most recent first: conversation i's last message an hour before conversation i-1's;
+        // the 50-message one's last (START_MS + 49 minutes) falls between SMALL_AT - 1 and SMALL_AT + 1.
+        let last_at = START_MS + 3_600_000 * SMALL_AT as u64 - 3_600_000 * i as u64 + 1_800_000;
+        let count = 1 + i % 3;
+        for j in 0..count {
+            let m = list_message(i, j, last_at, count);
+            let new = !m.outgoing;
+            conversations::file(&vault, &m, Some(list_name(i)), new, Standing::Accepted).await.unwrap();
+            filed += 1;
+        }
+        if i % 97 == 3 || i % 13 == 5 || i % 17 == 7 {
+            let mut c = conversations::conversation(&vault, &peer).await.unwrap().unwrap();
+            c.pinned = i % 97 == 3;
+            c.muted = i % 13 == 5;
+            if i % 17 == 7 {
+                c.nickname = Some(format!("Nick {i}"));
+            }
+            conversations::save(&vault, &c).await.unwrap();
+        }
+        if (i + 1).is_multiple_of(250) {
+            console_log!(
+                "PROGRESS filed {} conversations ({filed} messages) in {:.0} s",
+                i + 1,
+                (now() - start) / 1000.0
+            );
+        }
+    }
+
+    let filing = now() - start;
+    let start = now();
+    engine.unlock(PASSPHRASE).await.unwrap();
+    console_log!("INFO unlock (insecure test KDF): {:.1} ms", now() - start);
+    let (first, list) = list_conversations(&engine, LIST).await;
+    for c in &list {
+        pinned += usize::from(c.pinned);
+        muted += usize::from(c.muted);
+        nicknamed += usize::from(c.nickname.is_some());
+        unread += usize::from(c.unread > 0);
+    }
+    let small_at = list.iter().position(|c| c.name.as_deref() == Some("Small conversation")).unwrap();
+    console_log!(
+        "INFO {LIST} conversations, {filed} messages, filed in {:.1} s: {pinned} pinned, {muted} muted, {nicknamed} with a nickname, {unread} unread; the 50-message one is row {}",
+        filing / 1000.0,
+        small_at + 1
+    );
+    console_log!("BENCH list of {LIST}: first conversations() after unlock {first:.2} ms");
+
+    let mut samples: Vec<Samples> = ["list of 1000/conversations()", "list of 1000/records-at-once"]
+        .into_iter()
+        .map(|name| Samples { name, ms: Vec::new() })
+        .collect();
+    let keys: Vec<String> = peers.iter().map(ToString::to_string).collect();
+    for round in 0..WARM_UP + ROUNDS {
+        let (listed, _) = list_conversations(&engine, LIST).await;
+        // The floor: the same 1,000 records read (and opened, and parsed) at once.
+        let start = now();
+        let read = futures::future::join_all(
+            keys.iter().map(|k| vault.read::<conversations::Conversation>(stores::CONVERSATIONS, k.as_bytes())),
+        )
+        .await;
+        let at_once = now() - start;
+        assert!(read.into_iter().all(|r| matches!(r, Ok(Read::Found(_)))));
+        if round >= WARM_UP {
+            samples[0].ms.push(listed);
+            samples[1].ms.push(at_once);
+        }
+    }
+    for s in &mut samples {
+        s.report();
+    }
+    console_log!(
+        "BENCH list of {LIST}: conversations() / the same records read at once {:.2}×",
+        samples[0].ms[samples[0].ms.len() / 2] / samples[1].ms[samples[1].ms.len() / 2]
     );
     engine.lock();
 }
