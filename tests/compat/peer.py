@@ -9,13 +9,15 @@ Usage: peer.py SEED_PORT MNEMONIC MODE ARGS…, printing one JSON line:
   typing TO on|off                  -> {}             (session-python's show/hide_typing_indicator)
   disappear TO read|send|off SECS   -> {"timestamp"}  (a change of the disappearing-messages setting:
                                        a DataMessage with flags=2, Content fields 12/13 set)
+  expiring TO TEXT read|send SECS   -> {"timestamp"}  (a text message set to disappear SECS after it
+                                       is read or sent: Content fields 12/13 on the message)
   poll SECONDS                      -> the text messages received: [{"from", "body"}]
   watch SECONDS KIND [MIN]          -> everything received of KIND (data, reaction, unsend,
                                        receipt, typing), with every field the tests look at,
                                        once at least MIN (default 1) arrived or SECONDS passed
 
-Everything but `reply`, `disappear` and `watch` is session-python's own API. `reply` and
-`disappear` build the Content with session-python's protobuf classes and seal it with its own
+Everything but `reply`, `disappear`, `expiring` and `watch` is session-python's own API. `reply`,
+`disappear` and `expiring` build the Content with session-python's protobuf classes and seal it with its own
 functions, as its send_message does (it has no call for quotes or the disappearing-messages
 setting); `watch` reads the Content session-python's Poller decodes, with the setting every message
 carries (`expirationType`, `expirationTimer`) and the DataMessage's `flags`.
@@ -116,6 +118,19 @@ def main():
         content.dataMessage.flags = DataMessage.EXPIRATION_TIMER_UPDATE
         content.expirationType = kinds[kind]
         content.expirationTimer = 0 if kind == "off" else seconds
+        seal_and_store(me, to, content, timestamp)
+        result = {"timestamp": timestamp}
+    elif mode == "expiring":
+        to, text, kind, seconds = args[0], args[1], args[2], int(args[3])
+        kinds = {"read": Content.DELETE_AFTER_READ, "send": Content.DELETE_AFTER_SEND}
+        if kind not in kinds:
+            sys.exit("the setting is read or send")
+        timestamp = int(time.time() * 1000)
+        content = Content()
+        content.dataMessage.body = text
+        content.dataMessage.profile.displayName = "Python Peer"
+        content.expirationType = kinds[kind]
+        content.expirationTimer = seconds
         seal_and_store(me, to, content, timestamp)
         result = {"timestamp": timestamp}
     elif mode == "react":

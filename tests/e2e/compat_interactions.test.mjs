@@ -1,7 +1,8 @@
 // What people do to messages, between Hush in Chromium and a Session client not written here
 // (session-python from PyPI, through tests/compat/peer.py), over the devnet, at 390×844 and
 // 1280×800. From session-python: a quote of Hush's message, a reaction, a read receipt, a typing
-// indicator, an unsend and a change of the disappearing-messages setting each show in the page.
+// indicator, an unsend and a change of the disappearing-messages setting each show in the page, and
+// its message set to disappear 25 s after sending leaves the page on time.
 // From Hush: a reply, a reaction and its removal, a delete for everyone and a setting change each
 // reach session-python with the protocol's fields (what `peer.py watch` decodes). Screenshots go
 // to tests/out/compat-interactions-*.png.
@@ -90,6 +91,13 @@ for (const [width, height] of [[390, 844], [1280, 800]]) {
     await bubble(page, "session-python takes this back").waitFor({ timeout: 60000 });
     peer("unsend", hushId, doomed.timestamp, doomed.hash);
     await bubble(page, "session-python takes this back").waitFor({ state: "detached", timeout: 60000 });
+    assert.equal(await page.locator('[data-testid="message"][data-direction="in"][data-status="deleted"]').count(), 1);
+    // A message set to disappear 25 s after it was sent: shown, then gone from the page on time
+    // without a reload (the sweeper), leaving no marker.
+    const expiring = peer("expiring", hushId, "session-python's short-lived message", "send", 25);
+    await bubble(page, "session-python's short-lived message").waitFor({ timeout: 60000 });
+    await bubble(page, "session-python's short-lived message").waitFor({ state: "detached", timeout: 60000 });
+    assert.ok(Date.now() >= expiring.timestamp + 25000, "it left the page before its time");
     assert.equal(await page.locator('[data-testid="message"][data-direction="in"][data-status="deleted"]').count(), 1);
     // A change of its disappearing-messages setting: a notice, with Follow setting.
     peer("disappear", hushId, "send", 86400);
