@@ -13,7 +13,9 @@ use leptos::tachys::view::any_view::AnyView;
 use crate::session::use_app;
 
 /// The title of the account's own conversation.
-pub const NOTE_TO_SELF: &str = "Note to Self";
+pub fn note_to_self() -> &'static str {
+    crate::i18n::t(crate::i18n::Text::CommonNoteToSelf)
+}
 
 /// How many background colours avatars take (`.avatar.hue-N` in the style sheet). Each keeps
 /// white initials at a contrast of at least 4.5:1 (`every_colour_keeps_white_initials_readable`).
@@ -31,7 +33,7 @@ const COLOURS: [&str; HUES] = [
 /// engine's title (nickname, display name, or the short ID).
 pub fn title(conversation: &Conversation, me: Option<&SessionId>) -> String {
     if me.is_some_and(|me| conversation.is_note_to_self(me)) {
-        return NOTE_TO_SELF.to_owned();
+        return note_to_self().to_owned();
     }
     conversation.title()
 }
@@ -182,7 +184,7 @@ mod tests {
         assert_eq!(face(&peer, "Bob", Some(&me)), Face::Initials("B".into()));
         assert_eq!(face(&peer, "1234", Some(&me)), Face::Pattern(pattern(&peer)));
         assert_eq!(face(&peer, &short_id(&peer), Some(&me)), Face::Pattern(pattern(&peer)));
-        assert_eq!(face(&me, NOTE_TO_SELF, Some(&me)), Face::Note);
+        assert_eq!(face(&me, note_to_self(), Some(&me)), Face::Note);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod avatar;
 mod clipboard;
+pub mod i18n;
 mod links;
 pub mod messaging;
 mod nav;
@@ -21,6 +22,7 @@ mod when;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::i18n::{Text, t};
 use crate::screens::{
     ConfirmPhrase, ConversationView, Home, OtherTab, Profile, Restore, Settings, ShowPhrase, Ui, Unlock, Welcome,
 };
@@ -100,18 +102,18 @@ pub fn App() -> impl IntoView {
             <main class:shell=move || place.get().is_none() class:in-chat=in_chat>
                 <pwa::UpdateBanner update=update />
                 <header class="brand" class:compact=unlocked_screen class:bare=move || !branded()>
-                    {move || branded().then(|| view! { <h1>"Hush"</h1> })}
+                    {move || branded().then(|| view! { <h1>{t(Text::AppName)}</h1> })}
                     {move || (!unlocked_screen.get()).then(|| view! {
-                        <p class="tagline">"Private messages, right in your browser."</p>
+                        <p class="tagline">{t(Text::AppTagline)}</p>
                     })}
                     <screens::ConnectionStatus />
                 </header>
                 {move || match tab.get() {
-                    Tab::Asking => view! { <p class="note" role="status">"Opening…"</p> }.into_any(),
+                    Tab::Asking => view! { <p class="note" role="status">{t(Text::AppOpening)}</p> }.into_any(),
                     Tab::Elsewhere => view! { <OtherTab tab=tab /> }.into_any(),
                     Tab::Active => match place.get() {
                         None | Some(Screen::Home | Screen::Conversation) => view! { <Shell wide=wide /> }.into_any(),
-                        Some(Screen::Loading) => view! { <p class="note" role="status">"Opening…"</p> }.into_any(),
+                        Some(Screen::Loading) => view! { <p class="note" role="status">{t(Text::AppOpening)}</p> }.into_any(),
                         Some(Screen::Welcome) => view! { <Welcome /> }.into_any(),
                         Some(Screen::ShowPhrase) => view! { <ShowPhrase /> }.into_any(),
                         Some(Screen::ConfirmPhrase) => view! { <ConfirmPhrase /> }.into_any(),
@@ -154,7 +156,7 @@ fn Shell(
                     } else {
                         view! {
                             <section class="card empty-chat">
-                                <p class="note">"Choose a conversation, or start a new one."</p>
+                                <p class="note">{t(Text::AppChooseConversation)}</p>
                             </section>
                         }
                         .into_any()

@@ -4,5 +4,6 @@ fn main() {
     if let Some(boot) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id("boot")) {
         boot.remove();
     }
+    app::i18n::start();
     leptos::mount::mount_to_body(app::App);
 }

@@ -11,16 +11,13 @@ use crypto_core::identity::SessionId;
 use hush_client::conversations::Message;
 use leptos::task::spawn_local;
 
+use crate::i18n::{Text, t, tn};
 use crate::platform::{self, AppEngine};
-
-/// The tab's title with nothing unread.
-#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
-const TITLE: &str = "Hush";
 
 /// The tab's title for `unread` messages: "Hush", or "(3) Hush".
 #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
 pub fn title(unread: u32) -> String {
-    if unread == 0 { TITLE.to_owned() } else { format!("({unread}) {TITLE}") }
+    if unread == 0 { t(Text::AppTitle).to_owned() } else { tn(Text::AppTitleUnread, u64::from(unread), &[]) }
 }
 
 /// Whether the browser lets this page show notifications.

@@ -3,6 +3,8 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{Text, t};
+
 /// Whether a new version is installed and waiting.
 #[derive(Clone, Copy, Debug)]
 pub struct Update {
@@ -28,6 +30,7 @@ pub fn apply(update: Update) {
 #[cfg(target_arch = "wasm32")]
 mod wasm {
     use leptos::prelude::*;
+
     use wasm_bindgen::JsCast;
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen_futures::JsFuture;
@@ -118,9 +121,9 @@ pub fn UpdateBanner(
     view! {
         <Show when=move || update.ready.get()>
             <div class="update" role="status">
-                <span>"A new version of Hush is ready."</span>
-                <button class="primary" type="button" on:click=move |_| apply(update)>"Update now"</button>
-                <button class="secondary" type="button" on:click=move |_| update.ready.set(false)>"Later"</button>
+                <span>{t(Text::AppUpdateReady)}</span>
+                <button class="primary" type="button" on:click=move |_| apply(update)>{t(Text::AppUpdateNow)}</button>
+                <button class="secondary" type="button" on:click=move |_| update.ready.set(false)>{t(Text::AppUpdateLater)}</button>
             </div>
         </Show>
     }

@@ -3,6 +3,8 @@
 use leptos::prelude::*;
 use qrcode::Color;
 
+use crate::i18n::{Text, t};
+
 /// The light border around the code, in modules (the four the QR standard asks for).
 const QUIET_ZONE: usize = 4;
 
@@ -38,7 +40,7 @@ impl QrCode {
     pub fn view(self) -> impl IntoView {
         let size = self.size();
         view! {
-            <svg class="qr-code" viewBox=format!("0 0 {size} {size}") role="img" aria-label="QR code of your Session ID"
+            <svg class="qr-code" viewBox=format!("0 0 {size} {size}") role="img" aria-label=t(Text::CommonQrCode)
                  shape-rendering="crispEdges">
                 <rect width=size.to_string() height=size.to_string() fill="#ffffff" />
                 <path d=self.path fill="#000000" />

@@ -25,6 +25,7 @@ use zeroize::Zeroizing;
 use hush_client::account::{Strength, Theme};
 use hush_client::network::Connection;
 
+use crate::i18n::{Text, t};
 use crate::platform::local_time;
 use crate::session::use_app;
 use crate::when as chat;
@@ -105,17 +106,17 @@ pub fn ConnectionStatus() -> impl IntoView {
         other => shown.set(other.filter(|c| *c != Connection::Connected)),
     });
     let explanation = |c: Connection| match c {
-        Connection::Connecting => "Building private paths.",
-        Connection::Offline => "Cannot reach the relay.",
-        Connection::ClockOutOfSync => "Set this device's clock right to send and receive.",
-        Connection::RelayRefused => "Its node list is not the network's: nothing is sent through it.",
+        Connection::Connecting => t(Text::ConnectionWhyConnecting),
+        Connection::Offline => t(Text::ConnectionWhyOffline),
+        Connection::ClockOutOfSync => t(Text::ConnectionWhyClock),
+        Connection::RelayRefused => t(Text::ConnectionWhyRelayRefused),
         Connection::Connected => "",
     };
     view! {
         <p class="connection" role="status" class:shown=move || shown.get().is_some()>
             {move || shown.get().map(|c| view! {
                 <span class=format!("dot {}", match c { Connection::Offline | Connection::RelayRefused => "offline", Connection::ClockOutOfSync => "clock", _ => "connecting" })></span>
-                <strong>{c.label()}</strong>
+                <strong>{connection_label(c)}</strong>
                 " "
                 <span class="why">{explanation(c)}</span>
             })}
@@ -276,7 +277,7 @@ pub fn Confirm(
             <div class="dialog-text" id=text_id.clone()>{children()}</div>
             <div class="row">
                 <button class="secondary" type="button" node_ref=cancel_button on:click=move |_| on_close.run(())>
-                    "Cancel"
+                    {t(Text::CommonCancel)}
                 </button>
                 <button class=if danger { "danger" } else { "primary" } type="button" on:click=confirm>{action}</button>
             </div>
@@ -297,6 +298,27 @@ fn give_focus_back(element: Option<web_sys::Element>) {
     {
         let _ = target.focus();
     }
+}
+
+/// How the connection's state reads (the engine's `Connection::label`, in the person's language).
+pub fn connection_label(connection: Connection) -> &'static str {
+    t(match connection {
+        Connection::Connecting => Text::ConnectionConnecting,
+        Connection::Connected => Text::ConnectionConnected,
+        Connection::Offline => Text::ConnectionOffline,
+        Connection::ClockOutOfSync => Text::ConnectionClock,
+        Connection::RelayRefused => Text::ConnectionRelayRefused,
+    })
+}
+
+/// What a passphrase's strength says (the engine's `Strength::hint`, in the person's language).
+pub fn strength_hint(strength: Strength) -> &'static str {
+    t(match strength {
+        Strength::TooShort => Text::PassphraseTooShort,
+        Strength::Weak => Text::PassphraseWeak,
+        Strength::Fair => Text::PassphraseFair,
+        Strength::Strong => Text::PassphraseStrong,
+    })
 }
 
 /// A fresh id for elements that refer to each other (`aria-labelledby`), unique in the page.
@@ -348,16 +370,54 @@ pub fn strength_of(ev: &leptos::ev::Event) -> Option<Strength> {
     (!typed.is_empty()).then(|| Strength::of(&typed))
 }
 
+/// A pause after the last of a burst of calls (typing): `then` runs what it is given once no
+/// other call came for the pause's length, and only the last one given. Home's search and the
+/// conversation's draft share it.
+#[derive(Clone, Copy, Debug)]
+pub struct Debounce {
+    /// Which call is the latest.
+    latest: StoredValue<u64>,
+    /// How long the pause is, in milliseconds.
+    ms: u64,
+}
+
+impl Debounce {
+    /// A pause of `ms` milliseconds.
+    pub fn new(ms: u64) -> Debounce {
+        Debounce { latest: StoredValue::new(0), ms }
+    }
+
+    /// Runs `action` after the pause unless another call comes first (or `forget`).
+    pub fn then(self, action: impl FnOnce() + 'static) {
+        let stamp = self.forget();
+        set_timeout(
+            move || {
+                if self.latest.try_get_value() == Some(stamp) {
+                    action();
+                }
+            },
+            std::time::Duration::from_millis(self.ms),
+        );
+    }
+
+    /// Drops the action waiting, if any; returns the new latest stamp.
+    pub fn forget(self) -> u64 {
+        let stamp = self.latest.get_value().wrapping_add(1);
+        self.latest.set_value(stamp);
+        stamp
+    }
+}
+
 fn now_ms() -> u64 {
     crate::platform::now_ms() as u64
 }
 
 /// A message's time: the clock today, with the date before today.
 fn clock(timestamp: u64) -> String {
-    chat::time_label(local_time(now_ms()), local_time(timestamp), true)
+    chat::time_label(local_time(now_ms()), local_time(timestamp), timestamp, true)
 }
 
 /// A conversation's last activity for the list: the clock today, the date before.
 fn day(timestamp: u64) -> String {
-    chat::time_label(local_time(now_ms()), local_time(timestamp), false)
+    chat::time_label(local_time(now_ms()), local_time(timestamp), timestamp, false)
 }

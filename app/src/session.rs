@@ -14,6 +14,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use zeroize::Zeroizing;
 
+use crate::i18n::{Text, t};
 use crate::platform::{self, AppEngine};
 
 /// What is on screen.
@@ -158,7 +159,7 @@ pub fn relocked() -> Option<Relocked> {
 pub const PAGE: usize = 50;
 
 /// What the unlock screen says after an idle lock.
-const IDLE_NOTICE: &str = "Locked after inactivity.";
+const IDLE_NOTICE: Text = Text::AppLockedIdle;
 
 /// The longest a lock waits for the vault's writes under way before the page reloads.
 #[cfg(target_arch = "wasm32")]
@@ -257,7 +258,7 @@ impl AppState {
         let _ = mark;
         self.go(Screen::Unlock);
         if why == Locked::Idle {
-            self.notice.set(Some(IDLE_NOTICE.into()));
+            self.notice.set(Some(t(IDLE_NOTICE).into()));
         }
     }
 
@@ -416,7 +417,7 @@ pub async fn start(app: AppState) {
         Ok(true) => {
             app.go(Screen::Unlock);
             if relocked().is_some_and(|r| r.why == Locked::Idle) {
-                app.notice.set(Some(IDLE_NOTICE.into()));
+                app.notice.set(Some(t(IDLE_NOTICE).into()));
             }
         }
         Ok(false) => app.go(Screen::Welcome),

@@ -8,7 +8,7 @@
 use crypto_core::identity::SessionId;
 use hush_client::MAX_CHARS;
 use hush_client::conversations::{
-    AFTER_READ_TIMERS, AFTER_SEND_TIMERS, DELETED_TEXT, Disappearing, Message, Notice, Quoted, Standing, Status,
+    AFTER_READ_TIMERS, AFTER_SEND_TIMERS, Disappearing, Message, Notice, Quoted, Standing, Status, Unsupported,
     quote_text, short_id,
 };
 use hush_client::text::MAX_RECEIVED_CHARS;
@@ -16,11 +16,15 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{Confirm, Menu, Notice as NoticeLine, Problem, clock};
+use super::{Confirm, Debounce, Menu, Notice as NoticeLine, Problem, clock};
+use crate::i18n::{Text, around, t, tf, tn};
 use crate::links::{self, Piece};
 use crate::messaging;
 use crate::session::{AppState, Screen, use_app};
 use crate::when;
+
+/// How long typing pauses before the draft is kept.
+const KEEP_DRAFT_AFTER_MS: u64 = 300;
 
 /// Runs a change of the open conversation (accept, block, …) on its peer; its error goes to
 /// `error`.
@@ -82,7 +86,7 @@ impl Thread {
     /// Who `by` is, as a message or reaction names them: "You", or the conversation's title.
     fn who(&self, by: &SessionId) -> String {
         if Some(*by) == self.me {
-            "You".to_owned()
+            t(Text::ConversationYou).to_owned()
         } else if Some(*by) == self.app.open_peer.get_untracked() {
             self.title.get_untracked()
         } else {
@@ -124,21 +128,25 @@ pub fn ConversationView() -> impl IntoView {
         if standing() != Standing::Accepted || they_wrote() || note_to_self() {
             return None;
         }
-        Some(if approved.get().unwrap_or(false) {
-            ("", " accepted your message request.")
-        } else if we_wrote() {
-            ("", " sees your messages as a message request until they accept it.")
-        } else {
-            ("Your first message reaches ", " as a message request.")
-        })
+        Some(around(
+            if approved.get().unwrap_or(false) {
+                Text::ConversationRequestAccepted
+            } else if we_wrote() {
+                Text::ConversationRequestPending
+            } else {
+                Text::ConversationRequestFirst
+            },
+            "name",
+        ))
     };
 
     let list = NodeRef::<leptos::html::Ol>::new();
     let composer = NodeRef::<leptos::html::Textarea>::new();
     let at_bottom = StoredValue::new(true);
+    let title_signal = Signal::derive(title);
     let thread = Thread {
         app,
-        title: Signal::derive(title),
+        title: title_signal,
         blocked: Signal::derive(move || standing() == Standing::Blocked),
         me,
         replying: RwSignal::new(None),
@@ -175,7 +183,7 @@ pub fn ConversationView() -> impl IntoView {
 
     // The draft is kept (sealed) for each conversation, so it survives a reload: loaded when the
     // conversation opens, saved a moment after the person stops typing.
-    let typed_at = StoredValue::new(0u64);
+    let pause = Debounce::new(KEEP_DRAFT_AFTER_MS);
     Effect::new(move |_| {
         let Some(p) = peer() else { return };
         spawn_local(async move {
@@ -193,20 +201,12 @@ pub fn ConversationView() -> impl IntoView {
         // The engine decides whether (the setting) and how often the peer is told.
         spawn_local(messaging::typing(app, p, !text.trim().is_empty()));
         draft.set(text);
-        let stamp = typed_at.get_value().wrapping_add(1);
-        typed_at.set_value(stamp);
-        set_timeout(
-            move || {
-                if typed_at.try_get_value() != Some(stamp) {
-                    return;
-                }
-                let Some(text) = draft.try_get_untracked() else { return };
-                spawn_local(async move {
-                    let _ = messaging::keep_draft(app, p, &text).await;
-                });
-            },
-            std::time::Duration::from_millis(300),
-        );
+        pause.then(move || {
+            let Some(text) = draft.try_get_untracked() else { return };
+            spawn_local(async move {
+                let _ = messaging::keep_draft(app, p, &text).await;
+            });
+        });
     };
     let stopped_typing = move |_| {
         if let Some(p) = app.open_peer.get_untracked() {
@@ -237,7 +237,7 @@ pub fn ConversationView() -> impl IntoView {
                 // The text is cleared only once it is safe in the outbox (and only if the person
                 // has not typed something else meanwhile; the engine removed the kept draft).
                 Ok(_) => {
-                    typed_at.set_value(typed_at.get_value().wrapping_add(1));
+                    pause.forget();
                     if replying.try_get_untracked().flatten().map(|m| m.id) == reply_to {
                         replying.set(None);
                     }
@@ -422,7 +422,7 @@ pub fn ConversationView() -> impl IntoView {
     let typing = move || peer().is_some_and(|p| app.typing.with(|t| t.iter().any(|(x, _)| *x == p)));
     let replying_to = move || {
         replying.get().map(|m| {
-            let name = if m.outgoing { "yourself".to_owned() } else { title() };
+            let name = if m.outgoing { t(Text::ConversationYourself).to_owned() } else { title() };
             let snippet = if m.body.is_empty() { m.shown_text() } else { quote_text(&m.body) };
             (name, snippet)
         })
@@ -437,7 +437,7 @@ pub fn ConversationView() -> impl IntoView {
     view! {
         <section class="card conversation-view" aria-labelledby="conversation-title">
             <div class="conversation-head">
-                <button class="secondary" type="button" on:click=back>"Back"</button>
+                <button class="secondary" type="button" on:click=back>{t(Text::CommonBack)}</button>
                 <h2 id="conversation-title" title=title><bdi dir="auto" data-testid="name">{title}</bdi></h2>
                 <Show when=move || standing() == Standing::Accepted && current().is_some()>
                     {move || setting.get().map(|s| view! {
@@ -445,63 +445,56 @@ pub fn ConversationView() -> impl IntoView {
                             <TimerIcon />{duration(s.seconds())}
                         </span>
                     })}
-                    <button class="secondary timer-button" type="button" title="Disappearing messages"
-                        aria-label="Disappearing messages" aria-haspopup="dialog"
+                    <button class="secondary timer-button" type="button" title=t(Text::CommonDisappearingMessages)
+                        aria-label=t(Text::CommonDisappearingMessages) aria-haspopup="dialog"
                         on:click=move |_| choosing_timer.set(true)>
                         <TimerIcon />
                     </button>
-                    <Menu label="Options">
+                    <Menu label=t(Text::ConversationOptions)>
                         <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>
-                            "Block"
+                            {t(Text::CommonBlock)}
                         </button>
                         <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=delete>
-                            "Delete conversation"
+                            {t(Text::ConversationDelete)}
                         </button>
                     </Menu>
                 </Show>
             </div>
             <p class="mono small peer-id" dir="ltr">{move || peer().map(|p| p.to_string()).unwrap_or_default()}</p>
-            <Confirm open=asking_block title="Block this person?" action="Block"
+            <Confirm open=asking_block title=t(Text::ConversationBlockTitle) action=t(Text::CommonBlock)
                 on_confirm=move || act(app, action_error, acting, None, messaging::block)
                 on_close=move || asking_block.set(false)>
-                <p>"Messages from "<bdi class="name" dir="auto" title=title>{title}</bdi>
-                    " will no longer reach you. You can unblock them later in Settings."</p>
+                <p>{named(Text::ConversationBlockText, title_signal)}</p>
             </Confirm>
-            <Confirm open=asking_delete title="Delete this conversation?" action="Delete" danger=true
+            <Confirm open=asking_delete title=t(Text::ConversationDeleteTitle) action=t(Text::CommonDelete) danger=true
                 on_confirm=move || act(app, action_error, acting, Some(Screen::Home), messaging::delete)
                 on_close=move || asking_delete.set(false)>
-                <p>"Every message with "<bdi class="name" dir="auto" title=title>{title}</bdi>
-                    " will be deleted from this device. This cannot be undone."</p>
+                <p>{named(Text::ConversationDeleteText, title_signal)}</p>
             </Confirm>
             <Confirm open=Signal::derive(move || deleting.with(|d| matches!(d, Some((_, false)))))
-                title="Delete for me?" action="Delete" danger=true
+                title=t(Text::ConversationDeleteForMeTitle) action=t(Text::CommonDelete) danger=true
                 on_confirm=move || delete_message(false)
                 on_close=move || deleting.set(None)>
                 {move || if note_to_self() {
-                    view! { <p>"Delete this message from this device? Your other devices keep their copy."</p> }.into_any()
+                    view! { <p>{t(Text::ConversationDeleteForMeNote)}</p> }.into_any()
                 } else {
-                    view! {
-                        <p>"Delete this message from this device? "<bdi class="name" dir="auto" title=title>{title}</bdi>
-                            " keeps their copy."</p>
-                    }.into_any()
+                    view! { <p>{named(Text::ConversationDeleteForMeText, title_signal)}</p> }.into_any()
                 }}
             </Confirm>
             <Confirm open=Signal::derive(move || deleting.with(|d| matches!(d, Some((_, true)))))
-                title="Delete for everyone?" action="Delete for everyone" danger=true
+                title=t(Text::ConversationDeleteForEveryoneTitle) action=t(Text::MessageDeleteForEveryone) danger=true
                 on_confirm=move || delete_message(true)
                 on_close=move || deleting.set(None)>
                 {move || if note_to_self() {
-                    view! { <p>"Delete this message everywhere? It is removed from this device and your other devices are asked to delete it."</p> }.into_any()
+                    view! { <p>{t(Text::ConversationDeleteForEveryoneNote)}</p> }.into_any()
                 } else {
-                    view! {
-                        <p>"Delete this message for everyone? It is removed from this device and "
-                            <bdi class="name" dir="auto" title=title>{title}</bdi>" is asked to delete it."</p>
-                    }.into_any()
+                    view! { <p>{named(Text::ConversationDeleteForEveryoneText, title_signal)}</p> }.into_any()
                 }}
             </Confirm>
             <TimerDialog open=choosing_timer current=setting note_to_self=Signal::derive(note_to_self)
                 title=Signal::derive(title) on_set=set_timer />
-            <Confirm open=Signal::derive(move || opening_link.with(Option::is_some)) title="Open this link?" action="Open"
+            <Confirm open=Signal::derive(move || opening_link.with(Option::is_some)) title=t(Text::ConversationLinkTitle)
+                action=t(Text::ConversationLinkOpen)
                 on_confirm=move || {
                     if let Some(url) = opening_link.get_untracked() {
                         open_in_new_tab(&url);
@@ -511,25 +504,34 @@ pub fn ConversationView() -> impl IntoView {
                 <p class="mono link-address" dir="ltr" data-testid="link-address">
                     {move || opening_link.get().unwrap_or_default()}
                 </p>
-                <p>"It opens in a new tab, outside Hush. Open links only from people you trust."</p>
+                <p>{t(Text::ConversationLinkText)}</p>
             </Confirm>
             <Show when=move || standing() == Standing::Request>
-                <div class="request" role="group" aria-label="Message request">
-                    <p data-testid="request-sentence"><bdi class="name" dir="auto" title=title data-testid="name">{title}</bdi>
-                        " is not in your conversations yet. Accept to talk, or just reply."</p>
+                <div class="request" role="group" aria-label=t(Text::ConversationRequest)>
+                    <p data-testid="request-sentence">{request_sentence(title_signal)}</p>
                     <div class="row">
-                        <button class="primary" type="button" prop:disabled=move || acting.get() on:click=accept>"Accept"</button>
-                        <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>"Block"</button>
-                        <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>"Delete"</button>
+                        <button class="primary" type="button" prop:disabled=move || acting.get() on:click=accept>
+                            {t(Text::ConversationAccept)}
+                        </button>
+                        <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>
+                            {t(Text::CommonBlock)}
+                        </button>
+                        <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>
+                            {t(Text::CommonDelete)}
+                        </button>
                     </div>
                 </div>
             </Show>
             <Show when=move || standing() == Standing::Blocked>
-                <div class="request blocked" role="group" aria-label="Blocked">
-                    <p>"You blocked "<bdi class="name" dir="auto" title=title>{title}</bdi>". Messages they send do not reach you."</p>
+                <div class="request blocked" role="group" aria-label=t(Text::ConversationBlocked)>
+                    <p>{named(Text::ConversationBlockedText, title_signal)}</p>
                     <div class="row">
-                        <button class="primary" type="button" prop:disabled=move || acting.get() on:click=unblock>"Unblock"</button>
-                        <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>"Delete messages"</button>
+                        <button class="primary" type="button" prop:disabled=move || acting.get() on:click=unblock>
+                            {t(Text::CommonUnblock)}
+                        </button>
+                        <button class="danger" type="button" prop:disabled=move || acting.get() on:click=delete>
+                            {t(Text::ConversationDeleteMessages)}
+                        </button>
                     </div>
                 </div>
             </Show>
@@ -540,11 +542,11 @@ pub fn ConversationView() -> impl IntoView {
             })}
             <Show when=move || app.has_older.get()>
                 <button class="secondary older" type="button" on:click=move |_| load_older()>
-                    "Show older messages"
+                    {t(Text::ConversationOlder)}
                 </button>
             </Show>
             <div class="pane">
-                <ol class="messages" node_ref=list on:scroll=scrolled tabindex="0" aria-label="Messages">
+                <ol class="messages" node_ref=list on:scroll=scrolled tabindex="0" aria-label=t(Text::ConversationMessages)>
                     <For each=move || app.messages.get() key=|m| (m.id.clone(), m.status.as_str())
                         children=move |m: Message| {
                             if m.notice.is_some() {
@@ -556,44 +558,51 @@ pub fn ConversationView() -> impl IntoView {
                 </ol>
                 <Show when=move || unseen.get().is_some()>
                     <button class="primary new-messages" type="button" on:click=to_newest>
-                        "New messages"<span class="badge">{move || unseen.get().unwrap_or_default()}</span>
+                        {t(Text::ConversationNewMessages)}
+                        <span class="badge">{move || crate::i18n::number(unseen.get().unwrap_or_default() as u64)}</span>
                     </button>
                 </Show>
             </div>
             <p class="visually-hidden" role="status" aria-live="polite">
-                {move || announcement.get().map(|(from, text)| view! { <bdi dir="auto">{from}</bdi>": "<bdi dir="auto">{text}</bdi> })}
+                {move || announcement.get().map(|(from, text)| {
+                    let (before, between) = around(Text::ConversationAnnouncement, "name");
+                    let (between, after) = between.split_once("{text}").unwrap_or((between, ""));
+                    view! { {before}<bdi dir="auto">{from}</bdi>{between}<bdi dir="auto">{text}</bdi>{after} }
+                })}
             </p>
             <p class="typing" role="status" data-testid="typing">
-                {move || typing().then(|| view! { <bdi class="name" dir="auto" title=title>{title}</bdi>" is typing…" })}
+                {move || typing().then(|| named(Text::ConversationTyping, title_signal))}
             </p>
             <Show when=move || standing() != Standing::Blocked>
                 <form class="composer" on:submit=submit>
                     {move || replying_to().map(|(name, snippet)| view! {
                         <div class="replying" data-testid="replying">
-                            <p>"Replying to "<bdi class="name" dir="auto" title=name>{name.clone()}</bdi>": "
-                                <span class="snippet" dir="auto">{snippet}</span></p>
-                            <button class="cancel-reply" type="button" aria-label="Cancel reply" title="Cancel reply"
+                            <p>{named(Text::ConversationReplyingTo, Signal::derive(move || name.clone()))}<span class="snippet" dir="auto">{snippet}</span></p>
+                            <button class="cancel-reply" type="button" aria-label=t(Text::ConversationCancelReply)
+                                title=t(Text::ConversationCancelReply)
                                 on:click=cancel_reply>"×"</button>
                         </div>
                     })}
-                    <label for="composer" class="visually-hidden">"Message"</label>
+                    <label for="composer" class="visually-hidden">{t(Text::ConversationMessage)}</label>
                     <div class="compose-row">
-                        <textarea id="composer" data-testid="composer" rows="1" placeholder="Message" dir="auto"
+                        <textarea id="composer" data-testid="composer" rows="1" placeholder=t(Text::ConversationMessage) dir="auto"
                             node_ref=composer data-autofocus="" aria-describedby="composer-count"
                             prop:value=move || draft.get() on:input=move |ev| typed(event_target_value(&ev))
                             on:keydown=keydown on:blur=stopped_typing></textarea>
                         <button class="primary" type="submit" data-testid="send"
-                            prop:disabled=move || !sendable() || sending.get()>"Send"</button>
+                            prop:disabled=move || !sendable() || sending.get()>{t(Text::ConversationSend)}</button>
                     </div>
                     <div class="compose-meta">
                         <span id="composer-count" class={move || if count() > MAX_CHARS { "count over" } else { "count" }}>
                             {move || match count() {
                                 0 => String::new(),
-                                n if n > MAX_CHARS => format!("{n} / {} — too long", MAX_CHARS),
-                                n => format!("{n} / {}", MAX_CHARS),
+                                n => tf(
+                                    if n > MAX_CHARS { Text::ConversationCountOver } else { Text::ConversationCount },
+                                    &[("count", &crate::i18n::number(n as u64)), ("max", &crate::i18n::number(MAX_CHARS as u64))],
+                                ),
                             }}
                         </span>
-                        <span class="keys">"Enter sends · Shift+Enter: new line"</span>
+                        <span class="keys">{t(Text::ConversationKeys)}</span>
                     </div>
                     <Problem error=send_error />
                 </form>
@@ -686,14 +695,14 @@ fn Bubble(
             if !m.outgoing || deleted {
                 return clock(m.timestamp);
             }
-            let state = match m.status {
-                Status::Sending => "Sending…",
-                Status::Sent if m.read_at.is_some() => "Read",
-                Status::Sent => "Sent",
-                Status::Failed => "Not sent",
-                Status::Deleted => "Deleted",
-            };
-            format!("{} · {state}", clock(m.timestamp))
+            let state = t(match m.status {
+                Status::Sending => Text::MessageSending,
+                Status::Sent if m.read_at.is_some() => Text::MessageRead,
+                Status::Sent => Text::MessageSent,
+                Status::Failed => Text::MessageNotSent,
+                Status::Deleted => Text::MessageDeletedState,
+            });
+            tf(Text::MessageWhenState, &[("time", &clock(m.timestamp)), ("state", state)])
         }
     };
     let retry = {
@@ -712,16 +721,14 @@ fn Bubble(
     let sender = if m.outgoing { None } else { Some(m.sender_name.clone().unwrap_or_default()) };
     let problem = m.problem.clone();
     // What the engine changed to keep a peer's message inert is said, not hidden.
-    let shortened = m.adjusted.shortened.then(|| {
-        format!("Message shortened — Hush keeps only its first {} characters.", thousands(MAX_RECEIVED_CHARS))
-    });
+    let shortened = m.adjusted.shortened.then(|| tn(Text::MessageShortened, MAX_RECEIVED_CHARS as u64, &[]));
     let arrival_time = m.adjusted.claimed_timestamp.is_some();
     let timer = m.disappearing.filter(|_| !deleted).map(|d| {
-        let how = match d {
-            Disappearing::AfterRead(_) => "read",
-            Disappearing::AfterSend(_) => "sent",
+        let sentence = match d {
+            Disappearing::AfterRead(_) => Text::MessageDisappearsAfterRead,
+            Disappearing::AfterSend(_) => Text::MessageDisappearsAfterSend,
         };
-        (duration(d.seconds()), format!("Disappears {} after it has been {how}.", duration(d.seconds())))
+        (duration(d.seconds()), tf(sentence, &[("time", &duration(d.seconds()))]))
     });
     let reactions = {
         let now = now.clone();
@@ -838,10 +845,10 @@ fn Bubble(
             })}
             {quote.map(|q| view! { <QuoteBlock quote=q thread=thread /> })}
             {if deleted {
-                view! { <p class="body deleted-text" data-testid="body">{DELETED_TEXT}</p> }.into_any()
+                view! { <p class="body deleted-text" data-testid="body">{t(Text::MessageDeleted)}</p> }.into_any()
             } else {
                 view! {
-                    {unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{u.describe()}</p> })}
+                    {unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{unsupported_text(u)}</p> })}
                     {(!body.is_empty()).then(|| view! {
                         <p class="body" dir="auto" data-testid="body">{message_text(&body, thread.opening_link)}</p>
                     })}
@@ -852,20 +859,20 @@ fn Bubble(
                 {when_line}
                 {arrival_time.then(|| view! {
                     <span data-testid="time-adjusted"
-                        title="The time the sender's device gave cannot be right: this is when the message arrived.">
-                        " · when it arrived"
+                        title=t(Text::MessageTimeAdjusted)>
+                        {t(Text::MessageWhenItArrived)}
                     </span>
                 })}
                 {timer.map(|(short, long)| view! {
-                    " · "<span class="timer" data-testid="timer" title=long>
+                    {t(Text::MessageSeparator)}<span class="timer" data-testid="timer" title=long>
                         <TimerIcon /><span class="visually-hidden">{long.clone()}</span>
                         <span aria-hidden="true">{short}</span>
                     </span>
                 })}
             </span>
             <Show when=move || failed>
-                {problem.clone().map(|p| view! { <span class="problem-reason">{format!("Not sent: {p}")}</span> })}
-                <button class="retry" type="button" on:click=retry.clone()>"Retry"</button>
+                {problem.clone().map(|p| view! { <span class="problem-reason">{tf(Text::MessageNotSentBecause, &[("problem", &p)])}</span> })}
+                <button class="retry" type="button" on:click=retry.clone()>{t(Text::MessageRetry)}</button>
             </Show>
             {
                 move || {
@@ -873,19 +880,24 @@ fn Bubble(
                     (!list.is_empty()).then(|| {
                         let toggle_reaction = toggle_reaction.clone();
                         view! {
-                            <div class="reactions" role="group" aria-label="Reactions">
+                            <div class="reactions" role="group" aria-label=t(Text::MessageReactions)>
                                 {list.into_iter().map(|(emoji, by)| {
                                     let names: Vec<String> = by.iter().map(|b| thread.who(b)).collect();
                                     let mine = thread.me.is_some_and(|me| by.contains(&me));
-                                    let label = format!("{emoji} {}: {}", by.len(), names.join(", "));
+                                    let names = names.join(t(Text::MessageListSeparator));
+                                    let count = crate::i18n::number(by.len() as u64);
+                                    let label = tf(
+                                        Text::MessageReaction,
+                                        &[("emoji", &emoji), ("count", &count), ("names", &names)],
+                                    );
                                     let toggle_reaction = toggle_reaction.clone();
                                     let e = emoji.clone();
                                     view! {
                                         <button class="reaction" type="button" data-testid="reaction" data-emoji=emoji
-                                            aria-pressed=if mine { "true" } else { "false" } title=names.join(", ")
+                                            aria-pressed=if mine { "true" } else { "false" } title=names
                                             aria-label=label prop:disabled=move || thread.blocked.get()
                                             on:click=move |_| toggle_reaction(e.clone(), !mine)>
-                                            <span class="emoji">{emoji.clone()}</span>" "<span class="count">{by.len()}</span>
+                                            <span class="emoji">{emoji.clone()}</span>" "<span class="count">{count}</span>
                                         </button>
                                     }
                                 }).collect_view()}
@@ -895,16 +907,20 @@ fn Bubble(
                 }
             }
             {(!deleted).then(|| view! {
-                <div class="actions" role="group" aria-label="Message actions">
+                <div class="actions" role="group" aria-label=t(Text::MessageActions)>
                     <Show when=move || !thread.blocked.get()>
-                        <button type="button" on:click=reply.clone()>"Reply"</button>
+                        <button type="button" on:click=reply.clone()>{t(Text::MessageReply)}</button>
                         <button class="react-button" type="button" aria-haspopup="dialog"
                             aria-expanded=move || if picking.get() { "true" } else { "false" }
-                            on:click=react_toggle.clone()>"React"</button>
+                            on:click=react_toggle.clone()>{t(Text::MessageReact)}</button>
                     </Show>
-                    <button class="delete" type="button" on:click=move |_| ask_delete(false)>"Delete for me"</button>
+                    <button class="delete" type="button" on:click=move |_| ask_delete(false)>
+                        {t(Text::MessageDeleteForMe)}
+                    </button>
                     {outgoing.then(|| view! {
-                        <button class="delete" type="button" on:click=move |_| ask_delete_everyone(true)>"Delete for everyone"</button>
+                        <button class="delete" type="button" on:click=move |_| ask_delete_everyone(true)>
+                            {t(Text::MessageDeleteForEveryone)}
+                        </button>
                     })}
                 </div>
             })}
@@ -929,7 +945,7 @@ fn QuoteBlock(
     let author = thread.who(&quote.author);
     // What a click could not show: the original is not here, or the vault did not answer.
     let note = RwSignal::new(None::<String>);
-    let missing = move || note.set(Some("The original message is not on this device.".to_owned()));
+    let missing = move || note.set(Some(t(Text::MessageOriginalMissing).to_owned()));
     let text = if quote.text.is_empty() { None } else { Some(quote.text.clone()) };
     let jump = move |_| {
         note.set(None);
@@ -965,9 +981,9 @@ fn QuoteBlock(
     };
     view! {
         <button class="quote" type="button" data-testid="quote" on:click=jump
-            title="Show the original message">
+            title=t(Text::MessageShowOriginal)>
             <span class="quote-author"><bdi dir="auto">{author}</bdi></span>
-            <span class="quote-text" dir="auto">{text.unwrap_or_else(|| "A message".to_owned())}</span>
+            <span class="quote-text" dir="auto">{text.unwrap_or_else(|| t(Text::MessageAMessage).to_owned())}</span>
         </button>
         <Show when=move || note.with(Option::is_some)>
             <p class="quote-missing" role="status">{move || note.get().unwrap_or_default()}</p>
@@ -1047,7 +1063,7 @@ fn ReactionPicker(
         choose_other(emoji, true);
     };
     view! {
-        <div class="picker" role="dialog" aria-label="React" node_ref=panel>
+        <div class="picker" role="dialog" aria-label=t(Text::MessageReact) node_ref=panel>
             <div class="quick">
                 {quick.into_iter().map(|emoji| {
                     let choose = choose.clone();
@@ -1064,10 +1080,10 @@ fn ReactionPicker(
                 }).collect_view()}
             </div>
             <form class="other" on:submit=submit>
-                <label class="visually-hidden" for="other-emoji">"Other emoji"</label>
-                <input id="other-emoji" type="text" placeholder="Other emoji" autocomplete="off" maxlength="32"
+                <label class="visually-hidden" for="other-emoji">{t(Text::MessageOtherEmoji)}</label>
+                <input id="other-emoji" type="text" placeholder=t(Text::MessageOtherEmoji) autocomplete="off" maxlength="32"
                     prop:value=move || other.get() on:input=move |ev| other.set(event_target_value(&ev)) />
-                <button class="secondary" type="submit">"Add"</button>
+                <button class="secondary" type="submit">{t(Text::MessageAdd)}</button>
             </form>
             <Problem error=other_error />
         </div>
@@ -1091,68 +1107,98 @@ fn NoticeItem(
     let Some(Notice::Disappearing(setting)) = message.notice else { return ().into_any() };
     let id = message.id.clone();
     let followable = move || to_follow.with(|f| f.as_ref().is_some_and(|(x, _)| *x == id));
-    let (by_name, sentence) = notice_sentence(setting, message.outgoing);
+    let sentence = notice_sentence(setting, message.outgoing);
     let title = thread.title;
     view! {
         <li class="notice-line" data-testid="notice" data-direction=if message.outgoing { "out" } else { "in" }>
-            <p>
-                {by_name.then(|| view! { <bdi class="name" dir="auto" title=title>{title}</bdi>" " })}
-                {sentence}
-            </p>
+            <p>{named(sentence, title)}</p>
             <Show when=followable>
-                <button class="link" type="button" on:click=move |_| on_follow.run(setting)>"Follow setting"</button>
+                <button class="link" type="button" on:click=move |_| on_follow.run(setting)>
+                    {t(Text::MessageFollow)}
+                </button>
             </Show>
         </li>
     }
     .into_any()
 }
 
-/// What a notice of a setting change says: whether it starts with the peer's name, and the rest.
-fn notice_sentence(setting: Option<Disappearing>, by_me: bool) -> (bool, String) {
-    match (setting, by_me) {
-        (None, true) => (false, "You turned off disappearing messages.".to_owned()),
-        (None, false) => {
-            (true, "has turned disappearing messages off. Messages they send will no longer disappear.".to_owned())
-        }
-        (Some(d), by_me) => {
-            let how = match d {
-                Disappearing::AfterRead(_) => "read",
-                Disappearing::AfterSend(_) => "sent",
-            };
-            let time = duration(d.seconds());
-            if by_me {
-                (false, format!("You set messages to disappear {time} after they have been {how}."))
-            } else {
-                (true, format!("has set messages to disappear {time} after they have been {how}."))
-            }
-        }
+/// What a notice of a setting change says, with `{name}` (the peer) and `{time}` (the timer)
+/// filled.
+fn notice_sentence(setting: Option<Disappearing>, by_me: bool) -> Sentence {
+    let text = match (setting, by_me) {
+        (None, true) => Text::TimerYouOff,
+        (None, false) => Text::TimerTheyOff,
+        (Some(Disappearing::AfterRead(_)), true) => Text::TimerYouAfterRead,
+        (Some(Disappearing::AfterSend(_)), true) => Text::TimerYouAfterSend,
+        (Some(Disappearing::AfterRead(_)), false) => Text::TimerTheyAfterRead,
+        (Some(Disappearing::AfterSend(_)), false) => Text::TimerTheyAfterSend,
+    };
+    Sentence { text, time: setting.map(|d| duration(d.seconds())).unwrap_or_default() }
+}
+
+/// A sentence of the catalogue with its `{time}` filled, and a place for a name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Sentence {
+    /// The text.
+    text: Text,
+    /// What `{time}` says.
+    time: String,
+}
+
+impl Sentence {
+    /// The parts before and after `{name}`, `{time}` filled in both.
+    fn around_name(&self) -> (String, String) {
+        let (before, after) = around(self.text, "name");
+        let args = [("time", self.time.as_str())];
+        (crate::i18n::fill(before, &args), crate::i18n::fill(after, &args))
     }
+}
+
+impl From<Text> for Sentence {
+    fn from(text: Text) -> Sentence {
+        Sentence { text, time: String::new() }
+    }
+}
+
+/// A sentence around a name: the name in `<bdi>` (so that it cannot reorder the sentence), with
+/// its title in case it is cut.
+fn named(sentence: impl Into<Sentence>, name: Signal<String>) -> impl IntoView {
+    let (before, after) = sentence.into().around_name();
+    view! { {before}<bdi class="name" dir="auto" title=name>{name}</bdi>{after} }
+}
+
+/// The request panel's sentence, with the name kept for tests (`data-testid="name"`).
+fn request_sentence(name: Signal<String>) -> impl IntoView {
+    let (before, after) = around(Text::ConversationRequestText, "name");
+    view! { {before}<bdi class="name" dir="auto" title=name data-testid="name">{name}</bdi>{after} }
 }
 
 /// The header's sentence for this account's setting.
 fn timer_sentence(setting: Disappearing) -> String {
-    let how = match setting {
-        Disappearing::AfterRead(_) => "read",
-        Disappearing::AfterSend(_) => "sent",
+    let text = match setting {
+        Disappearing::AfterRead(_) => Text::TimerNowAfterRead,
+        Disappearing::AfterSend(_) => Text::TimerNowAfterSend,
     };
-    format!("Messages you send disappear {} after they have been {how}.", duration(setting.seconds()))
+    tf(text, &[("time", &duration(setting.seconds()))])
+}
+
+/// What a message Hush cannot show yet says instead (the engine's `Unsupported::describe`, in the
+/// person's language).
+fn unsupported_text(unsupported: Unsupported) -> &'static str {
+    t(match unsupported {
+        Unsupported::Photo => Text::MessagePhoto,
+        Unsupported::Video => Text::MessageVideo,
+        Unsupported::Voice => Text::MessageVoice,
+        Unsupported::Audio => Text::MessageAudio,
+        Unsupported::File => Text::MessageFile,
+        Unsupported::CommunityInvitation => Text::MessageCommunity,
+        Unsupported::Other => Text::MessageUnsupported,
+    })
 }
 
 /// A timer in its largest whole unit: "5 minutes", "12 hours", "1 day", "1 week", "2 weeks".
 fn duration(seconds: u32) -> String {
-    let s = u64::from(seconds);
-    let unit = |n: u64| s != 0 && s.is_multiple_of(n);
-    if unit(7 * 86_400) {
-        when::count(s / (7 * 86_400), "week", "weeks")
-    } else if unit(86_400) {
-        when::count(s / 86_400, "day", "days")
-    } else if unit(3_600) {
-        when::count(s / 3_600, "hour", "hours")
-    } else if unit(60) {
-        when::count(s / 60, "minute", "minutes")
-    } else {
-        when::count(s, "second", "seconds")
-    }
+    when::seconds_label(u64::from(seconds))
 }
 
 /// Which kind of disappearing the dialog has chosen.
@@ -1262,17 +1308,19 @@ fn TimerDialog(
         open.set(false);
     };
     let kinds = move || {
-        let mut list = vec![(Kind::Off, "Off")];
+        let mut list = vec![(Kind::Off, t(Text::TimerOff))];
         if !note_to_self.get() {
-            list.push((Kind::AfterRead, "Disappear after read"));
+            list.push((Kind::AfterRead, t(Text::TimerAfterRead)));
         }
-        list.push((Kind::AfterSend, "Disappear after send"));
+        list.push((Kind::AfterSend, t(Text::TimerAfterSend)));
         list
     };
-    let hint = move || match kind.get() {
-        Kind::Off => "Messages you send stay until someone deletes them.",
-        Kind::AfterRead => "Messages you send disappear this long after they have been read.",
-        Kind::AfterSend => "Messages you send disappear this long after they have been sent.",
+    let hint = move || {
+        t(match kind.get() {
+            Kind::Off => Text::TimerHintOff,
+            Kind::AfterRead => Text::TimerHintAfterRead,
+            Kind::AfterSend => Text::TimerHintAfterSend,
+        })
     };
     view! {
         <dialog class="dialog timer-dialog" aria-labelledby="timer-title" aria-describedby="timer-text" node_ref=dialog
@@ -1287,17 +1335,16 @@ fn TimerDialog(
                     open.set(false);
                 }
             }>
-            <h2 id="timer-title">"Disappearing messages"</h2>
+            <h2 id="timer-title">{t(Text::CommonDisappearingMessages)}</h2>
             <p id="timer-text">
                 {move || if note_to_self.get() {
-                    view! { "Choose how long your notes stay." }.into_any()
+                    t(Text::TimerNoteText).into_any()
                 } else {
-                    view! { "This is for the messages you send. "<bdi class="name" dir="auto" title=title>{title}</bdi>
-                        " chooses for theirs." }.into_any()
+                    named(Text::TimerText, title).into_any()
                 }}
             </p>
             <fieldset class="choices">
-                <legend>"Messages"</legend>
+                <legend>{t(Text::TimerMessages)}</legend>
                 {move || kinds().into_iter().map(|(k, label)| view! {
                     <label><input type="radio" name="timer-kind" prop:checked=move || kind.get() == k
                         on:change=move |_| pick_kind(k) />{label}</label>
@@ -1305,7 +1352,7 @@ fn TimerDialog(
             </fieldset>
             <Show when=move || kind.get() != Kind::Off>
                 <fieldset class="choices">
-                    <legend>"Timer"</legend>
+                    <legend>{t(Text::TimerTimer)}</legend>
                     <p class="hint">{hint}</p>
                     {move || timers(kind.get(), current.get_untracked().map(Disappearing::seconds)).into_iter().map(|t| view! {
                         <label><input type="radio" name="timer-time" prop:checked=move || timer.get() == t
@@ -1314,8 +1361,8 @@ fn TimerDialog(
                 </fieldset>
             </Show>
             <div class="row">
-                <button class="secondary" type="button" on:click=move |_| open.set(false)>"Cancel"</button>
-                <button class="primary" type="button" on:click=set>"Set"</button>
+                <button class="secondary" type="button" on:click=move |_| open.set(false)>{t(Text::CommonCancel)}</button>
+                <button class="primary" type="button" on:click=set>{t(Text::TimerSet)}</button>
             </div>
         </dialog>
     }
@@ -1362,19 +1409,6 @@ fn open_in_new_tab(url: &str) {
     }
 }
 
-/// `n` with a comma between thousands (10,000).
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(d);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1393,21 +1427,28 @@ mod tests {
 
     #[test]
     fn notices_say_who_set_what() {
+        let read = |s: Sentence| s.around_name();
         let day = Some(Disappearing::AfterRead(86_400));
         assert_eq!(
-            notice_sentence(day, true),
-            (false, "You set messages to disappear 1 day after they have been read.".into())
+            read(notice_sentence(day, true)),
+            ("You set messages to disappear 1 day after they have been read.".into(), String::new())
         );
         assert_eq!(
-            notice_sentence(day, false),
-            (true, "has set messages to disappear 1 day after they have been read.".into())
+            read(notice_sentence(day, false)),
+            (String::new(), " has set messages to disappear 1 day after they have been read.".into())
         );
         let week = Some(Disappearing::AfterSend(604_800));
-        assert_eq!(notice_sentence(week, true).1, "You set messages to disappear 1 week after they have been sent.");
-        assert_eq!(notice_sentence(None, true), (false, "You turned off disappearing messages.".into()));
         assert_eq!(
-            notice_sentence(None, false),
-            (true, "has turned disappearing messages off. Messages they send will no longer disappear.".into())
+            read(notice_sentence(week, true)).0,
+            "You set messages to disappear 1 week after they have been sent."
+        );
+        assert_eq!(read(notice_sentence(None, true)), ("You turned off disappearing messages.".into(), String::new()));
+        assert_eq!(
+            read(notice_sentence(None, false)),
+            (
+                String::new(),
+                " has turned disappearing messages off. Messages they send will no longer disappear.".into()
+            )
         );
     }
 
@@ -1424,26 +1465,7 @@ mod tests {
     #[test]
     fn a_message_is_found_by_its_time_and_also_after_its_time_changed() {
         let peer: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
-        let message = |id: &str, timestamp: u64| Message {
-            id: id.into(),
-            peer,
-            outgoing: true,
-            body: id.into(),
-            timestamp,
-            status: Status::Sent,
-            sender_name: None,
-            outbox: None,
-            problem: None,
-            unsupported: None,
-            adjusted: Default::default(),
-            quote: None,
-            reactions: Vec::new(),
-            read_at: None,
-            swarm_hash: None,
-            disappearing: None,
-            expires_at: None,
-            notice: None,
-        };
+        let message = |id: &str, timestamp: u64| Message::filed(id.into(), &peer, true, id.into(), timestamp, None);
         let list = vec![message("a", 1), message("b", 2), message("c", 2), message("d", 9)];
         assert_eq!(find_in(&list, 2, "c").map(|m| m.id), Some("c".into()));
         assert_eq!(find_in(&list, 5, "d").map(|m| m.id), Some("d".into()));

@@ -7,10 +7,11 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{Menu, Notice, Problem, day, give_focus_back};
-use hush_client::conversations::{Conversation, Found, Message, Standing, recipient};
+use super::{Debounce, Menu, Notice, Problem, day, give_focus_back};
+use hush_client::conversations::{Conversation, Found, Message, RecipientError, Standing, recipient};
 
-use crate::avatar::{self, Avatar, NOTE_TO_SELF, row_avatar};
+use crate::avatar::{self, Avatar, note_to_self, row_avatar};
+use crate::i18n::{Text, around, t, tf, tn};
 use crate::messaging;
 use crate::qr::QrCode;
 use crate::session::{AppState, Screen, unlocked, use_app};
@@ -41,6 +42,17 @@ pub fn open_conversation(app: AppState, peer: SessionId) {
             app.notice.set(Some(e.to_string()));
         }
     });
+}
+
+/// What is wrong with a typed Session ID (the engine's `RecipientError`, in the person's language;
+/// why the text is not an ID is crypto-core's sentence).
+fn recipient_problem(e: RecipientError) -> String {
+    match e {
+        RecipientError::Empty => t(Text::HomeIdEmpty).to_owned(),
+        RecipientError::NotAnAccount => t(Text::HomeIdNotAccount).to_owned(),
+        RecipientError::Invalid(why) => tf(Text::HomeIdInvalid, &[("problem", &why.to_string())]),
+        other => other.to_string(),
+    }
 }
 
 /// What the last copy said.
@@ -77,7 +89,7 @@ fn copy_id(id: String, what: &'static str, copied: RwSignal<Option<Copied>>) {
 pub fn Home() -> impl IntoView {
     let app = use_app();
     let Some(me) = app.session_id() else {
-        return view! { <p>"Locked."</p> }.into_any();
+        return view! { <p>{t(Text::CommonLocked)}</p> }.into_any();
     };
     let id = me.to_string();
     let name = move || {
@@ -117,7 +129,7 @@ pub fn Home() -> impl IntoView {
         }
     };
     let own_id = id.clone();
-    let copy_own = move |_| copy_id(own_id.clone(), "Your Session ID is copied.", copied);
+    let copy_own = move |_| copy_id(own_id.clone(), t(Text::HomeCopiedOwn), copied);
     let requests =
         move || app.conversations.get().into_iter().filter(|c| c.standing == Standing::Request).collect::<Vec<_>>();
     let talking =
@@ -128,68 +140,63 @@ pub fn Home() -> impl IntoView {
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(None::<(String, Vec<Found>)>);
     let search_error = RwSignal::new(None::<String>);
-    let typed_at = StoredValue::new(0u64);
+    let pause = Debounce::new(SEARCH_AFTER_MS);
     let search = move |text: String| {
         query.set(text);
-        let stamp = typed_at.get_value().wrapping_add(1);
-        typed_at.set_value(stamp);
-        set_timeout(
-            move || {
-                if typed_at.try_get_value() != Some(stamp) {
+        pause.then(move || {
+            let Some(text) = query.try_get_untracked() else { return };
+            if text.trim().is_empty() {
+                results.set(None);
+                return;
+            }
+            spawn_local(async move {
+                let found = match unlocked(app) {
+                    Ok(engine) => engine.search(&text).await,
+                    Err(e) => Err(e),
+                };
+                if query.try_get_untracked().as_deref() != Some(text.as_str()) {
                     return;
                 }
-                let Some(text) = query.try_get_untracked() else { return };
-                if text.trim().is_empty() {
-                    results.set(None);
-                    return;
+                match found {
+                    Ok(found) => {
+                        search_error.set(None);
+                        results.set(Some((text, found)));
+                    }
+                    Err(e) => search_error.set(Some(e.to_string())),
                 }
-                spawn_local(async move {
-                    let found = match unlocked(app) {
-                        Ok(engine) => engine.search(&text).await,
-                        Err(e) => Err(e),
-                    };
-                    if query.try_get_untracked().as_deref() != Some(text.as_str()) {
-                        return;
-                    }
-                    match found {
-                        Ok(found) => {
-                            search_error.set(None);
-                            results.set(Some((text, found)));
-                        }
-                        Err(e) => search_error.set(Some(e.to_string())),
-                    }
-                });
-            },
-            std::time::Duration::from_millis(SEARCH_AFTER_MS),
-        );
+            });
+        });
     };
+    let (hello, hello_after) = around(Text::HomeHello, "name");
     let searching = move || !query.with(|q| q.trim().is_empty());
 
     view! {
         <section class="home-head" aria-labelledby="home-title">
-            <h2 id="home-title" class="one-line" title=name>"Hello, "<bdi dir="auto">{name}</bdi></h2>
-            <div class="id-line" role="group" aria-label="Your Session ID">
+            <h2 id="home-title" class="one-line" title=name>{hello}<bdi dir="auto">{name}</bdi>{hello_after}</h2>
+            <div class="id-line" role="group" aria-label=t(Text::CommonYourSessionId)>
                 <p class="mono session-id" data-testid="session-id" dir="ltr" title=id>
                     <span class="id-start">{id.get(..58).unwrap_or(&id).to_owned()}</span>
                     <span class="id-end">{id.get(58..).unwrap_or_default().to_owned()}</span>
                 </p>
-                <button class="secondary small" type="button" on:click=copy_own>"Copy ID"</button>
+                <button class="secondary small" type="button" on:click=copy_own>{t(Text::CommonCopyId)}</button>
                 <button class="secondary small" type="button" aria-expanded=move || showing_qr.get().to_string()
                     aria-controls="home-qr" on:click=move |_| showing_qr.update(|s| *s = !*s)>
-                    {move || if showing_qr.get() { "Hide QR" } else { "Show QR" }}
+                    {move || t(if showing_qr.get() { Text::HomeHideQr } else { Text::HomeShowQr })}
                 </button>
             </div>
             {move || showing_qr.get().then(|| view! { <div class="qr" id="home-qr">{session_id_qr(me)}</div> })}
             <div class="row home-actions">
                 <button class="primary" type="button" data-testid="new-conversation"
                     aria-expanded=move || composing.get().to_string() aria-controls="new-conversation"
-                    on:click=toggle>"New conversation"</button>
-                <button class="secondary" type="button" on:click=move |_| app.go(Screen::Settings)>"Settings"</button>
-                <button class="secondary" type="button" on:click=move |_| app.lock()>"Lock now"</button>
+                    on:click=toggle>{t(Text::HomeNewConversation)}</button>
+                <button class="secondary" type="button" on:click=move |_| app.go(Screen::Settings)>
+                    {t(Text::CommonSettings)}
+                </button>
+                <button class="secondary" type="button" on:click=move |_| app.lock()>{t(Text::CommonLockNow)}</button>
             </div>
             {move || composing.get().then(|| view! {
                 <form class="new-conversation" id="new-conversation" on:submit=start>
-                    <label for="recipient">"Their Session ID"</label>
+                    <label for="recipient">{t(Text::HomeTheirId)}</label>
                     <input id="recipient" type="text" data-testid="recipient-id" autocomplete="off" spellcheck="false"
                         autocapitalize="none" placeholder="05…" node_ref=field aria-describedby="recipient-hint"
                         aria-invalid=move || wrong().to_string()
@@ -197,14 +204,18 @@ pub fn Home() -> impl IntoView {
                     <p class="hint" id="recipient-hint" aria-live="polite"
                         class:bad=wrong>
                         {move || match validation() {
-                            Ok(peer) if peer == me => "That is your own ID: it opens your Note to Self.".to_owned(),
-                            Ok(_) => "Looks good.".to_owned(),
-                            Err(e) => e.to_string(),
+                            Ok(peer) if peer == me => t(Text::HomeOwnId).to_owned(),
+                            Ok(_) => t(Text::HomeLooksGood).to_owned(),
+                            Err(e) => recipient_problem(e),
                         }}
                     </p>
                     <div class="row">
-                        <button class="primary" type="submit" prop:disabled=move || validation().is_err()>"Start"</button>
-                        <button class="secondary" type="button" on:click=move |_| composing.set(false)>"Cancel"</button>
+                        <button class="primary" type="submit" prop:disabled=move || validation().is_err()>
+                            {t(Text::HomeStart)}
+                        </button>
+                        <button class="secondary" type="button" on:click=move |_| composing.set(false)>
+                            {t(Text::CommonCancel)}
+                        </button>
                     </div>
                 </form>
             })}
@@ -212,7 +223,7 @@ pub fn Home() -> impl IntoView {
                 {move || match copied.get() {
                     Some(Copied::Done(what)) => view! { {what} }.into_any(),
                     Some(Copied::Refused(id)) => view! {
-                        "Could not copy it for you. Select it here: "
+                        {t(Text::HomeCopyRefused)}
                         <span class="mono small selectable" dir="ltr">{id}</span>
                     }
                     .into_any(),
@@ -223,8 +234,8 @@ pub fn Home() -> impl IntoView {
             <Notice />
         </section>
         <div class="search" role="search">
-            <label for="search" class="visually-hidden">"Search"</label>
-            <input id="search" type="search" autocomplete="off" spellcheck="false" placeholder="Search"
+            <label for="search" class="visually-hidden">{t(Text::HomeSearch)}</label>
+            <input id="search" type="search" autocomplete="off" spellcheck="false" placeholder=t(Text::HomeSearch)
                 prop:value=move || query.get() on:input=move |ev| search(event_target_value(&ev)) />
         </div>
         {move || if searching() {
@@ -236,28 +247,28 @@ pub fn Home() -> impl IntoView {
         } else { view! {
             {move || (!requests().is_empty()).then(|| view! {
                 <section class="card requests" aria-labelledby="requests-title">
-                    <h2 id="requests-title">"Message requests"</h2>
-                    <p class="note">"They do not know whether you read them until you accept or reply."</p>
+                    <h2 id="requests-title">{t(Text::HomeRequests)}</h2>
+                    <p class="note">{t(Text::HomeRequestsNote)}</p>
                     <Rows list=Signal::derive(requests) error=error copied=copied nicknaming=nicknaming />
                 </section>
             })}
             <section class="card" aria-labelledby="conversations-title">
-                <h2 id="conversations-title">"Conversations"</h2>
+                <h2 id="conversations-title">{t(Text::CommonConversations)}</h2>
                 {move || (!has_note()).then(|| view! {
                     <ul class="conversations">
                         <li class="conversation-item">
                             <button type="button" class="conversation" data-testid="note-to-self"
                                 on:click=move |_| open(app, me, error)>
-                                {row_avatar(me, NOTE_TO_SELF, Some(&me))}
-                                <span class="title">{NOTE_TO_SELF}</span>
-                                <span class="preview">"Notes, links and files for yourself, on all your devices"</span>
+                                {row_avatar(me, note_to_self(), Some(&me))}
+                                <span class="title">{note_to_self()}</span>
+                                <span class="preview">{t(Text::HomeNotePreview)}</span>
                             </button>
                         </li>
                     </ul>
                 })}
                 <Rows list=Signal::derive(talking) error=error copied=copied nicknaming=nicknaming />
                 {move || talking().iter().all(|c| c.is_note_to_self(&me)).then(|| view! {
-                    <p class="note">"No conversations yet. Start one with someone's Session ID."</p>
+                    <p class="note">{t(Text::HomeEmpty)}</p>
                 })}
             </section>
         }.into_any() }}
@@ -311,20 +322,20 @@ fn SearchResults(
     };
     view! {
         <section class="card results" aria-labelledby="results-title">
-            <h2 id="results-title">"Search"</h2>
+            <h2 id="results-title">{t(Text::HomeSearch)}</h2>
             <p class="note" role="status">
                 {move || match count() {
-                    None => "Searching…".to_owned(),
-                    Some(0) => "Nothing found.".to_owned(),
-                    Some(n) => crate::when::count(n as u64, "result", "results"),
+                    None => t(Text::HomeSearching).to_owned(),
+                    Some(0) => t(Text::HomeNothingFound).to_owned(),
+                    Some(n) => tn(Text::HomeResults, n as u64, &[]),
                 }}
             </p>
             {move || (!conversations().is_empty()).then(|| view! {
-                <h3>"Conversations"</h3>
+                <h3>{t(Text::CommonConversations)}</h3>
                 <Rows list=Signal::derive(conversations) error=error copied=copied nicknaming=nicknaming />
             })}
             {move || (!messages().is_empty()).then(|| view! {
-                <h3>"Messages"</h3>
+                <h3>{t(Text::HomeMessages)}</h3>
                 <ul class="conversations hits">
                     <For each=messages key=|(query, m): &(String, Message)| (query.clone(), m.id.clone())
                         children=move |(query, m): (String, Message)| {
@@ -414,7 +425,7 @@ fn Rows(
                     let note = me.is_some_and(|me| c.is_note_to_self(&me));
                     let (unread, last, pinned, muted) = (c.unread, c.last_activity, c.pinned, c.muted);
                     let title = avatar::title(&c, me.as_ref());
-                    let preview = if c.preview.is_empty() { "No messages yet".to_owned() } else { c.preview.clone() };
+                    let preview = if c.preview.is_empty() { t(Text::HomeNoMessagesYet).to_owned() } else { c.preview.clone() };
                     let is_open = move || app.screen.get() == Screen::Conversation && app.open_peer.get() == Some(peer);
                     view! {
                         <li class="conversation-item" class:open=is_open>
@@ -427,16 +438,19 @@ fn Rows(
                                 </span>
                                 // A row is made anew when any of this changes (its key).
                                 <span class="meta">
-                                    {pinned.then(|| view! { <span class="mark" role="img" aria-label="Pinned" title="Pinned">"📌"</span> })}
-                                    {muted.then(|| view! { <span class="mark" role="img" aria-label="Muted" title="Muted">"🔕"</span> })}
+                                    {pinned.then(|| view! { <span class="mark" role="img" aria-label=t(Text::HomePinned) title=t(Text::HomePinned)>"📌"</span> })}
+                                    {muted.then(|| view! { <span class="mark" role="img" aria-label=t(Text::HomeMuted) title=t(Text::HomeMuted)>"🔕"</span> })}
                                     {(last != 0).then(|| view! { <span class="time">{day(last)}</span> })}
                                 </span>
                                 <span class="preview">
-                                    {request.then(|| view! { <span class="tag">"Message request"</span> })}
+                                    {request.then(|| view! { <span class="tag">{t(Text::HomeRequestTag)}</span> })}
                                     <bdi dir="auto">{preview}</bdi>
                                 </span>
                                 {(unread != 0).then(|| view! {
-                                    <span class="unread">{unread}<span class="visually-hidden">" unread"</span></span>
+                                    <span class="unread">
+                                        {crate::i18n::number(u64::from(unread))}
+                                        <span class="visually-hidden">{t(Text::HomeUnread)}</span>
+                                    </span>
                                 })}
                             </button>
                             <RowMenu conversation=c title=title note=note copied=copied nicknaming=nicknaming />
@@ -479,17 +493,21 @@ fn RowMenu(
             }
         });
     };
-    let copy = move |_| copy_id(peer.to_string(), "Their Session ID is copied.", copied);
+    let copy = move |_| copy_id(peer.to_string(), t(Text::HomeCopiedTheirs), copied);
     let name = StoredValue::new(conversation);
     let nickname = move |_| nicknaming.set(Some(name.get_value()));
     view! {
-        <Menu label="⋯" name=format!("Options for {title}")>
-            <button class="secondary" type="button" on:click=pin>{if pinned { "Unpin" } else { "Pin" }}</button>
+        <Menu label="⋯" name=tf(Text::HomeOptionsFor, &[("name", &title)])>
+            <button class="secondary" type="button" on:click=pin>
+                {t(if pinned { Text::HomeUnpin } else { Text::HomePin })}
+            </button>
             {(!note).then(|| view! {
-                <button class="secondary" type="button" on:click=mute>{if muted { "Unmute" } else { "Mute" }}</button>
-                <button class="secondary" type="button" on:click=nickname>"Set nickname"</button>
+                <button class="secondary" type="button" on:click=mute>
+                    {t(if muted { Text::HomeUnmute } else { Text::HomeMute })}
+                </button>
+                <button class="secondary" type="button" on:click=nickname>{t(Text::HomeSetNickname)}</button>
             })}
-            <button class="secondary" type="button" on:click=copy>"Copy ID"</button>
+            <button class="secondary" type="button" on:click=copy>{t(Text::CommonCopyId)}</button>
         </Menu>
     }
 }
@@ -561,24 +579,25 @@ fn NicknameDialog(
                 }
             }>
             <form on:submit=save>
-                <h2 id="nickname-title">"Set nickname"</h2>
+                <h2 id="nickname-title">{t(Text::HomeSetNickname)}</h2>
                 <p id="nickname-text">
                     {move || match name() {
-                        Some(name) => view! {
-                            "Only you see it, in place of "<bdi class="name" dir="auto" title=name>{name.clone()}</bdi>
-                            ". Leave it empty to show their own name again."
+                        Some(name) => {
+                            let (before, after) = around(Text::HomeNicknameNamed, "name");
+                            let shown = name.clone();
+                            view! { {before}<bdi class="name" dir="auto" title=name>{shown}</bdi>{after} }
+                                .into_any()
                         }
-                        .into_any(),
-                        None => "Only you see it. Leave it empty to remove it.".into_any(),
+                        None => t(Text::HomeNicknameUnnamed).into_any(),
                     }}
                 </p>
-                <label for="nickname">"Nickname"</label>
+                <label for="nickname">{t(Text::HomeNickname)}</label>
                 <input id="nickname" type="text" autocomplete="off" dir="auto" node_ref=field
                     prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
                 <Problem error=error />
                 <div class="row">
-                    <button class="secondary" type="button" on:click=move |_| close()>"Cancel"</button>
-                    <button class="primary" type="submit" prop:disabled=move || busy.get()>"Save"</button>
+                    <button class="secondary" type="button" on:click=move |_| close()>{t(Text::CommonCancel)}</button>
+                    <button class="primary" type="submit" prop:disabled=move || busy.get()>{t(Text::CommonSave)}</button>
                 </div>
             </form>
         </dialog>

@@ -9,7 +9,8 @@ use leptos::task::spawn_local;
 use rand_core::{OsRng, RngCore};
 use zeroize::Zeroizing;
 
-use super::{Notice, Problem, SecretText, clear, secret_value, strength_of};
+use super::{Notice, Problem, SecretText, clear, secret_value, strength_hint, strength_of};
+use crate::i18n::{Text, t, tf};
 use crate::session::{self, Screen, use_app};
 use hush_client::account::{MIN_PASSPHRASE_CHARS, Strength, confirmation_positions, word_matches};
 
@@ -24,15 +25,12 @@ pub fn Welcome() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="welcome-title">
-            <h2 id="welcome-title">"Welcome"</h2>
-            <p>
-                "No phone number, no e-mail. Your account is a key pair made on this device, "
-                "and its public key is your Session ID."
-            </p>
+            <h2 id="welcome-title">{t(Text::WelcomeTitle)}</h2>
+            <p>{t(Text::WelcomeText)}</p>
             <div class="row">
-                <button class="primary" type="button" on:click=create>"Create account"</button>
+                <button class="primary" type="button" on:click=create>{t(Text::WelcomeCreate)}</button>
                 <button class="secondary" type="button" on:click=move |_| app.go(Screen::Restore)>
-                    "Restore from recovery phrase"
+                    {t(Text::WelcomeRestore)}
                 </button>
             </div>
             <Notice />
@@ -45,25 +43,25 @@ pub fn Welcome() -> impl IntoView {
 pub fn ShowPhrase() -> impl IntoView {
     let app = use_app();
     let Some(seed) = app.pending_seed.with_value(Clone::clone) else {
-        return view! { <p>"Nothing to show."</p> }.into_any();
+        return view! { <p>{t(Text::PhraseNothing)}</p> }.into_any();
     };
     let identity = Identity::from_seed(&seed);
     let phrase = Zeroizing::new(mnemonic::encode_seed(&seed).as_str().to_owned());
     view! {
         <section class="card" aria-labelledby="id-title">
-            <h2 id="id-title">"Your Session ID"</h2>
-            <p>"Share it with the people you want to talk to."</p>
+            <h2 id="id-title">{t(Text::CommonYourSessionId)}</h2>
+            <p>{t(Text::PhraseShare)}</p>
             <p class="mono" data-testid="session-id">{identity.session_id().to_string()}</p>
         </section>
         <section class="card" aria-labelledby="phrase-title">
-            <h2 id="phrase-title">"Your recovery phrase"</h2>
-            <p>"These 13 words are the only way back into your account. Write them down and keep them private."</p>
+            <h2 id="phrase-title">{t(Text::PhraseTitle)}</h2>
+            <p>{t(Text::PhraseText)}</p>
             <SecretText text=phrase testid="recovery-phrase" />
             <div class="row">
                 <button class="primary" type="button" on:click=move |_| app.go(Screen::ConfirmPhrase)>
-                    "I have written it down"
+                    {t(Text::PhraseWritten)}
                 </button>
-                <button class="secondary" type="button" on:click=move |_| app.go(Screen::Welcome)>"Back"</button>
+                <button class="secondary" type="button" on:click=move |_| app.go(Screen::Welcome)>{t(Text::CommonBack)}</button>
             </div>
         </section>
     }
@@ -75,7 +73,7 @@ pub fn ShowPhrase() -> impl IntoView {
 pub fn ConfirmPhrase() -> impl IntoView {
     let app = use_app();
     let Some(seed) = app.pending_seed.with_value(Clone::clone) else {
-        return view! { <p>"Nothing to confirm."</p> }.into_any();
+        return view! { <p>{t(Text::ConfirmPhraseNothing)}</p> }.into_any();
     };
     let mut random = [0u8; 3];
     OsRng.fill_bytes(&mut random);
@@ -93,7 +91,7 @@ pub fn ConfirmPhrase() -> impl IntoView {
             clear(&inputs);
             app.go(Screen::Profile);
         } else {
-            error.set(Some("Those words do not match your recovery phrase. Check what you wrote down.".into()));
+            error.set(Some(t(Text::ConfirmPhraseMismatch).into()));
         }
     };
     let fields = positions
@@ -103,7 +101,7 @@ pub fn ConfirmPhrase() -> impl IntoView {
         .map(|(i, (&position, input))| {
             let id = format!("word-{position}");
             view! {
-                <label for=id.clone()>{format!("Word {position}")}</label>
+                <label for=id.clone()>{tf(Text::ConfirmPhraseWord, &[("position", &position.to_string())])}</label>
                 <input id=id type="text" autocomplete="off" autocapitalize="none" spellcheck="false" required
                     node_ref=input data-autofocus=(i == 0).then_some("") />
             }
@@ -111,14 +109,14 @@ pub fn ConfirmPhrase() -> impl IntoView {
         .collect_view();
     view! {
         <form class="card" on:submit=check aria-labelledby="confirm-title">
-            <h2 id="confirm-title">"Check your recovery phrase"</h2>
-            <p>"Type these words from the phrase you wrote down."</p>
+            <h2 id="confirm-title">{t(Text::ConfirmPhraseTitle)}</h2>
+            <p>{t(Text::ConfirmPhraseText)}</p>
             <div class="fields">{fields}</div>
             <Problem error=error />
             <div class="row">
-                <button class="primary" type="submit">"Continue"</button>
+                <button class="primary" type="submit">{t(Text::CommonContinue)}</button>
                 <button class="secondary" type="button" on:click=move |_| app.go(Screen::ShowPhrase)>
-                    "Show the phrase again"
+                    {t(Text::ConfirmPhraseShowAgain)}
                 </button>
             </div>
         </form>
@@ -130,16 +128,12 @@ pub fn ConfirmPhrase() -> impl IntoView {
 pub fn phrase_error_message(e: PhraseError) -> String {
     match e {
         PhraseError::UnknownWord { position } => {
-            format!("Word {position} is not a recovery-phrase word. Check its spelling.")
+            tf(Text::PhraseErrorUnknownWord, &[("position", &position.to_string())])
         }
-        PhraseError::BadChecksum => {
-            "The last word does not match the others: one of the words is wrong, or two are swapped.".into()
-        }
-        PhraseError::WrongWordCount { found, .. } => {
-            format!("A recovery phrase has 13 words; you entered {found}.")
-        }
+        PhraseError::BadChecksum => t(Text::PhraseErrorChecksum).into(),
+        PhraseError::WrongWordCount { found, .. } => tf(Text::PhraseErrorWordCount, &[("found", &found.to_string())]),
         PhraseError::InvalidTriple { word } => {
-            format!("Words {word} to {} do not fit together: one of them is wrong.", word + 2)
+            tf(Text::PhraseErrorTriple, &[("first", &word.to_string()), ("last", &(word + 2).to_string())])
         }
         other => other.to_string(),
     }
@@ -167,15 +161,15 @@ pub fn Restore() -> impl IntoView {
     };
     view! {
         <form class="card" on:submit=submit aria-labelledby="restore-title">
-            <h2 id="restore-title">"Restore your account"</h2>
-            <p>"Enter the 13 words of your recovery phrase, separated by spaces."</p>
-            <label for="phrase">"Recovery phrase"</label>
+            <h2 id="restore-title">{t(Text::RestoreTitle)}</h2>
+            <p>{t(Text::RestoreText)}</p>
+            <label for="phrase">{t(Text::CommonRecoveryPhrase)}</label>
             <textarea id="phrase" rows="3" autocomplete="off" autocapitalize="none" spellcheck="false" required
                 node_ref=field data-autofocus=""></textarea>
             <Problem error=error />
             <div class="row">
-                <button class="primary" type="submit">"Restore"</button>
-                <button class="secondary" type="button" on:click=move |_| app.go(Screen::Welcome)>"Back"</button>
+                <button class="primary" type="submit">{t(Text::RestoreButton)}</button>
+                <button class="secondary" type="button" on:click=move |_| app.go(Screen::Welcome)>{t(Text::CommonBack)}</button>
             </div>
         </form>
     }
@@ -189,19 +183,22 @@ pub fn NewPassphrase(
     /// The confirmation input.
     again: NodeRef<leptos::html::Input>,
     /// The first field's label.
-    #[prop(default = "Passphrase")]
-    label: &'static str,
+    #[prop(default = Text::PassphraseLabel)]
+    label: Text,
+    /// The second field's label.
+    #[prop(default = Text::PassphraseAgain)]
+    again_label: Text,
     /// Prefix of the inputs' ids.
     id: &'static str,
 ) -> impl IntoView {
     let strength = RwSignal::new(None::<Strength>);
     let hint_id = format!("{id}-hint");
     view! {
-        <label for=id>{label}</label>
+        <label for=id>{t(label)}</label>
         <input id=id type="password" autocomplete="new-password" required node_ref=pass
             aria-describedby=hint_id.clone() on:input=move |ev| strength.set(strength_of(&ev)) />
-        <p class="hint" id=hint_id aria-live="polite">{move || strength.get().map(Strength::hint).unwrap_or_default()}</p>
-        <label for=format!("{id}-again")>{format!("{label} again")}</label>
+        <p class="hint" id=hint_id aria-live="polite">{move || strength.get().map(strength_hint).unwrap_or_default()}</p>
+        <label for=format!("{id}-again")>{t(again_label)}</label>
         <input id=format!("{id}-again") type="password" autocomplete="new-password" required node_ref=again />
     }
 }
@@ -209,10 +206,10 @@ pub fn NewPassphrase(
 /// Checks a new passphrase typed twice: long enough, and the same both times.
 pub fn check_new_passphrase(pass: &str, again: &str) -> Result<(), &'static str> {
     if pass.chars().count() < MIN_PASSPHRASE_CHARS {
-        return Err(Strength::TooShort.hint());
+        return Err(strength_hint(Strength::TooShort));
     }
     if pass != again {
-        return Err("The two passphrases differ.");
+        return Err(t(Text::PassphraseDiffer));
     }
     Ok(())
 }
@@ -229,7 +226,7 @@ pub fn Profile() -> impl IntoView {
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if name.get().trim().is_empty() {
-            return error.set(Some("Choose a display name.".into()));
+            return error.set(Some(t(Text::CommonChooseDisplayName).into()));
         }
         let (p, a) = (secret_value(pass), secret_value(again));
         if let Err(problem) = check_new_passphrase(&p, &a) {
@@ -246,10 +243,9 @@ pub fn Profile() -> impl IntoView {
     };
     view! {
         <form class="card" on:submit=submit aria-labelledby="profile-title">
-            <h2 id="profile-title">{move || if app.restoring.get() { "Welcome back" } else { "Almost done" }}</h2>
-            <p>"Your passphrase locks Hush on this device and never leaves it. "
-               "If you forget it, your recovery phrase opens Hush again, with your messages."</p>
-            <label for="display-name">"Display name"</label>
+            <h2 id="profile-title">{move || t(if app.restoring.get() { Text::ProfileTitleRestoring } else { Text::ProfileTitleNew })}</h2>
+            <p>{t(Text::ProfileText)}</p>
+            <label for="display-name">{t(Text::CommonDisplayName)}</label>
             <input id="display-name" type="text" maxlength="64" autocomplete="nickname" dir="auto" required data-autofocus=""
                 prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
             <NewPassphrase pass=pass again=again id="passphrase" />
@@ -257,7 +253,7 @@ pub fn Profile() -> impl IntoView {
             <Notice />
             <div class="row">
                 <button class="primary" type="submit" prop:disabled=move || busy.get()>
-                    {move || if busy.get() { "Securing…" } else { "Finish" }}
+                    {move || t(if busy.get() { Text::ProfileSecuring } else { Text::ProfileFinish })}
                 </button>
             </div>
         </form>

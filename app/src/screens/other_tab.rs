@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::i18n::{Text, t};
 use crate::session::use_app;
 use crate::tabs::{self, Tab};
 
@@ -14,12 +15,11 @@ pub fn OtherTab(
     let app = use_app();
     view! {
         <section class="card" aria-labelledby="other-tab-title">
-            <h2 id="other-tab-title">"Hush is open in another tab"</h2>
-            <p>"Hush runs in one tab at a time, so messages are fetched and saved once. "
-               "Use it here instead, and the other tab locks itself; or close this tab."</p>
+            <h2 id="other-tab-title">{t(Text::OtherTabTitle)}</h2>
+            <p>{t(Text::OtherTabText)}</p>
             <div class="row">
                 <button class="primary" type="button" data-autofocus="" on:click=move |_| tabs::use_here(app, tab)>
-                    "Use here"
+                    {t(Text::OtherTabUseHere)}
                 </button>
             </div>
         </section>

@@ -8,7 +8,8 @@ use leptos::task::spawn_local;
 use zeroize::Zeroizing;
 
 use super::onboarding::{NewPassphrase, check_new_passphrase};
-use super::{Notice, Problem, SecretText, clear, secret_value};
+use super::{Notice, Problem, SecretText, clear, connection_label, secret_value};
+use crate::i18n::{Text, t, tf};
 use hush_client::account::{Account, NotificationContent, Theme};
 use hush_client::conversations::Standing;
 use hush_client::network::{Connection, Hop, NetStatus};
@@ -23,13 +24,13 @@ use crate::when::minutes_label;
 pub fn Settings() -> impl IntoView {
     let app = use_app();
     if app.unlocked().is_none() {
-        return view! { <p>"Locked."</p> }.into_any();
+        return view! { <p>{t(Text::CommonLocked)}</p> }.into_any();
     }
     view! {
         <div class="page-head">
-            <button class="secondary" type="button" on:click=move |_| app.go(Screen::Home)>"Back"</button>
-            <h2 id="settings-title" class="page-title">"Settings"</h2>
-            <button class="secondary" type="button" on:click=move |_| app.lock()>"Lock now"</button>
+            <button class="secondary" type="button" on:click=move |_| app.go(Screen::Home)>{t(Text::CommonBack)}</button>
+            <h2 id="settings-title" class="page-title">{t(Text::CommonSettings)}</h2>
+            <button class="secondary" type="button" on:click=move |_| app.lock()>{t(Text::CommonLockNow)}</button>
         </div>
         <Notice />
         <Identity />
@@ -67,14 +68,14 @@ fn Identity() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="settings-id-title">
-            <h2 id="settings-id-title">"Your Session ID"</h2>
+            <h2 id="settings-id-title">{t(Text::CommonYourSessionId)}</h2>
             <p class="mono" data-testid="session-id" node_ref=text>{id}</p>
             <div class="row">
-                <button class="secondary" type="button" on:click=copy>"Copy Session ID"</button>
+                <button class="secondary" type="button" on:click=copy>{t(Text::SettingsCopyId)}</button>
                 <span class="status" role="status">
                     {move || match copied.get() {
-                        Some(true) => "Copied",
-                        Some(false) => "Could not copy it for you: it is selected, press Ctrl+C (⌘C on a Mac).",
+                        Some(true) => t(Text::SettingsCopied),
+                        Some(false) => t(Text::SettingsCopyRefused),
                         None => "",
                     }}
                 </span>
@@ -100,7 +101,7 @@ fn Preferences() -> impl IntoView {
         saved.set(false);
         error.set(None);
         if name.get().trim().is_empty() {
-            return error.set(Some("Choose a display name.".into()));
+            return error.set(Some(t(Text::CommonChooseDisplayName).into()));
         }
         let (display_name, chosen_theme, minutes) = (name.get().trim().to_owned(), theme.get(), idle.get());
         spawn_local(async move {
@@ -118,11 +119,11 @@ fn Preferences() -> impl IntoView {
     let changed = move |_| saved.set(false);
     view! {
         <form class="card" on:submit=save on:input=changed aria-labelledby="preferences-title">
-            <h2 id="preferences-title">"Profile and preferences"</h2>
-            <label for="settings-name">"Display name"</label>
+            <h2 id="preferences-title">{t(Text::SettingsPreferences)}</h2>
+            <label for="settings-name">{t(Text::CommonDisplayName)}</label>
             <input id="settings-name" type="text" maxlength="64" autocomplete="nickname" dir="auto"
                 prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
-            <label for="settings-theme">"Theme"</label>
+            <label for="settings-theme">{t(Text::SettingsTheme)}</label>
             <select id="settings-theme" on:change=move |ev| {
                 saved.set(false);
                 theme.set(match event_target_value(&ev).as_str() {
@@ -131,24 +132,26 @@ fn Preferences() -> impl IntoView {
                     _ => Theme::System,
                 });
             }>
-                <option value="system" selected=move || theme.get() == Theme::System>"Follow the system"</option>
-                <option value="light" selected=move || theme.get() == Theme::Light>"Light"</option>
-                <option value="dark" selected=move || theme.get() == Theme::Dark>"Dark"</option>
+                <option value="system" selected=move || theme.get() == Theme::System>
+                    {t(Text::SettingsThemeSystem)}
+                </option>
+                <option value="light" selected=move || theme.get() == Theme::Light>{t(Text::SettingsThemeLight)}</option>
+                <option value="dark" selected=move || theme.get() == Theme::Dark>{t(Text::SettingsThemeDark)}</option>
             </select>
-            <label for="settings-idle">"Lock after inactivity"</label>
+            <label for="settings-idle">{t(Text::SettingsIdle)}</label>
             <select id="settings-idle" on:change=move |ev| {
                 saved.set(false);
                 idle.set(event_target_value(&ev).parse().unwrap_or(15));
             }>
                 {[1u32, 5, 15, 60, 0].into_iter().map(|m| view! {
                     <option value=m.to_string() selected=move || idle.get() == m>
-                        {if m == 0 { "Never".to_owned() } else { minutes_label(m) }}
+                        {if m == 0 { t(Text::SettingsIdleNever).to_owned() } else { minutes_label(m) }}
                     </option>
                 }).collect_view()}
             </select>
             <div class="row">
-                <button class="primary" type="submit">"Save"</button>
-                <span class="status" role="status">{move || if saved.get() { "Saved." } else { "" }}</span>
+                <button class="primary" type="submit">{t(Text::CommonSave)}</button>
+                <span class="status" role="status">{move || if saved.get() { t(Text::CommonSaved) } else { "" }}</span>
             </div>
             <Problem error=error />
         </form>
@@ -168,7 +171,7 @@ fn save_now(app: AppState, change: impl FnOnce(&mut Account) + 'static, done: Rw
 /// The status line of settings that save at once.
 fn saved_line(done: RwSignal<Result<bool, String>>) -> impl IntoView {
     view! {
-        <span class="status" role="status">{move || if done.get() == Ok(true) { "Saved." } else { "" }}</span>
+        <span class="status" role="status">{move || if done.get() == Ok(true) { t(Text::CommonSaved) } else { "" }}</span>
         {move || done.get().err().map(|e| view! { <p class="error" role="alert">{super::sentence(&e)}</p> })}
     }
 }
@@ -184,7 +187,7 @@ fn Privacy() -> impl IntoView {
     let done = RwSignal::new(Ok(false));
     view! {
         <section class="card" aria-labelledby="privacy-title">
-            <h2 id="privacy-title">"Read receipts and typing"</h2>
+            <h2 id="privacy-title">{t(Text::SettingsPrivacy)}</h2>
             <div class="switch">
                 <input id="settings-receipts" type="checkbox" role="switch" aria-describedby="receipts-hint"
                     prop:checked=receipts
@@ -192,11 +195,9 @@ fn Privacy() -> impl IntoView {
                         let on = event_target_checked(&ev);
                         save_now(app, move |a| a.read_receipts = on, done);
                     } />
-                <label for="settings-receipts">"Read receipts"</label>
+                <label for="settings-receipts">{t(Text::SettingsReceipts)}</label>
             </div>
-            <p class="hint" id="receipts-hint">
-                "People see when you have read their messages and you see when they read yours; when this is off, you neither send nor see them."
-            </p>
+            <p class="hint" id="receipts-hint">{t(Text::SettingsReceiptsHint)}</p>
             <div class="switch">
                 <input id="settings-typing" type="checkbox" role="switch" aria-describedby="typing-hint"
                     prop:checked=typing
@@ -204,11 +205,9 @@ fn Privacy() -> impl IntoView {
                         let on = event_target_checked(&ev);
                         save_now(app, move |a| a.typing_indicators = on, done);
                     } />
-                <label for="settings-typing">"Typing indicators"</label>
+                <label for="settings-typing">{t(Text::SettingsTyping)}</label>
             </div>
-            <p class="hint" id="typing-hint">
-                "People see when you are typing to them and you see when they type to you; when this is off, you neither send nor see it."
-            </p>
+            <p class="hint" id="typing-hint">{t(Text::SettingsTypingHint)}</p>
             {saved_line(done)}
         </section>
     }
@@ -219,11 +218,8 @@ fn Privacy() -> impl IntoView {
 fn permission_problem(permission: Permission) -> Option<&'static str> {
     match permission {
         Permission::Granted => None,
-        Permission::Unsupported => Some("This browser cannot show notifications."),
-        Permission::Denied | Permission::Ask => Some(
-            "Your browser does not allow Hush to show notifications. To allow them, open this site's settings \
-             (the icon left of the address), set Notifications to Allow, then turn this on again.",
-        ),
+        Permission::Unsupported => Some(t(Text::SettingsNotificationsUnsupported)),
+        Permission::Denied | Permission::Ask => Some(t(Text::SettingsNotificationsDenied)),
     }
 }
 
@@ -268,24 +264,22 @@ fn Notifications() -> impl IntoView {
         save_now(app, move |a| a.notification_content = choice, done);
     };
     let choices = [
-        (NotificationContent::NameAndText, "Name and message", "notify-name-text"),
-        (NotificationContent::NameOnly, "Name only", "notify-name"),
-        (NotificationContent::Nothing, "Nothing", "notify-nothing"),
+        (NotificationContent::NameAndText, t(Text::SettingsNotifyNameText), "notify-name-text"),
+        (NotificationContent::NameOnly, t(Text::SettingsNotifyName), "notify-name"),
+        (NotificationContent::Nothing, t(Text::SettingsNotifyNothing), "notify-nothing"),
     ];
     view! {
         <section class="card" aria-labelledby="notifications-title">
-            <h2 id="notifications-title">"Notifications"</h2>
+            <h2 id="notifications-title">{t(Text::CommonNotifications)}</h2>
             <div class="switch">
                 <input id="settings-notifications" type="checkbox" role="switch" aria-describedby="notifications-hint"
                     prop:checked=move || on.get() on:change=toggle />
-                <label for="settings-notifications">"Notifications"</label>
+                <label for="settings-notifications">{t(Text::CommonNotifications)}</label>
             </div>
-            <p class="hint" id="notifications-hint">
-                "While Hush is open in a tab you are not looking at, a new message shows a notification; muted conversations never do."
-            </p>
+            <p class="hint" id="notifications-hint">{t(Text::SettingsNotificationsHint)}</p>
             {move || problem.get().map(|why| view! { <p class="error" role="alert" data-testid="notifications-blocked">{why}</p> })}
             <fieldset class="choices">
-                <legend>"Notification content"</legend>
+                <legend>{t(Text::SettingsNotificationContent)}</legend>
                 {choices.into_iter().map(|(choice, label, id)| view! {
                     <label for=id>
                         <input id=id type="radio" name="notification-content"
@@ -397,12 +391,10 @@ impl std::fmt::Display for RelayProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             RelayProblem::Url(e) => e.fmt(f),
-            RelayProblem::Policy { origin, page } => write!(
-                f,
-                "This copy of Hush may not connect to {origin}: its Content-Security-Policy allows only {}. \
-                 To use that relay, Hush must be built with HUSH_RELAY_ORIGIN={origin} (see the README).",
-                if page.is_empty() { "its own site" } else { page }
-            ),
+            RelayProblem::Policy { origin, page } => {
+                let allowed = if page.is_empty() { t(Text::SettingsCspOwnSite) } else { page };
+                f.write_str(&tf(Text::SettingsCsp, &[("origin", origin), ("allowed", allowed)]))
+            }
         }
     }
 }
@@ -454,28 +446,24 @@ fn Network() -> impl IntoView {
             match engine.set_relay(&url).await {
                 Ok(url) => {
                     relay.set(url.clone());
-                    done.set(Some("Checking the relay's node list with the network…".to_owned()));
+                    done.set(Some(t(Text::SettingsRelayChecking).to_owned()));
                     // A relay the network does not confirm is refused here and now (the status
                     // line above says why); any other problem (offline, say) is the status line's
                     // and passes.
                     match engine.check_relay().await {
                         Err(hush_client::Error::RelayRefused(_)) => {
                             done.set(None);
-                            error.set(Some(
-                                "Hush will not use this relay. Choose another relay, or leave the field empty \
-                                 to use this site's own."
-                                    .to_owned(),
-                            ));
+                            error.set(Some(t(Text::SettingsRelayRefused).to_owned()));
                         }
                         _ => done.set(Some(if url.is_empty() {
-                            "Now using this site's relay.".to_owned()
+                            t(Text::SettingsRelayOwn).to_owned()
                         } else {
-                            format!("Now using {url}.")
+                            tf(Text::SettingsRelayNow, &[("url", &url)])
                         })),
                     }
                 }
                 Err(hush_client::Error::NotKept(e)) => {
-                    error.set(Some(format!("In use until Hush locks, but not saved: {e}.")));
+                    error.set(Some(tf(Text::SettingsRelayNotKept, &[("problem", &e.to_string())])));
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
@@ -484,27 +472,29 @@ fn Network() -> impl IntoView {
     let connection = move || {
         let s = status();
         match s.connection {
-            Connection::Connected => "Connected.".to_owned(),
+            Connection::Connected => t(Text::SettingsConnected).to_owned(),
             // The engine's sentence says what the network did not confirm.
-            Connection::RelayRefused => format!(
-                "{}. {}",
-                Connection::RelayRefused.label(),
-                s.problem.unwrap_or_else(|| "Hush will not use this relay.".to_owned())
+            Connection::RelayRefused => tf(
+                Text::SettingsRelayRefusedStatus,
+                &[
+                    ("label", connection_label(Connection::RelayRefused)),
+                    ("problem", &s.problem.unwrap_or_else(|| t(Text::SettingsRelayNotUsed).to_owned())),
+                ],
             ),
             other => match s.problem {
-                Some(p) => format!("{}: {p}", other.label()),
-                None => other.label().to_owned(),
+                Some(p) => tf(Text::SettingsConnectionProblem, &[("label", connection_label(other)), ("problem", &p)]),
+                None => connection_label(other).to_owned(),
             },
         }
     };
     let paths = move || status().paths;
     view! {
         <section class="card" aria-labelledby="network-title">
-            <h2 id="network-title">"Network"</h2>
+            <h2 id="network-title">{t(Text::SettingsNetwork)}</h2>
             <p class="status-line" role="status">{connection}</p>
             <form on:submit=apply>
-                <label for="settings-relay">"Relay URL"</label>
-                <input id="settings-relay" type="url" placeholder="Empty: this site's own relay" autocomplete="off"
+                <label for="settings-relay">{t(Text::SettingsRelayUrl)}</label>
+                <input id="settings-relay" type="url" placeholder=t(Text::SettingsRelayPlaceholder) autocomplete="off"
                     spellcheck="false" autocapitalize="none" aria-describedby="relay-hint"
                     prop:value=move || relay.get() on:input=move |ev| {
                         relay.set(event_target_value(&ev));
@@ -512,23 +502,25 @@ fn Network() -> impl IntoView {
                         error.set(None);
                     } />
                 <p class="hint" id="relay-hint" class:bad=move || typed_problem().is_some()>
-                    {move || typed_problem().unwrap_or_else(|| "The relay forwards sealed onion requests and sees only your address. Empty: this site's own.".to_owned())}
+                    {move || typed_problem().unwrap_or_else(|| t(Text::SettingsRelayHint).to_owned())}
                 </p>
                 <div class="row">
-                    <button class="secondary" type="submit" prop:disabled=move || typed_problem().is_some()>"Use this relay"</button>
+                    <button class="secondary" type="submit" prop:disabled=move || typed_problem().is_some()>
+                        {t(Text::SettingsUseRelay)}
+                    </button>
                     <span class="status" role="status">{move || done.get().unwrap_or_default()}</span>
                 </div>
                 <Problem error=error />
             </form>
-            <h3>"Onion paths"</h3>
-            <p>"Every request goes through one of these paths of three service nodes. Only the guard, the first, sees your address; none sees both you and whom you write to."</p>
+            <h3>{t(Text::SettingsPaths)}</h3>
+            <p>{t(Text::SettingsPathsText)}</p>
             <Show when=move || !paths().is_empty()
-                fallback=|| view! { <p class="note" data-testid="no-path">"No path yet: one is built with the first request."</p> }>
+                fallback=|| view! { <p class="note" data-testid="no-path">{t(Text::SettingsNoPath)}</p> }>
                 {move || paths().into_iter().enumerate().map(|(i, hops)| view! {
-                    <ol class="path" aria-label=format!("Path {}", i + 1) data-testid="path">
+                    <ol class="path" aria-label=tf(Text::SettingsPath, &[("number", &crate::i18n::number(i as u64 + 1))]) data-testid="path">
                         {hops.into_iter().map(|hop: Hop| view! {
                             <li data-guard=hop.guard.to_string()>
-                                <span class="hop">{if hop.guard { "Guard" } else { "Hop" }}</span>
+                                <span class="hop">{t(if hop.guard { Text::SettingsGuard } else { Text::SettingsHop })}</span>
                                 " "
                                 <span class="mono small" title=hop.ed25519.clone()>
                                     {format!("{}… {}", hop.ed25519.get(..12).unwrap_or(&hop.ed25519), hop.address)}
@@ -575,16 +567,17 @@ fn ChangePassphrase() -> impl IntoView {
     };
     view! {
         <form class="card" on:submit=submit aria-labelledby="passphrase-title">
-            <h2 id="passphrase-title">"Passphrase"</h2>
-            <p>"It locks Hush on this device. Changing it keeps everything else as it is."</p>
-            <label for="current-passphrase">"Current passphrase"</label>
+            <h2 id="passphrase-title">{t(Text::PassphraseLabel)}</h2>
+            <p>{t(Text::SettingsPassphraseText)}</p>
+            <label for="current-passphrase">{t(Text::SettingsCurrentPassphrase)}</label>
             <input id="current-passphrase" type="password" autocomplete="current-password" required node_ref=current />
-            <NewPassphrase pass=pass again=again label="New passphrase" id="new-passphrase" />
+            <NewPassphrase pass=pass again=again label=Text::PassphraseNew again_label=Text::PassphraseNewAgain
+                id="new-passphrase" />
             <div class="row">
                 <button class="secondary" type="submit" prop:disabled=move || busy.get()>
-                    {move || if busy.get() { "Changing…" } else { "Change passphrase" }}
+                    {move || t(if busy.get() { Text::SettingsChanging } else { Text::SettingsChangePassphrase })}
                 </button>
-                <span class="status" role="status">{move || if done.get() { "Passphrase changed." } else { "" }}</span>
+                <span class="status" role="status">{move || if done.get() { t(Text::SettingsPassphraseChanged) } else { "" }}</span>
             </div>
             <Problem error=error />
         </form>
@@ -618,20 +611,22 @@ fn RecoveryPhrase() -> impl IntoView {
     };
     view! {
         <section class="card" aria-labelledby="reveal-title">
-            <h2 id="reveal-title">"Recovery phrase"</h2>
+            <h2 id="reveal-title">{t(Text::CommonRecoveryPhrase)}</h2>
             <Show when=move || revealed.with(Option::is_some) fallback=move || view! {
                 <form on:submit=reveal>
-                    <label for="reveal-passphrase">"Enter your passphrase to show it"</label>
+                    <label for="reveal-passphrase">{t(Text::SettingsRevealLabel)}</label>
                     <input id="reveal-passphrase" type="password" autocomplete="current-password" required node_ref=pass />
                     <div class="row">
-                        <button class="secondary" type="submit" prop:disabled=move || busy.get()>"Show recovery phrase"</button>
+                        <button class="secondary" type="submit" prop:disabled=move || busy.get()>
+                            {t(Text::SettingsShowPhrase)}
+                        </button>
                     </div>
                     <Problem error=error />
                 </form>
             }>
                 {move || revealed.with(Clone::clone).map(|text| view! { <SecretText text=text testid="recovery-phrase" /> })}
                 <div class="row">
-                    <button class="secondary" type="button" on:click=move |_| revealed.set(None)>"Hide"</button>
+                    <button class="secondary" type="button" on:click=move |_| revealed.set(None)>{t(Text::SettingsHide)}</button>
                 </div>
             </Show>
         </section>
@@ -647,8 +642,8 @@ fn Blocked() -> impl IntoView {
         move || app.conversations.get().into_iter().filter(|c| c.standing == Standing::Blocked).collect::<Vec<_>>();
     view! {
         <section class="card" aria-labelledby="blocked-title">
-            <h2 id="blocked-title">"Blocked people"</h2>
-            <Show when=move || !blocked().is_empty() fallback=|| view! { <p class="note">"No one is blocked."</p> }>
+            <h2 id="blocked-title">{t(Text::SettingsBlocked)}</h2>
+            <Show when=move || !blocked().is_empty() fallback=|| view! { <p class="note">{t(Text::SettingsNoOneBlocked)}</p> }>
                 <ul class="blocked-list">
                     <For each=blocked key=|c| c.peer children=move |c| {
                         let peer = c.peer;
@@ -656,12 +651,12 @@ fn Blocked() -> impl IntoView {
                         view! {
                             <li>
                                 <span class="title" title=title.clone()><bdi dir="auto" data-testid="name">{title.clone()}</bdi></span>
-                                <button class="secondary" type="button" aria-label=format!("Unblock {title}")
+                                <button class="secondary" type="button" aria-label=tf(Text::SettingsUnblockName, &[("name", &title)])
                                     on:click=move |_| {
                                         spawn_local(async move {
                                             error.set(messaging::unblock(app, peer).await.err().map(|e| e.to_string()));
                                         });
-                                    }>"Unblock"</button>
+                                    }>{t(Text::CommonUnblock)}</button>
                             </li>
                         }
                     } />
@@ -681,24 +676,24 @@ fn DeleteAccount() -> impl IntoView {
     let delete = move |ev: SubmitEvent| {
         ev.prevent_default();
         if confirm.get().trim() != "DELETE" {
-            return error.set(Some("Type DELETE to confirm.".into()));
+            return error.set(Some(t(Text::CommonTypeDeleteError).into()));
         }
         error.set(None);
         spawn_local(async move {
             session::delete_account(app).await;
             if app.screen.get_untracked() != Screen::Welcome {
-                error.set(app.notice.get_untracked().or_else(|| Some("The account could not be deleted.".into())));
+                error.set(app.notice.get_untracked().or_else(|| Some(t(Text::CommonNotDeleted).into())));
             }
         });
     };
     view! {
         <form class="card danger" on:submit=delete aria-labelledby="delete-title">
-            <h2 id="delete-title">"Delete account from this device"</h2>
-            <p>"This erases everything Hush keeps in this browser. Your recovery phrase can restore the account; without it, the account is gone."</p>
-            <label for="delete-confirm">"Type DELETE to confirm"</label>
+            <h2 id="delete-title">{t(Text::SettingsDeleteTitle)}</h2>
+            <p>{t(Text::SettingsDeleteText)}</p>
+            <label for="delete-confirm">{t(Text::CommonTypeDelete)}</label>
             <input id="delete-confirm" type="text" autocomplete="off" spellcheck="false"
                 prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
-            <div class="row"><button class="danger" type="submit">"Delete account"</button></div>
+            <div class="row"><button class="danger" type="submit">{t(Text::CommonDeleteAccount)}</button></div>
             <Problem error=error />
         </form>
     }

@@ -9,6 +9,7 @@ use zeroize::Zeroizing;
 
 use super::onboarding::{NewPassphrase, check_new_passphrase, phrase_error_message};
 use super::{Notice, Problem, UnlockPanel, clear, secret_value, use_ui};
+use crate::i18n::{Text, t};
 use crate::session::{self, Screen, use_app};
 
 /// The account exists and is locked.
@@ -51,23 +52,23 @@ fn Passphrase() -> impl IntoView {
     };
     view! {
         <form class="card" on:submit=submit aria-labelledby="unlock-title">
-            <h2 id="unlock-title">"Unlock Hush"</h2>
-            <label for="unlock-passphrase">"Passphrase"</label>
+            <h2 id="unlock-title">{t(Text::UnlockTitle)}</h2>
+            <label for="unlock-passphrase">{t(Text::PassphraseLabel)}</label>
             <input id="unlock-passphrase" type="password" autocomplete="current-password" required
                 node_ref=pass data-autofocus="" />
             <Problem error=error />
             <Notice />
             <div class="row">
                 <button class="primary" type="submit" prop:disabled=move || busy.get()>
-                    {move || if busy.get() { "Unlocking…" } else { "Unlock" }}
+                    {move || t(if busy.get() { Text::UnlockUnlocking } else { Text::UnlockButton })}
                 </button>
             </div>
             <div class="row links">
                 <button class="link" type="button" on:click=move |_| ui.unlock_panel.set(UnlockPanel::Forgot)>
-                    "Forgot passphrase?"
+                    {t(Text::UnlockForgot)}
                 </button>
                 <button class="link" type="button" on:click=move |_| ui.unlock_panel.set(UnlockPanel::Delete)>
-                    "Delete account on this device"
+                    {t(Text::UnlockDelete)}
                 </button>
             </div>
         </form>
@@ -100,7 +101,7 @@ fn Forgot() -> impl IntoView {
             match session::recover_with_phrase(app, words, p).await {
                 Ok(()) => {
                     ui.unlock_panel.set(UnlockPanel::Passphrase);
-                    app.notice.set(Some("Your new passphrase is set.".into()));
+                    app.notice.set(Some(t(Text::UnlockNewSet).into()));
                 }
                 Err(e) => error.set(Some(e.to_string())),
             }
@@ -110,19 +111,19 @@ fn Forgot() -> impl IntoView {
     let back = move |_| ui.unlock_panel.set(UnlockPanel::Passphrase);
     view! {
         <form class="card" on:submit=submit aria-labelledby="forgot-title">
-            <h2 id="forgot-title">"Forgot your passphrase?"</h2>
-            <p>"Your recovery phrase opens Hush on this device. Then choose a new passphrase; "
-               "your conversations and messages stay as they are."</p>
-            <label for="forgot-phrase">"Recovery phrase"</label>
+            <h2 id="forgot-title">{t(Text::UnlockForgotTitle)}</h2>
+            <p>{t(Text::UnlockForgotText)}</p>
+            <label for="forgot-phrase">{t(Text::CommonRecoveryPhrase)}</label>
             <textarea id="forgot-phrase" rows="3" autocomplete="off" autocapitalize="none" spellcheck="false" required
                 node_ref=phrase data-autofocus=""></textarea>
-            <NewPassphrase pass=pass again=again label="New passphrase" id="forgot-passphrase" />
+            <NewPassphrase pass=pass again=again label=Text::PassphraseNew again_label=Text::PassphraseNewAgain
+                id="forgot-passphrase" />
             <Problem error=error />
             <div class="row">
                 <button class="primary" type="submit" prop:disabled=move || busy.get()>
-                    {move || if busy.get() { "Opening…" } else { "Recover" }}
+                    {move || t(if busy.get() { Text::UnlockOpening } else { Text::UnlockRecover })}
                 </button>
-                <button class="secondary" type="button" on:click=back>"Back"</button>
+                <button class="secondary" type="button" on:click=back>{t(Text::CommonBack)}</button>
             </div>
         </form>
     }
@@ -139,7 +140,7 @@ fn DeleteLocked() -> impl IntoView {
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
         if confirm.get().trim() != "DELETE" {
-            return error.set(Some("Type DELETE to confirm.".into()));
+            return error.set(Some(t(Text::CommonTypeDeleteError).into()));
         }
         busy.set(true);
         error.set(None);
@@ -148,7 +149,7 @@ fn DeleteLocked() -> impl IntoView {
             if app.screen.get_untracked() == Screen::Welcome {
                 ui.unlock_panel.set(UnlockPanel::Passphrase);
             } else {
-                error.set(app.notice.get_untracked().or_else(|| Some("The account could not be deleted.".into())));
+                error.set(app.notice.get_untracked().or_else(|| Some(t(Text::CommonNotDeleted).into())));
                 app.notice.set(None);
             }
             busy.set(false);
@@ -156,18 +157,17 @@ fn DeleteLocked() -> impl IntoView {
     };
     view! {
         <form class="card danger" on:submit=submit aria-labelledby="delete-locked-title">
-            <h2 id="delete-locked-title">"Delete account on this device"</h2>
-            <p>"This erases everything Hush keeps in this browser: your account and your messages. "
-               "Your recovery phrase can restore the account later; without it, the account is gone."</p>
-            <label for="delete-locked-confirm">"Type DELETE to confirm"</label>
+            <h2 id="delete-locked-title">{t(Text::UnlockDelete)}</h2>
+            <p>{t(Text::UnlockDeleteText)}</p>
+            <label for="delete-locked-confirm">{t(Text::CommonTypeDelete)}</label>
             <input id="delete-locked-confirm" type="text" autocomplete="off" autocapitalize="characters"
                 spellcheck="false" data-autofocus=""
                 prop:value=move || confirm.get() on:input=move |ev| confirm.set(event_target_value(&ev)) />
             <Problem error=error />
             <div class="row">
-                <button class="danger" type="submit" prop:disabled=move || busy.get()>"Delete account"</button>
+                <button class="danger" type="submit" prop:disabled=move || busy.get()>{t(Text::CommonDeleteAccount)}</button>
                 <button class="secondary" type="button" on:click=move |_| ui.unlock_panel.set(UnlockPanel::Passphrase)>
-                    "Cancel"
+                    {t(Text::CommonCancel)}
                 </button>
             </div>
         </form>
