@@ -70,7 +70,7 @@ fn main() {
     }
 }
 
-/// Every locale's entries, English first, then the pseudo-locale, then the others by tag.
+/// Every locale's entries, English first, then the others by tag.
 fn read_all(dir: &Path) -> Result<Vec<Locale>, String> {
     let mut files = Vec::new();
     for item in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
@@ -98,8 +98,6 @@ fn read_all(dir: &Path) -> Result<Vec<Locale>, String> {
     for (tag, entries) in &locales {
         check(tag, entries, &english.1)?;
     }
-    let pseudo = (PSEUDO.to_owned(), english.1.iter().map(|(k, e)| (k.clone(), e.pseudo())).collect());
-    locales.insert(0, pseudo);
     locales.insert(0, english);
     Ok(locales)
 }
@@ -216,30 +214,28 @@ fn generate(locales: &[Locale]) -> Result<String, String> {
     let _ = writeln!(w, "}}\n");
     let _ = writeln!(w, "/// How many texts there are.");
     let _ = writeln!(w, "pub const COUNT: usize = {};\n", keys.len());
-    let _ = writeln!(w, "/// Every locale (its tag) and its texts, by `Text as usize`; `None` falls back to English.");
-    let _ = writeln!(w, "pub static LOCALES: [(&str, [Option<Entry>; COUNT]); {}] = [", locales.len());
-    for (tag, entries) in locales {
+    // English is stored as the pseudo-locale shows it; English itself drops the brackets, so
+    // en-XA costs six bytes a text.
+    let _ = writeln!(w, "/// The English texts, by `Text as usize`, each in `⟦…⟧` as {PSEUDO} shows it.");
+    let _ = writeln!(w, "pub static ENGLISH: [Entry; COUNT] = [");
+    for key in &keys {
+        if let Some(entry) = english.get(*key) {
+            let _ = writeln!(w, "    {},", rust_entry(&entry.pseudo()));
+        }
+    }
+    let _ = writeln!(w, "];\n");
+    let translations = locales.get(1..).unwrap_or_default();
+    let _ = writeln!(w, "/// Every translation (its tag) and its texts, by `Text as usize`; `None` is English.");
+    let _ = writeln!(w, "pub static TRANSLATIONS: [(&str, [Option<Entry>; COUNT]); {}] = [", translations.len());
+    for (tag, entries) in translations {
         let _ = writeln!(w, "    ({tag:?}, [");
         for key in &keys {
             match entries.get(*key) {
                 None => {
                     let _ = writeln!(w, "        None,");
                 }
-                Some(Entry::Text(text)) => {
-                    let _ = writeln!(w, "        Some(Entry::Text({text:?})),");
-                }
-                Some(Entry::Plural(forms)) => {
-                    let form = |c: &str| forms.get(c).map_or("None".to_owned(), |f| format!("Some({f:?})"));
-                    let _ = writeln!(
-                        w,
-                        "        Some(Entry::Plural(&Forms {{ zero: {}, one: {}, two: {}, few: {}, many: {}, other: {:?} }})),",
-                        form("zero"),
-                        form("one"),
-                        form("two"),
-                        form("few"),
-                        form("many"),
-                        forms.get("other").map_or("", String::as_str),
-                    );
+                Some(entry) => {
+                    let _ = writeln!(w, "        Some({}),", rust_entry(entry));
                 }
             }
         }
@@ -247,4 +243,23 @@ fn generate(locales: &[Locale]) -> Result<String, String> {
     }
     let _ = writeln!(w, "];");
     Ok(code)
+}
+
+/// An entry as a Rust expression of `i18n::Entry`.
+fn rust_entry(entry: &Entry) -> String {
+    match entry {
+        Entry::Text(text) => format!("Entry::Text({text:?})"),
+        Entry::Plural(forms) => {
+            let form = |c: &str| forms.get(c).map_or("None".to_owned(), |f| format!("Some({f:?})"));
+            format!(
+                "Entry::Plural(&Forms {{ zero: {}, one: {}, two: {}, few: {}, many: {}, other: {:?} }})",
+                form("zero"),
+                form("one"),
+                form("two"),
+                form("few"),
+                form("many"),
+                forms.get("other").map_or("", String::as_str),
+            )
+        }
+    }
 }

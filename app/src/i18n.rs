@@ -90,11 +90,25 @@ impl Forms {
     }
 }
 
+/// Which texts the app shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Speech {
+    /// English.
+    English,
+    /// The pseudo-locale `en-XA`: English in `⟦…⟧`.
+    Pseudo,
+    /// A translation: its row in `TRANSLATIONS`.
+    Translation(usize),
+}
+
+/// The tag of the pseudo-locale.
+const PSEUDO: &str = "en-XA";
+
 /// The locale the app speaks.
 #[derive(Debug)]
 struct Locale {
-    /// Its row in `LOCALES`.
-    index: usize,
+    /// Its texts.
+    speech: Speech,
     /// The browser's tag that chose it (`en-GB` for `en`), which `Intl` writes numbers and dates
     /// for; the locale's own tag when English was the fallback.
     #[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
@@ -109,7 +123,7 @@ pub fn start() {
     let locale = LOCALE.get_or_init(|| choose(&browser_languages()));
     #[cfg(target_arch = "wasm32")]
     if let Some(html) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.document_element()) {
-        let _ = html.set_attribute("lang", tag_of(locale.index));
+        let _ = html.set_attribute("lang", tag_of(locale.speech));
     }
     #[cfg(not(target_arch = "wasm32"))]
     let _ = locale;
@@ -129,17 +143,27 @@ fn browser_languages() -> Vec<String> {
     }
 }
 
+/// The texts of the locale tagged `tag` (any case), if the catalogue has them.
+fn speech_of(tag: &str) -> Option<Speech> {
+    if tag.eq_ignore_ascii_case("en") {
+        Some(Speech::English)
+    } else if tag.eq_ignore_ascii_case(PSEUDO) {
+        Some(Speech::Pseudo)
+    } else {
+        TRANSLATIONS.iter().position(|(t, _)| t.eq_ignore_ascii_case(tag)).map(Speech::Translation)
+    }
+}
+
 /// The first of `wanted` the catalogue has: by its exact tag (any case), else by its language
 /// (`pt` for `pt-BR`); English when none is.
 fn choose(wanted: &[String]) -> Locale {
-    let find = |tag: &str| LOCALES.iter().position(|(t, _)| t.eq_ignore_ascii_case(tag));
     for tag in wanted.iter().filter(|t| well_formed(t)) {
         let language = tag.split('-').next().unwrap_or_default();
-        if let Some(index) = find(tag).or_else(|| find(language)) {
-            return Locale { index, format_tag: tag.clone() };
+        if let Some(speech) = speech_of(tag).or_else(|| speech_of(language)) {
+            return Locale { speech, format_tag: tag.clone() };
         }
     }
-    Locale { index: 0, format_tag: tag_of(0).to_owned() }
+    Locale { speech: Speech::English, format_tag: "en".to_owned() }
 }
 
 /// Whether `tag` looks like a BCP 47 tag (letters, digits, subtags of 1–8 joined by `-`), as
@@ -150,14 +174,19 @@ fn well_formed(tag: &str) -> bool {
 }
 
 /// A locale's tag.
-fn tag_of(index: usize) -> &'static str {
-    LOCALES.get(index).map_or("en", |(tag, _)| tag)
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn tag_of(speech: Speech) -> &'static str {
+    match speech {
+        Speech::English => "en",
+        Speech::Pseudo => PSEUDO,
+        Speech::Translation(i) => TRANSLATIONS.get(i).map_or("en", |(tag, _)| tag),
+    }
 }
 
 /// The chosen locale (English before `start`).
 fn locale() -> &'static Locale {
-    static ENGLISH: OnceLock<Locale> = OnceLock::new();
-    LOCALE.get().unwrap_or_else(|| ENGLISH.get_or_init(|| choose(&[])))
+    static DEFAULT: OnceLock<Locale> = OnceLock::new();
+    LOCALE.get().unwrap_or_else(|| DEFAULT.get_or_init(|| choose(&[])))
 }
 
 /// The tag `Intl` formats for.
@@ -166,25 +195,42 @@ fn format_tag() -> &'static str {
     &locale().format_tag
 }
 
-/// The entry of `text` in `table`, English's when the table has none.
-fn entry_in(table: &[Option<Entry>; COUNT], text: Text) -> Entry {
-    let english = &LOCALES[0].1;
-    let i = text as usize;
-    table[i].or(english[i]).unwrap_or(Entry::Text(""))
+/// English as stored, without the pseudo-locale's brackets.
+fn plain(stored: &'static str) -> &'static str {
+    stored.strip_prefix('⟦').and_then(|s| s.strip_suffix('⟧')).unwrap_or(stored)
 }
 
-/// The entry of `text` in the chosen locale.
-fn entry(text: Text) -> Entry {
-    let table = LOCALES.get(locale().index).map_or(&LOCALES[0].1, |(_, table)| table);
-    entry_in(table, text)
+/// What `pick` takes from the entry of `text` in `translation`, or else from English (in brackets
+/// for the pseudo-locale).
+fn lookup(
+    translation: Option<&'static [Option<Entry>; COUNT]>,
+    pseudo: bool,
+    text: Text,
+    pick: impl Fn(Entry) -> &'static str,
+) -> &'static str {
+    let i = text as usize;
+    if let Some(entry) = translation.and_then(|table| table[i]) {
+        return pick(entry);
+    }
+    let stored = pick(ENGLISH[i]);
+    if pseudo { stored } else { plain(stored) }
+}
+
+/// What `pick` takes from the entry of `text` in the chosen locale.
+fn in_locale(text: Text, pick: impl Fn(Entry) -> &'static str) -> &'static str {
+    match locale().speech {
+        Speech::English => lookup(None, false, text, pick),
+        Speech::Pseudo => lookup(None, true, text, pick),
+        Speech::Translation(i) => lookup(TRANSLATIONS.get(i).map(|(_, table)| table), false, text, pick),
+    }
 }
 
 /// A text (a text with plural forms gives its "other" form).
 pub fn t(text: Text) -> &'static str {
-    match entry(text) {
+    in_locale(text, |entry| match entry {
         Entry::Text(s) => s,
         Entry::Plural(forms) => forms.other,
-    }
+    })
 }
 
 /// A text with its placeholders filled from `args` (`("name", value)`).
@@ -195,10 +241,11 @@ pub fn tf(text: Text, args: &[(&str, &str)]) -> String {
 /// The form of `text` for the count `n`, with `{count}` written as the locale writes numbers and
 /// the other placeholders filled from `args`.
 pub fn tn(text: Text, n: u64, args: &[(&str, &str)]) -> String {
-    let template = match entry(text) {
+    let category = category(n);
+    let template = in_locale(text, |entry| match entry {
         Entry::Text(s) => s,
-        Entry::Plural(forms) => forms.pick(category(n)),
-    };
+        Entry::Plural(forms) => forms.pick(category),
+    });
     let count = number(n);
     let mut all = vec![("count", count.as_str())];
     all.extend_from_slice(args);
@@ -243,6 +290,40 @@ pub fn around(text: Text, name: &str) -> (&'static str, &'static str) {
     }
 }
 
+/// A piece of a text cut at its placeholders.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    /// Words as they are.
+    Words(&'static str),
+    /// The place of a placeholder (its name).
+    Placeholder(&'static str),
+}
+
+/// A text cut at its placeholders, in the order the language puts them (for a view that puts an
+/// element in each place: two names, each in its `<bdi>`).
+pub fn parts(text: Text) -> Vec<Part> {
+    let mut out = Vec::new();
+    let mut rest = t(text);
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let name = after.find('}').map(|close| &after[..close]).filter(|n| !n.is_empty() && !n.contains('{'));
+        let Some(name) = name else {
+            out.push(Part::Words(&rest[..open + 1]));
+            rest = after;
+            continue;
+        };
+        if open > 0 {
+            out.push(Part::Words(&rest[..open]));
+        }
+        out.push(Part::Placeholder(name));
+        rest = &after[name.len() + 1..];
+    }
+    if !rest.is_empty() {
+        out.push(Part::Words(rest));
+    }
+    out
+}
+
 /// The plural category of `n` in the chosen locale.
 pub fn category(n: u64) -> Category {
     #[cfg(target_arch = "wasm32")]
@@ -260,6 +341,19 @@ pub fn number(n: u64) -> String {
     #[cfg(target_arch = "wasm32")]
     {
         intl::number(n).unwrap_or_else(|| n.to_string())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        n.to_string()
+    }
+}
+
+/// `n` in the chosen locale's digits without grouping ("2001"), for a counter that changes as the
+/// person types.
+pub fn digits(n: u64) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        intl::digits(n).unwrap_or_else(|| n.to_string())
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
@@ -313,6 +407,11 @@ mod intl {
     thread_local! {
         static PLURALS: Intl::PluralRules = Intl::PluralRules::new(&locales(), &Object::new());
         static NUMBERS: Function = Intl::NumberFormat::new(&locales(), &Object::new()).format();
+        static DIGITS: Function = {
+            let options = Object::new();
+            let _ = Reflect::set(&options, &"useGrouping".into(), &JsValue::FALSE);
+            Intl::NumberFormat::new(&locales(), &options).format()
+        };
         static DATES: RefCell<HashMap<DateShape, Function>> = RefCell::new(HashMap::new());
     }
 
@@ -329,6 +428,11 @@ mod intl {
     /// `Intl.NumberFormat#format(n)`.
     pub fn number(n: u64) -> Option<String> {
         NUMBERS.with(|format| format.call1(&JsValue::NULL, &JsValue::from_f64(n as f64)).ok()?.as_string())
+    }
+
+    /// `Intl.NumberFormat#format(n)` without grouping.
+    pub fn digits(n: u64) -> Option<String> {
+        DIGITS.with(|format| format.call1(&JsValue::NULL, &JsValue::from_f64(n as f64)).ok()?.as_string())
     }
 
     /// `Intl.DateTimeFormat#format` with the options of `shape`.
@@ -407,15 +511,21 @@ mod tests {
     fn a_text_a_locale_lacks_is_english() {
         let mut partial: [Option<Entry>; COUNT] = [const { None }; COUNT];
         partial[Text::CommonCancel as usize] = Some(Entry::Text("Abbrechen"));
-        assert_eq!(entry_in(&partial, Text::CommonCancel), Entry::Text("Abbrechen"));
-        assert_eq!(entry_in(&partial, Text::CommonSave), Entry::Text("Save"));
+        let partial: &'static [Option<Entry>; COUNT] = Box::leak(Box::new(partial));
+        let text = |entry| match entry {
+            Entry::Text(s) => s,
+            Entry::Plural(forms) => forms.other,
+        };
+        assert_eq!(lookup(Some(partial), false, Text::CommonCancel, text), "Abbrechen");
+        assert_eq!(lookup(Some(partial), false, Text::CommonSave, text), "Save");
+        assert_eq!(lookup(None, false, Text::CommonSave, text), "Save");
     }
 
     #[test]
     fn the_locale_is_the_first_wanted_the_catalogue_has() {
         let tags = |wanted: &[&str]| {
             let l = choose(&wanted.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-            (tag_of(l.index), l.format_tag)
+            (tag_of(l.speech), l.format_tag)
         };
         assert_eq!(tags(&[]), ("en", "en".to_owned()));
         assert_eq!(tags(&["en-XA"]), ("en-XA", "en-XA".to_owned()));
@@ -427,11 +537,27 @@ mod tests {
 
     #[test]
     fn the_pseudo_locale_wraps_every_english_text_and_keeps_placeholders() {
-        let pseudo = LOCALES.iter().find(|(tag, _)| *tag == "en-XA").map(|(_, table)| table);
-        let Some(pseudo) = pseudo else { panic!("no en-XA") };
-        assert_eq!(entry_in(pseudo, Text::CommonCancel), Entry::Text("⟦Cancel⟧"));
-        let Entry::Plural(forms) = entry_in(pseudo, Text::TimeMinutes) else { panic!("not plural") };
-        assert_eq!(forms.pick(Category::One), "⟦{count} minute⟧");
+        let one = |entry| match entry {
+            Entry::Text(s) => s,
+            Entry::Plural(forms) => forms.pick(Category::One),
+        };
+        assert_eq!(lookup(None, true, Text::CommonCancel, one), "⟦Cancel⟧");
+        assert_eq!(lookup(None, true, Text::TimeMinutes, one), "⟦{count} minute⟧");
+        assert_eq!(lookup(None, false, Text::TimeMinutes, one), "{count} minute");
+        assert_eq!(plain("⟦⟧"), "");
+        assert_eq!(plain("no brackets"), "no brackets");
+    }
+
+    #[test]
+    fn a_text_cuts_at_its_placeholders_in_order() {
+        use Part::{Placeholder, Words};
+        assert_eq!(parts(Text::ConversationAnnouncement), [Placeholder("name"), Words(": "), Placeholder("text")]);
+        assert_eq!(parts(Text::CommonCancel), [Words("Cancel")]);
+        assert_eq!(
+            parts(Text::HomeOptionsFor),
+            [Words("Options for "), Placeholder("name")],
+            "a placeholder at the end leaves no empty words"
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Confirm, Debounce, Menu, Notice as NoticeLine, Problem, clock};
-use crate::i18n::{Text, around, t, tf, tn};
+use crate::i18n::{Part, Text, around, parts, t, tf, tn};
 use crate::links::{self, Piece};
 use crate::messaging;
 use crate::session::{AppState, Screen, use_app};
@@ -565,9 +565,15 @@ pub fn ConversationView() -> impl IntoView {
             </div>
             <p class="visually-hidden" role="status" aria-live="polite">
                 {move || announcement.get().map(|(from, text)| {
-                    let (before, between) = around(Text::ConversationAnnouncement, "name");
-                    let (between, after) = between.split_once("{text}").unwrap_or((between, ""));
-                    view! { {before}<bdi dir="auto">{from}</bdi>{between}<bdi dir="auto">{text}</bdi>{after} }
+                    parts(Text::ConversationAnnouncement)
+                        .into_iter()
+                        .map(|part| match part {
+                            Part::Placeholder("name") => view! { <bdi dir="auto">{from.clone()}</bdi> }.into_any(),
+                            Part::Placeholder("text") => view! { <bdi dir="auto">{text.clone()}</bdi> }.into_any(),
+                            Part::Placeholder(other) => format!("{{{other}}}").into_any(),
+                            Part::Words(words) => words.into_any(),
+                        })
+                        .collect_view()
                 })}
             </p>
             <p class="typing" role="status" data-testid="typing">
@@ -598,7 +604,7 @@ pub fn ConversationView() -> impl IntoView {
                                 0 => String::new(),
                                 n => tf(
                                     if n > MAX_CHARS { Text::ConversationCountOver } else { Text::ConversationCount },
-                                    &[("count", &crate::i18n::number(n as u64)), ("max", &crate::i18n::number(MAX_CHARS as u64))],
+                                    &[("count", &crate::i18n::digits(n as u64)), ("max", &crate::i18n::digits(MAX_CHARS as u64))],
                                 ),
                             }}
                         </span>
