@@ -1,8 +1,8 @@
 // Every text of the app comes from the catalogue (app/i18n). A browser that asks for the
 // pseudo-locale en-XA gets every catalogue text wrapped as ⟦…⟧, so any text node, aria-label,
 // placeholder or title without the brackets was written into the code: onboarding, Home, a
-// conversation with a message each way, its menu, dialogs and reaction picker, and Settings are
-// searched. What people provide (names, IDs, message bodies, the recovery phrase), times from
+// conversation with a message each way, its menu, dialogs and reaction picker, Settings, a row's
+// menu, the nickname dialog, search, and the unlock screen with its panels are searched. What people provide (names, IDs, message bodies, the recovery phrase), times from
 // Intl, numbers and emoji are left out by selector. The page says lang="en-XA". In English a
 // count takes its plural form ("1 day", "12 hours").
 import { test, before, after } from "node:test";
@@ -162,6 +162,23 @@ test("in en-XA every text of every screen comes from the catalogue", async () =>
   await page.getByPlaceholder(xa("Search")).fill("hello");
   await page.getByText(/^⟦\d+ results?⟧$/).waitFor();
   await allFromTheCatalogue(page, "search");
+
+  // Locked: the unlock screen and its two other panels.
+  await page.getByRole("button", { name: xa("Lock now") }).click();
+  await page.getByRole("heading", { name: xa("Unlock Hush") }).waitFor({ timeout: 30000 });
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "en-XA");
+  await allFromTheCatalogue(page, "Unlock");
+  await page.getByRole("button", { name: xa("Forgot passphrase?") }).click();
+  await page.getByRole("heading", { name: xa("Forgot your passphrase?") }).waitFor();
+  await allFromTheCatalogue(page, "Forgot passphrase?");
+  await page.getByRole("button", { name: xa("Back") }).click();
+  await page.getByRole("button", { name: xa("Delete account on this device") }).click();
+  await page.getByLabel(xa("Type DELETE to confirm")).waitFor();
+  await allFromTheCatalogue(page, "deleting while locked");
+  await page.getByRole("button", { name: xa("Cancel") }).click();
+  await page.getByLabel(xa("Passphrase"), { exact: true }).fill(PASS);
+  await page.getByRole("button", { name: xa("Unlock"), exact: true }).click();
+  await page.getByRole("heading", { name: /^⟦Hello, Ann⟧$/ }).waitFor({ timeout: 60000 });
 
   // In English, counts take their plural form.
   await bob.page.getByRole("button", { name: "Disappearing messages" }).click();
