@@ -2,7 +2,8 @@
 // pseudo-locale en-XA gets every catalogue text wrapped as ⟦…⟧, so any text node, aria-label,
 // placeholder or title without the brackets was written into the code: onboarding, Home, a
 // conversation with a message each way, its menu, dialogs and reaction picker, Settings, a row's
-// menu, the nickname dialog, search, and the unlock screen with its panels are searched. What people provide (names, IDs, message bodies, the recovery phrase), times from
+// menu, the nickname dialog, search, the unlock screen with its panels, and a second tab are
+// searched. What people provide (names, IDs, message bodies, the recovery phrase), times from
 // Intl, numbers and emoji are left out by selector. The page says lang="en-XA". In English a
 // count takes its plural form ("1 day", "12 hours").
 import { test, before, after } from "node:test";
@@ -179,6 +180,14 @@ test("in en-XA every text of every screen comes from the catalogue", async () =>
   await page.getByLabel(xa("Passphrase"), { exact: true }).fill(PASS);
   await page.getByRole("button", { name: xa("Unlock"), exact: true }).click();
   await page.getByRole("heading", { name: /^⟦Hello, Ann⟧$/ }).waitFor({ timeout: 60000 });
+
+  // A second tab: Hush is open in another one.
+  const second = await strictPage(annContext);
+  await second.page.goto(devnet.appUrl);
+  await second.page.getByRole("heading", { name: xa("Hush is open in another tab") }).waitFor();
+  await allFromTheCatalogue(second.page, "another tab");
+  assert.deepEqual(second.problems, []);
+  await second.page.close();
 
   // In English, counts take their plural form.
   await bob.page.getByRole("button", { name: "Disappearing messages" }).click();
