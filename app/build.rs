@@ -95,6 +95,16 @@ fn read_all(dir: &Path) -> Result<Vec<Locale>, String> {
     }
     let english = locales.iter().position(|(tag, _)| tag == ENGLISH).ok_or("en.json is missing")?;
     let english = locales.remove(english);
+    // English is stored in the pseudo-locale's brackets and read without them.
+    for (key, entry) in &english.1 {
+        let texts: Vec<&String> = match entry {
+            Entry::Text(text) => vec![text],
+            Entry::Plural(forms) => forms.values().collect(),
+        };
+        if texts.iter().any(|t| t.starts_with('⟦') || t.ends_with('⟧')) {
+            return Err(format!("en.json: key {key:?}: a text may not start with ⟦ or end with ⟧"));
+        }
+    }
     for (tag, entries) in &locales {
         check(tag, entries, &english.1)?;
     }

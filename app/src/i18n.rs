@@ -3,7 +3,7 @@
 //! counts take their plural form from `Intl.PluralRules` and numbers, dates and times are written
 //! by `Intl`. A text a locale lacks is English.
 //!
-//! `t(Text::HomeTitle)` is a text; `tf(Text::X, &[("name", name)])` fills its placeholders
+//! `t(Text::CommonCancel)` is a text; `tf(Text::X, &[("name", name)])` fills its placeholders
 //! (`{name}`); `tn(Text::X, n, &[])` is the plural form for `n`, with `{count}` written as a number.
 //! A placeholder nobody fills stays visible as `{name}`.
 

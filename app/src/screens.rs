@@ -4,7 +4,8 @@
 //! passphrase?" and deleting the account while locked), `home` (the conversation list and
 //! starting a conversation), `conversation` (one conversation, its message request panel and the
 //! composer), `settings`, and `other_tab` ("Hush is open in another tab"). What they share is
-//! here: notices and errors, menus, confirmations, secret text, times.
+//! here: notices and errors, menus, confirmations, secret text, times, the pause after typing, and
+//! the engine's enums (connection, passphrase strength) in words.
 
 mod conversation;
 mod home;
