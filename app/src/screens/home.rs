@@ -414,6 +414,11 @@ fn Rows(
 ) -> impl IntoView {
     let app = use_app();
     let me = app.session_id();
+    // Which conversation is open, as one selector: opening another wakes only the two rows it
+    // concerns, not every row of a long list (each row asking the screen and the open peer made
+    // opening from a list of 1,000 take 80–145 ms more; BENCHMARKS.md).
+    let open_now =
+        Selector::new(move || (app.screen.get() == Screen::Conversation).then(|| app.open_peer.get()).flatten());
     view! {
         <ul class="conversations">
             <For each=move || list.get()
@@ -426,11 +431,14 @@ fn Rows(
                     let (unread, last, pinned, muted) = (c.unread, c.last_activity, c.pinned, c.muted);
                     let title = avatar::title(&c, me.as_ref());
                     let preview = if c.preview.is_empty() { t(Text::HomeNoMessagesYet).to_owned() } else { c.preview.clone() };
-                    let is_open = move || app.screen.get() == Screen::Conversation && app.open_peer.get() == Some(peer);
+                    let is_open = {
+                        let open_now = open_now.clone();
+                        Signal::derive(move || open_now.selected(&Some(peer)))
+                    };
                     view! {
                         <li class="conversation-item" class:open=is_open>
                             <button type="button" class="conversation" data-testid="conversation"
-                                aria-current=move || is_open().then_some("true")
+                                aria-current=move || is_open.get().then_some("true")
                                 on:click=move |_| open(app, peer, error)>
                                 {row_avatar(peer, &title, me.as_ref())}
                                 <span class="title" title=title.clone()>
