@@ -21,7 +21,8 @@ const sri = (buf) => "sha384-" + createHash("sha384").update(buf).digest("base64
 const short = (buf) => createHash("sha256").update(buf).digest("hex").slice(0, 16);
 
 // 1. The inline module script becomes start-<hash>.js.
-const inline = /<script type="module">([\s\S]*?)<\/script>/;
+// (Trunk's minified HTML leaves attribute values unquoted.)
+const inline = /<script type=(?:"module"|module)>([\s\S]*?)<\/script>/;
 const match = html.match(inline);
 if (!match) throw new Error("Trunk's inline start-up script was not found in index.html");
 const start = Buffer.from(match[1].trim() + "\n");
@@ -48,7 +49,7 @@ const csp = [
   "base-uri 'none'",
   "form-action 'none'",
 ].join("; ");
-html = html.replace(/<meta charset="utf-8" \/>/, (m) => `${m}\n    <meta http-equiv="Content-Security-Policy" content="${csp}" />`);
+html = html.replace(/<meta charset=(?:"utf-8"|utf-8) ?\/?>/, (m) => `${m}\n    <meta http-equiv="Content-Security-Policy" content="${csp}" />`);
 if (!html.includes("Content-Security-Policy")) throw new Error("could not place the CSP meta tag");
 writeFileSync(indexPath, html);
 
