@@ -18,6 +18,7 @@ pub mod session;
 pub mod storage;
 mod tabs;
 mod when;
+mod words;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;

@@ -79,7 +79,8 @@ pub fn arrived(engine: AppEngine, message: &Message) {
             return;
         }
         if let Some(notification) = engine.notification(&message).await {
-            show(&notification.title, &notification.body, message.peer);
+            let (title, body) = crate::words::notification_text(&notification);
+            show(&title, &body, message.peer);
         }
     });
 }

@@ -304,7 +304,7 @@ impl AppState {
             Event::Network(status) => self.net.set(Some(status)),
             Event::Account => self.revision.update(|r| *r += 1),
             Event::Locked => self.forget_session(),
-            Event::Problem(e) => self.notice.set(Some(e.to_string())),
+            Event::Problem(e) => self.notice.set(Some(crate::words::error_text(&e))),
             Event::Removed { peer, id } if self.open_peer.get_untracked() == Some(peer) => {
                 self.messages.update(|list| list.retain(|m| m.id != id));
             }
@@ -377,7 +377,7 @@ fn refresh_list(app: AppState) {
             if let Some(engine) = app.unlocked() {
                 match engine.conversations().await {
                     Ok(list) => app.conversations.set(list),
-                    Err(e) => app.notice.set(Some(e.to_string())),
+                    Err(e) => app.notice.set(Some(crate::words::error_text(&e))),
                 }
             }
             let again = REFRESHING.with(|r| {
@@ -405,7 +405,7 @@ pub async fn start(app: AppState) {
             Ok(engine) => engine,
             Err(e) => {
                 app.screen.set(Screen::Welcome);
-                app.notice.set(Some(e.to_string()));
+                app.notice.set(Some(crate::words::error_text(&e)));
                 return;
             }
         },
@@ -423,7 +423,7 @@ pub async fn start(app: AppState) {
         Ok(false) => app.go(Screen::Welcome),
         Err(e) => {
             app.screen.set(Screen::Welcome);
-            app.notice.set(Some(e.to_string()));
+            app.notice.set(Some(crate::words::error_text(&e)));
         }
     }
 }
@@ -473,7 +473,7 @@ pub async fn create_account(app: AppState, display_name: String, passphrase: Zer
     .await;
     match result {
         Ok(engine) => entered(app, engine).await,
-        Err(e) => app.notice.set(Some(e.to_string())),
+        Err(e) => app.notice.set(Some(crate::words::error_text(&e))),
     }
 }
 
@@ -519,7 +519,7 @@ pub async fn delete_account(app: AppState) {
     app.forget_session();
     match result {
         Ok(()) => app.go(Screen::Welcome),
-        Err(e) => app.notice.set(Some(e.to_string())),
+        Err(e) => app.notice.set(Some(crate::words::error_text(&e))),
     }
 }
 

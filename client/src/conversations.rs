@@ -43,7 +43,7 @@ pub struct Conversation {
     pub last_activity: u64,
     /// Unread incoming messages.
     pub unread: u32,
-    /// The last message's text, shortened.
+    /// The last message's text, shortened ([`Shown`]'s English when it is not text).
     pub preview: String,
     /// Accepted, request or blocked.
     pub standing: Standing,
@@ -62,6 +62,11 @@ pub struct Conversation {
     /// How this account's messages in it disappear (none: they stay).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disappearing: Option<Disappearing>,
+    /// What the last message is when it is not text (deleted, a notice, content Hush cannot show),
+    /// for front ends to word; none for text, whose `preview` is the text. Records filed before
+    /// it was kept read as none: their `preview` is shown as a text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preview_shown: Option<Shown>,
 }
 
 /// How messages disappear: a number of seconds after they were read, or after they were sent.
@@ -133,6 +138,7 @@ impl Conversation {
             muted: false,
             nickname: None,
             disappearing: None,
+            preview_shown: None,
         }
     }
 
@@ -154,8 +160,24 @@ impl Conversation {
     fn touch(&mut self, message: &Message) {
         if message.timestamp >= self.last_activity {
             self.last_activity = message.timestamp;
-            self.preview = preview(&message.shown_text());
+            self.show(Some(message));
         }
+    }
+
+    /// What the list shows of the last message: the text of the preview, or what the message is.
+    pub fn preview(&self) -> Shown {
+        self.preview_shown.clone().unwrap_or_else(|| Shown::Text(self.preview.clone()))
+    }
+
+    /// Shows `last` (none: nothing) as the preview. Whether anything changed.
+    fn show(&mut self, last: Option<&Message>) -> bool {
+        let shown = last.map(Message::shown);
+        let text = shown.as_ref().map(|s| preview(&s.to_string())).unwrap_or_default();
+        let kind = shown.filter(|s| s.text().is_none());
+        let changed = self.preview != text || self.preview_shown != kind;
+        self.preview = text;
+        self.preview_shown = kind;
+        changed
     }
 }
 
@@ -388,23 +410,62 @@ impl Adjusted {
     }
 }
 
+/// What a message shows in a list, a notification or a quote: its text, or what it is instead.
+/// Front ends word it; its `Display` is the English the command line shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Shown {
+    /// Its text (for a message with content Hush cannot show, its caption).
+    Text(String),
+    /// It was deleted for everyone.
+    Deleted,
+    /// A notice: the disappearing-messages setting was set to this (none: off).
+    Disappearing(Option<Disappearing>),
+    /// Content Hush cannot show yet, without a caption.
+    Unsupported(Unsupported),
+}
+
+impl Shown {
+    /// The text, if it is one.
+    pub fn text(&self) -> Option<&str> {
+        match self {
+            Shown::Text(text) => Some(text),
+            _ => None,
+        }
+    }
+}
+
+impl core::fmt::Display for Shown {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Shown::Text(text) => text,
+            Shown::Deleted => DELETED_TEXT,
+            Shown::Disappearing(None) => "Disappearing messages turned off.",
+            Shown::Disappearing(Some(Disappearing::AfterRead(_))) => "Messages disappear after they are read.",
+            Shown::Disappearing(Some(Disappearing::AfterSend(_))) => "Messages disappear after they are sent.",
+            Shown::Unsupported(u) => u.describe(),
+        })
+    }
+}
+
 impl Message {
-    /// The text a list or a notification shows: the body, else what Hush cannot show.
-    pub fn shown_text(&self) -> String {
+    /// What a list or a notification shows: the body, else what the message is instead.
+    pub fn shown(&self) -> Shown {
         if self.status == Status::Deleted {
-            return DELETED_TEXT.to_owned();
+            return Shown::Deleted;
         }
         if let Some(Notice::Disappearing(setting)) = self.notice {
-            return match setting {
-                None => "Disappearing messages turned off.".to_owned(),
-                Some(Disappearing::AfterRead(_)) => "Messages disappear after they are read.".to_owned(),
-                Some(Disappearing::AfterSend(_)) => "Messages disappear after they are sent.".to_owned(),
-            };
+            return Shown::Disappearing(setting);
         }
         match (self.unsupported, self.body.is_empty()) {
-            (Some(u), true) => u.describe().to_owned(),
-            _ => self.body.clone(),
+            (Some(u), true) => Shown::Unsupported(u),
+            _ => Shown::Text(self.body.clone()),
         }
+    }
+
+    /// [`Message::shown`] in English, as the command line shows it.
+    pub fn shown_text(&self) -> String {
+        self.shown().to_string()
     }
 }
 
@@ -865,7 +926,7 @@ pub async fn forget_message<B: Backend>(vault: &Vault<B>, msg: &Message) -> Resu
     index::remove(vault, &key, count, msg.timestamp, &msg.id).await?;
     vault.delete(stores::MESSAGES, msg.id.as_bytes()).await?;
     let (last, _) = latest(vault, &msg.peer, 1).await?;
-    c.preview = last.first().map(|m| preview(&m.shown_text())).unwrap_or_default();
+    c.show(last.first());
     save(vault, &c).await
 }
 
@@ -875,12 +936,9 @@ pub async fn update<B: Backend>(vault: &Vault<B>, msg: &Message) -> Result<(), S
     vault.write(stores::MESSAGES, msg.id.as_bytes(), msg).await?;
     if let Some(mut c) = conversation(vault, &msg.peer).await?
         && c.last_activity == msg.timestamp
+        && c.show(Some(msg))
     {
-        let shown = preview(&msg.shown_text());
-        if c.preview != shown {
-            c.preview = shown;
-            save(vault, &c).await?;
-        }
+        save(vault, &c).await?;
     }
     Ok(())
 }
@@ -1162,6 +1220,49 @@ mod tests {
         assert_eq!(preview(&"x".repeat(100)).chars().count(), 81);
         let id: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
         assert_eq!(Conversation::new(&id, Standing::Accepted).title(), "05ababab…abababab");
+    }
+
+    /// The preview says what the last message is when it is not text, for front ends to word,
+    /// and keeps its English for the command line; a record filed before it was kept reads its
+    /// preview as a text, and a text preview adds nothing to the record.
+    #[test]
+    fn a_preview_says_what_the_last_message_is() {
+        let id: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
+        let mut c = Conversation::new(&id, Standing::Accepted);
+        let mut m = outgoing(&id, "hi", 1, "Me", String::new(), String::new());
+        c.touch(&m);
+        assert_eq!((c.preview(), c.preview.as_str()), (Shown::Text("hi".into()), "hi"));
+        assert!(!serde_json::to_string(&c).unwrap().contains("preview_shown"));
+        m.mark_deleted();
+        assert!(c.show(Some(&m)));
+        assert!(!c.show(Some(&m)), "nothing changed");
+        assert_eq!((c.preview(), c.preview.as_str()), (Shown::Deleted, DELETED_TEXT));
+        let again: Conversation = serde_json::from_str(&serde_json::to_string(&c).unwrap()).unwrap();
+        assert_eq!(again, c);
+        m.status = Status::Sent;
+        m.notice = Some(Notice::Disappearing(Some(Disappearing::AfterRead(300))));
+        c.touch(&m);
+        assert_eq!(c.preview(), Shown::Disappearing(Some(Disappearing::AfterRead(300))));
+        assert_eq!(c.preview, "Messages disappear after they are read.");
+        let mut old = serde_json::to_value(Conversation::new(&id, Standing::Accepted)).unwrap();
+        old["preview"] = "This message was deleted.".into();
+        let old: Conversation = serde_json::from_value(old).unwrap();
+        assert_eq!(old.preview(), Shown::Text(DELETED_TEXT.into()), "an old record's preview stays a text");
+        c.show(None);
+        assert_eq!((c.preview(), c.preview_shown), (Shown::Text(String::new()), None));
+    }
+
+    /// What a message shows reads in English as it always has.
+    #[test]
+    fn what_a_message_shows_reads_in_english() {
+        assert_eq!(Shown::Deleted.to_string(), "This message was deleted.");
+        assert_eq!(Shown::Disappearing(None).to_string(), "Disappearing messages turned off.");
+        assert_eq!(
+            Shown::Disappearing(Some(Disappearing::AfterSend(60))).to_string(),
+            "Messages disappear after they are sent."
+        );
+        assert_eq!(Shown::Unsupported(Unsupported::Video).to_string(), Unsupported::Video.describe());
+        assert_eq!(Shown::Text("hi".into()).to_string(), "hi");
     }
 
     /// Reactions are last-writer-wins per (emoji, person): an older change arriving after a newer

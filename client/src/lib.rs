@@ -42,5 +42,5 @@ pub use crypto_core::identity::SessionId;
 pub use engine::{Engine, KDF};
 pub use error::{Error, Sentence};
 pub use event::Event;
-pub use messaging::{MAX_CHARS, Notification};
+pub use messaging::{MAX_CHARS, Notification, NotificationBody};
 pub use outbox::{RETRY_EVERY, ROUNDS};

@@ -14,7 +14,7 @@ use crypto_core::wire::{Content, LokiProfile, MessageRequestResponse};
 
 use crate::Error;
 use crate::account::NotificationContent;
-use crate::conversations::{self, Conversation, Message, Quoted, Standing, Status};
+use crate::conversations::{self, Conversation, Message, Quoted, Shown, Standing, Status};
 use crate::disappearing;
 use crate::event::Event;
 use crate::inbox;
@@ -202,22 +202,37 @@ pub(crate) async fn notification<P: Platform>(session: &Session<P>, message: &Me
     }
     let request = c.standing == Standing::Request;
     Some(match content {
-        NotificationContent::NameAndText if !request => Notification { title: c.title(), body: message.shown_text() },
+        NotificationContent::NameAndText if !request => {
+            Notification { title: Some(c.title()), body: NotificationBody::Message(message.shown()) }
+        }
         NotificationContent::NameAndText | NotificationContent::NameOnly => Notification {
-            title: c.title(),
-            body: if request { "Message request".into() } else { "New message".into() },
+            title: Some(c.title()),
+            body: if request { NotificationBody::Request } else { NotificationBody::NewMessage },
         },
-        NotificationContent::Nothing => Notification { title: "Hush".into(), body: "New message".into() },
+        NotificationContent::Nothing => Notification { title: None, body: NotificationBody::NewMessage },
     })
 }
 
-/// What a system notification says.
+/// What a system notification says; front ends word it (the command line shows none).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Notification {
-    /// Its title (the sender's name, or "Hush").
-    pub title: String,
+    /// Its title: the sender's name, or none for a notification that names no one (then the app's
+    /// name, "Hush").
+    pub title: Option<String>,
     /// Its text.
-    pub body: String,
+    pub body: NotificationBody,
+}
+
+/// The text of a system notification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotificationBody {
+    /// What the message shows.
+    Message(Shown),
+    /// That a message arrived ("New message"), without what it says.
+    NewMessage,
+    /// That a message request arrived ("Message request").
+    Request,
 }
 
 /// Unread messages in conversations that are not muted (requests included, blocked ones not).
@@ -414,14 +429,20 @@ mod tests {
             let from_bob = incoming_from(&bob, "the text", 10);
             assert_eq!(notification(&s, &from_bob).await, None, "notifications are off by default");
             s.account.borrow_mut().notifications = true;
-            let shown = |title: &str, body: &str| Some(Notification { title: title.into(), body: body.into() });
-            assert_eq!(notification(&s, &from_bob).await, shown("Name 1", "the text"));
+            let shown = |title: Option<&str>, body: NotificationBody| {
+                Some(Notification { title: title.map(str::to_owned), body })
+            };
+            let text = |t: &str| NotificationBody::Message(Shown::Text(t.into()));
+            assert_eq!(notification(&s, &from_bob).await, shown(Some("Name 1"), text("the text")));
             assert_eq!(notification(&s, &incoming_from(&carol, "x", 11)).await, None, "muted");
-            assert_eq!(notification(&s, &incoming_from(&dave, "x", 12)).await, shown("Name 3", "Message request"));
+            assert_eq!(
+                notification(&s, &incoming_from(&dave, "x", 12)).await,
+                shown(Some("Name 3"), NotificationBody::Request)
+            );
             s.account.borrow_mut().notification_content = NotificationContent::NameOnly;
-            assert_eq!(notification(&s, &from_bob).await, shown("Name 1", "New message"));
+            assert_eq!(notification(&s, &from_bob).await, shown(Some("Name 1"), NotificationBody::NewMessage));
             s.account.borrow_mut().notification_content = NotificationContent::Nothing;
-            assert_eq!(notification(&s, &from_bob).await, shown("Hush", "New message"));
+            assert_eq!(notification(&s, &from_bob).await, shown(None, NotificationBody::NewMessage));
             let mine = conversations::outgoing(&bob, "mine", 13, "Me", String::new(), String::new());
             assert_eq!(notification(&s, &mine).await, None, "never for one's own message");
         });

@@ -3,9 +3,11 @@
 // placeholder or title without the brackets was written into the code: onboarding, Home, a
 // conversation with a message each way, its menu, dialogs and reaction picker, Settings, a row's
 // menu, the nickname dialog, search, the unlock screen with its panels, and a second tab are
-// searched. What people provide (names, IDs, message bodies, the recovery phrase), times from
-// Intl, numbers and emoji are left out by selector. The page says lang="en-XA". In English a
-// count takes its plural form ("1 day", "12 hours").
+// searched. What the engine says is worded by the catalogue too: why a typed ID is not a
+// Session ID, a deleted message's marker, and the list's preview of a disappearing-messages
+// notice and of a deleted message. What people provide (names, IDs, message bodies, the recovery
+// phrase), times from Intl, numbers and emoji are left out by selector. The page says
+// lang="en-XA". In English a count takes its plural form ("1 day", "12 hours").
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startDevnet, launchBrowser, strictPage } from "./harness.mjs";
@@ -102,6 +104,10 @@ test("in en-XA every text of every screen comes from the catalogue", async () =>
   // A conversation with Bob: Ann writes first, Bob answers.
   await page.getByTestId("new-conversation").click();
   await allFromTheCatalogue(page, "New conversation");
+  // Why a typed ID is not one: the sentence around it and the reason are both the catalogue's.
+  await page.getByTestId("recipient-id").fill("05zz");
+  await page.getByText(`⟦Not a Session ID yet: ${xa("a Session ID has only the characters 0-9 and a-f; character 3 is not one of them")}.⟧`).waitFor();
+  await allFromTheCatalogue(page, "New conversation, an invalid ID");
   await page.getByTestId("recipient-id").fill(bobId);
   await page.getByRole("button", { name: xa("Start") }).click();
   await page.getByTestId("composer").waitFor();
@@ -140,9 +146,23 @@ test("in en-XA every text of every screen comes from the catalogue", async () =>
   await allFromTheCatalogue(page, "the disappearing-messages dialog");
   await page.getByRole("button", { name: xa("Set"), exact: true }).click();
   await page.getByTestId("disappearing-now").waitFor();
+  // The list's preview of the notice is the catalogue's too (the engine says what it is).
+  const preview = (text) =>
+    page.getByTestId("conversation").filter({ hasText: "Bob" }).locator(".preview").filter({ hasText: text });
+  await preview(xa("Messages disappear after they are read.")).waitFor({ state: "attached" });
   await send(page, "soon gone");
   await message(page, "out").filter({ hasText: "soon gone" }).getByTestId("timer").waitFor();
   await allFromTheCatalogue(page, "the conversation with a timer");
+
+  // Deleted for everyone: the marker and the list's preview.
+  const soonGone = message(page, "out").filter({ hasText: "soon gone" });
+  await soonGone.hover();
+  await soonGone.getByRole("button", { name: xa("Delete for everyone"), exact: true }).click();
+  await page.getByRole("alertdialog").getByRole("button", { name: xa("Delete for everyone") }).click();
+  const deleted = page.locator('[data-testid="message"][data-direction="out"][data-status="deleted"]');
+  assert.equal((await deleted.getByTestId("body").textContent()).trim(), xa("This message was deleted."));
+  await preview(xa("This message was deleted.")).waitFor({ state: "attached" });
+  await allFromTheCatalogue(page, "a message deleted for everyone");
 
   // Settings.
   await page.getByRole("button", { name: xa("Settings") }).click();

@@ -8,8 +8,7 @@
 use crypto_core::identity::SessionId;
 use hush_client::MAX_CHARS;
 use hush_client::conversations::{
-    AFTER_READ_TIMERS, AFTER_SEND_TIMERS, Disappearing, Message, Notice, Quoted, Standing, Status, Unsupported,
-    quote_text, short_id,
+    AFTER_READ_TIMERS, AFTER_SEND_TIMERS, Disappearing, Message, Notice, Quoted, Standing, Status, quote_text, short_id,
 };
 use hush_client::text::MAX_RECEIVED_CHARS;
 use leptos::ev::SubmitEvent;
@@ -45,7 +44,7 @@ where
                     app.go(screen);
                 }
             }
-            Err(e) => error.set(Some(e.to_string())),
+            Err(e) => error.set(Some(crate::words::error_text(&e))),
         }
         busy.set(false);
     });
@@ -248,7 +247,7 @@ pub fn ConversationView() -> impl IntoView {
                     }
                     messaging::typing(app, p, false).await;
                 }
-                Err(e) => send_error.set(Some(e.to_string())),
+                Err(e) => send_error.set(Some(crate::words::error_text(&e))),
             }
             sending.set(false);
             if let Some(el) = composer.try_get_untracked().flatten() {
@@ -308,7 +307,7 @@ pub fn ConversationView() -> impl IntoView {
                         let _ = el.focus();
                     }
                 }
-                Err(e) => action_error.set(Some(e.to_string())),
+                Err(e) => action_error.set(Some(crate::words::error_text(&e))),
             }
         });
     };
@@ -317,7 +316,7 @@ pub fn ConversationView() -> impl IntoView {
         action_error.set(None);
         spawn_local(async move {
             if let Err(e) = messaging::set_disappearing(app, p, new).await {
-                action_error.set(Some(e.to_string()));
+                action_error.set(Some(crate::words::error_text(&e)));
             }
         });
     };
@@ -367,7 +366,7 @@ pub fn ConversationView() -> impl IntoView {
         let from_bottom = list.try_get_untracked().flatten().map(|el| el.scroll_height() - el.scroll_top());
         spawn_local(async move {
             if let Err(e) = messaging::older(app).await {
-                action_error.set(Some(e.to_string()));
+                action_error.set(Some(crate::words::error_text(&e)));
             }
             request_animation_frame(move || {
                 if let (Some(el), Some(d)) = (list.try_get_untracked().flatten(), from_bottom) {
@@ -415,7 +414,7 @@ pub fn ConversationView() -> impl IntoView {
             && app.open_peer.get_untracked() == Some(m.peer)
         {
             let from = m.sender_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| untrack(title));
-            announcement.set(Some((from, m.shown_text())));
+            announcement.set(Some((from, crate::words::shown_text(&m.shown()))));
         }
         id
     });
@@ -423,7 +422,7 @@ pub fn ConversationView() -> impl IntoView {
     let replying_to = move || {
         replying.get().map(|m| {
             let name = if m.outgoing { t(Text::ConversationYourself).to_owned() } else { title() };
-            let snippet = if m.body.is_empty() { m.shown_text() } else { quote_text(&m.body) };
+            let snippet = if m.body.is_empty() { crate::words::shown_text(&m.shown()) } else { quote_text(&m.body) };
             (name, snippet)
         })
     };
@@ -717,7 +716,7 @@ fn Bubble(
             let id = id.clone();
             spawn_local(async move {
                 if let Err(e) = messaging::retry(app, &id).await {
-                    error.set(Some(e.to_string()));
+                    error.set(Some(crate::words::error_text(&e)));
                 }
             });
         }
@@ -800,7 +799,7 @@ fn Bubble(
             let id = id.clone();
             spawn_local(async move {
                 if let Err(e) = messaging::react(app, &id, &emoji, on).await {
-                    error.set(Some(e.to_string()));
+                    error.set(Some(crate::words::error_text(&e)));
                 }
             });
         }
@@ -854,7 +853,7 @@ fn Bubble(
                 view! { <p class="body deleted-text" data-testid="body">{t(Text::MessageDeleted)}</p> }.into_any()
             } else {
                 view! {
-                    {unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{unsupported_text(u)}</p> })}
+                    {unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{crate::words::unsupported_text(u)}</p> })}
                     {(!body.is_empty()).then(|| view! {
                         <p class="body" dir="auto" data-testid="body">{message_text(&body, thread.opening_link)}</p>
                     })}
@@ -981,7 +980,7 @@ fn QuoteBlock(
                     );
                 }),
                 Ok(false) => missing(),
-                Err(e) => note.set(Some(super::sentence(&e.to_string()))),
+                Err(e) => note.set(Some(super::sentence(&crate::words::error_text(&e)))),
             }
         });
     };
@@ -1021,9 +1020,9 @@ fn ReactionPicker(
         spawn_local(async move {
             match messaging::react(app, &id, &emoji, on).await {
                 Ok(()) => on_close.run(true),
-                Err(e) if from_field => other_error.set(Some(e.to_string())),
+                Err(e) if from_field => other_error.set(Some(crate::words::error_text(&e))),
                 Err(e) => {
-                    error.set(Some(e.to_string()));
+                    error.set(Some(crate::words::error_text(&e)));
                     on_close.run(true);
                 }
             }
@@ -1063,7 +1062,7 @@ fn ReactionPicker(
         other_error.set(None);
         let emoji = other.get_untracked().trim().to_owned();
         if emoji.is_empty() {
-            other_error.set(Some(hush_client::Error::NotAnEmoji.to_string()));
+            other_error.set(Some(crate::words::error_text(&hush_client::Error::NotAnEmoji)));
             return;
         }
         choose_other(emoji, true);
@@ -1186,20 +1185,6 @@ fn timer_sentence(setting: Disappearing) -> String {
         Disappearing::AfterSend(_) => Text::TimerNowAfterSend,
     };
     tf(text, &[("time", &duration(setting.seconds()))])
-}
-
-/// What a message Hush cannot show yet says instead (the engine's `Unsupported::describe`, in the
-/// person's language).
-fn unsupported_text(unsupported: Unsupported) -> &'static str {
-    t(match unsupported {
-        Unsupported::Photo => Text::MessagePhoto,
-        Unsupported::Video => Text::MessageVideo,
-        Unsupported::Voice => Text::MessageVoice,
-        Unsupported::Audio => Text::MessageAudio,
-        Unsupported::File => Text::MessageFile,
-        Unsupported::CommunityInvitation => Text::MessageCommunity,
-        Unsupported::Other => Text::MessageUnsupported,
-    })
 }
 
 /// A timer in its largest whole unit: "5 minutes", "12 hours", "1 day", "1 week", "2 weeks".

@@ -39,7 +39,7 @@ pub fn open_conversation(app: AppState, peer: SessionId) {
     app.go(Screen::Conversation);
     spawn_local(async move {
         if let Err(e) = messaging::open(app, peer).await {
-            app.notice.set(Some(e.to_string()));
+            app.notice.set(Some(crate::words::error_text(&e)));
         }
     });
 }
@@ -50,7 +50,7 @@ fn recipient_problem(e: RecipientError) -> String {
     match e {
         RecipientError::Empty => t(Text::HomeIdEmpty).to_owned(),
         RecipientError::NotAnAccount => t(Text::HomeIdNotAccount).to_owned(),
-        RecipientError::Invalid(why) => tf(Text::HomeIdInvalid, &[("problem", &why.to_string())]),
+        RecipientError::Invalid(why) => tf(Text::HomeIdInvalid, &[("problem", &crate::words::session_id_text(why))]),
         other => other.to_string(),
     }
 }
@@ -162,7 +162,7 @@ pub fn Home() -> impl IntoView {
                         search_error.set(None);
                         results.set(Some((text, found)));
                     }
-                    Err(e) => search_error.set(Some(e.to_string())),
+                    Err(e) => search_error.set(Some(crate::words::error_text(&e))),
                 }
             });
         });
@@ -430,7 +430,8 @@ fn Rows(
                     let note = me.is_some_and(|me| c.is_note_to_self(&me));
                     let (unread, last, pinned, muted) = (c.unread, c.last_activity, c.pinned, c.muted);
                     let title = avatar::title(&c, me.as_ref());
-                    let preview = if c.preview.is_empty() { t(Text::HomeNoMessagesYet).to_owned() } else { c.preview.clone() };
+                    let preview = crate::words::preview_text(&c);
+                    let preview = if preview.is_empty() { t(Text::HomeNoMessagesYet).to_owned() } else { preview };
                     let is_open = {
                         let open_now = open_now.clone();
                         Signal::derive(move || open_now.selected(&Some(peer)))
@@ -486,7 +487,7 @@ fn RowMenu(
     let app = use_app();
     let peer = conversation.peer;
     let (pinned, muted) = (conversation.pinned, conversation.muted);
-    let problem = move |e: hush_client::Error| app.notice.set(Some(e.to_string()));
+    let problem = move |e: hush_client::Error| app.notice.set(Some(crate::words::error_text(&e)));
     let pin = move |_| {
         spawn_local(async move {
             if let Err(e) = async { unlocked(app)?.set_pinned(&peer, !pinned).await }.await {
@@ -565,7 +566,7 @@ fn NicknameDialog(
         spawn_local(async move {
             match async { unlocked(app)?.set_nickname(&c.peer, &text).await }.await {
                 Ok(_) => target.set(None),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::words::error_text(&e))),
             }
             busy.set(false);
         });

@@ -112,7 +112,7 @@ fn Preferences() -> impl IntoView {
             };
             match session::update_account(app, change).await {
                 Ok(()) => saved.set(true),
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::words::error_text(&e))),
             }
         });
     };
@@ -164,7 +164,7 @@ fn save_now(app: AppState, change: impl FnOnce(&mut Account) + 'static, done: Rw
     // One compiled copy of the saving, whatever the change.
     let change: Box<dyn FnOnce(&mut Account)> = Box::new(change);
     spawn_local(async move {
-        done.set(session::update_account(app, change).await.map(|()| true).map_err(|e| e.to_string()));
+        done.set(session::update_account(app, change).await.map(|()| true).map_err(|e| crate::words::error_text(&e)));
     });
 }
 
@@ -390,7 +390,7 @@ enum RelayProblem {
 impl std::fmt::Display for RelayProblem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RelayProblem::Url(e) => e.fmt(f),
+            RelayProblem::Url(e) => f.write_str(&crate::words::relay_url_text(*e)),
             RelayProblem::Policy { origin, page } => {
                 let allowed = if page.is_empty() { t(Text::SettingsCspOwnSite) } else { page };
                 f.write_str(&tf(Text::SettingsCsp, &[("origin", origin), ("allowed", allowed)]))
@@ -463,9 +463,9 @@ fn Network() -> impl IntoView {
                     }
                 }
                 Err(hush_client::Error::NotKept(e)) => {
-                    error.set(Some(tf(Text::SettingsRelayNotKept, &[("problem", &e.to_string())])));
+                    error.set(Some(tf(Text::SettingsRelayNotKept, &[("problem", &crate::words::storage_text(&e))])));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::words::error_text(&e))),
             }
         });
     };
@@ -560,7 +560,7 @@ fn ChangePassphrase() -> impl IntoView {
                     clear(&[current, pass, again]);
                     done.set(true);
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::words::error_text(&e))),
             }
             busy.set(false);
         });
@@ -604,7 +604,7 @@ fn RecoveryPhrase() -> impl IntoView {
                     let phrase = app.unlocked().and_then(|e| e.recovery_phrase());
                     revealed.set(phrase.map(|p| Zeroizing::new(p.as_str().to_owned())));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::words::error_text(&e))),
             }
             busy.set(false);
         });
@@ -654,7 +654,7 @@ fn Blocked() -> impl IntoView {
                                 <button class="secondary" type="button" aria-label=tf(Text::SettingsUnblockName, &[("name", &title)])
                                     on:click=move |_| {
                                         spawn_local(async move {
-                                            error.set(messaging::unblock(app, peer).await.err().map(|e| e.to_string()));
+                                            error.set(messaging::unblock(app, peer).await.err().map(|e| crate::words::error_text(&e)));
                                         });
                                     }>{t(Text::CommonUnblock)}</button>
                             </li>

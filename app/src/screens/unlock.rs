@@ -40,7 +40,7 @@ fn Passphrase() -> impl IntoView {
             match session::unlock(app, p).await {
                 Ok(()) => clear(&[pass]),
                 Err(e) => {
-                    error.set(Some(e.to_string()));
+                    error.set(Some(crate::words::error_text(&e)));
                     // Ready for another try.
                     if let Some(el) = pass.try_get_untracked().flatten() {
                         el.select();
@@ -103,7 +103,7 @@ fn Forgot() -> impl IntoView {
                     ui.unlock_panel.set(UnlockPanel::Passphrase);
                     app.notice.set(Some(t(Text::UnlockNewSet).into()));
                 }
-                Err(e) => error.set(Some(e.to_string())),
+                Err(e) => error.set(Some(crate::words::error_text(&e))),
             }
             busy.set(false);
         });
