@@ -16,6 +16,16 @@ use hush_client::{Error, Notification, NotificationBody};
 
 use crate::i18n::{Text, digits, t, tf};
 
+/// What the network status's last problem says (`None`: nothing went wrong): the relay's
+/// refusal as a sentence, anything else as a clause, as the engine's English has them.
+pub fn status_problem(status: &hush_client::network::NetStatus) -> Option<String> {
+    match &status.failure {
+        Some(Failure::NodeListRefused(r)) => Some(error_text(&Error::RelayRefused(*r))),
+        Some(f) => Some(failure_text(f)),
+        None => status.problem.clone(),
+    }
+}
+
 /// What went wrong, as a sentence for the person.
 pub fn error_text(e: &Error) -> String {
     let text = |text: Text| t(text).to_owned();

@@ -11,6 +11,7 @@
 
 use crypto_core::identity::SessionId;
 use crypto_core::message::{self, Received};
+use crypto_core::network::Failure;
 use serde::{Deserialize, Serialize};
 
 use crate::storage::{Backend, Read, StorageError, Vault, index, stores};
@@ -305,9 +306,13 @@ pub struct Message {
     /// While sending: the sealed storage `data` for the recipient, kept so a retry stores the
     /// very same bytes (the swarm then answers "already" and the recipient sees it once).
     pub outbox: Option<Outbox>,
-    /// Why the last attempt to send it failed, in words for the person (only while failed).
+    /// Why the last attempt to send it failed, in English words (only while failed): what the
+    /// command line shows, and all that records filed before [`Message::failure`] have.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// The same reason, typed, for a front end to word in its own language.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "kept_failure")]
+    pub failure: Option<Failure>,
     /// What the message holds that Hush cannot show yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unsupported: Option<Unsupported>,
@@ -490,6 +495,7 @@ impl Message {
             sender_name,
             outbox: None,
             problem: None,
+            failure: None,
             unsupported: None,
             adjusted: Adjusted::default(),
             quote: None,
@@ -567,6 +573,7 @@ impl Message {
         self.unsupported = None;
         self.outbox = None;
         self.problem = None;
+        self.failure = None;
     }
 }
 
@@ -596,6 +603,102 @@ pub fn outgoing_id(peer: &SessionId, timestamp: u64) -> String {
 /// The id of an incoming message.
 pub fn incoming_id(hash: &str) -> String {
     format!("in/{hash}")
+}
+
+/// How a message record keeps why it was not sent: the protocol core's [`Failure`] has no stored
+/// form of its own, so it is written as [`Kept`]. A reason this version does not know (written by
+/// a later one) or cannot read reads as none: the message keeps its English `problem`.
+mod kept_failure {
+    use crypto_core::network::anchors::Refusal;
+    use crypto_core::network::{Failure, NetworkError};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    /// [`Failure`] as stored.
+    #[derive(Serialize, Deserialize)]
+    enum Kept {
+        Offline,
+        RateLimited,
+        Relay(u16),
+        ClockOutOfSync,
+        ServerError,
+        TooLarge,
+        Rejected {
+            status: u16,
+            body: String,
+        },
+        /// Not enough nodes to build a path (`have`, `need`), or a reply of the wrong shape (both 0).
+        NoPath {
+            have: usize,
+            need: usize,
+        },
+        Unreachable,
+        TimedOut,
+        NodeListRefused(Refused),
+    }
+
+    /// [`Refusal`] as stored.
+    #[derive(Serialize, Deserialize)]
+    enum Refused {
+        NoAnchors,
+        Unconfirmed { answered: usize, asked: usize },
+        ForgedKeys { listed: usize, forged: usize },
+        Mismatch { listed: usize, confirmed: usize, network: usize },
+    }
+
+    fn kept(f: &Failure) -> Option<Kept> {
+        Some(match f {
+            Failure::Offline => Kept::Offline,
+            Failure::RateLimited => Kept::RateLimited,
+            Failure::Relay(status) => Kept::Relay(*status),
+            Failure::ClockOutOfSync => Kept::ClockOutOfSync,
+            Failure::ServerError => Kept::ServerError,
+            Failure::TooLarge => Kept::TooLarge,
+            Failure::Rejected { status, body } => Kept::Rejected { status: *status, body: body.clone() },
+            Failure::NoPath(NetworkError::NotEnoughNodes { have, need }) => Kept::NoPath { have: *have, need: *need },
+            Failure::NoPath(_) => Kept::NoPath { have: 0, need: 0 },
+            Failure::Unreachable => Kept::Unreachable,
+            Failure::TimedOut => Kept::TimedOut,
+            Failure::NodeListRefused(r) => Kept::NodeListRefused(match *r {
+                Refusal::NoAnchors => Refused::NoAnchors,
+                Refusal::Unconfirmed { answered, asked } => Refused::Unconfirmed { answered, asked },
+                Refusal::ForgedKeys { listed, forged } => Refused::ForgedKeys { listed, forged },
+                Refusal::Mismatch { listed, confirmed, network } => Refused::Mismatch { listed, confirmed, network },
+                _ => return None,
+            }),
+            _ => return None,
+        })
+    }
+
+    fn failure(k: Kept) -> Failure {
+        match k {
+            Kept::Offline => Failure::Offline,
+            Kept::RateLimited => Failure::RateLimited,
+            Kept::Relay(status) => Failure::Relay(status),
+            Kept::ClockOutOfSync => Failure::ClockOutOfSync,
+            Kept::ServerError => Failure::ServerError,
+            Kept::TooLarge => Failure::TooLarge,
+            Kept::Rejected { status, body } => Failure::Rejected { status, body },
+            Kept::NoPath { have: 0, need: 0 } => Failure::NoPath(NetworkError::Malformed("the node list")),
+            Kept::NoPath { have, need } => Failure::NoPath(NetworkError::NotEnoughNodes { have, need }),
+            Kept::Unreachable => Failure::Unreachable,
+            Kept::TimedOut => Failure::TimedOut,
+            Kept::NodeListRefused(r) => Failure::NodeListRefused(match r {
+                Refused::NoAnchors => Refusal::NoAnchors,
+                Refused::Unconfirmed { answered, asked } => Refusal::Unconfirmed { answered, asked },
+                Refused::ForgedKeys { listed, forged } => Refusal::ForgedKeys { listed, forged },
+                Refused::Mismatch { listed, confirmed, network } => Refusal::Mismatch { listed, confirmed, network },
+            }),
+        }
+    }
+
+    pub(super) fn serialize<S: Serializer>(value: &Option<Failure>, s: S) -> Result<S::Ok, S::Error> {
+        value.as_ref().and_then(kept).serialize(s)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Failure>, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Ok(serde_json::from_value::<Option<Kept>>(value).ok().flatten().map(failure))
+    }
 }
 
 fn preview(body: &str) -> String {
@@ -1250,6 +1353,53 @@ mod tests {
         assert_eq!(old.preview(), Shown::Text(DELETED_TEXT.into()), "an old record's preview stays a text");
         c.show(None);
         assert_eq!((c.preview(), c.preview_shown), (Shown::Text(String::new()), None));
+    }
+
+    /// Why a message was not sent is kept typed with it: each reason reads back as it was written
+    /// (a path error of the wrong shape keeps its kind, not its detail); a record without it, or
+    /// with a reason this version does not know, reads as none and keeps its English.
+    #[test]
+    fn a_failed_messages_reason_is_kept_typed() {
+        use crypto_core::network::NetworkError;
+        use crypto_core::network::anchors::Refusal;
+        let id: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
+        let reasons = [
+            Failure::Offline,
+            Failure::RateLimited,
+            Failure::Relay(502),
+            Failure::ClockOutOfSync,
+            Failure::ServerError,
+            Failure::TooLarge,
+            Failure::Rejected { status: 421, body: "not in this swarm".into() },
+            Failure::NoPath(NetworkError::NotEnoughNodes { have: 2, need: 3 }),
+            Failure::Unreachable,
+            Failure::TimedOut,
+            Failure::NodeListRefused(Refusal::NoAnchors),
+            Failure::NodeListRefused(Refusal::Unconfirmed { answered: 1, asked: 3 }),
+            Failure::NodeListRefused(Refusal::ForgedKeys { listed: 10, forged: 4 }),
+            Failure::NodeListRefused(Refusal::Mismatch { listed: 10, confirmed: 2, network: 12 }),
+        ];
+        for reason in reasons {
+            let mut m = outgoing(&id, "hi", 1, "Me", String::new(), String::new());
+            m.status = Status::Failed;
+            m.problem = Some(reason.to_string());
+            m.failure = Some(reason.clone());
+            let again: Message = serde_json::from_slice(&serde_json::to_vec(&m).unwrap()).unwrap();
+            assert_eq!(again, m, "{reason}");
+        }
+        let mut m = outgoing(&id, "hi", 1, "Me", String::new(), String::new());
+        m.failure = Some(Failure::NoPath(NetworkError::Malformed("the swarm reply")));
+        let again: Message = serde_json::from_slice(&serde_json::to_vec(&m).unwrap()).unwrap();
+        assert!(matches!(again.failure, Some(Failure::NoPath(NetworkError::Malformed(_)))), "{again:?}");
+
+        let mut old = serde_json::to_value(outgoing(&id, "hi", 1, "Me", String::new(), String::new())).unwrap();
+        old["problem"] = "the relay could not be reached".into();
+        assert!(old.get("failure").is_none(), "no reason, no field");
+        let read: Message = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!((read.failure, read.problem.as_deref()), (None, Some("the relay could not be reached")));
+        old["failure"] = serde_json::json!({ "ALaterReason": { "detail": 1 } });
+        let read: Message = serde_json::from_value(old).unwrap();
+        assert_eq!(read.failure, None, "an unknown reason reads as none, the message is kept");
     }
 
     /// What a message shows reads in English as it always has.

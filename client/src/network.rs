@@ -181,8 +181,11 @@ pub struct Hop {
 pub struct NetStatus {
     /// Connected, connecting, offline or clock out of sync.
     pub connection: Connection,
-    /// What went wrong last, in words (`None` while connected).
+    /// What went wrong last, in English words (`None` while connected): what the command line
+    /// shows.
     pub problem: Option<String>,
+    /// The same, typed, for a front end to word in its own language.
+    pub failure: Option<Failure>,
     /// The current paths, each guard first.
     pub paths: Vec<Vec<Hop>>,
     /// The relay in use (empty: this site's own).
@@ -191,7 +194,13 @@ pub struct NetStatus {
 
 impl NetStatus {
     fn new(relay: &str) -> NetStatus {
-        NetStatus { connection: Connection::Connecting, problem: None, paths: Vec::new(), relay: relay.to_owned() }
+        NetStatus {
+            connection: Connection::Connecting,
+            problem: None,
+            failure: None,
+            paths: Vec::new(),
+            relay: relay.to_owned(),
+        }
     }
 }
 
@@ -348,7 +357,11 @@ impl<P: Platform> Client<P> {
         self.network.borrow().network_now(self.world.clock.now_ms())
     }
 
-    fn set_status(&self, connection: Connection, problem: Option<String>) {
+    fn set_status(&self, connection: Connection, failure: Option<Failure>) {
+        let problem = failure.as_ref().map(|f| match f {
+            Failure::NodeListRefused(r) => crate::Error::RelayRefused(*r).to_string(),
+            other => other.to_string(),
+        });
         let revision = self.network.borrow().revision();
         let changed_paths = self.shown_revision.replace(revision) != revision;
         let paths = if changed_paths { Some(hop_views(&self.network.borrow())) } else { None };
@@ -360,7 +373,7 @@ impl<P: Platform> Client<P> {
             || paths.as_ref().is_some_and(|p| *p != current.paths);
         if differs {
             let paths = paths.unwrap_or(current.paths);
-            self.publish(NetStatus { connection, problem, paths, relay });
+            self.publish(NetStatus { connection, problem, failure, paths, relay });
         }
     }
 
@@ -368,14 +381,10 @@ impl<P: Platform> Client<P> {
         match result {
             // A refusal is an answer: the network is reachable.
             Ok(_) | Err(Failure::Rejected { .. }) => self.set_status(Connection::Connected, None),
-            Err(Failure::Offline) => self.set_status(Connection::Offline, Some(Failure::Offline.to_string())),
-            Err(Failure::ClockOutOfSync) => {
-                self.set_status(Connection::ClockOutOfSync, Some(Failure::ClockOutOfSync.to_string()));
-            }
-            Err(Failure::NodeListRefused(r)) => {
-                self.set_status(Connection::RelayRefused, Some(crate::Error::RelayRefused(*r).to_string()));
-            }
-            Err(e) => self.set_status(Connection::Connecting, Some(e.to_string())),
+            Err(Failure::Offline) => self.set_status(Connection::Offline, Some(Failure::Offline)),
+            Err(Failure::ClockOutOfSync) => self.set_status(Connection::ClockOutOfSync, Some(Failure::ClockOutOfSync)),
+            Err(e @ Failure::NodeListRefused(_)) => self.set_status(Connection::RelayRefused, Some(e.clone())),
+            Err(e) => self.set_status(Connection::Connecting, Some(e.clone())),
         }
     }
 

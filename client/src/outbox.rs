@@ -443,7 +443,8 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
 
 /// Writes what an attempt changed about a message (status, reason) and tells the front end. A
 /// message deleted meanwhile stays deleted.
-async fn settle_message<P: Platform>(session: &Session<P>, id: &str, status: Status, problem: Option<String>) {
+async fn settle_message<P: Platform>(session: &Session<P>, id: &str, status: Status, failure: Option<&Failure>) {
+    let problem = failure.map(Failure::to_string);
     let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return };
     if msg.status == Status::Deleted {
         return;
@@ -453,6 +454,7 @@ async fn settle_message<P: Platform>(session: &Session<P>, id: &str, status: Sta
     }
     msg.status = status;
     msg.problem = problem;
+    msg.failure = failure.cloned();
     if status == Status::Sent {
         msg.outbox = None;
     }
@@ -543,7 +545,7 @@ pub(crate) async fn work<P: Platform>(session: Rc<Session<P>>, alive: impl Fn() 
             }
             Outcome::Refused(failure) => {
                 schedule.remove(&id);
-                settle_message(&session, &id, Status::Failed, Some(failure.to_string())).await;
+                settle_message(&session, &id, Status::Failed, Some(&failure)).await;
                 finish(&session, &id).await;
             }
             Outcome::Failed(failure) => {
@@ -551,7 +553,7 @@ pub(crate) async fn work<P: Platform>(session: Rc<Session<P>>, alive: impl Fn() 
                 due.failed = due.failed.saturating_add(1);
                 due.at = now.saturating_add(round_delay(due.failed).as_millis() as u64);
                 if due.failed >= ROUNDS {
-                    settle_message(&session, &id, Status::Failed, Some(failure.to_string())).await;
+                    settle_message(&session, &id, Status::Failed, Some(&failure)).await;
                 }
             }
         }
@@ -566,6 +568,7 @@ pub(crate) async fn retry<P: Platform>(session: &Session<P>, id: &str) -> Result
     }
     msg.status = Status::Sending;
     msg.problem = None;
+    msg.failure = None;
     session.save(stores::MESSAGES, msg.id.as_bytes(), &msg).await.map_err(crate::Error::NotKept)?;
     change(session, |list| list.push(msg.id.clone())).await.map_err(crate::Error::NotKept)?;
     session.retry_failed.set(true);

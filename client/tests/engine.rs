@@ -456,6 +456,8 @@ fn messages_failed_in_an_outage_go_out_on_their_own_when_the_network_returns() {
             })
             .await;
             assert!(failed.problem.as_deref().is_some_and(|p| !p.is_empty()), "a failure says why: {failed:?}");
+            let reason = failed.failure.as_ref().map(ToString::to_string);
+            assert_eq!(reason, failed.problem, "the typed reason is the one in words: {failed:?}");
             assert!(failed.outbox.is_some(), "a failed message stays in the outbox");
         }
         let after = started.elapsed();
@@ -848,6 +850,7 @@ fn a_real_socket_that_never_answers_is_abandoned_at_the_deadline() {
         assert!(!held.borrow().is_empty(), "the connection was accepted");
         let status = alice.engine.net_status().unwrap();
         assert!(status.problem.is_some(), "{status:?}");
+        assert_eq!(status.failure.as_ref().map(ToString::to_string), status.problem, "typed as in words");
     });
 }
 

@@ -724,7 +724,9 @@ fn Bubble(
     // A 1:1 conversation's header names the peer: their name is not repeated over each message,
     // but screen readers hear it (as it was when they sent the message).
     let sender = if m.outgoing { None } else { Some(m.sender_name.clone().unwrap_or_default()) };
-    let problem = m.problem.clone();
+    // Why it was not sent, in the catalogue's words; a record from before reasons were typed has
+    // only the engine's English.
+    let problem = m.failure.as_ref().map(crate::words::failure_text).or_else(|| m.problem.clone());
     // What the engine changed to keep a peer's message inert is said, not hidden.
     let shortened = m.adjusted.shortened.then(|| tn(Text::MessageShortened, MAX_RECEIVED_CHARS as u64, &[]));
     let arrival_time = m.adjusted.claimed_timestamp.is_some();

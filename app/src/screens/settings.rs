@@ -426,6 +426,7 @@ fn Network() -> impl IntoView {
         app.net.get().unwrap_or_else(|| NetStatus {
             connection: Connection::Connecting,
             problem: None,
+            failure: None,
             paths: Vec::new(),
             relay: relay.get_untracked(),
         })
@@ -471,6 +472,7 @@ fn Network() -> impl IntoView {
     };
     let connection = move || {
         let s = status();
+        let problem = crate::words::status_problem(&s);
         match s.connection {
             Connection::Connected => t(Text::SettingsConnected).to_owned(),
             // The engine's sentence says what the network did not confirm.
@@ -478,10 +480,10 @@ fn Network() -> impl IntoView {
                 Text::SettingsRelayRefusedStatus,
                 &[
                     ("label", connection_label(Connection::RelayRefused)),
-                    ("problem", &s.problem.unwrap_or_else(|| t(Text::SettingsRelayNotUsed).to_owned())),
+                    ("problem", &problem.unwrap_or_else(|| t(Text::SettingsRelayNotUsed).to_owned())),
                 ],
             ),
-            other => match s.problem {
+            other => match problem {
                 Some(p) => tf(Text::SettingsConnectionProblem, &[("label", connection_label(other)), ("problem", &p)]),
                 None => connection_label(other).to_owned(),
             },
