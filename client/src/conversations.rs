@@ -606,89 +606,67 @@ pub fn incoming_id(hash: &str) -> String {
 }
 
 /// How a message record keeps why it was not sent: the protocol core's [`Failure`] has no stored
-/// form of its own, so it is written as [`Kept`]. A reason this version does not know (written by
-/// a later one) or cannot read reads as none: the message keeps its English `problem`.
+/// form of its own, so it is written as [`Kept`], a kind and its numbers and text (a tuple, the
+/// least code in the browser's download). A reason this version does not know (written by a later
+/// one) or cannot read reads as none: the message keeps its English `problem`.
 mod kept_failure {
     use crypto_core::network::anchors::Refusal;
     use crypto_core::network::{Failure, NetworkError};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    /// [`Failure`] as stored.
+    /// [`Failure`] as stored: its kind, up to three numbers, a text.
     #[derive(Serialize, Deserialize)]
-    enum Kept {
-        Offline,
-        RateLimited,
-        Relay(u16),
-        ClockOutOfSync,
-        ServerError,
-        TooLarge,
-        Rejected {
-            status: u16,
-            body: String,
-        },
-        /// Not enough nodes to build a path (`have`, `need`), or a reply of the wrong shape (both 0).
-        NoPath {
-            have: usize,
-            need: usize,
-        },
-        Unreachable,
-        TimedOut,
-        NodeListRefused(Refused),
-    }
-
-    /// [`Refusal`] as stored.
-    #[derive(Serialize, Deserialize)]
-    enum Refused {
-        NoAnchors,
-        Unconfirmed { answered: usize, asked: usize },
-        ForgedKeys { listed: usize, forged: usize },
-        Mismatch { listed: usize, confirmed: usize, network: usize },
-    }
+    struct Kept(u8, usize, usize, usize, String);
 
     fn kept(f: &Failure) -> Option<Kept> {
+        let kind = |k: u8| Kept(k, 0, 0, 0, String::new());
         Some(match f {
-            Failure::Offline => Kept::Offline,
-            Failure::RateLimited => Kept::RateLimited,
-            Failure::Relay(status) => Kept::Relay(*status),
-            Failure::ClockOutOfSync => Kept::ClockOutOfSync,
-            Failure::ServerError => Kept::ServerError,
-            Failure::TooLarge => Kept::TooLarge,
-            Failure::Rejected { status, body } => Kept::Rejected { status: *status, body: body.clone() },
-            Failure::NoPath(NetworkError::NotEnoughNodes { have, need }) => Kept::NoPath { have: *have, need: *need },
-            Failure::NoPath(_) => Kept::NoPath { have: 0, need: 0 },
-            Failure::Unreachable => Kept::Unreachable,
-            Failure::TimedOut => Kept::TimedOut,
-            Failure::NodeListRefused(r) => Kept::NodeListRefused(match *r {
-                Refusal::NoAnchors => Refused::NoAnchors,
-                Refusal::Unconfirmed { answered, asked } => Refused::Unconfirmed { answered, asked },
-                Refusal::ForgedKeys { listed, forged } => Refused::ForgedKeys { listed, forged },
-                Refusal::Mismatch { listed, confirmed, network } => Refused::Mismatch { listed, confirmed, network },
-                _ => return None,
-            }),
+            Failure::Offline => kind(0),
+            Failure::RateLimited => kind(1),
+            Failure::Relay(status) => Kept(2, usize::from(*status), 0, 0, String::new()),
+            Failure::ClockOutOfSync => kind(3),
+            Failure::ServerError => kind(4),
+            Failure::TooLarge => kind(5),
+            Failure::Rejected { status, body } => Kept(6, usize::from(*status), 0, 0, body.clone()),
+            // A reply of the wrong shape keeps its kind, not its detail.
+            Failure::NoPath(NetworkError::NotEnoughNodes { have, need }) => Kept(7, *have, *need, 0, String::new()),
+            Failure::NoPath(_) => kind(8),
+            Failure::Unreachable => kind(9),
+            Failure::TimedOut => kind(10),
+            Failure::NodeListRefused(Refusal::NoAnchors) => kind(11),
+            Failure::NodeListRefused(Refusal::Unconfirmed { answered, asked }) => {
+                Kept(12, *answered, *asked, 0, String::new())
+            }
+            Failure::NodeListRefused(Refusal::ForgedKeys { listed, forged }) => {
+                Kept(13, *listed, *forged, 0, String::new())
+            }
+            Failure::NodeListRefused(Refusal::Mismatch { listed, confirmed, network }) => {
+                Kept(14, *listed, *confirmed, *network, String::new())
+            }
             _ => return None,
         })
     }
 
-    fn failure(k: Kept) -> Failure {
-        match k {
-            Kept::Offline => Failure::Offline,
-            Kept::RateLimited => Failure::RateLimited,
-            Kept::Relay(status) => Failure::Relay(status),
-            Kept::ClockOutOfSync => Failure::ClockOutOfSync,
-            Kept::ServerError => Failure::ServerError,
-            Kept::TooLarge => Failure::TooLarge,
-            Kept::Rejected { status, body } => Failure::Rejected { status, body },
-            Kept::NoPath { have: 0, need: 0 } => Failure::NoPath(NetworkError::Malformed("the node list")),
-            Kept::NoPath { have, need } => Failure::NoPath(NetworkError::NotEnoughNodes { have, need }),
-            Kept::Unreachable => Failure::Unreachable,
-            Kept::TimedOut => Failure::TimedOut,
-            Kept::NodeListRefused(r) => Failure::NodeListRefused(match r {
-                Refused::NoAnchors => Refusal::NoAnchors,
-                Refused::Unconfirmed { answered, asked } => Refusal::Unconfirmed { answered, asked },
-                Refused::ForgedKeys { listed, forged } => Refusal::ForgedKeys { listed, forged },
-                Refused::Mismatch { listed, confirmed, network } => Refusal::Mismatch { listed, confirmed, network },
-            }),
-        }
+    fn failure(Kept(kind, a, b, c, text): Kept) -> Option<Failure> {
+        let status = || u16::try_from(a).ok();
+        Some(match kind {
+            0 => Failure::Offline,
+            1 => Failure::RateLimited,
+            2 => Failure::Relay(status()?),
+            3 => Failure::ClockOutOfSync,
+            4 => Failure::ServerError,
+            5 => Failure::TooLarge,
+            6 => Failure::Rejected { status: status()?, body: text },
+            7 => Failure::NoPath(NetworkError::NotEnoughNodes { have: a, need: b }),
+            8 => Failure::NoPath(NetworkError::Malformed("the node list")),
+            9 => Failure::Unreachable,
+            10 => Failure::TimedOut,
+            11 => Failure::NodeListRefused(Refusal::NoAnchors),
+            12 => Failure::NodeListRefused(Refusal::Unconfirmed { answered: a, asked: b }),
+            13 => Failure::NodeListRefused(Refusal::ForgedKeys { listed: a, forged: b }),
+            14 => Failure::NodeListRefused(Refusal::Mismatch { listed: a, confirmed: b, network: c }),
+            _ => return None,
+        })
     }
 
     pub(super) fn serialize<S: Serializer>(value: &Option<Failure>, s: S) -> Result<S::Ok, S::Error> {
@@ -697,7 +675,7 @@ mod kept_failure {
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Failure>, D::Error> {
         let value = serde_json::Value::deserialize(d)?;
-        Ok(serde_json::from_value::<Option<Kept>>(value).ok().flatten().map(failure))
+        Ok(serde_json::from_value::<Option<Kept>>(value).ok().flatten().and_then(failure))
     }
 }
 
@@ -1397,9 +1375,12 @@ mod tests {
         assert!(old.get("failure").is_none(), "no reason, no field");
         let read: Message = serde_json::from_value(old.clone()).unwrap();
         assert_eq!((read.failure, read.problem.as_deref()), (None, Some("the relay could not be reached")));
-        old["failure"] = serde_json::json!({ "ALaterReason": { "detail": 1 } });
-        let read: Message = serde_json::from_value(old).unwrap();
+        old["failure"] = serde_json::json!([99, 1, 2, 3, "a reason from a later version"]);
+        let read: Message = serde_json::from_value(old.clone()).unwrap();
         assert_eq!(read.failure, None, "an unknown reason reads as none, the message is kept");
+        old["failure"] = serde_json::json!({ "Offline": null });
+        let read: Message = serde_json::from_value(old).unwrap();
+        assert_eq!(read.failure, None, "a reason of another shape reads as none");
     }
 
     /// What a message shows reads in English as it always has.
