@@ -238,6 +238,7 @@ pub fn notification_text(n: &Notification) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use hush_client::testing;
 
     /// Every error the engine can give today, in English, reads exactly as the engine's own
     /// sentence: the catalogue's English is the engine's, and no variant falls back to it.
@@ -262,30 +263,9 @@ mod tests {
             StorageError::Vault(VaultError::WrongPhrase),
             StorageError::Vault(VaultError::BadPadding),
         ];
-        let mut errors = vec![
-            Error::Locked,
-            Error::AccountMissing,
-            Error::AccountDamaged,
-            Error::Encryption,
-            Error::EmptyMessage,
-            Error::TooLong { max: 2_000 },
-            Error::MessageGone,
-            Error::NotYours,
-            Error::NotAnEmoji,
-            Error::NotForNoteToSelf,
-            Error::NotATimer,
-            Error::AnotherAccount,
-            Error::WrongCurrentPassphrase,
-            Error::PassphraseTooShort,
-        ];
-        for s in storage {
-            errors.extend([
-                Error::Storage(s.clone()),
-                Error::NotKept(s.clone()),
-                Error::MessageNotKept(s.clone()),
-                Error::ConversationsUnreadable(s.clone()),
-                Error::MessagesUnreadable(s),
-            ]);
+        let mut errors = testing::plain_errors();
+        for s in &storage {
+            errors.extend(testing::storage_errors(s));
         }
         errors.extend(
             [
@@ -311,28 +291,8 @@ mod tests {
             ]
             .map(Error::RelayUrl),
         );
-        let refusals = [
-            Refusal::NoAnchors,
-            Refusal::Unconfirmed { answered: 1, asked: 3 },
-            Refusal::ForgedKeys { listed: 10, forged: 3 },
-            Refusal::Mismatch { listed: 6, confirmed: 0, network: 12 },
-        ];
-        errors.extend(refusals.map(Error::RelayRefused));
-        errors.extend(
-            [
-                Failure::Offline,
-                Failure::RateLimited,
-                Failure::Relay(502),
-                Failure::ClockOutOfSync,
-                Failure::ServerError,
-                Failure::TooLarge,
-                Failure::Rejected { status: 421, body: "no".into() },
-                Failure::Unreachable,
-                Failure::TimedOut,
-                Failure::NodeListRefused(Refusal::NoAnchors),
-            ]
-            .map(Error::Network),
-        );
+        errors.extend(testing::refusals().map(Error::RelayRefused));
+        errors.extend(testing::failures().into_iter().map(Error::Network));
         for e in &errors {
             assert_eq!(error_text(e), e.to_string(), "{e:?}");
         }

@@ -1339,24 +1339,8 @@ mod tests {
     #[test]
     fn a_failed_messages_reason_is_kept_typed() {
         use crypto_core::network::NetworkError;
-        use crypto_core::network::anchors::Refusal;
         let id: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
-        let reasons = [
-            Failure::Offline,
-            Failure::RateLimited,
-            Failure::Relay(502),
-            Failure::ClockOutOfSync,
-            Failure::ServerError,
-            Failure::TooLarge,
-            Failure::Rejected { status: 421, body: "not in this swarm".into() },
-            Failure::NoPath(NetworkError::NotEnoughNodes { have: 2, need: 3 }),
-            Failure::Unreachable,
-            Failure::TimedOut,
-            Failure::NodeListRefused(Refusal::NoAnchors),
-            Failure::NodeListRefused(Refusal::Unconfirmed { answered: 1, asked: 3 }),
-            Failure::NodeListRefused(Refusal::ForgedKeys { listed: 10, forged: 4 }),
-            Failure::NodeListRefused(Refusal::Mismatch { listed: 10, confirmed: 2, network: 12 }),
-        ];
+        let reasons = crate::testing::failures();
         for reason in reasons {
             let mut m = outgoing(&id, "hi", 1, "Me", String::new(), String::new());
             m.status = Status::Failed;

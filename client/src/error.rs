@@ -132,7 +132,10 @@ impl fmt::Display for Sentence<'_> {
                 fmt::Write::write_char(f, c)?;
             }
             f.write_str(chars.as_str())?;
-            if !text.ends_with(['.', '!', '?', '…', ')']) {
+            // Closed already, or by a closing parenthesis after its own full stop ("(… ended.)");
+            // "(HTTP 502)" still takes one.
+            let closed = |t: &str| t.ends_with(['.', '!', '?', '…']);
+            if !closed(text) && !text.strip_suffix(')').is_some_and(closed) {
                 f.write_str(".")?;
             }
         }
@@ -151,31 +154,12 @@ mod tests {
 
     #[test]
     fn every_error_a_person_reads_is_a_sentence() {
-        let storage = StorageError::Closed;
-        for e in [
-            Error::Locked,
-            Error::NotKept(storage.clone()),
-            Error::MessageNotKept(storage.clone()),
-            Error::ConversationsUnreadable(storage.clone()),
-            Error::MessagesUnreadable(storage),
-            Error::Encryption,
-            Error::EmptyMessage,
-            Error::TooLong { max: 2_000 },
-            Error::MessageGone,
-            Error::NotYours,
-            Error::NotAnEmoji,
-            Error::NotForNoteToSelf,
-            Error::NotATimer,
-            Error::AnotherAccount,
-            Error::WrongCurrentPassphrase,
-            Error::PassphraseTooShort,
-            Error::RelayUrl(RelayUrlError::Scheme),
-            Error::Network(Failure::Offline),
-            Error::RelayRefused(Refusal::NoAnchors),
-            Error::RelayRefused(Refusal::Unconfirmed { answered: 1, asked: 3 }),
-            Error::RelayRefused(Refusal::ForgedKeys { listed: 10, forged: 3 }),
-            Error::RelayRefused(Refusal::Mismatch { listed: 6, confirmed: 0, network: 12 }),
-        ] {
+        let mut errors = crate::testing::plain_errors();
+        errors.extend(crate::testing::storage_errors(&StorageError::Closed));
+        errors.push(Error::RelayUrl(RelayUrlError::Scheme));
+        errors.extend(crate::testing::failures().into_iter().map(Error::Network));
+        errors.extend(crate::testing::refusals().map(Error::RelayRefused));
+        for e in errors {
             let text = e.to_string();
             assert!(text.chars().next().is_some_and(char::is_uppercase), "{text:?}");
             assert!(text.ends_with('.'), "{text:?}");

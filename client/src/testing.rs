@@ -160,6 +160,70 @@ pub(crate) fn offline_session() -> crate::session::Session<Offline> {
     )
 }
 
+/// One of each network failure a person can be told of (the relay's refusals each way), for
+/// tests that word or keep them all.
+pub fn failures() -> Vec<crypto_core::network::Failure> {
+    use crypto_core::network::{Failure, NetworkError};
+    let mut all = vec![
+        Failure::Offline,
+        Failure::RateLimited,
+        Failure::Relay(502),
+        Failure::ClockOutOfSync,
+        Failure::ServerError,
+        Failure::TooLarge,
+        Failure::Rejected { status: 421, body: "not in this swarm".into() },
+        Failure::NoPath(NetworkError::NotEnoughNodes { have: 2, need: 3 }),
+        Failure::Unreachable,
+        Failure::TimedOut,
+    ];
+    all.extend(refusals().map(Failure::NodeListRefused));
+    all
+}
+
+/// One of each way the relay's node list is refused.
+pub fn refusals() -> [crypto_core::network::anchors::Refusal; 4] {
+    use crypto_core::network::anchors::Refusal;
+    [
+        Refusal::NoAnchors,
+        Refusal::Unconfirmed { answered: 1, asked: 3 },
+        Refusal::ForgedKeys { listed: 10, forged: 3 },
+        Refusal::Mismatch { listed: 6, confirmed: 0, network: 12 },
+    ]
+}
+
+/// One of each engine error that carries nothing, or only a number.
+pub fn plain_errors() -> Vec<crate::Error> {
+    use crate::Error;
+    vec![
+        Error::Locked,
+        Error::AccountMissing,
+        Error::AccountDamaged,
+        Error::Encryption,
+        Error::EmptyMessage,
+        Error::TooLong { max: 2_000 },
+        Error::MessageGone,
+        Error::NotYours,
+        Error::NotAnEmoji,
+        Error::NotForNoteToSelf,
+        Error::NotATimer,
+        Error::AnotherAccount,
+        Error::WrongCurrentPassphrase,
+        Error::PassphraseTooShort,
+    ]
+}
+
+/// Each engine error that carries a storage error, around `storage`.
+pub fn storage_errors(storage: &crate::storage::StorageError) -> [crate::Error; 5] {
+    use crate::Error;
+    [
+        Error::Storage(storage.clone()),
+        Error::NotKept(storage.clone()),
+        Error::MessageNotKept(storage.clone()),
+        Error::ConversationsUnreadable(storage.clone()),
+        Error::MessagesUnreadable(storage.clone()),
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Instant;
