@@ -19,11 +19,10 @@ use crate::i18n::{Text, digits, t, tf};
 /// What the network status's last problem says (`None`: nothing went wrong): the relay's
 /// refusal as a sentence, anything else as a clause, as the engine's English has them.
 pub fn status_problem(status: &hush_client::network::NetStatus) -> Option<String> {
-    match &status.failure {
-        Some(Failure::NodeListRefused(r)) => Some(error_text(&Error::RelayRefused(*r))),
-        Some(f) => Some(failure_text(f)),
-        None => status.problem.clone(),
-    }
+    status.failure.as_ref().map(|f| match f {
+        Failure::NodeListRefused(r) => error_text(&Error::RelayRefused(*r)),
+        other => failure_text(other),
+    })
 }
 
 /// What went wrong, as a sentence for the person.

@@ -121,7 +121,7 @@ async fn relay_refused(engine: &Engine<Cli>) -> Failure {
         if let Some(status) = engine.net_status()
             && status.connection == Connection::RelayRefused
         {
-            return Failure::RelayRefused(status.problem.unwrap_or_default());
+            return Failure::RelayRefused(status.problem().unwrap_or_default());
         }
         tokio::time::sleep(OUTBOX_CHECK).await;
     }
@@ -272,14 +272,16 @@ pub async fn inbox(opened: &mut Opened, choice: &RouteChoice, follow: bool, json
         print_new(engine, &vault, json).await?;
         return match status {
             Some(s) if polled && s.connection == Connection::Connected => Ok(()),
-            Some(s) if polled => Err(Failure::NotChecked(s.problem.unwrap_or_else(|| s.connection.label().to_owned()))),
+            Some(s) if polled => {
+                Err(Failure::NotChecked(s.problem().unwrap_or_else(|| s.connection.label().to_owned())))
+            }
             _ => Err(Failure::NotChecked(format!("no answer within {} s", POLL_DEADLINE.as_secs()))),
         };
     }
     let mut problem: Option<String> = None;
     let watching = async {
         while polls.next().await.is_some() {
-            let now = engine.net_status().and_then(|s| s.problem);
+            let now = engine.net_status().and_then(|s| s.problem());
             if now != problem {
                 if let Some(p) = &now {
                     eprintln!("hush: {}", Failure::NotChecked(p.clone()));

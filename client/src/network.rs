@@ -181,10 +181,8 @@ pub struct Hop {
 pub struct NetStatus {
     /// Connected, connecting, offline or clock out of sync.
     pub connection: Connection,
-    /// What went wrong last, in English words (`None` while connected): what the command line
-    /// shows.
-    pub problem: Option<String>,
-    /// The same, typed, for a front end to word in its own language.
+    /// What went wrong last (`None` while connected), for a front end to word; [`NetStatus::problem`]
+    /// is it in English.
     pub failure: Option<Failure>,
     /// The current paths, each guard first.
     pub paths: Vec<Vec<Hop>>,
@@ -193,14 +191,17 @@ pub struct NetStatus {
 }
 
 impl NetStatus {
+    /// What went wrong last, in English words, as the command line shows it: the relay's refusal
+    /// as a sentence, anything else as a clause.
+    pub fn problem(&self) -> Option<String> {
+        self.failure.as_ref().map(|f| match f {
+            Failure::NodeListRefused(r) => crate::Error::RelayRefused(*r).to_string(),
+            other => other.to_string(),
+        })
+    }
+
     fn new(relay: &str) -> NetStatus {
-        NetStatus {
-            connection: Connection::Connecting,
-            problem: None,
-            failure: None,
-            paths: Vec::new(),
-            relay: relay.to_owned(),
-        }
+        NetStatus { connection: Connection::Connecting, failure: None, paths: Vec::new(), relay: relay.to_owned() }
     }
 }
 
@@ -358,22 +359,18 @@ impl<P: Platform> Client<P> {
     }
 
     fn set_status(&self, connection: Connection, failure: Option<Failure>) {
-        let problem = failure.as_ref().map(|f| match f {
-            Failure::NodeListRefused(r) => crate::Error::RelayRefused(*r).to_string(),
-            other => other.to_string(),
-        });
         let revision = self.network.borrow().revision();
         let changed_paths = self.shown_revision.replace(revision) != revision;
         let paths = if changed_paths { Some(hop_views(&self.network.borrow())) } else { None };
         let relay = self.relay();
         let current = self.status_now();
         let differs = current.connection != connection
-            || current.problem != problem
+            || current.failure != failure
             || current.relay != relay
             || paths.as_ref().is_some_and(|p| *p != current.paths);
         if differs {
             let paths = paths.unwrap_or(current.paths);
-            self.publish(NetStatus { connection, problem, failure, paths, relay });
+            self.publish(NetStatus { connection, failure, paths, relay });
         }
     }
 
@@ -1045,6 +1042,6 @@ mod tests {
         assert_eq!(block_on(client.poll(&me)).unwrap_err(), Failure::Offline);
         let status = client.status_now();
         assert_eq!(status.connection, Connection::Offline);
-        assert!(status.problem.is_some() && status.paths.is_empty());
+        assert!(status.problem().is_some() && status.paths.is_empty());
     }
 }

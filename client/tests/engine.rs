@@ -849,8 +849,7 @@ fn a_real_socket_that_never_answers_is_abandoned_at_the_deadline() {
         );
         assert!(!held.borrow().is_empty(), "the connection was accepted");
         let status = alice.engine.net_status().unwrap();
-        assert!(status.problem.is_some(), "{status:?}");
-        assert_eq!(status.failure.as_ref().map(ToString::to_string), status.problem, "typed as in words");
+        assert!(status.failure.is_some(), "{status:?}");
     });
 }
 

@@ -149,7 +149,7 @@ fn a_relay_that_lists_only_its_own_nodes_is_refused_and_an_honest_one_is_accepte
         assert!(sentence.ends_with("Hush will not use this relay."), "{sentence}");
         let status = alice.engine.net_status().unwrap();
         assert_eq!(status.connection, Connection::RelayRefused);
-        assert_eq!(status.problem.as_deref(), Some(sentence.as_str()));
+        assert_eq!(status.problem().as_deref(), Some(sentence.as_str()));
         assert!(matches!(status.failure, Some(Failure::NodeListRefused(_))), "typed too: {status:?}");
         assert!(alice.told_refused(), "the front end is told by an event");
         assert!(status.paths.is_empty());

@@ -425,7 +425,6 @@ fn Network() -> impl IntoView {
     let status = move || {
         app.net.get().unwrap_or_else(|| NetStatus {
             connection: Connection::Connecting,
-            problem: None,
             failure: None,
             paths: Vec::new(),
             relay: relay.get_untracked(),
