@@ -19,6 +19,10 @@
 //! | any other path failure (504, parse errors, an unreadable 200) | retry through the other path; if that one gets through, strike the first path and each of its hops; if it fails too, the destination is to blame: strike it and try another member; when a second member fails the same way, strike both paths and their hops as well |
 //! | no answer within the caller's deadline | a dead node still listed (a hop on the path, or the destination: its previous hop would answer 504 only after 30 s): strike the path and the destination once each, avoid that destination for a while ([`SLOW_FOR_MS`]) and that path for the rest of the exchange, and try another member through another path at once; after [`MAX_TIMEOUTS`] stop |
 //!
+//! A request for a server behind a path's last hop ([`Exchange::to_server`]) ends with whatever
+//! the server answers; a failure on the way tries the next path and strikes nothing (the server
+//! may be the one down), a relay 413 or 429 stops.
+//!
 //! A new path carries an `info` request (which names no account) before it carries anything
 //! else: it tests the path and samples the network time before a request is signed.
 
@@ -53,6 +57,9 @@ pub const SLOW_FOR_MS: u64 = 10 * 60 * 1000;
 enum Target {
     Swarm(SessionId),
     AnyNode,
+    /// A server behind a path's last hop (a file or community server): the "destination" of a
+    /// send is that hop, which makes the HTTP request.
+    Server,
 }
 
 /// What goes inside the onion of a [`Send`].
@@ -256,6 +263,15 @@ impl Exchange {
         Exchange::new(Target::AnyNode)
     }
 
+    /// A v4 request for a server behind a path's last hop (a file server, a community server).
+    /// Each send goes through another path; whatever the server answers, errors included, is
+    /// the answer ([`Report::Done`]): the caller reads its status. Failures on the way strike
+    /// nothing, as they may be the server's (down, slow) rather than the path's, and a server
+    /// that is down must not cost the messaging paths their nodes.
+    pub fn to_server() -> Exchange {
+        Exchange::new(Target::Server)
+    }
+
     /// Prefers this destination while it is usable (the next page of a retrieve).
     pub fn prefer(mut self, node: Option<[u8; 32]>) -> Exchange {
         self.prefer = node;
@@ -371,6 +387,9 @@ impl Network {
     ) -> Option<Send> {
         let (target, prefer, asks, avoid) = (ex.target, ex.prefer, ex.asks, ex.avoid);
         let slow_paths = ex.slow_paths.clone();
+        if target == Target::Server {
+            return self.server_send(ex, payload, rng);
+        }
         self.slow.retain(|_, until| *until > now_ms);
         loop {
             let source: &[NodeRecord] = match (payload, target) {
@@ -425,6 +444,76 @@ impl Network {
         }
     }
 
+    /// A send for a server: through a complete path not yet tried in this exchange (one that left
+    /// a request unanswered only if no other is left), the request ending at its last hop.
+    fn server_send(&self, ex: &mut Exchange, payload: Payload, rng: &mut impl CryptoRngCore) -> Option<Send> {
+        let tried = &ex.main.tried_paths;
+        let usable = |avoid_slow: bool| -> Vec<&super::paths::Path> {
+            self.paths
+                .iter()
+                .filter(|p| p.is_complete())
+                .filter(|p| {
+                    p.guard().is_some_and(|g| {
+                        !tried.contains(&g.ed25519) && !(avoid_slow && ex.slow_paths.contains(&g.ed25519))
+                    })
+                })
+                .collect()
+        };
+        let fresh = usable(true);
+        let candidates = if fresh.is_empty() { usable(false) } else { fresh };
+        let path = *pick(rng, &candidates)?;
+        let last = path.hops().last()?.clone();
+        Some(Send { guard: path.guard()?.ed25519, hops: path.keys(), destination: last, payload })
+    }
+
+    /// What came back from a send to a server: its answer ends the exchange; anything else tries
+    /// another path, striking nothing (see [`Exchange::to_server`]).
+    fn server_report(&mut self, ex: &mut Exchange, flight: &InFlight, attempt: Attempt<'_>) -> Report {
+        ex.main.tried_paths.insert(flight.guard);
+        match attempt {
+            Attempt::Unsent => Report::Failed(Failure::Offline),
+            Attempt::Nodes(list) => {
+                self.set_pool(list);
+                Report::Continue
+            }
+            Attempt::Reply { .. } => {
+                self.path_succeeded(&flight.guard);
+                Report::Done
+            }
+            Attempt::TimedOut => {
+                ex.timeouts = ex.timeouts.saturating_add(1);
+                ex.slow_paths.insert(flight.guard);
+                ex.last = Some(Failure::TimedOut);
+                if ex.timeouts >= MAX_TIMEOUTS { Report::Failed(Failure::TimedOut) } else { Report::Continue }
+            }
+            Attempt::Unreadable => {
+                ex.last = Some(Failure::Unreachable);
+                Report::Continue
+            }
+            Attempt::Http { status, body } => match (status, classify_path_failure(status, body)) {
+                (429, _) => Report::Failed(Failure::RateLimited),
+                (413, _) | (_, PathFailure::TooLarge) => Report::Failed(Failure::TooLarge),
+                (404, _) => {
+                    // Only the relay answers 404: it does not know the guard.
+                    ex.refetch = true;
+                    Report::Continue
+                }
+                (_, PathFailure::NextNodeNotFound(key)) => {
+                    self.drop_node(&key);
+                    Report::Continue
+                }
+                (_, PathFailure::ClockOutOfSync) => {
+                    ex.last = Some(Failure::ClockOutOfSync);
+                    Report::Continue
+                }
+                _ => {
+                    ex.last = Some(Failure::Unreachable);
+                    Report::Continue
+                }
+            },
+        }
+    }
+
     /// Applies what came back from the last step of `ex` (local time `now_ms`).
     pub fn report(&mut self, ex: &mut Exchange, attempt: Attempt<'_>, now_ms: u64) -> Report {
         let Some(flight) = ex.in_flight.take() else {
@@ -440,6 +529,9 @@ impl Network {
             };
         };
         ex.sends = ex.sends.saturating_add(1);
+        if ex.target == Target::Server && flight.payload == Payload::Request {
+            return self.server_report(ex, &flight, attempt);
+        }
         match attempt {
             Attempt::Unsent => Report::Failed(Failure::Offline),
             Attempt::TimedOut => self.timed_out(ex, &flight, now_ms),

@@ -793,3 +793,99 @@ fn an_avoided_destination_is_passed_over_while_another_member_is_left() {
     assert_eq!(result, Ok(()));
     assert_eq!(requests(&log)[0].destination, only[0]);
 }
+
+/// Drives a server exchange: every send must end at its path's last hop.
+fn run_server(
+    net: &mut Network,
+    ex: &mut Exchange,
+    rng: &mut ChaCha20Rng,
+    mut answer: impl FnMut(&Send) -> Answer,
+) -> (Result<(), Failure>, Vec<Send>) {
+    let mut sent = Vec::new();
+    for _ in 0..100 {
+        let report = match net.next_step(ex, rng, 0) {
+            Step::FetchNodes => net.report(ex, Attempt::Nodes(pool()), 0),
+            Step::Failed(f) => return (Err(f), sent),
+            Step::Send(send) => {
+                let answer = answer(&send);
+                if send.payload == Payload::Request {
+                    assert_eq!(send.hops.last().map(|h| h.ed25519), Some(send.destination.ed25519));
+                    sent.push(send.clone());
+                }
+                match answer {
+                    Answer::Unsent => net.report(ex, Attempt::Unsent, 0),
+                    Answer::TimedOut => net.report(ex, Attempt::TimedOut, 0),
+                    Answer::Http(status, body) => net.report(ex, Attempt::Http { status, body: &body }, 0),
+                    Answer::Unreadable => net.report(ex, Attempt::Unreadable, 0),
+                    Answer::Reply(status, body) => net.report(ex, Attempt::Reply { status, body: &body }, 0),
+                }
+            }
+        };
+        match report {
+            Report::Done => return (Ok(()), sent),
+            Report::Failed(f) => return (Err(f), sent),
+            Report::Continue => {}
+        }
+    }
+    panic!("the exchange never ended");
+}
+
+#[test]
+fn a_servers_answer_ends_the_exchange_whatever_its_status() {
+    let mut rng = ChaCha20Rng::seed_from_u64(40);
+    let mut net = ready(&members(9..=12), &mut rng);
+    for status in [200, 404, 413, 500] {
+        let mut ex = Exchange::to_server();
+        let (result, sent) = run_server(&mut net, &mut ex, &mut rng, |send| match send.payload {
+            Payload::Request => Answer::Reply(status, b"{}".to_vec()),
+            _ => Answer::Reply(200, br#"{"t":5000}"#.to_vec()),
+        });
+        assert_eq!(result, Ok(()));
+        assert_eq!(sent.len(), 1);
+    }
+    assert!(all_strikes(&net).iter().all(|&s| s == 0));
+}
+
+#[test]
+fn a_server_out_of_reach_is_tried_through_each_path_once_and_strikes_nothing() {
+    let mut rng = ChaCha20Rng::seed_from_u64(41);
+    let mut net = ready(&members(9..=12), &mut rng);
+    let mut ex = Exchange::to_server();
+    let (result, sent) = run_server(&mut net, &mut ex, &mut rng, |send| match send.payload {
+        Payload::Request => http(502, "Server 127.0.0.1:9 is not reachable"),
+        _ => Answer::Reply(200, br#"{"t":5000}"#.to_vec()),
+    });
+    assert_eq!(result, Err(Failure::Unreachable));
+    let guards: HashSet<[u8; 32]> = sent.iter().map(|s| s.guard).collect();
+    assert_eq!(guards.len(), sent.len(), "one try per path");
+    assert_eq!(sent.len(), net.paths().len());
+    assert!(all_strikes(&net).iter().all(|&s| s == 0));
+}
+
+#[test]
+fn a_server_that_answers_through_the_second_path_is_reached() {
+    let mut rng = ChaCha20Rng::seed_from_u64(42);
+    let mut net = ready(&members(9..=12), &mut rng);
+    let mut first = true;
+    let (result, sent) = run_server(&mut net, &mut Exchange::to_server(), &mut rng, |send| match send.payload {
+        Payload::Request if std::mem::take(&mut first) => Answer::TimedOut,
+        _ => Answer::Reply(200, b"{}".to_vec()),
+    });
+    assert_eq!(result, Ok(()));
+    assert_eq!(sent.len(), 2);
+    assert_ne!(sent[0].guard, sent[1].guard);
+}
+
+#[test]
+fn a_server_request_too_large_or_rate_limited_stops_at_once() {
+    let mut rng = ChaCha20Rng::seed_from_u64(43);
+    let mut net = ready(&members(9..=12), &mut rng);
+    for (status, failure) in [(413, Failure::TooLarge), (429, Failure::RateLimited)] {
+        let (result, sent) = run_server(&mut net, &mut Exchange::to_server(), &mut rng, |send| match send.payload {
+            Payload::Request => http(status, ""),
+            _ => Answer::Reply(200, b"{}".to_vec()),
+        });
+        assert_eq!(result, Err(failure));
+        assert_eq!(sent.len(), 1);
+    }
+}
