@@ -13,12 +13,14 @@
 //! - [`unwrap_node_reply`], [`unwrap_server_reply`], [`classify_path_failure`]: reading replies;
 //! - [`peel`], [`seal_node_reply`], [`PeelError::response`]: the node's side, with the real storage
 //!   server's statuses and messages;
-//! - [`v4`]: the bencoded request/response framing servers speak.
+//! - [`v4`]: the bencoded request/response framing servers speak;
+//! - [`server`]: a server's side of a v4 request (opening it with its keys, sealing the reply).
 
 mod hop;
 mod peel;
 mod request;
 mod response;
+pub mod server;
 pub mod v4;
 
 use serde_json::{Map, Value};

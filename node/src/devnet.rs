@@ -33,6 +33,10 @@ pub struct DevnetConfig {
     pub seed_port: u16,
     /// The app and relay's port (0: any free port).
     pub app_port: u16,
+    /// The file server's plain-HTTP port (0: any free port).
+    pub file_server_port: u16,
+    /// The file server's limits.
+    pub files: crate::files::FilesConfig,
     /// The built app, served on the app port.
     pub static_dir: Option<PathBuf>,
     /// Servers onion requests may be relayed to (`host:port`).
@@ -49,7 +53,8 @@ pub struct DevnetConfig {
 }
 
 impl DevnetConfig {
-    /// Loopback defaults from the design: nodes at 22100+, seed at 22023, app and relay at 8080.
+    /// Loopback defaults from the design: nodes at 22100+, seed at 22023, the file server next to
+    /// it at 22024, app and relay at 8080.
     pub fn new(data: PathBuf) -> DevnetConfig {
         DevnetConfig {
             nodes: 12,
@@ -59,6 +64,8 @@ impl DevnetConfig {
             base_port: 22100,
             seed_port: 22023,
             app_port: 8080,
+            file_server_port: DEFAULT_FILE_SERVER_PORT,
+            files: crate::files::FilesConfig::default(),
             static_dir: None,
             proxy_allow: Vec::new(),
             allowed_origins: Vec::new(),
@@ -69,11 +76,14 @@ impl DevnetConfig {
     }
 
     /// The defaults of [`DevnetConfig::new`] with every port chosen by the system (nodes, seed,
-    /// app and relay), so that devnets of tests and benchmarks run side by side.
+    /// file server, app and relay), so that devnets of tests and benchmarks run side by side.
     pub fn on_free_ports(data: PathBuf) -> DevnetConfig {
-        DevnetConfig { base_port: 0, seed_port: 0, app_port: 0, ..DevnetConfig::new(data) }
+        DevnetConfig { base_port: 0, seed_port: 0, app_port: 0, file_server_port: 0, ..DevnetConfig::new(data) }
     }
 }
+
+/// The file server's default port: the one after the seed's.
+pub const DEFAULT_FILE_SERVER_PORT: u16 = 22024;
 
 /// A running devnet.
 #[derive(Debug)]
@@ -86,6 +96,10 @@ pub struct Devnet {
     pub seed_url: String,
     /// The app and relay's URL.
     pub app_url: String,
+    /// The file server (its keys and files).
+    pub file_server: Arc<crate::files::FileServer>,
+    /// The file server's URL (plain HTTP, no trailing slash).
+    pub file_server_url: String,
     node_handles: NodeHandles,
     other_handles: Vec<Handle<SocketAddr>>,
     /// The relay's server (the app's port).
@@ -274,6 +288,20 @@ impl Devnet {
         let server = axum_server::from_tcp(seed_listener)?.handle(seed_handle.clone());
         tokio::spawn(async move { server.serve(seed_app.into_make_service_with_connect_info::<SocketAddr>()).await });
 
+        // The file server: plain HTTP on its own port, reached by the nodes' last hops.
+        let files_dir = config.data.join("file-server");
+        private_dir(&files_dir)?;
+        let file_server = crate::files::FileServer::open(&files_dir, config.files.clone())?;
+        owner_only(&files_dir.join("ed25519.key"))?;
+        let files_listener = bind(&config.ip, config.file_server_port)?;
+        let files_addr = files_listener.local_addr()?;
+        let file_server_url = format!("http://{files_addr}");
+        let files_handle = Handle::new();
+        let files_app = crate::files::router(file_server.clone());
+        let server = axum_server::from_tcp(files_listener)?.handle(files_handle.clone());
+        tokio::spawn(async move { server.serve(files_app.into_make_service()).await });
+        crate::files::spawn_sweeper(file_server.clone());
+
         let app_listener = bind(&config.ip, config.app_port)?;
         let app_addr = app_listener.local_addr()?;
         let app_url = format!("http://{app_addr}");
@@ -306,8 +334,10 @@ impl Devnet {
             relay,
             seed_url,
             app_url,
+            file_server,
+            file_server_url,
             node_handles,
-            other_handles: vec![seed_handle],
+            other_handles: vec![seed_handle, files_handle],
             relay_server,
             tls: tls_configs,
             proxy_allow,
@@ -407,6 +437,11 @@ impl Devnet {
             "relay_url": format!("{}/v1", self.app_url),
             "app_url": self.app_url,
             "nodes": nodes,
+            "file_server": {
+                "url": self.file_server_url,
+                "pubkey_ed25519": hex::encode(self.file_server.ed25519()),
+                "pubkey_x25519": hex::encode(self.file_server.x25519()),
+            },
         })
     }
 

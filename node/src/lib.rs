@@ -3,6 +3,7 @@
 
 pub mod anchors;
 pub mod devnet;
+pub mod files;
 /// Entry points for the fuzz targets (`fuzz/`) and `tests/fuzz_smoke.rs`; not a stable API.
 #[doc(hidden)]
 pub mod fuzzing;

@@ -45,10 +45,15 @@ enum Command {
         /// The app and relay's port.
         #[arg(long, default_value_t = 8080)]
         app_port: u16,
+        /// The file server's port (plain HTTP). Default: the one after the seed's (22024), or any
+        /// free port when --seed-port is 0.
+        #[arg(long)]
+        file_server_port: Option<u16>,
         /// The built app to serve.
         #[arg(long = "static", default_value = "dist")]
         static_dir: PathBuf,
-        /// A server (host:port) onion requests may be relayed to; repeatable.
+        /// A server (host:port) not on loopback that onion requests may be relayed to; repeatable.
+        /// Servers on loopback (127.0.0.0/8, ::1, localhost) need not be listed.
         #[arg(long)]
         allow_proxy: Vec<String>,
         /// An extra origin the relay allows (CORS); repeatable.
@@ -157,6 +162,7 @@ async fn main() -> anyhow::Result<()> {
             base_port,
             seed_port,
             app_port,
+            file_server_port,
             static_dir,
             allow_proxy,
             allow_origin,
@@ -175,6 +181,8 @@ async fn main() -> anyhow::Result<()> {
             config.base_port = base_port;
             config.seed_port = seed_port;
             config.app_port = app_port;
+            config.file_server_port =
+                file_server_port.unwrap_or(if seed_port == 0 { 0 } else { seed_port.checked_add(1).unwrap_or(0) });
             config.static_dir = Some(static_dir);
             config.proxy_allow = allow_proxy;
             config.allowed_origins = allow_origin;
@@ -184,6 +192,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!(
                 app = %devnet.app_url,
                 seed = %devnet.seed_url,
+                file_server = %devnet.file_server_url,
                 nodes = devnet.network.nodes().len(),
                 swarms = devnet.network.swarm_ids().len(),
                 info = %data.join("devnet.json").display(),

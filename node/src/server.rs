@@ -214,8 +214,17 @@ pub fn proxy_client() -> anyhow::Result<reqwest::Client> {
     Ok(crate::outbound::client_builder(PROXY_CONNECT_TIMEOUT, PROXY_TIMEOUT).build()?)
 }
 
-/// Relays a v4 request to an allow-listed server and returns its status and body: no redirect
-/// followed (502), at most 10 MiB read (502 once over), 504 when it does not answer in time.
+/// Whether `host` (as a v4 layer names it) is this machine: `localhost`, an address in
+/// 127.0.0.0/8, or `::1` (bracketed or not).
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+    bare.eq_ignore_ascii_case("localhost") || bare.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Relays a v4 request to a server and returns its status and body: any server on loopback (the
+/// devnet's own, or a real one run beside it — real nodes relay to any server), others only when
+/// allow-listed (`--allow-proxy host:port`); no redirect followed (502), at most 10 MiB read
+/// (502 once over), 504 when it does not answer in time.
 async fn proxy(
     state: &NodeState,
     host: &str,
@@ -224,8 +233,12 @@ async fn proxy(
     protocol: Protocol,
     body: Vec<u8>,
 ) -> (u16, Vec<u8>) {
-    let authority = format!("{host}:{port}");
-    if !state.proxy_allow.iter().any(|a| a == &authority) {
+    // An IPv6 address is bracketed in a URL.
+    let authority =
+        if host.parse::<std::net::Ipv6Addr>().is_ok() { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+    let allowed =
+        is_loopback_host(host) || state.proxy_allow.iter().any(|a| a == &authority || a == &format!("{host}:{port}"));
+    if !allowed {
         return (502, format!("Server {authority} is not reachable from this network").into_bytes());
     }
     let scheme = match protocol {
