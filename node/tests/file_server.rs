@@ -343,6 +343,39 @@ async fn onion_requests_reach_the_file_server_through_three_nodes() {
         );
     }
 
+    // The deprecated v3 form: a JSON request; the body when the status is 200, else
+    // `{"status_code": N}`; sealed and base64-encoded.
+    for (endpoint, expected) in
+        [(format!("/file/{}/info", file_id(b"sixty")), None), ("file/nope".to_owned(), Some(r#"{"status_code": 404}"#))]
+    {
+        let request = json!({"method": "GET", "endpoint": endpoint, "headers": {}}).to_string();
+        let target = ServerTarget { target: "/oxen/v3/lsrpc".into(), ..client.target.clone() };
+        let req = onion::build(
+            &mut client.rng,
+            &client.path,
+            &Destination::Server(target),
+            request.as_bytes(),
+            EncType::AesGcm,
+        )
+        .unwrap();
+        let response = client
+            .http
+            .post(format!("{}/v1/onion/{}", client.relay, hex::encode(client.path[0].ed25519)))
+            .header("content-type", "application/octet-stream")
+            .body(req.body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        use base64::Engine;
+        let sealed = base64::engine::general_purpose::STANDARD.decode(response.bytes().await.unwrap()).unwrap();
+        let body = req.reply_key.decrypt(&sealed).unwrap();
+        match expected {
+            Some(text) => assert_eq!(String::from_utf8_lossy(&body), text),
+            None => assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["size"], json!(5)),
+        }
+    }
+
     // Encrypted to another key: the server cannot open it and answers a plain 400, which comes
     // back unencrypted.
     let payload = v4::encode_request(&get.to_string(), None);
