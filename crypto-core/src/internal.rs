@@ -120,6 +120,77 @@ pub mod fuzzing {
         }
     }
 
+    /// Attachments (protocol-files §3): both decryptors and the profile-picture one with fixed
+    /// keys on the bytes as they are; then, since random bytes never get past a MAC, the same
+    /// bytes inside properly authenticated input, so that what runs after the MAC is reached — as
+    /// the iv and ciphertext of a legacy attachment with its right MAC and digest (PKCS#7, the
+    /// size cut), and as the content of a deterministic one's secretstream (the padding, the
+    /// marker, the tags; a byte chooses whether a full chunk comes before the last, and the tags);
+    /// and the file URL
+    /// parser on the bytes as text, what it accepts written back and read again.
+    pub fn decrypt_attachment(data: &[u8]) {
+        use hmac::{Hmac, Mac};
+        use sha2::{Digest, Sha256};
+
+        use crate::attachment::{self, AttachmentKey, FileUrl};
+
+        const LEGACY: [u8; 64] = [0x11; 64];
+        const DETERMINISTIC: [u8; 32] = [0x22; 32];
+        let (Ok(legacy), Ok(deterministic)) =
+            (AttachmentKey::from_bytes(&LEGACY), AttachmentKey::from_bytes(&DETERMINISTIC))
+        else {
+            return;
+        };
+        let selector = data.first().copied().unwrap_or(0);
+        let size = Some(u64::from(selector) * 5);
+
+        let _ = attachment::decrypt_legacy(data, &legacy, Some(&Sha256::digest(data)), size);
+        let _ = attachment::decrypt(data, &deterministic, None, size, true);
+        let _ = attachment::decrypt_profile_picture(&DETERMINISTIC, data);
+
+        let (_, mac_key) = LEGACY.split_at(32);
+        if let Ok(mac) = <Hmac<Sha256> as Mac>::new_from_slice(mac_key) {
+            let mut signed = data.to_vec();
+            signed.extend_from_slice(&mac.chain_update(data).finalize().into_bytes());
+            let digest = Sha256::digest(&signed);
+            let _ = attachment::decrypt_legacy(&signed, &legacy, Some(&digest), size);
+            let _ = attachment::decrypt_legacy(&signed, &legacy, Some(&digest), None);
+        }
+
+        let content = data.get(1..).unwrap_or_default();
+        let (head, last) = content.split_at(content.len().min(16));
+        let mut pieces: Vec<Vec<u8>> = head
+            .chunks(16)
+            .take(usize::from(selector & 0x0f == 0x0f))
+            .map(|start| {
+                let mut piece = start.to_vec();
+                piece.resize(32_768, 0);
+                piece
+            })
+            .collect();
+        pieces.push(last.to_vec());
+        let count = pieces.len();
+        let tagged: Vec<(&[u8], u8)> = pieces
+            .iter()
+            .enumerate()
+            .map(|(i, piece)| {
+                let tag = match (i + 1 == count, selector & 0x80) {
+                    (true, 0) => 3,
+                    (true, _) => (selector >> 5) & 3,
+                    (false, _) => (selector >> 4) & 3,
+                };
+                (piece.as_slice(), tag)
+            })
+            .collect();
+        let sealed = attachment::seal_pieces(&DETERMINISTIC, &[0x33; 24], &tagged);
+        let _ = attachment::decrypt(&sealed, &deterministic, None, size, true);
+
+        let text = String::from_utf8_lossy(data);
+        if let Ok(url) = FileUrl::parse(&text) {
+            let _ = (FileUrl::parse(&url.to_url()), url.server_x25519(), url.deprecated_id());
+        }
+    }
+
     /// Nonces for the fuzzing entry points, which must be deterministic: a constant stream.
     /// Never used outside fuzzing.
     struct FixedBytes;

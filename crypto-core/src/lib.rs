@@ -53,6 +53,7 @@ pub(crate) trait SecretFields: zeroize::Zeroize + zeroize::ZeroizeOnDrop {
     fn secret_fields(&self) -> Vec<(&'static str, Vec<u8>)>;
 }
 
+pub mod attachment;
 mod curve;
 pub mod identity;
 pub mod message;

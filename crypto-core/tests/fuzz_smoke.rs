@@ -1,6 +1,7 @@
 //! The fuzz entry points over pseudo-random and mutated valid inputs, as part of every test run
 //! (the real fuzzing runs are `scripts/fuzz.sh`).
 
+use crypto_core::attachment::{self, Domain};
 use crypto_core::identity::Identity;
 use crypto_core::internal::fuzz_support::run_mutated;
 use crypto_core::internal::fuzzing;
@@ -61,4 +62,21 @@ fn entry_points_survive_random_and_mutated_inputs() {
         fuzzing::peel_onion(input);
         fuzzing::parse_storage_replies(input);
     });
+}
+
+/// The attachment entry point on its own seeds and fewer rounds: many of its inputs become a full
+/// 32 KB chunk of secretstream, each sealed and opened again, which unoptimised ChaCha20
+/// makes a few milliseconds apiece in a test build.
+#[test]
+fn attachment_entry_point_survives_random_and_mutated_inputs() {
+    let mut rng = ChaCha20Rng::seed_from_u64(98);
+    let ed = "b8eef9821445ae16e2e97ef8aa6fe782fd11ad5253cd6723b281341dba22e371";
+    let seeds: [Vec<u8>; 5] = [
+        attachment::encrypt_legacy(&mut rng, b"a picture").unwrap().data,
+        attachment::encrypt_deterministic(&[5; 32], b"a voice message", Domain::Attachment).unwrap().data,
+        format!("http://filev2.getsession.org:80/file/aGVsbG8#p={ed}&d=&e=0102").into_bytes(),
+        b"\x0f\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00\x00\x01hello".to_vec(),
+        b"\xaf\x00\x01hi".to_vec(),
+    ];
+    run_mutated(&mut rng, &seeds, 800, b":/#&=\x00\x01\x0f", fuzzing::decrypt_attachment);
 }

@@ -7,6 +7,7 @@
 //! each with the very `zeroize()` its `Drop` runs and looks at every secret field. This file only
 //! checks that each one says so (`ZeroizeOnDrop`), which is what callers can rely on.
 
+use crypto_core::attachment::{self, AttachmentKey, Domain};
 use crypto_core::identity::{Identity, Seed};
 use crypto_core::mnemonic;
 use crypto_core::onion::{EncType, LayerKey};
@@ -84,6 +85,19 @@ fn secret_types_never_print() {
     let data_key = DataKey::generate(&mut Constant(0x5e));
     zeroizes_on_drop(&data_key);
     assert!(!leaks(&format!("{data_key:?} {data_key:#?}"), &[0x5e; 32]));
+
+    for len in [32, 64] {
+        let key_bytes = vec![0x6bu8; len];
+        let key = AttachmentKey::from_bytes(&key_bytes).unwrap();
+        zeroizes_on_drop(&key);
+        assert!(!leaks(&format!("{key:?} {key:#?}"), &key_bytes));
+    }
+    // Keys as encryption makes them, and the result that carries one.
+    let legacy = attachment::encrypt_legacy(&mut Constant(0x71), b"x").unwrap();
+    assert_eq!(legacy.key.as_bytes(), &[0x71; 64]);
+    assert!(!leaks(&format!("{legacy:?} {legacy:#?}"), legacy.key.as_bytes()));
+    let deterministic = attachment::encrypt_deterministic(&[0x72; 32], b"x", Domain::Attachment).unwrap();
+    assert!(!leaks(&format!("{deterministic:?} {deterministic:#?}"), deterministic.key.as_bytes()));
 
     let secret_text = b"meet me at the old mill at nine";
     let opened = Opened {
