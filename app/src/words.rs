@@ -9,12 +9,13 @@ use crypto_core::mnemonic::{PhraseError, SEED_WORDS};
 use crypto_core::network::Failure;
 use crypto_core::network::anchors::{ANSWERS_NEEDED, Refusal};
 use crypto_core::vault::VaultError;
-use hush_client::conversations::{Conversation, Disappearing, Shown, Unsupported};
+use hush_client::conversations::{AttachmentKind, Conversation, Disappearing, Shown, Unsupported};
 use hush_client::relay::RelayUrlError;
 use hush_client::storage::StorageError;
 use hush_client::{Error, Notification, NotificationBody};
 
 use crate::i18n::{Text, digits, t, tf};
+use hush_client::megabytes;
 
 /// What the network status's last problem says (`None`: nothing went wrong): the relay's
 /// refusal as a sentence, anything else as a clause, as the engine's English has them.
@@ -53,6 +54,14 @@ pub fn error_text(e: &Error) -> String {
         Error::RelayUrl(e) => relay_url_text(*e),
         Error::Network(e) => sentence(&failure_text(e)),
         Error::RelayRefused(r) => sentence(&refusal_text(*r)),
+        Error::TooManyFiles { max } => tf(Text::ErrorTooManyFiles, &[("max", &digits(*max as u64))]),
+        Error::FileTooLarge { size, max } => {
+            tf(Text::ErrorFileTooLarge, &[("size", &megabytes(*size)), ("max", &megabytes(*max))])
+        }
+        Error::FileExpired => text(Text::ErrorFileExpired),
+        Error::FileDamaged => text(Text::ErrorFileDamaged),
+        Error::FileRefused { status } => tf(Text::ErrorFileRefused, &[("status", &status.to_string())]),
+        Error::FileNotKept(e) => with_problem(Text::ErrorFileNotKept, e),
         other => other.to_string(),
     }
 }
@@ -197,6 +206,16 @@ pub fn shown_text(shown: &Shown) -> String {
         Shown::Disappearing(Some(Disappearing::AfterRead(_))) => t(Text::NoticeAfterRead).to_owned(),
         Shown::Disappearing(Some(Disappearing::AfterSend(_))) => t(Text::NoticeAfterSend).to_owned(),
         Shown::Unsupported(u) => unsupported_text(*u).to_owned(),
+        Shown::Attachments { kind, count } => t(match (kind, count) {
+            (AttachmentKind::Image, 1) => Text::ShownPhoto,
+            (AttachmentKind::Image, _) => Text::ShownPhotos,
+            (AttachmentKind::Video, _) => Text::ShownVideo,
+            (AttachmentKind::Voice, _) => Text::ShownVoice,
+            (AttachmentKind::Audio, _) => Text::ShownAudio,
+            (AttachmentKind::File, 1) => Text::ShownFile,
+            (AttachmentKind::File, _) => Text::ShownFiles,
+        })
+        .to_owned(),
         other => other.to_string(),
     }
 }
@@ -321,6 +340,13 @@ mod tests {
             Shown::Unsupported(Unsupported::File),
             Shown::Unsupported(Unsupported::CommunityInvitation),
             Shown::Unsupported(Unsupported::Other),
+            Shown::Attachments { kind: AttachmentKind::Image, count: 1 },
+            Shown::Attachments { kind: AttachmentKind::Image, count: 3 },
+            Shown::Attachments { kind: AttachmentKind::Video, count: 1 },
+            Shown::Attachments { kind: AttachmentKind::Voice, count: 1 },
+            Shown::Attachments { kind: AttachmentKind::Audio, count: 1 },
+            Shown::Attachments { kind: AttachmentKind::File, count: 1 },
+            Shown::Attachments { kind: AttachmentKind::File, count: 2 },
         ] {
             assert_eq!(shown_text(&shown), shown.to_string(), "{shown:?}");
         }

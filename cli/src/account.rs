@@ -9,6 +9,7 @@ use crypto_core::mnemonic;
 use crypto_core::network::anchors::Anchors;
 use futures::channel::mpsc;
 use hush_client::Engine;
+use hush_client::attachments::FileServer;
 use hush_client::platform::native::SqliteBackend;
 use hush_client::storage::{Vault, stores};
 use hush_node::networks::SessionNetwork;
@@ -28,6 +29,8 @@ const NETWORK_FILE: &str = "network";
 
 /// The vault record (account store, sealed) with the trust anchors given with `--anchors`.
 const ANCHORS_ID: &[u8] = b"cli/anchors";
+/// The vault record with the file server named by the `--anchors` file (a devnet's).
+const FILE_SERVER_ID: &[u8] = b"cli/file-server";
 
 /// How the engine reaches the network.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -230,11 +233,19 @@ pub async fn route(opened: &Opened, choice: &RouteChoice) -> Result<Route, Failu
     Ok(Route::Relay(if kept.is_empty() { DEFAULT_RELAY.to_owned() } else { kept }))
 }
 
-/// Reads the trust anchors of `--anchors`: a `network.json`, or a devnet's `devnet.json`.
-pub fn read_anchors(file: &Path) -> Result<Anchors, Failure> {
+/// Reads the trust anchors of `--anchors`: a `network.json`, or a devnet's `devnet.json`; and the
+/// file server it names (`file_server`: `url` and `pubkey_ed25519`), if any.
+pub fn read_anchors(file: &Path) -> Result<(Anchors, Option<FileServer>), Failure> {
     let bytes =
         std::fs::read(file).map_err(|e| Failure::Folder { what: format!("read {}", file.display()), error: e })?;
-    Anchors::parse(&bytes).map_err(|e| Failure::Anchors { file: file.to_owned(), error: e })
+    let anchors = Anchors::parse(&bytes).map_err(|e| Failure::Anchors { file: file.to_owned(), error: e })?;
+    let doc: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+    let files = &doc["file_server"];
+    let server = match (files["url"].as_str(), files["pubkey_ed25519"].as_str()) {
+        (Some(url), Some(key)) => FileServer::parse(url, key),
+        _ => None,
+    };
+    Ok((anchors, server))
 }
 
 /// A second handle on the account's vault, opened with its seed (no passphrase derivation), for
@@ -246,11 +257,24 @@ pub async fn records(engine: &Engine<Cli>) -> Result<Vault<&SqliteBackend>, Fail
     Ok(Vault::recover(engine.backend(), &seed).await?)
 }
 
-/// Keeps the anchors given with `--anchors` (sealed in the vault) for the next commands.
-pub async fn keep_anchors(opened: &Opened, anchors: Option<&Anchors>) -> Result<(), Failure> {
-    let Some(anchors) = anchors else { return Ok(()) };
-    records(&opened.engine).await?.write(stores::ACCOUNT, ANCHORS_ID, &anchors.to_json()).await?;
+/// Keeps the anchors given with `--anchors` (sealed in the vault) for the next commands, with the
+/// file server the same file names (a devnet's), if any.
+pub async fn keep_anchors(opened: &Opened, anchors: Option<&(Anchors, Option<FileServer>)>) -> Result<(), Failure> {
+    let Some((anchors, files)) = anchors else { return Ok(()) };
+    let vault = records(&opened.engine).await?;
+    vault.write(stores::ACCOUNT, ANCHORS_ID, &anchors.to_json()).await?;
+    match files {
+        Some(f) => vault.write(stores::ACCOUNT, FILE_SERVER_ID, &(f.url.clone(), hex::encode(f.ed25519))).await?,
+        None => vault.delete(stores::ACCOUNT, FILE_SERVER_ID).await?,
+    }
     Ok(())
+}
+
+/// The file server kept from `--anchors` (none: Session's).
+pub async fn file_server(opened: &Opened) -> Result<Option<FileServer>, Failure> {
+    let kept: Option<(String, String)> =
+        records(&opened.engine).await?.read(stores::ACCOUNT, FILE_SERVER_ID).await?.found();
+    Ok(kept.and_then(|(url, key)| FileServer::parse(&url, &key)))
 }
 
 /// The anchors to check `route`'s node list against: a Session network's own, else those kept

@@ -1,5 +1,5 @@
-//! The commands that work on an unlocked account: `id`, `conversations`, `send`, `accept` and
-//! `inbox`.
+//! The commands that work on an unlocked account: `id`, `conversations`, `send`, `save`,
+//! `accept` and `inbox`.
 //!
 //! "New" messages, for `inbox`, are the incoming messages the engine filed as unread that `inbox`
 //! has not printed yet: it prints them, remembers their ids (sealed in the vault, per
@@ -10,6 +10,7 @@
 use std::collections::HashSet;
 use std::future::Future;
 use std::io::Write as _;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use crypto_core::identity::SessionId;
@@ -18,7 +19,7 @@ use hush_client::conversations::{Message, Standing, Status, short_id};
 use hush_client::network::Connection;
 use hush_client::platform::native::SqliteBackend;
 use hush_client::storage::{Vault, stores};
-use hush_client::{Engine, Event};
+use hush_client::{Engine, Event, NewFile};
 use serde::Serialize;
 
 use crate::account::{Opened, RouteChoice, records};
@@ -152,6 +153,7 @@ pub async fn send(
     choice: &RouteChoice,
     peer: &SessionId,
     text: &str,
+    files: Vec<NewFile>,
     deadline: Duration,
 ) -> Result<(), Failure> {
     connect(opened, choice).await?;
@@ -161,7 +163,11 @@ pub async fn send(
         let _ = events_tx.unbounded_send(event);
     });
     let vault = records(engine).await?;
-    let sent = engine.send(peer, text).await?;
+    let sent = if files.is_empty() {
+        engine.send(peer, text).await?
+    } else {
+        engine.send_files(peer, text, None, files).await?
+    };
     while_running(engine, deadline, "the message", async {
         while let Some(event) = events.next().await {
             let Event::Message { message, .. } = event else { continue };
@@ -204,6 +210,79 @@ struct MessageLine<'a> {
     text: &'a str,
     timestamp: u64,
     hash: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    files: Vec<FileLine<'a>>,
+}
+
+/// A message's file, as `inbox --json` prints it.
+#[derive(Serialize)]
+struct FileLine<'a> {
+    name: Option<&'a str>,
+    content_type: &'a str,
+    size: u64,
+    kind: &'static str,
+}
+
+/// The files of `paths`, read whole, with their names and MIME types (from the extension).
+pub fn read_files(paths: &[PathBuf]) -> Result<Vec<NewFile>, Failure> {
+    paths
+        .iter()
+        .map(|path| {
+            let bytes = std::fs::read(path)
+                .map_err(|e| Failure::Folder { what: format!("read {}", path.display()), error: e })?;
+            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let extension = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+            Ok(NewFile {
+                file_name: name,
+                content_type: content_type(&extension).to_owned(),
+                bytes: bytes.into(),
+                width: None,
+                height: None,
+                voice: false,
+            })
+        })
+        .collect()
+}
+
+/// The MIME type of a file extension (`application/octet-stream` when unknown).
+fn content_type(extension: &str) -> &'static str {
+    match extension {
+        "jpg" | "jpeg" => "image/jpeg",
+        "png" => "image/png",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "mp3" => "audio/mpeg",
+        "m4a" | "mp4a" => "audio/mp4",
+        "mp4" => "video/mp4",
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+/// `save`: writes file `index` of the message `message` to `to` (never over an existing file).
+pub async fn save(
+    opened: &Opened,
+    choice: &RouteChoice,
+    message: &str,
+    index: usize,
+    to: &std::path::Path,
+) -> Result<(), Failure> {
+    connect(opened, choice).await?;
+    let id = if message.starts_with("in/") || message.starts_with("out/") {
+        message.to_owned()
+    } else {
+        format!("in/{message}")
+    };
+    let bytes = opened.engine.file(&id, index).await?;
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| Failure::Folder { what: format!("create {}", to.display()), error: e })?;
+    out.write_all(&bytes).map_err(|e| Failure::Folder { what: format!("write {}", to.display()), error: e })?;
+    Ok(())
 }
 
 fn known_id(peer: &SessionId) -> Vec<u8> {
@@ -240,11 +319,30 @@ async fn print_new(engine: &Engine<Cli>, vault: &Vault<&SqliteBackend>, json: bo
                 text: &text,
                 timestamp: m.timestamp,
                 hash: m.id.strip_prefix("in/").unwrap_or(&m.id),
+                files: m
+                    .attachments
+                    .iter()
+                    .map(|a| FileLine {
+                        name: a.file_name.as_deref(),
+                        content_type: &a.content_type,
+                        size: a.size,
+                        kind: a.kind().as_str(),
+                    })
+                    .collect(),
             })
             .unwrap_or_default()
         } else {
             let name = m.sender_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| short_id(&m.peer));
-            format!("{name} ({}): {text}", m.peer)
+            let files: String = m
+                .attachments
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let file = a.file_name.as_deref().unwrap_or(&a.content_type);
+                    format!(" [file {i}: {file}, {} MB]", hush_client::megabytes(a.size))
+                })
+                .collect();
+            format!("{name} ({}): {text}{files}", m.peer)
         };
         if let Printed::Closed = print(&line) {
             return Ok(Printed::Closed);

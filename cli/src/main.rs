@@ -63,12 +63,17 @@ enum Command {
     },
     /// Prints the account's Session ID.
     Id,
-    /// Sends TEXT to SESSION_ID; exits 0 once it is stored in the recipient's swarm.
+    /// Sends TEXT (and files) to SESSION_ID; exits 0 once it is stored in the recipient's swarm
+    /// (its files uploaded to the file server first, encrypted, through onion paths).
     Send {
         /// The recipient's Session ID (66 hex characters, 05…).
         session_id: SessionId,
-        /// The message.
+        /// The message (with files, their caption; may be left out).
+        #[arg(default_value = "")]
         text: String,
+        /// A file to send with it (repeatable, at most 32, each at most 10,000,000 bytes).
+        #[arg(long = "file", value_name = "PATH")]
+        files: Vec<PathBuf>,
         /// Seconds to wait for the swarm to confirm it (exit code 5 after that).
         #[arg(long, value_name = "SECONDS", default_value_t = 120)]
         timeout: u64,
@@ -81,6 +86,18 @@ enum Command {
         /// One JSON object per line: {"from","text","timestamp","hash"}.
         #[arg(long)]
         json: bool,
+    },
+    /// Saves file INDEX of the message MESSAGE (the `hash` inbox prints, or a message's id) to
+    /// PATH: downloaded through an onion path if not on this device yet, and checked first.
+    Save {
+        /// The message: the `hash` `inbox --json` prints, or its id (`in/…`, `out/…`).
+        message: String,
+        /// Which of its files (0 for the first).
+        #[arg(long, default_value_t = 0)]
+        index: usize,
+        /// Where to write it (an existing file is not overwritten).
+        #[arg(long, value_name = "PATH")]
+        to: PathBuf,
     },
     /// Lists the conversations, most recent first (message requests too; blocked ones last).
     Conversations {
@@ -133,10 +150,17 @@ async fn run(args: Args) -> Result<(), Failure> {
             account::keep_anchors(&opened, anchors).await?;
             commands::id(&opened)
         }
-        Command::Send { session_id, text, timeout } => {
+        Command::Send { session_id, text, files, timeout } => {
+            // Read before anything is kept, so a missing file sends nothing.
+            let files = commands::read_files(&files)?;
             let opened = account::unlock(&dir).await?;
             account::keep_anchors(&opened, anchors).await?;
-            commands::send(&opened, &choice, &session_id, &text, Duration::from_secs(timeout)).await
+            commands::send(&opened, &choice, &session_id, &text, files, Duration::from_secs(timeout)).await
+        }
+        Command::Save { message, index, to } => {
+            let opened = account::unlock(&dir).await?;
+            account::keep_anchors(&opened, anchors).await?;
+            commands::save(&opened, &choice, &message, index, &to).await
         }
         Command::Inbox { follow, json } => {
             let mut opened = account::unlock(&dir).await?;

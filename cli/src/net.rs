@@ -8,7 +8,7 @@ use std::time::Duration;
 use hush_node::networks::SessionNetwork;
 use hush_node::relay::{Relay, RelayConfig};
 
-use crate::account::{Opened, Route, RouteChoice, anchors_for, route};
+use crate::account::{Opened, Route, RouteChoice, anchors_for, file_server, route};
 use crate::error::Failure;
 
 /// How long the relay of `--network` waits for its first node list before the engine starts
@@ -27,6 +27,9 @@ pub async fn connect(opened: &Opened, choice: &RouteChoice) -> Result<(), Failur
         Route::Network(network) => start_relay(network).await?,
     };
     opened.engine.set_anchors(anchors);
+    if let Some(server) = file_server(opened).await? {
+        opened.engine.set_file_server(server);
+    }
     if opened.engine.net_status().map(|s| s.relay) != Some(url.clone()) {
         opened.engine.set_relay(&url).await?;
     }

@@ -298,3 +298,33 @@ fn a_relay_the_network_does_not_confirm_is_refused() {
     assert!(!dave.exists(), "nothing written");
     drop(other);
 }
+
+/// A file both ways: `send --file` uploads it (encrypted, through an onion path to the devnet's
+/// file server, which `--anchors` named) and sends its pointer; `inbox --json` lists it; `save`
+/// downloads, checks and writes it, byte for byte, and never over an existing file.
+#[test]
+fn the_command_line_sends_and_saves_a_file() {
+    let world = World::start();
+    let (alice, _, _) = create(&world, "Alice");
+    let (bob, bob_id, _) = create(&world, "Bob");
+    let photo: Vec<u8> = (0..150_000u32).map(|i| (i * 31 % 256) as u8).collect();
+    let path = world.data("photo.jpg");
+    std::fs::write(&path, &photo).unwrap();
+    ok(&alice, &["send", &bob_id, "a photo", "--file", path.to_str().unwrap()]);
+    let got = json_lines(&ok(&bob, &["inbox", "--json"]));
+    assert_eq!(texts(&got), ["a photo"]);
+    let file = &got[0]["files"][0];
+    assert_eq!((file["name"].as_str(), file["content_type"].as_str()), (Some("photo.jpg"), Some("image/jpeg")));
+    assert_eq!((file["size"].as_u64(), file["kind"].as_str()), (Some(photo.len() as u64), Some("image")));
+    let hash = got[0]["hash"].as_str().unwrap();
+    let saved = world.data("saved.jpg");
+    ok(&bob, &["save", hash, "--to", saved.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&saved).unwrap(), photo);
+    let again = hush(&bob, &["save", hash, "--to", saved.to_str().unwrap()]);
+    assert!(!again.status.success(), "an existing file is not overwritten");
+    assert!(text(&again.stderr).contains("saved.jpg"), "{}", text(&again.stderr));
+    // A missing file sends nothing.
+    let missing = hush(&alice, &["send", &bob_id, "--file", "/nonexistent/file.bin"]);
+    assert!(!missing.status.success());
+    assert_eq!(world.devnet.file_server.file_count().unwrap(), 1);
+}

@@ -164,10 +164,13 @@ async fn mark_deleted<P: Platform>(session: &Session<P>, mut msg: Message) -> Re
     }
     let copy = own_copy(&msg);
     let pending = msg.outbox.is_some();
-    msg.mark_deleted();
+    let files = msg.mark_deleted();
     {
         let _guard = session.writes.lock().await;
         conversations::update(&session.vault, &msg).await.map_err(Error::NotKept)?;
+        // After the record no longer names them: an interrupted free leaves pieces, never a
+        // record that points at missing ones.
+        session.kept(crate::attachments::free_all(&session.vault, &msg.id, &files).await);
     }
     if pending {
         session.kept(outbox::change(session, |ids| ids.retain(|id| *id != msg.id)).await);

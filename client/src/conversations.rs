@@ -14,11 +14,15 @@ use crypto_core::message::{self, Received};
 use crypto_core::network::Failure;
 use serde::{Deserialize, Serialize};
 
+use crate::attachments;
+pub use crate::attachments::{Attachment, AttachmentKind, AttachmentState};
 use crate::storage::{Backend, Read, StorageError, Vault, index, stores};
 use crate::text;
 
 /// The longest text a person may send, in characters.
 pub const MAX_CHARS: usize = message::MAX_BODY_CHARS;
+/// The most files one message may carry (Session's desktop sends up to 32 pictures at once).
+pub const MAX_ATTACHMENTS: usize = 32;
 /// Messages loaded at a time when scrolling back.
 pub const PAGE: usize = 50;
 
@@ -341,6 +345,9 @@ pub struct Message {
     /// What this line says instead of a message (a setting changed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notice: Option<Notice>,
+    /// Its files, in the order sent.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
 }
 
 /// What a reply says of the message it quotes.
@@ -428,6 +435,9 @@ pub enum Shown {
     Disappearing(Option<Disappearing>),
     /// Content Hush cannot show yet, without a caption.
     Unsupported(Unsupported),
+    /// Files without a caption: how many, and of what kind (the first's, or
+    /// [`AttachmentKind::File`] when they differ).
+    Attachments { kind: AttachmentKind, count: usize },
 }
 
 impl Shown {
@@ -449,6 +459,15 @@ impl core::fmt::Display for Shown {
             Shown::Disappearing(Some(Disappearing::AfterRead(_))) => "Messages disappear after they are read.",
             Shown::Disappearing(Some(Disappearing::AfterSend(_))) => "Messages disappear after they are sent.",
             Shown::Unsupported(u) => u.describe(),
+            Shown::Attachments { kind, count } => match (kind, count) {
+                (AttachmentKind::Image, 1) => "A photo.",
+                (AttachmentKind::Image, _) => "Photos.",
+                (AttachmentKind::Video, _) => "A video.",
+                (AttachmentKind::Voice, _) => "A voice message.",
+                (AttachmentKind::Audio, _) => "An audio file.",
+                (AttachmentKind::File, 1) => "A file.",
+                (AttachmentKind::File, _) => "Files.",
+            },
         })
     }
 }
@@ -462,8 +481,16 @@ impl Message {
         if let Some(Notice::Disappearing(setting)) = self.notice {
             return Shown::Disappearing(setting);
         }
-        match (self.unsupported, self.body.is_empty()) {
-            (Some(u), true) => Shown::Unsupported(u),
+        match (self.unsupported, self.body.is_empty(), self.attachments.first()) {
+            (Some(u), true, _) => Shown::Unsupported(u),
+            (None, true, Some(first)) => {
+                let kind = first.kind();
+                let same = self.attachments.iter().all(|a| a.kind() == kind);
+                Shown::Attachments {
+                    kind: if same { kind } else { AttachmentKind::File },
+                    count: self.attachments.len(),
+                }
+            }
             _ => Shown::Text(self.body.clone()),
         }
     }
@@ -497,6 +524,7 @@ impl Message {
             problem: None,
             failure: None,
             unsupported: None,
+            attachments: Vec::new(),
             adjusted: Adjusted::default(),
             quote: None,
             reactions: Vec::new(),
@@ -564,8 +592,9 @@ impl Message {
     }
 
     /// Turns the message into the marker of a message deleted for everyone: its text, quote and
-    /// reactions are gone; the record (its id and time) stays.
-    pub fn mark_deleted(&mut self) {
+    /// reactions and files are gone; the record (its id and time) stays. Returns the files, whose
+    /// bytes on this device the caller frees ([`crate::attachments`]).
+    pub fn mark_deleted(&mut self) -> Vec<Attachment> {
         self.status = Status::Deleted;
         self.body.clear();
         self.quote = None;
@@ -574,6 +603,7 @@ impl Message {
         self.outbox = None;
         self.problem = None;
         self.failure = None;
+        core::mem::take(&mut self.attachments)
     }
 }
 
@@ -708,29 +738,7 @@ pub enum Incoming {
 
 /// What of a data message Hush cannot show, if anything.
 fn unsupported(data: &crypto_core::wire::DataMessage) -> Option<Unsupported> {
-    if let Some(first) = data.attachments.first() {
-        let kind = |a: &crypto_core::wire::AttachmentPointer| {
-            let content_type = a.content_type.as_deref().unwrap_or_default().to_ascii_lowercase();
-            // Flag 1 is VOICE_MESSAGE in the protocol's AttachmentPointer.
-            if a.flags.unwrap_or(0) & 1 == 1 {
-                Unsupported::Voice
-            } else if content_type.starts_with("image/") {
-                Unsupported::Photo
-            } else if content_type.starts_with("video/") {
-                Unsupported::Video
-            } else if content_type.starts_with("audio/") {
-                Unsupported::Audio
-            } else {
-                Unsupported::File
-            }
-        };
-        let first = kind(first);
-        return Some(if data.attachments.iter().all(|a| kind(a) == first) { first } else { Unsupported::File });
-    }
-    if data.open_group_invitation.is_some() {
-        return Some(Unsupported::CommunityInvitation);
-    }
-    None
+    data.open_group_invitation.is_some().then_some(Unsupported::CommunityInvitation)
 }
 
 /// Turns an opened message into a change. `me` is this account's ID; `arrival` the network time
@@ -751,7 +759,12 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
     let (body, shortened) =
         if notice.is_some() { (String::new(), false) } else { text::body(data.body.as_deref().unwrap_or_default()) };
     let unsupported = if notice.is_some() { None } else { unsupported(data) };
-    if body.is_empty() && unsupported.is_none() && notice.is_none() {
+    let attachments: Vec<Attachment> = if notice.is_some() {
+        Vec::new()
+    } else {
+        data.attachments.iter().take(MAX_ATTACHMENTS).map(Attachment::from_pointer).collect()
+    };
+    if body.is_empty() && unsupported.is_none() && notice.is_none() && attachments.is_empty() {
         return Incoming::Ignore;
     }
     // A notice disappears under the setting it announces, as Session's clients show it.
@@ -783,6 +796,7 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
         };
         let message = Message {
             unsupported,
+            attachments,
             adjusted,
             quote,
             swarm_hash: Some(hash.to_owned()),
@@ -796,6 +810,7 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
     }
     let message = Message {
         unsupported,
+        attachments,
         adjusted,
         quote,
         disappearing,
@@ -1000,11 +1015,13 @@ pub async fn find_sent<B: Backend>(
 /// preview then shows the message before it. Call it under `Session::writes`.
 pub async fn forget_message<B: Backend>(vault: &Vault<B>, msg: &Message) -> Result<(), StorageError> {
     let Some(mut c) = conversation(vault, &msg.peer).await? else {
+        attachments::free_all(vault, &msg.id, &msg.attachments).await?;
         return vault.delete(stores::MESSAGES, msg.id.as_bytes()).await;
     };
     let key = msg.peer.to_string();
     let count = index::page_count(vault, &key, c.pages).await?;
     index::remove(vault, &key, count, msg.timestamp, &msg.id).await?;
+    attachments::free_all(vault, &msg.id, &msg.attachments).await?;
     vault.delete(stores::MESSAGES, msg.id.as_bytes()).await?;
     let (last, _) = latest(vault, &msg.peer, 1).await?;
     c.show(last.first());
@@ -1033,6 +1050,10 @@ pub async fn forget<B: Backend>(vault: &Vault<B>, peer: &SessionId) -> Result<()
     for n in (0..count).rev() {
         if let Read::Found(p) = index::read_page(vault, peer, n).await? {
             for (_, id) in &p.entries {
+                // Its files first: the record is what says where they are.
+                if let Ok(Read::Found(m)) = vault.read::<Message>(stores::MESSAGES, id.as_bytes()).await {
+                    attachments::free_all(vault, id, &m.attachments).await?;
+                }
                 vault.delete(stores::MESSAGES, id.as_bytes()).await?;
             }
         }
@@ -1098,9 +1119,10 @@ mod tests {
         }
     }
 
-    /// What Hush cannot show yet is named by kind, kept with any caption, and never dropped.
+    /// Files are kept as attachments of their kind, with any caption; a message of files alone
+    /// says what it holds. Nothing is dropped.
     #[test]
-    fn content_hush_cannot_show_is_a_placeholder_of_its_kind() {
+    fn files_are_attachments_of_their_kind_and_a_message_of_files_says_what_it_holds() {
         let (a, b) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
         let me = b.session_id();
         let kind = |kinds: &[(&str, u32)], body: Option<&str>| {
@@ -1109,22 +1131,29 @@ mod tests {
                 panic!("dropped")
             };
             assert!(unread);
-            (message.unsupported, message.body.clone(), message.shown_text())
+            assert_eq!(message.unsupported, None);
+            let kinds: Vec<AttachmentKind> = message.attachments.iter().map(Attachment::kind).collect();
+            (kinds, message.body.clone(), message.shown_text())
         };
-        assert_eq!(kind(&[("image/jpeg", 0)], None).0, Some(Unsupported::Photo));
-        assert_eq!(kind(&[("IMAGE/PNG", 0), ("image/webp", 0)], None).0, Some(Unsupported::Photo));
-        assert_eq!(kind(&[("video/mp4", 0)], None).0, Some(Unsupported::Video));
-        assert_eq!(kind(&[("audio/mpeg", 1)], None).0, Some(Unsupported::Voice), "flag 1 is a voice message");
-        assert_eq!(kind(&[("audio/aac", 0)], None).0, Some(Unsupported::Audio));
-        assert_eq!(kind(&[("application/pdf", 0)], None).0, Some(Unsupported::File));
-        assert_eq!(kind(&[("image/jpeg", 0), ("application/zip", 0)], None).0, Some(Unsupported::File));
-        let (unsupported, body, shown) = kind(&[("image/gif", 0)], Some("look at this"));
+        use AttachmentKind::{Audio, File, Image, Voice};
+        assert_eq!(kind(&[("image/jpeg", 0)], None), (vec![Image], String::new(), "A photo.".into()));
+        assert_eq!(kind(&[("IMAGE/PNG", 0), ("image/webp", 0)], None).2, "Photos.");
+        assert_eq!(kind(&[("video/mp4", 0)], None).2, "A video.");
+        assert_eq!(kind(&[("audio/mpeg", 1)], None).0, vec![Voice], "flag 1 is a voice message");
+        assert_eq!(kind(&[("audio/aac", 0)], None).0, vec![Audio]);
+        assert_eq!(kind(&[("application/pdf", 0)], None).2, "A file.");
         assert_eq!(
-            (unsupported, body.as_str(), shown.as_str()),
-            (Some(Unsupported::Photo), "look at this", "look at this")
+            kind(&[("image/jpeg", 0), ("application/zip", 0)], None),
+            (vec![Image, File], String::new(), "Files.".into())
         );
-        let (_, _, shown) = kind(&[("image/gif", 0)], None);
-        assert_eq!(shown, "A photo — Hush cannot show attachments yet.");
+        assert_eq!(
+            kind(&[("image/gif", 0)], Some("look at this")),
+            (vec![Image], "look at this".into(), "look at this".into())
+        );
+        // A pointer without a URL or a key cannot be fetched: it is kept, and shows as damaged.
+        let r = received(&a, &b, with_attachments(&[("image/png", 0)], None), 7);
+        let Incoming::Add { message, .. } = incoming(&r, "D", &me, r.timestamp_ms) else { panic!("dropped") };
+        assert_eq!(message.attachments[0].state, AttachmentState::Damaged);
         // A community invitation with no text.
         use crypto_core::wire::{Content, DataMessage, OpenGroupInvitation};
         let invite = Content {
@@ -1140,7 +1169,8 @@ mod tests {
         let r = received(&a, &b, invite, 6);
         let Incoming::Add { message, .. } = incoming(&r, "I", &me, r.timestamp_ms) else { panic!("dropped") };
         assert_eq!(message.unsupported, Some(Unsupported::CommunityInvitation));
-        // Every kind says what it is and that Hush cannot show it yet.
+        // Every kind Hush cannot show says what it is and that Hush cannot show it yet (records
+        // from before attachments were shown keep theirs).
         for u in [
             Unsupported::Photo,
             Unsupported::Video,
@@ -1152,12 +1182,12 @@ mod tests {
         ] {
             assert!(u.describe().contains("Hush cannot"), "{u:?}");
         }
-        // The list's preview shows the sentence for a message with no text.
+        // The list's preview says what a message of files alone holds.
         let mut c = Conversation::new(&a.session_id(), Standing::Request);
         let r = received(&a, &b, with_attachments(&[("video/webm", 0)], None), 9);
         let Incoming::Add { message, name, unread } = incoming(&r, "V", &me, r.timestamp_ms) else { panic!("dropped") };
         apply(&mut c, &message, name, unread);
-        assert_eq!(c.preview, "A video — Hush cannot show attachments yet.");
+        assert_eq!(c.preview, "A video.");
     }
 
     #[test]

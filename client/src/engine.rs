@@ -15,9 +15,11 @@ use crypto_core::vault::{KdfParams, VaultError};
 use crate::Error;
 use crate::account::{ACCOUNT_ID, Account, MIN_PASSPHRASE_CHARS};
 use crate::actions;
+use crate::attachments::FileServer;
 use crate::conversations::{self, Conversation, Message};
 use crate::disappearing;
 use crate::event::Event;
+use crate::files::{self, NewFile};
 use crate::inbox;
 use crate::messaging;
 use crate::network::{Hop, NetStatus};
@@ -42,6 +44,8 @@ struct Inner<P: Platform> {
     listener: Listener,
     /// The trusted nodes every relay's node list is checked against.
     anchors: RefCell<Option<Rc<Anchors>>>,
+    /// Where files are uploaded.
+    file_server: RefCell<FileServer>,
 }
 
 impl<P: Platform> Clone for Engine<P> {
@@ -82,6 +86,7 @@ impl<P: Platform> Engine<P> {
                 session: RefCell::default(),
                 listener: Rc::default(),
                 anchors: RefCell::default(),
+                file_server: RefCell::default(),
             }),
         }
     }
@@ -220,6 +225,7 @@ impl<P: Platform> Engine<P> {
     fn session_for(&self, vault: Vault<Rc<P::Backend>>, account: Account, identity: Identity) -> Rc<Session<P>> {
         let session =
             Rc::new(Session::new(vault, account, identity, self.inner.world.clone(), self.inner.listener.clone()));
+        session.client.set_file_server(self.inner.file_server.borrow().clone());
         if let Some(anchors) = self.inner.anchors.borrow().clone() {
             session.client.set_anchors(anchors);
         }
@@ -390,6 +396,40 @@ impl<P: Platform> Engine<P> {
     /// delivered in the background by [`Engine::run`] (an [`Event::Message`] tells each change).
     pub async fn send(&self, peer: &SessionId, text: &str) -> Result<Message, Error> {
         messaging::send(&*self.session()?, peer, text, None).await
+    }
+
+    /// Sends files to `peer`, with `text` as their caption (may be empty) and, with `reply_to`, as
+    /// a reply. Every file is checked against the limit before anything is kept; then they are
+    /// encrypted and kept (the outbox holds their encrypted bytes, so a reload mid-upload sends
+    /// the same ones) and this returns. The outbox uploads them to the file server through onion
+    /// paths, then seals and sends the message with their pointers; each attachment's state and
+    /// the message's status change as it goes ([`Event::Message`]).
+    pub async fn send_files(
+        &self,
+        peer: &SessionId,
+        text: &str,
+        reply_to: Option<&str>,
+        files: Vec<NewFile>,
+    ) -> Result<Message, Error> {
+        messaging::send_files(&*self.session()?, peer, text, reply_to, files).await
+    }
+
+    /// The bytes of file `index` of the message `message_id`: from this device, or downloaded
+    /// through an onion path, checked (digest and MAC, or the key's own check) and kept sealed
+    /// first. A file that is not what was sent is never returned ([`Error::FileDamaged`]); one
+    /// the file server no longer has is [`Error::FileExpired`]. The message's record keeps the
+    /// outcome (its attachment's state), and an [`Event::Message`] tells a change.
+    pub async fn file(&self, message_id: &str, index: usize) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
+        files::file(&*self.session()?, message_id, index).await
+    }
+
+    /// Uploads files to `server` from now on (Session's file server until told otherwise). The
+    /// front end gets it where it gets the network's anchors.
+    pub fn set_file_server(&self, server: FileServer) {
+        *self.inner.file_server.borrow_mut() = server.clone();
+        if let Some(session) = self.inner.session.borrow().as_ref() {
+            session.client.set_file_server(server);
+        }
     }
 
     /// Sends `text` to `peer` as a reply to their conversation's message `reply_to` (an id): the

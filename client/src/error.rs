@@ -62,6 +62,29 @@ pub enum Error {
     RelayUrl(RelayUrlError),
     /// The network could not be reached, or refused.
     Network(Failure),
+    /// More files than one message may carry.
+    TooManyFiles {
+        /// The most files a message may carry.
+        max: usize,
+    },
+    /// A file is larger than a message may carry.
+    FileTooLarge {
+        /// Its size in bytes.
+        size: u64,
+        /// The most a file may have.
+        max: u64,
+    },
+    /// The file server no longer has the file.
+    FileExpired,
+    /// The file is not what was sent (or its pointer is unusable), so it is not shown.
+    FileDamaged,
+    /// The file server refused the request (its status).
+    FileRefused {
+        /// The HTTP status it answered.
+        status: u16,
+    },
+    /// A downloaded file could not be kept on this device.
+    FileNotKept(StorageError),
     /// The relay's node list is not the network's (or the network could not be asked to confirm
     /// it), so nothing is sent through this relay.
     RelayRefused(Refusal),
@@ -95,6 +118,17 @@ impl fmt::Display for Error {
             Error::RelayUrl(e) => e.fmt(f),
             Error::Network(e) => sentence(&e.to_string(), f),
             Error::RelayRefused(r) => sentence(&r.to_string(), f),
+            Error::FileTooLarge { size, max } => write!(
+                f,
+                "This file is {} MB; a file can be at most {} MB. Nothing was sent.",
+                megabytes(*size),
+                megabytes(*max)
+            ),
+            Error::TooManyFiles { max } => write!(f, "A message can carry at most {max} files."),
+            Error::FileExpired => f.write_str("This file is no longer on the file server."),
+            Error::FileDamaged => f.write_str("This file is damaged: it is not what was sent, so it is not shown."),
+            Error::FileRefused { status } => write!(f, "The file server refused (HTTP {status})."),
+            Error::FileNotKept(e) => write!(f, "The file could not be kept on this device ({e})."),
         }
     }
 }
@@ -141,6 +175,12 @@ impl fmt::Display for Sentence<'_> {
         }
         Ok(())
     }
+}
+
+/// Bytes in megabytes (10⁶), with one decimal unless whole.
+pub fn megabytes(bytes: u64) -> String {
+    let tenths = bytes.div_ceil(100_000);
+    if tenths.is_multiple_of(10) { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
 }
 
 fn sentence(text: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -8,12 +8,13 @@
 //! [`Backend`](storage::Backend) — and tells its front ends what changed through [`Event`]s.
 //!
 //! Module layers, each depending only on those before it: `platform`, `text` (peers' text made
-//! inert), `storage` (with its `index` and `migrations`), `account`, `conversations`, `relay`,
-//! `network`, `event`, `error`, `session`, then `outbox`, `disappearing`, `actions`, `inbox`,
+//! inert), `storage` (with its `index` and `migrations`), `account`, `attachments`, `conversations`, `relay`,
+//! `network`, `event`, `error`, `session`, `files`, then `outbox`, `disappearing`, `actions`, `inbox`,
 //! `messaging`, and `engine` on top.
 
 pub mod account;
 mod actions;
+pub mod attachments;
 #[cfg(any(test, feature = "conformance"))]
 #[doc(hidden)]
 pub mod conformance;
@@ -22,6 +23,7 @@ mod disappearing;
 mod engine;
 mod error;
 mod event;
+mod files;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
@@ -40,7 +42,8 @@ pub mod text;
 pub use actions::{TYPING_RESEND_MS, TYPING_SHOWN_MS};
 pub use crypto_core::identity::SessionId;
 pub use engine::{Engine, KDF};
-pub use error::{Error, Sentence};
+pub use error::{Error, Sentence, megabytes};
 pub use event::Event;
+pub use files::{FILE_DEADLINE, NewFile};
 pub use messaging::{MAX_CHARS, Notification, NotificationBody};
 pub use outbox::{RETRY_EVERY, ROUNDS};

@@ -17,6 +17,7 @@ use crate::account::NotificationContent;
 use crate::conversations::{self, Conversation, Message, Quoted, Shown, Standing, Status};
 use crate::disappearing;
 use crate::event::Event;
+use crate::files::{self, NewFile};
 use crate::inbox;
 use crate::outbox;
 use crate::platform::Platform;
@@ -77,9 +78,25 @@ pub(crate) async fn send<P: Platform>(
     body: &str,
     reply_to: Option<&str>,
 ) -> Result<Message, Error> {
-    if body.trim().is_empty() {
+    send_files(session, peer, body, reply_to, Vec::new()).await
+}
+
+/// [`send`] with files: they are encrypted and kept (with their encrypted bytes, for the outbox)
+/// before this returns; the outbox uploads them, then seals and sends the message.
+pub(crate) async fn send_files<P: Platform>(
+    session: &Session<P>,
+    peer: &SessionId,
+    body: &str,
+    reply_to: Option<&str>,
+    files: Vec<NewFile>,
+) -> Result<Message, Error> {
+    if body.trim().is_empty() && files.is_empty() {
         return Err(Error::EmptyMessage);
     }
+    if files.len() > conversations::MAX_ATTACHMENTS {
+        return Err(Error::TooManyFiles { max: conversations::MAX_ATTACHMENTS });
+    }
+    let body = if body.trim().is_empty() { "" } else { body };
     if body.chars().count() > MAX_CHARS {
         return Err(Error::TooLong { max: MAX_CHARS });
     }
@@ -90,8 +107,18 @@ pub(crate) async fn send<P: Platform>(
     let name = session.account.borrow().display_name.clone();
     let setting = conversations::conversation(&session.vault, peer).await.ok().flatten().and_then(|c| c.disappearing);
     let now = session.next_timestamp();
-    let (data, sync_data) = outbox::seal_text(session, peer, body, Some(&name), quote.as_ref(), setting, now)?;
-    let mut msg = conversations::outgoing(peer, body, now, &name, data, sync_data);
+    let mut msg = conversations::outgoing(peer, body, now, &name, String::new(), String::new());
+    msg.quote = quote;
+    msg.disappearing = setting;
+    if files.is_empty() {
+        let (data, sync_data) = outbox::seal_text(session, &msg, now)?;
+        if let Some(entry) = msg.outbox.as_mut() {
+            (entry.data, entry.sync_data) = (data, sync_data);
+        }
+    } else {
+        // Sealed once its files are uploaded (until then its outbox entry has no data).
+        msg.attachments = files::prepare(session, &msg.id, files).await?;
+    }
     if let Some(entry) = msg.outbox.as_mut() {
         // Note to Self: the sync copy is the one copy (its target is this account).
         entry.delivered = *peer == session.me();
@@ -99,14 +126,13 @@ pub(crate) async fn send<P: Platform>(
         entry.sync_ttl = disappearing::sync_ttl(setting);
     }
     // The sender's own copy counts down from now, in both modes.
-    msg.disappearing = setting;
     msg.expires_at = setting.map(|d| now.saturating_add(d.millis()));
     msg.swarm_hash = msg.outbox.as_ref().and_then(|o| outbox::own_hash(session, &o.sync_data));
-    msg.quote = quote;
     outbox::change(session, |ids| ids.push(msg.id.clone())).await.map_err(Error::MessageNotKept)?;
     if let Err(e) = inbox::record(session, &msg, None, false, Standing::Accepted).await {
         // The entry points at a message that was not kept: the worker finds nothing and drops it.
         session.kept(outbox::change(session, |ids| ids.retain(|id| *id != msg.id)).await);
+        session.kept(crate::attachments::free_all(&session.vault, &msg.id, &msg.attachments).await);
         return Err(Error::MessageNotKept(e));
     }
     if let Some(at) = msg.expires_at {

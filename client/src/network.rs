@@ -31,7 +31,7 @@ use crypto_core::network::relay::GUARD_UNREACHABLE;
 use crypto_core::network::{
     Attempt, Exchange, Failure, Network, NodeRecord, Payload, PollState, Report, Step, parse_node_list,
 };
-use crypto_core::onion::{self, Destination, EncType, NodeReply};
+use crypto_core::onion::{self, Destination, EncType, LayerKey, NodeReply, ServerTarget, v4};
 use crypto_core::storage::rpc::{Affected, DeleteReply, ExpireReply, RetrieveReply, StoreReply};
 use crypto_core::storage::{Namespace, requests};
 use futures::future::{Either, select};
@@ -39,6 +39,7 @@ use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::attachments::FileServer;
 use crate::platform::{Clock, Platform, TransportError, World};
 use crate::relay::{self, NetError, RelayUrlError};
 use crate::storage::{Backend, StorageError, Vault, stores};
@@ -52,6 +53,71 @@ pub const NETWORK_STATE_ID: &[u8] = b"network-state";
 const MAX_PAGES: usize = 20;
 /// The destination an exchange last sent the caller's request to.
 type Tracked = Cell<Option<[u8; 32]>>;
+
+/// What an exchange carries to its destination and how it opens the answer: a storage RPC for a
+/// node, or a v4 request for a server.
+trait Ask {
+    /// The opened answer.
+    type Answer;
+    /// The request for this destination, and where the onion ends.
+    fn request(&self, destination: &NodeRecord) -> (Destination, Vec<u8>);
+    /// The deadline of one attempt.
+    fn deadline(&self) -> Duration;
+    /// Opens the 200 body of an attempt.
+    fn open(&self, key: &LayerKey, body: &[u8]) -> Option<Self::Answer>;
+    /// The status and body of an answer, which the exchange judges.
+    fn judged(answer: &Self::Answer) -> (u16, &[u8]);
+}
+
+/// A storage RPC, built for the node it is sent to.
+struct NodeAsk<'a>(&'a dyn Fn(&NodeRecord) -> Value);
+
+impl Ask for NodeAsk<'_> {
+    type Answer = NodeReply;
+
+    fn request(&self, destination: &NodeRecord) -> (Destination, Vec<u8>) {
+        (Destination::Node(destination.keys()), (self.0)(destination).to_string().into_bytes())
+    }
+
+    fn deadline(&self) -> Duration {
+        relay::ONION_DEADLINE
+    }
+
+    fn open(&self, key: &LayerKey, body: &[u8]) -> Option<NodeReply> {
+        onion::unwrap_node_reply(key, body).ok()
+    }
+
+    fn judged(reply: &NodeReply) -> (u16, &[u8]) {
+        (reply.status, &reply.body)
+    }
+}
+
+/// A v4 request for a server behind the path's last hop.
+struct ServerAsk<'a> {
+    target: &'a ServerTarget,
+    request: &'a [u8],
+    deadline: Duration,
+}
+
+impl Ask for ServerAsk<'_> {
+    type Answer = v4::Response;
+
+    fn request(&self, _: &NodeRecord) -> (Destination, Vec<u8>) {
+        (Destination::Server(self.target.clone()), self.request.to_vec())
+    }
+
+    fn deadline(&self) -> Duration {
+        self.deadline
+    }
+
+    fn open(&self, key: &LayerKey, body: &[u8]) -> Option<v4::Response> {
+        onion::unwrap_server_reply(key, body).ok()
+    }
+
+    fn judged(response: &v4::Response) -> (u16, &[u8]) {
+        (response.code, &response.body)
+    }
+}
 
 /// How long a request to a swarm member may go unanswered before the same request goes to another
 /// member beside it (see [`Client::hedged`]). Above what a healthy member takes through a path.
@@ -244,6 +310,8 @@ pub struct Client<P: Platform> {
     verdict: RefCell<Option<Verdict>>,
     /// One check at a time: a second request that needs the list waits for the first's verdict.
     checking: futures::lock::Mutex<()>,
+    /// Where this account's files are uploaded.
+    file_server: RefCell<FileServer>,
 }
 
 impl<P: Platform> fmt::Debug for Client<P> {
@@ -296,7 +364,18 @@ impl<P: Platform> Client<P> {
             anchors: RefCell::default(),
             verdict: RefCell::default(),
             checking: Default::default(),
+            file_server: RefCell::default(),
         }
+    }
+
+    /// Where files are uploaded (Session's file server unless told otherwise).
+    pub fn file_server(&self) -> FileServer {
+        self.file_server.borrow().clone()
+    }
+
+    /// Uploads files to `server` from now on.
+    pub fn set_file_server(&self, server: FileServer) {
+        *self.file_server.borrow_mut() = server;
     }
 
     /// The trusted nodes to check the relay's node list against. Until they are given, every
@@ -374,7 +453,7 @@ impl<P: Platform> Client<P> {
         }
     }
 
-    fn show_outcome(&self, result: &Result<NodeReply, ClientError>) {
+    fn show_outcome(&self, result: Result<(), &ClientError>) {
         match result {
             // A refusal is an answer: the network is reachable.
             Ok(_) | Err(Failure::Rejected { .. }) => self.set_status(Connection::Connected, None),
@@ -420,12 +499,34 @@ impl<P: Platform> Client<P> {
     /// [`Client::exchange`], keeping `chosen` told of the destination of the caller's request.
     async fn exchange_tracked(
         &self,
-        mut ex: Exchange,
+        ex: Exchange,
         request: &dyn Fn(&NodeRecord) -> Value,
         chosen: &Tracked,
     ) -> Result<(NodeReply, NodeRecord), ClientError> {
-        let result = self.drive(&mut ex, request, chosen).await;
-        self.show_outcome(&result.as_ref().map(|(r, _)| r.clone()).map_err(Clone::clone));
+        self.run_exchange(ex, &NodeAsk(request), chosen).await
+    }
+
+    /// Sends a v4 request (`request`: its bencoded bytes, see `crypto_core::onion::v4`) to a server
+    /// behind a path's last hop, which makes the HTTP request; each attempt may take `deadline`.
+    /// The server's answer is returned whatever its code: the caller reads it.
+    pub async fn server(
+        &self,
+        target: &ServerTarget,
+        request: &[u8],
+        deadline: Duration,
+    ) -> Result<v4::Response, ClientError> {
+        let ask = ServerAsk { target, request, deadline };
+        self.run_exchange(Exchange::to_server(), &ask, &Cell::new(None)).await.map(|(answer, _)| answer)
+    }
+
+    async fn run_exchange<A: Ask>(
+        &self,
+        mut ex: Exchange,
+        ask: &A,
+        chosen: &Tracked,
+    ) -> Result<(A::Answer, NodeRecord), ClientError> {
+        let result = self.drive(&mut ex, ask, chosen).await;
+        self.show_outcome(result.as_ref().map(|_| ()));
         if self.network.borrow().guards() != self.saved_guards.borrow().as_slice()
             && let Some(notify) = self.on_new_guards.borrow().as_ref()
         {
@@ -434,17 +535,17 @@ impl<P: Platform> Client<P> {
         if matches!(result, Err(Failure::ClockOutOfSync)) {
             // The samples were forgotten: ask a node for the time before anything is signed again.
             let mut sync = Exchange::to_any_node();
-            let _ = self.drive(&mut sync, &|_| requests::info(), &Cell::new(None)).await;
+            let _ = self.drive(&mut sync, &NodeAsk(&|_| requests::info()), &Cell::new(None)).await;
         }
         result
     }
 
-    async fn drive(
+    async fn drive<A: Ask>(
         &self,
         ex: &mut Exchange,
-        request: &dyn Fn(&NodeRecord) -> Value,
+        ask: &A,
         chosen: &Tracked,
-    ) -> Result<(NodeReply, NodeRecord), ClientError> {
+    ) -> Result<(A::Answer, NodeRecord), ClientError> {
         loop {
             let step = self.network.borrow_mut().next_step(ex, &mut OsRng, self.world.clock.now_ms());
 
@@ -468,27 +569,29 @@ impl<P: Platform> Client<P> {
                 Step::Send(send) => send,
             };
             chosen.set(ex.destination());
-            let body = match send.payload {
-                Payload::Request => request(&send.destination),
-                Payload::GetSwarm(owner) => requests::get_swarm(&owner),
-                Payload::Info => requests::info(),
-            }
-            .to_string();
-            let built = onion::build(
-                &mut OsRng,
-                &send.hops,
-                &Destination::Node(send.destination.keys()),
-                body.as_bytes(),
-                EncType::XChaCha20,
-            );
+            let node_body = |rpc: Value| (Destination::Node(send.destination.keys()), rpc.to_string().into_bytes());
+            let (destination, body) = match send.payload {
+                Payload::Request => ask.request(&send.destination),
+                Payload::GetSwarm(owner) => node_body(requests::get_swarm(&owner)),
+                Payload::Info => node_body(requests::info()),
+            };
+            let built = onion::build(&mut OsRng, &send.hops, &destination, &body, EncType::XChaCha20);
             let Ok(onion) = built else { return Err(Failure::TooLarge) };
             self.requests.set(self.requests.get() + 1);
             let relay = self.relay();
-            let response = relay::onion(&self.world.transport, &self.world.clock, &relay, &send.guard, onion.body)
-                .await
-                .map(|reply| (reply.status, reply.body));
+            let deadline = if send.payload == Payload::Request { ask.deadline() } else { relay::ONION_DEADLINE };
+            let response = relay::onion_within(
+                &self.world.transport,
+                &self.world.clock,
+                &relay,
+                &send.guard,
+                onion.body,
+                deadline,
+            )
+            .await
+            .map(|reply| (reply.status, reply.body));
             let now = self.world.clock.now_ms();
-            let mut reply = None;
+            let mut answer = None;
             let report = {
                 let mut network = self.network.borrow_mut();
                 match &response {
@@ -496,19 +599,24 @@ impl<P: Platform> Client<P> {
                     // still listed, on the path or as the destination.
                     Err(NetError::Transport(TransportError::TimedOut)) => network.report(ex, Attempt::TimedOut, now),
                     Err(_) => network.report(ex, Attempt::Unsent, now),
-                    Ok((200, bytes)) => match onion::unwrap_node_reply(&onion.reply_key, bytes) {
-                        Ok(r) => {
-                            let report = network.report(ex, Attempt::Reply { status: r.status, body: &r.body }, now);
-                            reply = Some(r);
+                    Ok((200, bytes)) if send.payload == Payload::Request => match ask.open(&onion.reply_key, bytes) {
+                        Some(opened) => {
+                            let (status, body) = A::judged(&opened);
+                            let report = network.report(ex, Attempt::Reply { status, body }, now);
+                            answer = Some(opened);
                             report
                         }
+                        None => network.report(ex, Attempt::Unreadable, now),
+                    },
+                    Ok((200, bytes)) => match onion::unwrap_node_reply(&onion.reply_key, bytes) {
+                        Ok(r) => network.report(ex, Attempt::Reply { status: r.status, body: &r.body }, now),
                         Err(_) => network.report(ex, Attempt::Unreadable, now),
                     },
                     Ok((status, bytes)) => network.report(ex, Attempt::Http { status: *status, body: bytes }, now),
                 }
             };
-            match (report, reply) {
-                (Report::Done, Some(reply)) => return Ok((reply, send.destination)),
+            match (report, answer) {
+                (Report::Done, Some(answer)) => return Ok((answer, send.destination)),
                 (Report::Failed(f), _) => return Err(f),
                 _ => {}
             }
@@ -534,7 +642,7 @@ impl<P: Platform> Client<P> {
                 self.set_status(Connection::Connecting, None);
             }
             Ok(()) => {}
-            Err(e) => self.show_outcome(&Err(e.clone())),
+            Err(e) => self.show_outcome(Err(e)),
         }
         result
     }

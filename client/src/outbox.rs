@@ -38,8 +38,10 @@ use futures::stream::FuturesUnordered;
 use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 
-use crate::conversations::{self, Disappearing, Message, Quoted, Status, outgoing_id};
+use crate::attachments::Attachment;
+use crate::conversations::{self, Disappearing, Message, Outbox, Quoted, Status, outgoing_id};
 use crate::event::Event;
+use crate::files::{self, FileError};
 use crate::platform::{Clock, Platform};
 use crate::session::Session;
 use crate::storage::{StorageError, stores};
@@ -129,17 +131,26 @@ pub(crate) async fn change<P: Platform>(
     session.save(stores::ACCOUNT, OUTBOX_ID, &list).await
 }
 
-/// What an outgoing message says on the wire: its text, the sender's name, and its quote.
+/// What an outgoing message says on the wire: its text, the sender's name, its quote and its
+/// files' pointers.
 pub(crate) fn content_of(
     body: &str,
     name: Option<&str>,
     quote: Option<&Quoted>,
     disappearing: Option<Disappearing>,
+    files: &[Attachment],
 ) -> Content {
     let mut content = match quote {
         Some(q) => message::reply_message(body, name, q.timestamp, &q.author, &q.text),
         None => message::text_message(body, name),
     };
+    if let Some(data) = content.data_message.as_mut() {
+        // Files without a caption carry no body, as Session's clients send them.
+        if body.is_empty() && !files.is_empty() {
+            data.body = None;
+        }
+        data.attachments = files.iter().map(Attachment::pointer).collect();
+    }
     message::Expiration::set(&mut content, disappearing.map(Disappearing::wire));
     content
 }
@@ -156,21 +167,18 @@ pub(crate) fn own_hash<P: Platform>(session: &Session<P>, data: &str) -> Option<
     Some(crypto_core::storage::message_hash(&session.me().to_bytes(), crypto_core::storage::Namespace::DEFAULT, &raw))
 }
 
-/// Seals a message to `peer` at `timestamp`: the recipient's copy and the sync copy for this
-/// account's other devices.
+/// Seals the outgoing message `msg` (its text, the sender's name, its quote, timer and files) at
+/// `timestamp`: the recipient's copy and the sync copy for this account's other devices.
 pub(crate) fn seal_text<P: Platform>(
     session: &Session<P>,
-    peer: &SessionId,
-    body: &str,
-    name: Option<&str>,
-    quote: Option<&Quoted>,
-    disappearing: Option<Disappearing>,
+    msg: &Message,
     timestamp: u64,
 ) -> Result<(String, String), crate::Error> {
-    let content = content_of(body, name, quote, disappearing);
-    let sync = message::sync_copy(&content, peer);
+    let content =
+        content_of(&msg.body, msg.sender_name.as_deref(), msg.quote.as_ref(), msg.disappearing, &msg.attachments);
+    let sync = message::sync_copy(&content, &msg.peer);
     match (
-        message::seal_message(&mut OsRng, &session.identity, peer, content, timestamp),
+        message::seal_message(&mut OsRng, &session.identity, &msg.peer, content, timestamp),
         message::seal_message(&mut OsRng, &session.identity, &session.me(), sync, timestamp),
     ) {
         (Ok(data), Ok(sync_data)) => Ok((data, sync_data)),
@@ -279,16 +287,7 @@ async fn reseal<P: Platform>(session: &Session<P>, id: &str) -> bool {
     let Some(mut entry) = msg.outbox.clone() else { return false };
     let before = msg.timestamp;
     let timestamp = session.next_timestamp();
-    let sealed = seal_text(
-        session,
-        &msg.peer,
-        &msg.body,
-        msg.sender_name.as_deref(),
-        msg.quote.as_ref(),
-        msg.disappearing,
-        timestamp,
-    );
-    let Ok((data, sync_data)) = sealed else {
+    let Ok((data, sync_data)) = seal_text(session, &msg, timestamp) else {
         return false;
     };
     msg.swarm_hash = own_hash(session, &sync_data);
@@ -351,6 +350,29 @@ async fn reseal_control<P: Platform>(session: &Session<P>, id: &str) -> bool {
     let ok = saved.is_ok();
     session.kept(saved);
     ok
+}
+
+/// Uploads the files of the message `id` that are not uploaded yet, then seals it with their
+/// pointers. Returns the sealed message and its outbox entry (none: the message is gone).
+async fn seal_with_files<P: Platform>(session: &Session<P>, id: &str) -> Result<Option<(Message, Outbox)>, FileError> {
+    if files::upload_pending(session, id).await?.is_none() {
+        return Ok(None);
+    }
+    let _guard = session.writes.lock().await;
+    let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Ok(None) };
+    let Some(mut entry) = msg.outbox.clone() else { return Ok(None) };
+    if entry.data.is_empty() {
+        let (data, sync_data) = seal_text(session, &msg, msg.timestamp).map_err(|_| FileError::Refused(0))?;
+        msg.swarm_hash = own_hash(session, &sync_data);
+        entry.data = data;
+        entry.sync_data = sync_data;
+        msg.outbox = Some(entry.clone());
+        if let Err(e) = session.save(stores::MESSAGES, msg.id.as_bytes(), &msg).await {
+            session.kept(Err(e));
+            return Err(FileError::Refused(0));
+        }
+    }
+    Ok(Some((msg, entry)))
 }
 
 /// How one delivery attempt of an entry ended.
@@ -423,6 +445,17 @@ async fn attempt<P: Platform>(session: &Session<P>, id: &str) -> Outcome {
     }
     let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Outcome::Gone };
     let Some(mut entry) = msg.outbox.clone() else { return Outcome::Gone };
+    if entry.data.is_empty() {
+        // Its files go to the file server first; it is sealed once they are all there.
+        match seal_with_files(session, id).await {
+            Ok(Some(sealed)) => (msg, entry) = sealed,
+            Ok(None) => return Outcome::Gone,
+            Err(FileError::Network(f)) => return failed(session, id, f).await,
+            Err(FileError::Gone | FileError::Refused(_)) => {
+                return Outcome::Refused(Failure::Rejected { status: 0, body: "the file server refused".to_owned() });
+            }
+        }
+    }
     if !entry.delivered {
         let ttl = entry.ttl.unwrap_or(DEFAULT_TTL_MS);
         if let Err(f) = session.client.store_for(&msg.peer, &entry.data, msg.timestamp, ttl).await {
@@ -760,8 +793,9 @@ mod schedule_tests {
     /// Sends `body` to `to` as [`messaging::send`] did while the network time was `FAR`.
     async fn sent_at_far(session: &Session<Test>, to: &SessionId, body: &str) -> Message {
         session.set_last_sent(FAR);
-        let (data, sync_data) = seal_text(session, to, body, Some("Alice"), None, None, FAR).unwrap();
-        let msg = conversations::outgoing(to, body, FAR, "Alice", data, sync_data);
+        let mut msg = conversations::outgoing(to, body, FAR, "Alice", String::new(), String::new());
+        let (data, sync_data) = seal_text(session, &msg, FAR).unwrap();
+        msg.outbox = Some(Outbox { data, sync_data, delivered: false, ttl: None, sync_ttl: None });
         change(session, |ids| ids.push(msg.id.clone())).await.unwrap();
         crate::inbox::record(session, &msg, None, false, conversations::Standing::Accepted).await.unwrap();
         msg

@@ -167,8 +167,20 @@ pub async fn onion(
     guard: &[u8; 32],
     body: Vec<u8>,
 ) -> Result<Reply, NetError> {
+    onion_within(transport, clock, base, guard, body, ONION_DEADLINE).await
+}
+
+/// [`onion`] with its own deadline (a file's upload or download takes longer than a message).
+pub async fn onion_within(
+    transport: &impl Transport,
+    clock: &impl Clock,
+    base: &str,
+    guard: &[u8; 32],
+    body: Vec<u8>,
+    deadline: Duration,
+) -> Result<Reply, NetError> {
     let url = url(base, &format!("/v1/onion/{}", hex::encode(guard)));
-    request(clock, ONION_DEADLINE, transport.post(&url, body, ONION_DEADLINE)).await
+    request(clock, deadline, transport.post(&url, body, deadline)).await
 }
 
 /// One request, held to `deadline` by the engine's own clock as well as the transport's.

@@ -37,8 +37,10 @@ pub mod stores {
     /// Conversations as schemas 1 and 2 kept them, each holding every message id. Read only by
     /// the migration to schema 3, which empties it.
     pub const CONVERSATIONS_V1: &str = "conversations";
+    /// Attachments' bytes, in sealed pieces (see `crate::attachments`).
+    pub const FILES: &str = "files";
     /// Every store, in creation order.
-    pub const ALL: &[&str] = &[META, ACCOUNT, CONVERSATIONS_V1, MESSAGES, CONVERSATIONS, MESSAGE_PAGES];
+    pub const ALL: &[&str] = &[META, ACCOUNT, CONVERSATIONS_V1, MESSAGES, CONVERSATIONS, MESSAGE_PAGES, FILES];
 }
 
 /// The schema version this build writes; the steps in [`migrations`] lead up to it.

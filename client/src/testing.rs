@@ -209,13 +209,20 @@ pub fn plain_errors() -> Vec<crate::Error> {
         Error::AnotherAccount,
         Error::WrongCurrentPassphrase,
         Error::PassphraseTooShort,
+        Error::TooManyFiles { max: 32 },
+        Error::FileTooLarge { size: 12_345_678, max: 10_000_000 },
+        Error::FileTooLarge { size: 10_000_001, max: 10_000_000 },
+        Error::FileExpired,
+        Error::FileDamaged,
+        Error::FileRefused { status: 413 },
     ]
 }
 
 /// Each engine error that carries a storage error, around `storage`.
-pub fn storage_errors(storage: &crate::storage::StorageError) -> [crate::Error; 5] {
+pub fn storage_errors(storage: &crate::storage::StorageError) -> [crate::Error; 6] {
     use crate::Error;
     [
+        Error::FileNotKept(storage.clone()),
         Error::Storage(storage.clone()),
         Error::NotKept(storage.clone()),
         Error::MessageNotKept(storage.clone()),

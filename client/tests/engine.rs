@@ -18,12 +18,13 @@ use crypto_core::network::anchors::Anchors;
 use crypto_core::storage::{Namespace, requests};
 use crypto_core::vault::KdfParams;
 use crypto_core::wire::{AttachmentPointer, Content, DataMessage, LokiProfile};
-use hush_client::conversations::{Message, Standing, Status, Unsupported};
+use hush_client::attachments::FileServer;
+use hush_client::conversations::{AttachmentKind, AttachmentState, Message, Standing, Status};
 use hush_client::platform::native::{Https, SqliteBackend, SystemClock};
 use hush_client::platform::{Platform, World};
 use hush_client::storage::{Backend, MemoryBackend};
 use hush_client::testing::{Control, Script, Scripted};
-use hush_client::{Engine, Error, Event, SessionId};
+use hush_client::{Engine, Error, Event, NewFile, SessionId};
 use hush_node::devnet::{Devnet, DevnetConfig};
 use hush_node::server::now_ms;
 use rand_core::OsRng;
@@ -52,6 +53,8 @@ thread_local! {
     /// The trust anchors of the devnet this test's engines use: its own nodes, from its
     /// `devnet.json` (each test runs on its own thread, with one devnet).
     static ANCHORS: RefCell<Option<Anchors>> = const { RefCell::new(None) };
+    /// That devnet's file server, from its `devnet.json`.
+    static FILE_SERVER: RefCell<Option<FileServer>> = const { RefCell::new(None) };
 }
 
 /// Makes the engines this test creates from now on trust the devnet whose data folder is `dir`.
@@ -59,6 +62,10 @@ fn trust(dir: &std::path::Path) {
     let json = std::fs::read(dir.join("devnet.json")).expect("the devnet wrote devnet.json");
     let anchors = Anchors::parse(&json).expect("devnet.json lists the devnet's nodes");
     ANCHORS.with(|a| *a.borrow_mut() = Some(anchors));
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let files = &json["file_server"];
+    let server = FileServer::parse(files["url"].as_str().unwrap(), files["pubkey_ed25519"].as_str().unwrap());
+    FILE_SERVER.with(|f| *f.borrow_mut() = Some(server.expect("devnet.json names its file server")));
 }
 
 /// A devnet of six nodes on ephemeral loopback ports, in a folder removed when the test ends.
@@ -126,6 +133,9 @@ fn new_engine<B: Backend + 'static>(backend: B) -> (Engine<On<B>>, Control) {
     engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
     if let Some(anchors) = ANCHORS.with(|a| a.borrow().clone()) {
         engine.set_anchors(anchors);
+    }
+    if let Some(server) = FILE_SERVER.with(|f| f.borrow().clone()) {
+        engine.set_file_server(server);
     }
     (engine, net)
 }
@@ -681,56 +691,198 @@ fn blocked_people_are_not_heard_until_unblocked_and_deleted_conversations_stay_g
 
 /// A photo with no text (as Session Desktop sends one) is filed and shown as a sentence, never
 /// dropped; with a caption, the caption is shown and the photo is still marked.
+/// Files both ways through the devnet's file server, onion-routed: two files in one message
+/// with a caption, each uploaded before the message is sealed; the recipient sees their kinds,
+/// names and sizes at once and gets each file's bytes on asking, checked and then kept sealed
+/// (no network needed the second time); the sender's own copy is on its device from the start.
 #[test]
-fn a_photo_without_text_is_kept_and_shown_as_a_placeholder() {
+fn files_go_through_the_file_server_and_come_back_byte_for_byte() {
+    run_test(Duration::from_secs(90), async {
+        let net = Net::start("files").await;
+        let alice = memory_user(&net, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+        let photo: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let notes = b"notes, plain text\n".to_vec();
+        let files = vec![
+            new_file("holiday.png", "image/png", &photo, Some((640, 480))),
+            new_file("notes.txt", "text/plain", &notes, None),
+        ];
+        let sent = alice.engine.send_files(&bob.id, "two files", None, files).await.unwrap();
+        assert_eq!(sent.status, Status::Sending);
+        let states: Vec<AttachmentState> = sent.attachments.iter().map(|a| a.state).collect();
+        assert_eq!(states, [AttachmentState::Uploading, AttachmentState::Uploading]);
+        assert_eq!(&*alice.engine.file(&sent.id, 0).await.unwrap(), photo.as_slice(), "the sender's copy is local");
+        eventually("the message to be sent", Duration::from_secs(30), async || {
+            (alice.statuses(&sent.id).last() == Some(&Status::Sent)).then_some(())
+        })
+        .await;
+        let mine = alice.history(&bob.id).await.pop().unwrap();
+        assert!(mine.attachments.iter().all(|a| a.state == AttachmentState::Saved && a.url.is_some()), "{mine:?}");
+        assert_eq!(net.devnet.file_server.file_count().unwrap(), 2, "one upload per file");
+
+        let got = eventually("the files at Bob's", SECONDS_20, async || {
+            bob.message_events().into_iter().find(|(m, arrived)| *arrived && m.body == "two files").map(|(m, _)| m)
+        })
+        .await;
+        let seen: Vec<(Option<&str>, AttachmentKind, u64, AttachmentState)> =
+            got.attachments.iter().map(|a| (a.file_name.as_deref(), a.kind(), a.size, a.state)).collect();
+        assert_eq!(
+            seen,
+            [
+                (Some("holiday.png"), AttachmentKind::Image, photo.len() as u64, AttachmentState::Remote),
+                (Some("notes.txt"), AttachmentKind::File, notes.len() as u64, AttachmentState::Remote),
+            ]
+        );
+        assert_eq!((got.attachments[0].width, got.attachments[0].height), (Some(640), Some(480)));
+        assert_eq!(&*bob.engine.file(&got.id, 0).await.unwrap(), photo.as_slice());
+        assert_eq!(&*bob.engine.file(&got.id, 1).await.unwrap(), notes.as_slice());
+        let kept = bob.history(&alice.id).await.pop().unwrap();
+        assert!(kept.attachments.iter().all(|a| a.state == AttachmentState::Saved));
+        // Kept: read again with the network gone.
+        bob.net.set(Script::Offline);
+        assert_eq!(&*bob.engine.file(&got.id, 0).await.unwrap(), photo.as_slice());
+        bob.net.set(Script::Pass);
+
+        // A picture alone, the other way: no body on the wire, and the list says what it holds.
+        let reply = bob.engine.send_files(&alice.id, "", None, vec![new_file("a.gif", "image/gif", b"GIF89a", None)]);
+        let reply = reply.await.unwrap();
+        let back = eventually("the picture at Alice's", SECONDS_20, async || {
+            alice
+                .message_events()
+                .into_iter()
+                .find(|(m, arrived)| *arrived && m.timestamp == reply.timestamp)
+                .map(|(m, _)| m)
+        })
+        .await;
+        assert_eq!((back.body.as_str(), back.shown_text().as_str()), ("", "A photo."));
+        assert_eq!(&*alice.engine.file(&back.id, 0).await.unwrap(), b"GIF89a");
+        let listed = alice.engine.conversation(&bob.id).await.unwrap().unwrap();
+        assert_eq!(listed.preview, "A photo.");
+
+        // Over the limit: refused before anything is kept or sent.
+        let big = vec![0u8; 10_000_001];
+        let refused =
+            alice.engine.send_files(&bob.id, "", None, vec![new_file("big.bin", "application/zip", &big, None)]);
+        assert_eq!(refused.await, Err(Error::FileTooLarge { size: 10_000_001, max: 10_000_000 }));
+        // Deleting the message frees its files on this device.
+        bob.engine.delete_for_me(&got.id).await.unwrap();
+        assert_eq!(bob.engine.file(&got.id, 0).await, Err(Error::MessageGone));
+    });
+}
+
+/// A file whose download does not match its digest is never shown, and says it is damaged; one
+/// the file server no longer has says so; a pointer that names no file server is never fetched.
+#[test]
+fn a_tampered_or_expired_file_is_never_shown() {
     run_test(Duration::from_secs(60), async {
-        let net = Net::start("placeholder").await;
+        let net = Net::start("tampered").await;
         let bob = memory_user(&net, "Bob").await;
         let alice = Identity::from_seed(&seed());
-        let photo = |caption: Option<&str>| Content {
+        let data = b"the real picture".to_vec();
+        let encrypted = crypto_core::attachment::encrypt_legacy(&mut OsRng, &data).unwrap();
+        let reply = reqwest::Client::new()
+            .post(format!("{}/file", net.devnet.file_server_url))
+            .body(encrypted.data.clone())
+            .send()
+            .await
+            .unwrap();
+        let reply: serde_json::Value = serde_json::from_slice(&reply.bytes().await.unwrap()).unwrap();
+        let id = reply["id"].as_str().unwrap().to_owned();
+        let key = hex::encode(net.devnet.file_server.ed25519());
+        let pointer = |url: String, digest: Vec<u8>| AttachmentPointer {
+            id: Some(0),
+            content_type: Some("image/jpeg".into()),
+            key: Some(encrypted.key.as_bytes().to_vec()),
+            size: Some(data.len() as u32),
+            digest: Some(digest),
+            file_name: Some("IMG_0001.jpg".into()),
+            url: Some(url),
+            ..Default::default()
+        };
+        let mut wrong = encrypted.digest.unwrap().to_vec();
+        wrong[0] ^= 1;
+        let gone = format!("{}/file/{}#p={key}", net.devnet.file_server_url, "A".repeat(44));
+        let pointers = vec![
+            pointer(format!("{}/file/{id}#p={key}", net.devnet.file_server_url), wrong),
+            pointer(gone, encrypted.digest.unwrap().to_vec()),
+            pointer(format!("{}/file/{id}#p={key}", net.devnet.file_server_url), encrypted.digest.unwrap().to_vec()),
+            pointer("javascript:alert(1)".into(), encrypted.digest.unwrap().to_vec()),
+        ];
+        let content = Content {
             data_message: Some(DataMessage {
-                body: caption.map(str::to_owned),
-                attachments: vec![AttachmentPointer {
-                    id: Some(4_242),
-                    content_type: Some("image/jpeg".into()),
-                    key: Some(vec![7; 64]),
-                    size: Some(123_456),
-                    digest: Some(vec![9; 32]),
-                    file_name: Some("IMG_0001.jpg".into()),
-                    width: Some(4_032),
-                    height: Some(3_024),
-                    url: Some("http://filev2.getsession.org/file/4242".into()),
-                    ..Default::default()
-                }],
+                attachments: pointers,
                 profile: Some(LokiProfile { display_name: Some("Alice".into()), ..Default::default() }),
                 ..Default::default()
             }),
             ..Default::default()
         };
         let t = now_ms();
-        let data = message::seal_message(&mut OsRng, &alice, &bob.id, photo(None), t).unwrap();
-        net.store_direct(&bob.id, &data).await;
-        let shown = eventually("the photo", SECONDS_20, async || {
+        net.store_direct(&bob.id, &message::seal_message(&mut OsRng, &alice, &bob.id, content, t).unwrap()).await;
+        let got = eventually("the message", SECONDS_20, async || {
             bob.message_events().into_iter().find(|(m, arrived)| *arrived && m.timestamp == t).map(|(m, _)| m)
         })
         .await;
-        assert_eq!((shown.unsupported, shown.body.as_str()), (Some(Unsupported::Photo), ""));
-        assert_eq!(shown.shown_text(), Unsupported::Photo.describe());
-        assert_eq!(shown.shown_text(), "A photo — Hush cannot show attachments yet.");
-        assert_eq!(shown.sender_name.as_deref(), Some("Alice"));
-        let conversation = bob.engine.conversation(&alice.session_id()).await.unwrap().unwrap();
-        assert_eq!((conversation.preview.as_str(), conversation.unread), (Unsupported::Photo.describe(), 1));
+        assert_eq!(got.attachments[3].state, AttachmentState::Damaged, "never fetched");
+        assert_eq!(bob.engine.file(&got.id, 0).await, Err(Error::FileDamaged));
+        assert_eq!(bob.engine.file(&got.id, 1).await, Err(Error::FileExpired));
+        assert_eq!(&*bob.engine.file(&got.id, 2).await.unwrap(), data.as_slice(), "the right digest opens");
+        assert_eq!(bob.engine.file(&got.id, 3).await, Err(Error::FileDamaged));
+        let kept = bob.history(&alice.session_id()).await.pop().unwrap();
+        let states: Vec<AttachmentState> = kept.attachments.iter().map(|a| a.state).collect();
+        assert_eq!(
+            states,
+            [AttachmentState::Damaged, AttachmentState::Expired, AttachmentState::Saved, AttachmentState::Damaged]
+        );
+    });
+}
 
-        let data = message::seal_message(&mut OsRng, &alice, &bob.id, photo(Some("the view")), t + 1).unwrap();
-        net.store_direct(&bob.id, &data).await;
-        let captioned = eventually("the captioned photo", SECONDS_20, async || {
-            bob.message_events().into_iter().find(|(m, arrived)| *arrived && m.timestamp == t + 1).map(|(m, _)| m)
+/// Files sent, then the tab closes mid-upload: the next engine uploads what was not uploaded
+/// (the same encrypted bytes, kept in the outbox) and the message arrives once, its files whole.
+#[test]
+fn a_reload_mid_upload_sends_the_files_once() {
+    run_test(Duration::from_secs(90), async {
+        let net = Net::start("reload-files").await;
+        let bob = memory_user(&net, "Bob").await;
+        let backend = Shared::default();
+        let alice = User::create(&net.relay(), backend.clone(), &seed(), "Alice").await;
+        alice.engine.send(&bob.id, "warm up").await.unwrap();
+        eventually("the warm-up", SECONDS_20, async || (bob.arrivals("warm up") == 1).then_some(())).await;
+        let one: Vec<u8> = (0..2_000_000u32).map(|i| (i % 253) as u8).collect();
+        let two: Vec<u8> = (0..1_000u32).map(|i| (i % 7) as u8).collect();
+        let files =
+            vec![new_file("one.bin", "application/octet-stream", &one, None), new_file("two.bin", "", &two, None)];
+        let before = alice.net.requests();
+        let sent = alice.engine.send_files(&bob.id, "after a reload", None, files).await.unwrap();
+        eventually("an upload under way", SECONDS_20, async || (alice.net.requests() > before).then_some(())).await;
+        alice.crash().await;
+        let alice = User::reopen(backend).await;
+        eventually("the message sent", Duration::from_secs(40), async || {
+            let h = alice.history(&bob.id).await;
+            h.iter().any(|m| m.id == sent.id && m.status == Status::Sent).then_some(())
         })
         .await;
-        assert_eq!((captioned.body.as_str(), captioned.unsupported), ("the view", Some(Unsupported::Photo)));
-        assert_eq!(captioned.shown_text(), "the view");
-        assert_eq!(bob.history(&alice.session_id()).await.len(), 2, "both kept");
+        let got = eventually("it at Bob's", SECONDS_20, async || {
+            bob.message_events().into_iter().find(|(m, arrived)| *arrived && m.body == "after a reload").map(|(m, _)| m)
+        })
+        .await;
+        assert_eq!(&*bob.engine.file(&got.id, 0).await.unwrap(), one.as_slice());
+        assert_eq!(&*bob.engine.file(&got.id, 1).await.unwrap(), two.as_slice());
+        bob.engine.poll_once().await.unwrap();
+        assert_eq!(bob.count(&alice.id, "after a reload").await, 1);
+        assert_eq!(bob.arrivals("after a reload"), 1);
+        assert!(net.devnet.file_server.file_count().unwrap() <= 3, "each file uploaded at most twice");
     });
+}
+
+fn new_file(name: &str, content_type: &str, bytes: &[u8], size: Option<(u32, u32)>) -> NewFile {
+    NewFile {
+        file_name: name.into(),
+        content_type: content_type.into(),
+        bytes: bytes.to_vec().into(),
+        width: size.map(|s| s.0),
+        height: size.map(|s| s.1),
+        voice: false,
+    }
 }
 
 // Drafts.

@@ -49,7 +49,7 @@ impl User {
         let engine = Engine::new(World { transport, clock: SystemClock, secure_page: false }, MemoryBackend::default());
         engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
         // The devnet's nodes are the anchors its relay's list is checked against.
-        let anchors = network_json(&devnet.network).to_string();
+        let anchors = network_json(&devnet.network, None).to_string();
         engine.set_anchors(Anchors::parse(anchors.as_bytes()).expect("the devnet's anchors"));
         let relay = &devnet.app_url;
         engine.create(seed, name, "correct horse battery").await.expect("the account is created");

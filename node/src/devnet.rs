@@ -320,7 +320,13 @@ impl Devnet {
         relay.refresh().await.context("the relay could not read the node list from the seed")?;
         relay.spawn_refresher();
         let relay_server = crate::listener::Handle::new();
-        let app = crate::anchors::serve(crate::relay::router(relay.clone(), Some(app_url.clone())), &network);
+        let files_entry =
+            crate::anchors::FileServerEntry { url: file_server_url.clone(), ed25519: file_server.ed25519() };
+        let app = crate::anchors::serve(
+            crate::relay::router(relay.clone(), Some(app_url.clone())),
+            &network,
+            Some(&files_entry),
+        );
         let app_listener = tokio::net::TcpListener::from_std(app_listener)?;
         tokio::spawn(crate::listener::serve(
             app_listener,

@@ -454,7 +454,7 @@ impl Network {
                 .filter(|p| p.is_complete())
                 .filter(|p| {
                     p.guard().is_some_and(|g| {
-                        !tried.contains(&g.ed25519) && !(avoid_slow && ex.slow_paths.contains(&g.ed25519))
+                        !(tried.contains(&g.ed25519) || (avoid_slow && ex.slow_paths.contains(&g.ed25519)))
                     })
                 })
                 .collect()
