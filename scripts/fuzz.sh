@@ -16,8 +16,8 @@ sanitizer=${FUZZ_SANITIZER:-none}
 runs=${1:-1000000}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(phrase_decode open_message storage_data onion_peel
-  node_rpc node_onion node_lists vault_records vault_migrations)
+[ ${#targets[@]} -gt 0 ] || targets=(phrase_decode open_message storage_data onion_peel attachment_decrypt
+  node_rpc node_onion node_files node_lists vault_records vault_migrations)
 for t in "${targets[@]}"; do
   echo "==> $t ($runs runs)"
   start=$(date +%s)

@@ -165,3 +165,57 @@ pub fn node_lists(data: &[u8]) {
     let _ = rpc::GetSwarmReply::parse(data).map(|r| r.swarm_id());
     let _ = rpc::GetServiceNodesReply::parse(data);
 }
+
+/// A file server made once per thread, in a folder of its own under the system's temporary one,
+/// and the layer keys from [`CLIENT_SECRET`] to it.
+struct Files {
+    server: Arc<crate::files::FileServer>,
+    keys: [(EncType, LayerKey); 2],
+    client_public: [u8; 32],
+}
+
+thread_local! {
+    static FILES: Option<Files> = {
+        let dir = std::env::temp_dir().join(format!("hush-fuzz-files-{}-{:?}", std::process::id(), std::thread::current().id()));
+        crate::files::FileServer::open(&dir, crate::files::FilesConfig::default()).ok().map(|server| {
+            let client = StaticSecret::from(CLIENT_SECRET);
+            let client_public = PublicKey::from(&client).to_bytes();
+            let x25519 = server.x25519();
+            let key = |enc| (enc, LayerKey::for_client(&client, &client_public, &x25519, enc));
+            Files { keys: [key(EncType::XChaCha20), key(EncType::AesGcm)], server, client_public }
+        })
+    };
+}
+
+/// The file server (`crate::files`): after a first byte choosing how, the rest as a plain HTTP
+/// request (a method, then a path and an `X-FS-TTL` value up to `0x00` bytes, then the body);
+/// as the body of `POST /oxen/v4/lsrpc` as it arrives; or as the v4 request inside an onion layer
+/// properly encrypted to the server, so its v4 parsing and routing are reached. Returns the status.
+pub fn file_server(data: &[u8]) -> Option<u16> {
+    FILES.with(|files| {
+        let files = files.as_ref()?;
+        let (&selector, rest) = data.split_first()?;
+        let headers = crate::files::Headers::new();
+        match selector % 3 {
+            0 => {
+                let method = ["GET", "POST", "PUT", "DELETE", "OPTIONS"][usize::from(selector / 3 % 5)];
+                let mut parts = rest.splitn(3, |&b| b == 0);
+                let path = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+                let ttl = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+                let body = parts.next().unwrap_or_default();
+                let mut headers = headers;
+                if !ttl.is_empty() {
+                    headers.insert("x-fs-ttl".into(), ttl);
+                }
+                Some(files.server.handle(method, &path, &headers, body).status)
+            }
+            1 => Some(files.server.handle("POST", "/oxen/v4/lsrpc", &headers, rest).status),
+            _ => {
+                let (enc, key) = &files.keys[usize::from(selector / 3 & 1)];
+                let outer = json!({ "ephemeral_key": hex::encode(files.client_public), "enc_type": enc.as_str() });
+                let body = onion::frame(&key.encrypt(&mut FuzzRng::new(u64::from(selector)), rest), &outer);
+                Some(files.server.handle("POST", "/oxen/v4/lsrpc", &headers, &body).status)
+            }
+        }
+    })
+}

@@ -311,9 +311,10 @@ async fn a_pinned_client_trusts_exactly_the_pinned_certificate() {
     devnet.shutdown();
 }
 
-/// A v4 server behind the last hop: the node relays only to allow-listed servers.
+/// A v4 server behind the last hop: the node relays to it (on loopback any server, as real nodes
+/// relay to any; elsewhere only an allow-listed one); a server that does not answer is a 502.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn onion_requests_reach_an_allow_listed_server() {
+async fn onion_requests_reach_a_server_behind_the_last_hop() {
     use axum::body::Bytes;
     use crypto_core::onion::{LayerKey, Protocol, ServerTarget, v4};
     use x25519_dalek::{PublicKey, StaticSecret};
@@ -365,7 +366,7 @@ async fn onion_requests_reach_an_allow_listed_server() {
     let reply = onion::unwrap_server_reply(&req.reply_key, &r.bytes().await.unwrap()).unwrap();
     assert_eq!((reply.code, reply.body.as_slice()), (200, &b"hello"[..]));
 
-    // A server that is not allow-listed is refused by the last hop.
+    // Nothing listens on the next port: the last hop answers 502.
     let req =
         onion::build(&mut rng, &path, &Destination::Server(target(port + 1)), &payload, EncType::XChaCha20).unwrap();
     let r = http.post(&url).header("content-type", "application/octet-stream").body(req.body).send().await.unwrap();

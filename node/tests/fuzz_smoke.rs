@@ -186,12 +186,46 @@ fn node_list_readers_survive_mutated_lists() {
     run_mutated(&mut ChaCha20Rng::seed_from_u64(3), &seeds, 1500, SPECIAL, fuzzing::node_lists);
 }
 
+fn file_seeds() -> Vec<Vec<u8>> {
+    let request = |meta: &str, body: Option<&[u8]>| {
+        let mut seed = vec![2u8];
+        seed.extend(crypto_core::onion::v4::encode_request(meta, body));
+        seed
+    };
+    vec![
+        b"\x03/file\x001209600\x00hello".to_vec(),
+        b"\x00/file/abc/info\x00\x00".to_vec(),
+        b"\x03/file/abc/extend\x0030\x00".to_vec(),
+        b"\x01l3:abce".to_vec(),
+        request(r#"{"method":"POST","endpoint":"/file","headers":{"X-FS-TTL":"60"}}"#, Some(b"file body")),
+        request(
+            r#"{"method":"GET","endpoint":"/file/tKO2VVg1JPHwgZuvqK_7bDHJeSr4UJ_8i13ETlwAn0jB","headers":{}}"#,
+            None,
+        ),
+    ]
+}
+
+#[test]
+fn the_file_server_survives_mutated_requests() {
+    let seeds = file_seeds();
+    assert_eq!(fuzzing::file_server(&seeds[0]), Some(200), "a plain upload");
+    assert_eq!(fuzzing::file_server(&seeds[4]), Some(200), "a v4 upload inside an onion layer");
+    run_mutated(&mut ChaCha20Rng::seed_from_u64(4), &seeds, 1500, SPECIAL, |input| {
+        fuzzing::file_server(input);
+    });
+}
+
 /// Writes the seeds to `fuzz/seeds/<target>/` (run by hand when they change).
 #[test]
 #[ignore]
 fn write_fuzz_seeds() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
-    for (target, seeds) in [("node_rpc", rpc_seeds()), ("node_onion", onion_seeds()), ("node_lists", list_seeds())] {
+    for (target, seeds) in [
+        ("node_rpc", rpc_seeds()),
+        ("node_onion", onion_seeds()),
+        ("node_lists", list_seeds()),
+        ("node_files", file_seeds()),
+    ] {
         let dir = root.join(target);
         std::fs::create_dir_all(&dir).unwrap();
         for (i, seed) in seeds.iter().enumerate() {

@@ -1,0 +1,117 @@
+"""Files between session-python (from PyPI) and `hush` (the command line, on Hush's engine), both
+ways, over the devnet's file server, bytes compared.
+
+session-python talks to the file server over plain HTTP at the address it has built in
+(http://filev2.getsession.org); here its requests go to the devnet's file server instead, and the
+URL it puts in its pointers names that server with its key (`#p=`), as Session's clients write a
+server other than their default. Everything else — the encryption (AES-CBC + HMAC, its padding,
+the digest), the pointers and the sealed messages — is session-python's own. Hush uploads and
+downloads through onion paths; session-python decrypts what Hush sent with its own function."""
+
+import os
+import pathlib
+import tempfile
+import time
+import urllib.parse
+
+import pytest
+
+import session_python.network as network
+from session_python.client import Session
+from session_python.crypto import decrypt_attachment
+from session_python.polling import Poller
+
+from test_cli import hush, json_lines
+
+REAL = "http://filev2.getsession.org"
+
+# A small JPEG (any bytes would do: files are files; the name and type make it a photo).
+PHOTO = bytes(range(256)) * 300
+DOCUMENT = b"%PDF-1.4\n" + os.urandom(20_000)
+
+
+@pytest.fixture
+def peer(devnet, monkeypatch):
+    """A session-python account whose file-server calls reach the devnet's file server."""
+    network.SEEDS = [{"url": f"127.0.0.1:{devnet['seed_port']}"}]
+    server = devnet["file_server"]
+    py = Session()
+    py.set_mnemonic(Session.generate_mnemonic(), "Python Peer")
+    send = py.network.session.request
+
+    def to_devnet(method, url, *args, **kwargs):
+        if url.startswith(REAL + "/"):
+            url = server["url"] + url[len(REAL):]
+        return send(method, url, *args, **kwargs)
+
+    def upload(data, timeout=30):
+        # session-python's own request; its reply handling reads the id as a number, which the
+        # file server's 44-character ids are not: the pointer gets id 0, as Session's clients
+        # write for such ids, and a URL naming the devnet's server.
+        response = py.network.session.post(REAL + "/file", data=data, timeout=timeout)
+        assert response.status_code == 200, response.text
+        file_id = response.json()["id"]
+        number = int(file_id) if file_id.isdigit() else 0
+        return {"id": number, "url": f"{server['url']}/file/{file_id}#p={server['pubkey_ed25519']}"}
+
+    monkeypatch.setattr(py.network.session, "request", to_devnet)
+    monkeypatch.setattr(py.network, "upload_attachment", upload)
+    return py
+
+
+def download(py, url: str) -> bytes:
+    """session-python's download of the file a pointer's URL names."""
+    file_id = urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1]
+    return py.network.download_attachment(file_id)
+
+
+def test_files_go_both_ways_between_session_python_and_hush(devnet, peer):
+    with tempfile.TemporaryDirectory(prefix="hush-compat-files-") as tmp:
+        tmp = pathlib.Path(tmp)
+        data = tmp / "cli"
+        anchors = tmp / "devnet.json"
+        anchors.write_text(__import__("json").dumps(devnet))
+        cli_id = hush(data, "--relay", devnet["app_url"], "--anchors", str(anchors), "create", "--name", "Carl").strip()
+
+        # session-python sends a photo and a document with a caption; Hush lists both and saves
+        # them byte for byte (downloaded through an onion path, digest and MAC checked).
+        peer.send_message(cli_id, "a photo and a document", attachments=[
+            {"data": PHOTO, "name": "photo.jpg", "content_type": "image/jpeg"},
+            {"data": DOCUMENT, "name": "report.pdf", "content_type": "application/pdf"},
+        ])
+        got, deadline = [], time.time() + 45
+        while not got and time.time() < deadline:
+            got = json_lines(hush(data, "inbox", "--json"))
+        assert [m["text"] for m in got] == ["a photo and a document"]
+        files = got[0]["files"]
+        assert [(f["name"], f["content_type"], f["size"], f["kind"]) for f in files] == [
+            ("photo.jpg", "image/jpeg", len(PHOTO), "image"),
+            ("report.pdf", "application/pdf", len(DOCUMENT), "file"),
+        ]
+        for index, expected in enumerate([PHOTO, DOCUMENT]):
+            saved = tmp / f"saved-{index}"
+            hush(data, "save", got[0]["hash"], "--index", str(index), "--to", str(saved))
+            assert saved.read_bytes() == expected
+
+        # Hush sends a photo and a document back; session-python downloads each from the file
+        # server and opens it with its own decrypt_attachment (MAC, digest, size).
+        photo, document = tmp / "back.jpg", tmp / "back.pdf"
+        photo.write_bytes(PHOTO[::-1])
+        document.write_bytes(DOCUMENT[::-1])
+        hush(data, "send", peer.session_id, "back to you", "--file", str(photo), "--file", str(document))
+        poller, received, deadline = Poller(peer, namespaces=[0]), [], time.time() + 30
+        while not received and time.time() < deadline:
+            received = [m for m in poller.poll() if m["type"] == "data" and m["from"] == cli_id]
+            time.sleep(0.5)
+        assert [m["body"] for m in received] == ["back to you"]
+        pointers = received[0]["attachments"]
+        assert [(p["name"], p["contentType"], p["size"]) for p in pointers] == [
+            ("back.jpg", "image/jpeg", len(PHOTO)),
+            ("back.pdf", "application/pdf", len(DOCUMENT)),
+        ]
+        for pointer, expected in zip(pointers, [PHOTO[::-1], DOCUMENT[::-1]]):
+            assert len(pointer["key"]) == 64 and len(pointer["digest"]) == 32
+            assert f"#p={devnet['file_server']['pubkey_ed25519']}" in pointer["url"]
+            opened = decrypt_attachment(download(peer, pointer["url"]), pointer["key"], pointer["digest"],
+                                        pointer["size"])
+            assert opened == expected
