@@ -211,7 +211,7 @@ pub fn file_server(data: &[u8]) -> Option<u16> {
             }
             1 => Some(files.server.handle("POST", "/oxen/v4/lsrpc", &headers, rest).status),
             _ => {
-                let (enc, key) = &files.keys[usize::from(selector / 3 & 1)];
+                let (enc, key) = &files.keys[usize::from((selector / 3) & 1)];
                 let outer = json!({ "ephemeral_key": hex::encode(files.client_public), "enc_type": enc.as_str() });
                 let body = onion::frame(&key.encrypt(&mut FuzzRng::new(u64::from(selector)), rest), &outer);
                 Some(files.server.handle("POST", "/oxen/v4/lsrpc", &headers, &body).status)

@@ -189,7 +189,7 @@ fn node_list_readers_survive_mutated_lists() {
 fn file_seeds() -> Vec<Vec<u8>> {
     let request = |meta: &str, body: Option<&[u8]>| {
         let mut seed = vec![2u8];
-        seed.extend(crypto_core::onion::v4::encode_request(meta, body));
+        seed.extend(onion::v4::encode_request(meta, body));
         seed
     };
     vec![
