@@ -1,5 +1,5 @@
 //! The commands that work on an unlocked account: `id`, `conversations`, `send`, `save`,
-//! `accept` and `inbox`.
+//! `avatar`, `accept` and `inbox`.
 //!
 //! "New" messages, for `inbox`, are the incoming messages the engine filed as unread that `inbox`
 //! has not printed yet: it prints them, remembers their ids (sealed in the vault, per
@@ -261,6 +261,38 @@ fn content_type(extension: &str) -> &'static str {
     }
 }
 
+/// `avatar`: sets the profile picture (uploaded, encrypted, through an onion path), or removes it.
+pub async fn avatar(opened: &Opened, choice: &RouteChoice, picture: Option<&[u8]>) -> Result<(), Failure> {
+    connect(opened, choice).await?;
+    match picture {
+        Some(bytes) => opened.engine.set_avatar(bytes).await?,
+        None => opened.engine.remove_avatar().await?,
+    }
+    Ok(())
+}
+
+/// `avatar --of`: writes the profile picture of `peer` to `to` (never over an existing file).
+pub async fn save_avatar(
+    opened: &Opened,
+    choice: &RouteChoice,
+    peer: &SessionId,
+    to: &std::path::Path,
+) -> Result<(), Failure> {
+    connect(opened, choice).await?;
+    let bytes = opened.engine.avatar(Some(peer)).await?.ok_or(Failure::NoPicture)?;
+    write_new(to, &bytes)
+}
+
+/// Writes `bytes` to a new file `to`.
+fn write_new(to: &std::path::Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)
+        .map_err(|e| Failure::Folder { what: format!("create {}", to.display()), error: e })?;
+    out.write_all(bytes).map_err(|e| Failure::Folder { what: format!("write {}", to.display()), error: e })
+}
+
 /// `save`: writes file `index` of the message `message` to `to` (never over an existing file).
 pub async fn save(
     opened: &Opened,
@@ -276,13 +308,7 @@ pub async fn save(
         format!("in/{message}")
     };
     let bytes = opened.engine.file(&id, index).await?;
-    let mut out = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(to)
-        .map_err(|e| Failure::Folder { what: format!("create {}", to.display()), error: e })?;
-    out.write_all(&bytes).map_err(|e| Failure::Folder { what: format!("write {}", to.display()), error: e })?;
-    Ok(())
+    write_new(to, &bytes)
 }
 
 fn known_id(peer: &SessionId) -> Vec<u8> {

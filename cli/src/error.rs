@@ -55,6 +55,8 @@ pub enum Failure {
     NotSent { problem: String, kept: bool },
     /// The deadline passed first.
     TimedOut { seconds: u64, what: &'static str },
+    /// The contact has no profile picture.
+    NoPicture,
 }
 
 impl Failure {
@@ -122,6 +124,7 @@ impl fmt::Display for Failure {
             ),
             Failure::RelayRefused(why) => sentence(why, f),
             Failure::NotChecked(why) => sentence(&format!("could not check for new messages: {why}"), f),
+            Failure::NoPicture => f.write_str("They have no profile picture."),
             Failure::NotSent { problem, kept } => {
                 sentence(&format!("not sent: {}", problem.trim_end_matches('.')), f)?;
                 if *kept {

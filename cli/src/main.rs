@@ -99,6 +99,22 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         to: PathBuf,
     },
+    /// Sets the profile picture (PATH: the picture, as it is) or, with --remove, removes it: messages
+    /// sent from now on carry it. With --of, saves that contact's picture to --to instead.
+    Avatar {
+        /// The picture.
+        #[arg(required_unless_present_any = ["remove", "of"], conflicts_with_all = ["remove", "of"])]
+        path: Option<PathBuf>,
+        /// Remove the picture instead.
+        #[arg(long, conflicts_with = "of")]
+        remove: bool,
+        /// A contact whose picture to save (fetched through an onion path and checked first).
+        #[arg(long, value_name = "SESSION_ID", requires = "to")]
+        of: Option<SessionId>,
+        /// Where to save it (an existing file is not overwritten).
+        #[arg(long, value_name = "PATH")]
+        to: Option<PathBuf>,
+    },
     /// Lists the conversations, most recent first (message requests too; blocked ones last).
     Conversations {
         /// One JSON object per line: {"peer","name","standing","unread","last_activity","preview"}.
@@ -156,6 +172,21 @@ async fn run(args: Args) -> Result<(), Failure> {
             let opened = account::unlock(&dir).await?;
             account::keep_anchors(&opened, anchors).await?;
             commands::send(&opened, &choice, &session_id, &text, files, Duration::from_secs(timeout)).await
+        }
+        Command::Avatar { path, remove, of, to } => {
+            let picture = match &path {
+                Some(p) => Some(
+                    std::fs::read(p)
+                        .map_err(|e| Failure::Folder { what: format!("read {}", p.display()), error: e })?,
+                ),
+                None => None,
+            };
+            let opened = account::unlock(&dir).await?;
+            account::keep_anchors(&opened, anchors).await?;
+            match (of, to) {
+                (Some(peer), Some(to)) => commands::save_avatar(&opened, &choice, &peer, &to).await,
+                _ => commands::avatar(&opened, &choice, picture.as_deref().filter(|_| !remove)).await,
+            }
         }
         Command::Save { message, index, to } => {
             let opened = account::unlock(&dir).await?;

@@ -67,6 +67,13 @@ pub struct Account {
     /// [`RECENT_REACTIONS`]), for the reaction picker.
     #[serde(default)]
     pub recent_reactions: Vec<String>,
+    /// This account's profile picture (its bytes are in the vault's `files` store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<crate::attachments::Avatar>,
+    /// When the profile (name or picture) last changed (s), as messages carry it.
+    #[zeroize(skip)]
+    #[serde(default)]
+    pub profile_updated_s: u64,
 }
 
 /// How many recent reactions the account keeps.
@@ -117,6 +124,8 @@ impl Account {
             notifications: false,
             notification_content: NotificationContent::NameAndText,
             recent_reactions: Vec::new(),
+            avatar: None,
+            profile_updated_s: 0,
         }
     }
 

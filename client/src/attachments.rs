@@ -166,6 +166,27 @@ mod hex_bytes {
     }
 }
 
+/// A profile picture: where it is on a file server, its key, and whether this device has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Zeroize)]
+pub struct Avatar {
+    /// Its URL (`…/file/<id>#…`).
+    #[zeroize(skip)]
+    pub url: String,
+    /// Its profile key (32 bytes).
+    pub key: KeyBytes,
+    /// When its owner last changed their profile (s; 0: not said).
+    #[zeroize(skip)]
+    #[serde(default)]
+    pub updated_s: u64,
+    /// The picture's size once on this device.
+    #[zeroize(skip)]
+    #[serde(default)]
+    pub size: u64,
+    /// Where it is: `Remote` until fetched, then `Saved`, or `Expired` / `Damaged`.
+    #[zeroize(skip)]
+    pub state: AttachmentState,
+}
+
 /// One file of a message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attachment {

@@ -15,7 +15,7 @@ use crypto_core::network::Failure;
 use serde::{Deserialize, Serialize};
 
 use crate::attachments;
-pub use crate::attachments::{Attachment, AttachmentKind, AttachmentState};
+pub use crate::attachments::{Attachment, AttachmentKind, AttachmentState, Avatar};
 use crate::storage::{Backend, Read, StorageError, Vault, index, stores};
 use crate::text;
 
@@ -72,6 +72,12 @@ pub struct Conversation {
     /// it was kept read as none: their `preview` is shown as a text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub preview_shown: Option<Shown>,
+    /// The peer's profile picture, as their messages last said it (boxed: most have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub avatar: Option<Box<Avatar>>,
+    /// When the peer's profile last changed, as their messages say (s; 0: never said).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub profile_updated_s: u64,
 }
 
 /// How messages disappear: a number of seconds after they were read, or after they were sent.
@@ -144,6 +150,8 @@ impl Conversation {
             nickname: None,
             disappearing: None,
             preview_shown: None,
+            avatar: None,
+            profile_updated_s: 0,
         }
     }
 
@@ -628,6 +636,10 @@ pub struct Outbox {
 /// The id of an outgoing message.
 pub fn outgoing_id(peer: &SessionId, timestamp: u64) -> String {
     format!("out/{peer}/{timestamp}")
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// The id of an incoming message.

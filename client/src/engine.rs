@@ -16,6 +16,7 @@ use crate::Error;
 use crate::account::{ACCOUNT_ID, Account, MIN_PASSPHRASE_CHARS};
 use crate::actions;
 use crate::attachments::FileServer;
+use crate::avatars;
 use crate::conversations::{self, Conversation, Message};
 use crate::disappearing;
 use crate::event::Event;
@@ -421,6 +422,25 @@ impl<P: Platform> Engine<P> {
     /// outcome (its attachment's state), and an [`Event::Message`] tells a change.
     pub async fn file(&self, message_id: &str, index: usize) -> Result<zeroize::Zeroizing<Vec<u8>>, Error> {
         files::file(&*self.session()?, message_id, index).await
+    }
+
+    /// Sets this account's profile picture (the front end has scaled it): encrypted under a new
+    /// profile key and uploaded through an onion path before this returns; every message from now
+    /// on carries it, as Session's clients show it. Needs the network ([`Error::Network`]).
+    pub async fn set_avatar(&self, picture: &[u8]) -> Result<(), Error> {
+        avatars::set_own(&*self.session()?, picture).await
+    }
+
+    /// Removes this account's profile picture (messages from now on carry none, which removes it
+    /// at their recipients).
+    pub async fn remove_avatar(&self) -> Result<(), Error> {
+        avatars::remove_own(&*self.session()?).await
+    }
+
+    /// The profile picture of `peer` (none: this account's own): from this device, or fetched
+    /// through an onion path, checked and kept first. `Ok(None)`: they have none.
+    pub async fn avatar(&self, peer: Option<&SessionId>) -> Result<Option<zeroize::Zeroizing<Vec<u8>>>, Error> {
+        avatars::picture(&*self.session()?, peer).await
     }
 
     /// Uploads files to `server` from now on (Session's file server until told otherwise). The

@@ -13,6 +13,7 @@ use crypto_core::message::{self, Received};
 use crypto_core::network::{Backoff, Failure};
 
 use crate::actions;
+use crate::avatars;
 use crate::conversations::{self, Incoming, Message, Standing};
 use crate::disappearing;
 use crate::event::Event;
@@ -68,6 +69,10 @@ async fn file_control<P: Platform>(session: &Session<P>, received: &Received) ->
         let saved = conversations::save(&session.vault, &c).await;
         changed |= saved.is_ok();
         session.kept(saved);
+    }
+    drop(_guard);
+    if let Some(change) = avatars::change_of(response.profile.as_ref(), response.profile_key.as_deref()) {
+        changed |= avatars::apply(session, &peer, change).await;
     }
     changed
 }
@@ -159,6 +164,12 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         match record(session, &message, name, unread && !viewing, standing).await {
             Ok(()) => {
                 changed = true;
+                if !message.outgoing
+                    && let Some(data) = &received.content.data_message
+                    && let Some(change) = avatars::change_of(data.profile.as_ref(), data.profile_key.as_deref())
+                {
+                    avatars::apply(session, &message.peer, change).await;
+                }
                 if viewing && !message.outgoing && message.notice.is_none() {
                     read_now.push(message.clone());
                 }

@@ -9,12 +9,13 @@
 //!
 //! Module layers, each depending only on those before it: `platform`, `text` (peers' text made
 //! inert), `storage` (with its `index` and `migrations`), `account`, `attachments`, `conversations`, `relay`,
-//! `network`, `event`, `error`, `session`, `files`, then `outbox`, `disappearing`, `actions`, `inbox`,
+//! `network`, `event`, `error`, `session`, `files`, `avatars`, then `outbox`, `disappearing`, `actions`, `inbox`,
 //! `messaging`, and `engine` on top.
 
 pub mod account;
 mod actions;
 pub mod attachments;
+mod avatars;
 #[cfg(any(test, feature = "conformance"))]
 #[doc(hidden)]
 pub mod conformance;

@@ -10,7 +10,7 @@
 
 use crypto_core::identity::SessionId;
 use crypto_core::message;
-use crypto_core::wire::{Content, LokiProfile, MessageRequestResponse};
+use crypto_core::wire::{Content, MessageRequestResponse};
 
 use crate::Error;
 use crate::account::NotificationContent;
@@ -273,12 +273,12 @@ pub(crate) async fn unread_total<P: Platform>(session: &Session<P>) -> u32 {
 
 /// Puts a `MessageRequestResponse` (approved, with our display name) for `peer` in the outbox.
 async fn tell_accepted<P: Platform>(session: &Session<P>, peer: &SessionId) -> Result<(), Error> {
-    let name = session.account.borrow().display_name.clone();
+    let (profile, profile_key) = crate::avatars::own_profile(session);
     let content = Content {
         message_request_response: Some(MessageRequestResponse {
             is_approved: Some(true),
-            profile: Some(LokiProfile { display_name: Some(name), ..Default::default() }),
-            profile_key: None,
+            profile: Some(profile),
+            profile_key,
         }),
         ..Default::default()
     };

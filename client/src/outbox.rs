@@ -174,8 +174,16 @@ pub(crate) fn seal_text<P: Platform>(
     msg: &Message,
     timestamp: u64,
 ) -> Result<(String, String), crate::Error> {
-    let content =
+    let mut content =
         content_of(&msg.body, msg.sender_name.as_deref(), msg.quote.as_ref(), msg.disappearing, &msg.attachments);
+    // The profile as it is now: the name the message was written under, the picture of now.
+    if let Some(data) = content.data_message.as_mut() {
+        let (own, key) = crate::avatars::own_profile(session);
+        let profile = data.profile.get_or_insert_with(Default::default);
+        profile.profile_picture = own.profile_picture;
+        profile.last_profile_update_seconds = own.last_profile_update_seconds;
+        data.profile_key = key;
+    }
     let sync = message::sync_copy(&content, &msg.peer);
     match (
         message::seal_message(&mut OsRng, &session.identity, &msg.peer, content, timestamp),

@@ -874,6 +874,47 @@ fn a_reload_mid_upload_sends_the_files_once() {
     });
 }
 
+/// A profile picture set, carried by every message (URL and key), fetched and shown by the
+/// recipient; a new one replaces it; removing it removes it at the recipient too.
+#[test]
+fn profile_pictures_reach_contacts_and_leave_with_a_removal() {
+    run_test(Duration::from_secs(90), async {
+        let net = Net::start("avatars").await;
+        let alice = memory_user(&net, "Alice").await;
+        let bob = memory_user(&net, "Bob").await;
+        let first: Vec<u8> = (0..40_000u32).map(|i| (i % 241) as u8).collect();
+        alice.engine.set_avatar(&first).await.unwrap();
+        assert_eq!(alice.engine.avatar(None).await.unwrap().as_deref().map(|b| b.as_slice()), Some(first.as_slice()));
+        alice.engine.send(&bob.id, "with my picture").await.unwrap();
+        eventually("the message at Bob's", SECONDS_20, async || (bob.arrivals("with my picture") == 1).then_some(()))
+            .await;
+        let picture = eventually("the picture at Bob's", SECONDS_20, async || {
+            bob.engine.avatar(Some(&alice.id)).await.ok().flatten()
+        })
+        .await;
+        assert_eq!(picture.as_slice(), first.as_slice());
+        let c = bob.engine.conversation(&alice.id).await.unwrap().unwrap();
+        assert_eq!(c.avatar.as_ref().map(|a| a.state), Some(AttachmentState::Saved));
+
+        let second = vec![7u8; 5_000];
+        alice.engine.set_avatar(&second).await.unwrap();
+        alice.engine.send(&bob.id, "a new picture").await.unwrap();
+        eventually("the new message", SECONDS_20, async || (bob.arrivals("a new picture") == 1).then_some(())).await;
+        let picture = bob.engine.avatar(Some(&alice.id)).await.unwrap().unwrap();
+        assert_eq!(picture.as_slice(), second.as_slice());
+
+        alice.engine.remove_avatar().await.unwrap();
+        assert_eq!(alice.engine.avatar(None).await.unwrap(), None);
+        alice.engine.send(&bob.id, "no picture").await.unwrap();
+        eventually("the picture gone at Bob's", SECONDS_20, async || {
+            let c = bob.engine.conversation(&alice.id).await.unwrap().unwrap();
+            c.avatar.is_none().then_some(())
+        })
+        .await;
+        assert_eq!(bob.engine.avatar(Some(&alice.id)).await.unwrap(), None);
+    });
+}
+
 fn new_file(name: &str, content_type: &str, bytes: &[u8], size: Option<(u32, u32)>) -> NewFile {
     NewFile {
         file_name: name.into(),

@@ -21,7 +21,7 @@ from session_python.client import Session
 from session_python.crypto import decrypt_attachment
 from session_python.polling import Poller
 
-from test_cli import hush, json_lines
+from test_cli import PASS, hush, hush_binary, json_lines
 
 REAL = "http://filev2.getsession.org"
 
@@ -57,6 +57,14 @@ def peer(devnet, monkeypatch):
     monkeypatch.setattr(py.network.session, "request", to_devnet)
     monkeypatch.setattr(py.network, "upload_attachment", upload)
     return py
+
+
+def hush_status(data: pathlib.Path, *args: str) -> bool:
+    """Runs `hush --data DATA ARGS`; returns whether it succeeded."""
+    import subprocess
+    done = subprocess.run([str(hush_binary()), "--data", str(data), *args],
+                          env={**os.environ, "HUSH_PASSPHRASE": PASS}, capture_output=True, timeout=150)
+    return done.returncode == 0
 
 
 def download(py, url: str) -> bytes:
@@ -115,3 +123,56 @@ def test_files_go_both_ways_between_session_python_and_hush(devnet, peer):
             opened = decrypt_attachment(download(peer, pointer["url"]), pointer["key"], pointer["digest"],
                                         pointer["size"])
             assert opened == expected
+
+
+def test_profile_pictures_go_both_ways_between_session_python_and_hush(devnet, peer, monkeypatch):
+    import json
+    import session_python.polling as polling
+    from session_python.crypto import decrypt_profile
+    from session_python.protobuf.signalservice_pb2 import Content
+
+    decoded = []
+
+    class Recording:
+        @staticmethod
+        def FromString(raw):
+            content = Content.FromString(raw)
+            decoded.append(content)
+            return content
+
+    monkeypatch.setattr(polling, "Content", Recording)
+    with tempfile.TemporaryDirectory(prefix="hush-compat-avatars-") as tmp:
+        tmp = pathlib.Path(tmp)
+        data = tmp / "cli"
+        anchors = tmp / "devnet.json"
+        anchors.write_text(json.dumps(devnet))
+        cli_id = hush(data, "--relay", devnet["app_url"], "--anchors", str(anchors), "create", "--name", "Carl").strip()
+
+        # Hush sets a picture; its messages carry the URL and key; session-python opens it.
+        mine = tmp / "mine.png"
+        mine.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(3000))
+        hush(data, "avatar", str(mine))
+        hush(data, "send", peer.session_id, "my picture")
+        poller, received, deadline = Poller(peer, namespaces=[0]), [], time.time() + 30
+        while not received and time.time() < deadline:
+            received = [m for m in poller.poll() if m["type"] == "data" and m["from"] == cli_id]
+            time.sleep(0.5)
+        assert [m["body"] for m in received] == ["my picture"]
+        message = next(c for c in decoded if c.dataMessage.body == "my picture")
+        url, key = message.dataMessage.profile.profilePicture, message.dataMessage.profileKey
+        assert len(key) == 32 and f"#p={devnet['file_server']['pubkey_ed25519']}" in url
+        assert message.dataMessage.profile.displayName == "Carl"
+        assert decrypt_profile(download(peer, url), key) == mine.read_bytes()
+
+        # session-python sets its picture (its own AES-GCM and upload) and accepts the request:
+        # its acceptance carries the picture, which Hush fetches, checks and saves.
+        theirs = b"\xff\xd8\xff\xe0" + os.urandom(5000)
+        peer.set_avatar(theirs)
+        peer.accept_conversation_request(cli_id)
+        saved, deadline = tmp / "theirs.jpg", time.time() + 30
+        while not saved.exists() and time.time() < deadline:
+            hush(data, "inbox")
+            subprocess_ok = hush_status(data, "avatar", "--of", peer.session_id, "--to", str(saved))
+            if not subprocess_ok:
+                time.sleep(0.5)
+        assert saved.read_bytes() == theirs
