@@ -41,7 +41,9 @@ const csp = [
   "default-src 'self'",
   "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
-  "img-src 'self'",
+  // Pictures and players show files from the vault through object URLs (revoked after use).
+  "img-src 'self' blob:",
+  "media-src 'self' blob:",
   `connect-src 'self'${relay}`,
   "worker-src 'self'",
   "manifest-src 'self'",

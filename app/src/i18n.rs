@@ -348,6 +348,23 @@ pub fn number(n: u64) -> String {
     }
 }
 
+/// `tenths` / 10 as the chosen locale writes it, with one decimal unless whole ("1.2", "3").
+pub fn decimal(tenths: u64) -> String {
+    #[cfg(target_arch = "wasm32")]
+    {
+        intl::decimal(tenths).unwrap_or_else(|| tenths_text(tenths))
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        tenths_text(tenths)
+    }
+}
+
+/// `tenths` / 10 written as English writes it.
+fn tenths_text(tenths: u64) -> String {
+    if tenths.is_multiple_of(10) { format!("{}", tenths / 10) } else { format!("{}.{}", tenths / 10, tenths % 10) }
+}
+
 /// `n` in the chosen locale's digits without grouping ("2001"), for a counter that changes as the
 /// person types.
 pub fn digits(n: u64) -> String {
@@ -412,6 +429,11 @@ mod intl {
             let _ = Reflect::set(&options, &"useGrouping".into(), &JsValue::FALSE);
             Intl::NumberFormat::new(&locales(), &options).format()
         };
+        static DECIMALS: Function = {
+            let options = Object::new();
+            let _ = Reflect::set(&options, &"maximumFractionDigits".into(), &JsValue::from_f64(1.0));
+            Intl::NumberFormat::new(&locales(), &options).format()
+        };
         static DATES: RefCell<HashMap<DateShape, Function>> = RefCell::new(HashMap::new());
     }
 
@@ -428,6 +450,11 @@ mod intl {
     /// `Intl.NumberFormat#format(n)`.
     pub fn number(n: u64) -> Option<String> {
         NUMBERS.with(|format| format.call1(&JsValue::NULL, &JsValue::from_f64(n as f64)).ok()?.as_string())
+    }
+
+    /// `Intl.NumberFormat#format(tenths / 10)` with at most one decimal.
+    pub fn decimal(tenths: u64) -> Option<String> {
+        DECIMALS.with(|format| format.call1(&JsValue::NULL, &JsValue::from_f64(tenths as f64 / 10.0)).ok()?.as_string())
     }
 
     /// `Intl.NumberFormat#format(n)` without grouping.

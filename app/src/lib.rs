@@ -4,6 +4,7 @@
 
 mod avatar;
 mod clipboard;
+mod files;
 pub mod i18n;
 mod links;
 pub mod messaging;

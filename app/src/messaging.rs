@@ -3,9 +3,10 @@
 //! requests and blocking are the engine's (`hush_client`); nothing here decides anything.
 
 use crypto_core::identity::SessionId;
-use hush_client::Error;
 use hush_client::conversations::{Disappearing, Message};
+use hush_client::{Error, NewFile};
 use leptos::prelude::*;
+use zeroize::Zeroizing;
 
 use crate::session::{AppState, PAGE, unlocked};
 
@@ -49,6 +50,25 @@ pub async fn send(app: AppState, peer: SessionId, text: &str) -> Result<Message,
 /// Sends `text` to `peer` as a reply to the message `reply_to` (an id), which it quotes.
 pub async fn send_reply(app: AppState, peer: SessionId, text: &str, reply_to: &str) -> Result<Message, Error> {
     unlocked(app)?.send_reply(&peer, text, reply_to).await
+}
+
+/// Sends `files` to `peer` with `text` as their caption and, with `reply_to`, as a reply; returns
+/// once the files and the message are safe in the vault (uploading and delivery go on in the
+/// background and show through the engine's events).
+pub async fn send_files(
+    app: AppState,
+    peer: SessionId,
+    text: &str,
+    reply_to: Option<&str>,
+    files: Vec<NewFile>,
+) -> Result<Message, Error> {
+    unlocked(app)?.send_files(&peer, text, reply_to, files).await
+}
+
+/// The bytes of the file `index` of the message `id`: from the vault, or downloaded and checked
+/// first.
+pub async fn file(app: AppState, id: &str, index: usize) -> Result<Zeroizing<Vec<u8>>, Error> {
+    unlocked(app)?.file(id, index).await
 }
 
 /// Adds (`on`) or removes this account's reaction `emoji` to the message `id`.

@@ -4,30 +4,43 @@
 //!
 //! What leaves the page here is what the engine hands over: the relay's node-list URL, and onion
 //! bytes posted to the relay's onion endpoint for a guard; never a Session ID, a destination or
-//! content. Besides, [`anchors`] reads the network's trust anchors from the page's own origin.
+//! content. Besides, [`network`] reads the network's trust anchors and file server from the page's
+//! own origin.
 
 use core::time::Duration;
 
 use crypto_core::network::anchors::Anchors;
+use hush_client::attachments::FileServer;
 use hush_client::platform::{Clock, Reply, Transport, TransportError};
 
 /// Where the trust anchors are: a file of the build (`public/network.json`, mainnet's), or what
 /// the devnet serving the page answers in its place. Always from the page's own origin, never
-/// from the relay (whose node list they are there to check).
+/// from the relay (whose node list they are there to check). It may also name the network's file
+/// server (`"file_server": {"url", "pubkey_ed25519"}`); without one, Session's is used.
 pub const ANCHORS_URL: &str = "/network.json";
 /// How long one read of [`ANCHORS_URL`] may take.
 const ANCHORS_DEADLINE: Duration = Duration::from_secs(10);
 /// The longest wait between two reads of [`ANCHORS_URL`] that could not reach it.
 const ANCHORS_RETRY_MAX: Duration = Duration::from_secs(30);
 
-/// The network's trust anchors from the page's own origin, read again (waiting 1 s, doubling up
-/// to 30 s, on `clock`) while the origin cannot be reached. `None` when the file is there but unusable: then
-/// the engine has no anchors and refuses every relay, saying why.
-pub async fn anchors(clock: &impl Clock) -> Option<Anchors> {
+/// What the page's own origin says of its network.
+#[derive(Debug)]
+pub struct Served {
+    /// The trust anchors; `None` when the file is there but they are unusable: then the engine
+    /// has no anchors and refuses every relay, saying why.
+    pub anchors: Option<Anchors>,
+    /// The network's file server, when it names one.
+    pub file_server: Option<FileServer>,
+}
+
+/// What the page's own origin says of its network ([`ANCHORS_URL`]), read again (waiting 1 s,
+/// doubling up to 30 s, on `clock`) while the origin cannot be reached. `None` when the build
+/// has no such file.
+pub async fn network(clock: &impl Clock) -> Option<Served> {
     let mut wait = Duration::from_secs(1);
     loop {
         match imp::request(ANCHORS_URL, None, ANCHORS_DEADLINE).await {
-            Ok(reply) if reply.status == 200 => return Anchors::parse(&reply.body).ok(),
+            Ok(reply) if reply.status == 200 => return Some(served(&reply.body)),
             // Not there at all: a build without the file.
             Ok(reply) if reply.status == 404 => return None,
             _ => {}
@@ -35,6 +48,15 @@ pub async fn anchors(clock: &impl Clock) -> Option<Anchors> {
         clock.sleep(wait).await;
         wait = (wait * 2).min(ANCHORS_RETRY_MAX);
     }
+}
+
+/// Reads [`ANCHORS_URL`]'s body.
+fn served(body: &[u8]) -> Served {
+    let file_server = serde_json::from_slice::<serde_json::Value>(body).ok().and_then(|v| {
+        let server = v.get("file_server")?;
+        FileServer::parse(server.get("url")?.as_str()?, server.get("pubkey_ed25519")?.as_str()?)
+    });
+    Served { anchors: Anchors::parse(body).ok(), file_server }
 }
 
 /// fetch, with `AbortController` deadlines.
@@ -141,5 +163,29 @@ mod imp {
         _deadline: Duration,
     ) -> Result<Reply, TransportError> {
         Err(TransportError::Unreachable("the app reaches the network only in the browser".into()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_network_file_may_name_a_file_server() {
+        let key = "ab".repeat(32);
+        let body = format!(
+            r#"{{"anchors": [], "file_server": {{"url": "http://127.0.0.1:22024", "pubkey_ed25519": "{key}"}}}}"#
+        );
+        let served = served(body.as_bytes());
+        assert_eq!(served.file_server, FileServer::parse("http://127.0.0.1:22024", &key));
+        assert!(served.file_server.is_some());
+        let none = served_of(r#"{"anchors": []}"#);
+        assert_eq!(none.file_server, None);
+        assert_eq!(served_of(r#"{"file_server": {"url": "ftp://x", "pubkey_ed25519": "00"}}"#).file_server, None);
+        assert_eq!(served_of("not json").file_server, None);
+    }
+
+    fn served_of(body: &str) -> Served {
+        served(body.as_bytes())
     }
 }

@@ -7,6 +7,7 @@
 //! here: notices and errors, menus, confirmations, secret text, times, the pause after typing, and
 //! the engine's enums (connection, passphrase strength) in words.
 
+mod attachments;
 mod conversation;
 mod home;
 mod onboarding;

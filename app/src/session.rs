@@ -435,11 +435,17 @@ async fn open_engine(app: AppState) -> Result<AppEngine, Error> {
     let backend = hush_client::storage::MemoryBackend::default();
     let engine = AppEngine::new(platform::world(), backend);
     engine.set_kdf(app.kdf);
-    // The relay's node list is checked against these; they come from this page's own origin.
+    // The relay's node list is checked against these, and files go to this file server; both
+    // come from this page's own origin.
     let anchored = engine.clone();
     spawn_local(async move {
-        if let Some(anchors) = crate::net::anchors(&platform::PageClock).await {
-            anchored.set_anchors(anchors);
+        if let Some(served) = crate::net::network(&platform::PageClock).await {
+            if let Some(server) = served.file_server {
+                anchored.set_file_server(server);
+            }
+            if let Some(anchors) = served.anchors {
+                anchored.set_anchors(anchors);
+            }
         }
     });
     engine.on_event(move |event| app.apply(event));

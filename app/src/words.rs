@@ -72,9 +72,14 @@ fn sentence(text: &str) -> String {
     hush_client::Sentence(text).to_string()
 }
 
+/// The name of the error IndexedDB gives when this site's storage quota is used up.
+const QUOTA_EXCEEDED: &str = "QuotaExceededError";
+
 /// Why the device's storage failed, as a clause ("there is no account on this device").
 pub fn storage_text(e: &StorageError) -> String {
     match e {
+        // The browser's quota for this site is used up: say what to do.
+        StorageError::Backend { name, .. } if name == QUOTA_EXCEEDED => t(Text::StorageFull).to_owned(),
         StorageError::Backend { name, message } => {
             tf(Text::StorageBackend, &[("name", name.as_str()), ("message", message.as_str())])
         }
@@ -263,7 +268,7 @@ mod tests {
     #[test]
     fn every_error_reads_as_the_engines_english() {
         let storage = [
-            StorageError::Backend { name: "QuotaExceededError".into(), message: "full".into() },
+            StorageError::Backend { name: "UnknownError".into(), message: "broken".into() },
             StorageError::NoVault,
             StorageError::VaultExists,
             StorageError::TooNew { found: 9 },
@@ -322,6 +327,24 @@ mod tests {
         ] {
             assert_eq!(session_id_text(e), e.to_string(), "{e:?}");
         }
+    }
+
+    /// A full storage says so, and how to free it, wherever a storage error is worded.
+    #[test]
+    fn a_full_storage_says_how_to_free_it() {
+        let full = StorageError::Backend { name: "QuotaExceededError".into(), message: "quota".into() };
+        assert_eq!(
+            error_text(&Error::MessageNotKept(full.clone())),
+            "Not sent: this device's storage refused the message (this device's storage for Hush is full; \
+             delete conversations you no longer need (their pictures and files take the most room), then try \
+             again)."
+        );
+        assert_eq!(
+            error_text(&Error::Storage(full.clone())),
+            "This device's storage for Hush is full; delete conversations you no longer need (their pictures \
+             and files take the most room), then try again."
+        );
+        assert!(error_text(&Error::FileNotKept(full)).contains("storage for Hush is full"));
     }
 
     /// What a message shows reads in English as the engine's English.

@@ -19,6 +19,7 @@ use crate::attachments::{self, Attachment, AttachmentState, DEFAULT_ED25519, Fil
 use crate::conversations::{self, Message};
 use crate::error::Error;
 use crate::event::Event;
+use crate::images;
 use crate::network::ClientError;
 use crate::platform::Platform;
 use crate::session::Session;
@@ -88,7 +89,17 @@ pub(crate) async fn prepare<P: Platform>(
         return Err(Error::FileTooLarge { size: big.bytes.len() as u64, max: MAX_FILE_BYTES as u64 });
     }
     let mut out = Vec::with_capacity(files.len());
-    for (i, file) in files.into_iter().enumerate() {
+    for (i, mut file) in files.into_iter().enumerate() {
+        // A picture goes without its metadata; one that does not parse as its type goes as a file.
+        if file.content_type.trim().to_ascii_lowercase().starts_with("image/") {
+            match images::strip_metadata(&file.content_type, &file.bytes) {
+                Some(clean) => file.bytes = Zeroizing::new(clean),
+                None => {
+                    file.content_type = "application/octet-stream".to_owned();
+                    (file.width, file.height) = (None, None);
+                }
+            }
+        }
         let encrypted = attachment::encrypt_legacy(&mut OsRng, &file.bytes)
             .map_err(|_| Error::FileTooLarge { size: file.bytes.len() as u64, max: MAX_FILE_BYTES as u64 })?;
         let kept = async {

@@ -25,6 +25,7 @@ mod engine;
 mod error;
 mod event;
 mod files;
+pub mod images;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;

@@ -15,7 +15,9 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use super::attachments::{ChosenFiles, ClipIcon, MessageFiles, Viewer, Viewing, add_refusal, unreadable};
 use super::{Confirm, Debounce, Menu, Notice as NoticeLine, Problem, clock};
+use crate::files::{self, Chosen};
 use crate::i18n::{Part, Text, around, parts, t, tf, tn};
 use crate::links::{self, Piece};
 use crate::messaging;
@@ -79,6 +81,8 @@ struct Thread {
     composer: NodeRef<leptos::html::Textarea>,
     /// Whether the list follows new messages (it is at the bottom).
     at_bottom: StoredValue<bool>,
+    /// The picture open in the viewer.
+    viewing: Viewing,
 }
 
 impl Thread {
@@ -156,8 +160,14 @@ pub fn ConversationView() -> impl IntoView {
         list,
         composer,
         at_bottom,
+        viewing: RwSignal::new(None),
     };
     let replying = thread.replying;
+    // The files chosen for the next message (picker, paste, drop), not yet sent.
+    let chosen = RwSignal::new_local(Vec::<Chosen>::new());
+    let next_file = StoredValue::new(0u64);
+    let dragging = RwSignal::new(false);
+    let picker = NodeRef::<leptos::html::Input>::new();
     // A reply whose message is deleted meanwhile (here, or for everyone) is left.
     Effect::new(move |_| {
         let gone = replying.with(|r| {
@@ -176,6 +186,8 @@ pub fn ConversationView() -> impl IntoView {
             replying.set(None);
             thread.picking.set(None);
             thread.chosen.set(None);
+            thread.viewing.set(None);
+            forget_chosen(chosen);
         }
         now
     });
@@ -217,7 +229,22 @@ pub fn ConversationView() -> impl IntoView {
     let acting = RwSignal::new(false);
     let sending = RwSignal::new(false);
     let count = move || draft.with(|d| d.chars().count());
-    let sendable = move || !draft.with(|d| d.trim().is_empty()) && count() <= MAX_CHARS;
+    let sendable =
+        move || (!draft.with(|d| d.trim().is_empty()) || chosen.with(|c| !c.is_empty())) && count() <= MAX_CHARS;
+    // Files are added one by one; one too large (or one too many) is said, and left out, before
+    // anything is uploaded.
+    let add_files = move |list: Vec<web_sys::File>| {
+        for file in list {
+            let (name, size) = (file.name(), file.size() as u64);
+            if let Some(why) = add_refusal(&name, size, chosen.with_untracked(Vec::len)) {
+                send_error.set(Some(why));
+                continue;
+            }
+            let id = next_file.get_value();
+            next_file.set_value(id + 1);
+            chosen.update(|c| c.push(Chosen::new(id, file)));
+        }
+    };
     let send = move || {
         if sending.get_untracked() || !sendable() {
             return;
@@ -225,12 +252,33 @@ pub fn ConversationView() -> impl IntoView {
         let Some(p) = app.open_peer.get_untracked() else { return };
         let text = draft.get_untracked();
         let reply_to = replying.get_untracked().map(|m| m.id);
+        let attached = chosen.get_untracked();
         sending.set(true);
         send_error.set(None);
         spawn_local(async move {
-            let sent = match &reply_to {
-                Some(id) => messaging::send_reply(app, p, &text, id).await,
-                None => messaging::send(app, p, &text).await,
+            let sent = if attached.is_empty() {
+                match &reply_to {
+                    Some(id) => messaging::send_reply(app, p, &text, id).await,
+                    None => messaging::send(app, p, &text).await,
+                }
+            } else {
+                let mut ready = Vec::with_capacity(attached.len());
+                for c in &attached {
+                    match files::prepare(c).await {
+                        Some(file) => ready.push(file),
+                        None => {
+                            send_error.set(Some(unreadable(&c.name)));
+                            sending.set(false);
+                            return;
+                        }
+                    }
+                }
+                let sent = messaging::send_files(app, p, &text, reply_to.as_deref(), ready).await;
+                if sent.is_ok() {
+                    let ids: Vec<u64> = attached.iter().map(|c| c.id).collect();
+                    chosen.try_update(|c| c.retain(|c| !ids.contains(&c.id)));
+                }
+                sent
             };
             match sent {
                 // The text is cleared only once it is safe in the outbox (and only if the person
@@ -433,8 +481,55 @@ pub fn ConversationView() -> impl IntoView {
         }
     };
 
+    // Files dropped anywhere on the conversation are added to the next message.
+    let has_files = |ev: &leptos::ev::DragEvent| {
+        ev.data_transfer().is_some_and(|d| d.types().includes(&wasm_bindgen::JsValue::from_str("Files"), 0))
+    };
+    let drag_over = move |ev: leptos::ev::DragEvent| {
+        if has_files(&ev) && standing() != Standing::Blocked {
+            ev.prevent_default();
+            dragging.set(true);
+        }
+    };
+    let drag_leave = move |ev: leptos::ev::DragEvent| {
+        use wasm_bindgen::JsCast;
+        let inside = ev.related_target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        let section = ev.current_target().and_then(|t| t.dyn_into::<web_sys::Node>().ok());
+        if !section.is_some_and(|s| s.contains(inside.as_ref())) {
+            dragging.set(false);
+        }
+    };
+    let dropped = move |ev: leptos::ev::DragEvent| {
+        dragging.set(false);
+        if !has_files(&ev) || standing() == Standing::Blocked {
+            return;
+        }
+        ev.prevent_default();
+        add_files(files::list(ev.data_transfer().and_then(|d| d.files())));
+    };
+    // Pasted files (a copied picture) are added too; pasted text goes into the text as usual.
+    let pasted = move |ev: leptos::ev::ClipboardEvent| {
+        let list = files::list(ev.clipboard_data().and_then(|d| d.files()));
+        if !list.is_empty() {
+            ev.prevent_default();
+            add_files(list);
+        }
+    };
+    let picked = move |_| {
+        let Some(input) = picker.get_untracked() else { return };
+        add_files(files::list(input.files()));
+        // The same file can be chosen again.
+        input.set_value("");
+    };
+    let attach = move |_| {
+        if let Some(input) = picker.get_untracked() {
+            input.click();
+        }
+    };
+
     view! {
-        <section class="card conversation-view" aria-labelledby="conversation-title">
+        <section class="card conversation-view" aria-labelledby="conversation-title" class:dragging=move || dragging.get()
+            on:dragover=drag_over on:dragleave=drag_leave on:drop=dropped>
             <div class="conversation-head">
                 <button class="secondary" type="button" on:click=back>{t(Text::CommonBack)}</button>
                 <h2 id="conversation-title" title=title><bdi dir="auto" data-testid="name">{title}</bdi></h2>
@@ -490,6 +585,7 @@ pub fn ConversationView() -> impl IntoView {
                     view! { <p>{named(Text::ConversationDeleteForEveryoneText, title_signal)}</p> }.into_any()
                 }}
             </Confirm>
+            <Viewer viewing=thread.viewing />
             <TimerDialog open=choosing_timer current=setting note_to_self=Signal::derive(note_to_self)
                 title=Signal::derive(title) on_set=set_timer />
             <Confirm open=Signal::derive(move || opening_link.with(Option::is_some)) title=t(Text::ConversationLinkTitle)
@@ -588,12 +684,23 @@ pub fn ConversationView() -> impl IntoView {
                                 on:click=cancel_reply>"×"</button>
                         </div>
                     })}
+                    <ChosenFiles chosen=chosen />
+                    <Show when=move || dragging.get()>
+                        <p class="drop-hint" aria-hidden="true">{t(Text::AttachDrop)}</p>
+                    </Show>
                     <label for="composer" class="visually-hidden">{t(Text::ConversationMessage)}</label>
                     <div class="compose-row">
+                        <input type="file" multiple hidden data-testid="attach" node_ref=picker on:change=picked />
+                        <button class="secondary attach-button" type="button" aria-label=t(Text::AttachButton)
+                            title=t(Text::AttachButton) on:click=attach>
+                            <ClipIcon />
+                        </button>
+                        // The voice recorder (app/src/voice.rs) puts its "Record voice message"
+                        // button here, beside the attach button.
                         <textarea id="composer" data-testid="composer" rows="1" placeholder=t(Text::ConversationMessage) dir="auto"
                             node_ref=composer data-autofocus="" aria-describedby="composer-count"
                             prop:value=move || draft.get() on:input=move |ev| typed(event_target_value(&ev))
-                            on:keydown=keydown on:blur=stopped_typing></textarea>
+                            on:keydown=keydown on:blur=stopped_typing on:paste=pasted></textarea>
                         <button class="primary" type="submit" data-testid="send"
                             prop:disabled=move || !sendable() || sending.get()>{t(Text::ConversationSend)}</button>
                     </div>
@@ -614,6 +721,16 @@ pub fn ConversationView() -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+/// Lets go of the files chosen and not sent (their previews' URLs too).
+fn forget_chosen(chosen: RwSignal<Vec<Chosen>, LocalStorage>) {
+    chosen.update(|list| {
+        for url in list.iter().filter_map(|c| c.preview.as_ref()) {
+            files::revoke(url);
+        }
+        list.clear();
+    });
 }
 
 /// A stopwatch: disappearing messages (drawn, so it shows without an emoji font).
@@ -776,6 +893,14 @@ fn Bubble(
             thread.chosen.update(|c| *c = if c.as_deref() == Some(id.as_str()) { None } else { Some(id) });
         }
     };
+    let files = (!deleted && !m.attachments.is_empty()).then(|| {
+        let now = now.clone();
+        (id.clone(), Signal::derive(move || now().attachments))
+    });
+    let sending_now = {
+        let now = now.clone();
+        Signal::derive(move || now().status == Status::Sending)
+    };
     let reply = move |_| {
         thread.replying.set(Some(now()));
         thread.chosen.set(None);
@@ -851,6 +976,9 @@ fn Bubble(
                 <span class="sender visually-hidden" title=name><bdi dir="auto" data-testid="name">{name.clone()}</bdi></span>
             })}
             {quote.map(|q| view! { <QuoteBlock quote=q thread=thread /> })}
+            {files.map(|(file_id, attachments)| view! {
+                <MessageFiles message_id=file_id attachments=attachments sending=sending_now viewing=thread.viewing error=error />
+            })}
             {if deleted {
                 view! { <p class="body deleted-text" data-testid="body">{t(Text::MessageDeleted)}</p> }.into_any()
             } else {
