@@ -358,6 +358,26 @@ pub(crate) async fn read<B: Backend>(
     Ok((out.len() == len).then_some(out))
 }
 
+/// [`read`], appending to `out` (a request being built around the bytes): whether every piece
+/// was there, of the right size.
+pub(crate) async fn read_into<B: Backend>(
+    vault: &Vault<B>,
+    kind: char,
+    message_id: &str,
+    index: usize,
+    len: usize,
+    out: &mut Vec<u8>,
+) -> Result<bool, StorageError> {
+    let start = out.len();
+    for n in 0..pieces(len) {
+        let Some(piece) = vault.get(stores::FILES, &piece_id(kind, message_id, index, n)).await? else {
+            return Ok(false);
+        };
+        out.extend_from_slice(&piece);
+    }
+    Ok(out.len() - start == len)
+}
+
 /// Frees the pieces of kind `kind` of a file of `len` bytes.
 pub(crate) async fn free<B: Backend>(
     vault: &Vault<B>,

@@ -128,22 +128,39 @@ pub(crate) async fn prepare<P: Platform>(
     Ok(out)
 }
 
-/// Uploads `bytes` to `server`: the file's id there.
-pub(crate) async fn upload<P: Platform>(
-    session: &Session<P>,
-    server: &FileServer,
-    bytes: &[u8],
-) -> Result<String, FileError> {
-    let url = FileUrl::parse(&server.file_url("x")).map_err(|_| FileError::Refused(0))?;
-    let target = target_of(&url).ok_or(FileError::Refused(0))?;
+/// The v4 request that uploads `len` bytes: its start, to which the caller appends the bytes and
+/// then [`v4::REQUEST_END`] (so a large file is held once).
+fn upload_head(len: usize) -> Vec<u8> {
     let meta = json!({
         "method": "POST",
         "endpoint": "/file",
         "headers": {"Content-Type": "application/octet-stream", "X-FS-TTL": FILE_TTL_S.to_string()},
     })
     .to_string();
-    let request = v4::encode_request(&meta, Some(bytes));
-    let response = session.client.server(&target, &request, FILE_DEADLINE).await.map_err(FileError::Network)?;
+    v4::request_head(&meta, len)
+}
+
+/// Uploads `bytes` to `server`: the file's id there.
+pub(crate) async fn upload<P: Platform>(
+    session: &Session<P>,
+    server: &FileServer,
+    bytes: &[u8],
+) -> Result<String, FileError> {
+    let mut request = upload_head(bytes.len());
+    request.extend_from_slice(bytes);
+    request.push(v4::REQUEST_END);
+    send_upload(session, server, &request).await
+}
+
+/// Sends the upload `request` (see [`upload_head`]) to `server`: the file's id there.
+async fn send_upload<P: Platform>(
+    session: &Session<P>,
+    server: &FileServer,
+    request: &[u8],
+) -> Result<String, FileError> {
+    let url = FileUrl::parse(&server.file_url("x")).map_err(|_| FileError::Refused(0))?;
+    let target = target_of(&url).ok_or(FileError::Refused(0))?;
+    let response = session.client.server(&target, request, FILE_DEADLINE).await.map_err(FileError::Network)?;
     if response.code != 200 {
         return Err(FileError::Refused(response.code));
     }
@@ -179,11 +196,15 @@ pub(crate) async fn upload_pending<P: Platform>(session: &Session<P>, id: &str) 
         let Some(msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Ok(None) };
         let Some(i) = msg.attachments.iter().position(|a| a.url.is_none()) else { return Ok(Some(msg)) };
         let Some(len) = msg.attachments.get(i).and_then(|a| a.upload_len) else { return Err(FileError::Refused(0)) };
+        // The request is built around the encrypted bytes as they are read, so they are held once.
+        let mut request = upload_head(len as usize);
         // Without its encrypted bytes it cannot be sent as it was kept.
-        let Ok(Some(bytes)) = attachments::read(&session.vault, 'u', id, i, len as usize).await else {
+        if !matches!(attachments::read_into(&session.vault, 'u', id, i, len as usize, &mut request).await, Ok(true)) {
             return Err(FileError::Refused(0));
-        };
-        let file_id = upload(session, &server, &bytes).await?;
+        }
+        request.push(v4::REQUEST_END);
+        let file_id = send_upload(session, &server, &request).await?;
+        drop(request);
         let _guard = session.writes.lock().await;
         let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Ok(None) };
         if let Some(a) = msg.attachments.get_mut(i) {

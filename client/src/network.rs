@@ -60,7 +60,7 @@ trait Ask {
     /// The opened answer.
     type Answer;
     /// The request for this destination, and where the onion ends.
-    fn request(&self, destination: &NodeRecord) -> (Destination, Vec<u8>);
+    fn request(&self, destination: &NodeRecord) -> (Destination, std::borrow::Cow<'_, [u8]>);
     /// The deadline of one attempt.
     fn deadline(&self) -> Duration;
     /// Opens the 200 body of an attempt.
@@ -75,8 +75,8 @@ struct NodeAsk<'a>(&'a dyn Fn(&NodeRecord) -> Value);
 impl Ask for NodeAsk<'_> {
     type Answer = NodeReply;
 
-    fn request(&self, destination: &NodeRecord) -> (Destination, Vec<u8>) {
-        (Destination::Node(destination.keys()), (self.0)(destination).to_string().into_bytes())
+    fn request(&self, destination: &NodeRecord) -> (Destination, std::borrow::Cow<'_, [u8]>) {
+        (Destination::Node(destination.keys()), (self.0)(destination).to_string().into_bytes().into())
     }
 
     fn deadline(&self) -> Duration {
@@ -102,8 +102,9 @@ struct ServerAsk<'a> {
 impl Ask for ServerAsk<'_> {
     type Answer = v4::Response;
 
-    fn request(&self, _: &NodeRecord) -> (Destination, Vec<u8>) {
-        (Destination::Server(self.target.clone()), self.request.to_vec())
+    fn request(&self, _: &NodeRecord) -> (Destination, std::borrow::Cow<'_, [u8]>) {
+        // Borrowed: a file's upload is copied once, into the onion.
+        (Destination::Server(self.target.clone()), self.request.into())
     }
 
     fn deadline(&self) -> Duration {
@@ -569,7 +570,9 @@ impl<P: Platform> Client<P> {
                 Step::Send(send) => send,
             };
             chosen.set(ex.destination());
-            let node_body = |rpc: Value| (Destination::Node(send.destination.keys()), rpc.to_string().into_bytes());
+            let node_body = |rpc: Value| {
+                (Destination::Node(send.destination.keys()), std::borrow::Cow::Owned(rpc.to_string().into_bytes()))
+            };
             let (destination, body) = match send.payload {
                 Payload::Request => ask.request(&send.destination),
                 Payload::GetSwarm(owner) => node_body(requests::get_swarm(&owner)),

@@ -6,7 +6,7 @@ use aes_gcm::Aes256Gcm;
 use blake2::digest::consts::U32;
 use blake2::{Blake2b, Digest};
 use chacha20poly1305::XChaCha20Poly1305;
-use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit};
 use hmac::{Hmac, Mac};
 use rand_core::CryptoRngCore;
 use sha2::Sha256;
@@ -150,6 +150,32 @@ impl LayerKey {
         out.extend_from_slice(nonce);
         out.extend_from_slice(&sealed);
         out
+    }
+
+    /// Turns `buf` (a plaintext) into `nonce ‖ ciphertext ‖ tag` in place, with a fresh random
+    /// nonce: the same bytes as [`LayerKey::encrypt`], without a second copy of a large layer.
+    pub fn seal_in_place(&self, rng: &mut impl CryptoRngCore, buf: &mut Vec<u8>) {
+        let mut nonce = [0u8; 24];
+        let (nonce, _) = nonce.split_at_mut(self.enc.nonce_len());
+        rng.fill_bytes(nonce);
+        let len = buf.len();
+        buf.resize(len + nonce.len(), 0);
+        buf.copy_within(0..len, nonce.len());
+        let (head, body) = buf.split_at_mut(nonce.len());
+        head.copy_from_slice(nonce);
+        let tag = match self.enc {
+            EncType::AesGcm => {
+                Aes256Gcm::new((&*self.key).into()).encrypt_in_place_detached(nonce.as_ref().into(), b"", body)
+            }
+            EncType::XChaCha20 => {
+                XChaCha20Poly1305::new((&*self.key).into()).encrypt_in_place_detached(nonce.as_ref().into(), b"", body)
+            }
+        };
+        // The AEADs fail only for inputs beyond 2^36 bytes, far past any body a node accepts.
+        match tag {
+            Ok(tag) => buf.extend_from_slice(&tag),
+            Err(_) => buf.zeroize(),
+        }
     }
 
     /// Opens `nonce ‖ ciphertext ‖ tag`.

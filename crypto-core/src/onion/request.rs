@@ -5,9 +5,9 @@ use core::fmt;
 use rand_core::CryptoRngCore;
 use serde_json::{Value, json};
 use x25519_dalek::{PublicKey, StaticSecret};
-use zeroize::Zeroizing;
+use zeroize::Zeroize;
 
-use super::{EncType, LayerKey, MAX_BODY_LEN, MAX_HOPS, NodeKeys, Protocol, frame};
+use super::{EncType, LayerKey, MAX_BODY_LEN, MAX_HOPS, NodeKeys, Protocol};
 
 /// A server reached through the last hop (a community or file server speaking v4 requests).
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -77,6 +77,22 @@ fn fresh_ephemeral(rng: &mut impl CryptoRngCore) -> (StaticSecret, [u8; 32]) {
     (secret, public)
 }
 
+/// Room one layer adds: a nonce, a tag, a frame's length and its JSON.
+const LAYER_ROOM: usize = 24 + 16 + 4 + 320;
+
+/// Turns `buf` (a blob) into the frame `len (u32 LE) ‖ blob ‖ json` in place (see [`super::frame`]).
+fn frame_in_place(buf: &mut Vec<u8>, json: &Value) {
+    let len = buf.len();
+    // Blobs are bounded by MAX_BODY_LEN long before u32::MAX.
+    let prefix = u32::try_from(len).unwrap_or(u32::MAX).to_le_bytes();
+    buf.resize(len + prefix.len(), 0);
+    buf.copy_within(0..len, prefix.len());
+    if let Some(head) = buf.get_mut(..prefix.len()) {
+        head.copy_from_slice(&prefix);
+    }
+    buf.extend_from_slice(json.to_string().as_bytes());
+}
+
 fn relay_control(next: &[u8; 32], ephemeral: &[u8; 32], enc: EncType) -> Value {
     json!({
         "destination": hex::encode(next),
@@ -106,23 +122,29 @@ pub fn build(
         return Err(BuildError::TooLarge);
     }
 
+    // One buffer, reserved for every layer, each framed and encrypted in place: a large payload
+    // (a file) is held once, not once per layer.
+    let mut buf = Vec::with_capacity(payload.len() + LAYER_ROOM * (path.len() + 2));
+    buf.extend_from_slice(payload);
+
     // The destination's own layer.
     let (secret, public) = fresh_ephemeral(rng);
-    let (reply_key, mut blob, mut control) = match destination {
+    let (reply_key, mut control) = match destination {
         Destination::Node(node) => {
             if path.iter().any(|hop| hop.ed25519 == node.ed25519) {
+                buf.zeroize();
                 return Err(BuildError::DestinationInPath);
             }
             let key = LayerKey::for_client(&secret, &public, &node.x25519, enc);
-            let inner = Zeroizing::new(frame(payload, &json!({ "headers": "" })));
-            let blob = key.encrypt(rng, &inner);
-            (key, blob, relay_control(&node.ed25519, &public, enc))
+            frame_in_place(&mut buf, &json!({ "headers": "" }));
+            key.seal_in_place(rng, &mut buf);
+            (key, relay_control(&node.ed25519, &public, enc))
         }
         Destination::Server(server) => {
             // No inner framing: the server gets the last hop's whole plaintext, whose JSON carries
             // both the routing keys and the server's own ephemeral key.
             let key = LayerKey::for_client(&secret, &public, &server.x25519, enc);
-            let blob = key.encrypt(rng, payload);
+            key.seal_in_place(rng, &mut buf);
             let control = json!({
                 "host": server.host,
                 "target": server.target,
@@ -132,7 +154,7 @@ pub fn build(
                 "ephemeral_key": hex::encode(public),
                 "enc_type": enc.as_str(),
             });
-            (key, blob, control)
+            (key, control)
         }
     };
     drop(secret);
@@ -141,17 +163,18 @@ pub fn build(
     // names that hop's ephemeral key and is read by the hop before it (or, for the guard, sent in
     // the clear as the HTTP body's trailer).
     for (i, hop) in path.iter().enumerate().rev() {
-        let plaintext = Zeroizing::new(frame(&blob, &control));
+        frame_in_place(&mut buf, &control);
         let (secret, public) = fresh_ephemeral(rng);
         let key = LayerKey::for_client(&secret, &public, &hop.x25519, enc);
-        blob = key.encrypt(rng, &plaintext);
+        key.seal_in_place(rng, &mut buf);
         control = if i == 0 {
             json!({ "ephemeral_key": hex::encode(public), "enc_type": enc.as_str() })
         } else {
             relay_control(&hop.ed25519, &public, enc)
         };
     }
-    let body = frame(&blob, &control);
+    frame_in_place(&mut buf, &control);
+    let body = buf;
     if body.len() > MAX_BODY_LEN {
         return Err(BuildError::TooLarge);
     }

@@ -74,8 +74,8 @@ pub(super) fn trim_ascii(bytes: &[u8]) -> &[u8] {
 
 /// Opens a server's v4 reply: raw ciphertext of a bencoded `[metadata, body]`.
 pub fn unwrap_server_reply(key: &LayerKey, http_body: &[u8]) -> Result<v4::Response, ReplyError> {
-    let plain = key.decrypt(http_body).map_err(|_| ReplyError::Decrypt)?;
-    v4::decode_response(&plain).map_err(ReplyError::Malformed)
+    let mut plain = key.decrypt(http_body).map_err(|_| ReplyError::Decrypt)?;
+    v4::decode_response_owned(core::mem::take(&mut *plain)).map_err(ReplyError::Malformed)
 }
 
 /// What a failure that a hop returned in plain text (as the guard's HTTP status and body) means.

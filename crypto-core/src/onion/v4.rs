@@ -23,15 +23,32 @@ fn push_string(out: &mut Vec<u8>, bytes: &[u8]) {
 /// Encodes a v4 request: `metadata` is the JSON text (method, endpoint, headers); `body` only for
 /// requests that have one.
 pub fn encode_request(metadata: &str, body: Option<&[u8]>) -> Vec<u8> {
-    let mut out = Vec::with_capacity(metadata.len() + body.map_or(0, <[u8]>::len) + 16);
-    out.push(b'l');
-    push_string(&mut out, metadata.as_bytes());
-    if let Some(body) = body {
-        push_string(&mut out, body);
-    }
-    out.push(b'e');
+    let Some(body) = body else {
+        let mut out = Vec::with_capacity(metadata.len() + 16);
+        out.push(b'l');
+        push_string(&mut out, metadata.as_bytes());
+        out.push(REQUEST_END);
+        return out;
+    };
+    let mut out = request_head(metadata, body.len());
+    out.extend_from_slice(body);
+    out.push(REQUEST_END);
     out
 }
+
+/// The start of a v4 request whose body, `body_len` bytes, the caller appends, then
+/// [`REQUEST_END`]: for a large body read piece by piece, so that it is held once.
+pub fn request_head(metadata: &str, body_len: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(metadata.len() + body_len + 24);
+    out.push(b'l');
+    push_string(&mut out, metadata.as_bytes());
+    out.extend_from_slice(body_len.to_string().as_bytes());
+    out.push(b':');
+    out
+}
+
+/// The last byte of a v4 request (see [`request_head`]).
+pub const REQUEST_END: u8 = b'e';
 
 /// Splits a bencoded list of byte strings.
 pub fn decode_list(data: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
@@ -80,6 +97,42 @@ pub fn decode_response(data: &[u8]) -> Result<Response, &'static str> {
     Ok(Response { code, metadata, body: body.to_vec() })
 }
 
+/// [`decode_response`] of an owned reply: the body is cut out of it in place, not copied (a
+/// file's download is held once).
+pub fn decode_response_owned(mut data: Vec<u8>) -> Result<Response, &'static str> {
+    let (code, metadata, range) = {
+        let items = decode_list(&data)?;
+        let (meta, body) = match items.as_slice() {
+            [meta] => (*meta, None),
+            [meta, body] => (*meta, Some(*body)),
+            _ => return Err("a v4 response has one or two parts"),
+        };
+        let Ok(Value::Object(metadata)) = serde_json::from_slice::<Value>(meta) else {
+            return Err("v4 metadata is not a JSON object");
+        };
+        let code = metadata
+            .get("code")
+            .and_then(Value::as_u64)
+            .and_then(|c| u16::try_from(c).ok())
+            .ok_or("v4 metadata has no code")?;
+        // Where the body lies in `data` (it is a part of it).
+        let range = body.map(|b| {
+            let start = (b.as_ptr() as usize).saturating_sub(data.as_ptr() as usize);
+            start..start + b.len()
+        });
+        (code, metadata, range)
+    };
+    let body = match range {
+        Some(range) => {
+            data.truncate(range.end);
+            data.drain(..range.start);
+            data
+        }
+        None => Vec::new(),
+    };
+    Ok(Response { code, metadata, body })
+}
+
 /// A v4 request as a server sees it.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub struct Request {
@@ -119,4 +172,36 @@ pub fn encode_response(code: u16, headers: &serde_json::Map<String, Value>, body
     push_string(&mut out, body);
     out.push(b'e');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_owned_response_reads_as_a_borrowed_one() {
+        for data in [
+            &br#"l16:{"code":200,"a":1}5:helloe"#[..],
+            br#"l12:{"code":404}0:e"#,
+            br#"l12:{"code":204}e"#,
+            br#"l12:{"code":200}5:hello"#,
+            br#"l3:abc5:helloe"#,
+            b"",
+        ] {
+            assert_eq!(
+                decode_response_owned(data.to_vec()),
+                decode_response(data),
+                "{}",
+                String::from_utf8_lossy(data)
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_built_around_its_body_is_the_encoded_one() {
+        let mut built = request_head(r#"{"method":"POST"}"#, 5);
+        built.extend_from_slice(b"hello");
+        built.push(REQUEST_END);
+        assert_eq!(built, encode_request(r#"{"method":"POST"}"#, Some(b"hello")));
+    }
 }
