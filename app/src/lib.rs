@@ -18,6 +18,7 @@ mod screens;
 pub mod session;
 pub mod storage;
 mod tabs;
+mod voice;
 mod when;
 mod words;
 

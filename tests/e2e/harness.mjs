@@ -45,11 +45,14 @@ export async function startDevnet({ nodes = 12, relayRefresh = 600 } = {}) {
   };
 }
 
-export async function launchBrowser() {
+/** Debian's Chromium. `fakeMedia`: a fake microphone (a beep every second) that every page may
+ *  use without asking (voice messages). */
+export async function launchBrowser({ fakeMedia = false } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-      "--disable-component-update", "--disable-sync"],
+      "--disable-component-update", "--disable-sync",
+      ...(fakeMedia ? ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] : [])],
   });
 }
 

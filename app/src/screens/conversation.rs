@@ -695,8 +695,9 @@ pub fn ConversationView() -> impl IntoView {
                             title=t(Text::AttachButton) on:click=attach>
                             <ClipIcon />
                         </button>
-                        // The voice recorder (app/src/voice.rs) puts its "Record voice message"
-                        // button here, beside the attach button.
+                        // The voice recorder (app/src/voice.rs): its "Record voice message" button here,
+                        // beside the attach button, and its panel while recording.
+                        <crate::voice::VoiceRecorder />
                         <textarea id="composer" data-testid="composer" rows="1" placeholder=t(Text::ConversationMessage) dir="auto"
                             node_ref=composer data-autofocus="" aria-describedby="composer-count"
                             prop:value=move || draft.get() on:input=move |ev| typed(event_target_value(&ev))
