@@ -54,6 +54,8 @@ pub(crate) trait SecretFields: zeroize::Zeroize + zeroize::ZeroizeOnDrop {
 }
 
 pub mod attachment;
+pub mod bencode;
+pub mod config;
 mod curve;
 pub mod identity;
 pub mod message;
