@@ -121,7 +121,7 @@ describe("voice messages", () => {
     assert.equal(await files(page), 1);
     const mp3 = await lastFile(page);
     assert.equal(mp3.rate, 48000);
-    assert.equal(mp3.kbps, 64);
+    assert.equal(mp3.kbps, 96);
     assert.ok(mp3.mono, "mono");
     assert.ok(mp3.seconds >= 2.9 && mp3.seconds <= 3.6, `${mp3.seconds} s`);
 
