@@ -286,7 +286,7 @@ mod tests {
             b"3:abc",
             b"le",
             b"de",
-            b"d0:i1e1:ali1e2:xyee1:bdee",
+            b"d0:i1e1:ali1e2:xye1:bdee",
             b"d1:#i0e1:&de1:<le1:=dee",
         ] {
             assert_eq!(decode(input).unwrap().encode(), input, "{}", String::from_utf8_lossy(input));
@@ -310,7 +310,8 @@ mod tests {
         assert_eq!(kind(b"d1:bi1e1:ai2ee"), BtErrorKind::UnsortedKey);
         assert_eq!(kind(b"d1:ai1e1:ai2ee"), BtErrorKind::UnsortedKey);
         assert_eq!(kind(b"di1ei2ee"), BtErrorKind::KeyNotString);
-        assert_eq!(kind(b"d1:ae"), BtErrorKind::UnexpectedEnd);
+        assert_eq!(kind(b"d1:ae"), BtErrorKind::UnexpectedByte(b'e'));
+        assert_eq!(kind(b"d1:a"), BtErrorKind::UnexpectedEnd);
         assert_eq!(kind(b"l"), BtErrorKind::UnexpectedEnd);
         assert_eq!(kind(b"i1ex"), BtErrorKind::TrailingData);
         assert_eq!(kind(b""), BtErrorKind::UnexpectedEnd);

@@ -191,6 +191,116 @@ pub mod fuzzing {
         }
     }
 
+    /// Bencode (protocol-config-groups §1.1): the strict decoder, what it accepts written back, and
+    /// the same bytes read as config data and as a diff.
+    pub fn decode_bencode(data: &[u8]) {
+        use crate::{bencode, config};
+
+        if let Ok(value) = bencode::decode(data) {
+            let _ = value.encode();
+            let _ = config::data::data_from_value(&value, true).map(|d| config::data::encode_data(&d));
+            let _ = config::data::diff_from_value(&value).map(|d| config::data::diff_to_value(&d).encode());
+        }
+    }
+
+    /// The config message parser (§1.2–§1.5), unsigned and with a verifier; what it accepts is
+    /// written back, incremented with a change, and merged with two concurrent children of its own;
+    /// a bt list of byte strings is also merged as a set of messages.
+    pub fn parse_config_message(data: &[u8]) {
+        use crate::bencode::{self, Value};
+        use crate::config::{self, ConfigMessage, DataValue};
+
+        let signer = |m: &[u8]| recipient().sign(m);
+        let verifier = recipient().ed25519_public();
+        for (verify, sign) in [(None, None), (Some(verifier), Some(&signer as config::Signer<'_>))] {
+            let Ok(message) = ConfigMessage::parse(data, verify) else {
+                continue;
+            };
+            let _ = message.serialize();
+            let mut a = message.increment();
+            a.data_mut().insert(b"fuzz".to_vec(), DataValue::int(1));
+            let mut b = message.increment();
+            b.data_mut().pop_first();
+            let (a, b) = (a.serialize(sign), b.serialize(sign));
+            if let Ok(merged) = config::merge(&[data, &a, &b], verify, sign) {
+                let _ = merged.message.serialize();
+                let _ = merged.message.increment().serialize(sign);
+            }
+        }
+        if let Ok(Value::List(items)) = bencode::decode(data) {
+            let inputs: Vec<&[u8]> = items.iter().filter_map(Value::as_bytes).collect();
+            let _ = config::merge(&inputs, None, None).map(|m| m.message.serialize());
+            let _ =
+                config::MutableConfigMessage::from_messages(&inputs, None, None).map(|(mut m, _)| m.serialize(None));
+        }
+    }
+
+    /// The whole read pipeline of a config (§2.2) with a fixed account: the bytes as retrieved
+    /// (protobuf unwrapping, decryption); then, since random bytes never decrypt, the rest after a
+    /// selector byte encrypted properly with that account's key — as they are, after `z`, after
+    /// `m`, or padded, and wrapped or not — so what follows decryption runs (zstd, the part parser,
+    /// the message parser); and the rest cut into the parts of a multipart message fed to a
+    /// collector, so reassembly and what follows it run.
+    pub fn read_config(data: &[u8]) {
+        use blake2::digest::{Digest, consts::U32};
+
+        use crate::bencode::Value;
+        use crate::config::pipeline::{self, ConfigKey, Multipart, Part, Read};
+        use crate::config::{ConfigKind, ConfigMessage, wrap};
+
+        let identity = recipient();
+        let kind = ConfigKind::Contacts;
+        let _ = pipeline::read_user_config(identity, kind, data);
+        let _ = wrap::unwrap(identity, kind, data);
+        let Some((&selector, body)) = data.split_first() else {
+            return;
+        };
+        let key = ConfigKey::for_account(identity);
+        let plaintext = match selector & 3 {
+            0 => body.to_vec(),
+            1 => [b"z", body].concat(),
+            2 => [b"m", body].concat(),
+            _ => pipeline::pad(body),
+        };
+        let Ok(blob) = pipeline::encrypt(&key, kind.domain().as_bytes(), &plaintext) else {
+            return;
+        };
+        let wrapped = if selector & 4 != 0 { wrap::wrap(identity, kind, 1, &blob) } else { None };
+        let mut collector = Multipart::new();
+        match pipeline::read_user_config(identity, kind, wrapped.as_deref().unwrap_or(&blob)) {
+            Ok(Read::Message(m)) => {
+                let _ = ConfigMessage::parse(m.as_bytes(), None);
+            }
+            Ok(Read::Part(part)) => {
+                let _ = collector.add(part, 0);
+            }
+            Err(_) => {}
+        }
+
+        let count = (selector >> 4) + 1;
+        let final_hash: [u8; 32] = blake2::Blake2b::<U32>::digest(body).into();
+        let size = body.len().div_ceil(usize::from(count)).max(1);
+        for (index, chunk) in (0..count).zip(body.chunks(size)) {
+            let framed = Value::List(vec![
+                Value::Bytes(final_hash.to_vec()),
+                Value::Bytes(vec![index]),
+                Value::Bytes(vec![count]),
+                Value::Bytes(chunk.to_vec()),
+            ]);
+            let Ok(blob) =
+                pipeline::encrypt(&key, kind.domain().as_bytes(), &[b"m".to_vec(), framed.encode()].concat())
+            else {
+                continue;
+            };
+            if let Ok(Read::Part(part)) = pipeline::read(core::slice::from_ref(&key), kind.domain().as_bytes(), &blob) {
+                let Part { index, .. } = part;
+                if let Ok(Some(whole)) = collector.add(part, u64::from(index)) {
+                    let _ = ConfigMessage::parse(whole.as_bytes(), None);
+                }
+            }
+        }
+    }
+
     /// Nonces for the fuzzing entry points, which must be deterministic: a constant stream.
     /// Never used outside fuzzing.
     struct FixedBytes;

@@ -80,3 +80,34 @@ fn attachment_entry_point_survives_random_and_mutated_inputs() {
     ];
     run_mutated(&mut rng, &seeds, 800, b":/#&=\x00\x01\x0f", fuzzing::decrypt_attachment);
 }
+
+/// The config entry points (bencode, the config message and its merge, the read pipeline) on
+/// config-shaped seeds: the C1 message, a signed one, a merge list, and a wrapped push.
+#[test]
+fn config_entry_points_survive_random_and_mutated_inputs() {
+    use crypto_core::config::{ConfigKind, DataValue, MutableConfigMessage, pipeline};
+
+    let mut rng = ChaCha20Rng::seed_from_u64(97);
+    let identity = Identity::from_ed25519_seed(&[7; 32]);
+    let mut m = MutableConfigMessage::new(10);
+    m.data_mut().insert(b"foo".to_vec(), DataValue::int(123));
+    m.data_mut().insert(b"bar".to_vec(), DataValue::bytes(*b"abc"));
+    let first = m.serialize(None);
+    let mut next = m.increment(None);
+    next.data_mut().insert(b"c".to_vec(), DataValue::Set([crypto_core::config::Scalar::Int(1)].into()));
+    let second = next.serialize(None);
+    let signed = next.serialize(Some(&|b: &[u8]| identity.sign(b)));
+    let mut list = b"l".to_vec();
+    for message in [&first, &second] {
+        list.extend_from_slice(format!("{}:", message.len()).as_bytes());
+        list.extend_from_slice(message);
+    }
+    list.push(b'e');
+    let pushed = pipeline::push_user_config(&identity, ConfigKind::Contacts, 11, &second).unwrap().remove(0);
+    let seeds: [Vec<u8>; 6] = [first.clone(), second, signed, list, pushed, [b"\x11".to_vec(), first].concat()];
+    run_mutated(&mut rng, &seeds, 1500, b"dlie0123456789:-#&<=~mz", |input| {
+        fuzzing::decode_bencode(input);
+        fuzzing::parse_config_message(input);
+        fuzzing::read_config(input);
+    });
+}

@@ -850,3 +850,42 @@ mod outer_dict {
         assert_eq!(err(b"d1:#i0e1:&de1:<le1:=d1:alleeee"), ConfigError::BadDiff("a set diff is not a pair of lists"));
     }
 }
+
+/// Signed (group) configs: merges by an admin are signed; a member who cannot sign adopts the
+/// highest version (§1.5 step 4).
+mod signed_configs {
+    use super::*;
+
+    #[test]
+    fn admins_sign_merges_and_members_adopt_the_highest() {
+        let group = Identity::from_ed25519_seed(&[0x42; 32]);
+        let public = *group.ed25519_public();
+        let signer = |b: &[u8]| group.sign(b);
+        let mut base = MutableConfigMessage::new(3);
+        base.data_mut().insert(b"n".to_vec(), s("group"));
+        let mut a = base.increment(Some(&signer));
+        a.data_mut().insert(b"o".to_vec(), s("description"));
+        let mut b = base.increment(Some(&signer));
+        b.data_mut().insert(b"E".to_vec(), i(3600));
+        let (a, b) = (a.serialize(Some(&signer)), b.serialize(Some(&signer)));
+
+        let merged = merge(&[&a, &b], Some(&public), Some(&signer)).unwrap();
+        assert!(merged.merged);
+        let bytes = merged.message.serialize();
+        let read = ConfigMessage::parse(&bytes, Some(&public)).unwrap();
+        assert_eq!(read.hash(), merged.message.hash());
+        assert_eq!(read.data().len(), 3);
+
+        let adopted = merge(&[&a, &b], Some(&public), None).unwrap();
+        assert!(!adopted.merged);
+        let highest = if message_hash(&a) > message_hash(&b) { &a } else { &b };
+        assert_eq!(&adopted.message.serialize(), highest);
+
+        // Unsigned versions are skipped when a signature is required.
+        let mut unsigned = base.increment(None).increment(None);
+        let unsigned = unsigned.serialize(None);
+        let result = merge(&[&a, &unsigned], Some(&public), Some(&signer)).unwrap();
+        assert_eq!(result.skipped, [(1, ConfigError::MissingSignature)]);
+        assert_eq!(result.adopted, Some(0));
+    }
+}

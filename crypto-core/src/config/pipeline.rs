@@ -496,3 +496,49 @@ impl Multipart {
         self.pending.keys()
     }
 }
+
+#[cfg(test)]
+mod tests {
+
+    use super::*;
+    use crate::SecretFields;
+
+    /// As `secret_types_zeroize_every_field_on_drop` (lib.rs) does for the other secret types: every
+    /// secret field starts non-zero, and the `zeroize()` that `Drop` runs wipes it.
+    fn wipes_every_field<T: SecretFields>(name: &str, mut value: T) {
+        let live = value.secret_fields();
+        assert!(!live.is_empty(), "{name} lists no secret field");
+        for (field, bytes) in &live {
+            assert!(bytes.iter().any(|&b| b != 0), "{name}.{field} must start non-zero");
+        }
+        value.zeroize();
+        for (field, bytes) in value.secret_fields() {
+            assert!(bytes.iter().all(|&b| b == 0), "{name}.{field} is not wiped: {bytes:02x?}");
+        }
+    }
+
+    #[test]
+    fn config_secrets_zeroize_every_field_on_drop() {
+        wipes_every_field("ConfigKey", ConfigKey::from_bytes([0x5c; 32]));
+        wipes_every_field("Plaintext", Plaintext::new(b"d1:#i0e1:&de1:<le1:=dee".to_vec()));
+    }
+
+    #[test]
+    fn config_secrets_never_print() {
+        let key = ConfigKey::from_bytes([0xab; 32]);
+        let printed = format!("{key:?} {key:#?}");
+        assert!(!printed.contains("ab") && !printed.contains("171"), "{printed}");
+        let plaintext = Plaintext::new(b"secret name".to_vec());
+        let printed = format!("{plaintext:?} {plaintext:#?}");
+        assert!(!printed.contains("secret") && !printed.contains("115"), "{printed}");
+    }
+
+    #[test]
+    fn pad_and_strip() {
+        assert_eq!(pad(b"d").len(), 216);
+        assert_eq!(pad(&[1; 216]).len(), 216);
+        assert_eq!(pad(&[1; 217]).len(), 472);
+        assert_eq!(strip_zeros(&[0, 0, 1, 0]), &[1, 0]);
+        assert_eq!(strip_zeros(&[0, 0]), b"");
+    }
+}

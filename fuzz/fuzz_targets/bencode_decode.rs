@@ -1,0 +1,4 @@
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    crypto_core::internal::fuzzing::decode_bencode(data);
+});
