@@ -25,10 +25,10 @@ mod engine;
 mod error;
 mod event;
 mod files;
-pub mod images;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
+pub mod images;
 mod inbox;
 mod messaging;
 pub mod network;

@@ -1,6 +1,7 @@
 // Accessibility scan: axe-core (npm, pinned in package.json) run inside the page on every screen —
 // welcome, the recovery phrase, its confirmation, restore, profile, unlock, Home with
-// conversations and a request (and searching), a conversation, Settings — in the light and the
+// conversations and a request (and searching), a conversation with a picture and a file, the
+// picture viewer, files chosen to send, Settings — in the light and the
 // dark theme, 390 and 1280 px wide. Any violation of impact "serious" or "critical" fails, colour
 // contrast included. axe is evaluated through the DevTools protocol, which the page's
 // Content-Security-Policy does not govern, so the page is scanned as it is served.
@@ -9,7 +10,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OUT, ROOT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
-import { PASS, createAccount, message, openChat, openRow, send, unlock, waitCount } from "./people.mjs";
+import { PASS, createAccount, message, openChat, openRow, picture, send, unlock, waitCount } from "./people.mjs";
 
 const AXE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
 const sentOut = '[data-testid="message"][data-direction="out"][data-status="sent"]';
@@ -53,6 +54,15 @@ before(async () => {
   await ann.page.getByRole("button", { name: "Accept" }).click();
   await send(ann.page, "Thanks Bob, I will read it tonight.");
   await waitCount(ann.page, sentOut, 1);
+  // Bob sends a picture and a file.
+  const png = await picture(bob.page, 160, 120);
+  await bob.page.getByTestId("attach").setInputFiles([
+    { name: "plan.png", mimeType: "image/png", buffer: png },
+    { name: "plan.txt", mimeType: "text/plain", buffer: Buffer.from("the plan") },
+  ]);
+  await send(bob.page, "Drawn for you");
+  await ann.page.locator('[data-direction="in"] [data-testid="attachment"][data-state="ready"]').nth(1)
+    .waitFor({ timeout: 90000 });
   await openChat(cat.page, ann.id);
   await send(cat.page, "Hi Ann, it is Cat");
   await ann.page.getByRole("button", { name: "Back", exact: true }).click();
@@ -110,8 +120,25 @@ for (const scheme of ["light", "dark"]) {
       await ann.getByRole("searchbox", { name: "Search" }).fill("");
       await openRow(ann, "Bob");
       await message(ann, "in").filter({ hasText: "Hello Ann" }).waitFor();
+      await ann.locator('[data-direction="in"] [data-testid="attachment"][data-state="ready"]').nth(1).waitFor();
       violations.push(...await scan(ann, "conversation"));
       await shot(ann, "conversation");
+      // A picture in the viewer, and files chosen to send.
+      await ann.getByRole("button", { name: "Open the picture" }).first().click();
+      await ann.getByRole("dialog", { name: "Picture 1 of 1" }).locator("img").waitFor();
+      violations.push(...await scan(ann, "the picture viewer"));
+      await shot(ann, "viewer");
+      await ann.keyboard.press("Escape");
+      await ann.getByTestId("viewer").waitFor({ state: "hidden" });
+      await ann.getByTestId("attach").setInputFiles([
+        { name: "a.txt", mimeType: "text/plain", buffer: Buffer.from("a") },
+        { name: "b.txt", mimeType: "text/plain", buffer: Buffer.from("b") },
+      ]);
+      await ann.getByTestId("chosen").nth(1).waitFor();
+      violations.push(...await scan(ann, "files to send"));
+      await shot(ann, "chosen");
+      for (const name of ["a.txt", "b.txt"]) await ann.getByRole("button", { name: `Remove ${name}` }).click();
+      await ann.getByTestId("chosen-files").waitFor({ state: "detached" });
       await ann.getByRole("button", { name: "Back", exact: true }).click();
       await openRow(ann, "Cat");
       await ann.getByRole("group", { name: "Message request" }).waitFor();

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OUT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
-import { createAccount, message, openChat, openRow, send, unlock } from "./people.mjs";
+import { createAccount, message, openChat, openRow, picture, send, unlock } from "./people.mjs";
 
 let devnet, browser;
 before(async () => { devnet = await startDevnet({ nodes: 6 }); browser = await launchBrowser(); });
@@ -20,27 +20,6 @@ after(async () => { await browser?.close(); await devnet?.stop(); });
 const ONION = "**/v1/onion/**";
 /** Console lines that requests the test blocked leave; nothing else may be logged as an error. */
 const blocked = /Failed to load resource: net::ERR_(FAILED|ABORTED)/;
-
-/** A picture drawn in `page` (a gradient with a mark), encoded as `type`. */
-async function picture(page, width, height, type = "image/png", quality = 0.9) {
-  const b64 = await page.evaluate(async ([w, h, t, q]) => {
-    const canvas = new OffscreenCanvas(w, h);
-    const g = canvas.getContext("2d");
-    const grad = g.createLinearGradient(0, 0, w, h);
-    grad.addColorStop(0, "#1f6f6b");
-    grad.addColorStop(1, "#f0c674");
-    g.fillStyle = grad;
-    g.fillRect(0, 0, w, h);
-    g.fillStyle = "#fff";
-    g.fillRect(w / 4, h / 4, w / 8, h / 2);
-    const blob = await canvas.convertToBlob({ type: t, quality: q });
-    const bytes = new Uint8Array(await blob.arrayBuffer());
-    let s = "";
-    for (const b of bytes) s += String.fromCharCode(b);
-    return btoa(s);
-  }, [width, height, type, quality]);
-  return Buffer.from(b64, "base64");
-}
 
 /** `jpeg` with an EXIF segment (APP1) right after its start: a GPS IFD with latitude 51° N and a
  *  marker text to look for. */

@@ -1,7 +1,8 @@
 // Every text of the app comes from the catalogue (app/i18n). A browser that asks for the
 // pseudo-locale en-XA gets every catalogue text wrapped as ⟦…⟧, so any text node, aria-label,
 // placeholder or title without the brackets was written into the code: onboarding, Home, a
-// conversation with a message each way, its menu, dialogs and reaction picker, Settings, a row's
+// conversation with a message each way, files before and after sending and the picture
+// viewer, its menu, dialogs and reaction picker, Settings, a row's
 // menu, the nickname dialog, search, the unlock screen with its panels, and a second tab are
 // searched. What the engine says is worded by the catalogue too: why a typed ID is not a
 // Session ID, a deleted message's marker, and the list's preview of a disappearing-messages
@@ -11,7 +12,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startDevnet, launchBrowser, strictPage } from "./harness.mjs";
-import { PASS, createAccount, message, openRow, send } from "./people.mjs";
+import { PASS, createAccount, message, openRow, picture, send } from "./people.mjs";
 
 let devnet, browser;
 before(async () => { devnet = await startDevnet({ nodes: 6 }); browser = await launchBrowser(); });
@@ -116,6 +117,30 @@ test("in en-XA every text of every screen comes from the catalogue", async () =>
   await openRow(bob.page, "Ann", 90000);
   await send(bob.page, "hello Ann");
   await message(page, "in").filter({ hasText: "hello Ann" }).waitFor({ timeout: 90000 });
+  // Files: the preview before sending, a picture and a file in a message, the viewer, and a file
+  // over the limit.
+  const png = await picture(page, 120, 80);
+  await page.getByTestId("attach").setInputFiles([
+    { name: "map.png", mimeType: "image/png", buffer: png },
+    { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("see you there") },
+  ]);
+  await page.getByTestId("chosen").nth(1).waitFor();
+  await allFromTheCatalogue(page, "files to send");
+  await page.getByTestId("send").click();
+  const withFiles = page.locator('[data-testid="message"][data-direction="out"]').filter({ has: page.getByTestId("attachment") });
+  await withFiles.locator('[data-testid="attachment"][data-state="ready"]').nth(1).waitFor({ timeout: 90000 });
+  await allFromTheCatalogue(page, "a message with a picture and a file");
+  await withFiles.getByRole("button", { name: xa("Open the picture") }).click();
+  await page.getByRole("dialog", { name: xa("Picture 1 of 1") }).locator("img").waitFor();
+  await allFromTheCatalogue(page, "the picture viewer");
+  await page.keyboard.press("Escape");
+  await page.getByTestId("viewer").waitFor({ state: "hidden" });
+  await page.getByTestId("attach").setInputFiles([
+    { name: "huge.bin", mimeType: "application/octet-stream", buffer: Buffer.alloc(10_000_001) },
+  ]);
+  await page.getByRole("alert").filter({ hasText: "huge.bin" }).waitFor();
+  await allFromTheCatalogue(page, "a file over the limit");
+
   await page.getByTestId("composer").fill("a draft");
   await allFromTheCatalogue(page, "the conversation");
 

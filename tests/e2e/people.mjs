@@ -160,6 +160,27 @@ export async function storeRaw(devnet, pubkey, data) {
   throw new Error("no member of the swarm took the data");
 }
 
+/** A picture drawn in `page` (a gradient with a white bar), encoded as `type` (for files to
+ *  send: `{ name, mimeType, buffer }`). */
+export async function picture(page, width, height, type = "image/png", quality = 0.9) {
+  const bytes = await page.evaluate(async ([w, h, t, q]) => {
+    const canvas = new OffscreenCanvas(w, h);
+    const g = canvas.getContext("2d");
+    const grad = g.createLinearGradient(0, 0, w, h);
+    grad.addColorStop(0, "#1f6f6b");
+    grad.addColorStop(1, "#f0c674");
+    g.fillStyle = grad;
+    g.fillRect(0, 0, w, h);
+    g.fillStyle = "#fff";
+    g.fillRect(w / 4, h / 4, w / 8, h / 2);
+    const blob = await canvas.convertToBlob({ type: t, quality: q });
+    let s = "";
+    for (const b of new Uint8Array(await blob.arrayBuffer())) s += String.fromCharCode(b);
+    return btoa(s);
+  }, [width, height, type, quality]);
+  return Buffer.from(bytes, "base64");
+}
+
 /** A Session ID no one uses, for messages that only need a recipient. */
 export const NOBODY = "05" + "d4".repeat(32);
 

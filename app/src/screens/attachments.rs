@@ -455,6 +455,8 @@ pub fn Viewer(
     };
     let has_previous = move || position().is_some_and(|(at, _)| at > 0);
     let has_next = move || position().is_some_and(|(at, count)| at + 1 < count);
+    // A message's only picture has nowhere to step to.
+    let alone = move || position().is_none_or(|(_, count)| count < 2);
     let loaded = { move |_| held.release() };
     view! {
         <dialog class="viewer" aria-labelledby="viewer-title" node_ref=dialog data-testid="viewer"
@@ -477,11 +479,11 @@ pub fn Viewer(
             </div>
             <div class="viewer-stage">
                 <button class="secondary step" type="button" aria-label=t(Text::ViewerPrevious) title=t(Text::ViewerPrevious)
-                    prop:disabled=move || !has_previous() on:click=move |_| step(-1)>"‹"</button>
+                    class:alone=alone prop:disabled=move || !has_previous() on:click=move |_| step(-1)>"‹"</button>
                 {move || url.get().map(|src| view! { <img src=src alt=title on:load=loaded.clone() /> })}
                 {move || problem.get().map(|p| view! { <p class="attachment-failed" role="alert">{p}</p> })}
                 <button class="secondary step" type="button" aria-label=t(Text::ViewerNext) title=t(Text::ViewerNext)
-                    prop:disabled=move || !has_next() on:click=move |_| step(1)>"›"</button>
+                    class:alone=alone prop:disabled=move || !has_next() on:click=move |_| step(1)>"›"</button>
             </div>
         </dialog>
     }
