@@ -455,6 +455,11 @@ mod browser {
             stop(&stream, &worker);
             return Err(MicProblem::Unavailable);
         };
+        // A context made after an await may start suspended (Safari, or a browser's autoplay
+        // rules): the microphone is on, so it may run.
+        if let Ok(resumed) = context.resume() {
+            let _ = JsFuture::from(resumed).await;
+        }
         let rate = f64::from(context.sample_rate());
         let max_samples = u64::from(max_seconds) * rate as u64;
         inner.borrow_mut().post(Array::of2(&rate.into(), &f64::from(max_seconds).into()).into(), None);
