@@ -111,12 +111,29 @@ pub enum ConfigError {
     Bencode(BtError),
     /// The outer dict breaks the message rules (key order, missing `&`, keys after `~`).
     BadMessage(&'static str),
-    /// The data dict breaks the data rules (types, empty sets/dicts, set order).
-    BadData(&'static str),
-    /// A diff is malformed.
-    BadDiff(&'static str),
-    /// The lagged diffs `<` are malformed.
-    BadLag(&'static str),
+    /// The data dict breaks the data rules (types, empty sets/dicts, set order): what, and at
+    /// which key path (`&/"bar"/"x"`, keys quoted, non-printable bytes escaped).
+    BadData {
+        /// What is wrong.
+        what: &'static str,
+        /// Where: the key path from the top-level key.
+        at: String,
+    },
+    /// A diff is malformed: what, and at which key path (`=/…`, or `<2/…` in the third lagged
+    /// diff).
+    BadDiff {
+        /// What is wrong.
+        what: &'static str,
+        /// Where: the key path from the top-level key.
+        at: String,
+    },
+    /// The lagged diffs `<` are malformed: what, and in which entry.
+    BadLag {
+        /// What is wrong.
+        what: &'static str,
+        /// The entry's index in `<`.
+        index: usize,
+    },
     /// The signature `~` is not a 64-byte string.
     BadSignatureLength,
     /// A signed config type's message carries no signature.
@@ -132,9 +149,9 @@ impl fmt::Display for ConfigError {
         match self {
             ConfigError::Bencode(e) => write!(f, "config message: {e}"),
             ConfigError::BadMessage(what) => write!(f, "config message: {what}"),
-            ConfigError::BadData(what) => write!(f, "config data: {what}"),
-            ConfigError::BadDiff(what) => write!(f, "config diff: {what}"),
-            ConfigError::BadLag(what) => write!(f, "config lagged diffs: {what}"),
+            ConfigError::BadData { what, at } => write!(f, "config data at {at}: {what}"),
+            ConfigError::BadDiff { what, at } => write!(f, "config diff at {at}: {what}"),
+            ConfigError::BadLag { what, index } => write!(f, "config lagged diff {index}: {what}"),
             ConfigError::BadSignatureLength => f.write_str("config message: the signature is not 64 bytes"),
             ConfigError::MissingSignature => f.write_str("config message: the signature is missing"),
             ConfigError::Open(e) => e.fmt(f),
@@ -144,6 +161,27 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+impl ConfigError {
+    /// The error as seen from the dict holding `key`: the quoted key goes in front of the path.
+    pub(crate) fn within(self, key: &[u8]) -> ConfigError {
+        self.prefixed(&format!("\"{}\"", key.escape_ascii()))
+    }
+
+    /// The error as seen from the message: where the path starts (`&`, `=`, `<2`).
+    pub(crate) fn under(self, root: &str) -> ConfigError {
+        self.prefixed(root)
+    }
+
+    fn prefixed(self, step: &str) -> ConfigError {
+        let prefix = |at: String| if at.is_empty() { step.to_owned() } else { format!("{step}/{at}") };
+        match self {
+            ConfigError::BadData { what, at } => ConfigError::BadData { what, at: prefix(at) },
+            ConfigError::BadDiff { what, at } => ConfigError::BadDiff { what, at: prefix(at) },
+            other => other,
+        }
+    }
+}
 
 impl From<BtError> for ConfigError {
     fn from(e: BtError) -> Self {

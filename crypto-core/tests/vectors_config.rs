@@ -315,11 +315,11 @@ mod c3_config_message_examples {
     fn c3_empty_set_and_dict_are_refused() {
         assert_eq!(
             ConfigMessage::parse(b"d1:#i0e1:&d0:lee1:<le1:=dee", None).unwrap_err(),
-            ConfigError::BadData("data contains an unpruned, empty set")
+            ConfigError::BadData { what: "data contains an unpruned, empty set", at: "&/\"\"".into() }
         );
         assert_eq!(
             ConfigMessage::parse(b"d1:#i0e1:&d0:dee1:<le1:=dee", None).unwrap_err(),
-            ConfigError::BadData("data contains an unpruned, empty dict")
+            ConfigError::BadData { what: "data contains an unpruned, empty dict", at: "&/\"\"".into() }
         );
     }
 
@@ -809,12 +809,18 @@ mod outer_dict {
         assert_eq!(err(b"d1:#i0e1:&de1:~3:abce"), ConfigError::BadSignatureLength);
         assert_eq!(err(b"d1:#i0e1:&de2:~~i1ee"), ConfigError::BadMessage("a key sorts after the signature \"~\""));
         assert!(matches!(err(b"d1:#i0e1:&de1:&dee"), ConfigError::Bencode(_)));
-        assert_eq!(err(b"d1:#i5e1:&de1:<li5eee"), ConfigError::BadLag("a lagged diff is not a list"));
+        assert_eq!(
+            err(b"d1:#i5e1:&de1:<li5eee"),
+            ConfigError::BadLag { what: "a lagged diff is not a list", index: 0 }
+        );
         assert_eq!(
             err(b"d1:#i5e1:&de1:<lli5eeee"),
-            ConfigError::BadLag("a lagged diff's seqno is not below the message's")
+            ConfigError::BadLag { what: "a lagged diff's seqno is not below the message's", index: 0 }
         );
-        assert_eq!(err(b"d1:#i5e1:&de1:<lli4e1:xdeeee"), ConfigError::BadLag("a lagged diff's hash is not 32 bytes"));
+        assert_eq!(
+            err(b"d1:#i5e1:&de1:<lli4e1:xdeeee"),
+            ConfigError::BadLag { what: "a lagged diff's hash is not 32 bytes", index: 0 }
+        );
         // Too old: dropped unread.
         assert!(ConfigMessage::parse(b"d1:#i5e1:&de1:<lli0e1:xdeeee", None).unwrap().lagged().next().is_none());
         let h = [1u8; 32];
@@ -828,26 +834,46 @@ mod outer_dict {
             ])
         };
         assert!(ConfigMessage::parse(&two(3, 4), None).is_ok());
-        assert_eq!(err(&two(4, 3)), ConfigError::BadLag("lagged diffs are unsorted or repeated"));
-        assert_eq!(err(&two(4, 4)), ConfigError::BadLag("lagged diffs are unsorted or repeated"));
+        assert_eq!(err(&two(4, 3)), ConfigError::BadLag { what: "lagged diffs are unsorted or repeated", index: 1 });
+        assert_eq!(err(&two(4, 4)), ConfigError::BadLag { what: "lagged diffs are unsorted or repeated", index: 1 });
         assert_eq!(
             err(b"d1:#i0e1:&d1:ali2ei1eee1:<le1:=dee"),
-            ConfigError::BadData("data contains a set that is unsorted, repeats a value or holds a non-scalar")
+            ConfigError::BadData {
+                what: "data contains a set that is unsorted, repeats a value or holds a non-scalar",
+                at: "&/\"a\"".into()
+            }
         );
         assert_eq!(
             err(b"d1:#i0e1:&d1:ali1ei1eee1:<le1:=dee"),
-            ConfigError::BadData("data contains a set that is unsorted, repeats a value or holds a non-scalar")
+            ConfigError::BadData {
+                what: "data contains a set that is unsorted, repeats a value or holds a non-scalar",
+                at: "&/\"a\"".into()
+            }
         );
         assert_eq!(
             err(b"d1:#i0e1:&d1:al1:ai1eee1:<le1:=dee"),
-            ConfigError::BadData("data contains a set that is unsorted, repeats a value or holds a non-scalar")
+            ConfigError::BadData {
+                what: "data contains a set that is unsorted, repeats a value or holds a non-scalar",
+                at: "&/\"a\"".into()
+            }
         );
         assert_eq!(
             err(b"d1:#i0e1:&de1:<le1:=d1:a1:xee"),
-            ConfigError::BadDiff("a diff string is neither \"\" nor \"-\"")
+            ConfigError::BadDiff { what: "a diff string is neither \"\" nor \"-\"", at: "=/\"a\"".into() }
         );
-        assert_eq!(err(b"d1:#i0e1:&de1:<le1:=d1:ai1eee"), ConfigError::BadDiff("a diff holds an integer"));
-        assert_eq!(err(b"d1:#i0e1:&de1:<le1:=d1:alleeee"), ConfigError::BadDiff("a set diff is not a pair of lists"));
+        assert_eq!(
+            err(b"d1:#i0e1:&de1:<le1:=d1:ai1eee"),
+            ConfigError::BadDiff { what: "a diff holds an integer", at: "=/\"a\"".into() }
+        );
+        assert_eq!(
+            err(b"d1:#i0e1:&de1:<le1:=d1:alleeee"),
+            ConfigError::BadDiff { what: "a set diff is not a pair of lists", at: "=/\"a\"".into() }
+        );
+        let deep = err(b"d1:#i0e1:&d1:cd1:\x05d1:ali2ei1eeeee1:<le1:=dee");
+        assert_eq!(
+            deep.to_string(),
+            "config data at &/\"c\"/\"\\x05\"/\"a\": data contains a set that is unsorted, repeats a value or holds a non-scalar"
+        );
     }
 }
 

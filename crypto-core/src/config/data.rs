@@ -103,44 +103,50 @@ pub fn data_to_value(dict: &DataDict) -> Value {
 /// empty dict or set below the top level; sets sorted and without duplicates.
 pub fn data_from_value(value: &Value, top_level: bool) -> Result<DataDict, ConfigError> {
     let Value::Dict(dict) = value else {
-        return Err(ConfigError::BadData("the data is not a dict"));
+        return Err(bad_data("the data is not a dict"));
     };
     if !top_level && dict.is_empty() {
-        return Err(ConfigError::BadData("data contains an unpruned, empty dict"));
+        return Err(bad_data("data contains an unpruned, empty dict"));
     }
     let mut out = DataDict::new();
     for (key, v) in dict {
         let value = match v {
-            Value::Int(i) => {
-                DataValue::int(i64::try_from(*i).map_err(|_| ConfigError::BadData("an integer is out of range"))?)
-            }
-            Value::Bytes(b) => DataValue::bytes(b.clone()),
-            Value::Dict(_) => DataValue::Dict(data_from_value(v, false)?),
-            Value::List(items) => DataValue::Set(set_from_list(items)?),
+            Value::Int(i) => i64::try_from(*i).map(DataValue::int).map_err(|_| bad_data("an integer is out of range")),
+            Value::Bytes(b) => Ok(DataValue::bytes(b.clone())),
+            Value::Dict(_) => data_from_value(v, false).map(DataValue::Dict),
+            Value::List(items) => set_from_list(items).map(DataValue::Set),
         };
-        out.insert(key.clone(), value);
+        out.insert(key.clone(), value.map_err(|e| e.within(key))?);
     }
     Ok(out)
 }
 
 fn set_from_list(items: &[Value]) -> Result<BTreeSet<Scalar>, ConfigError> {
     if items.is_empty() {
-        return Err(ConfigError::BadData("data contains an unpruned, empty set"));
+        return Err(bad_data("data contains an unpruned, empty set"));
     }
-    sorted_scalars(items, "data contains a set that is unsorted, repeats a value or holds a non-scalar")
+    sorted_scalars(items).ok_or(bad_data("data contains a set that is unsorted, repeats a value or holds a non-scalar"))
+}
+
+fn bad_data(what: &'static str) -> ConfigError {
+    ConfigError::BadData { what, at: String::new() }
+}
+
+fn bad_diff(what: &'static str) -> ConfigError {
+    ConfigError::BadDiff { what, at: String::new() }
 }
 
 /// Elements that must be scalars in strictly ascending set order.
-fn sorted_scalars(items: &[Value], error: &'static str) -> Result<BTreeSet<Scalar>, ConfigError> {
+fn sorted_scalars(items: &[Value]) -> Option<BTreeSet<Scalar>> {
     let mut set = BTreeSet::new();
     for item in items {
-        let s = scalar_of(item).ok_or(ConfigError::BadData(error))?;
+        let s = scalar_of(item)?;
         if set.last().is_some_and(|last| *last >= s) {
-            return Err(ConfigError::BadData(error));
+            return None;
         }
         set.insert(s);
     }
-    Ok(set)
+    Some(set)
 }
 
 /// The diff as bt.
@@ -163,28 +169,25 @@ pub fn diff_to_value(diff: &Diff) -> Value {
 /// Reads a diff (`load_diff`): `""`, `"-"`, a sub-diff, or a pair of sorted scalar lists.
 pub fn diff_from_value(value: &Value) -> Result<Diff, ConfigError> {
     let Value::Dict(dict) = value else {
-        return Err(ConfigError::BadDiff("a diff is not a dict"));
+        return Err(bad_diff("a diff is not a dict"));
     };
     let mut out = Diff::new();
     for (key, v) in dict {
         let entry = match v {
-            Value::Bytes(b) if b.is_empty() => DiffValue::Assigned,
-            Value::Bytes(b) if b.as_slice() == b"-" => DiffValue::Removed,
-            Value::Bytes(_) => return Err(ConfigError::BadDiff("a diff string is neither \"\" nor \"-\"")),
-            Value::Dict(_) => DiffValue::Dict(diff_from_value(v)?),
+            Value::Bytes(b) if b.is_empty() => Ok(DiffValue::Assigned),
+            Value::Bytes(b) if b.as_slice() == b"-" => Ok(DiffValue::Removed),
+            Value::Bytes(_) => Err(bad_diff("a diff string is neither \"\" nor \"-\"")),
+            Value::Dict(_) => diff_from_value(v).map(DiffValue::Dict),
             Value::List(pair) => match pair.as_slice() {
-                [Value::List(added), Value::List(removed)] => {
-                    const UNSORTED: &str = "a set diff is unsorted, repeats a value or holds a non-scalar";
-                    DiffValue::Set {
-                        added: sorted_scalars(added, UNSORTED).map_err(|_| ConfigError::BadDiff(UNSORTED))?,
-                        removed: sorted_scalars(removed, UNSORTED).map_err(|_| ConfigError::BadDiff(UNSORTED))?,
-                    }
-                }
-                _ => return Err(ConfigError::BadDiff("a set diff is not a pair of lists")),
+                [Value::List(added), Value::List(removed)] => match (sorted_scalars(added), sorted_scalars(removed)) {
+                    (Some(added), Some(removed)) => Ok(DiffValue::Set { added, removed }),
+                    _ => Err(bad_diff("a set diff is unsorted, repeats a value or holds a non-scalar")),
+                },
+                _ => Err(bad_diff("a set diff is not a pair of lists")),
             },
-            Value::Int(_) => return Err(ConfigError::BadDiff("a diff holds an integer")),
+            Value::Int(_) => Err(bad_diff("a diff holds an integer")),
         };
-        out.insert(key.clone(), entry);
+        out.insert(key.clone(), entry.map_err(|e| e.within(key))?);
     }
     Ok(out)
 }

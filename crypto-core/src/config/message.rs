@@ -82,9 +82,9 @@ impl ConfigMessage {
                 return Err(ConfigError::BadMessage("a key follows the signature \"~\""));
             }
             match key.as_slice() {
-                b"&" => data = Some(data::data_from_value(&value, true)?),
+                b"&" => data = Some(data::data_from_value(&value, true).map_err(|e| e.under("&"))?),
                 b"<" => lagged = parse_lagged(&value, seqno)?,
-                b"=" => diff = data::diff_from_value(&value)?,
+                b"=" => diff = data::diff_from_value(&value).map_err(|e| e.under("="))?,
                 b"~" => match value {
                     Value::Bytes(sig) => {
                         signature =
@@ -370,19 +370,19 @@ fn serialize(
 
 fn parse_lagged(value: &Value, seqno: i64) -> Result<BTreeMap<(i64, MessageHash), Diff>, ConfigError> {
     let Value::List(rows) = value else {
-        return Err(ConfigError::BadLag("the lagged diffs \"<\" are not a list"));
+        return Err(ConfigError::BadLag { what: "the lagged diffs \"<\" are not a list", index: 0 });
     };
     let oldest = i128::from(seqno) - i128::from(LAG);
     let mut lagged = BTreeMap::new();
-    for row in rows {
+    for (index, row) in rows.iter().enumerate() {
+        let bad = |what| ConfigError::BadLag { what, index };
         let Value::List(items) = row else {
-            return Err(ConfigError::BadLag("a lagged diff is not a list"));
+            return Err(bad("a lagged diff is not a list"));
         };
         let mut items = items.iter();
-        let row_seqno =
-            items.next().and_then(Value::as_i64).ok_or(ConfigError::BadLag("a lagged diff has no seqno"))?;
+        let row_seqno = items.next().and_then(Value::as_i64).ok_or(bad("a lagged diff has no seqno"))?;
         if row_seqno >= seqno {
-            return Err(ConfigError::BadLag("a lagged diff's seqno is not below the message's"));
+            return Err(bad("a lagged diff's seqno is not below the message's"));
         }
         if i128::from(row_seqno) <= oldest {
             // Too old for the window: dropped unread, as the reference does.
@@ -392,13 +392,14 @@ fn parse_lagged(value: &Value, seqno: i64) -> Result<BTreeMap<(i64, MessageHash)
             .next()
             .and_then(Value::as_bytes)
             .and_then(|h| h.try_into().ok())
-            .ok_or(ConfigError::BadLag("a lagged diff's hash is not 32 bytes"))?;
+            .ok_or(bad("a lagged diff's hash is not 32 bytes"))?;
         if lagged.last_key_value().is_some_and(|(last, _)| *last >= (row_seqno, hash)) {
-            return Err(ConfigError::BadLag("lagged diffs are unsorted or repeated"));
+            return Err(bad("lagged diffs are unsorted or repeated"));
         }
-        let diff = data::diff_from_value(items.next().ok_or(ConfigError::BadLag("a lagged diff has no diff"))?)?;
+        let diff = data::diff_from_value(items.next().ok_or(bad("a lagged diff has no diff"))?)
+            .map_err(|e| e.under(&format!("<{index}")))?;
         if items.next().is_some() {
-            return Err(ConfigError::BadLag("a lagged diff has more than 3 elements"));
+            return Err(bad("a lagged diff has more than 3 elements"));
         }
         lagged.insert((row_seqno, hash), diff);
     }
