@@ -277,7 +277,7 @@ pub mod fuzzing {
             Err(_) => {}
         }
 
-        let count = (selector >> 4) + 1;
+        let count = (selector >> 4).max(1) + 1;
         let final_hash: [u8; 32] = blake2::Blake2b::<U32>::digest(body).into();
         let size = body.len().div_ceil(usize::from(count)).max(1);
         for (index, chunk) in (0..count).zip(body.chunks(size)) {

@@ -765,6 +765,12 @@ mod read_pipeline {
         assert!(matches!(part(&frame(0, 2, b"abc")), Ok(Read::Part(_))));
         assert_eq!(part(&frame(2, 2, b"abc")).unwrap_err(), ReadError::BadPart("the index is not below the count"));
         assert_eq!(part(&frame(0, 2, b"")).unwrap_err(), ReadError::BadPart("the part is empty"));
+        assert_eq!(part(&frame(0, 1, b"abc")).unwrap_err(), ReadError::BadPart("the count is below 2"));
+        assert_eq!(part(&frame(0, 2, &[1; 76_800])).unwrap_err(), ReadError::BadPart("the part is too large"));
+        assert_eq!(
+            part(&[frame(0, 2, b"abc"), b"x".to_vec()].concat()).unwrap_err(),
+            ReadError::BadPart("not a bt list")
+        );
         assert_eq!(part(b"li1ee").unwrap_err(), ReadError::BadPart("not four strings"));
         let Ok(Read::Part(a)) = part(&frame(0, 2, b"abc")) else { panic!() };
         let Ok(Read::Part(b)) = part(&frame(1, 3, b"abc")) else { panic!() };

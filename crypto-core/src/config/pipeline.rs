@@ -257,7 +257,8 @@ pub enum Read {
     Part(Part),
 }
 
-/// One part of a multipart message (§2.4).
+/// One part of a multipart message (§2.4): `m` then the bt list `[final_hash, index, count,
+/// chunk]`, index and count as 1-byte strings, 2 ≤ count.
 #[derive(Debug)]
 pub struct Part {
     /// The hash of the whole padded message: the parts of one message share it.
@@ -316,6 +317,8 @@ pub fn read(keys: &[ConfigKey], domain: &[u8], data: &[u8]) -> Result<Read, Read
     let plaintext = keys.iter().find_map(|k| decrypt(k, domain, data).ok()).ok_or(ReadError::Open(OpenError))?;
     let body = strip_zeros(plaintext.as_bytes());
     match body.split_first() {
+        // A part larger than a stored message is refused, as libsession does.
+        Some((b'm', _)) if body.len() > MAX_MESSAGE_SIZE => Err(ReadError::BadPart("the part is too large")),
         Some((b'm', rest)) => parse_part(rest).map(Read::Part),
         _ => finish(body).map(Read::Message),
     }
@@ -409,6 +412,9 @@ fn parse_part(rest: &[u8]) -> Result<Part, ReadError> {
     let (&[index], &[count]) = (index.as_slice(), count.as_slice()) else {
         return Err(ReadError::BadPart("the index or count is not one byte"));
     };
+    if count < 2 {
+        return Err(ReadError::BadPart("the count is below 2"));
+    }
     if index >= count {
         return Err(ReadError::BadPart("the index is not below the count"));
     }
