@@ -105,8 +105,9 @@ pub fn wrap(identity: &Identity, kind: ConfigKind, seqno: i64, encrypted: &[u8])
 }
 
 /// Unwraps a user config: the request, the envelope, the box (which must open with `identity`'s key
-/// and come from `identity` itself), the `0x80` end, and a kind matching `kind`. Any failure is
-/// the one opaque [`OpenError`]: the caller then reads the bytes as they are.
+/// and come from `identity` itself), the `0x80` end, and a kind matching `kind`, with the fields
+/// libsession's proto2 parser requires. Any failure is the one opaque [`OpenError`]: the caller
+/// then reads the bytes as they are.
 pub fn unwrap(identity: &Identity, kind: ConfigKind, data: &[u8]) -> Result<Vec<u8>, OpenError> {
     let message: WebSocketMessage = prost::Message::decode(data).map_err(|_| OpenError)?;
     if message.r#type != Some(REQUEST) {
@@ -114,6 +115,10 @@ pub fn unwrap(identity: &Identity, kind: ConfigKind, data: &[u8]) -> Result<Vec<
     }
     let body = message.request.and_then(|r| r.body).ok_or(OpenError)?;
     let envelope: ConfigEnvelope = prost::Message::decode(body.as_slice()).map_err(|_| OpenError)?;
+    // proto2 `required`: libsession's parser refuses an envelope without its type and timestamp.
+    if envelope.r#type.is_none() || envelope.timestamp.is_none() {
+        return Err(OpenError);
+    }
     let sealed = envelope.content.ok_or(OpenError)?;
     let opened = seal::open(identity, &sealed)?;
     if opened.sender_ed25519 != *identity.ed25519_public() {
@@ -127,7 +132,8 @@ pub fn unwrap(identity: &Identity, kind: ConfigKind, data: &[u8]) -> Result<Vec<
     }
     let content: ConfigContent = prost::Message::decode(content).map_err(|_| OpenError)?;
     let shared = content.shared_config_message.ok_or(OpenError)?;
-    if shared.kind != kind.protobuf_kind() {
+    // kind, seqno and data are all `required`.
+    if shared.kind != kind.protobuf_kind() || shared.seqno.is_none() {
         return Err(OpenError);
     }
     shared.data.ok_or(OpenError)
