@@ -1,6 +1,7 @@
 //! Voice messages: the composer's record button and the recording panel.
 //!
-//! With a mouse or the keyboard, a click starts and a click (or Send) stops and sends; on touch,
+//! With a mouse or the keyboard, a click starts and a click (or Send) stops and sends, and Escape
+//! cancels; on touch,
 //! press and hold records, release sends, and sliding away (or Cancel) cancels. While recording
 //! the panel shows the microphone's level, the length so far, Cancel and Send; at
 //! [`MAX_SECONDS`] the recording stops and is sent, as Session Desktop does.
@@ -261,14 +262,24 @@ pub fn VoiceRecorder() -> impl IntoView {
         }
     };
 
+    // Escape cancels, from the record button or the panel's buttons.
+    let escape = move |ev: web_sys::KeyboardEvent| {
+        if ev.key() == "Escape" && matches!(phase.get_untracked(), Phase::Starting | Phase::Recording) {
+            ev.prevent_default();
+            holding.set(false);
+            cancel();
+        }
+    };
+
     let recording = move || matches!(phase.get(), Phase::Starting | Phase::Recording);
     view! {
         <Show when=move || phase.get() != Phase::Idle>
-            <div class="voice-recording" role="group" aria-label=t(Text::VoiceRecording) data-testid="voice-recording">
+            <div class="voice-recording" role="group" aria-label=t(Text::VoiceRecording) data-testid="voice-recording"
+                on:keydown=escape>
                 <span class="voice-dot" aria-hidden="true"></span>
                 <span class="voice-time" role="timer" data-testid="voice-elapsed">{move || clock(millis.get())}</span>
                 <meter class="voice-level" min="0" max="1" aria-label=t(Text::VoiceLevel) prop:value=move || level.get()></meter>
-                <span class="voice-hint">
+                <span class="voice-hint" aria-live="polite">
                     {move || match phase.get() {
                         Phase::Sending => t(Text::VoiceSending),
                         _ if holding.get() => t(Text::VoiceSlideToCancel),
@@ -288,7 +299,7 @@ pub fn VoiceRecorder() -> impl IntoView {
             prop:disabled=move || phase.get() == Phase::Sending
             style:touch-action="none"
             on:click=click on:pointerdown=pointer_down on:pointermove=pointer_move on:pointerup=pointer_up
-            on:pointercancel=pointer_cancel on:contextmenu=move |ev| ev.prevent_default()>
+            on:pointercancel=pointer_cancel on:contextmenu=move |ev| ev.prevent_default() on:keydown=escape>
             <svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true" focusable="false" fill="none" stroke="currentColor"
                 stroke-width="2" stroke-linecap="round" stroke-linejoin="round">
                 <rect x="9" y="3" width="6" height="11" rx="3"></rect>

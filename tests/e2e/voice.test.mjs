@@ -1,10 +1,11 @@
 // Voice messages between Hush users in two browsers over a devnet, with Chromium's fake microphone
 // (a beep every second): a click records and a click stops and sends; the file is MP3 (MPEG-1
 // Layer III frames, mono, 48 kHz, as long as the recording) and arrives flagged as a voice message;
-// Cancel sends nothing; press and hold on a touch screen at 390 px records and release sends,
-// sliding away cancels, a tap says to hold; the limit stops and sends by itself (shortened for the
-// test with ?voice-max-seconds); a refused or missing microphone is said; the worker encodes far
-// faster than real time. Screenshots of the recording panel go to tests/out/voice-*.png.
+// Cancel sends nothing; Enter starts and stops, Escape cancels; press and hold on a touch screen at
+// 390 px records and release sends, sliding away cancels, a tap says to hold; the limit stops and
+// sends by itself (shortened for the test with ?voice-max-seconds); a refused or missing microphone
+// is said; the worker encodes far faster than real time. Screenshots of the recording panel go to
+// tests/out/voice-*.png.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -177,6 +178,30 @@ describe("voice messages", () => {
     assert.equal(await files(page), before, "the worker made no file");
     assert.equal(await message(page, "out").count(), 2);
     assert.equal(await recordButton(page).getAttribute("aria-pressed"), "false");
+  });
+
+  test("with the keyboard, Enter starts and stops, and Escape cancels", async () => {
+    const { page } = a;
+    const before = await files(page);
+    const sent = await message(page, "out").count();
+    await recordButton(page).focus();
+    await page.keyboard.press("Enter");
+    await panel(page).waitFor();
+    while ((await seconds(page)) < 1) await page.waitForTimeout(100);
+    await page.keyboard.press("Escape");
+    await panel(page).waitFor({ state: "detached" });
+    await page.waitForTimeout(1000);
+    assert.equal(await files(page), before, "Escape sends nothing");
+    await recordButton(page).focus();
+    await page.keyboard.press("Enter");
+    await panel(page).waitFor();
+    while ((await seconds(page)) < 1) await page.waitForTimeout(100);
+    await page.keyboard.press("Enter");
+    await panel(page).waitFor({ state: "detached", timeout: 30000 });
+    assert.equal(await files(page), before + 1);
+    const mp3 = await lastFile(page);
+    assert.ok(mp3.seconds >= 0.9 && mp3.seconds <= 1.6, `${mp3.seconds} s`);
+    await waitCount(page, '[data-testid="message"][data-direction="out"]', sent + 1);
   });
 
   test("press and hold on touch records and release sends; sliding away cancels; a tap says to hold", async () => {
