@@ -4,8 +4,10 @@
 // refused before anything is uploaded; the receiver sees thumbnails, opens the viewer (Previous
 // and Next between a message's pictures, Escape), downloads a file with the same bytes; a JPEG
 // with EXIF GPS arrives without it and otherwise byte for byte; a large photo arrives scaled to
-// 2000 px; a reload of the sender's page mid-upload still delivers the message once with its
-// file; Cancel while uploading deletes the message. Screenshots go to tests/out/attachments-*.png.
+// 2000 px, a turned one upright; bytes that are not the picture they claim go as a file or say
+// they cannot be shown; a reload of the sender's page mid-upload still delivers the
+// message once with its file; Cancel while uploading deletes the message. Screenshots go to
+// tests/out/attachments-*.png.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -30,6 +32,16 @@ function withGpsExif(jpeg) {
     Buffer.from([0, 1, 0, 1, 0, 2, 0, 0, 0, 2, 0x4e, 0, 0, 0, 0, 0, 0, 0]),
     Buffer.from("HUSH-GPS 51.5007 N 0.1246 W", "latin1"),
   ]);
+  const body = Buffer.concat([Buffer.from("Exif\0\0", "latin1"), tiff]);
+  const length = Buffer.alloc(2);
+  length.writeUInt16BE(body.length + 2);
+  return Buffer.concat([jpeg.subarray(0, 2), Buffer.from([0xff, 0xe1]), length, body, jpeg.subarray(2)]);
+}
+
+/** `jpeg` with an EXIF segment saying it is turned: orientation `orientation` (6: to be shown
+ *  turned 90° clockwise). */
+function withOrientation(jpeg, orientation) {
+  const tiff = Buffer.from([0x4d, 0x4d, 0, 0x2a, 0, 0, 0, 8, 0, 1, 0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0, 0, 0, 0, 0]);
   const body = Buffer.concat([Buffer.from("Exif\0\0", "latin1"), tiff]);
   const length = Buffer.alloc(2);
   length.writeUInt16BE(body.length + 2);
@@ -214,28 +226,69 @@ for (const [width, height] of [[1280, 800], [390, 844]]) {
       const tagged = withGpsExif(jpeg);
       assert.ok(tagged.includes("HUSH-GPS"));
       const large = await picture(a.page, 3000, 1500, "image/jpeg", 0.8);
+      const turned = withOrientation(await picture(a.page, 320, 240, "image/jpeg"), 6);
       await a.page.getByTestId("attach").setInputFiles([
         { name: "gps.jpg", mimeType: "image/jpeg", buffer: tagged },
         { name: "large.jpg", mimeType: "image/jpeg", buffer: large },
+        { name: "turned.jpg", mimeType: "image/jpeg", buffer: turned },
       ]);
-      await a.page.getByTestId("chosen").nth(1).waitFor();
+      await a.page.getByTestId("chosen").nth(2).waitFor();
       await send(a.page, "Where I was");
       const theirs = withCaption(b.page, "in", "Where I was");
       await theirs.waitFor({ timeout: 90000 });
-      await theirs.locator('[data-testid="attachment"][data-state="ready"]').nth(1).waitFor({ timeout: 60000 });
+      await theirs.locator('[data-testid="attachment"][data-state="ready"]').nth(2).waitFor({ timeout: 60000 });
       await theirs.getByRole("button", { name: "Open the picture" }).first().click();
-      await b.page.getByRole("dialog", { name: "Picture 1 of 2" }).locator("img").waitFor();
+      await b.page.getByRole("dialog", { name: "Picture 1 of 3" }).locator("img").waitFor();
       const viewer = b.page.getByTestId("viewer");
       const gps = await download(b.page, () => viewer.getByRole("button", { name: "Save" }).click());
       assert.ok(!gps.bytes.includes("HUSH-GPS") && !gps.bytes.includes("Exif"), "the EXIF arrived");
       assert.ok(gps.bytes.equals(jpeg), "the picture's own bytes changed");
       await b.page.keyboard.press("ArrowRight");
-      await b.page.getByRole("dialog", { name: "Picture 2 of 2" }).locator("img").waitFor();
+      await b.page.getByRole("dialog", { name: "Picture 2 of 3" }).locator("img").waitFor();
       const scaled = await download(b.page, () => viewer.getByRole("button", { name: "Save" }).click());
       assert.deepEqual(jpegSize(scaled.bytes), [2000, 1000]);
       assert.deepEqual(jpegSize(large), [3000, 1500]);
+      // A turned JPEG arrives upright, without the EXIF that said so.
+      await b.page.keyboard.press("ArrowRight");
+      await b.page.getByRole("dialog", { name: "Picture 3 of 3" }).locator("img").waitFor();
+      const upright = await download(b.page, () => viewer.getByRole("button", { name: "Save" }).click());
+      assert.deepEqual(jpegSize(upright.bytes), [240, 320]);
+      assert.ok(!upright.bytes.includes("Exif"));
+      assert.equal(upright.name, "turned.jpg");
+      const thumb = theirs.locator('[data-kind="image"] .thumb').nth(2);
+      const box = await thumb.boundingBox();
+      assert.ok(box.height > box.width, `the turned picture's thumbnail is ${box.width}×${box.height}`);
       await b.page.keyboard.press("Escape");
       await viewer.waitFor({ state: "hidden" });
+    });
+
+    test("bytes that are not the picture they claim go as a file, or say they cannot be shown", async () => {
+      const chunk = (type, data) => {
+        const length = Buffer.alloc(4);
+        length.writeUInt32BE(data.length);
+        return Buffer.concat([length, Buffer.from(type, "latin1"), data, Buffer.alloc(4)]);
+      };
+      // Chunks in order, picture data that is not: it goes as a picture the browser cannot draw.
+      const broken = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+        chunk("IHDR", Buffer.from([0, 0, 0, 16, 0, 0, 0, 16, 8, 2, 0, 0, 0])), chunk("IDAT", Buffer.from("not deflate data")),
+        chunk("IEND", Buffer.alloc(0))]);
+      await a.page.getByTestId("attach").setInputFiles([
+        { name: "fake.png", mimeType: "image/png", buffer: Buffer.from("this is not a picture at all") },
+        { name: "broken.png", mimeType: "image/png", buffer: broken },
+      ]);
+      // The composer shows them as files once the browser finds it cannot draw them.
+      await a.page.locator('[data-testid="chosen"]:not(.picture)').nth(1).waitFor();
+      await send(a.page, "Not quite pictures");
+      const theirs = withCaption(b.page, "in", "Not quite pictures");
+      await theirs.waitFor({ timeout: 90000 });
+      const files = theirs.getByTestId("attachment");
+      await files.nth(1).waitFor();
+      assert.deepEqual(await files.evaluateAll((els) => els.map((e) => e.dataset.kind)), ["file", "image"]);
+      await theirs.locator('[data-kind="image"][data-state="failed"]').waitFor({ timeout: 60000 });
+      assert.match(await files.nth(1).textContent(), /This picture cannot be shown/);
+      assert.equal(await files.nth(1).locator("img").count(), 0);
+      await theirs.locator('[data-kind="file"][data-state="ready"]').waitFor({ timeout: 60000 });
+      assert.equal(await files.nth(0).locator(".file-name").textContent(), "fake.png");
     });
 
     test("a reload mid-upload delivers the message once with its file; Cancel deletes one being uploaded", async () => {

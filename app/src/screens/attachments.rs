@@ -156,7 +156,13 @@ fn FileItem(
             });
         }
     };
-    if !matches!(first.state, AttachmentState::Expired | AttachmentState::Damaged) {
+    // A picture or a player needs the bytes now; another file only needs to be on this device,
+    // so one already there is not read until it is saved.
+    let on_device = matches!(first.state, AttachmentState::Saved | AttachmentState::Uploading);
+    let shows_bytes = !matches!(kind, AttachmentKind::File | AttachmentKind::Video);
+    if on_device && !shows_bytes {
+        shown.set(true);
+    } else if !matches!(first.state, AttachmentState::Expired | AttachmentState::Damaged) {
         load();
     }
     on_cleanup({
@@ -204,6 +210,15 @@ fn FileItem(
             };
             let id = message_id;
             let open = move |_| viewing.set(Some((id.clone(), index)));
+            // Bytes that are not a picture the browser can draw (a type it does not know, or
+            // not what the type says) are said so, never shown as a broken picture.
+            let undrawable = {
+                let held = held.clone();
+                move |_| {
+                    held.release();
+                    problem.set(Some((t(Text::FileCannotShow).to_owned(), false)));
+                }
+            };
             let loaded = {
                 move |_| {
                     held.release();
@@ -216,13 +231,16 @@ fn FileItem(
                         failed_line().into_any()
                     } else {
                         let loaded = loaded.clone();
+                        let undrawable = undrawable.clone();
                         let open = open.clone();
                         view! {
                             <button class="thumb" type="button" aria-label=t(Text::FileOpenPicture)
                                 title=t(Text::FileOpenPicture) style:width=format!("{width}px")
                                 style:aspect-ratio=format!("{width} / {height}")
                                 prop:disabled=move || !shown.get() on:click=open>
-                                {move || url.get().map(|src| view! { <img src=src alt="" on:load=loaded.clone() /> })}
+                                {move || url.get().map(|src| view! {
+                                    <img src=src alt="" on:load=loaded.clone() on:error=undrawable.clone() />
+                                })}
                                 <Show when=move || !shown.get()>
                                     <span class="placeholder" aria-hidden="true"></span>
                                 </Show>
@@ -519,21 +537,33 @@ pub fn ChosenFiles(
                     let id = c.id;
                     let label = tf(Text::AttachRemove, &[("name", &c.name)]);
                     let preview = c.preview.clone();
-                    let shown = if let Some(src) = preview {
-                        let url = src.clone();
-                        view! { <img src=src alt="" on:load=move |_| files::revoke(&url) /> }.into_any()
-                    } else {
+                    // A picture the browser cannot draw is shown as a file.
+                    let undrawn = RwSignal::new(preview.is_none());
+                    let (name, size) = (c.name.clone(), files::size_text(c.size));
+                    let as_file = move || {
                         view! {
                             <FileIcon />
                             <span class="file-meta">
-                                <bdi class="file-name" dir="auto" title=c.name.clone()>{c.name.clone()}</bdi>
-                                <span class="file-size">{files::size_text(c.size)}</span>
+                                <bdi class="file-name" dir="auto" title=name.clone()>{name.clone()}</bdi>
+                                <span class="file-size">{size.clone()}</span>
                             </span>
                         }
-                        .into_any()
                     };
+                    let picture = move || {
+                        preview.clone().map(|src| {
+                            let (loaded, failed) = (src.clone(), src.clone());
+                            view! {
+                                <img src=src alt="" on:load=move |_| files::revoke(&loaded)
+                                    on:error=move |_| {
+                                        files::revoke(&failed);
+                                        undrawn.set(true);
+                                    } />
+                            }
+                        })
+                    };
+                    let shown = move || if undrawn.get() { as_file().into_any() } else { picture().into_any() };
                     view! {
-                        <li class="chosen" class:picture=c.is_picture() data-testid="chosen">
+                        <li class="chosen" class:picture=move || !undrawn.get() data-testid="chosen">
                             {shown}
                             <button class="remove" type="button" aria-label=label.clone() title=label
                                 on:click=move |_| remove(id)>"×"</button>
