@@ -245,6 +245,10 @@ for (const [width, height] of [[1280, 800], [390, 844]]) {
       assert.ok(gps.bytes.equals(jpeg), "the picture's own bytes changed");
       await b.page.keyboard.press("ArrowRight");
       await b.page.getByRole("dialog", { name: "Picture 2 of 3" }).locator("img").waitFor();
+      // A large picture fits the window, keeping its shape.
+      const fitted = await viewer.locator("img").boundingBox();
+      assert.ok(fitted.width <= width && fitted.height <= height, `the picture is ${fitted.width}×${fitted.height}`);
+      assert.ok(Math.abs(fitted.width / fitted.height - 2) < 0.05, `the picture is ${fitted.width}×${fitted.height}`);
       const scaled = await download(b.page, () => viewer.getByRole("button", { name: "Save" }).click());
       assert.deepEqual(jpegSize(scaled.bytes), [2000, 1000]);
       assert.deepEqual(jpegSize(large), [3000, 1500]);
