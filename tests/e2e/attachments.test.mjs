@@ -5,9 +5,9 @@
 // and Next between a message's pictures, Escape), downloads a file with the same bytes; a JPEG
 // with EXIF GPS arrives without it and otherwise byte for byte; a large photo arrives scaled to
 // 2000 px, a turned one upright; bytes that are not the picture they claim go as a file or say
-// they cannot be shown; a reload of the sender's page mid-upload still delivers the
-// message once with its file; Cancel while uploading deletes the message. Screenshots go to
-// tests/out/attachments-*.png.
+// they cannot be shown; in a message request files wait for a click until it is accepted; a
+// reload of the sender's page mid-upload still delivers the message once with its file; Cancel
+// while uploading deletes the message. Screenshots go to tests/out/attachments-*.png.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -293,6 +293,46 @@ for (const [width, height] of [[1280, 800], [390, 844]]) {
       assert.equal(await files.nth(1).locator("img").count(), 0);
       await theirs.locator('[data-kind="file"][data-state="ready"]').waitFor({ timeout: 60000 });
       assert.equal(await files.nth(0).locator(".file-name").textContent(), "fake.png");
+    });
+
+    test("in a message request files wait for a click; accepting fetches the rest", async () => {
+      const c = await strictPage(await browser.newContext({ viewport: { width, height }, acceptDownloads: true }));
+      await createAccount(c.page, devnet.appUrl, "Cy");
+      await openChat(c.page, idB);
+      const photo = await picture(c.page, 200, 150);
+      const doc = Buffer.from("a stranger's document");
+      await c.page.getByTestId("attach").setInputFiles([
+        { name: "one.png", mimeType: "image/png", buffer: photo },
+        { name: "two.png", mimeType: "image/png", buffer: photo },
+        { name: "doc.txt", mimeType: "text/plain", buffer: doc },
+      ]);
+      await c.page.getByTestId("chosen").nth(2).waitFor();
+      await send(c.page, "From a stranger");
+      await withCaption(c.page, "out", "From a stranger").and(c.page.locator('[data-status="sent"]')).waitFor({ timeout: 90000 });
+
+      await b.page.getByRole("button", { name: "Back", exact: true }).click();
+      await openRow(b.page, "Cy", 90000);
+      const theirs = withCaption(b.page, "in", "From a stranger");
+      await theirs.waitFor();
+      const pictures = theirs.locator('[data-kind="image"]');
+      await pictures.nth(1).getByTestId("download").waitFor();
+      assert.equal(await theirs.locator("img").count(), 0, "a request's picture was fetched unasked");
+      assert.deepEqual(await theirs.getByTestId("attachment").evaluateAll((els) => els.map((e) => e.dataset.state)),
+        ["loading", "loading", "loading"]);
+      await shot(b.page, "request");
+      // One picture on a click; the file on its Download, with its bytes.
+      await pictures.nth(0).getByTestId("download").click();
+      await pictures.nth(0).and(b.page.locator('[data-state="ready"]')).waitFor({ timeout: 60000 });
+      assert.equal(await pictures.nth(1).getAttribute("data-state"), "loading");
+      const got = await download(b.page, () => theirs.locator('[data-kind="file"]').getByTestId("download").click());
+      assert.ok(got.bytes.equals(doc));
+      // Accepting fetches the rest.
+      await b.page.getByRole("button", { name: "Accept" }).click();
+      await pictures.nth(1).and(b.page.locator('[data-state="ready"]')).waitFor({ timeout: 60000 });
+      await b.page.getByRole("button", { name: "Back", exact: true }).click();
+      await openRow(b.page, "Ada");
+      assert.deepEqual(c.problems, []);
+      await c.page.context().close();
     });
 
     test("a reload mid-upload delivers the message once with its file; Cancel deletes one being uploaded", async () => {

@@ -58,6 +58,9 @@ pub fn MessageFiles(
     viewing: Viewing,
     /// Where an error of Cancel is shown.
     error: RwSignal<Option<String>>,
+    /// Whether files are fetched as soon as they are shown (the conversation is accepted); in a
+    /// message request each waits for a click, as Session desktop does for people not trusted.
+    trusted: Signal<bool>,
 ) -> impl IntoView {
     let app = use_app();
     let count = attachments.with_untracked(Vec::len);
@@ -84,7 +87,9 @@ pub fn MessageFiles(
     let items = (0..count)
         .map(|index| {
             let attachment = Signal::derive(move || attachments.with(|l| l.get(index).cloned()));
-            view! { <FileItem message_id=message_id.clone() index=index attachment=attachment viewing=viewing /> }
+            view! {
+                <FileItem message_id=message_id.clone() index=index attachment=attachment viewing=viewing trusted=trusted />
+            }
         })
         .collect_view();
     view! {
@@ -115,6 +120,8 @@ fn FileItem(
     attachment: Signal<Option<Attachment>>,
     /// The picture open in the viewer.
     viewing: Viewing,
+    /// Whether it is fetched as soon as it is shown (else it waits for a click).
+    trusted: Signal<bool>,
 ) -> impl IntoView {
     let app = use_app();
     let Some(first) = attachment.get_untracked() else { return ().into_any() };
@@ -160,11 +167,32 @@ fn FileItem(
     // so one already there is not read until it is saved.
     let on_device = matches!(first.state, AttachmentState::Saved | AttachmentState::Uploading);
     let shows_bytes = !matches!(kind, AttachmentKind::File | AttachmentKind::Video);
+    // Not yet fetched: a file from someone not accepted waits for a click (or the acceptance).
+    let waiting = RwSignal::new(false);
     if on_device && !shows_bytes {
         shown.set(true);
+    } else if first.state == AttachmentState::Remote && !trusted.get_untracked() {
+        waiting.set(true);
     } else if !matches!(first.state, AttachmentState::Expired | AttachmentState::Damaged) {
         load();
     }
+    let fetch = {
+        let load = load.clone();
+        move || {
+            if waiting.get_untracked() {
+                waiting.set(false);
+                load();
+            }
+        }
+    };
+    Effect::new({
+        let fetch = fetch.clone();
+        move |_| {
+            if trusted.get() {
+                fetch();
+            }
+        }
+    });
     on_cleanup({
         let held = held.clone();
         move || held.release()
@@ -229,6 +257,16 @@ fn FileItem(
                 <figure class="attachment picture" data-testid="attachment" data-kind=kind.as_str() data-state=data_state>
                     {move || if failed.get() {
                         failed_line().into_any()
+                    } else if waiting.get() {
+                        let fetch = fetch.clone();
+                        view! {
+                            <div class="thumb waiting" style:width=format!("{width}px")
+                                style:aspect-ratio=format!("{width} / {height}")>
+                                <button class="secondary" type="button" data-testid="download" on:click=move |_| fetch()>
+                                    {t(Text::FileDownload)}
+                                </button>
+                            </div>
+                        }.into_any()
                     } else {
                         let loaded = loaded.clone();
                         let undrawable = undrawable.clone();
@@ -262,6 +300,12 @@ fn FileItem(
                     {move || url.get().map(|src| view! {
                         <audio controls preload="metadata" src=src on:loadedmetadata=move |_| shown.set(true)></audio>
                     })}
+                    <Show when=move || waiting.get()>
+                        <button class="secondary download" type="button" data-testid="download" on:click={
+                            let fetch = fetch.clone();
+                            move |_| fetch()
+                        }>{t(Text::FileDownload)}</button>
+                    </Show>
                     {failed_line}
                     <Show when=uploading>
                         <span class="uploading">{t(Text::FileUploading)}</span>
@@ -280,7 +324,12 @@ fn FileItem(
                     saving.set(true);
                     spawn_local(async move {
                         match messaging::file(app, &id, index).await {
-                            Ok(bytes) => files::save(&bytes, &content_type, &name),
+                            Ok(bytes) => {
+                                files::save(&bytes, &content_type, &name);
+                                // Fetched by this click: it is on this device now.
+                                waiting.try_set(false);
+                                shown.try_set(true);
+                            }
                             Err(e) => {
                                 problem.try_set(Some(problem_of(&e)));
                             }
@@ -298,7 +347,7 @@ fn FileItem(
                     </span>
                     <Show when=move || !failed.get()>
                         <button class="secondary download" type="button" data-testid="download"
-                            prop:disabled=move || !shown.get() || saving.get() on:click=download.clone()>
+                            prop:disabled=move || !(shown.get() || waiting.get()) || saving.get() on:click=download.clone()>
                             {t(Text::FileDownload)}
                         </button>
                     </Show>

@@ -63,6 +63,8 @@ struct Thread {
     title: Signal<String>,
     /// Whether they are blocked (nothing can be sent to them: no reply, no reaction).
     blocked: Signal<bool>,
+    /// Whether the conversation is accepted (its files are fetched as soon as they are shown).
+    trusted: Signal<bool>,
     /// This account's Session ID.
     me: Option<SessionId>,
     /// The message being replied to.
@@ -151,6 +153,7 @@ pub fn ConversationView() -> impl IntoView {
         app,
         title: title_signal,
         blocked: Signal::derive(move || standing() == Standing::Blocked),
+        trusted: Signal::derive(move || standing() == Standing::Accepted),
         me,
         replying: RwSignal::new(None),
         picking: RwSignal::new(None),
@@ -978,7 +981,8 @@ fn Bubble(
             })}
             {quote.map(|q| view! { <QuoteBlock quote=q thread=thread /> })}
             {files.map(|(file_id, attachments)| view! {
-                <MessageFiles message_id=file_id attachments=attachments sending=sending_now viewing=thread.viewing error=error />
+                <MessageFiles message_id=file_id attachments=attachments sending=sending_now viewing=thread.viewing error=error
+                    trusted=thread.trusted />
             })}
             {if deleted {
                 view! { <p class="body deleted-text" data-testid="body">{t(Text::MessageDeleted)}</p> }.into_any()
