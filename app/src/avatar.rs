@@ -3,12 +3,17 @@
 //! from the ID; the account's own Note to Self has a note. Also the title Hush shows for a
 //! conversation, so that the Note to Self reads "Note to Self" everywhere.
 //!
+//! A person who set a profile picture (and this account, if it set one) has it drawn over that
+//! circle once the engine has it (from this device, or fetched, checked and kept), through an
+//! object URL revoked as soon as it is drawn.
+//!
 //! The avatar is decorative (`aria-hidden`): the name is always written next to it.
 
 use crypto_core::identity::SessionId;
 use hush_client::conversations::{Conversation, short_id};
 use leptos::prelude::*;
 use leptos::tachys::view::any_view::AnyView;
+use leptos::task::spawn_local;
 
 use crate::session::use_app;
 
@@ -111,17 +116,66 @@ pub fn Avatar(
     /// A larger circle (a conversation's header).
     #[prop(optional)]
     large: bool,
+    /// They have a profile picture: draw it over the circle once it is here.
+    #[prop(optional)]
+    picture: bool,
 ) -> impl IntoView {
     let me = use_app().session_id();
     let class = format!("avatar hue-{}{}", hue(&peer), if large { " large" } else { "" });
-    view! { <span class=class aria-hidden="true">{move || drawn(face(&peer, &title.get(), me.as_ref()))}</span> }
+    let photo = picture.then(|| photo(Some(peer).filter(|p| me.as_ref() != Some(p))));
+    view! { <span class=class aria-hidden="true">{move || drawn(face(&peer, &title.get(), me.as_ref()))}{photo}</span> }
 }
 
 /// The avatar of a list's row, whose title does not change while it is shown (a row is made
-/// anew when it does): no reactive parts, so many rows cost little.
-pub fn row_avatar(peer: SessionId, title: &str, me: Option<&SessionId>) -> AnyView {
+/// anew when it does): no reactive parts, so many rows cost little. `picture`: they have a
+/// profile picture.
+pub fn row_avatar(peer: SessionId, title: &str, me: Option<&SessionId>, picture: bool) -> AnyView {
     let class = format!("avatar hue-{}", hue(&peer));
-    view! { <span class=class aria-hidden="true">{drawn(face(&peer, title, me))}</span> }.into_any()
+    let photo = picture.then(|| photo(Some(peer).filter(|p| me != Some(p))));
+    view! { <span class=class aria-hidden="true">{drawn(face(&peer, title, me))}{photo}</span> }.into_any()
+}
+
+/// This account's own avatar with its picture, as Settings shows it: the picture, else the
+/// initials of its display name. `revision` changes when the picture does.
+pub fn own_avatar(me: SessionId, name: &str, has_picture: bool) -> AnyView {
+    let class = format!("avatar large hue-{}", hue(&me));
+    let letters = initials(name);
+    let face = if letters.is_empty() { Face::Pattern(pattern(&me)) } else { Face::Initials(letters) };
+    let photo = has_picture.then(|| photo(None));
+    view! { <span class=class aria-hidden="true">{drawn(face)}{photo}</span> }.into_any()
+}
+
+/// The profile picture of `peer` (none: this account's), drawn over the circle once the engine
+/// has it; nothing while it has not, or cannot (expired, damaged, offline): the circle shows.
+fn photo(peer: Option<SessionId>) -> AnyView {
+    let src = RwSignal::new(None::<String>);
+    let app = use_app();
+    spawn_local(async move {
+        let Some(engine) = app.unlocked() else { return };
+        if let Ok(Some(bytes)) = engine.avatar(peer.as_ref()).await
+            && let Some(url) = crate::files::object_url(&bytes, "image/*")
+            // The row went away meanwhile.
+            && src.try_set(Some(url.clone())).is_some()
+        {
+            crate::files::revoke(&url);
+        }
+    });
+    let drawn = move |_| {
+        if let Some(url) = src.get_untracked() {
+            crate::files::revoke(&url);
+        }
+    };
+    on_cleanup(move || {
+        if let Some(url) = src.try_get_untracked().flatten() {
+            crate::files::revoke(&url);
+        }
+    });
+    view! {
+        <Show when=move || src.get().is_some()>
+            <img class="picture" alt="" data-testid="avatar-picture" src=move || src.get() on:load=drawn />
+        </Show>
+    }
+    .into_any()
 }
 
 /// What the circle holds.

@@ -149,6 +149,18 @@ pub async fn prepare(chosen: &Chosen) -> Option<NewFile> {
     Some(file)
 }
 
+/// The longest side of a profile picture as it is uploaded.
+pub const PICTURE_SIDE: u32 = 640;
+
+/// A profile picture from the picture `file`: drawn upright at most [`PICTURE_SIDE`] on a side
+/// and encoded as a JPEG (which also leaves its metadata behind); none if it is not a picture
+/// the browser can draw.
+pub async fn profile_picture(file: &web_sys::File) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    let (width, height) = imp::dimensions(file).await?;
+    let (w, h) = if width.max(height) > PICTURE_SIDE { fit(width, height, PICTURE_SIDE) } else { (width, height) };
+    imp::reencode(file, w, h, 0.85).await
+}
+
 /// An object URL for `bytes` of type `content_type` (revoke it with [`revoke`]).
 pub fn object_url(bytes: &[u8], content_type: &str) -> Option<String> {
     imp::object_url(bytes, content_type)

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::{Debounce, Menu, Notice, Problem, day, give_focus_back};
-use hush_client::conversations::{Conversation, Found, Message, RecipientError, Standing, recipient};
+use hush_client::conversations::{AttachmentState, Conversation, Found, Message, RecipientError, Standing, recipient};
 
 use crate::avatar::{self, Avatar, note_to_self, row_avatar};
 use crate::i18n::{Text, around, t, tf, tn};
@@ -259,7 +259,7 @@ pub fn Home() -> impl IntoView {
                         <li class="conversation-item">
                             <button type="button" class="conversation" data-testid="note-to-self"
                                 on:click=move |_| open(app, me, error)>
-                                {row_avatar(me, note_to_self(), Some(&me))}
+                                {row_avatar(me, note_to_self(), Some(&me), false)}
                                 <span class="title">{note_to_self()}</span>
                                 <span class="preview">{t(Text::HomeNotePreview)}</span>
                             </button>
@@ -423,12 +423,13 @@ fn Rows(
         <ul class="conversations">
             <For each=move || list.get()
                 key=|c| (c.peer, c.last_activity, c.unread, c.standing as u8, c.name.clone(), c.nickname.clone(),
-                    c.pinned, c.muted, c.preview.clone())
+                    c.pinned, c.muted, c.preview.clone(), c.avatar.as_ref().map(|a| (a.url.clone(), a.state as u8)))
                 children=move |c: Conversation| {
                     let peer = c.peer;
                     let request = c.standing == Standing::Request;
                     let note = me.is_some_and(|me| c.is_note_to_self(&me));
                     let (unread, last, pinned, muted) = (c.unread, c.last_activity, c.pinned, c.muted);
+                    let picture = c.avatar.as_ref().is_some_and(|a| matches!(a.state, AttachmentState::Remote | AttachmentState::Saved));
                     let title = avatar::title(&c, me.as_ref());
                     let preview = crate::words::preview_text(&c);
                     let preview = if preview.is_empty() { t(Text::HomeNoMessagesYet).to_owned() } else { preview };
@@ -441,7 +442,7 @@ fn Rows(
                             <button type="button" class="conversation" data-testid="conversation"
                                 aria-current=move || is_open.get().then_some("true")
                                 on:click=move |_| open(app, peer, error)>
-                                {row_avatar(peer, &title, me.as_ref())}
+                                {row_avatar(peer, &title, me.as_ref(), picture)}
                                 <span class="title" title=title.clone()>
                                     <bdi dir="auto" data-testid="name">{title.clone()}</bdi>
                                 </span>

@@ -34,6 +34,7 @@ pub fn Settings() -> impl IntoView {
         </div>
         <Notice />
         <Identity />
+        <Picture />
         <Preferences />
         <Privacy />
         <Notifications />
@@ -83,6 +84,75 @@ fn Identity() -> impl IntoView {
             <div class="qr">{app.session_id().and_then(super::home::session_id_qr)}</div>
         </section>
     }
+}
+
+/// The profile picture: choose one (drawn upright, at most 640 px, as a JPEG), or remove it.
+#[component]
+fn Picture() -> impl IntoView {
+    let app = use_app();
+    let Some(me) = app.session_id() else { return ().into_any() };
+    let status = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let picker = NodeRef::<leptos::html::Input>::new();
+    let has_picture = move || {
+        app.revision.track();
+        app.account().is_some_and(|a| a.avatar.is_some())
+    };
+    let chosen = move |_| {
+        let Some(input) = picker.get_untracked() else { return };
+        let Some(file) = crate::files::list(input.files()).into_iter().next() else { return };
+        input.set_value("");
+        busy.set(true);
+        status.set(Some(t(Text::SettingsPictureUploading).to_owned()));
+        spawn_local(async move {
+            let result = match crate::files::profile_picture(&file).await {
+                None => Err(t(Text::SettingsPictureNotAPicture).to_owned()),
+                Some(bytes) => match app.unlocked() {
+                    Some(engine) => engine.set_avatar(&bytes).await.map_err(|e| crate::words::error_text(&e)),
+                    None => Err(t(Text::CommonLocked).to_owned()),
+                },
+            };
+            busy.set(false);
+            status.set(Some(result.map_or_else(|e| e, |()| t(Text::SettingsPictureSaved).to_owned())));
+        });
+    };
+    let remove = move |_| {
+        busy.set(true);
+        spawn_local(async move {
+            let result = match app.unlocked() {
+                Some(engine) => engine.remove_avatar().await.map_err(|e| crate::words::error_text(&e)),
+                None => Err(t(Text::CommonLocked).to_owned()),
+            };
+            busy.set(false);
+            status.set(Some(result.map_or_else(|e| e, |()| t(Text::SettingsPictureRemoved).to_owned())));
+        });
+    };
+    let choose = move |_| {
+        if let Some(input) = picker.get_untracked() {
+            input.click();
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="picture-title">
+            <h2 id="picture-title">{t(Text::SettingsPictureTitle)}</h2>
+            <p class="hint">{t(Text::SettingsPictureHint)}</p>
+            <div class="row picture-row">
+                {move || {
+                    let name = app.account().map(|a| a.display_name.clone()).unwrap_or_default();
+                    crate::avatar::own_avatar(me, &name, has_picture())
+                }}
+                <input type="file" accept="image/*" hidden data-testid="avatar-input" node_ref=picker on:change=chosen />
+                <button class="secondary" type="button" data-testid="choose-picture" on:click=choose
+                    disabled=move || busy.get()>{t(Text::SettingsPictureChoose)}</button>
+                <Show when=has_picture>
+                    <button class="secondary" type="button" data-testid="remove-picture" on:click=remove
+                        disabled=move || busy.get()>{t(Text::SettingsPictureRemove)}</button>
+                </Show>
+            </div>
+            <p class="status" role="status">{move || status.get()}</p>
+        </section>
+    }
+    .into_any()
 }
 
 /// Display name, theme and idle lock.
