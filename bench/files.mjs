@@ -88,11 +88,14 @@ const webcrypto = await alice.evaluate(async (n) => {
 /** Sends one file; returns the times (ms) from Send to the message on screen (the file encrypted
  *  and kept), to its file uploaded, and to the message stored. Samples the page's memory meanwhile
  *  (`samples`: the largest WebAssembly memory and JS heap seen). */
-async function sendFile(page, name, mimeType, buffer, samples = undefined) {
+async function sendFile(page, name, mimeType, buffer, samples = undefined, beforeSend = () => {}) {
   const out = '[data-testid="message"][data-direction="out"]';
   const before = await page.locator(out).count();
   const sent = await page.locator(`${out}[data-status="sent"]`).count();
   await page.getByTestId("attach").setInputFiles({ name, mimeType, buffer });
+  // The file is in the page (Playwright's own transfer of it is behind us): measure from here.
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 500)));
+  await beforeSend();
   let sampling = samples !== undefined;
   const sampler = (async () => {
     while (sampling) {
@@ -118,15 +121,22 @@ async function sendFile(page, name, mimeType, buffer, samples = undefined) {
 const sends = [];
 let peak = 0;
 let baseline = 0;
-const memory = await alice.evaluate(() => ({ wasm: window.__wasm?.memory?.buffer?.byteLength ?? 0, js: performance.memory?.usedJSHeapSize ?? 0 }));
-const before = { ...memory };
+const memory = { wasm: 0, js: 0 };
+const before = { wasm: 0, js: 0 };
 for (let r = 0; r < RUNS; r++) {
   const pids = renderers();
-  if (r === 0) {
+  const reset = async () => {
+    if (r !== 0) return;
+    // What is garbage before Send is collected, so the figures start from what is live.
+    const cdp = await alice.context().newCDPSession(alice);
+    await cdp.send("HeapProfiler.collectGarbage");
+    await cdp.detach();
+    Object.assign(before, await alice.evaluate(() => ({ wasm: window.__wasm?.memory?.buffer?.byteLength ?? 0, js: performance.memory?.usedJSHeapSize ?? 0 })));
+    Object.assign(memory, before);
     baseline = Math.max(...pids.map((p) => status(p, "VmRSS:")));
     pids.forEach(resetPeak);
-  }
-  sends.push(await sendFile(alice, `file-${r}.bin`, "application/octet-stream", randomBytes(FILE), r === 0 ? memory : undefined));
+  };
+  sends.push(await sendFile(alice, `file-${r}.bin`, "application/octet-stream", randomBytes(FILE), r === 0 ? memory : undefined, reset));
   if (r === 0) peak = Math.max(...pids.map((p) => status(p, "VmHWM:")));
 }
 
@@ -134,6 +144,8 @@ for (let r = 0; r < RUNS; r++) {
 const side = Math.ceil(Math.sqrt(5_000_000 / 3));
 const picture = noisePng(side, side);
 await bob.getByTestId("conversation").first().click({ timeout: 60000 });
+// Alice's messages are a request until Bob accepts: a request's files wait for a click.
+await bob.getByRole("button", { name: "Accept" }).click();
 const paints = [];
 for (let r = 0; r < RUNS; r++) {
   const seen = await bob.locator('[data-testid="attachment"][data-kind="image"]').count();
@@ -159,7 +171,7 @@ console.log(`| of which: Send → on screen (encrypted, kept) / → uploaded (me
 console.log(`| WebAssembly memory while sending 10 MB (it never shrinks) | ${(before.wasm / 1e6).toFixed(1)} → ${(memory.wasm / 1e6).toFixed(1)} MB |`);
 console.log(`| JS heap while sending 10 MB (largest seen, sampled every 50 ms) | ${(before.js / 1e6).toFixed(1)} → ${(memory.js / 1e6).toFixed(1)} MB |`);
 console.log(`| reference: WebCrypto AES-256-CBC, 10 MB, same page | ${webcrypto.toFixed(1)} ms (${(mb / (webcrypto / 1000)).toFixed(0)} MB/s) |`);
-console.log(`| renderer peak resident set while sending 10 MB | ${(peak / 1e6).toFixed(1)} MB (${((peak - baseline) / 1e6).toFixed(1)} MB above the ${(baseline / 1e6).toFixed(1)} MB before; goal ≤ ${3 * mb} MB above) |`);
+console.log(`| renderer peak resident set while sending 10 MB (from the file chosen to the message stored) | ${(peak / 1e6).toFixed(1)} MB (${((peak - baseline) / 1e6).toFixed(1)} MB above the ${(baseline / 1e6).toFixed(1)} MB before; goal ≤ ${3 * mb} MB above) |`);
 console.log(`| 5 MB picture: on screen → painted at the recipient (median of ${RUNS}) | ${median(paints)} ms |`);
 await browser.close();
 await devnet.stop();

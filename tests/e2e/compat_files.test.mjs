@@ -33,6 +33,8 @@ test("session-python's photo and document open in the page, and the page's open 
     "report.pdf", "application/pdf", join(dir, "report.pdf")).session_id, PY_ID);
 
   await openRow(page, "Python Peer", 60000);
+  // A message request's files wait for trust, as Session desktop's do: accepting fetches them.
+  await page.getByRole("button", { name: "Accept" }).click();
   const bubble = message(page, "in").filter({ hasText: "a photo and a report" });
   await bubble.locator('[data-testid="attachment"][data-kind="image"][data-state="ready"]').waitFor({ timeout: 60000 });
   await page.waitForFunction(() => {
