@@ -198,7 +198,10 @@ fn open_conversation(app: AppState, peer: SessionId) {
 fn focus_screen() {
     use wasm_bindgen::JsCast;
     let Some(document) = web_sys::window().and_then(|w| w.document()) else { return };
-    let find = |selector: &str| document.query_selector(selector).ok().flatten();
+    // Never inside a closed dialog (the picture viewer waits in the page, closed, with its own
+    // first button).
+    let find =
+        |selector: &str| document.query_selector(&format!("{selector}:not(dialog:not([open]) *)")).ok().flatten();
     let Some(target) = find(".chat-pane [data-autofocus]")
         .or_else(|| find("main [data-autofocus]"))
         .or_else(|| find(".chat-pane h2"))
