@@ -1,11 +1,14 @@
-// The engine's rules as a person meets them in the browser: content Hush cannot show yet (a photo
-// from a Session client) is kept and shown as a clear sentence, never dropped; a draft survives a
+// The engine's rules as a person meets them in the browser: a photo from a Session client is kept
+// and shown (the list saying what a message of files holds); a draft survives a
 // reload; accepting a message request while offline reaches the other side once the network is
 // back; and messages that failed during an outage go out on their own when it ends, with no Retry.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startDevnet, launchBrowser, strictPage } from "./harness.mjs";
-import { PY_ID, PY_MNEMONIC, python, createAccount, unlock, message, openChat, openRow, send, waitCount } from "./people.mjs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PY_ID, PY_MNEMONIC, python, createAccount, unlock, message, openChat, openRow, picture, send, waitCount } from "./people.mjs";
 
 let devnet, browser;
 before(async () => { devnet = await startDevnet({ nodes: 6 }); browser = await launchBrowser(); });
@@ -14,17 +17,21 @@ after(async () => { await browser?.close(); await devnet?.stop(); });
 const sentOut = '[data-testid="message"][data-direction="out"][data-status="sent"]';
 const failedOut = '[data-testid="message"][data-direction="out"][data-status="failed"]';
 
-test("a photo from a Session client is kept and shown as a placeholder, never dropped", async () => {
+test("a photo from a Session client is kept and shown, and the list says what it holds", async () => {
   const { page } = await strictPage(await browser.newContext());
   const { id } = await createAccount(page, devnet.appUrl, "Hannah");
-  assert.equal(python(devnet, "photo_peer.py", [PY_MNEMONIC, id]).session_id, PY_ID);
+  const dir = mkdtempSync(join(tmpdir(), "hush-photo-"));
+  writeFileSync(join(dir, "photo.png"), await picture(page, 120, 80));
+  const files = devnet.info.file_server;
+  const sent = python(devnet, "file_peer.py", [PY_MNEMONIC, files.url, files.pubkey_ed25519, "send", id, "",
+    "photo.png", "image/png", join(dir, "photo.png")]);
+  assert.equal(sent.session_id, PY_ID);
+  // A message of a picture alone: the list says what it holds, not an empty row.
+  await page.getByTestId("conversation").filter({ hasText: "A photo." }).waitFor({ timeout: 60000 });
   await openRow(page, "Python Peer", 60000);
-  const bubble = message(page, "in");
-  await bubble.getByTestId("unsupported").waitFor({ timeout: 30000 });
-  assert.equal((await bubble.getByTestId("unsupported").textContent()).trim(), "A photo — Hush cannot show attachments yet.");
-  // It is a message in the list too, not an empty row.
-  await page.getByRole("button", { name: "Back" }).click();
-  await page.getByTestId("conversation").filter({ hasText: "A photo" }).waitFor();
+  // A request's files wait for trust; accepting fetches them.
+  await page.getByRole("button", { name: "Accept" }).click();
+  await message(page, "in").locator('[data-testid="attachment"][data-kind="image"][data-state="ready"]').waitFor({ timeout: 60000 });
 });
 
 test("a draft survives a reload, and sending clears it", async () => {
