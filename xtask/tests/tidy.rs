@@ -326,9 +326,20 @@ fn no_mod_rs_files() {
 }
 
 /// crypto-core's secret types: seeds, identities, phrases, onion layer keys (`ResponseKey` is
-/// `LayerKey`), the vault's data key, an opened message's plaintext and an attachment's key.
-const SECRETS: &[&str] =
-    &["Seed", "Identity", "Phrase", "LayerKey", "ResponseKey", "DataKey", "Opened", "AttachmentKey"];
+/// `LayerKey`), the vault's data key, an opened message's plaintext, an attachment's key, and a
+/// config's key and decrypted plaintext.
+const SECRETS: &[&str] = &[
+    "Seed",
+    "Identity",
+    "Phrase",
+    "LayerKey",
+    "ResponseKey",
+    "DataKey",
+    "Opened",
+    "AttachmentKey",
+    "ConfigKey",
+    "Plaintext",
+];
 
 /// Invariant: secret types never print: none has a `Display` (their redacted `Debug` is checked
 /// by `crypto-core/tests/secrets.rs`).
