@@ -25,25 +25,14 @@ import time
 import urllib.parse
 
 import session_python.network as network
-import session_python.polling as polling
 from session_python.client import Session
 from session_python.crypto import decrypt_attachment
 from session_python.polling import Poller
-from session_python.protobuf.signalservice_pb2 import Content
+
+# peer.py records every Content the Poller decodes (it hooks the Poller when imported).
+from peer import DECODED
 
 REAL = "http://filev2.getsession.org"
-DECODED = []
-
-
-class _Recording:
-    @staticmethod
-    def FromString(raw):
-        content = Content.FromString(raw)
-        DECODED.append(content)
-        return content
-
-
-polling.Content = _Recording
 
 
 def peer(seed_port, mnemonic, server_url, server_ed25519):

@@ -3,41 +3,15 @@
 //! `Envelope{SESSION_MESSAGE, timestamp 1, box}`, the box a deterministic sealed box to oneself of
 //! `Content{sharedConfigMessage{kind, seqno, data}} ‖ 0x80`.
 //!
-//! The message types are here rather than in `wire`: they are the old shapes libsession still
-//! writes for configs (desktop's current `SignalService.proto` reserves `sharedConfigMessage`).
+//! The outer frame is `wire`'s, as for stored messages; the envelope and content types are here
+//! rather than in `wire`: they are the old shapes libsession still writes for configs (desktop's
+//! current `SignalService.proto` reserves `sharedConfigMessage`).
 
 use crate::identity::Identity;
 use crate::seal::{self, OpenError};
+use crate::wire::{WebSocketMessage, WebSocketRequestMessage};
 
 use super::ConfigKind;
-
-/// `WebSocketMessage`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct WebSocketMessage {
-    /// REQUEST = 1.
-    #[prost(int32, optional, tag = "1")]
-    pub r#type: Option<i32>,
-    /// The request.
-    #[prost(message, optional, tag = "2")]
-    pub request: Option<WebSocketRequestMessage>,
-}
-
-/// `WebSocketRequestMessage`.
-#[derive(Clone, PartialEq, prost::Message)]
-pub struct WebSocketRequestMessage {
-    /// Empty, but present.
-    #[prost(string, optional, tag = "1")]
-    pub verb: Option<String>,
-    /// Empty, but present.
-    #[prost(string, optional, tag = "2")]
-    pub path: Option<String>,
-    /// The serialized [`ConfigEnvelope`].
-    #[prost(bytes = "vec", optional, tag = "3")]
-    pub body: Option<Vec<u8>>,
-    /// 0, present.
-    #[prost(uint64, optional, tag = "4")]
-    pub request_id: Option<u64>,
-}
 
 /// The `Envelope` fields a wrapped config uses.
 #[derive(Clone, PartialEq, prost::Message)]
@@ -98,8 +72,10 @@ pub fn wrap(identity: &Identity, kind: ConfigKind, seqno: i64, encrypted: &[u8])
             verb: Some(String::new()),
             path: Some(String::new()),
             body: Some(prost::Message::encode_to_vec(&envelope)),
+            headers: Vec::new(),
             request_id: Some(0),
         }),
+        response: None,
     };
     Some(prost::Message::encode_to_vec(&message))
 }

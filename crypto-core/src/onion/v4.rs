@@ -80,21 +80,7 @@ pub fn decode_list(data: &[u8]) -> Result<Vec<&[u8]>, &'static str> {
 
 /// Decodes a v4 response into its metadata and body.
 pub fn decode_response(data: &[u8]) -> Result<Response, &'static str> {
-    let items = decode_list(data)?;
-    let (meta, body) = match items.as_slice() {
-        [meta] => (*meta, &[][..]),
-        [meta, body] => (*meta, *body),
-        _ => return Err("a v4 response has one or two parts"),
-    };
-    let Ok(Value::Object(metadata)) = serde_json::from_slice::<Value>(meta) else {
-        return Err("v4 metadata is not a JSON object");
-    };
-    let code = metadata
-        .get("code")
-        .and_then(Value::as_u64)
-        .and_then(|c| u16::try_from(c).ok())
-        .ok_or("v4 metadata has no code")?;
-    Ok(Response { code, metadata, body: body.to_vec() })
+    decode_response_owned(data.to_vec())
 }
 
 /// [`decode_response`] of an owned reply: the body is cut out of it in place, not copied (a
