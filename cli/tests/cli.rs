@@ -299,6 +299,17 @@ fn a_relay_the_network_does_not_confirm_is_refused() {
     drop(other);
 }
 
+/// A 1×1 JPEG (baseline, JFIF, no metadata): a picture the engine sends as it is.
+const JPEG_HEX: &str = concat!(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912",
+    "130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001",
+    "000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b51000020103",
+    "03020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f024336272",
+    "82090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475",
+    "767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9",
+    "cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd0ffd9",
+);
+
 /// A file both ways: `send --file` uploads it (encrypted, through an onion path to the devnet's
 /// file server, which `--anchors` named) and sends its pointer; `inbox --json` lists it; `save`
 /// downloads, checks and writes it, byte for byte, and never over an existing file.
@@ -307,7 +318,7 @@ fn the_command_line_sends_and_saves_a_file() {
     let world = World::start();
     let (alice, _, _) = create(&world, "Alice");
     let (bob, bob_id, _) = create(&world, "Bob");
-    let photo: Vec<u8> = (0..150_000u32).map(|i| (i * 31 % 256) as u8).collect();
+    let photo = hex::decode(JPEG_HEX).unwrap();
     let path = world.data("photo.jpg");
     std::fs::write(&path, &photo).unwrap();
     ok(&alice, &["send", &bob_id, "a photo", "--file", path.to_str().unwrap()]);
