@@ -691,6 +691,20 @@ fn blocked_people_are_not_heard_until_unblocked_and_deleted_conversations_stay_g
 
 /// A photo with no text (as Session Desktop sends one) is filed and shown as a sentence, never
 /// dropped; with a caption, the caption is shown and the photo is still marked.
+/// A 1×1 JPEG (baseline, JFIF, no metadata): a picture the engine sends as it is.
+const JPEG_HEX: &str = concat!(
+    "ffd8ffe000104a46494600010100000100010000ffdb004300080606070605080707070909080a0c140d0c0b0b0c1912",
+    "130f141d1a1f1e1d1a1c1c20242e2720222c231c1c2837292c30313434341f27393d38323c2e333432ffc0000b080001",
+    "000101011100ffc4001f0000010501010101010100000000000000000102030405060708090a0bffc400b51000020103",
+    "03020403050504040000017d01020300041105122131410613516107227114328191a1082342b1c11552d1f024336272",
+    "82090a161718191a25262728292a3435363738393a434445464748494a535455565758595a636465666768696a737475",
+    "767778797a838485868788898a92939495969798999aa2a3a4a5a6a7a8a9aab2b3b4b5b6b7b8b9bac2c3c4c5c6c7c8c9",
+    "cad2d3d4d5d6d7d8d9dae1e2e3e4e5e6e7e8e9eaf1f2f3f4f5f6f7f8f9faffda0008010100003f00fbd0ffd9",
+);
+
+/// A 1×1 GIF with no comment or application extension: sent as it is.
+const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;";
+
 /// Files both ways through the devnet's file server, onion-routed: two files in one message
 /// with a caption, each uploaded before the message is sealed; the recipient sees their kinds,
 /// names and sizes at once and gets each file's bytes on asking, checked and then kept sealed
@@ -701,11 +715,12 @@ fn files_go_through_the_file_server_and_come_back_byte_for_byte() {
         let net = Net::start("files").await;
         let alice = memory_user(&net, "Alice").await;
         let bob = memory_user(&net, "Bob").await;
-        let photo: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
-        let notes = b"notes, plain text\n".to_vec();
+        // A picture (bytes that were not one would go as a file) and a file of several pieces.
+        let photo = hex::decode(JPEG_HEX).unwrap();
+        let notes: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
         let files = vec![
-            new_file("holiday.png", "image/png", &photo, Some((640, 480))),
-            new_file("notes.txt", "text/plain", &notes, None),
+            new_file("holiday.jpg", "image/jpeg", &photo, Some((640, 480))),
+            new_file("notes.bin", "application/octet-stream", &notes, None),
         ];
         let sent = alice.engine.send_files(&bob.id, "two files", None, files).await.unwrap();
         assert_eq!(sent.status, Status::Sending);
@@ -729,8 +744,8 @@ fn files_go_through_the_file_server_and_come_back_byte_for_byte() {
         assert_eq!(
             seen,
             [
-                (Some("holiday.png"), AttachmentKind::Image, photo.len() as u64, AttachmentState::Remote),
-                (Some("notes.txt"), AttachmentKind::File, notes.len() as u64, AttachmentState::Remote),
+                (Some("holiday.jpg"), AttachmentKind::Image, photo.len() as u64, AttachmentState::Remote),
+                (Some("notes.bin"), AttachmentKind::File, notes.len() as u64, AttachmentState::Remote),
             ]
         );
         assert_eq!((got.attachments[0].width, got.attachments[0].height), (Some(640), Some(480)));
@@ -740,11 +755,11 @@ fn files_go_through_the_file_server_and_come_back_byte_for_byte() {
         assert!(kept.attachments.iter().all(|a| a.state == AttachmentState::Saved));
         // Kept: read again with the network gone.
         bob.net.set(Script::Offline);
-        assert_eq!(&*bob.engine.file(&got.id, 0).await.unwrap(), photo.as_slice());
+        assert_eq!(&*bob.engine.file(&got.id, 1).await.unwrap(), notes.as_slice());
         bob.net.set(Script::Pass);
 
         // A picture alone, the other way: no body on the wire, and the list says what it holds.
-        let reply = bob.engine.send_files(&alice.id, "", None, vec![new_file("a.gif", "image/gif", b"GIF89a", None)]);
+        let reply = bob.engine.send_files(&alice.id, "", None, vec![new_file("a.gif", "image/gif", GIF, None)]);
         let reply = reply.await.unwrap();
         let back = eventually("the picture at Alice's", SECONDS_20, async || {
             alice
@@ -755,7 +770,7 @@ fn files_go_through_the_file_server_and_come_back_byte_for_byte() {
         })
         .await;
         assert_eq!((back.body.as_str(), back.shown_text().as_str()), ("", "A photo."));
-        assert_eq!(&*alice.engine.file(&back.id, 0).await.unwrap(), b"GIF89a");
+        assert_eq!(&*alice.engine.file(&back.id, 0).await.unwrap(), GIF);
         let listed = alice.engine.conversation(&bob.id).await.unwrap().unwrap();
         assert_eq!(listed.preview, "A photo.");
 
