@@ -25,7 +25,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 /// The Content-Security-Policy sent with the app (the page carries the same policy as a `<meta>`
 /// for static hosts; `frame-ancestors` only works as a header).
 pub const APP_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
-img-src 'self'; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
+img-src 'self' blob:; media-src 'self' blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; \
 form-action 'none'; frame-ancestors 'none'";
 
 /// `Cache-Control` of a file whose name carries its content's hash.
