@@ -126,22 +126,12 @@ def test_files_go_both_ways_between_session_python_and_hush(devnet, peer):
             assert opened == expected
 
 
-def test_profile_pictures_go_both_ways_between_session_python_and_hush(devnet, peer, monkeypatch):
+def test_profile_pictures_go_both_ways_between_session_python_and_hush(devnet, peer):
     import json
-    import session_python.polling as polling
     from session_python.crypto import decrypt_profile
-    from session_python.protobuf.signalservice_pb2 import Content
 
-    decoded = []
-
-    class Recording:
-        @staticmethod
-        def FromString(raw):
-            content = Content.FromString(raw)
-            decoded.append(content)
-            return content
-
-    monkeypatch.setattr(polling, "Content", Recording)
+    # peer.py records every Content the Poller decodes (it hooks the Poller when imported).
+    from peer import DECODED as decoded
     with tempfile.TemporaryDirectory(prefix="hush-compat-avatars-") as tmp:
         tmp = pathlib.Path(tmp)
         data = tmp / "cli"
