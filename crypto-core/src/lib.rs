@@ -55,6 +55,7 @@ pub(crate) trait SecretFields: zeroize::Zeroize + zeroize::ZeroizeOnDrop {
 
 pub mod attachment;
 pub mod bencode;
+pub mod community;
 pub mod config;
 mod curve;
 pub mod identity;
@@ -79,6 +80,7 @@ mod tests {
     use zeroize::Zeroizing;
 
     use crate::SecretFields;
+    use crate::community::BlindedKeys;
     use crate::identity::{Identity, Seed, SessionId};
     use crate::onion::{EncType, LayerKey};
     use crate::seal::Opened;
@@ -114,5 +116,8 @@ mod tests {
         let sender: SessionId = format!("05{}", "ab".repeat(32)).parse().unwrap();
         let plaintext = Zeroizing::new(b"the message".to_vec());
         wipes_every_field("Opened", Opened { sender, sender_ed25519: [0xcd; 32], plaintext });
+        let account = Identity::from_ed25519_seed(&[0x5e; 32]);
+        wipes_every_field("BlindedKeys", BlindedKeys::blind15(&account, &[0x42; 32]));
+        wipes_every_field("BlindedKeys", BlindedKeys::blind25(&account, &[0x42; 32]));
     }
 }

@@ -8,6 +8,7 @@
 //! checks that each one says so (`ZeroizeOnDrop`), which is what callers can rely on.
 
 use crypto_core::attachment::{self, AttachmentKey, Domain};
+use crypto_core::community::BlindedKeys;
 use crypto_core::identity::{Identity, Seed};
 use crypto_core::mnemonic;
 use crypto_core::onion::{EncType, LayerKey};
@@ -110,4 +111,19 @@ fn secret_types_never_print() {
     assert!(!leaks(&printed, secret_text));
     assert!(!printed.contains("mill"), "Debug of an opened message shows its text: {printed}");
     assert!(printed.contains(&identity.session_id().to_string()), "Debug still says who sent it");
+
+    // A blinded key pair (protocol-communities C3's account and server, whose blinded scalar
+    // vectors-onion V6 gives), and the secret half of SHA-512(seed) its nonces come from.
+    let seed: [u8; 32] =
+        hex::decode("c010d89eccbaf5d1c6d19df766c6eedf965d4a28a56f87c9fc819edb59896dd9").unwrap().try_into().unwrap();
+    let server: [u8; 32] =
+        hex::decode("c3b3c6f32f0ab5a57f853cc4f30f5da7fda5624b0c77b3fb0829de562ada081d").unwrap().try_into().unwrap();
+    let blinded = BlindedKeys::blind15(&Identity::from_ed25519_seed(&seed), &server);
+    zeroizes_on_drop(&blinded);
+    let printed = format!("{blinded:?} {blinded:#?}");
+    let scalar = hex::decode("16663322d6b684e1c9dcc02b9e8642c3affd3bc431a9ea9e63dbbac88ce7a305").unwrap();
+    assert!(!leaks(&printed, &scalar));
+    assert!(!leaks(&printed, &<sha2::Sha512 as sha2::Digest>::digest(seed)[32..]));
+    assert!(!leaks(&printed, &seed));
+    assert!(printed.contains(&blinded.id().to_string()), "Debug still says whose keys they are");
 }

@@ -339,6 +339,7 @@ const SECRETS: &[&str] = &[
     "AttachmentKey",
     "ConfigKey",
     "Plaintext",
+    "BlindedKeys",
 ];
 
 /// Invariant: secret types never print: none has a `Display` (their redacted `Debug` is checked

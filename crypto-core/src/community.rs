@@ -1,0 +1,18 @@
+//! Communities (SOGS v4, protocol-communities): what a client and a devnet server compute for
+//! them, sans-I/O.
+//!
+//! - [`url`]: community URLs (`http[s]://host[:port]/room?public_key=…`).
+//! - [`blinding`]: the `15` and `25` blinded ids, blinded key pairs and their Ed25519-compatible
+//!   signatures, and the checks that tie a blinded id to a Session ID.
+//! - [`auth`]: request signing — the `X-SOGS-*` headers a client sends, and the server's check of
+//!   them with pysogs' status codes.
+
+pub mod auth;
+pub mod blinding;
+pub mod url;
+
+pub use auth::{AuthError, AuthPolicy, RequestAuth, RequestKey, SignedHeaders, sign_request, verify_request};
+pub use blinding::{
+    Blind15Nonce, BlindedKeys, BlindingError, blind15_factor, blind15_ids, blind25_id, blinded_id_matches, unblind15,
+};
+pub use url::{CommunityUrl, UrlError};
