@@ -1,6 +1,8 @@
 //! The only module that performs fetch: the engine's [`Transport`] in the browser. Every request
 //! is aborted at its deadline through an `AbortController`, so a relay that accepts a connection
-//! and then stalls cannot hold the page's polling or delivery.
+//! and then stalls cannot hold the page's polling or delivery. A post whose progress is watched
+//! (a file's upload) goes by `XMLHttpRequest`, the one browser API that tells how much of a body
+//! went out; it has the same deadline.
 //!
 //! What leaves the page here is what the engine hands over: the relay's node-list URL, and onion
 //! bytes posted to the relay's onion endpoint for a guard; never a Session ID, a destination or
@@ -11,7 +13,7 @@ use core::time::Duration;
 
 use crypto_core::network::anchors::Anchors;
 use hush_client::attachments::FileServer;
-use hush_client::platform::{Clock, Reply, Transport, TransportError};
+use hush_client::platform::{Clock, Progress, Reply, Transport, TransportError};
 
 /// Where the trust anchors are: a file of the build (`public/network.json`, mainnet's), or what
 /// the devnet serving the page answers in its place. Always from the page's own origin, never
@@ -70,6 +72,16 @@ impl Transport for Fetch {
 
     async fn post(&self, url: &str, body: Vec<u8>, deadline: Duration) -> Result<Reply, TransportError> {
         imp::request(url, Some(body), deadline).await
+    }
+
+    async fn post_observed(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+        progress: Progress<'_>,
+    ) -> Result<Reply, TransportError> {
+        imp::post_observed(url, body, deadline, progress).await
     }
 }
 
@@ -140,6 +152,104 @@ mod imp {
         Ok(Reply { status, body })
     }
 
+    /// What an `XMLHttpRequest` told.
+    enum Told {
+        /// Bytes of the body sent, of all.
+        Sent(u64, u64),
+        /// The reply is in.
+        Loaded,
+        /// It failed (or was aborted).
+        Failed,
+        /// Its deadline passed.
+        TimedOut,
+    }
+
+    /// An `XMLHttpRequest` under way, with its handlers; aborted and let go when dropped (the
+    /// reply came, or the engine gave up on it).
+    struct Xhr {
+        request: web_sys::XmlHttpRequest,
+        _handlers: Vec<wasm_bindgen::closure::Closure<dyn FnMut()>>,
+        _on_progress: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ProgressEvent)>,
+    }
+
+    impl Drop for Xhr {
+        fn drop(&mut self) {
+            self.request.set_onload(None);
+            self.request.set_onerror(None);
+            self.request.set_onabort(None);
+            self.request.set_ontimeout(None);
+            if let Ok(upload) = self.request.upload() {
+                upload.set_onprogress(None);
+            }
+            if self.request.ready_state() != web_sys::XmlHttpRequest::DONE {
+                let _ = self.request.abort();
+            }
+        }
+    }
+
+    /// A POST by `XMLHttpRequest`, telling `progress` as the body goes out.
+    pub(super) async fn post_observed(
+        url: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+        progress: hush_client::platform::Progress<'_>,
+    ) -> Result<Reply, TransportError> {
+        use futures::StreamExt;
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        use web_sys::{ProgressEvent, XmlHttpRequest, XmlHttpRequestResponseType};
+
+        let failed = |e: wasm_bindgen::JsValue| TransportError::Unreachable(format!("{e:?}"));
+        let request = XmlHttpRequest::new().map_err(failed)?;
+        request.open("POST", url).map_err(failed)?;
+        request.set_request_header("Content-Type", "application/octet-stream").map_err(failed)?;
+        request.set_response_type(XmlHttpRequestResponseType::Arraybuffer);
+        request.set_timeout(u32::try_from(deadline.as_millis()).unwrap_or(u32::MAX));
+        let upload = request.upload().map_err(failed)?;
+
+        // The handlers are 'static and `progress` is not: what they tell crosses a channel.
+        let (tell, mut told) = futures::channel::mpsc::unbounded::<Told>();
+        let handler = |what: fn() -> Told| {
+            let tell = tell.clone();
+            Closure::<dyn FnMut()>::new(move || {
+                let _ = tell.unbounded_send(what());
+            })
+        };
+        let on_load = handler(|| Told::Loaded);
+        let on_error = handler(|| Told::Failed);
+        let on_abort = handler(|| Told::Failed);
+        let on_timeout = handler(|| Told::TimedOut);
+        let on_progress = Closure::<dyn FnMut(ProgressEvent)>::new(move |e: ProgressEvent| {
+            let _ = tell.unbounded_send(Told::Sent(e.loaded() as u64, e.total() as u64));
+        });
+        request.set_onload(Some(on_load.as_ref().unchecked_ref()));
+        request.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        request.set_onabort(Some(on_abort.as_ref().unchecked_ref()));
+        request.set_ontimeout(Some(on_timeout.as_ref().unchecked_ref()));
+        upload.set_onprogress(Some(on_progress.as_ref().unchecked_ref()));
+        let xhr = Xhr { request, _handlers: vec![on_load, on_error, on_abort, on_timeout], _on_progress: on_progress };
+
+        {
+            let array = js_sys::Uint8Array::from(body.as_slice());
+            drop(body);
+            xhr.request.send_with_opt_buffer_source(Some(&array)).map_err(failed)?;
+        }
+        while let Some(event) = told.next().await {
+            match event {
+                Told::Sent(sent, total) => progress(sent, total),
+                Told::Loaded => {
+                    let status = xhr.request.status().map_err(failed)?;
+                    let response = xhr.request.response().map_err(failed)?;
+                    let body = js_sys::Uint8Array::new(&response).to_vec();
+                    return Ok(Reply { status, body });
+                }
+                Told::Failed => break,
+                Told::TimedOut => return Err(TransportError::TimedOut),
+            }
+        }
+        Err(TransportError::Unreachable("the upload failed".into()))
+    }
+
     trait UncheckedRef {
         fn unchecked_ref_js(&self) -> &js_sys::Function;
     }
@@ -163,6 +273,15 @@ mod imp {
         _deadline: Duration,
     ) -> Result<Reply, TransportError> {
         Err(TransportError::Unreachable("the app reaches the network only in the browser".into()))
+    }
+
+    pub(super) async fn post_observed(
+        url: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+        _progress: hush_client::platform::Progress<'_>,
+    ) -> Result<Reply, TransportError> {
+        request(url, Some(body), deadline).await
     }
 }
 

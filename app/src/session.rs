@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use crypto_core::identity::{Seed, SessionId};
 use crypto_core::vault::KdfParams;
 use hush_client::account::{Account, Theme};
-use hush_client::conversations::{Conversation, Message};
+use hush_client::conversations::{AttachmentState, Conversation, Message, Status};
 use hush_client::network::NetStatus;
 use hush_client::{Error, Event};
 use leptos::prelude::*;
@@ -75,6 +75,9 @@ pub struct AppState {
     pub typing: RwSignal<Vec<(SessionId, u64)>>,
     /// The network client's status.
     pub net: RwSignal<Option<NetStatus>>,
+    /// How far each outgoing message's upload got: (message id, file index, bytes sent, of all),
+    /// the latest the engine told for each message still uploading.
+    pub uploads: RwSignal<Vec<(String, usize, u64, u64)>>,
     /// The Argon2id parameters of new passphrase wraps (tests choose cheaper ones).
     pub kdf: KdfParams,
     /// Whether locking reloads the page (see [`AppState::lock_because`]); tests that drive the
@@ -198,6 +201,7 @@ impl AppState {
             arrived: RwSignal::new(None),
             typing: RwSignal::new(Vec::new()),
             net: RwSignal::new(None),
+            uploads: RwSignal::new(Vec::new()),
             kdf: hush_client::KDF,
             forget_on_lock: true,
         }
@@ -277,6 +281,12 @@ impl AppState {
         match event {
             Event::Conversations => refresh_list(*self),
             Event::Message { message, arrived } => {
+                if !arrived && self.uploads.with_untracked(|u| u.iter().any(|(id, ..)| *id == message.id)) {
+                    let uploading = message.attachments.iter().any(|a| a.state == AttachmentState::Uploading);
+                    if !uploading || message.status != Status::Sending {
+                        self.uploads.update(|u| u.retain(|(id, ..)| *id != message.id));
+                    }
+                }
                 // While the page is hidden, a system notification (as the engine says).
                 if arrived && let Some(engine) = self.unlocked() {
                     crate::notify::arrived(engine, &message);
@@ -309,6 +319,12 @@ impl AppState {
                 self.messages.update(|list| list.retain(|m| m.id != id));
             }
             Event::Typing { peer, typing } => self.typing_changed(peer, typing),
+            Event::Upload { id, index, sent, total } => {
+                self.uploads.update(|u| match u.iter_mut().find(|(m, ..)| *m == id) {
+                    Some(entry) => *entry = (id, index, sent, total),
+                    None => u.push((id, index, sent, total)),
+                })
+            }
             _ => {}
         }
     }

@@ -38,6 +38,18 @@ pub enum Event {
         /// Started (true) or stopped.
         typing: bool,
     },
+    /// A file of the outgoing message `id` is uploading: `sent` of the `total` bytes of its
+    /// request went out (`total` counts the onion around the file; the fraction is what to show).
+    Upload {
+        /// The message's id.
+        id: String,
+        /// Which of its files.
+        index: usize,
+        /// Bytes sent so far.
+        sent: u64,
+        /// Bytes in all.
+        total: u64,
+    },
     /// The network client's status changed.
     Network(NetStatus),
     /// The account record changed (created, unlocked, its settings saved).

@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::images;
 use crate::network::ClientError;
-use crate::platform::Platform;
+use crate::platform::{Platform, Progress};
 use crate::session::Session;
 use crate::storage::stores;
 
@@ -149,18 +149,24 @@ pub(crate) async fn upload<P: Platform>(
     let mut request = upload_head(bytes.len());
     request.extend_from_slice(bytes);
     request.push(v4::REQUEST_END);
-    send_upload(session, server, &request).await
+    send_upload(session, server, &request, None).await
 }
 
-/// Sends the upload `request` (see [`upload_head`]) to `server`: the file's id there.
+/// Sends the upload `request` (see [`upload_head`]) to `server`, telling `progress` how it goes:
+/// the file's id there.
 async fn send_upload<P: Platform>(
     session: &Session<P>,
     server: &FileServer,
     request: &[u8],
+    progress: Option<Progress<'_>>,
 ) -> Result<String, FileError> {
     let url = FileUrl::parse(&server.file_url("x")).map_err(|_| FileError::Refused(0))?;
     let target = target_of(&url).ok_or(FileError::Refused(0))?;
-    let response = session.client.server(&target, request, FILE_DEADLINE).await.map_err(FileError::Network)?;
+    let response = session
+        .client
+        .server_observed(&target, request, FILE_DEADLINE, progress)
+        .await
+        .map_err(FileError::Network)?;
     if response.code != 200 {
         return Err(FileError::Refused(response.code));
     }
@@ -203,7 +209,8 @@ pub(crate) async fn upload_pending<P: Platform>(session: &Session<P>, id: &str) 
             return Err(FileError::Refused(0));
         }
         request.push(v4::REQUEST_END);
-        let file_id = send_upload(session, &server, &request).await?;
+        let told = |sent, total| session.emit(Event::Upload { id: id.to_owned(), index: i, sent, total });
+        let file_id = send_upload(session, &server, &request, Some(&told)).await?;
         drop(request);
         let _guard = session.writes.lock().await;
         let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Ok(None) };

@@ -40,7 +40,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::attachments::FileServer;
-use crate::platform::{Clock, Platform, TransportError, World};
+use crate::platform::{Clock, Platform, Progress, TransportError, World};
 use crate::relay::{self, NetError, RelayUrlError};
 use crate::storage::{Backend, StorageError, Vault, stores};
 
@@ -67,6 +67,10 @@ trait Ask {
     fn open(&self, key: &LayerKey, body: &[u8]) -> Option<Self::Answer>;
     /// The status and body of an answer, which the exchange judges.
     fn judged(answer: &Self::Answer) -> (u16, &[u8]);
+    /// Where to tell how much of the request went out, if anywhere.
+    fn progress(&self) -> Option<Progress<'_>> {
+        None
+    }
 }
 
 /// A storage RPC, built for the node it is sent to.
@@ -97,6 +101,7 @@ struct ServerAsk<'a> {
     target: &'a ServerTarget,
     request: &'a [u8],
     deadline: Duration,
+    progress: Option<Progress<'a>>,
 }
 
 impl Ask for ServerAsk<'_> {
@@ -117,6 +122,10 @@ impl Ask for ServerAsk<'_> {
 
     fn judged(response: &v4::Response) -> (u16, &[u8]) {
         (response.code, &response.body)
+    }
+
+    fn progress(&self) -> Option<Progress<'_>> {
+        self.progress
     }
 }
 
@@ -516,7 +525,19 @@ impl<P: Platform> Client<P> {
         request: &[u8],
         deadline: Duration,
     ) -> Result<v4::Response, ClientError> {
-        let ask = ServerAsk { target, request, deadline };
+        self.server_observed(target, request, deadline, None).await
+    }
+
+    /// [`Client::server`], telling `progress` (when given) how much of each attempt's onion went
+    /// out: a file's upload shows how far it got.
+    pub async fn server_observed(
+        &self,
+        target: &ServerTarget,
+        request: &[u8],
+        deadline: Duration,
+        progress: Option<Progress<'_>>,
+    ) -> Result<v4::Response, ClientError> {
+        let ask = ServerAsk { target, request, deadline, progress };
         self.run_exchange(Exchange::to_server(), &ask, &Cell::new(None)).await.map(|(answer, _)| answer)
     }
 
@@ -590,6 +611,7 @@ impl<P: Platform> Client<P> {
                 &send.guard,
                 onion.body,
                 deadline,
+                if send.payload == Payload::Request { ask.progress() } else { None },
             )
             .await
             .map(|reply| (reply.status, reply.body));

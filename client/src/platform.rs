@@ -64,7 +64,23 @@ pub trait Transport {
     /// `POST url` with `body` (`application/octet-stream`), abandoned after `deadline`.
     fn post(&self, url: &str, body: Vec<u8>, deadline: Duration)
     -> impl Future<Output = Result<Reply, TransportError>>;
+    /// [`Transport::post`], telling `progress` how many of the body's bytes have gone out
+    /// (`sent`, `total`) as they go: a file's upload shows how far it got. A transport that cannot
+    /// tell posts without telling.
+    fn post_observed(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+        progress: Progress<'_>,
+    ) -> impl Future<Output = Result<Reply, TransportError>> {
+        let _ = progress;
+        self.post(url, body, deadline)
+    }
 }
+
+/// Where a transport tells how much of a body has gone out: `(sent, total)` bytes.
+pub type Progress<'a> = &'a dyn Fn(u64, u64);
 
 /// Tells the time and waits.
 pub trait Clock {

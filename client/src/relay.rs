@@ -10,7 +10,7 @@ use core::time::Duration;
 
 use crypto_core::network::{NetworkError, NodeRecord, parse_node_list};
 
-use crate::platform::{Clock, MAX_REPLY_BYTES, Reply, Transport, TransportError, within};
+use crate::platform::{Clock, MAX_REPLY_BYTES, Progress, Reply, Transport, TransportError, within};
 
 /// A failure to reach the relay, or an unusable answer from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,10 +167,11 @@ pub async fn onion(
     guard: &[u8; 32],
     body: Vec<u8>,
 ) -> Result<Reply, NetError> {
-    onion_within(transport, clock, base, guard, body, ONION_DEADLINE).await
+    onion_within(transport, clock, base, guard, body, ONION_DEADLINE, None).await
 }
 
-/// [`onion`] with its own deadline (a file's upload or download takes longer than a message).
+/// [`onion`] with its own deadline (a file's upload or download takes longer than a message),
+/// telling `progress` (when given) how much of the body went out.
 pub async fn onion_within(
     transport: &impl Transport,
     clock: &impl Clock,
@@ -178,9 +179,13 @@ pub async fn onion_within(
     guard: &[u8; 32],
     body: Vec<u8>,
     deadline: Duration,
+    progress: Option<Progress<'_>>,
 ) -> Result<Reply, NetError> {
     let url = url(base, &format!("/v1/onion/{}", hex::encode(guard)));
-    request(clock, deadline, transport.post(&url, body, deadline)).await
+    match progress {
+        Some(progress) => request(clock, deadline, transport.post_observed(&url, body, deadline, progress)).await,
+        None => request(clock, deadline, transport.post(&url, body, deadline)).await,
+    }
 }
 
 /// One request, held to `deadline` by the engine's own clock as well as the transport's.

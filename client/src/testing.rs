@@ -122,6 +122,16 @@ impl<T: Transport> Transport for Scripted<T> {
     async fn post(&self, url: &str, body: Vec<u8>, deadline: Duration) -> Result<Reply, TransportError> {
         self.run(url, self.inner.post(url, body, deadline)).await
     }
+
+    async fn post_observed(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+        progress: crate::platform::Progress<'_>,
+    ) -> Result<Reply, TransportError> {
+        self.run(url, self.inner.post_observed(url, body, deadline, progress)).await
+    }
 }
 
 /// No network, the thread clock and memory: for unit tests of what needs no answers.

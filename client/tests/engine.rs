@@ -734,6 +734,21 @@ fn files_go_through_the_file_server_and_come_back_byte_for_byte() {
         let mine = alice.history(&bob.id).await.pop().unwrap();
         assert!(mine.attachments.iter().all(|a| a.state == AttachmentState::Saved && a.url.is_some()), "{mine:?}");
         assert_eq!(net.devnet.file_server.file_count().unwrap(), 2, "one upload per file");
+        // Each upload told how far it got, byte by byte, up to the whole onion around the file.
+        let told: Vec<(usize, u64, u64)> = alice
+            .events
+            .borrow()
+            .iter()
+            .filter_map(|e| match e {
+                Event::Upload { id, index, sent: bytes, total } if *id == sent.id => Some((*index, *bytes, *total)),
+                _ => None,
+            })
+            .collect();
+        let of_notes: Vec<&(usize, u64, u64)> = told.iter().filter(|(i, _, _)| *i == 1).collect();
+        assert!(of_notes.len() >= 4, "a 300 KB upload is told in pieces: {of_notes:?}");
+        assert!(of_notes.windows(2).all(|w| w[0].1 < w[1].1), "only forward: {of_notes:?}");
+        let &&(_, last, total) = of_notes.last().unwrap();
+        assert!(last == total && total > notes.len() as u64, "{of_notes:?}");
 
         let got = eventually("the files at Bob's", SECONDS_20, async || {
             bob.message_events().into_iter().find(|(m, arrived)| *arrived && m.body == "two files").map(|(m, _)| m)

@@ -7,7 +7,8 @@
 // 2000 px, a turned one upright; bytes that are not the picture they claim go as a file or say
 // they cannot be shown; in a message request files wait for a click until it is accepted; a
 // reload of the sender's page mid-upload still delivers the message once with its file; Cancel
-// while uploading deletes the message. Screenshots go to tests/out/attachments-*.png.
+// while uploading deletes the message; on a slow link the upload tells how many of its bytes went
+// out. Screenshots go to tests/out/attachments-*.png.
 import { test, describe, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -333,6 +334,52 @@ for (const [width, height] of [[1280, 800], [390, 844]]) {
       await openRow(b.page, "Ada");
       assert.deepEqual(c.problems, []);
       await c.page.context().close();
+    });
+
+    test("an upload tells how many of its bytes went out, on a slow link", async () => {
+      // 1.5 MB up at 400 kB/s: the bar moves through values between empty and full.
+      const file = Buffer.from(Array.from({ length: 1_500_000 }, (_, i) => (i * 7919) % 251));
+      const cdp = await a.page.context().newCDPSession(a.page);
+      await cdp.send("Network.enable");
+      await cdp.send("Network.emulateNetworkConditions",
+        { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 400_000 });
+      try {
+        await a.page.evaluate(() => {
+          window.__bars = [];
+          window.__told = [];
+          const watch = () => {
+            const bar = document.querySelector('[data-testid="upload-bar"]');
+            if (bar) {
+              window.__bars.push(Number(bar.value));
+              window.__told.push(bar.parentElement.querySelector('[role="status"]').textContent);
+            }
+            window.__watch = setTimeout(watch, 25);
+          };
+          watch();
+        });
+        await a.page.getByTestId("attach").setInputFiles([{ name: "slow.bin", mimeType: "application/octet-stream", buffer: file }]);
+        await send(a.page, "Told as it goes");
+        const mine = withCaption(a.page, "out", "Told as it goes");
+        await a.page.waitForFunction(() => Number(document.querySelector('[data-testid="upload-bar"]')?.value) > 100,
+          null, { timeout: 60000 });
+        await shot(a.page, "upload-progress");
+        await mine.and(a.page.locator('[data-status="sent"]')).waitFor({ timeout: 120000 });
+        const { bars, told } = await a.page.evaluate(() => {
+          clearTimeout(window.__watch);
+          return { bars: window.__bars, told: window.__told };
+        });
+        const between = bars.filter((v) => v > 0 && v < 1000);
+        assert.ok(new Set(between).size >= 3, `the bar moved in steps: ${JSON.stringify(bars)}`);
+        assert.ok(told.some((s) => /^Uploading file 1 of 1: \d+%$/.test(s)), JSON.stringify([...new Set(told)]));
+      } finally {
+        await cdp.send("Network.emulateNetworkConditions",
+          { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+        await cdp.detach();
+      }
+      const theirs = withCaption(b.page, "in", "Told as it goes");
+      await theirs.waitFor({ timeout: 90000 });
+      const got = await download(b.page, () => theirs.getByTestId("download").click());
+      assert.ok(got.bytes.equals(file));
     });
 
     test("a reload mid-upload delivers the message once with its file; Cancel deletes one being uploaded", async () => {

@@ -65,14 +65,32 @@ pub fn MessageFiles(
     let app = use_app();
     let count = attachments.with_untracked(Vec::len);
     let uploading = move || attachments.with(|l| l.iter().any(|a| a.state == AttachmentState::Uploading));
+    // How far the file under way got, in thousandths, as the transport told.
+    let id = StoredValue::new(message_id.clone());
+    let under_way = move || {
+        app.uploads.with(|u| {
+            u.iter()
+                .find(|(m, ..)| id.with_value(|id| m == id))
+                .map(|&(_, index, sent, total)| (index, (sent.min(total) * 1000).checked_div(total).unwrap_or(0)))
+        })
+    };
     let progress = move || {
         let (done, total) =
             attachments.with(|l| (l.iter().filter(|a| a.state != AttachmentState::Uploading).count(), l.len()));
-        tf(
-            Text::FileUploaded,
-            &[("done", &crate::i18n::number(done as u64)), ("total", &crate::i18n::number(total as u64))],
-        )
+        let total = crate::i18n::number(total as u64);
+        match under_way() {
+            Some((index, thousandths)) => tf(
+                Text::FileUploadProgress,
+                &[
+                    ("number", &crate::i18n::number(index as u64 + 1)),
+                    ("total", &total),
+                    ("percent", &crate::i18n::number(thousandths / 10)),
+                ],
+            ),
+            None => tf(Text::FileUploaded, &[("done", &crate::i18n::number(done as u64)), ("total", &total)]),
+        }
     };
+    let bar = move || under_way().map_or(0, |(_, thousandths)| thousandths);
     let cancel = {
         let id = message_id.clone();
         move |_| {
@@ -96,6 +114,7 @@ pub fn MessageFiles(
         <div class="attachments" class:single=count == 1>{items}</div>
         <Show when=move || sending.get() && uploading()>
             <p class="upload-progress" data-testid="uploading">
+                <progress data-testid="upload-bar" max="1000" value=bar aria-label=t(Text::FileUploadBar)></progress>
                 <span role="status">{progress}</span>
                 <button class="link" type="button" on:click=cancel.clone()>{t(Text::FileCancelUpload)}</button>
             </p>

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::platform::{Clock, MAX_REPLY_BYTES, Platform, Reply, Transport, TransportError, World};
+use crate::platform::{Clock, MAX_REPLY_BYTES, Platform, Progress, Reply, Transport, TransportError, World};
 use crate::storage::{Backend, StorageError};
 
 /// The native platform.
@@ -113,7 +113,56 @@ impl Transport for Https {
     ) -> impl Future<Output = Result<Reply, TransportError>> {
         self.send(self.client.post(url).header("content-type", "application/octet-stream").body(body), deadline)
     }
+
+    /// The body goes out in pieces of [`UPLOAD_PIECE`] bytes; each piece taken by the connection
+    /// is told to `progress`.
+    async fn post_observed(
+        &self,
+        url: &str,
+        body: Vec<u8>,
+        deadline: Duration,
+        progress: Progress<'_>,
+    ) -> Result<Reply, TransportError> {
+        use futures::StreamExt;
+        let total = body.len() as u64;
+        // The stream must be `Send + 'static`, and `progress` is neither: counts cross a channel.
+        let (taken, mut told) = futures::channel::mpsc::unbounded::<u64>();
+        let pieces = futures::stream::unfold((body, 0usize, taken), |(body, at, taken)| async move {
+            let end = at.saturating_add(UPLOAD_PIECE).min(body.len());
+            let piece = body.get(at..end).filter(|p| !p.is_empty())?.to_vec();
+            let _ = taken.unbounded_send(end as u64);
+            Some((Ok::<_, std::io::Error>(piece), (body, end, taken)))
+        });
+        let request = self
+            .client
+            .post(url)
+            .header("content-type", "application/octet-stream")
+            .header("content-length", total)
+            .body(reqwest::Body::wrap_stream(pieces));
+        let watch = async {
+            while let Some(sent) = told.next().await {
+                progress(sent, total);
+            }
+        };
+        let reply = {
+            let send = core::pin::pin!(self.send(request, deadline));
+            let watch = core::pin::pin!(watch);
+            match futures::future::select(send, watch).await {
+                futures::future::Either::Left((reply, _)) => reply,
+                // The channel closed (the body was dropped): only the reply is left to wait for.
+                futures::future::Either::Right(((), send)) => send.await,
+            }
+        };
+        // What was taken but not told yet.
+        while let Ok(sent) = told.try_recv() {
+            progress(sent, total);
+        }
+        reply
+    }
 }
+
+/// How much of a body [`Https`] hands the connection at a time when the caller watches progress.
+const UPLOAD_PIECE: usize = 64 * 1024;
 
 /// The system clock, with tokio's timers (a tokio runtime must be running).
 #[derive(Clone, Copy, Debug, Default)]
