@@ -162,11 +162,8 @@ async fn send_upload<P: Platform>(
 ) -> Result<String, FileError> {
     let url = FileUrl::parse(&server.file_url("x")).map_err(|_| FileError::Refused(0))?;
     let target = target_of(&url).ok_or(FileError::Refused(0))?;
-    let response = session
-        .client
-        .server_observed(&target, request, FILE_DEADLINE, progress)
-        .await
-        .map_err(FileError::Network)?;
+    let response =
+        session.client.server_observed(&target, request, FILE_DEADLINE, progress).await.map_err(FileError::Network)?;
     if response.code != 200 {
         return Err(FileError::Refused(response.code));
     }
