@@ -4,10 +4,13 @@
 
 use crypto_core::community::auth::signed_message;
 use crypto_core::community::{
-    AuthError, AuthPolicy, Blind15Nonce, BlindedKeys, RequestAuth, RequestKey, blind15_factor, blind15_ids, blind25_id,
-    blinded_id_matches, sign_request, unblind15, verify_request,
+    AuthError, AuthPolicy, Blind15Nonce, BlindedKeys, DmError, PostError, RequestAuth, RequestKey, blind15_factor,
+    blind15_ids, blind25_id, blinded_id_matches, inbox_body, open_blinded_dm, open_post, seal_blinded_dm, sign_post,
+    sign_request, unblind15, verify_request,
 };
 use crypto_core::identity::{IdPrefix, Identity, SessionId, verify_ed25519};
+use crypto_core::message::text_message;
+use crypto_core::padding;
 use rand_core::{CryptoRng, RngCore};
 
 fn h32(s: &str) -> [u8; 32] {
@@ -477,4 +480,140 @@ fn c4_blinded_id_to_session_id() {
     let other = Identity::from_ed25519_seed(&[3; 32]).session_id();
     assert!(!blinded_id_matches(&ids[1], &other, &server));
     assert_ne!(unblind15(&ids[1], &[0x11; 32]).unwrap(), session);
+}
+
+/// C5 [derived]: a community post — padding, the blinded signature over the padded bytes, the
+/// request body and its signed headers.
+mod c5 {
+    use super::c3::{NONCE, SEED, SERVER, TS};
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use prost::Message;
+
+    const SIGNATURE: &str = "F//3EjsQ6+iJTghP8kjQB9mH4X8vxVq/L56lPR+5SNZ7BeHNo1XTADvpwbdfRnBkCk7+ltnJgvHhjygor3QhDw==";
+
+    #[test]
+    fn c5_community_post_padding_lengths() {
+        for (len, padded) in [(0, 160), (158, 160), (159, 320), (160, 320), (318, 320), (319, 480)] {
+            assert_eq!(padding::pad(&vec![1u8; len]).len(), padded, "{len}");
+        }
+    }
+
+    #[test]
+    fn c5_community_post_signature_and_body() {
+        let identity = Identity::from_ed25519_seed(&h32(SEED));
+        let keys = BlindedKeys::blind15(&identity, &h32(SERVER));
+        let content = text_message("hi", None);
+        assert_eq!(hex::encode(content.encode_to_vec()), "0a040a026869");
+        let post = sign_post(&keys, &content);
+        let padded = STANDARD.decode(&post.data).unwrap();
+        assert_eq!(padded.len(), 160);
+        assert_eq!(hex::encode(&padded[..7]), "0a040a02686980");
+        assert!(padded[7..].iter().all(|&b| b == 0));
+        assert_eq!(post.data.len(), 216);
+        assert!(post.data.starts_with("CgQKAmhpgAAA") && post.data.ends_with("AAA=="));
+        assert_eq!(post.signature, SIGNATURE);
+
+        let body = post.body(&[]);
+        assert_eq!(body, format!(r#"{{"data":"{}","signature":"{SIGNATURE}","files":[]}}"#, post.data));
+        let hash = <blake2::Blake2b512 as blake2::Digest>::digest(body.as_bytes());
+        assert_eq!(
+            hex::encode(hash),
+            "586cf9efb5f601c7a10a77c777e23839303c71fd934a755d68ee70a8f22d4ad8efbeb09e0248bd5afd78f07cf1706111eed556c6d95a202a8e0fc887ccf95569"
+        );
+        let path = "/room/the-best-room/message";
+        let mut rng = Replay(hex::decode(NONCE).unwrap());
+        let headers =
+            sign_request(&mut rng, RequestKey::Blinded(&keys), &h32(SERVER), TS, "POST", path, body.as_bytes());
+        assert_eq!(
+            headers.signature,
+            "PEL9AHlsdTdf7AFbkq+k7tC26Rakj/6LkwtGNUhiRE0iP/5YACzb5hlC0cFpofRTqnluRFtRw2R1czqk3jIRBw=="
+        );
+        let now = i64::try_from(TS).unwrap();
+        let verified =
+            verify_request(headers.pairs(), &h32(SERVER), "POST", path, body.as_bytes(), now, AuthPolicy::default());
+        assert_eq!(verified, Ok(Some(keys.id())));
+
+        // Received back: the signature verifies against the poster's 15 id and the content reads.
+        let received = open_post(&keys.id(), &post.data, SIGNATURE).unwrap();
+        assert_eq!(received, content);
+        let other = BlindedKeys::blind15(&Identity::from_ed25519_seed(&[1; 32]), &h32(SERVER)).id();
+        assert_eq!(open_post(&other, &post.data, SIGNATURE), Err(PostError::BadSignature));
+        let mut flipped = padded;
+        flipped[0] ^= 1;
+        assert_eq!(open_post(&keys.id(), &STANDARD.encode(&flipped), SIGNATURE), Err(PostError::BadSignature));
+    }
+}
+
+/// C6 [derived]: a blinded DM from C3's account to C1's seed1 on C3's server.
+mod c6 {
+    use super::c3::{SEED, SERVER};
+    use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use sha2::{Digest, Sha256};
+
+    const MESSAGE: &str = "AD513eWFeU8QTQiUtUraTpbEnD2YxPoYYuxEim2+74snwWpwyprmnDSuSPAkkTeTSR1bDoYcMdsBkoSX1BgiI3/21u69yxwHLmsbFbxVc8OM5oJnc3ATvof/aKNXOy5aEXFVNw3Ch1gM4M/zsQPhzg5KUo53i0Lb1fAjIzdwviqtFfAcoX5LfPrQOTc7xunsYM8H5IPcyK/XqeMyU5eT5LOKsUzDkjrrlh4TRwvaGkH9yRMKeddpw16+MtgNVv+hptZ7S+w0OIL62d+7YEFc7CQAAQIDBAUGBwgJCgsMDQ4PEBESExQVFhc=";
+
+    fn parties() -> (Identity, Identity) {
+        (
+            Identity::from_ed25519_seed(&h32(SEED)),
+            Identity::from_ed25519_seed(&h32("fecd9a6034bc9aba273925dee7062b123334587c3c6257341afae2d7fe85e122")),
+        )
+    }
+
+    #[test]
+    fn c6_blinded_dm_ids() {
+        let (sender, recipient) = parties();
+        assert_eq!(sender.session_id(), id("0588672ccb97f40bb57238989226cf429b575ba355443f47bc76c5ab144a96c65b"));
+        assert_eq!(
+            BlindedKeys::blind15(&sender, &h32(SERVER)).id(),
+            id("1598932d4bccbe595a8789d7eb1629cefc483a0eaddc7e20e8fe5c771efafd9af5")
+        );
+        assert_eq!(
+            BlindedKeys::blind15(&recipient, &h32(SERVER)).id(),
+            id("150c3c10dca842918e1d7eb92b941bf4abe41fde1256d473d50f260c5c878f73d8")
+        );
+    }
+
+    #[test]
+    fn c6_blinded_dm_sealed_bytes() {
+        let (sender, recipient) = parties();
+        let to = BlindedKeys::blind15(&recipient, &h32(SERVER)).id();
+        let mut rng = Replay((0u8..24).collect());
+        let message = seal_blinded_dm(&mut rng, &sender, &h32(SERVER), &to, &text_message("hi", None)).unwrap();
+        assert_eq!(message.len(), 233);
+        assert_eq!(
+            hex::encode(Sha256::digest(&message)),
+            "c79a306bcb79a602cffb3a9d7ec13302e1581489376082966597d2ef760aedc4"
+        );
+        assert_eq!(STANDARD.encode(&message), MESSAGE);
+        assert_eq!(inbox_body(&message), format!(r#"{{"message":"{MESSAGE}"}}"#));
+    }
+
+    #[test]
+    fn c6_blinded_dm_opens_on_both_sides() {
+        let (sender, recipient) = parties();
+        let server = h32(SERVER);
+        let from = BlindedKeys::blind15(&sender, &server).id();
+        let to = BlindedKeys::blind15(&recipient, &server).id();
+        let message = STANDARD.decode(MESSAGE).unwrap();
+        let inbox = open_blinded_dm(&recipient, &server, &from, &to, &message).unwrap();
+        assert_eq!(inbox.sender, id("0588672ccb97f40bb57238989226cf429b575ba355443f47bc76c5ab144a96c65b"));
+        assert_eq!(&inbox.sender_ed25519, sender.ed25519_public());
+        assert!(!inbox.outgoing);
+        assert_eq!(inbox.content, text_message("hi", None));
+        let outbox = open_blinded_dm(&sender, &server, &from, &to, &message).unwrap();
+        assert_eq!((outbox.sender, outbox.outgoing), (sender.session_id(), true));
+        // The key hashes the ids' exact bytes: the sender's id in its other sign does not open it.
+        let mut other_sign = *from.key();
+        other_sign[31] ^= 0x80;
+        let flipped = SessionId::new(IdPrefix::BlindedLegacy, other_sign);
+        assert_eq!(open_blinded_dm(&recipient, &server, &flipped, &to, &message), Err(DmError::Decrypt));
+        // Someone else's keys, and wrong-prefix ids.
+        let stranger = Identity::from_ed25519_seed(&[2; 32]);
+        assert_eq!(open_blinded_dm(&stranger, &server, &from, &to, &message), Err(DmError::NotForUs));
+        assert_eq!(open_blinded_dm(&recipient, &server, &sender.session_id(), &to, &message), Err(DmError::NotBlinded));
+    }
 }

@@ -107,7 +107,7 @@ fn account_key(session: &SessionId) -> Result<&[u8; 32], BlindingError> {
 }
 
 /// The same 32 bytes with the sign bit (bit 7 of the last byte) flipped: the point's negation.
-fn flip_sign(mut key: [u8; 32]) -> [u8; 32] {
+pub(crate) fn flip_sign(mut key: [u8; 32]) -> [u8; 32] {
     if let Some(last) = key.last_mut() {
         *last ^= 0x80;
     }
@@ -259,6 +259,11 @@ impl BlindedKeys {
 pub(crate) fn account_scalar(identity: &Identity) -> Scalar {
     let bytes = Zeroizing::new(identity.x25519_secret().to_bytes());
     Scalar::from_bytes_mod_order(*bytes)
+}
+
+/// `k·P` for the server's `15` factor `k`: the `15` key of the Ed25519 key `P`.
+pub(crate) fn blind15_point(server: &[u8; 32], point: &EdwardsPoint) -> [u8; 32] {
+    (factor15(server) * point).compress().to_bytes()
 }
 
 /// Wipes the blinded scalar and the nonce secret; the public key and scheme are not secret.
