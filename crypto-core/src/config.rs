@@ -11,10 +11,13 @@
 //!   ([`ConfigKey`]), zstd on read, multipart messages ([`Multipart`]) and the push and read
 //!   pipelines.
 //! - [`wrap`]: the protobuf wrapping of user configs (a deterministic sealed box to oneself).
+//! - [`user`]: the four user configs typed (§3) — UserProfile, Contacts, ConvoInfoVolatile,
+//!   UserGroups — and [`UserConfig`], one whole config: merge in, edit, push, confirm.
 
 pub mod data;
 pub mod message;
 pub mod pipeline;
+pub mod user;
 pub mod wrap;
 
 use core::fmt;
@@ -22,6 +25,7 @@ use core::fmt;
 pub use data::{DataDict, DataValue, Diff, DiffValue, Scalar};
 pub use message::{ConfigMessage, LAG, Merged, MessageHash, MutableConfigMessage, Signer, merge, message_hash};
 pub use pipeline::{ConfigKey, Multipart, Part, Plaintext, Read, ReadError};
+pub use user::{Push, Received, Retrieved, Saved, UserConfig, UserConfigError};
 
 use crate::bencode::BtError;
 use crate::seal::OpenError;
