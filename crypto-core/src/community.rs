@@ -9,11 +9,14 @@
 //! - [`post`]: community messages — padded `Content` signed with the blinded key, and on receipt
 //!   checked against the poster's id (`15`, `25`, or `05` by XEd25519) and unpadded.
 //! - [`dm`]: blinded DMs through the server's inbox, sealed and opened from either side.
+//! - [`reply`]: the JSON replies a client reads (capabilities, rooms, poll info, messages, inbox
+//!   entries, batch results), typed and read leniently.
 
 pub mod auth;
 pub mod blinding;
 pub mod dm;
 pub mod post;
+pub mod reply;
 pub mod url;
 
 pub use auth::{AuthError, AuthPolicy, RequestAuth, RequestKey, SignedHeaders, sign_request, verify_request};

@@ -301,6 +301,108 @@ pub mod fuzzing {
         }
     }
 
+    /// The community server key and the fixed account's blinded keys on it, computed once.
+    fn community_keys() -> &'static ([u8; 32], crate::community::BlindedKeys) {
+        static KEYS: OnceLock<([u8; 32], crate::community::BlindedKeys)> = OnceLock::new();
+        KEYS.get_or_init(|| {
+            let server = [0x5c; 32];
+            (server, crate::community::BlindedKeys::blind15(recipient(), &server))
+        })
+    }
+
+    /// A client's reading of community server replies (protocol-communities §4–§5): every reply
+    /// type, each message read as a post (signature check, unpadding, `Content`), each inbox entry
+    /// opened as a blinded DM, and a batch's bodies read again as the replies they embed. Since
+    /// random signatures never verify, the bytes are also signed properly as a post's data, so
+    /// that unpadding and the `Content` parser behind the signature check are reached.
+    pub fn community_reply(data: &[u8]) {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+
+        use crate::community::reply::{self, RoomMessage};
+        use crate::community::{open_blinded_dm, open_post};
+
+        let (server, keys) = community_keys();
+        let read_all = |bytes: &[u8]| {
+            let _ = reply::Capabilities::parse(bytes).map(|c| c.blinded());
+            let _ = reply::Room::parse(bytes);
+            let _ = reply::parse_rooms(bytes);
+            let _ = reply::PollInfo::parse(bytes);
+            let mut posts: Vec<reply::Message> = reply::Message::parse(bytes).into_iter().collect();
+            for message in reply::parse_messages(bytes).unwrap_or_default() {
+                let _ = (message.id(), message.seqno());
+                if let RoomMessage::Post(post) = message {
+                    posts.push(post);
+                }
+            }
+            for post in posts {
+                let _ = (post.posted_ms(), open_post(&post.session_id, &post.data, &post.signature));
+            }
+            let mut entries = reply::parse_direct_messages(bytes).unwrap_or_default();
+            entries.extend(reply::DirectMessage::parse(bytes));
+            for entry in entries {
+                if let Some(message) = entry.message_bytes() {
+                    let _ = open_blinded_dm(recipient(), server, &entry.sender, &entry.recipient, &message);
+                }
+            }
+        };
+        read_all(data);
+        if let Ok(batch) = reply::parse_batch(data) {
+            for result in &batch {
+                read_all(&result.body_json());
+            }
+        }
+        let signature = STANDARD.encode(keys.sign(data));
+        let _ = open_post(&keys.id(), &STANDARD.encode(data), &signature);
+    }
+
+    /// A server's reading of a signed request (protocol-communities §2): the bytes as text —
+    /// `METHOD path`, then `Name: value` header lines, then a blank line and the body — through
+    /// the header parser and signature check under both policies; the same request signed
+    /// properly and verified, so the success path runs on any path and body; the first 33 bytes
+    /// as an id through the blinding checks; and the text as a community URL.
+    pub fn community_request(data: &[u8]) {
+        use crate::community::{
+            AuthPolicy, CommunityUrl, RequestAuth, RequestKey, blind15_ids, blind25_id, blinded_id_matches,
+            sign_request, unblind15, verify_request,
+        };
+        use crate::identity::SessionId;
+
+        const NOW: i64 = 1_700_000_000;
+        let (server, keys) = community_keys();
+        let text = String::from_utf8_lossy(data);
+        let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+        let mut lines = head.lines();
+        let (method, path) = lines.next().and_then(|l| l.split_once(' ')).unwrap_or(("GET", "/"));
+        let headers: Vec<(&str, &str)> =
+            lines.filter_map(|l| l.split_once(':')).map(|(name, value)| (name.trim(), value.trim())).collect();
+        let lax = AuthPolicy { require_blinded: false, accept_blind25: true };
+        for policy in [AuthPolicy::default(), lax] {
+            if let Ok(Some(auth)) = RequestAuth::parse(headers.iter().copied(), NOW, policy) {
+                let _ = (auth.id(), auth.nonce(), auth.timestamp());
+                let _ = auth.verify(server, method, path, body.as_bytes());
+            }
+        }
+        let signed = sign_request(
+            &mut FixedBytes,
+            RequestKey::Blinded(keys),
+            server,
+            NOW.unsigned_abs(),
+            method,
+            path,
+            body.as_bytes(),
+        );
+        let _ = verify_request(signed.pairs(), server, method, path, body.as_bytes(), NOW, AuthPolicy::default());
+
+        if let Ok(id) = SessionId::from_bytes(data.get(..33).unwrap_or(data)) {
+            let _ = (unblind15(&id, server), blind15_ids(&id, server), blind25_id(&id, server));
+            let _ = blinded_id_matches(&id, &recipient().session_id(), server);
+        }
+        if let Ok(url) = CommunityUrl::parse(&text) {
+            let _ = CommunityUrl::parse(&url.to_string());
+        }
+    }
+
     /// Nonces for the fuzzing entry points, which must be deterministic: a constant stream.
     /// Never used outside fuzzing.
     struct FixedBytes;

@@ -111,3 +111,119 @@ fn config_entry_points_survive_random_and_mutated_inputs() {
         fuzzing::read_config(input);
     });
 }
+
+/// Community-shaped inputs: a message list with a properly signed post, a tombstone and a
+/// reaction update; an inbox list with a DM sealed to the entry point's account; a batch around
+/// them; and a request signed as a client signs it (the entry points' server key and account).
+fn community_seeds() -> Vec<(&'static str, &'static str, Vec<u8>)> {
+    use crypto_core::community::{self, BlindedKeys, RequestKey};
+
+    let server = [0x5c; 32];
+    let me = Identity::from_ed25519_seed(&[7; 32]);
+    let poster = BlindedKeys::blind15(&Identity::from_ed25519_seed(&[1; 32]), &server);
+    let post = community::sign_post(&poster, &message::text_message("hi", None));
+    let (id, data, sig) = (poster.id(), &post.data, &post.signature);
+    let messages = format!(
+        r#"[{{"id":1,"session_id":"{id}","posted":1700000000.5,"seqno":3,"data":"{data}","signature":"{sig}","reactions":{{"👍":{{"index":0,"count":1,"reactors":["{id}"],"you":true}}}}}},{{"id":2,"session_id":"{id}","posted":1.0,"seqno":4,"data":null,"deleted":true}},{{"id":1,"seqno":5,"reactions":{{}}}}]"#
+    );
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let to = BlindedKeys::blind15(&me, &server).id();
+    let dm = community::seal_blinded_dm(
+        &mut rng,
+        &Identity::from_ed25519_seed(&[1; 32]),
+        &server,
+        &to,
+        &message::text_message("psst", None),
+    )
+    .unwrap();
+    let inbox = format!(
+        r#"[{{"id":7,"posted_at":1.5,"expires_at":2.5,"sender":"{id}","recipient":"{to}","message":"{}"}}]"#,
+        base64::Engine::encode(&base64::engine::general_purpose::STANDARD, dm)
+    );
+    let room = r#"{"token":"lobby","name":"Lobby","info_updates":1,"message_sequence":5,"read":true,"write":true,"upload":true,"moderators":[],"admins":[]}"#;
+    let batch = format!(
+        r#"[{{"code":200,"headers":{{"content-type":"application/json"}},"body":{{"capabilities":["blind","reactions","sogs"]}}}},{{"code":200,"body":{{"token":"lobby","active_users":1,"read":true,"write":true,"upload":true,"details":{room}}}}},{{"code":200,"body":{messages}}},{{"code":200,"body":{inbox}}}]"#
+    );
+    let body = post.body(&[]);
+    let path = "/room/lobby/message";
+    let headers = community::sign_request(
+        &mut rng,
+        RequestKey::Blinded(&poster),
+        &server,
+        1_700_000_000,
+        "POST",
+        path,
+        body.as_bytes(),
+    );
+    let mut request = format!("POST {path}\n");
+    for (name, value) in headers.pairs() {
+        request.push_str(&format!("{name}: {value}\n"));
+    }
+    request.push('\n');
+    request.push_str(&body);
+    vec![
+        ("community_reply", "messages", messages.into_bytes()),
+        ("community_reply", "inbox", inbox.into_bytes()),
+        ("community_reply", "room", room.as_bytes().to_vec()),
+        ("community_reply", "batch", batch.into_bytes()),
+        ("community_request", "post", request.into_bytes()),
+        (
+            "community_request",
+            "url",
+            b"http://127.0.0.1:8080/lobby?public_key=5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c5c"
+                .to_vec(),
+        ),
+    ]
+}
+
+/// The community entry points (the client's reply parsing, the server's request verification)
+/// on community-shaped seeds.
+#[test]
+fn community_entry_points_survive_random_and_mutated_inputs() {
+    use crypto_core::community::{self, AuthPolicy, reply};
+
+    let mut rng = ChaCha20Rng::seed_from_u64(96);
+    let seeds: Vec<Vec<u8>> = community_seeds().into_iter().map(|(_, _, seed)| seed).collect();
+    // The seeds reach the success paths: the post verifies, the DM opens, the request verifies.
+    let Some(reply::RoomMessage::Post(post)) = reply::parse_messages(&seeds[0]).unwrap().into_iter().next() else {
+        panic!("the first message is a post");
+    };
+    assert!(community::open_post(&post.session_id, &post.data, &post.signature).is_ok());
+    let entry = reply::parse_direct_messages(&seeds[1]).unwrap().remove(0);
+    let me = Identity::from_ed25519_seed(&[7; 32]);
+    let opened =
+        community::open_blinded_dm(&me, &[0x5c; 32], &entry.sender, &entry.recipient, &entry.message_bytes().unwrap());
+    assert!(opened.is_ok(), "{opened:?}");
+    assert_eq!(reply::parse_batch(&seeds[3]).unwrap().len(), 4);
+    let text = String::from_utf8(seeds[4].clone()).unwrap();
+    let (head, body) = text.split_once("\n\n").unwrap();
+    let headers: Vec<(&str, &str)> =
+        head.lines().skip(1).filter_map(|l| l.split_once(':')).map(|(n, v)| (n.trim(), v.trim())).collect();
+    let verified = community::verify_request(
+        headers,
+        &[0x5c; 32],
+        "POST",
+        "/room/lobby/message",
+        body.as_bytes(),
+        1_700_000_000,
+        AuthPolicy::default(),
+    );
+    assert!(matches!(verified, Ok(Some(_))), "{verified:?}");
+    run_mutated(&mut rng, &seeds, 1500, b"{}[]\":,0159\n=:/?", |input| {
+        fuzzing::community_reply(input);
+        fuzzing::community_request(input);
+    });
+}
+
+/// Writes the community seeds to `fuzz/seeds/<target>/` (run by hand when they change:
+/// `cargo test -p crypto-core --test fuzz_smoke -- --ignored write_community_fuzz_seeds`).
+#[test]
+#[ignore]
+fn write_community_fuzz_seeds() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds");
+    for (target, name, seed) in community_seeds() {
+        let dir = root.join(target);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), seed).unwrap();
+    }
+}
