@@ -37,6 +37,10 @@ pub struct DevnetConfig {
     pub file_server_port: u16,
     /// The file server's limits.
     pub files: crate::files::FilesConfig,
+    /// The community server's plain-HTTP port (0: any free port).
+    pub community_port: u16,
+    /// The community server's options.
+    pub community: crate::sogs::SogsConfig,
     /// The built app, served on the app port.
     pub static_dir: Option<PathBuf>,
     /// Servers onion requests may be relayed to (`host:port`).
@@ -54,7 +58,7 @@ pub struct DevnetConfig {
 
 impl DevnetConfig {
     /// Loopback defaults from the design: nodes at 22100+, seed at 22023, the file server next to
-    /// it at 22024, app and relay at 8080.
+    /// it at 22024, the community server at 22025, app and relay at 8080.
     pub fn new(data: PathBuf) -> DevnetConfig {
         DevnetConfig {
             nodes: 12,
@@ -66,6 +70,8 @@ impl DevnetConfig {
             app_port: 8080,
             file_server_port: DEFAULT_FILE_SERVER_PORT,
             files: crate::files::FilesConfig::default(),
+            community_port: crate::sogs::DEFAULT_PORT,
+            community: crate::sogs::SogsConfig::default(),
             static_dir: None,
             proxy_allow: Vec::new(),
             allowed_origins: Vec::new(),
@@ -78,7 +84,14 @@ impl DevnetConfig {
     /// The defaults of [`DevnetConfig::new`] with every port chosen by the system (nodes, seed,
     /// file server, app and relay), so that devnets of tests and benchmarks run side by side.
     pub fn on_free_ports(data: PathBuf) -> DevnetConfig {
-        DevnetConfig { base_port: 0, seed_port: 0, app_port: 0, file_server_port: 0, ..DevnetConfig::new(data) }
+        DevnetConfig {
+            base_port: 0,
+            seed_port: 0,
+            app_port: 0,
+            file_server_port: 0,
+            community_port: 0,
+            ..DevnetConfig::new(data)
+        }
     }
 }
 
@@ -100,6 +113,10 @@ pub struct Devnet {
     pub file_server: Arc<crate::files::FileServer>,
     /// The file server's URL (plain HTTP, no trailing slash).
     pub file_server_url: String,
+    /// The community server (SOGS), with the room `lobby`.
+    pub community: Arc<crate::sogs::Community>,
+    /// The community server's URL (plain HTTP, no trailing slash).
+    pub community_url: String,
     node_handles: NodeHandles,
     other_handles: Vec<Handle<SocketAddr>>,
     /// The relay's server (the app's port).
@@ -194,6 +211,41 @@ async fn same_origin_only(
         return axum::http::StatusCode::FORBIDDEN.into_response();
     }
     next.run(request).await
+}
+
+/// The devnet community server's room.
+pub const LOBBY: &str = "lobby";
+
+/// `{url, pubkey, lobby_url}` of a community server at `url` (as devnet.json and the devnet's
+/// `/network.json` name it).
+fn community_json(community: &crate::sogs::Community, url: &str) -> Value {
+    json!({
+        "url": url,
+        "pubkey": hex::encode(community.x25519()),
+        "lobby_url": community.room_url(url, LOBBY),
+    })
+}
+
+/// `app` with the devnet's `/network.json` ([`crate::anchors::PATH`]) answered with `body`, as
+/// [`crate::anchors::serve`] answers it, with the community server added.
+fn serve_network_json(app: axum::Router, body: String) -> axum::Router {
+    use axum::http::header;
+    app.route(
+        crate::anchors::PATH,
+        axum::routing::get(move || {
+            let body = body.clone();
+            async move {
+                (
+                    [
+                        (header::CONTENT_TYPE, "application/json"),
+                        (header::CACHE_CONTROL, "no-cache"),
+                        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+                    ],
+                    body,
+                )
+            }
+        }),
+    )
 }
 
 /// Makes `dir` (and its parents) and closes it to everyone but its owner (0700) before any key is
@@ -302,6 +354,23 @@ impl Devnet {
         tokio::spawn(async move { server.serve(files_app.into_make_service()).await });
         crate::files::spawn_sweeper(file_server.clone());
 
+        // The community server, with its room `lobby`: plain HTTP on its own port, reached by the
+        // nodes' last hops as the file server is.
+        let community_dir = config.data.join("community");
+        private_dir(&community_dir)?;
+        let community = crate::sogs::Community::open(&community_dir, config.community.clone())?;
+        owner_only(&community_dir.join("ed25519.key"))?;
+        if !community.rooms()?.iter().any(|t| t == LOBBY) {
+            community.add_room(LOBBY, "Lobby", Some("The devnet's community"))?;
+        }
+        let community_listener = bind(&config.ip, config.community_port)?;
+        let community_url = format!("http://{}", community_listener.local_addr()?);
+        let community_handle = Handle::new();
+        let community_app = crate::sogs::router(community.clone());
+        let server = axum_server::from_tcp(community_listener)?.handle(community_handle.clone());
+        tokio::spawn(async move { server.serve(community_app.into_make_service()).await });
+        crate::sogs::spawn_sweeper(community.clone());
+
         let app_listener = bind(&config.ip, config.app_port)?;
         let app_addr = app_listener.local_addr()?;
         let app_url = format!("http://{app_addr}");
@@ -322,11 +391,11 @@ impl Devnet {
         let relay_server = crate::listener::Handle::new();
         let files_entry =
             crate::anchors::FileServerEntry { url: file_server_url.clone(), ed25519: file_server.ed25519() };
-        let app = crate::anchors::serve(
-            crate::relay::router(relay.clone(), Some(app_url.clone())),
-            &network,
-            Some(&files_entry),
-        );
+        let mut anchors = crate::anchors::network_json(&network, Some(&files_entry));
+        if let Some(map) = anchors.as_object_mut() {
+            map.insert("community".into(), community_json(&community, &community_url));
+        }
+        let app = serve_network_json(crate::relay::router(relay.clone(), Some(app_url.clone())), anchors.to_string());
         let app_listener = tokio::net::TcpListener::from_std(app_listener)?;
         tokio::spawn(crate::listener::serve(
             app_listener,
@@ -342,8 +411,10 @@ impl Devnet {
             app_url,
             file_server,
             file_server_url,
+            community,
+            community_url,
             node_handles,
-            other_handles: vec![seed_handle, files_handle],
+            other_handles: vec![seed_handle, files_handle, community_handle],
             relay_server,
             tls: tls_configs,
             proxy_allow,
@@ -448,7 +519,13 @@ impl Devnet {
                 "pubkey_ed25519": hex::encode(self.file_server.ed25519()),
                 "pubkey_x25519": hex::encode(self.file_server.x25519()),
             },
+            "community": community_json(&self.community, &self.community_url),
         })
+    }
+
+    /// The URL of the community server's room `lobby`, with `?public_key=`.
+    pub fn lobby_url(&self) -> String {
+        self.community.room_url(&self.community_url, LOBBY)
     }
 
     fn write_info(&self) -> anyhow::Result<()> {

@@ -1,5 +1,6 @@
 //! `hush-node`: a local network of service nodes that speaks the real storage-server API
-//! (`devnet`), and the relay that is the browser's entry point (`relay`).
+//! (`devnet`), the relay that is the browser's entry point (`relay`), and the devnet's file and
+//! community servers (`files`, `sogs`).
 
 pub mod anchors;
 pub mod devnet;
@@ -15,6 +16,7 @@ pub mod relay;
 pub mod rpc;
 pub mod seed;
 pub mod server;
+pub mod sogs;
 pub mod static_files;
 pub mod store;
 pub mod tls;

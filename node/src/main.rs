@@ -1,4 +1,4 @@
-//! `hush-node devnet` and `hush-node relay`.
+//! `hush-node devnet`, `hush-node relay`, and the community server (`sogs`, `sogs-admin`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,6 +11,7 @@ use hush_node::network::Timeouts;
 use hush_node::networks::SessionNetwork;
 use hush_node::outbound::{Outbound, SeedCheck, check_seed};
 use hush_node::relay::{Inbound, Relay, RelayConfig, Seed};
+use hush_node::sogs::{Community, Scope, SogsConfig};
 use hush_node::tls::Pin;
 
 #[derive(Parser, Debug)]
@@ -49,6 +50,10 @@ enum Command {
         /// free port when --seed-port is 0.
         #[arg(long)]
         file_server_port: Option<u16>,
+        /// The community server's port (plain HTTP). Default: 22025, or any free port when
+        /// --seed-port is 0.
+        #[arg(long)]
+        community_port: Option<u16>,
         /// The built app to serve.
         #[arg(long = "static", default_value = "dist")]
         static_dir: PathBuf,
@@ -74,6 +79,31 @@ enum Command {
         /// down but still listed before it replies (the real network's 5 s by default).
         #[arg(long, value_name = "MS", default_value_t = 5_000)]
         peer_timeout_ms: u64,
+    },
+    /// Run a community server (SOGS v4) alone, over plain HTTP and v4 onion requests.
+    ///
+    /// It keeps its key (ed25519.key; the URL's public_key is its X25519 key) and its rooms in
+    /// --data; add rooms and moderators with `hush-node sogs-admin`. It prints each room's URL.
+    #[command(verbatim_doc_comment)]
+    Sogs {
+        /// Its key and database.
+        #[arg(long, default_value = ".sogs")]
+        data: PathBuf,
+        /// Address to listen on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:22025")]
+        listen: SocketAddr,
+        /// Also accept unblinded (00) keys, as the real server with REQUIRE_BLIND_KEYS = False;
+        /// the capabilities then leave out `blind`.
+        #[arg(long)]
+        accept_unblinded: bool,
+    },
+    /// Manage a community server's rooms and moderators (while it runs, or not).
+    SogsAdmin {
+        /// The server's key and database (as given to `hush-node sogs`).
+        #[arg(long, default_value = ".sogs")]
+        data: PathBuf,
+        #[command(subcommand)]
+        action: SogsAction,
     },
     /// Run the relay alone, in front of any network.
     ///
@@ -147,6 +177,45 @@ enum Command {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum SogsAction {
+    /// Add a room (or rename one): TOKEN is 1–64 of [0-9A-Za-z_-] (lower case for Session's
+    /// clients).
+    AddRoom {
+        /// The room's token (its URL path).
+        token: String,
+        /// Its name.
+        name: String,
+        /// Its description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Make ID (a 15… blinded id, or 05… on a server that accepts unblinded keys) a moderator of
+    /// a room, or of every room with --global.
+    AddModerator {
+        /// The user's id.
+        id: String,
+        /// The room (repeatable).
+        #[arg(long = "room", value_name = "TOKEN", required_unless_present = "global")]
+        rooms: Vec<String>,
+        /// A moderator of the whole server.
+        #[arg(long, conflicts_with = "rooms")]
+        global: bool,
+        /// An admin (pins, room settings, other moderators), not only a moderator.
+        #[arg(long)]
+        admin: bool,
+        /// Not listed in the room's moderators.
+        #[arg(long)]
+        hidden: bool,
+    },
+    /// Print the server's public key and each room's URL at BASE (e.g. http://127.0.0.1:22025).
+    Rooms {
+        /// The server's URL.
+        #[arg(default_value = "http://127.0.0.1:22025")]
+        base: String,
+    },
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -163,6 +232,7 @@ async fn main() -> anyhow::Result<()> {
             seed_port,
             app_port,
             file_server_port,
+            community_port,
             static_dir,
             allow_proxy,
             allow_origin,
@@ -183,6 +253,8 @@ async fn main() -> anyhow::Result<()> {
             config.app_port = app_port;
             config.file_server_port =
                 file_server_port.unwrap_or(if seed_port == 0 { 0 } else { seed_port.checked_add(1).unwrap_or(0) });
+            config.community_port =
+                community_port.unwrap_or(if seed_port == 0 { 0 } else { hush_node::sogs::DEFAULT_PORT });
             config.static_dir = Some(static_dir);
             config.proxy_allow = allow_proxy;
             config.allowed_origins = allow_origin;
@@ -193,6 +265,7 @@ async fn main() -> anyhow::Result<()> {
                 app = %devnet.app_url,
                 seed = %devnet.seed_url,
                 file_server = %devnet.file_server_url,
+                community = %devnet.lobby_url(),
                 nodes = devnet.network.nodes().len(),
                 swarms = devnet.network.swarm_ids().len(),
                 info = %data.join("devnet.json").display(),
@@ -201,6 +274,44 @@ async fn main() -> anyhow::Result<()> {
             println!("Hush is running at {}", devnet.app_url);
             tokio::signal::ctrl_c().await.context("waiting for Ctrl-C")?;
             devnet.shutdown();
+        }
+        Command::Sogs { data, listen, accept_unblinded } => {
+            let config = SogsConfig { accept_unblinded, ..SogsConfig::default() };
+            let server = Community::open(&data, config)?;
+            let listener = tokio::net::TcpListener::bind(listen).await.context("binding the community server")?;
+            let listen = listener.local_addr()?;
+            let base = format!("http://{listen}");
+            hush_node::sogs::spawn_sweeper(server.clone());
+            println!("Community server running at {base} (public key {})", hex::encode(server.x25519()));
+            for token in server.rooms()? {
+                println!("  {}", server.room_url(&base, &token));
+            }
+            axum::serve(listener, hush_node::sogs::router(server))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await
+                .context("the community server stopped")?;
+        }
+        Command::SogsAdmin { data, action } => {
+            let server = Community::open(&data, SogsConfig::default())?;
+            match action {
+                SogsAction::AddRoom { token, name, description } => {
+                    server.add_room(&token, &name, description.as_deref())?;
+                    println!("room {token} added");
+                }
+                SogsAction::AddModerator { id, rooms, global, admin, hidden } => {
+                    let scope = if global { Scope::Global } else { Scope::Rooms(rooms) };
+                    server.add_moderator(&scope, &id, admin, !hidden)?;
+                    println!("{id} is now {} of {scope:?}", if admin { "an admin" } else { "a moderator" });
+                }
+                SogsAction::Rooms { base } => {
+                    println!("public key {}", hex::encode(server.x25519()));
+                    for token in server.rooms()? {
+                        println!("{}", server.room_url(&base, &token));
+                    }
+                }
+            }
         }
         Command::Relay {
             network,
