@@ -18,7 +18,7 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(phrase_decode open_message storage_data onion_peel attachment_decrypt
   bencode_decode config_message config_read community_reply community_request
-  node_rpc node_onion node_files node_lists vault_records vault_migrations)
+  node_rpc node_onion node_files node_sogs node_lists vault_records vault_migrations)
 for t in "${targets[@]}"; do
   echo "==> $t ($runs runs)"
   start=$(date +%s)

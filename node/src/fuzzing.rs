@@ -219,3 +219,59 @@ pub fn file_server(data: &[u8]) -> Option<u16> {
         }
     })
 }
+
+/// The community server's clock for [`community_server`] (seconds since the epoch), fixed as
+/// [`NOW`] is.
+pub const SOGS_NOW: f64 = 1_750_000_000.0;
+
+/// The community server (`crate::sogs`), made fresh in memory for each input (so that an input
+/// always meets the same rooms, users and nonces): a room `lobby` whose admin is the key that
+/// signs below. After a first byte choosing how, the rest as a plain request (a method, then a
+/// target with its query, header lines `name:value` and the body, split at `0x00` bytes); as the
+/// body of `POST /oxen/v4/lsrpc` as it arrives; as the v4 request inside an onion layer properly
+/// encrypted to the server; or as a request properly signed with a blinded key, so that
+/// everything past authentication (every endpoint, batches) is reached. Returns the status.
+pub fn community_server(data: &[u8]) -> Option<u16> {
+    use crypto_core::community::{BlindedKeys, RequestKey, sign_request};
+    use crypto_core::identity::Identity;
+    let sogs = crate::sogs::Community::in_memory(&[9; 32], crate::sogs::SogsConfig::default()).ok()?;
+    sogs.add_room("lobby", "Lobby", None).ok()?;
+    let server = sogs.x25519();
+    let signer = BlindedKeys::blind15(&Identity::from_ed25519_seed(&[7; 32]), &server);
+    sogs.add_moderator(&crate::sogs::Scope::Rooms(vec!["lobby".into()]), &signer.id().to_string(), true, true).ok()?;
+    let (&selector, rest) = data.split_first()?;
+    let method = ["GET", "POST", "PUT", "DELETE", "OPTIONS"][usize::from(selector / 4 % 5)];
+    let mut parts = rest.splitn(3, |&b| b == 0);
+    let target = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+    let header_lines = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
+    let body = parts.next().unwrap_or_default();
+    let mut headers = crate::files::Headers::new();
+    for line in header_lines.lines() {
+        if let Some((name, value)) = line.split_once(':') {
+            headers.entry(name.trim().to_ascii_lowercase()).or_insert_with(|| value.trim().to_owned());
+        }
+    }
+    let reply = match selector % 4 {
+        0 => sogs.handle_at(method, &target, &headers, body, SOGS_NOW),
+        1 => sogs.handle_at("POST", "/oxen/v4/lsrpc", &headers, rest, SOGS_NOW),
+        2 => {
+            let client = StaticSecret::from(CLIENT_SECRET);
+            let client_public = PublicKey::from(&client).to_bytes();
+            let enc = if selector & 4 == 0 { EncType::XChaCha20 } else { EncType::AesGcm };
+            let key = LayerKey::for_client(&client, &client_public, &server, enc);
+            let outer = json!({ "ephemeral_key": hex::encode(client_public), "enc_type": enc.as_str() });
+            let sealed = onion::frame(&key.encrypt(&mut FuzzRng::new(u64::from(selector)), rest), &outer);
+            sogs.handle_at("POST", "/oxen/v4/lsrpc", &headers, &sealed, SOGS_NOW)
+        }
+        _ => {
+            let mut rng = FuzzRng::new(u64::from(selector));
+            let signed =
+                sign_request(&mut rng, RequestKey::Blinded(&signer), &server, SOGS_NOW as u64, method, &target, body);
+            for (name, value) in signed.pairs() {
+                headers.insert(name.to_ascii_lowercase(), value.to_owned());
+            }
+            sogs.handle_at(method, &target, &headers, body, SOGS_NOW)
+        }
+    };
+    Some(reply.status)
+}

@@ -912,3 +912,71 @@ async fn moderators_named_by_session_id_get_their_blinded_id() {
     assert_status(&s.raw("POST", &target, &headers, ban.into_bytes()).await, 200);
     assert_text(&s.raw("GET", "/capabilities", &get(&late_keys), Vec::new()).await, 403, "Banned");
 }
+
+/// Well-formed inputs for the `node_sogs` fuzz target, with the status each gets.
+fn fuzz_seeds() -> Vec<(Vec<u8>, u16)> {
+    let input = |selector: u8, target: &str, headers: &str, body: &[u8]| {
+        let mut v = vec![selector];
+        v.extend_from_slice(target.as_bytes());
+        v.push(0);
+        v.extend_from_slice(headers.as_bytes());
+        v.push(0);
+        v.extend_from_slice(body);
+        v
+    };
+    let json = "content-type:application/json";
+    let post = json!({"data": "aGk=", "signature": STANDARD.encode([1u8; 64])}).to_string();
+    let batch = json!([
+        {"method": "GET", "path": "/capabilities"},
+        {"method": "POST", "path": "/room/lobby/message", "json": {"data": "aGk=", "signature": STANDARD.encode([1u8; 64])}},
+        {"method": "PUT", "path": "/room/lobby/reaction/1/👍", "json": {}},
+        {"method": "POST", "path": "/room/lobby/pin/1", "json": {}},
+        {"method": "GET", "path": "/room/lobby/messages/since/0?t=r&reactors=5"},
+        {"method": "DELETE", "path": "/room/lobby/message/1"},
+    ])
+    .to_string();
+    let onion = v4::encode_request(&json!({"method": "GET", "endpoint": "/room/lobby"}).to_string(), None);
+    vec![
+        (input(0, "/capabilities?required=sogs", "", b""), 200),
+        (input(3, "/room/lobby", "", b""), 200),
+        (input(7, "/room/lobby/message", json, post.as_bytes()), 201),
+        (input(7, "/sequence", json, batch.as_bytes()), 200),
+        (input(3, "/room/lobby/messages/recent?limit=3", "", b""), 200),
+        (input(11, "/room/lobby/reaction/1/👍", json, b"{}"), 404),
+        (input(3, "/inbox", "", b""), 200),
+        (input(7, &format!("/user/15{}/ban", "ab".repeat(32)), json, br#"{"rooms":["lobby"]}"#), 200),
+        ([vec![2], onion].concat(), 200),
+        ([vec![1], b"garbage".to_vec()].concat(), 400),
+    ]
+}
+
+#[test]
+fn the_fuzz_entry_point_survives_mutated_requests() {
+    let seeds = fuzz_seeds();
+    for (seed, status) in &seeds {
+        assert_eq!(hush_node::fuzzing::community_server(seed), Some(*status), "{}", String::from_utf8_lossy(seed));
+    }
+    let seeds: Vec<Vec<u8>> = seeds.into_iter().map(|(s, _)| s).collect();
+    let special = b"/?&=%0123456789{}[]\":,\x00\nroomlobbymessage";
+    crypto_core::internal::fuzz_support::run_mutated(
+        &mut ChaCha20Rng::seed_from_u64(5),
+        &seeds,
+        400,
+        special,
+        |input| {
+            let _ = hush_node::fuzzing::community_server(input);
+        },
+    );
+}
+
+/// `cargo test -p hush-node --test sogs -- --ignored write_fuzz_seeds` writes the seeds to
+/// `fuzz/seeds/node_sogs/`.
+#[test]
+#[ignore = "writes fuzz/seeds/node_sogs"]
+fn write_fuzz_seeds() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/seeds/node_sogs");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, (seed, _)) in fuzz_seeds().iter().enumerate() {
+        std::fs::write(dir.join(format!("seed-{i:02}")), seed).unwrap();
+    }
+}
