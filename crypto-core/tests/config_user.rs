@@ -945,3 +945,90 @@ mod user_config {
         assert_eq!(push.obsolete, hashes);
     }
 }
+
+/// Arbitrary data (any key holding any type, as a buggy or newer client might write) never
+/// panics the views or the edits, and an edit changes nothing outside the entry it writes.
+mod arbitrary_data {
+    use super::*;
+    use crypto_core::config::user::contacts::ContactsMut;
+    use crypto_core::config::user::convo::ConvoInfoVolatileMut;
+    use crypto_core::config::user::groups::{UserGroups, UserGroupsMut};
+    use crypto_core::config::user::profile::UserProfile;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::{RngCore, SeedableRng};
+
+    const KEYS: &[&[u8]] = &[
+        b"1", b"C", b"g", b"o", b"c", b"n", b"N", b"p", b"q", b"P", b"Q", b"t", b"T", b"+", b"e", b"E", b"M", b"a",
+        b"A", b"b", b"@", b"!", b"j", b"r", b"u", b"#", b"R", b"K", b"s", b"i", b"k", b"m",
+    ];
+
+    fn key(rng: &mut ChaCha20Rng) -> Vec<u8> {
+        match rng.next_u32() % 4 {
+            0 => {
+                let mut id = vec![[0x03, 0x05, 0x15, 0x00][rng.next_u32() as usize % 4]];
+                id.extend((0..32).map(|_| (rng.next_u32() % 3) as u8));
+                id
+            }
+            _ => KEYS[rng.next_u32() as usize % KEYS.len()].to_vec(),
+        }
+    }
+
+    fn value(rng: &mut ChaCha20Rng, depth: u32) -> DataValue {
+        match rng.next_u32() % if depth > 3 { 3 } else { 5 } {
+            0 => DataValue::int(i64::from(rng.next_u32() % 5) - 2),
+            1 => DataValue::bytes((0..rng.next_u32() % 40).map(|_| rng.next_u32() as u8).collect::<Vec<_>>()),
+            2 => DataValue::bytes([rng.next_u32() as u8; 32]),
+            3 => DataValue::Set((0..1 + rng.next_u32() % 3).map(|n| Scalar::Int(i64::from(n))).collect()),
+            _ => DataValue::Dict(data(rng, depth + 1)),
+        }
+    }
+
+    fn data(rng: &mut ChaCha20Rng, depth: u32) -> DataDict {
+        (0..1 + rng.next_u32() % 6).map(|_| (key(rng), value(rng, depth))).collect()
+    }
+
+    #[test]
+    fn test_config_user_views_and_edits_on_arbitrary_data() {
+        let mut rng = ChaCha20Rng::seed_from_u64(14);
+        let bob = sid(&format!("05{}", "b0".repeat(32)));
+        let group = sid(&format!("03{}", "9a".repeat(32)));
+        for _ in 0..3000 {
+            let original = data(&mut rng, 0);
+            let profile = UserProfile::new(&original);
+            let _ = (profile.name(), profile.picture(), profile.nts_priority(), profile.nts_expiry());
+            let _ = (profile.blinded_msgreqs(), profile.profile_updated());
+            let _ = Contacts::new(&original).iter().count();
+            let _ = crypto_core::config::user::convo::ConvoInfoVolatile::new(&original).iter();
+            let groups = UserGroups::new(&original);
+            let _ = (groups.groups(), groups.communities(), groups.legacy_groups());
+
+            // A contact edit touches `c`/bob only.
+            let mut edited = original.clone();
+            ContactsMut::new(&mut edited).set_nickname(&bob, "Bobby").unwrap();
+            let rest = |d: &DataDict| {
+                let mut d = d.clone();
+                if let Some(DataValue::Dict(c)) = d.get_mut(b"c".as_slice()) {
+                    c.remove(bob.to_bytes().as_slice());
+                    if c.is_empty() {
+                        d.remove(b"c".as_slice());
+                    }
+                } else {
+                    d.remove(b"c".as_slice());
+                }
+                d
+            };
+            assert_eq!(rest(&edited), rest(&original));
+            assert_eq!(Contacts::new(&edited).get(&bob).unwrap().nickname, "Bobby");
+
+            let mut edited = original.clone();
+            UserProfileMut::new(&mut edited).set_name("Name", Some(5)).unwrap();
+            let mut edited = original.clone();
+            let mut convo = ConvoInfoVolatileMut::new(&mut edited);
+            convo.set_group(&group, ReadState { last_read_ms: 10, unread: true }, 20).unwrap();
+            convo.prune(1_000_000_000_000);
+            let mut edited = original.clone();
+            UserGroupsMut::new(&mut edited).set_group(&Group::new(group)).unwrap();
+            assert_eq!(UserGroups::new(&edited).group(&group).unwrap().name, "");
+        }
+    }
+}
