@@ -737,8 +737,8 @@ mod convo {
         receive(&mut conf, &identity, "c1", &stored(&identity, ConfigKind::ConvoInfoVolatile, &message));
         assert!(!conf.needs_push());
         // Nothing is old enough yet 5 days earlier.
-        assert!(conf.push(&identity, NOW - 5 * DAY).unwrap().is_none());
-        let push = conf.push(&identity, NOW).unwrap().unwrap();
+        assert!(conf.push(&identity, (NOW - 5 * DAY) as u64).unwrap().is_none());
+        let push = conf.push(&identity, NOW as u64).unwrap().unwrap();
         assert_eq!(push.seqno, 2);
         assert_eq!(push.obsolete, ["c1"]);
         let ids: Vec<Conversation> = conf.convo().iter().into_iter().map(|(c, _)| c).collect();

@@ -191,7 +191,7 @@ fn a_user_config_push_and_poll_through_the_node() {
     let mut phone = UserConfig::new(ConfigKind::Contacts).unwrap();
     phone.contacts_mut().set_name(&bob, "Bob").unwrap();
     phone.contacts_mut().set_approved(&bob, true).unwrap();
-    let push = phone.push(&alice, now_ms() as i64).unwrap().unwrap();
+    let push = phone.push(&alice, now_ms()).unwrap().unwrap();
     let stored = push_via(&swarm[0], &push);
     phone.confirm_pushed(&push, &stored);
 
@@ -205,7 +205,7 @@ fn a_user_config_push_and_poll_through_the_node() {
 
     // The browser renames Bob; its push replaces the phone's version, whose message is deleted.
     browser.contacts_mut().set_nickname(&bob, "Bobby").unwrap();
-    let push2 = browser.push(&alice, now_ms() as i64).unwrap().unwrap();
+    let push2 = browser.push(&alice, now_ms()).unwrap().unwrap();
     assert_eq!(push2.obsolete, stored);
     let stored2 = push_via(&swarm[2], &push2);
     browser.confirm_pushed(&push2, &stored2);

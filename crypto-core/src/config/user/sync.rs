@@ -426,8 +426,9 @@ impl UserConfig {
     ///
     /// Edits made after this and before [`confirm_pushed`](Self::confirm_pushed) go into the
     /// next push.
-    pub fn push(&mut self, identity: &Identity, now_ms: i64) -> Result<Option<Push>, PushError> {
+    pub fn push(&mut self, identity: &Identity, now_ms: u64) -> Result<Option<Push>, PushError> {
         if self.kind == ConfigKind::ConvoInfoVolatile {
+            let now_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
             let mut probe = self.data().clone();
             if ConvoInfoVolatileMut::new(&mut probe).prune(now_ms) {
                 ConvoInfoVolatileMut::new(self.edit()).prune(now_ms);
