@@ -48,7 +48,7 @@ pub enum EditError {
     /// An ID has the wrong prefix for where it goes (`05` for contacts and 1:1 conversations and
     /// legacy groups, `03` for groups).
     WrongIdPrefix,
-    /// A community URL is not `scheme://host[:port]` (or is longer than 100 bytes).
+    /// A community URL is not `scheme://host[:port]` (or is longer than 267 bytes).
     BadCommunityUrl,
     /// A community room token is empty, longer than 64 bytes, or not `[-0-9_a-z]` (any case).
     BadCommunityRoom,

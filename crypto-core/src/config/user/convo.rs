@@ -25,8 +25,9 @@ pub const PRUNE_LOW_MS: i64 = 30 * 24 * 3600 * 1000;
 /// Entries read longer ago than this, and not marked unread, are removed at push time
 /// (`PRUNE_HIGH`, 45 days).
 pub const PRUNE_HIGH_MS: i64 = 45 * 24 * 3600 * 1000;
-/// The longest canonical community base URL (`BASE_URL_MAX_LENGTH`).
-pub const BASE_URL_MAX_LENGTH: usize = 100;
+/// The longest canonical community base URL (`BASE_URL_MAX_LENGTH`: `https://`, a 253-byte
+/// host name and `:` with a 5-digit port).
+pub const BASE_URL_MAX_LENGTH: usize = 267;
 /// The longest community room token (`ROOM_MAX_LENGTH`).
 pub const ROOM_MAX_LENGTH: usize = 64;
 
