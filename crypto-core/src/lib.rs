@@ -81,6 +81,8 @@ mod tests {
 
     use crate::SecretFields;
     use crate::community::BlindedKeys;
+    use crate::config::user::groups::GroupAuthData;
+    use crate::config::user::{Saved, SecretKey32};
     use crate::identity::{Identity, Seed, SessionId};
     use crate::onion::{EncType, LayerKey};
     use crate::seal::Opened;
@@ -119,5 +121,14 @@ mod tests {
         let account = Identity::from_ed25519_seed(&[0x5e; 32]);
         wipes_every_field("BlindedKeys", BlindedKeys::blind15(&account, &[0x42; 32]));
         wipes_every_field("BlindedKeys", BlindedKeys::blind25(&account, &[0x42; 32]));
+        wipes_every_field("SecretKey32", SecretKey32::from_bytes([0x11; 32]));
+        wipes_every_field("GroupAuthData", GroupAuthData::from_bytes([0x22; 100]));
+        let saved = Saved {
+            current: b"d1:#i1e1:&de1:<le1:=dee".to_vec(),
+            current_hashes: vec!["h".into()],
+            pending: Some(b"d1:n4:Kate".to_vec()),
+            obsolete: Vec::new(),
+        };
+        wipes_every_field("Saved", saved);
     }
 }

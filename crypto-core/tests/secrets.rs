@@ -9,6 +9,8 @@
 
 use crypto_core::attachment::{self, AttachmentKey, Domain};
 use crypto_core::community::BlindedKeys;
+use crypto_core::config::user::groups::GroupAuthData;
+use crypto_core::config::user::{Saved, SecretKey32};
 use crypto_core::identity::{Identity, Seed};
 use crypto_core::mnemonic;
 use crypto_core::onion::{EncType, LayerKey};
@@ -126,4 +128,23 @@ fn secret_types_never_print() {
     assert!(!leaks(&printed, &<sha2::Sha512 as sha2::Digest>::digest(seed)[32..]));
     assert!(!leaks(&printed, &seed));
     assert!(printed.contains(&blinded.id().to_string()), "Debug still says whose keys they are");
+
+    // What an account's configs hold: picture keys and group seeds, group members' auth data,
+    // and a config as saved (its plaintext: names, contacts, keys).
+    let key = SecretKey32::from_bytes([0x5a; 32]);
+    zeroizes_on_drop(&key);
+    assert!(!leaks(&format!("{key:?} {key:#?}"), &[0x5a; 32]));
+    let auth = GroupAuthData::from_bytes([0x6c; 100]);
+    zeroizes_on_drop(&auth);
+    assert!(!leaks(&format!("{auth:?} {auth:#?}"), &[0x6c; 100]));
+    let secret_name = b"d1:n13:Secret Friende";
+    let saved = Saved {
+        current: secret_name.to_vec(),
+        current_hashes: vec!["public-hash".into()],
+        pending: Some(secret_name.to_vec()),
+        obsolete: Vec::new(),
+    };
+    zeroizes_on_drop(&saved);
+    let printed = format!("{saved:?} {saved:#?}");
+    assert!(!printed.contains("Secret Friend") && !leaks(&printed, secret_name), "{printed}");
 }

@@ -340,6 +340,9 @@ const SECRETS: &[&str] = &[
     "ConfigKey",
     "Plaintext",
     "BlindedKeys",
+    "SecretKey32",
+    "GroupAuthData",
+    "Saved",
 ];
 
 /// Invariant: secret types never print: none has a `Display` (their redacted `Debug` is checked
