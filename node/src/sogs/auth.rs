@@ -28,7 +28,7 @@ pub struct Request<'a> {
 }
 
 fn refused(e: AuthError) -> Reply {
-    Reply::text(e.status(), &e.message())
+    Reply::reason(e.status(), &e.message())
 }
 
 /// Checks the request's `X-SOGS-*` headers: `Ok(None)` when it has none (anonymous), the user when
@@ -50,10 +50,12 @@ pub fn authenticate(
     };
     let internal = |_| Reply::internal();
     let session_id = auth.id().to_string();
-    let user = super::user_by_session_id(db, &session_id, true, now).map_err(internal)?.ok_or_else(Reply::internal)?;
-    super::claim_unblinded(db, server_x25519, &user).map_err(internal)?;
-    if super::globally_banned(db, user.id, now).map_err(internal)? {
-        return Err(Reply::text(403, "Banned"));
+    let user = super::db::user(db, &session_id, true, now).map_err(internal)?.ok_or_else(Reply::internal)?;
+    if !accept_unblinded {
+        super::db::claim_unblinded(db, server_x25519, &user).map_err(internal)?;
+    }
+    if super::db::globally_banned(db, user.id, now).map_err(internal)? {
+        return Err(Reply::reason(403, "Banned"));
     }
     let inserted = db
         .execute(
