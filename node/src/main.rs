@@ -54,6 +54,10 @@ enum Command {
         /// --seed-port is 0.
         #[arg(long)]
         community_port: Option<u16>,
+        /// Let the community server also accept unblinded (00) keys, as the real server with
+        /// REQUIRE_BLIND_KEYS = False (for clients that sign only unblinded).
+        #[arg(long)]
+        community_accept_unblinded: bool,
         /// The built app to serve.
         #[arg(long = "static", default_value = "dist")]
         static_dir: PathBuf,
@@ -204,9 +208,12 @@ enum SogsAction {
         /// An admin (pins, room settings, other moderators), not only a moderator.
         #[arg(long)]
         admin: bool,
-        /// Not listed in the room's moderators.
-        #[arg(long)]
+        /// Not listed in the room's moderators (room moderators are listed by default).
+        #[arg(long, conflicts_with = "visible")]
         hidden: bool,
+        /// Listed in every room's moderators (global moderators are hidden by default).
+        #[arg(long)]
+        visible: bool,
     },
     /// Print the server's public key and each room's URL at BASE (e.g. http://127.0.0.1:22025).
     Rooms {
@@ -233,6 +240,7 @@ async fn main() -> anyhow::Result<()> {
             app_port,
             file_server_port,
             community_port,
+            community_accept_unblinded,
             static_dir,
             allow_proxy,
             allow_origin,
@@ -255,6 +263,7 @@ async fn main() -> anyhow::Result<()> {
                 file_server_port.unwrap_or(if seed_port == 0 { 0 } else { seed_port.checked_add(1).unwrap_or(0) });
             config.community_port =
                 community_port.unwrap_or(if seed_port == 0 { 0 } else { hush_node::sogs::DEFAULT_PORT });
+            config.community.accept_unblinded = community_accept_unblinded;
             config.static_dir = Some(static_dir);
             config.proxy_allow = allow_proxy;
             config.allowed_origins = allow_origin;
@@ -300,9 +309,9 @@ async fn main() -> anyhow::Result<()> {
                     server.add_room(&token, &name, description.as_deref())?;
                     println!("room {token} added");
                 }
-                SogsAction::AddModerator { id, rooms, global, admin, hidden } => {
+                SogsAction::AddModerator { id, rooms, global, admin, hidden, visible } => {
                     let scope = if global { Scope::Global } else { Scope::Rooms(rooms) };
-                    server.add_moderator(&scope, &id, admin, !hidden)?;
+                    server.add_moderator(&scope, &id, admin, if global { visible } else { !hidden })?;
                     println!("{id} is now {} of {scope:?}", if admin { "an admin" } else { "a moderator" });
                 }
                 SogsAction::Rooms { base } => {
