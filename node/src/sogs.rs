@@ -497,9 +497,15 @@ impl Community {
         let method = method.to_ascii_uppercase();
         let (raw_path, query) = target.split_once('?').unwrap_or((target, ""));
         let Some(path) = api::percent_decode(raw_path) else { return Reply::abort(400) };
-        if path == "/oxen/v4/lsrpc" {
-            return match method.as_str() {
-                "POST" => self.onion_v4(body, now),
+        let onion = match path.as_str() {
+            "/oxen/v4/lsrpc" => Some(true),
+            "/oxen/v3/lsrpc" | "/loki/v3/lsrpc" => Some(false),
+            _ => None,
+        };
+        if let Some(v4) = onion {
+            return match (method.as_str(), v4) {
+                ("POST", true) => self.onion_v4(body, now),
+                ("POST", false) => self.onion_v3(body, now),
                 _ => api::method_not_allowed(&["POST"]),
             };
         }
@@ -538,7 +544,7 @@ impl Community {
             return invalid();
         };
         let Some(headers) = api::subrequest_headers(request.metadata.get("headers")) else { return invalid() };
-        if !endpoint.starts_with('/') || endpoint.split('?').next() == Some("/oxen/v4/lsrpc") {
+        if !endpoint.starts_with('/') || endpoint.split('?').next().is_some_and(|p| p.ends_with("/lsrpc")) {
             return invalid();
         }
         let (raw_path, _) = endpoint.split_once('?').unwrap_or((endpoint, ""));
@@ -551,6 +557,63 @@ impl Community {
             headers.insert(name.clone(), Value::String(value.clone()));
         }
         v4::encode_response(reply.status, &headers, &reply.body)
+    }
+}
+
+impl Community {
+    /// `POST /oxen/v3/lsrpc` (and `/loki/v3/lsrpc`, deprecated): a JSON request inside; the answer
+    /// is the body for a 2xx, else `{"status_code": N}`, sealed and base64-encoded.
+    fn onion_v3(&self, body: &[u8], now: f64) -> Reply {
+        use base64::Engine;
+        let Ok(opened) = server::open_request_as(&self.identity, body) else { return Reply::abort(400) };
+        let result = self.v3_inner(&opened.request, now);
+        let sealed = server::seal_response(&mut OsRng, &opened.reply_key, &result);
+        Reply::new(200, HTML, base64::engine::general_purpose::STANDARD.encode(sealed))
+    }
+
+    fn v3_inner(&self, request: &[u8], now: f64) -> Vec<u8> {
+        let status = |code: u16| format!("{{\"status_code\": {code}}}").into_bytes();
+        if !request.starts_with(b"{") {
+            return status(400);
+        }
+        let Ok(Value::Object(req)) = serde_json::from_slice::<Value>(request) else { return status(400) };
+        let (Some(endpoint), Some(method)) =
+            (req.get("endpoint").and_then(Value::as_str), req.get("method").and_then(Value::as_str))
+        else {
+            return status(400);
+        };
+        let Some(mut headers) = api::subrequest_headers(req.get("headers")) else { return status(400) };
+        let body = if matches!(method, "POST" | "PUT") {
+            match req.get("body") {
+                None => Vec::new(),
+                Some(Value::String(s)) => s.as_bytes().to_vec(),
+                Some(_) => return status(400),
+            }
+        } else {
+            let body = req.get("body").filter(|b| b.as_str() != Some("null"));
+            let truthy = match body {
+                None | Some(Value::Null | Value::Bool(false)) => false,
+                Some(Value::String(s)) => !s.is_empty(),
+                Some(Value::Number(n)) => n.as_f64() != Some(0.0),
+                Some(Value::Array(a)) => !a.is_empty(),
+                Some(Value::Object(o)) => !o.is_empty(),
+                Some(Value::Bool(true)) => true,
+            };
+            if truthy {
+                return status(400);
+            }
+            Vec::new()
+        };
+        // Legacy (v1) endpoints have no leading `/`; this server does not have them.
+        if !endpoint.starts_with('/') {
+            return status(404);
+        }
+        if endpoint.split('?').next().is_some_and(|p| p.ends_with("/lsrpc")) {
+            return status(400);
+        }
+        headers.insert("content-type".into(), "application/json".into());
+        let reply = self.handle_at(method, endpoint, &headers, &body, now);
+        if (200..300).contains(&reply.status) { reply.body } else { status(reply.status) }
     }
 }
 

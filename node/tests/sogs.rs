@@ -560,8 +560,153 @@ fn file_and_dm_lifetimes() {
     let inbox = |at| call(&bob, "GET", "/inbox", b"", at);
     assert_eq!(serde_json::from_slice::<Value>(&inbox(t0 + 14.0 * 86400.0).body).unwrap().as_array().unwrap().len(), 1);
     assert_eq!(serde_json::from_slice::<Value>(&inbox(t0 + 16.0 * 86400.0).body).unwrap(), json!([]));
+    // A pinned post's files never expire; unpinned, they have 15 days from their upload.
+    assert_eq!(up(t0 + 40.0).status, 201);
+    let post = json!({"data": "eA==", "signature": STANDARD.encode([1u8; 64]), "files": ["4"]}).to_string();
+    let posted = call(&alice, "POST", "/room/lobby/message", post.as_bytes(), t0 + 41.0);
+    let id = serde_json::from_slice::<Value>(&posted.body).unwrap()["id"].as_i64().unwrap();
+    assert_eq!(call(&alice, "POST", &format!("/room/lobby/pin/{id}"), b"{}", t0 + 50.0).status, 200);
+    assert_eq!(call(&bob, "GET", "/room/lobby/file/4", b"", t0 + 30.0 * 86400.0).status, 200);
+    assert_eq!(call(&alice, "POST", "/room/lobby/unpin/all", b"{}", t0 + 30.0 * 86400.0).status, 200);
+    assert_eq!(call(&bob, "GET", "/room/lobby/file/4", b"", t0 + 30.0 * 86400.0).status, 404);
     // The sweep deletes what expired.
-    assert!(sogs.sweep(t0 + 16.0 * 86400.0).unwrap() >= 2);
+    assert!(sogs.sweep(t0 + 30.0 * 86400.0).unwrap() >= 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn whispers_room_settings_and_who_may_do_what() {
+    let s = Server::start(SogsConfig::default()).await;
+    let (admin, modr, alice, bob) = (Key::new(1), Key::new(2), Key::new(3), Key::new(4));
+    let lobby = Scope::Rooms(vec!["lobby".into()]);
+    s.sogs.add_moderator(&lobby, &admin.id(), true, true).unwrap();
+    s.sogs.add_moderator(&lobby, &modr.id(), false, false).unwrap();
+
+    // Whispers: to one user (and its author), to the moderators.
+    let whisper = |to: Value, mods: bool| json!({"data": "d2hpc3Blcg==", "signature": STANDARD.encode([1u8; 64]), "whisper_to": to, "whisper_mods": mods});
+    let a = s.call(Some(&modr), "POST", "/room/lobby/message", &whisper(json!(alice.id()), false)).await;
+    assert_status(&a, 201);
+    let a = a.json();
+    assert_eq!(
+        (a["whisper"].clone(), a["whisper_mods"].clone(), a["whisper_to"].clone()),
+        (json!(true), json!(false), json!(alice.id()))
+    );
+    let to_alice = a["id"].as_i64().unwrap();
+    let to_mods = s.call(Some(&modr), "POST", "/room/lobby/message", &whisper(Value::Null, true)).await.json()["id"]
+        .as_i64()
+        .unwrap();
+    let seen = |key: Option<&Key>| {
+        let key = key.map(|k| Key { key: k.key.clone(), unblinded: k.unblinded });
+        let s = &s;
+        async move {
+            let a = s.get(key.as_ref(), "/room/lobby/messages/recent").await.json();
+            a.as_array().unwrap().iter().map(|m| m["id"].as_i64().unwrap()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(seen(Some(&alice)).await, [to_alice]);
+    assert_eq!(seen(Some(&bob)).await, Vec::<i64>::new());
+    assert_eq!(seen(None).await, Vec::<i64>::new());
+    // Moderators see whispers to moderators, and their own; not one to another user.
+    assert_eq!(seen(Some(&admin)).await, [to_mods]);
+    assert_eq!(seen(Some(&modr)).await, [to_mods, to_alice]);
+    assert_status(&s.get(Some(&bob), &format!("/room/lobby/message/{to_alice}")).await, 404);
+    // Whispers take no reactions and no pins.
+    let a = s.call(Some(&alice), "PUT", &format!("/room/lobby/reaction/{to_alice}/x"), &json!({})).await;
+    assert_eq!((a.status, a.text()), (404, format!("No such post: {to_alice}")));
+
+    // OPTIONS and HEAD, as Flask answers them.
+    let a = s.call(None, "OPTIONS", "/room/lobby", &Value::Null).await;
+    assert_eq!((a.status, a.header("allow")), (200, Some("GET, HEAD, OPTIONS, PUT")));
+    let a = s.call(None, "HEAD", "/capabilities", &Value::Null).await;
+    assert_eq!((a.status, a.body.len()), (200, 0));
+
+    // Room settings: admins only; at least one field; names and descriptions are text.
+    let a = s.call(Some(&modr), "PUT", "/room/lobby", &json!({"name": "x"})).await;
+    assert_text(&a, 403, "This endpoint requires admin room permissions");
+    assert_text(
+        &s.call(None, "PUT", "/room/lobby", &json!({"name": "x"})).await,
+        401,
+        "X-SOGS-* request authentication required",
+    );
+    for bad in [
+        json!({}),
+        json!({"name": 5}),
+        json!({"description": []}),
+        json!({"image": "1"}),
+        json!({"default_write": "no"}),
+    ] {
+        assert_status(&s.call(Some(&admin), "PUT", "/room/lobby", &bad).await, 400);
+    }
+    let before = s.get(None, "/room/lobby").await.json()["info_updates"].as_i64().unwrap();
+    let a = s.call(Some(&admin), "PUT", "/room/lobby", &json!({"name": "The\u{7} Lobby", "description": ""})).await;
+    assert_eq!(a.json(), json!({"info_updates": before + 2}));
+    let room = s.get(None, "/room/lobby").await.json();
+    assert_eq!((room["name"].clone(), room.get("description")), (json!("The Lobby"), None));
+    // A read-only room: users may not post, moderators may.
+    let a = s.call(Some(&admin), "PUT", "/room/lobby", &json!({"default_write": false})).await;
+    assert_eq!(a.json(), json!({"info_updates": before + 2}));
+    let a = s.post_message(&alice, "lobby", b"hi").await;
+    assert_eq!((a.status, a.text().as_str()), (403, "Permission denied"));
+    assert_eq!(s.get(Some(&alice), "/room/lobby").await.json()["write"], false);
+    assert_status(&s.post_message(&modr, "lobby", b"mods may").await, 201);
+    s.call(Some(&admin), "PUT", "/room/lobby", &json!({"default_write": true})).await;
+    // Hidden moderators are listed to moderators only.
+    let room = s.get(Some(&alice), "/room/lobby").await.json();
+    assert_eq!((room["moderators"].clone(), room.get("hidden_moderators")), (json!([]), None));
+    let room = s.get(Some(&admin), "/room/lobby").await.json();
+    assert_eq!(room["hidden_moderators"], json!([modr.id()]));
+
+    // Bans: not oneself, not an admin by a moderator, not a global moderator.
+    let ban = json!({"rooms": ["lobby"]});
+    assert_eq!(
+        s.call(Some(&modr), "POST", &format!("/user/{}/ban", modr.id()), &ban).await.text(),
+        "Permission denied"
+    );
+    assert_eq!(
+        s.call(Some(&modr), "POST", &format!("/user/{}/ban", admin.id()), &ban).await.text(),
+        "Permission denied"
+    );
+    // Unknown rooms are 403; "*" with others is 400; both rooms and global is 400.
+    assert_status(
+        &s.call(Some(&modr), "POST", &format!("/user/{}/ban", bob.id()), &json!({"rooms": ["nope"]})).await,
+        403,
+    );
+    assert_status(
+        &s.call(Some(&modr), "POST", &format!("/user/{}/ban", bob.id()), &json!({"rooms": ["*", "lobby"]})).await,
+        400,
+    );
+    assert_status(
+        &s.call(Some(&modr), "POST", &format!("/user/{}/ban", bob.id()), &json!({"rooms": ["lobby"], "global": true}))
+            .await,
+        400,
+    );
+    assert_status(
+        &s.call(Some(&modr), "POST", &format!("/user/{}/ban", bob.id()), &json!({"rooms": ["lobby"], "timeout": "1h"}))
+            .await,
+        400,
+    );
+    // "*": every room the caller moderates.
+    assert_status(
+        &s.call(Some(&modr), "POST", &format!("/user/{}/ban", bob.id()), &json!({"rooms": ["*"]})).await,
+        200,
+    );
+    assert_status(&s.post_message(&bob, "lobby", b"banned").await, 403);
+    assert_status(&s.post_message(&bob, "other", b"not banned here").await, 201);
+
+    // Deleting all posts: one's own, or a moderator's; an admin's only by an admin.
+    s.post_message(&admin, "lobby", b"admin post").await;
+    let a = s.call(Some(&modr), "DELETE", &format!("/room/lobby/all/{}", admin.id()), &Value::Null).await;
+    assert_eq!((a.status, a.text().as_str()), (403, "Permission denied"));
+    let a = s.call(Some(&alice), "DELETE", &format!("/room/lobby/all/{}", Key::new(99).id()), &Value::Null).await;
+    assert_eq!((a.status, a.text()), (404, format!("No such user: {}", Key::new(99).id())));
+    assert_status(&s.call(Some(&alice), "DELETE", &format!("/room/lobby/all/{}", alice.id()), &Value::Null).await, 404);
+    // Moderator changes: removing, and admin without moderator is refused.
+    let target = format!("/user/{}/moderator", modr.id());
+    assert_status(
+        &s.call(Some(&admin), "POST", &target, &json!({"rooms": ["lobby"], "admin": true, "moderator": false})).await,
+        400,
+    );
+    assert_status(&s.call(Some(&admin), "POST", &target, &json!({"rooms": ["lobby"], "moderator": false})).await, 200);
+    assert!(s.get(Some(&modr), "/room/lobby").await.json().get("moderator").is_none());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -863,6 +1008,35 @@ async fn the_devnet_runs_one_reached_through_onion_requests() {
     assert_eq!(reply.code, 200);
     let garbage = client.send(&json!({"method": "GET"}), None).await;
     assert_eq!((garbage.code, garbage.body.as_slice()), (400, &b"Invalid v4 onion request"[..]));
+
+    // The deprecated v3 form: a JSON request; the body for a 2xx, else {"status_code": N}.
+    for (endpoint, expected) in [("/room/lobby", None), ("/room/nope", Some(r#"{"status_code": 404}"#))] {
+        let request = json!({"endpoint": endpoint, "method": "GET", "headers": {}}).to_string();
+        let target = ServerTarget { target: "/oxen/v3/lsrpc".into(), ..client.target.clone() };
+        let req = onion::build(
+            &mut client.rng,
+            &client.path,
+            &Destination::Server(target),
+            request.as_bytes(),
+            EncType::AesGcm,
+        )
+        .unwrap();
+        let response = client
+            .http
+            .post(format!("{}/v1/onion/{}", client.relay, hex::encode(client.path[0].ed25519)))
+            .header("content-type", "application/octet-stream")
+            .body(req.body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let sealed = STANDARD.decode(response.bytes().await.unwrap()).unwrap();
+        let body = req.reply_key.decrypt(&sealed).unwrap();
+        match expected {
+            Some(text) => assert_eq!(String::from_utf8_lossy(&body), text),
+            None => assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["token"], "lobby"),
+        }
+    }
     devnet.shutdown();
 }
 
