@@ -230,9 +230,14 @@ mod imp {
         let xhr = Xhr { request, _handlers: vec![on_load, on_error, on_abort, on_timeout], _on_progress: on_progress };
 
         {
+            // As a Blob: the browser keeps its bytes, so the page holds no copy of them while the
+            // request goes out (an ArrayBuffer body is copied by the request, twice).
             let array = js_sys::Uint8Array::from(body.as_slice());
             drop(body);
-            xhr.request.send_with_opt_buffer_source(Some(&array)).map_err(failed)?;
+            let parts = js_sys::Array::of1(&array);
+            let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(failed)?;
+            drop(array);
+            xhr.request.send_with_opt_blob(Some(&blob)).map_err(failed)?;
         }
         while let Some(event) = told.next().await {
             match event {
