@@ -17,6 +17,7 @@ use crate::account::{ACCOUNT_ID, Account, MIN_PASSPHRASE_CHARS};
 use crate::actions;
 use crate::attachments::FileServer;
 use crate::avatars;
+use crate::communities::{self, Community, RoomMessage};
 use crate::conversations::{self, Conversation, Message};
 use crate::disappearing;
 use crate::event::Event;
@@ -348,9 +349,10 @@ impl<P: Platform> Engine<P> {
         };
         let polling = inbox::poll_loop(session.clone(), alive.clone());
         let expiring = disappearing::run(session.clone(), alive.clone());
+        let rooms = communities::poll_loop(session.clone(), alive.clone());
         let delivering = outbox::work(session.clone(), alive);
         drop(session);
-        futures::future::join4(polling, delivering, guards, expiring).await;
+        futures::future::join(futures::future::join4(polling, delivering, guards, expiring), rooms).await;
     }
 
     /// Fetches and files new messages once (what the poll loop does each period); returns the new
@@ -396,7 +398,12 @@ impl<P: Platform> Engine<P> {
     /// Sends `text` to `peer`. Returns once the message is sealed into the outbox and filed; it is
     /// delivered in the background by [`Engine::run`] (an [`Event::Message`] tells each change).
     pub async fn send(&self, peer: &SessionId, text: &str) -> Result<Message, Error> {
-        messaging::send(&*self.session()?, peer, text, None).await
+        let session = self.session()?;
+        if communities::is_blinded(peer) {
+            // A community member: through their server's inbox (see `Engine::message_member`).
+            return communities::send_dm(&session, peer, text).await;
+        }
+        messaging::send(&session, peer, text, None).await
     }
 
     /// Sends files to `peer`, with `text` as their caption (may be empty) and, with `reply_to`, as
@@ -549,7 +556,14 @@ impl<P: Platform> Engine<P> {
 
     /// Accepts the message request of `peer`.
     pub async fn accept(&self, peer: &SessionId) -> Result<(), Error> {
-        messaging::accept(&*self.session()?, peer).await
+        let session = self.session()?;
+        if communities::is_blinded(peer) {
+            // A blinded request is answered by replying through the server's inbox.
+            return messaging::change(&session, peer, |c| c.standing = conversations::Standing::Accepted)
+                .await
+                .map(drop);
+        }
+        messaging::accept(&session, peer).await
     }
 
     /// Blocks `peer`.
@@ -580,6 +594,106 @@ impl<P: Platform> Engine<P> {
     pub async fn pending(&self) -> Result<Vec<String>, Error> {
         let session = self.session()?;
         outbox::ids(&session).await.map_err(Error::Storage)
+    }
+
+    // Communities.
+
+    /// Joins the room at `url` (a community URL, e.g. pasted or from a QR code): its details are
+    /// fetched through an onion path, the room is kept on this device, and its latest messages
+    /// are fetched. [`Event::Communities`] follows.
+    pub async fn join_community(&self, url: &str) -> Result<Community, Error> {
+        communities::join(&*self.session()?, url).await
+    }
+
+    /// Leaves the room `room` (its URL): it and its messages leave this device.
+    pub async fn leave_community(&self, room: &str) -> Result<(), Error> {
+        communities::leave(&*self.session()?, room).await
+    }
+
+    /// Every joined room, in the order joined, with its unread count and moderators.
+    pub async fn communities(&self) -> Result<Vec<Community>, Error> {
+        Ok(communities::communities(&*self.session()?).await)
+    }
+
+    /// The messages of `room` posted before the message `before` (none: the newest), at most
+    /// `limit`, oldest first (newest last), and whether older ones exist. Read from this device;
+    /// when it has fewer, an older page is fetched from the server first.
+    pub async fn room_messages(
+        &self,
+        room: &str,
+        before: Option<u64>,
+        limit: usize,
+    ) -> Result<(Vec<RoomMessage>, bool), Error> {
+        communities::messages(&*self.session()?, room, before, limit).await
+    }
+
+    /// The room a person is looking at (`None`: none): its unread count is cleared, its new
+    /// messages arrive read, and its server is polled at once.
+    pub async fn open_room(&self, room: Option<&str>) -> Result<(), Error> {
+        communities::open(&*self.session()?, room).await
+    }
+
+    /// Clears the unread count of `room`.
+    pub async fn mark_room_read(&self, room: &str) -> Result<(), Error> {
+        communities::mark_read(&*self.session()?, room).await
+    }
+
+    /// Posts `text` to `room` (with `reply_to`, a message id of the room, as a reply), signed
+    /// with this account's blinded key for the server; returns the post as the server took it.
+    /// Needs the network now.
+    pub async fn post(&self, room: &str, text: &str, reply_to: Option<u64>) -> Result<RoomMessage, Error> {
+        communities::post(&*self.session()?, room, text, reply_to, Vec::new()).await
+    }
+
+    /// Posts files (pictures without their metadata) to `room` with `text` as their caption: each
+    /// is uploaded to the room, then the post links them.
+    pub async fn post_files(
+        &self,
+        room: &str,
+        text: &str,
+        reply_to: Option<u64>,
+        files: Vec<NewFile>,
+    ) -> Result<RoomMessage, Error> {
+        communities::post(&*self.session()?, room, text, reply_to, files).await
+    }
+
+    /// The bytes of the room file `id` of `room` (a message's [`communities::RoomFile`]).
+    pub async fn room_file(&self, room: &str, id: u64) -> Result<Vec<u8>, Error> {
+        communities::room_file(&*self.session()?, room, id).await
+    }
+
+    /// Adds (`on`) or removes this account's reaction `emoji` to the message `id` of `room`.
+    pub async fn room_react(&self, room: &str, id: u64, emoji: &str, on: bool) -> Result<RoomMessage, Error> {
+        communities::react(&*self.session()?, room, id, emoji, on).await
+    }
+
+    /// Replaces the text of this account's message `id` in `room`.
+    pub async fn room_edit(&self, room: &str, id: u64, text: &str) -> Result<RoomMessage, Error> {
+        communities::edit(&*self.session()?, room, id, text).await
+    }
+
+    /// Deletes the message `id` of `room`: this account's own, or anyone's when it moderates.
+    pub async fn room_delete(&self, room: &str, id: u64) -> Result<(), Error> {
+        communities::delete(&*self.session()?, room, id).await
+    }
+
+    /// Opens a direct message with the member `blinded` (their id in `room`) through the room's
+    /// server: the conversation, keyed by their blinded id, is made (or found) and returned; what
+    /// [`Engine::send`] sends to it goes to their inbox there, where it arrives as a request.
+    pub async fn message_member(&self, room: &str, blinded: &SessionId) -> Result<Conversation, Error> {
+        communities::message_member(&*self.session()?, room, blinded).await
+    }
+
+    /// Polls every joined room's server once (what the background work does every 10 s): one
+    /// batched request per server.
+    pub async fn poll_communities(&self) -> Result<(), Error> {
+        communities::poll_all(&*self.session()?).await
+    }
+
+    /// Batched community polls sent so far (one per server per round), and every request sent
+    /// to community servers (each one onion request): the poll cost.
+    pub fn community_requests(&self) -> (u64, u64) {
+        self.inner.session.borrow().as_ref().map_or((0, 0), |s| communities::counts(s))
     }
 
     /// The draft kept for `peer`.

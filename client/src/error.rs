@@ -88,6 +88,24 @@ pub enum Error {
     /// The relay's node list is not the network's (or the network could not be asked to confirm
     /// it), so nothing is sent through this relay.
     RelayRefused(Refusal),
+    /// A community URL that does not read (`http[s]://host[:port]/room?public_key=<64 hex>`).
+    CommunityUrl(crypto_core::community::UrlError),
+    /// The room is not joined on this device.
+    NotJoined,
+    /// A blinded DM needs a community member's blinded id (`15…`) met in a joined room.
+    NotBlinded,
+    /// The community server refused: this account may not do that in the room (not allowed to
+    /// write, not a moderator, banned).
+    CommunityForbidden,
+    /// The community server does not have the room (or the message, or the member).
+    CommunityNotFound,
+    /// The community server asks to slow down (at most 5 posts in 16 seconds).
+    CommunityRateLimited,
+    /// The community server refused (its status) or answered what does not read.
+    CommunityRefused {
+        /// The HTTP status it answered.
+        status: u16,
+    },
 }
 
 impl fmt::Display for Error {
@@ -129,6 +147,15 @@ impl fmt::Display for Error {
             Error::FileDamaged => f.write_str("This file is damaged: it is not what was sent, so it is not shown."),
             Error::FileRefused { status } => write!(f, "The file server refused (HTTP {status})."),
             Error::FileNotKept(e) => write!(f, "The file could not be kept on this device ({e})."),
+            Error::CommunityUrl(e) => sentence(&e.to_string(), f),
+            Error::NotJoined => f.write_str("This community is not joined on this device."),
+            Error::NotBlinded => f.write_str("Direct messages through a community go to members met in a joined room."),
+            Error::CommunityForbidden => f.write_str("The community does not allow you to do that."),
+            Error::CommunityNotFound => f.write_str("The community server does not have it (any more)."),
+            Error::CommunityRateLimited => {
+                f.write_str("The community asks you to slow down: wait a few seconds and try again.")
+            }
+            Error::CommunityRefused { status } => write!(f, "The community server refused (HTTP {status})."),
         }
     }
 }

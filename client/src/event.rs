@@ -50,6 +50,15 @@ pub enum Event {
         /// Bytes in all.
         total: u64,
     },
+    /// The community list changed (a room joined or left, its details or unread count): read it
+    /// again with `Engine::communities`.
+    Communities,
+    /// A room's messages changed (new posts, edits, deletions, reactions): read them again with
+    /// `Engine::room_messages`.
+    Community {
+        /// The room's URL, as `Community::url` gives it.
+        room: String,
+    },
     /// The network client's status changed.
     Network(NetStatus),
     /// The account record changed (created, unlocked, its settings saved).

@@ -16,6 +16,7 @@ pub mod account;
 mod actions;
 pub mod attachments;
 mod avatars;
+pub mod communities;
 #[cfg(any(test, feature = "conformance"))]
 #[doc(hidden)]
 pub mod conformance;

@@ -55,6 +55,8 @@ pub struct Session<P: Platform> {
     /// Whether what the poll remembers (seen hashes, guards, `last_hash` per node) was restored
     /// from the vault: a poll before that would save over it.
     pub(crate) restored: Cell<bool>,
+    /// Communities: the room open, request counters, the records' lock.
+    pub(crate) communities: crate::communities::Live,
     listener: Listener,
 }
 
@@ -88,6 +90,7 @@ impl<P: Platform> Session<P> {
             restored: Cell::new(false),
             typing_sent: RefCell::default(),
             next_expiry: Cell::new(u64::MAX),
+            communities: Default::default(),
             listener,
         }
     }

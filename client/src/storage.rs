@@ -39,8 +39,12 @@ pub mod stores {
     pub const CONVERSATIONS_V1: &str = "conversations";
     /// Attachments' bytes, in sealed pieces (see `crate::attachments`).
     pub const FILES: &str = "files";
+    /// Communities: joined rooms, their messages, where each server's polling stands, and the
+    /// servers blinded DM peers are reached through (see `crate::communities`).
+    pub const COMMUNITIES: &str = "communities";
     /// Every store, in creation order.
-    pub const ALL: &[&str] = &[META, ACCOUNT, CONVERSATIONS_V1, MESSAGES, CONVERSATIONS, MESSAGE_PAGES, FILES];
+    pub const ALL: &[&str] =
+        &[META, ACCOUNT, CONVERSATIONS_V1, MESSAGES, CONVERSATIONS, MESSAGE_PAGES, FILES, COMMUNITIES];
 }
 
 /// The schema version this build writes; the steps in [`migrations`] lead up to it.

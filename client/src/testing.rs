@@ -225,6 +225,12 @@ pub fn plain_errors() -> Vec<crate::Error> {
         Error::FileExpired,
         Error::FileDamaged,
         Error::FileRefused { status: 413 },
+        Error::NotJoined,
+        Error::NotBlinded,
+        Error::CommunityForbidden,
+        Error::CommunityNotFound,
+        Error::CommunityRateLimited,
+        Error::CommunityRefused { status: 500 },
     ]
 }
 

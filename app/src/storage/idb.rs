@@ -54,12 +54,13 @@ fn backend_error(e: impl std::fmt::Display) -> StorageError {
 /// The IndexedDB schema version: one step per change to the set of object stores. (The vault's
 /// own schema version, in its `meta` store, drives the data migrations; this one only makes
 /// stores, which IndexedDB allows only while opening.)
-const IDB_VERSION: u32 = 3;
+const IDB_VERSION: u32 = 4;
 /// The stores each IndexedDB version adds.
-const ADDED: [&[&str]; 3] = [
+const ADDED: [&[&str]; 4] = [
     &[stores::META, stores::ACCOUNT, stores::CONVERSATIONS_V1, stores::MESSAGES],
     &[stores::CONVERSATIONS, stores::MESSAGE_PAGES],
     &[stores::FILES],
+    &[stores::COMMUNITIES],
 ];
 
 impl IdbBackend {
