@@ -7,9 +7,11 @@
 //! made from the message's id, the attachment's place and the piece's number, so a message's
 //! files are found, and freed, from the message alone. Two kinds of pieces:
 //!
-//! - `f/…`: the file itself, once sent or downloaded (what the front end shows);
-//! - `u/…`: while an outgoing file waits to be uploaded, the encrypted bytes the outbox sends, so
-//!   a reload mid-upload sends the very same bytes (and so the same key and digest).
+//! - `f/…`: a file received, once downloaded and checked (what the front end shows);
+//! - `u/…`: a file sent from here, encrypted: what the outbox uploads, so a reload mid-upload
+//!   sends the very same bytes (and so the same key and digest), and afterwards the sender's own
+//!   copy, opened with the key in the message when shown. The file is not kept beside it: that
+//!   would write it twice. (Vaults from before this kept `f/…` for sent files too; they are read.)
 //!
 //! Incoming pointers are checked before anything is kept: a URL that is not a file server's
 //! `…/file/<id>`, a key of the wrong length or a size over the limit makes the attachment
@@ -215,7 +217,9 @@ pub struct Attachment {
     /// The SHA-256 of its encrypted bytes (the AES-CBC scheme).
     #[serde(default, skip_serializing_if = "Option::is_none", with = "opt_hex")]
     pub digest: Option<Vec<u8>>,
-    /// The length of the encrypted bytes waiting in the outbox (outgoing, until uploaded).
+    /// The length of the encrypted bytes kept on this device (a file sent from here): what the
+    /// outbox uploads, then the sender's copy. None for files received (kept as they are) and for
+    /// files sent before Hush kept only the encrypted copy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub upload_len: Option<u64>,
     /// Where it is.
@@ -317,7 +321,8 @@ pub fn file_name(name: &str) -> Option<String> {
     (!short.is_empty()).then_some(short)
 }
 
-/// The vault id of piece `n` of a file: `kind` is `f` (the file) or `u` (its upload).
+/// The vault id of piece `n` of a file: `kind` is `f` (a file received) or `u` (a file sent,
+/// encrypted).
 fn piece_id(kind: char, message_id: &str, index: usize, n: usize) -> Vec<u8> {
     format!("{kind}/{message_id}/{index}/{n}").into_bytes()
 }

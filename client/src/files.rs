@@ -78,8 +78,10 @@ pub(crate) enum FileError {
     Refused(u16),
 }
 
-/// Encrypts the files of a new message and keeps, for each, the file and its encrypted bytes
-/// (the outbox's) in the vault. Nothing is kept when any file is over the limit.
+/// Encrypts the files of a new message and keeps, for each, its encrypted bytes in the vault:
+/// what the outbox uploads, and afterwards the sender's own copy (opened with the key the message
+/// holds when shown; keeping the file itself as well would write it twice). Nothing is kept when
+/// any file is over the limit.
 pub(crate) async fn prepare<P: Platform>(
     session: &Session<P>,
     message_id: &str,
@@ -102,10 +104,7 @@ pub(crate) async fn prepare<P: Platform>(
         }
         let encrypted = attachment::encrypt_legacy(&mut OsRng, &file.bytes)
             .map_err(|_| Error::FileTooLarge { size: file.bytes.len() as u64, max: MAX_FILE_BYTES as u64 })?;
-        let kept = async {
-            attachments::keep(&session.vault, 'f', message_id, i, &file.bytes).await?;
-            attachments::keep(&session.vault, 'u', message_id, i, &encrypted.data).await
-        };
+        let kept = attachments::keep(&session.vault, 'u', message_id, i, &encrypted.data);
         let attachment = Attachment {
             file_name: attachments::file_name(&file.file_name),
             content_type: file.content_type.trim().to_ascii_lowercase(),
@@ -213,15 +212,14 @@ pub(crate) async fn upload_pending<P: Platform>(session: &Session<P>, id: &str) 
         let Some(mut msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Ok(None) };
         if let Some(a) = msg.attachments.get_mut(i) {
             a.url = Some(server.file_url(&file_id));
-            a.upload_len = None;
             a.state = AttachmentState::Saved;
         }
-        // The URL first, then the bytes go: a reload in between uploads nothing twice.
+        // With its URL kept, a reload uploads nothing twice; the encrypted bytes stay as the
+        // sender's copy.
         if let Err(e) = conversations::update(&session.vault, &msg).await {
             session.kept(Err(e));
             return Err(FileError::Refused(0));
         }
-        session.kept(attachments::free(&session.vault, 'u', id, i, len as usize).await);
         session.emit(Event::Message { message: msg, arrived: false });
     }
 }
@@ -236,6 +234,17 @@ pub(crate) async fn file<P: Platform>(
     let msg = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await.ok_or(Error::MessageGone)?;
     let a = msg.attachments.get(index).ok_or(Error::MessageGone)?.clone();
     match a.state {
+        // A file sent from here: its encrypted bytes, opened (vaults from before kept the file).
+        AttachmentState::Saved | AttachmentState::Uploading if let Some(len) = a.upload_len => {
+            let encrypted = match attachments::read(&session.vault, 'u', id, index, len as usize).await {
+                Ok(Some(bytes)) => bytes,
+                Ok(None) => return Err(Error::FileDamaged),
+                Err(e) => return Err(Error::Storage(e)),
+            };
+            let key = AttachmentKey::from_bytes(a.key.as_bytes()).map_err(|_| Error::FileDamaged)?;
+            return attachment::decrypt(&encrypted, &key, a.digest.as_deref(), Some(a.size), false)
+                .map_err(|_| Error::FileDamaged);
+        }
         AttachmentState::Saved | AttachmentState::Uploading => {
             return match attachments::read(&session.vault, 'f', id, index, a.size as usize).await {
                 Ok(Some(bytes)) => Ok(bytes),
