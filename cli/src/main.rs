@@ -4,6 +4,7 @@
 
 mod account;
 mod commands;
+mod community;
 mod error;
 mod net;
 mod platform;
@@ -121,6 +122,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Communities: join a room by its URL, list, read and post, leave (through onion paths).
+    Community {
+        #[command(subcommand)]
+        action: community::Action,
+    },
     /// Accepts the message request of SESSION_ID (they are told, through the outbox).
     Accept {
         /// The Session ID whose request to accept.
@@ -203,6 +209,11 @@ async fn run(args: Args) -> Result<(), Failure> {
             account::route(&opened, &choice).await?;
             account::keep_anchors(&opened, anchors).await?;
             commands::conversations(&opened, json).await
+        }
+        Command::Community { action } => {
+            let opened = account::unlock(&dir).await?;
+            account::keep_anchors(&opened, anchors).await?;
+            community::run(&opened, &choice, action).await
         }
         Command::Accept { session_id, timeout } => {
             let opened = account::unlock(&dir).await?;

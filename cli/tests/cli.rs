@@ -339,3 +339,33 @@ fn the_command_line_sends_and_saves_a_file() {
     assert!(!missing.status.success());
     assert_eq!(world.devnet.file_server.file_count().unwrap(), 1);
 }
+
+/// `community`: two command lines join the devnet's `lobby` by its URL, post (by URL and by
+/// token, a reply too) and read each other's posts with names and blinded ids.
+#[test]
+fn the_command_line_joins_a_community_posts_and_reads() {
+    let world = World::start();
+    let (alice, _, _) = create(&world, "Alice");
+    let (bob, _, _) = create(&world, "Bob");
+    let lobby = world.devnet.community.room_url(&world.devnet.community_url, "lobby");
+
+    let joined = ok(&alice, &["community", "join", &lobby]);
+    assert!(joined.trim().ends_with("  Lobby"), "{joined}");
+    ok(&bob, &["community", "join", &lobby]);
+    let rooms = json_lines(&ok(&alice, &["community", "list", "--json"]));
+    assert_eq!((rooms.len(), rooms[0]["name"].as_str()), (1, Some("Lobby")));
+    let alice_blinded = rooms[0]["me"].as_str().unwrap().to_owned();
+    assert!(alice_blinded.starts_with("15"));
+
+    let first: u64 = ok(&alice, &["community", "post", &lobby, "Hello from the command line"]).trim().parse().unwrap();
+    ok(&bob, &["community", "post", "lobby", "Hi Alice", "--reply-to", &first.to_string()]);
+    let read = json_lines(&ok(&alice, &["community", "read", "lobby", "--json"]));
+    assert_eq!(texts(&read), ["Hello from the command line", "Hi Alice"]);
+    assert_eq!((read[0]["id"].as_u64(), read[0]["from"].as_str()), (Some(first), Some(alice_blinded.as_str())));
+    assert_eq!(read[1]["name"].as_str(), Some("Bob"));
+
+    // An unknown room is refused; leaving takes the room off the list.
+    assert!(!hush(&alice, &["community", "post", "nowhere", "x"]).status.success());
+    ok(&alice, &["community", "leave", "lobby"]);
+    assert!(ok(&alice, &["community", "list"]).trim().is_empty());
+}

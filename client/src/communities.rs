@@ -885,8 +885,10 @@ pub(crate) async fn post<P: Platform>(
     let (url, key, record) = joined(session, text).await?;
     let quote = match reply_to {
         Some(id) => {
-            let quoted: RoomMessage =
-                session.load(stores::COMMUNITIES, &message_id(&key, id)).await.ok_or(Error::MessageGone)?;
+            let quoted = match session.load::<RoomMessage>(stores::COMMUNITIES, &message_id(&key, id)).await {
+                Some(quoted) => quoted,
+                None => fetch_one(session, &url, &record.community, id).await?,
+            };
             Some(Quote {
                 id: Some(quoted.posted),
                 author: Some(quoted.sender.to_string()),
@@ -937,6 +939,24 @@ pub(crate) async fn post<P: Platform>(
     drop(_lock);
     session.emit(Event::Community { room: record.community.url.clone() });
     Ok(msg)
+}
+
+/// The room's message `id` fetched from the server (one not on this device yet), checked.
+async fn fetch_one<P: Platform>(
+    session: &Session<P>,
+    url: &CommunityUrl,
+    community: &Community,
+    id: u64,
+) -> Result<RoomMessage, Error> {
+    let path = format!("/room/{}/message/{id}", url.room());
+    let answer = call(session, url, "GET", &path, Body::Empty).await?;
+    match answer.code {
+        200 => {}
+        404 => return Err(Error::MessageGone),
+        code => return Err(refused(code)),
+    }
+    let message = ServerMessage::parse(&answer.body).map_err(|_| Error::MessageGone)?;
+    room_message(community, &message).ok_or(Error::MessageGone)
 }
 
 /// Uploads one file to the room: its pointer for the post, and its id.
