@@ -58,7 +58,8 @@ enum Command {
     /// Restores an account from its recovery phrase (read from stdin) and prints its Session ID.
     /// In a folder that holds that account already, the new passphrase replaces the old one.
     Restore {
-        /// The display name others see.
+        /// The display name others see, unless the account's profile (pulled from its swarm)
+        /// has one.
         #[arg(long)]
         name: String,
     },
@@ -164,6 +165,9 @@ async fn run(args: Args) -> Result<(), Failure> {
         Command::Restore { name } => {
             let opened = account::restore(&dir, &name, &choice).await?;
             account::keep_anchors(&opened, anchors).await?;
+            // The account's configs (profile, contacts, read state) from its swarm: a name the
+            // profile holds replaces `--name`. Not reached now, the next poll brings them.
+            let _ = opened.engine.pull_configs().await;
             commands::id(&opened)
         }
         Command::Id => {

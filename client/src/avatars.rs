@@ -127,8 +127,8 @@ pub(crate) async fn picture<P: Platform>(
         }
         AttachmentState::Expired => return Err(Error::FileExpired),
         AttachmentState::Damaged => return Err(Error::FileDamaged),
-        // This account's own is kept when set, never fetched.
-        AttachmentState::Remote if id == me => return Ok(None),
+        // This account's own is kept when set here; set on another device (its profile config),
+        // it is fetched like a peer's.
         AttachmentState::Remote => {}
     }
     let url = FileUrl::parse(&avatar.url).map_err(|_| Error::FileDamaged)?;
@@ -150,6 +150,9 @@ pub(crate) async fn picture<P: Platform>(
         Err(FileError::Network(f)) => return Err(Error::network(f)),
         Err(FileError::Refused(status)) => return Err(Error::FileRefused { status }),
     };
+    if id == me {
+        return keep_own(session, &avatar.url, outcome).await;
+    }
     let _guard = session.writes.lock().await;
     let Ok(Some(mut c)) = conversations::conversation(&session.vault, &id).await else {
         return Err(Error::MessageGone);
@@ -169,6 +172,37 @@ pub(crate) async fn picture<P: Platform>(
         }
     };
     save(session, &c).await;
+    result
+}
+
+/// Keeps this account's picture fetched from `url` (or the state it was found in), unless the
+/// account's picture changed meanwhile.
+async fn keep_own<P: Platform>(
+    session: &Session<P>,
+    url: &str,
+    outcome: Result<Zeroizing<Vec<u8>>, AttachmentState>,
+) -> Result<Option<Zeroizing<Vec<u8>>>, Error> {
+    if session.account.borrow().avatar.as_ref().is_none_or(|a| a.url != url) {
+        return Ok(None);
+    }
+    let result = match outcome {
+        Ok(bytes) => {
+            let me = session.me().to_string();
+            attachments::keep(&session.vault, KIND, &me, 0, &bytes).await.map_err(Error::FileNotKept)?;
+            if let Some(current) = session.account.borrow_mut().avatar.as_mut().filter(|a| a.url == url) {
+                current.state = AttachmentState::Saved;
+                current.size = bytes.len() as u64;
+            }
+            Ok(Some(bytes))
+        }
+        Err(state) => {
+            if let Some(current) = session.account.borrow_mut().avatar.as_mut().filter(|a| a.url == url) {
+                current.state = state;
+            }
+            Err(if state == AttachmentState::Expired { Error::FileExpired } else { Error::FileDamaged })
+        }
+    };
+    session.kept(session.save_account().await);
     result
 }
 
@@ -225,6 +259,48 @@ pub(crate) async fn remove_own<P: Platform>(session: &Session<P>) -> Result<(), 
     }
     session.emit(Event::Account);
     Ok(())
+}
+
+/// A picture known by its URL and key, not fetched yet (`None`: not a file server's URL, or not a
+/// 32-byte key).
+pub(crate) fn remote(url: &str, key: &[u8]) -> Option<Avatar> {
+    (key.len() == 32 && FileUrl::parse(url).is_ok()).then(|| Avatar {
+        url: url.to_owned(),
+        key: KeyBytes::from(key),
+        updated_s: 0,
+        size: 0,
+        state: AttachmentState::Remote,
+    })
+}
+
+/// This account's picture as its profile config says (set on another device; `None`: removed),
+/// as of `updated_s`: fetched when first asked for. Returns whether it changed.
+pub(crate) async fn set_own_from_config<P: Platform>(
+    session: &Session<P>,
+    picture: Option<(String, Vec<u8>)>,
+    updated_s: u64,
+) -> bool {
+    let new = match &picture {
+        Some((url, key)) => match remote(url, key) {
+            Some(avatar) => Some(Avatar { updated_s, ..avatar }),
+            None => return false,
+        },
+        None => None,
+    };
+    let old = {
+        let mut account = session.account.borrow_mut();
+        if account.avatar.as_ref().map(|a| (&a.url, a.key.as_bytes()))
+            == new.as_ref().map(|a| (&a.url, a.key.as_bytes()))
+        {
+            return false;
+        }
+        std::mem::replace(&mut account.avatar, new)
+    };
+    session.kept(session.save_account().await);
+    if let Some(old) = old.filter(|o| o.state == AttachmentState::Saved) {
+        session.kept(attachments::free(&session.vault, KIND, &session.me().to_string(), 0, old.size as usize).await);
+    }
+    true
 }
 
 /// The profile this account's messages carry: its name and picture, and when they last changed;

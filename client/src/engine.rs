@@ -29,6 +29,7 @@ use crate::outbox;
 use crate::platform::{Platform, World};
 use crate::session::{Listener, Session};
 use crate::storage::{self, StorageError, Vault, stores};
+use crate::sync::{self, Restored};
 
 /// The Argon2id parameters new vaults use.
 pub const KDF: KdfParams = KdfParams::DEFAULT;
@@ -272,7 +273,8 @@ impl<P: Platform> Engine<P> {
         self.inner.session.borrow().as_ref().map(|s| s.account.borrow().clone())
     }
 
-    /// Changes the account record and saves it; if saving fails, the change is undone.
+    /// Changes the account record and saves it; if saving fails, the change is undone. A new
+    /// display name goes into the profile config, which reaches this account's other devices.
     pub async fn update_account(&self, change: impl FnOnce(&mut Account)) -> Result<(), Error> {
         let session = self.session()?;
         let before = session.account.borrow().clone();
@@ -281,8 +283,49 @@ impl<P: Platform> Engine<P> {
             *session.account.borrow_mut() = before;
             return Err(Error::NotKept(e));
         }
+        let name = session.account.borrow().display_name.clone();
+        if name != before.display_name && !name.is_empty() {
+            sync::set_name(&session, &name).await;
+        }
         self.emit(Event::Account);
         Ok(())
+    }
+
+    /// Restores the account of `seed` on this device (its recovery phrase was typed): creates the
+    /// vault with `passphrase`, unlocks it, then pulls the account's configs from its swarm and
+    /// applies them (display name, picture, contacts with nicknames and blocks, read state) before
+    /// anything is asked. [`Restored::display_name`] says whether the profile had a name (if not,
+    /// the front end asks for one and sets it with [`Engine::update_account`]). The swarm not
+    /// answering is no error: the account is made, `reached` is false, and the poll brings the
+    /// configs when it can.
+    pub async fn restore(&self, seed: &Seed, passphrase: &str) -> Result<Restored, Error> {
+        self.create(seed, "", passphrase).await?;
+        match self.pull_configs().await {
+            Ok(restored) => Ok(restored),
+            Err(Error::Network(_) | Error::RelayRefused(_)) => Ok(Restored::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Pulls the account's configs (namespaces 2–5) from its swarm now, merges and applies them,
+    /// and says what they hold. [`Engine::restore`] calls it; the poll does the same each period.
+    pub async fn pull_configs(&self) -> Result<Restored, Error> {
+        let session = self.session()?;
+        inbox::restore(&session).await;
+        let restored = sync::pull(&session).await.map_err(Error::network)?;
+        if restored.display_name.is_some() {
+            self.emit(Event::Account);
+        }
+        self.emit(Event::Conversations);
+        Ok(restored)
+    }
+
+    /// Pulls the configs, then pushes what changed here at once (the poll pushes too, each
+    /// period): returns whether something was pushed.
+    pub async fn sync_configs(&self) -> Result<bool, Error> {
+        let session = self.session()?;
+        self.pull_configs().await?;
+        sync::push(&session, true).await.map_err(Error::network)
     }
 
     /// Switches to another relay (checked first; empty means the page's own) and keeps it in the
@@ -435,13 +478,19 @@ impl<P: Platform> Engine<P> {
     /// profile key and uploaded through an onion path before this returns; every message from now
     /// on carries it, as Session's clients show it. Needs the network ([`Error::Network`]).
     pub async fn set_avatar(&self, picture: &[u8]) -> Result<(), Error> {
-        avatars::set_own(&*self.session()?, picture).await
+        let session = self.session()?;
+        avatars::set_own(&session, picture).await?;
+        sync::set_picture(&session).await;
+        Ok(())
     }
 
     /// Removes this account's profile picture (messages from now on carry none, which removes it
     /// at their recipients).
     pub async fn remove_avatar(&self) -> Result<(), Error> {
-        avatars::remove_own(&*self.session()?).await
+        let session = self.session()?;
+        avatars::remove_own(&session).await?;
+        sync::set_picture(&session).await;
+        Ok(())
     }
 
     /// The profile picture of `peer` (none: this account's own): from this device, or fetched
@@ -496,7 +545,10 @@ impl<P: Platform> Engine<P> {
 
     /// Pins (or unpins) the conversation with `peer` to the top of the list.
     pub async fn set_pinned(&self, peer: &SessionId, pinned: bool) -> Result<(), Error> {
-        messaging::change(&*self.session()?, peer, |c| c.pinned = pinned).await.map(drop)
+        let session = self.session()?;
+        messaging::change(&session, peer, |c| c.pinned = pinned).await?;
+        sync::contact(&session, peer, |c| c.priority = i64::from(pinned)).await;
+        Ok(())
     }
 
     /// Mutes (or unmutes) the conversation with `peer`: its messages notify no one and are not
@@ -505,11 +557,15 @@ impl<P: Platform> Engine<P> {
         messaging::change(&*self.session()?, peer, |c| c.muted = muted).await.map(drop)
     }
 
-    /// Gives `peer` a nickname, shown instead of their display name (empty: none). It stays on
-    /// this device; they are not told.
+    /// Gives `peer` a nickname, shown instead of their display name (empty: none). It reaches
+    /// this account's other devices (its Contacts config); they are not told.
     pub async fn set_nickname(&self, peer: &SessionId, nickname: &str) -> Result<Conversation, Error> {
+        let session = self.session()?;
         let nickname = messaging::nickname(nickname);
-        messaging::change(&*self.session()?, peer, |c| c.nickname = nickname).await
+        let kept = nickname.clone().unwrap_or_default();
+        let c = messaging::change(&session, peer, |c| c.nickname = nickname).await?;
+        sync::contact(&session, peer, |c| c.nickname = kept).await;
+        Ok(c)
     }
 
     /// Conversations and messages matching `query`, opened from the sealed records one by one

@@ -1,6 +1,7 @@
-//! Receiving: the poll loop fetches namespace 0 of the account's swarm, opens each message, files
-//! what a person reads (text, and a placeholder for what Hush cannot show yet) and applies what
-//! the protocol says besides (a message request accepted).
+//! Receiving: the poll loop fetches namespace 0 of the account's swarm (with the config
+//! namespaces, in one `batch`: see `crate::sync`), opens each message, files what a person reads
+//! (text, and a placeholder for what Hush cannot show yet) and applies what the protocol says
+//! besides (a message request accepted).
 //!
 //! The hashes seen and the `last_hash` per node are kept in memory and written to the vault only
 //! when they changed, after the messages they cover are filed (so a reload never skips one).
@@ -20,6 +21,7 @@ use crate::event::Event;
 use crate::platform::{Clock, Platform};
 use crate::session::Session;
 use crate::storage::stores;
+use crate::sync;
 use crate::text;
 
 /// `account` record: the hashes of messages already handled.
@@ -121,19 +123,32 @@ pub(crate) async fn record<P: Platform>(
 /// block the others. Returns the messages filed (new ones, oldest first); an error is the network
 /// client's (the poll loop backs off on it).
 pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<Message>, Failure> {
-    let items = match session.client.poll(&session.identity).await {
-        Ok(items) => items,
+    let extend = sync::extend_request(session).await;
+    let polled = match session.client.poll_batch(&session.identity, &sync::POLL_NAMESPACES, extend.as_slice()).await {
+        Ok((polled, extended)) => {
+            if extend.is_some() && extended {
+                sync::extended(session);
+            }
+            polled
+        }
         Err(e) => {
             // Paths may have changed (new guards) even though the poll failed.
             session.kept(session.client.persist(&session.vault).await);
             return Err(e);
         }
     };
+    let (messages, configs): (Vec<_>, Vec<_>) = polled.into_iter().partition(|(ns, _)| *ns == 0);
+    let items: Vec<crate::network::Stored> = messages.into_iter().flat_map(|(_, items)| items).collect();
+    // The configs first: a contact blocked or a conversation read on another device applies to
+    // the messages filed below.
+    let configs_kept = sync::receive(session, &configs).await;
+    // Merged or edited here: pushed now (a failure is tried again at a later poll).
+    let _ = sync::push(session, false).await;
     let me = session.me();
     // The time these arrived: a sent time later than this (or long before) is not believed.
     let arrival = session.client.now();
     let mut changed = false;
-    let mut filed_all = true;
+    let mut filed_all = configs_kept;
     let mut filed = Vec::new();
     let mut read_now: Vec<Message> = Vec::new();
     for item in &items {
@@ -161,7 +176,8 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
         if let Some(quote) = message.quote.as_mut() {
             resolve_quote(session, &message.peer, quote).await;
         }
-        match record(session, &message, name, unread && !viewing, standing).await {
+        let read_elsewhere = !message.outgoing && sync::read_elsewhere(session, &message.peer, message.sent_at());
+        match record(session, &message, name, unread && !viewing && !read_elsewhere, standing).await {
             Ok(()) => {
                 changed = true;
                 if !message.outgoing

@@ -9,7 +9,7 @@
 //!
 //! Module layers, each depending only on those before it: `platform`, `text` (peers' text made
 //! inert), `storage` (with its `index` and `migrations`), `account`, `attachments`, `conversations`, `relay`,
-//! `network`, `event`, `error`, `session`, `files`, `avatars`, then `outbox`, `disappearing`, `actions`, `inbox`,
+//! `network`, `event`, `error`, `session`, `files`, `avatars`, `sync` (config sync), then `outbox`, `disappearing`, `actions`, `inbox`,
 //! `messaging`, and `engine` on top.
 
 pub mod account;
@@ -38,6 +38,7 @@ pub mod platform;
 pub mod relay;
 mod session;
 pub mod storage;
+mod sync;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod text;
@@ -50,3 +51,4 @@ pub use event::Event;
 pub use files::{FILE_DEADLINE, NewFile};
 pub use messaging::{MAX_CHARS, Notification, NotificationBody};
 pub use outbox::{RETRY_EVERY, ROUNDS};
+pub use sync::{CONFIG_TTL_MS, EXTEND_EVERY_MS, Restored};

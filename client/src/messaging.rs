@@ -23,6 +23,7 @@ use crate::outbox;
 use crate::platform::Platform;
 use crate::session::Session;
 use crate::storage::stores;
+use crate::sync;
 
 /// The longest text a person may send, in characters.
 pub const MAX_CHARS: usize = message::MAX_BODY_CHARS;
@@ -42,6 +43,7 @@ pub(crate) async fn list<P: Platform>(session: &Session<P>) -> Result<Vec<Conver
 /// message). Not fatal: a count that could not be written stays until the next time.
 pub(crate) async fn mark_read<P: Platform>(session: &Session<P>, peer: &SessionId) {
     let mut read = Vec::new();
+    let mut marked = false;
     {
         let _guard = session.writes.lock().await;
         if let Ok(Some(mut c)) = conversations::conversation(&session.vault, peer).await
@@ -56,9 +58,13 @@ pub(crate) async fn mark_read<P: Platform>(session: &Session<P>, peer: &SessionI
             let saved = conversations::save(&session.vault, &c).await;
             if saved.is_ok() {
                 session.emit(Event::Conversations);
+                marked = true;
             }
             session.kept(saved);
         }
+    }
+    if marked {
+        sync::read(session, peer).await;
     }
     let times: Vec<u64> = read.iter().map(Message::sent_at).collect();
     crate::actions::send_read(session, peer, &times).await;
@@ -148,6 +154,13 @@ pub(crate) async fn send_files<P: Platform>(
             session.emit(Event::Problem(e));
         }
     }
+    // Writing to someone approves them (and shows their conversation again), as in Session's
+    // clients.
+    sync::contact(session, peer, |c| {
+        c.approved = true;
+        c.priority = c.priority.max(0);
+    })
+    .await;
     if let Err(e) = clear_draft(session, peer).await {
         session.emit(Event::Problem(e));
     }
@@ -292,6 +305,12 @@ pub(crate) async fn accept<P: Platform>(session: &Session<P>, peer: &SessionId) 
     if before != Some(Standing::Accepted) {
         tell_accepted(session, peer).await?;
     }
+    sync::contact(session, peer, |c| {
+        c.approved = true;
+        c.blocked = false;
+        c.priority = c.priority.max(0);
+    })
+    .await;
     session.emit(Event::Conversations);
     Ok(())
 }
@@ -300,6 +319,7 @@ pub(crate) async fn accept<P: Platform>(session: &Session<P>, peer: &SessionId) 
 /// list) so it can be listed and unblocked.
 pub(crate) async fn block<P: Platform>(session: &Session<P>, peer: &SessionId) -> Result<(), Error> {
     set_standing(session, peer, Standing::Blocked).await.map_err(Error::NotKept)?;
+    sync::contact(session, peer, |c| c.blocked = true).await;
     session.emit(Event::Conversations);
     Ok(())
 }
@@ -307,6 +327,11 @@ pub(crate) async fn block<P: Platform>(session: &Session<P>, peer: &SessionId) -
 /// Unblocks `peer`: a conversation again.
 pub(crate) async fn unblock<P: Platform>(session: &Session<P>, peer: &SessionId) -> Result<(), Error> {
     set_standing(session, peer, Standing::Accepted).await.map_err(Error::NotKept)?;
+    sync::contact(session, peer, |c| {
+        c.blocked = false;
+        c.approved = true;
+    })
+    .await;
     session.emit(Event::Conversations);
     Ok(())
 }
@@ -327,6 +352,7 @@ pub(crate) async fn delete<P: Platform>(session: &Session<P>, peer: &SessionId) 
             conversations::save(&session.vault, &kept).await.map_err(Error::NotKept)?;
         }
     }
+    sync::deleted(session, peer).await;
     if let Err(e) = clear_draft(session, peer).await {
         session.emit(Event::Problem(e));
     }

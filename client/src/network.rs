@@ -32,7 +32,9 @@ use crypto_core::network::{
     Attempt, Exchange, Failure, Network, NodeRecord, Payload, PollState, Report, Step, parse_node_list,
 };
 use crypto_core::onion::{self, Destination, EncType, LayerKey, NodeReply, ServerTarget, v4};
-use crypto_core::storage::rpc::{Affected, DeleteReply, ExpireReply, RetrieveReply, StoreReply};
+use crypto_core::storage::rpc::{
+    Affected, BatchReply, BatchResult, DeleteReply, ExpireReply, RetrieveReply, StoreReply,
+};
 use crypto_core::storage::{Namespace, requests};
 use futures::future::{Either, select};
 use rand_core::{OsRng, RngCore};
@@ -947,6 +949,92 @@ impl<P: Platform> Client<P> {
             prefer = Some(node.ed25519);
         }
         Ok(out)
+    }
+
+    /// New messages of `owner` in each of `namespaces`, from one member of its swarm, in one
+    /// `batch` request per page as Session desktop polls (retrieves in the order given, each after
+    /// that node's own `last_hash` for its namespace), with `extra` subrequests after the
+    /// retrieves on the first page (the configs' `expire`). Namespace 0's messages are
+    /// de-duplicated by the hashes already handled; the others are all returned (the configs know
+    /// their own). Pages (`more: true`) continue with the namespaces that have more, from the same
+    /// member. Returns the messages of each namespace (in the order given) and whether every
+    /// `extra` subrequest succeeded.
+    pub async fn poll_batch(
+        &self,
+        owner: &Identity,
+        namespaces: &[i16],
+        extra: &[Value],
+    ) -> Result<(Vec<(i16, Vec<Stored>)>, bool), ClientError> {
+        let id = owner.session_id();
+        let mut out: Vec<(i16, Vec<Stored>)> = namespaces.iter().map(|&ns| (ns, Vec::new())).collect();
+        let mut wanted: Vec<i16> = namespaces.to_vec();
+        let mut extra_ok = extra.is_empty();
+        let mut prefer = None;
+        for page in 0..MAX_PAGES {
+            let extras: &[Value] = if page == 0 { extra } else { &[] };
+            let asked_for = wanted.clone();
+            let batch = |dest: &NodeRecord| {
+                let now = self.now();
+                let mut subrequests: Vec<Value> = asked_for
+                    .iter()
+                    .map(|&ns| {
+                        let last = self.poll.borrow().last_hash(&dest.ed25519, ns).map(str::to_owned);
+                        requests::retrieve(owner, Namespace(ns), now, last.as_deref())
+                    })
+                    .collect();
+                subrequests.extend(extras.iter().cloned());
+                serde_json::json!({ "method": "batch", "params": { "requests": subrequests } })
+            };
+            let asked = match prefer {
+                None => self.hedged(|| Exchange::to_swarm(id), &batch).await,
+                Some(node) => self.exchange(Exchange::to_swarm(id).prefer(Some(node)), &batch).await,
+            };
+            let (reply, node) = match asked {
+                Ok(r) => r,
+                Err(_) if page > 0 => break,
+                Err(e) => return Err(e),
+            };
+            // A reply that does not read brings nothing; the next poll asks again.
+            let results = BatchReply::parse(&reply.body).map(|b| b.results).unwrap_or_default();
+            if page == 0 && !extras.is_empty() {
+                extra_ok = results.len() == asked_for.len() + extras.len()
+                    && results.iter().skip(asked_for.len()).all(BatchResult::is_success);
+            }
+            wanted.clear();
+            let mut poll = self.poll.borrow_mut();
+            for (&ns, result) in asked_for.iter().zip(&results) {
+                if !result.is_success() {
+                    continue;
+                }
+                let body = RetrieveReply::parse(&result.body_bytes()).unwrap_or_default();
+                let Some((_, kept)) = out.iter_mut().find(|(n, _)| *n == ns) else { continue };
+                for m in &body.messages {
+                    poll.set_last_hash(&node.ed25519, ns, &m.hash);
+                    let new = ns != Namespace::DEFAULT.0 || poll.first_sight(&m.hash);
+                    if new && STANDARD.decode(&m.data).is_ok() {
+                        kept.push(Stored { hash: m.hash.clone(), data: m.data.clone() });
+                    }
+                }
+                if body.more && !body.messages.is_empty() {
+                    wanted.push(ns);
+                }
+            }
+            if wanted.is_empty() {
+                break;
+            }
+            prefer = Some(node.ed25519);
+        }
+        Ok((out, extra_ok))
+    }
+
+    /// Runs `subrequests` as one `sequence` on a member of `owner`'s swarm (in order, stopping at
+    /// the first failure, as the storage server runs it): the result of each one run.
+    pub async fn sequence(&self, owner: &SessionId, subrequests: Vec<Value>) -> Result<Vec<BatchResult>, ClientError> {
+        let request = serde_json::json!({ "method": "sequence", "params": { "requests": subrequests } });
+        let (reply, _) = self.hedged(|| Exchange::to_swarm(*owner), &|_| request.clone()).await?;
+        let replied = BatchReply::parse(&reply.body)
+            .map_err(|_| Failure::Rejected { status: reply.status, body: "an unreadable reply".into() })?;
+        Ok(replied.results)
     }
 
     /// Marks hashes as already handled (restored from the vault after a reload).

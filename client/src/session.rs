@@ -6,6 +6,7 @@ use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 
+use crypto_core::config::UserConfig;
 use crypto_core::identity::{Identity, SessionId};
 use futures::channel::mpsc;
 use serde::Serialize;
@@ -23,6 +24,23 @@ pub(crate) type Listener = Rc<RefCell<Option<Rc<dyn Fn(Event)>>>>;
 /// How far ahead of network time the last timestamp handed out may be and still be followed
 /// (ms): a node takes a store at most 10 s ahead of its clock.
 pub(crate) const MAX_AHEAD_MS: u64 = 10_000;
+
+/// The account's user configs as this session holds them (see `crate::sync`).
+#[derive(Default)]
+pub(crate) struct Configs {
+    /// UserProfile, Contacts, ConvoInfoVolatile and UserGroups, once read from the vault.
+    pub(crate) loaded: RefCell<Option<Vec<UserConfig>>>,
+    /// One write of the configs to the vault at a time, so an older state never lands last.
+    pub(crate) saving: futures::lock::Mutex<()>,
+    /// A push is under way.
+    pub(crate) pushing: Cell<bool>,
+    /// When the configs' expiry was last extended (network time, ms; 0: not this session).
+    pub(crate) extended_at: Cell<u64>,
+    /// Pushes that failed in a row, and when the next may be tried (network time, ms).
+    pub(crate) push_failures: Cell<u32>,
+    /// See `push_failures`.
+    pub(crate) push_after: Cell<u64>,
+}
 
 /// An unlocked account.
 pub struct Session<P: Platform> {
@@ -57,6 +75,8 @@ pub struct Session<P: Platform> {
     pub(crate) restored: Cell<bool>,
     /// Communities: the room open, request counters, the records' lock.
     pub(crate) communities: crate::communities::Live,
+    /// The account's user configs.
+    pub(crate) configs: Configs,
     listener: Listener,
 }
 
@@ -91,6 +111,7 @@ impl<P: Platform> Session<P> {
             typing_sent: RefCell::default(),
             next_expiry: Cell::new(u64::MAX),
             communities: Default::default(),
+            configs: Configs::default(),
             listener,
         }
     }
