@@ -142,6 +142,9 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
     // The configs first: a contact blocked or a conversation read on another device applies to
     // the messages filed below.
     let configs_kept = sync::receive(session, &configs).await;
+    if configs_kept {
+        sync::seed_contacts(session).await;
+    }
     // Merged or edited here: pushed now (a failure is tried again at a later poll).
     let _ = sync::push(session, false).await;
     let me = session.me();

@@ -40,6 +40,8 @@ pub(crate) struct Configs {
     pub(crate) push_failures: Cell<u32>,
     /// See `push_failures`.
     pub(crate) push_after: Cell<u64>,
+    /// Whether the conversations were offered to an empty Contacts config this session.
+    pub(crate) seeded: Cell<bool>,
 }
 
 /// An unlocked account.

@@ -512,6 +512,48 @@ fn seed_profile<P: Platform>(session: &Session<P>) {
     });
 }
 
+/// An account whose conversations were made before config sync (or on a device that never
+/// pushed its Contacts): once its poll found no Contacts config in the swarm, the conversations
+/// accepted or blocked here, with their nicknames and pins, become its contacts, so its other
+/// devices and clients see them. Once per session; nothing when the config holds anything.
+pub(crate) async fn seed_contacts<P: Platform>(session: &Session<P>) {
+    if session.configs.seeded.replace(true) {
+        return;
+    }
+    load(session).await;
+    let virgin = with(session, ConfigKind::Contacts, |c| {
+        c.current().seqno() == 0
+            && c.active_hashes().is_empty()
+            && c.obsolete_hashes().is_empty()
+            && c.contacts().is_empty()
+    });
+    if virgin != Some(true) {
+        return;
+    }
+    let Ok(list) = conversations::list(&session.vault).await else { return };
+    let me = session.me();
+    let seeds: Vec<Conversation> = list
+        .into_iter()
+        .filter(|c| c.peer != me && c.peer.prefix() == IdPrefix::Standard && c.standing != Standing::Request)
+        .collect();
+    if seeds.is_empty() {
+        return;
+    }
+    edit(session, ConfigKind::Contacts, |config| {
+        let mut contacts = config.contacts_mut();
+        for c in &seeds {
+            let _ = contacts.update(&c.peer, |contact| {
+                contact.approved = c.standing == Standing::Accepted;
+                contact.blocked = c.standing == Standing::Blocked;
+                contact.nickname = c.nickname.clone().unwrap_or_default();
+                contact.name = c.name.clone().unwrap_or_default();
+                contact.priority = i64::from(c.pinned);
+            });
+        }
+    })
+    .await;
+}
+
 /// Pushes every config that needs it, if a push is due: one `sequence` storing each new version
 /// in its namespace, then deleting the superseded messages. Returns whether something was pushed;
 /// a failure is tried again later (at a later poll, after a growing wait).
@@ -646,6 +688,33 @@ mod tests {
             assert!(with(&s, ConfigKind::UserProfile, UserConfig::needs_push).unwrap_or(false));
             let printed = format!("{:?}", s.configs.loaded.borrow());
             assert!(!printed.contains("Alice") && !printed.contains("Bobby"), "{printed}");
+        });
+    }
+
+    #[test]
+    fn conversations_from_before_config_sync_become_contacts_once() {
+        let s = offline_session();
+        let (bob, carol, dave) = (
+            crypto_core::identity::Identity::generate(&mut OsRng).session_id(),
+            crypto_core::identity::Identity::generate(&mut OsRng).session_id(),
+            crypto_core::identity::Identity::generate(&mut OsRng).session_id(),
+        );
+        block_on(async {
+            let mut b = Conversation::new(&bob, Standing::Accepted);
+            b.nickname = Some("Bobby".into());
+            b.pinned = true;
+            conversations::save(&s.vault, &b).await.unwrap();
+            conversations::save(&s.vault, &Conversation::new(&carol, Standing::Blocked)).await.unwrap();
+            conversations::save(&s.vault, &Conversation::new(&dave, Standing::Request)).await.unwrap();
+            seed_contacts(&s).await;
+            let get = |id| with(&s, ConfigKind::Contacts, |c| c.contacts().get(id)).flatten();
+            let b = get(&bob).unwrap();
+            assert_eq!((b.approved, b.blocked, b.nickname.as_str(), b.priority), (true, false, "Bobby", 1));
+            assert!(get(&carol).unwrap().blocked);
+            assert!(get(&dave).is_none(), "a request is no contact");
+            conversations::save(&s.vault, &Conversation::new(&dave, Standing::Accepted)).await.unwrap();
+            seed_contacts(&s).await;
+            assert!(get(&dave).is_none(), "once");
         });
     }
 

@@ -22,7 +22,7 @@ use hush_client::conversations::Standing;
 use hush_client::platform::native::{Https, SystemClock};
 use hush_client::platform::{Platform, World};
 use hush_client::storage::{Backend, MemoryBackend};
-use hush_client::testing::Scripted;
+use hush_client::testing::{Control, Script, Scripted};
 use hush_client::{Engine, Restored, SessionId};
 use hush_node::devnet::{Devnet, DevnetConfig};
 use hush_node::server::now_ms;
@@ -129,7 +129,12 @@ impl Net {
 }
 
 fn engine() -> Device {
-    let (transport, _net) = Scripted::new(Https::new());
+    controlled().0
+}
+
+/// An engine and the handle that takes its network away.
+fn controlled() -> (Device, Control) {
+    let (transport, net) = Scripted::new(Https::new());
     let engine = Engine::new(World { transport, clock: SystemClock, secure_page: false }, Shared::default());
     engine.set_kdf(KdfParams::INSECURE_FOR_TESTS);
     if let Some(anchors) = ANCHORS.with(|a| a.borrow().clone()) {
@@ -138,7 +143,7 @@ fn engine() -> Device {
     if let Some(server) = FILE_SERVER.with(|f| f.borrow().clone()) {
         engine.set_file_server(server);
     }
-    engine
+    (engine, net)
 }
 
 /// A new account named `name`, its background work not started.
@@ -243,7 +248,8 @@ fn a_restore_brings_the_name_contacts_nicknames_blocks_and_read_state() {
 }
 
 /// A rename on one device reaches the other within one poll, and a person it writes to sees one
-/// name from both; reading and deleting a conversation follow too.
+/// name from both; the picture follows (fetched by the other device), and so does deleting a
+/// conversation.
 #[test]
 fn a_rename_reaches_the_second_device_in_one_poll_and_peers_see_one_name() {
     run_test(Duration::from_secs(90), async {
@@ -260,6 +266,14 @@ fn a_rename_reaches_the_second_device_in_one_poll_and_peers_see_one_name() {
         assert!(alice.sync_configs().await.unwrap());
         alice2.poll_once().await.unwrap();
         assert_eq!(name(&alice2), "Alice Liddell", "one poll");
+
+        // The picture too: its URL and key reach the other device, which fetches it when shown.
+        let picture = b"\x89PNG not really, but bytes".repeat(40);
+        alice.set_avatar(&picture).await.unwrap();
+        assert!(alice.sync_configs().await.unwrap());
+        alice2.poll_once().await.unwrap();
+        assert!(alice2.account().unwrap().avatar.is_some(), "one poll");
+        assert_eq!(alice2.avatar(None).await.unwrap().map(|b| b.to_vec()), Some(picture));
 
         started(&alice);
         started(&alice2);
@@ -330,6 +344,35 @@ fn concurrent_edits_on_two_devices_merge_without_losing_either() {
         assert_eq!((name(&alice), name(&alice2)), ("Alice Last".into(), "Alice Last".into()), "the later rename wins");
         let x = alice.conversation(&xavier).await.unwrap().unwrap();
         assert_eq!(x.nickname.as_deref(), Some("Xav"), "still there");
+    });
+}
+
+/// A change made while the network is down is pushed by the poll once it is back (the outbox's
+/// pattern: kept, then tried again), and reaches the other device.
+#[test]
+fn a_change_made_offline_is_pushed_when_the_network_is_back() {
+    run_test(Duration::from_secs(90), async {
+        let net = Net::start("offline").await;
+        let alice_seed = seed();
+        let (alice, control) = controlled();
+        alice.create(&alice_seed, "Alice", PASSPHRASE).await.unwrap();
+        alice.set_relay(&net.relay()).await.unwrap();
+        alice.sync_configs().await.unwrap();
+        let (alice2, _) = restored(&net, &alice_seed).await;
+        started(&alice);
+
+        control.set(Script::Offline);
+        alice.update_account(|a| a.display_name = "Alice Offline".into()).await.unwrap();
+        assert!(alice.sync_configs().await.is_err(), "no network: not pushed");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        alice2.poll_once().await.unwrap();
+        assert_eq!(name(&alice2), "Alice", "nothing reached the swarm");
+
+        control.set(Script::Pass);
+        polled_until(&alice2, "the rename pushed by the first device's poll", async || {
+            name(&alice2) == "Alice Offline"
+        })
+        .await;
     });
 }
 
