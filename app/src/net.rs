@@ -231,12 +231,16 @@ mod imp {
 
         {
             // As a Blob: the browser keeps its bytes, so the page holds no copy of them while the
-            // request goes out (an ArrayBuffer body is copied by the request, twice).
-            let array = js_sys::Uint8Array::from(body.as_slice());
+            // request goes out (an ArrayBuffer body is copied by the request, twice). The Blob is
+            // made straight from the bytes in the WebAssembly memory, which it copies at once:
+            // no JS copy of them is left for the collector either.
+            let memory = wasm_bindgen::memory().unchecked_into::<js_sys::WebAssembly::Memory>();
+            let at = u32::try_from(body.as_ptr() as usize).map_err(|_| TransportError::TooLarge)?;
+            let len = u32::try_from(body.len()).map_err(|_| TransportError::TooLarge)?;
+            let view = js_sys::Uint8Array::new_with_byte_offset_and_length(&memory.buffer(), at, len);
+            let blob = web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&view)).map_err(failed)?;
+            drop(view);
             drop(body);
-            let parts = js_sys::Array::of1(&array);
-            let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).map_err(failed)?;
-            drop(array);
             xhr.request.send_with_opt_blob(Some(&blob)).map_err(failed)?;
         }
         while let Some(event) = told.next().await {

@@ -21,7 +21,7 @@ use crate::error::Error;
 use crate::event::Event;
 use crate::images;
 use crate::network::ClientError;
-use crate::platform::{Platform, Progress};
+use crate::platform::{Clock, Platform, Progress};
 use crate::session::Session;
 use crate::storage::stores;
 
@@ -123,6 +123,14 @@ pub(crate) async fn prepare<P: Platform>(
             session.kept(attachments::free_all(&session.vault, message_id, &out).await);
             return Err(Error::MessageNotKept(e));
         }
+        // The request is built now, while the encrypted bytes are at hand; the one of the file
+        // before (if the outbox has not taken it) is let go: it will be read from the vault.
+        drop(file);
+        let mut request = upload_head(encrypted.data.len());
+        request.extend_from_slice(&encrypted.data);
+        drop(encrypted);
+        request.push(v4::REQUEST_END);
+        session.fresh_upload.replace(Some((message_id.to_owned(), i, request)));
     }
     Ok(out)
 }
@@ -198,13 +206,26 @@ pub(crate) async fn upload_pending<P: Platform>(session: &Session<P>, id: &str) 
         let Some(msg) = session.load::<Message>(stores::MESSAGES, id.as_bytes()).await else { return Ok(None) };
         let Some(i) = msg.attachments.iter().position(|a| a.url.is_none()) else { return Ok(Some(msg)) };
         let Some(len) = msg.attachments.get(i).and_then(|a| a.upload_len) else { return Err(FileError::Refused(0)) };
-        // The request is built around the encrypted bytes as they are read, so they are held once.
-        let mut request = upload_head(len as usize);
-        // Without its encrypted bytes it cannot be sent as it was kept.
-        if !matches!(attachments::read_into(&session.vault, 'u', id, i, len as usize, &mut request).await, Ok(true)) {
-            return Err(FileError::Refused(0));
-        }
-        request.push(v4::REQUEST_END);
+        let fresh = session.fresh_upload.borrow_mut().take_if(|(m, index, _)| m == id && *index == i);
+        let request = match fresh {
+            Some((_, _, request)) => {
+                // Encrypted a moment ago: the page draws the message before its onion is built.
+                session.world.clock.sleep(Duration::from_millis(30)).await;
+                request
+            }
+            None => {
+                // The request is built around the encrypted bytes as they are read, so they are
+                // held once.
+                let mut request = upload_head(len as usize);
+                // Without its encrypted bytes it cannot be sent as it was kept.
+                let read = attachments::read_into(&session.vault, 'u', id, i, len as usize, &mut request).await;
+                if !matches!(read, Ok(true)) {
+                    return Err(FileError::Refused(0));
+                }
+                request.push(v4::REQUEST_END);
+                request
+            }
+        };
         let told = |sent, total| session.emit(Event::Upload { id: id.to_owned(), index: i, sent, total });
         let file_id = send_upload(session, &server, &request, Some(&told)).await?;
         drop(request);

@@ -79,6 +79,10 @@ pub struct Session<P: Platform> {
     pub(crate) communities: crate::communities::Live,
     /// The account's user configs.
     pub(crate) configs: Configs,
+    /// The upload request of the file encrypted last (message id, file index, request), kept
+    /// until the outbox takes it: a file sent now is uploaded without being read back from the
+    /// vault, where its encrypted copy is kept in case the page closes first.
+    pub(crate) fresh_upload: RefCell<Option<(String, usize, Vec<u8>)>>,
     listener: Listener,
 }
 
@@ -114,6 +118,7 @@ impl<P: Platform> Session<P> {
             next_expiry: Cell::new(u64::MAX),
             communities: Default::default(),
             configs: Configs::default(),
+            fresh_upload: RefCell::new(None),
             listener,
         }
     }
