@@ -1148,3 +1148,87 @@ pub(crate) async fn poll_loop<P: Platform>(session: std::rc::Rc<Session<P>>, ali
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crypto_core::identity::Identity;
+
+    use super::*;
+
+    const SERVER: [u8; 32] = [9; 32];
+
+    fn community(me: SessionId) -> Community {
+        Community {
+            url: "http://127.0.0.1:1/lobby?public_key=09".into(),
+            server: "http://127.0.0.1:1".into(),
+            token: "lobby".into(),
+            name: "Lobby".into(),
+            description: None,
+            unread: 0,
+            me,
+            moderators: Vec::new(),
+            admins: Vec::new(),
+            read: true,
+            write: true,
+            upload: true,
+            moderator: false,
+            last_posted: 0,
+            info_updates: 0,
+        }
+    }
+
+    /// A post by `keys` as the server lists it, with `signature` in place of the real one if
+    /// given, and `reactions` (JSON).
+    fn listed(keys: &BlindedKeys, body: &str, signature: Option<[u8; 64]>, reactions: Value) -> ServerMessage {
+        use base64::Engine as _;
+        let content = Content {
+            data_message: Some(DataMessage {
+                body: Some(body.into()),
+                profile: Some(LokiProfile { display_name: Some("Alice".into()), ..Default::default() }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let post = sign_post(keys, &content);
+        let signature = signature.map_or(post.signature, |s| base64::engine::general_purpose::STANDARD.encode(s));
+        let value = json!({
+            "id": 7, "session_id": keys.id().to_string(), "posted": 1_700_000_000.5, "seqno": 3,
+            "data": post.data, "signature": signature, "reactions": reactions,
+        });
+        ServerMessage::parse(value.to_string().as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn a_signed_post_reads_with_its_poster_and_a_forged_one_is_dropped() {
+        let alice = BlindedKeys::blind15(&Identity::generate(&mut OsRng), &SERVER);
+        let me = BlindedKeys::blind15(&Identity::generate(&mut OsRng), &SERVER).id();
+        let room = community(me);
+        let reactions =
+            json!({"🎉": {"index": 1, "count": 1}, "👍": {"index": 0, "count": 2, "you": true}, "x": {"count": 0}});
+        let m = room_message(&room, &listed(&alice, "hi\u{7}", None, reactions)).unwrap();
+        assert_eq!(
+            (m.id, m.sender, m.sender_name.as_deref(), m.posted),
+            (7, alice.id(), Some("Alice"), 1_700_000_000_500)
+        );
+        assert_eq!(m.body, "hi", "made inert");
+        assert!(!m.mine && m.edited.is_none() && m.quote.is_none());
+        let emoji: Vec<(&str, u64, bool)> = m.reactions.iter().map(|r| (r.emoji.as_str(), r.count, r.you)).collect();
+        assert_eq!(emoji, [("👍", 2, true), ("🎉", 1, false)], "in the server's order, none at zero");
+        assert!(room_message(&room, &listed(&alice, "hi", Some([7; 64]), json!({}))).is_none(), "forged");
+        let mine = room_message(&community(alice.id()), &listed(&alice, "mine", None, json!({}))).unwrap();
+        assert!(mine.mine);
+    }
+
+    #[test]
+    fn a_room_is_keyed_by_its_server_key_and_token() {
+        let key = "c3b3c6f32f0ab5a57f853cc4f30f5da7fda5624b0c77b3fb0829de562ada081d";
+        let a = parse_url(&format!(" http://127.0.0.1:22025/lobby?public_key={key} ")).unwrap();
+        let b = parse_url(&format!("http://127.0.0.1:22025/r/lobby?public_key={key}")).unwrap();
+        assert_eq!(room_key(&a), format!("{key}/lobby"));
+        assert_eq!(room_key(&a), room_key(&b));
+        assert!(matches!(parse_url("http://localhost/lobby"), Err(Error::CommunityUrl(_))));
+        assert_eq!(dm_message_id(&a, 5), "dm/c3b3c6f32f0ab5a5/5");
+        assert_eq!(seconds_ms(1.2345), 1235);
+        assert_eq!(seconds_ms(f64::NAN), 0);
+    }
+}

@@ -73,18 +73,28 @@ impl Net {
     }
 
     /// Posts `count` messages to `lobby` straight into the server (not through an engine), as
-    /// `identity`, made an admin so the rate limit does not apply.
-    fn post_direct(&self, identity: &Identity, count: usize) {
+    /// `identity`, made an admin so the rate limit does not apply; their bodies are `history <i>`.
+    fn post_direct(&self, identity: &Identity, bodies: std::ops::Range<usize>) {
+        self.post_direct_signed(identity, bodies, false);
+    }
+
+    /// [`Net::post_direct`], with a signature that is not the poster's when `forged` (the server
+    /// does not check signatures; clients must).
+    fn post_direct_signed(&self, identity: &Identity, bodies: std::ops::Range<usize>, forged: bool) {
         let community = &self.devnet.community;
         let server = community.x25519();
         let keys = BlindedKeys::blind15(identity, &server);
         community.add_moderator(&Scope::Rooms(vec!["lobby".into()]), &keys.id().to_string(), true, true).unwrap();
-        for i in 0..count {
+        for i in bodies {
             let content = Content {
                 data_message: Some(DataMessage { body: Some(format!("history {i}")), ..Default::default() }),
                 ..Default::default()
             };
-            let body = sign_post(&keys, &content).body(&[]);
+            let mut post = sign_post(&keys, &content);
+            if forged {
+                post.signature = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [7u8; 64]);
+            }
+            let body = post.body(&[]);
             let path = "/room/lobby/message";
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
             let signed =
@@ -293,12 +303,17 @@ fn two_members_post_reply_react_edit_and_delete_and_a_moderator_deletes() {
 }
 
 /// A room with 250 messages reads back page by page, older pages fetched from the server when
-/// the device has no more, newest last, with nothing missing or twice.
+/// the device has no more, newest last, with nothing missing or twice; a post whose signature is
+/// not its poster's is dropped.
 #[test]
 fn paging_back_through_a_long_history() {
     run_test(Duration::from_secs(120), async {
         let net = Net::start("paging").await;
-        net.post_direct(&Identity::generate(&mut OsRng), 250);
+        let poster = Identity::generate(&mut OsRng);
+        net.post_direct(&poster, 0..120);
+        // One post whose signature is not its poster's: dropped, never shown.
+        net.post_direct_signed(&poster, 1000..1001, true);
+        net.post_direct(&poster, 120..250);
         let carol = User::new(&net, "Carol", false).await;
         let lobby = carol.engine.join_community(&net.lobby).await.unwrap().url;
 
@@ -398,6 +413,9 @@ fn polling_is_one_request_per_server_per_round() {
         assert_eq!(dave.engine.community_requests(), (polls + 1, requests + 1), "one request for five rooms");
         let per_poll = dave.engine.requests_sent() - onion;
         assert_eq!(per_poll, 1, "one onion request per poll once a path is built");
+        // Opening a room polls its server at once, with the same one request.
+        dave.engine.open_room(Some(&rooms[2])).await.unwrap();
+        assert_eq!(dave.engine.community_requests(), (polls + 2, requests + 2));
 
         // The background work: a poll at start, then every 10 s.
         let started = std::time::Instant::now();
@@ -408,10 +426,12 @@ fn polling_is_one_request_per_server_per_round() {
         task.abort();
         let (after, _) = dave.engine.community_requests();
         let rounds = after - before;
+        let period = hush_client::communities::POLL_EVERY.as_secs_f64();
         println!(
-            "poll cost: {rounds} batched requests in {:.1} s for 5 rooms on 1 server = {:.1} per minute",
+            "poll cost: {rounds} batched requests (one onion request each) in {:.1} s for 5 rooms on 1 server: \
+             one every {period} s, {:.0} per minute per server",
             started.elapsed().as_secs_f64(),
-            rounds as f64 * 60.0 / started.elapsed().as_secs_f64()
+            60.0 / period
         );
         assert_eq!(rounds, 3, "at 0, 10 and 20 s");
     });
