@@ -9,8 +9,8 @@
 //!
 //! Module layers, each depending only on those before it: `platform`, `text` (peers' text made
 //! inert), `storage` (with its `index` and `migrations`), `account`, `attachments`, `conversations`, `relay`,
-//! `network`, `event`, `error`, `session`, `files`, `avatars`, `sync` (config sync), then `outbox`, `disappearing`, `actions`, `inbox`,
-//! `messaging`, and `engine` on top.
+//! `network`, `event`, `error`, `session`, `files`, `avatars`, `sync` (config sync), then `outbox`,
+//! `disappearing`, `actions`, `inbox`, `messaging`, and `engine` on top.
 
 pub mod account;
 mod actions;

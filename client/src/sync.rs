@@ -308,7 +308,7 @@ pub(crate) async fn receive<P: Platform>(session: &Session<P>, polled: &[(i16, V
         let saved = save(session, kind).await;
         kept &= saved.is_ok();
         session.kept(saved);
-        if changed && kept {
+        if changed {
             apply(session, kind, &before).await;
         }
     }
@@ -589,6 +589,9 @@ pub(crate) async fn push<P: Platform>(session: &Session<P>, force: bool) -> Resu
             subrequests.push(requests::store(&me, namespace, &data, now, CONFIG_TTL_MS, Some(&session.identity)));
         }
         taken.push((kind, push));
+    }
+    if taken.is_empty() {
+        return Ok(false);
     }
     let mut obsolete: Vec<String> = taken.iter().flat_map(|(_, p)| p.obsolete.iter().cloned()).collect();
     obsolete.sort();
