@@ -279,7 +279,12 @@ pub(crate) async fn delete_for_everyone<P: Platform>(session: &Session<P>, id: &
 /// Tells `peer` what this account read: the sent times of `read` (their messages), when read
 /// receipts are on and the conversation is accepted (never to a message request).
 pub(crate) async fn send_read<P: Platform>(session: &Session<P>, peer: &SessionId, read: &[u64]) {
-    if read.is_empty() || !session.account.borrow().read_receipts || *peer == session.me() {
+    // A community member (blinded id) is reached only through their server's inbox, with text.
+    if read.is_empty()
+        || !session.account.borrow().read_receipts
+        || *peer == session.me()
+        || crate::communities::is_blinded(peer)
+    {
         return;
     }
     if !matches!(conversations::conversation(&session.vault, peer).await, Ok(Some(c)) if c.standing == Standing::Accepted)
@@ -297,7 +302,7 @@ pub(crate) async fn send_read<P: Platform>(session: &Session<P>, peer: &SessionI
 /// start at most every [`TYPING_RESEND_MS`], a stop only after a start. Straight to the network,
 /// stored for 20 s; a failure is not worth telling.
 pub(crate) async fn typing<P: Platform>(session: &Session<P>, peer: &SessionId, typing: bool) {
-    if !session.account.borrow().typing_indicators || *peer == session.me() {
+    if !session.account.borrow().typing_indicators || *peer == session.me() || crate::communities::is_blinded(peer) {
         return;
     }
     let now = session.client.now();

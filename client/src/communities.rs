@@ -818,6 +818,17 @@ pub(crate) fn is_blinded(peer: &SessionId) -> bool {
     matches!(peer.prefix(), IdPrefix::BlindedLegacy | IdPrefix::Blinded)
 }
 
+/// The room URL whose server the DM conversation with the blinded `peer` goes through.
+pub(crate) async fn dm_room<P: Platform>(session: &Session<P>, peer: &SessionId) -> Option<String> {
+    let record: DmPeer = session.load(stores::COMMUNITIES, &record_id("dm", &peer.to_string())).await?;
+    Some(record.url)
+}
+
+/// Whether the message `id` (of a conversation) went through a community server's inbox.
+pub(crate) fn is_dm_message(id: &str) -> bool {
+    id.starts_with("dm/")
+}
+
 /// Sends `body` to the blinded `peer` through their server's inbox, at once (not through the
 /// outbox: it needs the network now), and files it.
 pub(crate) async fn send_dm<P: Platform>(session: &Session<P>, peer: &SessionId, body: &str) -> Result<Message, Error> {

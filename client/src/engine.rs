@@ -462,6 +462,9 @@ impl<P: Platform> Engine<P> {
         reply_to: Option<&str>,
         files: Vec<NewFile>,
     ) -> Result<Message, Error> {
+        if communities::is_blinded(peer) {
+            return Err(Error::TextOnlyThroughCommunity);
+        }
         messaging::send_files(&*self.session()?, peer, text, reply_to, files).await
     }
 
@@ -510,13 +513,20 @@ impl<P: Platform> Engine<P> {
 
     /// Sends `text` to `peer` as a reply to their conversation's message `reply_to` (an id): the
     /// message carries the protocol's quote (the quoted message's author and sent time).
+    /// To a community member (a blinded id) it goes as text, without the quote.
     pub async fn send_reply(&self, peer: &SessionId, text: &str, reply_to: &str) -> Result<Message, Error> {
+        if communities::is_blinded(peer) {
+            return self.send(peer, text).await;
+        }
         messaging::send(&*self.session()?, peer, text, Some(reply_to)).await
     }
 
     /// Adds (`on`) or removes this account's reaction `emoji` to the message `message_id`; the
     /// peer and this account's other devices are told through the outbox.
     pub async fn react(&self, message_id: &str, emoji: &str, on: bool) -> Result<Message, Error> {
+        if communities::is_dm_message(message_id) {
+            return Err(Error::TextOnlyThroughCommunity);
+        }
         actions::react(&*self.session()?, message_id, emoji, on).await
     }
 
@@ -529,6 +539,9 @@ impl<P: Platform> Engine<P> {
     /// Deletes one of this account's messages for everyone (the protocol's unsend request); it
     /// stays as a "deleted" marker.
     pub async fn delete_for_everyone(&self, message_id: &str) -> Result<Message, Error> {
+        if communities::is_dm_message(message_id) {
+            return Err(Error::TextOnlyThroughCommunity);
+        }
         actions::delete_for_everyone(&*self.session()?, message_id).await
     }
 
@@ -540,6 +553,9 @@ impl<P: Platform> Engine<P> {
         peer: &SessionId,
         setting: Option<conversations::Disappearing>,
     ) -> Result<Message, Error> {
+        if communities::is_blinded(peer) {
+            return Err(Error::TextOnlyThroughCommunity);
+        }
         disappearing::set(&*self.session()?, peer, setting).await
     }
 
@@ -738,6 +754,13 @@ impl<P: Platform> Engine<P> {
     /// [`Engine::send`] sends to it goes to their inbox there, where it arrives as a request.
     pub async fn message_member(&self, room: &str, blinded: &SessionId) -> Result<Conversation, Error> {
         communities::message_member(&*self.session()?, room, blinded).await
+    }
+
+    /// The room (its URL) whose server the conversation with the community member `peer` (a
+    /// blinded id) goes through: to show "via <room>" beside a DM or its request. `None` for
+    /// other peers.
+    pub async fn dm_community(&self, peer: &SessionId) -> Option<String> {
+        communities::dm_room(&*self.session().ok()?, peer).await
     }
 
     /// Polls every joined room's server once (what the background work does every 10 s): one

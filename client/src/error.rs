@@ -101,6 +101,9 @@ pub enum Error {
     CommunityNotFound,
     /// The community server asks to slow down (at most 5 posts in 16 seconds).
     CommunityRateLimited,
+    /// Through a community's inbox only text goes (no files, reactions, deletions for everyone
+    /// or disappearing settings).
+    TextOnlyThroughCommunity,
     /// The community server refused (its status) or answered what does not read.
     CommunityRefused {
         /// The HTTP status it answered.
@@ -154,6 +157,9 @@ impl fmt::Display for Error {
             Error::CommunityNotFound => f.write_str("The community server does not have it (any more)."),
             Error::CommunityRateLimited => {
                 f.write_str("The community asks you to slow down: wait a few seconds and try again.")
+            }
+            Error::TextOnlyThroughCommunity => {
+                f.write_str("Messages through a community's inbox can only be text for now.")
             }
             Error::CommunityRefused { status } => write!(f, "The community server refused (HTTP {status})."),
         }

@@ -230,6 +230,7 @@ pub fn plain_errors() -> Vec<crate::Error> {
         Error::CommunityForbidden,
         Error::CommunityNotFound,
         Error::CommunityRateLimited,
+        Error::TextOnlyThroughCommunity,
         Error::CommunityRefused { status: 500 },
     ]
 }

@@ -373,6 +373,12 @@ fn a_blinded_dm_arrives_as_a_request_and_replies_flow_back() {
         assert_eq!(history.len(), 1);
         assert_eq!((history[0].body.as_str(), history[0].outgoing), ("Hi Bob, privately", false));
         assert_eq!(history[0].sender_name.as_deref(), Some("Alice"));
+        assert_eq!(
+            bob.engine.dm_community(&alice_blinded).await.as_deref(),
+            Some(lobby.as_str()),
+            "the server it came through"
+        );
+        assert_eq!(bob.engine.dm_community(&bob.engine.session_id().unwrap()).await, None);
 
         // Bob replies (accepting); it reaches Alice in the same conversation.
         bob.engine.send(&alice_blinded, "Hello Alice").await.unwrap();
@@ -384,11 +390,35 @@ fn a_blinded_dm_arrives_as_a_request_and_replies_flow_back() {
                 .then_some(())
         })
         .await;
+        // Only text goes through the inbox: files, reactions and unsends are refused, typed.
+        let file = NewFile {
+            file_name: "a.txt".into(),
+            content_type: "text/plain".into(),
+            bytes: zeroize::Zeroizing::new(b"x".to_vec()),
+            width: None,
+            height: None,
+            voice: false,
+        };
+        assert_eq!(alice.engine.send_files(&peer, "", None, vec![file]).await, Err(Error::TextOnlyThroughCommunity));
+        assert_eq!(alice.engine.react(&sent.id, "👍", true).await, Err(Error::TextOnlyThroughCommunity));
+        let other = alice.engine.send_reply(&peer, "a reply goes as text", &sent.id).await.unwrap();
+        assert_eq!(other.body, "a reply goes as text");
+        assert_eq!(
+            alice.engine.message_member(&lobby, &alice.engine.session_id().unwrap()).await.map(|c| c.peer),
+            Err(Error::NotBlinded)
+        );
+
         // Polled again (outbox too), nothing is filed twice.
         alice.engine.poll_communities().await.unwrap();
         bob.engine.poll_communities().await.unwrap();
-        assert_eq!(alice.engine.history(&peer, 10).await.unwrap().0.len(), 2);
-        assert_eq!(bob.engine.history(&alice_blinded, 10).await.unwrap().0.len(), 2);
+        assert_eq!(alice.engine.history(&peer, 10).await.unwrap().0.len(), 3);
+        let at_bob = eventually("the text reply at Bob's", SECONDS_20, async || {
+            bob.engine.poll_communities().await.ok()?;
+            let h = bob.engine.history(&alice_blinded, 10).await.ok()?.0;
+            (h.len() == 3).then_some(h)
+        })
+        .await;
+        assert_eq!(at_bob[2].body, "a reply goes as text");
     });
 }
 
