@@ -89,6 +89,11 @@ async fn messages_filed_at_once_under_the_lock_all_stay() {
 }
 
 #[wasm_bindgen_test]
+async fn large_values_of_one_size_each_read_back() {
+    suite::large_values_of_one_size_each_read_back(fresh("large_values_of_one_size_each_read_back").await).await;
+}
+
+#[wasm_bindgen_test]
 async fn forgetting_a_conversation_removes_it_and_nothing_else() {
     suite::forgetting_a_conversation_removes_it_and_nothing_else(
         fresh("forgetting_a_conversation_removes_it_and_nothing_else").await,

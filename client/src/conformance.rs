@@ -461,6 +461,29 @@ pub async fn messages_filed_at_once_under_the_lock_all_stay<B: Backend>(backend:
     assert_eq!(chat::list(&vault).await.unwrap().len(), 1);
 }
 
+/// Large values of one size written one after another and all at once (a file's pieces, which a
+/// backend may pass through one reused buffer) each read back as written.
+pub async fn large_values_of_one_size_each_read_back<B: Backend>(backend: B) {
+    const LEN: usize = 300 * 1024;
+    let value = |n: u8| -> Vec<u8> { (0..LEN).map(|i| (i % 251) as u8 ^ n).collect() };
+    for n in 0..4u8 {
+        backend.put(stores::FILES, &format!("one-by-one/{n}"), &value(n)).await.unwrap();
+    }
+    let values: Vec<Vec<u8>> = (10..16u8).map(value).collect();
+    let keys: Vec<String> = (0..values.len()).map(|n| format!("at-once/{n}")).collect();
+    let written =
+        futures::future::join_all(values.iter().zip(&keys).map(|(v, key)| backend.put(stores::FILES, key, v))).await;
+    assert!(written.iter().all(Result::is_ok));
+    for n in 0..4u8 {
+        let got = backend.get(stores::FILES, &format!("one-by-one/{n}")).await.unwrap();
+        assert!(got == Some(value(n)), "value {n} written one by one did not read back");
+    }
+    for (n, v) in values.iter().enumerate() {
+        let got = backend.get(stores::FILES, &format!("at-once/{n}")).await.unwrap();
+        assert!(got.as_ref() == Some(v), "value {n} written at once did not read back");
+    }
+}
+
 /// Deleting a conversation removes its messages, its index and its record, and nothing else.
 pub async fn forgetting_a_conversation_removes_it_and_nothing_else<B: Backend>(backend: B) {
     let vault = Vault::create(backend, "p", &seed(16), FAST).await.unwrap();

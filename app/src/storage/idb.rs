@@ -109,6 +109,33 @@ impl Drop for IdbBackend {
     }
 }
 
+thread_local! {
+    /// The array the last large value went through (see [`staged`]).
+    static STAGING: core::cell::RefCell<Option<Uint8Array>> = const { core::cell::RefCell::new(None) };
+}
+
+/// `value` in a JS array for `put`. A large value (a file's piece: every full piece of every file
+/// has the same sealed length) goes through one array kept for the next of its size, so writing a
+/// file leaves no garbage array per piece for the collector: IndexedDB clones what it is given
+/// when it is given it.
+fn staged(value: &[u8]) -> Uint8Array {
+    const LARGE: usize = 64 * 1024;
+    if value.len() < LARGE {
+        return Uint8Array::from(value);
+    }
+    STAGING.with_borrow_mut(|kept| match kept {
+        Some(array) if array.length() as usize == value.len() => {
+            array.copy_from(value);
+            array.clone()
+        }
+        _ => {
+            let array = Uint8Array::from(value);
+            *kept = Some(array.clone());
+            array
+        }
+    })
+}
+
 impl Backend for IdbBackend {
     async fn get(&self, store: &str, key: &str) -> Result<Option<Vec<u8>>, StorageError> {
         let tx = self.db.transaction(store).build().map_err(backend_error)?;
@@ -121,7 +148,8 @@ impl Backend for IdbBackend {
         let _writing = Writing::start();
         let tx = self.db.transaction(store).with_mode(TransactionMode::Readwrite).build().map_err(backend_error)?;
         let os = tx.object_store(store).map_err(backend_error)?;
-        let array: JsValue = Uint8Array::from(value).into();
+        let array: JsValue = staged(value).into();
+        // `put` clones the value before it returns: the array may be filled again right after.
         os.put(array).with_key(key).primitive().map_err(backend_error)?.await.map_err(backend_error)?;
         tx.commit().await.map_err(backend_error)?;
         Ok(())

@@ -286,6 +286,7 @@ mod tests {
             suite::late_messages_never_grow_a_page_past_its_limit(fresh()).await;
             suite::messages_filed_at_once_under_the_lock_all_stay(fresh()).await;
             suite::forgetting_a_conversation_removes_it_and_nothing_else(fresh()).await;
+            suite::large_values_of_one_size_each_read_back(fresh()).await;
             suite::a_damaged_index_page_hides_only_its_own_entries(fresh()).await;
             suite::a_schema_1_vault_upgrades_keeping_every_record(fresh()).await;
             suite::an_interrupted_upgrade_resumes_at_the_next_unlock(fresh(), 7).await;

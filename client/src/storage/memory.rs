@@ -103,6 +103,11 @@ mod tests {
     }
 
     #[test]
+    fn large_values_of_one_size_each_read_back() {
+        block_on(suite::large_values_of_one_size_each_read_back(MemoryBackend::default()));
+    }
+
+    #[test]
     fn forgetting_a_conversation_removes_it_and_nothing_else() {
         block_on(suite::forgetting_a_conversation_removes_it_and_nothing_else(MemoryBackend::default()));
     }
