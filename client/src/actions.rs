@@ -9,7 +9,7 @@
 //! and typing indicators are shown only with the matching setting on, as Session's clients do
 //! (whoever does not send them does not see them).
 
-use crypto_core::identity::SessionId;
+use crypto_core::identity::{IdPrefix, SessionId};
 use crypto_core::message::{self, Received, TYPING_TTL_MS};
 use crypto_core::wire::{reaction, receipt_message, typing_message};
 use rand_core::OsRng;
@@ -276,15 +276,17 @@ pub(crate) async fn delete_for_everyone<P: Platform>(session: &Session<P>, id: &
     mark_deleted(session, msg).await
 }
 
+/// Whether `peer` is a community member's blinded id (`15`, `25`): reached only through their
+/// server's inbox, with text, so no receipt or typing indicator goes to them.
+fn blinded(peer: &SessionId) -> bool {
+    matches!(peer.prefix(), IdPrefix::BlindedLegacy | IdPrefix::Blinded)
+}
+
 /// Tells `peer` what this account read: the sent times of `read` (their messages), when read
 /// receipts are on and the conversation is accepted (never to a message request).
 pub(crate) async fn send_read<P: Platform>(session: &Session<P>, peer: &SessionId, read: &[u64]) {
     // A community member (blinded id) is reached only through their server's inbox, with text.
-    if read.is_empty()
-        || !session.account.borrow().read_receipts
-        || *peer == session.me()
-        || crate::communities::is_blinded(peer)
-    {
+    if read.is_empty() || !session.account.borrow().read_receipts || *peer == session.me() || blinded(peer) {
         return;
     }
     if !matches!(conversations::conversation(&session.vault, peer).await, Ok(Some(c)) if c.standing == Standing::Accepted)
@@ -302,7 +304,7 @@ pub(crate) async fn send_read<P: Platform>(session: &Session<P>, peer: &SessionI
 /// start at most every [`TYPING_RESEND_MS`], a stop only after a start. Straight to the network,
 /// stored for 20 s; a failure is not worth telling.
 pub(crate) async fn typing<P: Platform>(session: &Session<P>, peer: &SessionId, typing: bool) {
-    if !session.account.borrow().typing_indicators || *peer == session.me() || crate::communities::is_blinded(peer) {
+    if !session.account.borrow().typing_indicators || *peer == session.me() || blinded(peer) {
         return;
     }
     let now = session.client.now();

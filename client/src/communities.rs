@@ -16,7 +16,6 @@
 
 mod request;
 
-use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -54,20 +53,6 @@ const SINCE_LIMIT: usize = 256;
 const REACTORS: u32 = 5;
 /// The largest room file (the server's limit).
 pub const MAX_ROOM_FILE: usize = 10_000_000;
-
-/// What a session keeps about communities outside the vault: the room being looked at, the
-/// request counters, and the lock that keeps one community task at a time on the records.
-#[derive(Debug, Default)]
-pub(crate) struct Live {
-    /// The room a person is looking at (its key): its messages arrive read.
-    viewing: RefCell<Option<String>>,
-    /// Requests sent to community servers.
-    pub(crate) requests: Cell<u64>,
-    /// Batched polls sent (one per server per round).
-    polls: Cell<u64>,
-    /// Held by each task that reads and writes the community records.
-    lock: futures::lock::Mutex<()>,
-}
 
 /// A joined room, as the community list shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

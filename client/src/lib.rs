@@ -10,7 +10,7 @@
 //! Module layers, each depending only on those before it: `platform`, `text` (peers' text made
 //! inert), `storage` (with its `index` and `migrations`), `account`, `attachments`, `conversations`, `relay`,
 //! `network`, `event`, `error`, `session`, `files`, `avatars`, `sync` (config sync), then `outbox`,
-//! `disappearing`, `actions`, `inbox`, `messaging`, and `engine` on top.
+//! `disappearing`, `actions`, `inbox`, `messaging`, `communities`, and `engine` on top.
 
 pub mod account;
 mod actions;

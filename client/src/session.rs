@@ -44,6 +44,21 @@ pub(crate) struct Configs {
     pub(crate) seeded: Cell<bool>,
 }
 
+/// What a session keeps about communities outside the vault (see `crate::communities`): the room
+/// being looked at, the request counters, and the lock that keeps one community task at a time on
+/// the community records.
+#[derive(Debug, Default)]
+pub(crate) struct Rooms {
+    /// The room a person is looking at (its key): its messages arrive read.
+    pub(crate) viewing: RefCell<Option<String>>,
+    /// Requests sent to community servers.
+    pub(crate) requests: Cell<u64>,
+    /// Batched polls sent (one per server per round).
+    pub(crate) polls: Cell<u64>,
+    /// Held by each task that reads and writes the community records.
+    pub(crate) lock: futures::lock::Mutex<()>,
+}
+
 /// An unlocked account.
 pub struct Session<P: Platform> {
     /// The vault it lives in.
@@ -76,7 +91,7 @@ pub struct Session<P: Platform> {
     /// from the vault: a poll before that would save over it.
     pub(crate) restored: Cell<bool>,
     /// Communities: the room open, request counters, the records' lock.
-    pub(crate) communities: crate::communities::Live,
+    pub(crate) communities: Rooms,
     /// The account's user configs.
     pub(crate) configs: Configs,
     /// The upload request of the file encrypted last (message id, file index, request), kept
