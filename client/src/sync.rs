@@ -721,6 +721,34 @@ mod tests {
         });
     }
 
+    /// A contact's change sets what the config speaks of and nothing else: the mute, unread count,
+    /// preview and disappearing setting kept here stay.
+    #[test]
+    fn applying_a_contact_keeps_what_the_config_does_not_speak_of() {
+        let s = offline_session();
+        let bob = crypto_core::identity::Identity::generate(&mut OsRng).session_id();
+        block_on(async {
+            let mut c = Conversation::new(&bob, Standing::Request);
+            c.muted = true;
+            c.unread = 3;
+            c.preview = "hello".into();
+            c.name = Some("Bob".into());
+            c.disappearing = Some(Disappearing::AfterRead(300));
+            conversations::save(&s.vault, &c).await.unwrap();
+            let mut contact = Contact::new(bob);
+            contact.approved = true;
+            contact.nickname = "Bobby".into();
+            contact.name = "Robert".into();
+            assert!(apply_contact(&s, &contact, None).await);
+            let after = conversations::conversation(&s.vault, &bob).await.unwrap().unwrap();
+            assert_eq!((after.standing, after.nickname.as_deref()), (Standing::Accepted, Some("Bobby")));
+            assert_eq!(after.name.as_deref(), Some("Bob"), "the name their messages carry stays");
+            assert_eq!((after.muted, after.unread, after.preview.as_str()), (true, 3, "hello"));
+            assert_eq!(after.disappearing, Some(Disappearing::AfterRead(300)), "the config says nothing of it");
+            assert!(!apply_contact(&s, &contact, None).await, "the same again changes nothing");
+        });
+    }
+
     #[test]
     fn deleting_hides_a_contact_and_drops_its_read_state() {
         let s = offline_session();

@@ -13,6 +13,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use crypto_core::config::pipeline::{self, Read};
+use crypto_core::config::{ConfigKind, ConfigMessage, DataValue};
 use crypto_core::identity::{Identity, Seed};
 use crypto_core::network::anchors::Anchors;
 use crypto_core::storage::{Namespace, requests};
@@ -441,5 +443,21 @@ fn configs_written_by_libsession_are_restored_and_kept_alive() {
         assert_eq!(net.hashes(&id, 2).await.len(), 1);
         let profile = net.held(&id, 2)[0][0].1.clone();
         assert_eq!(hex::encode(profile), PROFILE, "read, not rewritten");
+
+        // A nickname given here is pushed on top of libsession's contact, keeping every key it wrote.
+        alice.set_nickname(&contact.peer, "Ally").await.unwrap();
+        assert!(alice.sync_configs().await.unwrap());
+        let stored = net.hashes(&id, 3).await;
+        assert_eq!(stored.len(), 1, "libsession's version is superseded and deleted");
+        let blob = net.held(&id, 3)[0][0].1.clone();
+        let Ok(Read::Message(plaintext)) = pipeline::read_user_config(&identity, ConfigKind::Contacts, &blob) else {
+            panic!("Hush's push reads as a Contacts config");
+        };
+        let pushed = ConfigMessage::parse(plaintext.as_bytes(), None).unwrap();
+        assert_eq!(pushed.seqno(), 2);
+        let Some(DataValue::Dict(contacts)) = pushed.data().get(b"c".as_slice()) else { panic!("no contacts") };
+        let Some(DataValue::Dict(entry)) = contacts.get(contact.peer.to_bytes().as_slice()) else { panic!("no entry") };
+        let keys: Vec<&[u8]> = entry.keys().map(Vec::as_slice).collect();
+        assert_eq!(keys, [b"A".as_slice(), b"N", b"a", b"j", b"n"], "approved-me and created kept, nickname added");
     });
 }
