@@ -33,7 +33,7 @@ use crypto_core::network::{
 };
 use crypto_core::onion::{self, Destination, EncType, LayerKey, NodeReply, ServerTarget, v4};
 use crypto_core::storage::rpc::{
-    Affected, BatchReply, BatchResult, DeleteReply, ExpireReply, RetrieveReply, StoreReply,
+    Affected, BatchReply, BatchResult, DeleteReply, ExpireReply, Request, RetrieveReply, StoreReply,
 };
 use crypto_core::storage::{Namespace, requests};
 use futures::future::{Either, select};
@@ -979,7 +979,13 @@ impl<P: Platform> Client<P> {
                     .iter()
                     .map(|&ns| {
                         let last = self.poll.borrow().last_hash(&dest.ed25519, ns).map(str::to_owned);
-                        requests::retrieve(owner, Namespace(ns), now, last.as_deref())
+                        let mut retrieve = requests::retrieve_request(owner, Namespace(ns), now, last.as_deref());
+                        // The reply's budget split as desktop splits it: half for the messages, an
+                        // eighth for each config.
+                        if let Request::Retrieve(params) = &mut retrieve {
+                            params.max_size = Some(if ns == Namespace::DEFAULT.0 { -2 } else { -8 });
+                        }
+                        retrieve.to_json()
                     })
                     .collect();
                 subrequests.extend(extras.iter().cloned());
