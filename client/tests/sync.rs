@@ -14,7 +14,9 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use crypto_core::config::pipeline::{self, Read};
-use crypto_core::config::{ConfigKind, ConfigMessage, DataValue};
+use crypto_core::config::user::convo::CommunityRoom;
+use crypto_core::config::user::groups::GroupCommon;
+use crypto_core::config::{ConfigKind, ConfigMessage, DataValue, Retrieved, UserConfig};
 use crypto_core::identity::{Identity, Seed};
 use crypto_core::network::anchors::Anchors;
 use crypto_core::storage::{Namespace, requests};
@@ -375,6 +377,48 @@ fn a_change_made_offline_is_pushed_when_the_network_is_back() {
             name(&alice2) == "Alice Offline"
         })
         .await;
+    });
+}
+
+/// UserGroups, which Hush does not show yet, is kept and merged as any config: two versions
+/// written at once by other clients of the account (each adding a community) are merged by Hush's
+/// poll, pushed as one, and the two they replace deleted; nothing of either is lost.
+#[test]
+fn user_groups_from_other_clients_are_merged_and_pushed_whole() {
+    run_test(Duration::from_secs(60), async {
+        let net = Net::start("groups").await;
+        let alice_seed = seed();
+        let identity = Identity::from_seed(&alice_seed);
+        let id = identity.session_id();
+        let now = now_ms();
+        let room = |token: &str| CommunityRoom::new("https://open.example.org", token).unwrap();
+        // Another client of the account: its first version, then two devices' edits of it at once.
+        let mut first = UserConfig::new(ConfigKind::UserGroups).unwrap();
+        first.groups_mut().set_community(&room("lobby"), "lobby", &[7; 32], &GroupCommon::default()).unwrap();
+        let push = first.push(&identity, now).unwrap().unwrap();
+        net.store_as(&identity, 5, &push.blobs[0], DAY_MS).await;
+        let v1 = net.hashes(&id, 5).await;
+        first.confirm_pushed(&push, &v1);
+        let mut second = UserConfig::restore(ConfigKind::UserGroups, &first.save()).unwrap();
+        first.groups_mut().set_community(&room("apples"), "Apples", &[7; 32], &GroupCommon::default()).unwrap();
+        second.groups_mut().set_community(&room("pears"), "Pears", &[7; 32], &GroupCommon::default()).unwrap();
+        for config in [&mut first, &mut second] {
+            let push = config.push(&identity, now).unwrap().unwrap();
+            net.store_as(&identity, 5, &push.blobs[0], DAY_MS).await;
+        }
+        assert_eq!(net.hashes(&id, 5).await.len(), 3);
+
+        let (alice, _) = restored(&net, &alice_seed).await;
+        alice.poll_once().await.unwrap();
+        let stored = net.hashes(&id, 5).await;
+        assert_eq!(stored.len(), 1, "the merge replaced all three: {stored:?}");
+        let blob = net.held(&id, 5)[0][0].1.clone();
+        let mut read = UserConfig::new(ConfigKind::UserGroups).unwrap();
+        read.receive(&identity, &[Retrieved { hash: &stored[0], data: &blob }], now);
+        assert_eq!(read.seqno(), 3, "the merge of two seqno 2 versions");
+        let mut names: Vec<String> = read.groups().communities().into_iter().map(|c| c.name).collect();
+        names.sort();
+        assert_eq!(names, ["Apples", "Pears", "lobby"]);
     });
 }
 
