@@ -27,7 +27,8 @@ use leptos::task::spawn_local;
 
 use crate::i18n::{Text, t};
 use crate::screens::{
-    ConfirmPhrase, ConversationView, Home, OtherTab, Profile, Restore, Settings, ShowPhrase, Ui, Unlock, Welcome,
+    ChooseName, ConfirmPhrase, ConversationView, Home, OtherTab, Profile, Restore, Settings, ShowPhrase, Ui, Unlock,
+    Welcome,
 };
 use crate::session::{AppState, Screen, use_app};
 use crate::tabs::Tab;
@@ -122,6 +123,7 @@ pub fn App() -> impl IntoView {
                         Some(Screen::ConfirmPhrase) => view! { <ConfirmPhrase /> }.into_any(),
                         Some(Screen::Restore) => view! { <Restore /> }.into_any(),
                         Some(Screen::Profile) => view! { <Profile /> }.into_any(),
+                        Some(Screen::ChooseName) => view! { <ChooseName /> }.into_any(),
                         Some(Screen::Unlock) => view! { <Unlock /> }.into_any(),
                         Some(Screen::Settings) => view! { <Settings /> }.into_any(),
                     },

@@ -21,7 +21,7 @@ fn depth(screen: Screen, panel: UnlockPanel, restoring: bool) -> u32 {
         Screen::Profile if restoring => 2,
         Screen::Profile => 3,
         Screen::Unlock if panel != UnlockPanel::Passphrase => 1,
-        Screen::Loading | Screen::Welcome | Screen::Unlock | Screen::Home => 0,
+        Screen::Loading | Screen::Welcome | Screen::Unlock | Screen::Home | Screen::ChooseName => 0,
     }
 }
 
@@ -37,7 +37,7 @@ fn up(app: AppState, ui: Ui) {
             app.go(Screen::Home);
         }
         Screen::Unlock => ui.unlock_panel.set(UnlockPanel::Passphrase),
-        Screen::Loading | Screen::Welcome | Screen::Home => {}
+        Screen::Loading | Screen::Welcome | Screen::Home | Screen::ChooseName => {}
     }
 }
 

@@ -18,7 +18,7 @@ mod unlock;
 pub use conversation::ConversationView;
 pub use home::{Home, open_conversation};
 use leptos::prelude::*;
-pub use onboarding::{ConfirmPhrase, Profile, Restore, ShowPhrase, Welcome};
+pub use onboarding::{ChooseName, ConfirmPhrase, Profile, Restore, ShowPhrase, Welcome};
 pub use other_tab::OtherTab;
 pub use settings::Settings;
 pub use unlock::Unlock;

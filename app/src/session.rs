@@ -32,6 +32,8 @@ pub enum Screen {
     Restore,
     /// Display name and passphrase, then the vault is made.
     Profile,
+    /// A restored account whose profile holds no display name: choose one.
+    ChooseName,
     /// An account exists and is locked.
     Unlock,
     /// The unlocked home screen: conversations.
@@ -477,7 +479,10 @@ fn engine(app: AppState) -> Result<AppEngine, Error> {
 /// After an unlock or create: Home, the list, and the session's background work.
 async fn entered(app: AppState, engine: AppEngine) {
     app.pending_seed.set_value(None);
-    app.go(Screen::Home);
+    // A restored account without a name (its profile had none, or the network was not there):
+    // one is chosen before anything else.
+    let nameless = engine.account().is_some_and(|a| a.display_name.trim().is_empty());
+    app.go(if nameless { Screen::ChooseName } else { Screen::Home });
     spawn_local(async move { engine.run().await });
     refresh_list(app);
 }
@@ -497,6 +502,41 @@ pub async fn create_account(app: AppState, display_name: String, passphrase: Zer
         Ok(engine) => entered(app, engine).await,
         Err(e) => app.notice.set(Some(crate::words::error_text(&e))),
     }
+}
+
+/// Restores the pending seed's account with `passphrase`: the vault is made, then the account's
+/// profile, contacts and read state are pulled from its swarm before Home opens (or, when its
+/// profile holds no name, the step that asks for one). Returns whether the network answered.
+pub async fn restore_account(app: AppState, passphrase: Zeroizing<String>) -> bool {
+    let Some(seed) = app.pending_seed.with_value(Clone::clone) else {
+        app.go(Screen::Welcome);
+        return false;
+    };
+    let result = async {
+        let engine = engine(app)?;
+        let restored = engine.restore(&seed, &passphrase).await?;
+        Ok::<_, Error>((engine, restored.reached))
+    }
+    .await;
+    match result {
+        Ok((engine, reached)) => {
+            entered(app, engine).await;
+            reached
+        }
+        Err(e) => {
+            app.notice.set(Some(crate::words::error_text(&e)));
+            false
+        }
+    }
+}
+
+/// Gives the unlocked account the display name `name` (a restored account whose profile had
+/// none), then opens Home.
+pub async fn choose_name(app: AppState, name: String) -> Result<(), Error> {
+    let engine = app.unlocked().ok_or(Error::Locked)?;
+    engine.update_account(move |a| a.display_name = name).await?;
+    app.go(Screen::Home);
+    Ok(())
 }
 
 /// Unlocks the vault with `passphrase` and opens Home; a wrong passphrase is an error.

@@ -213,12 +213,14 @@ pub(crate) async fn poll_once<P: Platform>(session: &Session<P>) -> Result<Vec<M
     for m in &filed {
         session.emit(Event::Message { message: m.clone(), arrived: !m.outgoing });
     }
-    // Read as they arrived (the person is looking at their conversation): a receipt for each peer.
+    // Read as they arrived (the person is looking at their conversation): a receipt for each peer,
+    // and the read state for this account's other devices.
     let mut peers: Vec<SessionId> = read_now.iter().map(|m| m.peer).collect();
     peers.dedup();
     for peer in peers {
         let times: Vec<u64> = read_now.iter().filter(|m| m.peer == peer).map(Message::sent_at).collect();
         actions::send_read(session, &peer, &times).await;
+        sync::read(session, &peer).await;
     }
     disappearing::read(session, &read_now).await;
     if changed {

@@ -102,7 +102,7 @@ for (const scheme of ["light", "dark"]) {
       violations.push(...await scan(page, "restore"));
       await page.getByLabel("Recovery phrase").fill(phrase);
       await page.getByRole("button", { name: "Restore" }).click();
-      await page.getByLabel("Display name").waitFor();
+      await page.getByLabel("Passphrase again").waitFor();
       violations.push(...await scan(page, "profile"));
       assert.deepEqual(fresh.problems, []);
       await page.context().close();

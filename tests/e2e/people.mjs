@@ -48,17 +48,27 @@ export async function createAccount(page, appUrl, name, passphrase = PASS) {
   return { id, phrase };
 }
 
-/** Restores an account from its phrase in a fresh page; returns its Session ID. */
-export async function restoreAccount(page, appUrl, phrase, name, passphrase = PASS) {
+/** Restores an account from its phrase in a fresh page; returns its Session ID. Only the
+ *  passphrase is asked: the account's name comes from its profile in the swarm, and `name` is
+ *  typed only when the page asks for one (a profile without a name). `asked` (if given) is set to
+ *  whether it did. */
+export async function restoreAccount(page, appUrl, phrase, name, passphrase = PASS, asked = {}) {
   await page.goto(appUrl);
   await page.getByRole("button", { name: "Restore from recovery phrase" }).click();
   await page.getByLabel("Recovery phrase").fill(phrase);
   await page.getByRole("button", { name: "Restore" }).click();
-  await page.getByLabel("Display name").fill(name);
   await page.getByLabel("Passphrase", { exact: true }).fill(passphrase);
   await page.getByLabel("Passphrase again").fill(passphrase);
   await page.getByRole("button", { name: "Finish" }).click();
-  await page.getByRole("heading", { name: `Hello, ${name}` }).waitFor({ timeout: 60000 });
+  const hello = page.getByRole("heading", { name: /^Hello, / });
+  const choose = page.getByRole("heading", { name: "Choose a display name" });
+  await hello.or(choose).first().waitFor({ timeout: 60000 });
+  asked.name = await choose.isVisible();
+  if (asked.name) {
+    await page.getByLabel("Display name", { exact: true }).fill(name);
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByRole("heading", { name: `Hello, ${name}` }).waitFor({ timeout: 60000 });
+  }
   return (await page.getByTestId("session-id").textContent()).trim();
 }
 

@@ -214,10 +214,18 @@ pub fn check_new_passphrase(pass: &str, again: &str) -> Result<(), &'static str>
     Ok(())
 }
 
-/// Display name and passphrase; then the vault is created.
+thread_local! {
+    /// Whether the last restore reached the network (what the name step says if it is asked).
+    static RESTORE_REACHED: core::cell::Cell<bool> = const { core::cell::Cell::new(true) };
+}
+
+/// Display name and passphrase; then the vault is created. A restored account is asked only for
+/// the passphrase: its name, picture and contacts come from its swarm (or, when its profile holds
+/// no name, the next step asks for one).
 #[component]
 pub fn Profile() -> impl IntoView {
     let app = use_app();
+    let restoring = app.restoring.get_untracked();
     let name = RwSignal::new(String::new());
     let pass = NodeRef::<leptos::html::Input>::new();
     let again = NodeRef::<leptos::html::Input>::new();
@@ -225,7 +233,7 @@ pub fn Profile() -> impl IntoView {
     let error = RwSignal::new(None::<String>);
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();
-        if name.get().trim().is_empty() {
+        if !restoring && name.get().trim().is_empty() {
             return error.set(Some(t(Text::CommonChooseDisplayName).into()));
         }
         let (p, a) = (secret_value(pass), secret_value(again));
@@ -237,24 +245,71 @@ pub fn Profile() -> impl IntoView {
         app.notice.set(None);
         let n = name.get();
         spawn_local(async move {
-            session::create_account(app, n, p).await;
+            if restoring {
+                let reached = session::restore_account(app, p).await;
+                RESTORE_REACHED.set(reached);
+            } else {
+                session::create_account(app, n, p).await;
+            }
             busy.set(false);
         });
     };
+    let busy_text = if restoring { Text::ProfileLooking } else { Text::ProfileSecuring };
     view! {
         <form class="card" on:submit=submit aria-labelledby="profile-title">
-            <h2 id="profile-title">{move || t(if app.restoring.get() { Text::ProfileTitleRestoring } else { Text::ProfileTitleNew })}</h2>
-            <p>{t(Text::ProfileText)}</p>
-            <label for="display-name">{t(Text::CommonDisplayName)}</label>
-            <input id="display-name" type="text" maxlength="64" autocomplete="nickname" dir="auto" required data-autofocus=""
-                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            <h2 id="profile-title">{t(if restoring { Text::ProfileTitleRestoring } else { Text::ProfileTitleNew })}</h2>
+            <p>{t(if restoring { Text::ProfileTextRestoring } else { Text::ProfileText })}</p>
+            {(!restoring).then(|| view! {
+                <label for="display-name">{t(Text::CommonDisplayName)}</label>
+                <input id="display-name" type="text" maxlength="64" autocomplete="nickname" dir="auto" required data-autofocus=""
+                    prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            })}
             <NewPassphrase pass=pass again=again id="passphrase" />
             <Problem error=error />
             <Notice />
             <div class="row">
-                <button class="primary" type="submit" prop:disabled=move || busy.get()>
-                    {move || t(if busy.get() { Text::ProfileSecuring } else { Text::ProfileFinish })}
+                <button class="primary" type="submit" prop:disabled=move || busy.get() aria-busy=move || busy.get().to_string()>
+                    {move || t(if busy.get() { busy_text } else { Text::ProfileFinish })}
                 </button>
+            </div>
+        </form>
+    }
+}
+
+/// A restored account whose profile holds no display name (or whose swarm could not be reached):
+/// one is chosen, and goes into the profile config for its other devices.
+#[component]
+pub fn ChooseName() -> impl IntoView {
+    let app = use_app();
+    let name = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        let n = name.get().trim().to_owned();
+        if n.is_empty() {
+            return error.set(Some(t(Text::CommonChooseDisplayName).into()));
+        }
+        error.set(None);
+        busy.set(true);
+        spawn_local(async move {
+            if let Err(e) = session::choose_name(app, n).await {
+                error.set(Some(crate::words::error_text(&e)));
+            }
+            busy.set(false);
+        });
+    };
+    let text = if RESTORE_REACHED.get() { Text::NameText } else { Text::NameTextUnreached };
+    view! {
+        <form class="card" on:submit=submit aria-labelledby="name-title">
+            <h2 id="name-title">{t(Text::NameTitle)}</h2>
+            <p>{t(text)}</p>
+            <label for="display-name">{t(Text::CommonDisplayName)}</label>
+            <input id="display-name" type="text" maxlength="64" autocomplete="nickname" dir="auto" required data-autofocus=""
+                prop:value=move || name.get() on:input=move |ev| name.set(event_target_value(&ev)) />
+            <Problem error=error />
+            <div class="row">
+                <button class="primary" type="submit" prop:disabled=move || busy.get()>{t(Text::NameContinue)}</button>
             </div>
         </form>
     }
