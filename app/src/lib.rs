@@ -4,6 +4,7 @@
 
 mod avatar;
 mod clipboard;
+pub mod communities;
 mod files;
 pub mod i18n;
 mod links;
@@ -27,8 +28,8 @@ use leptos::task::spawn_local;
 
 use crate::i18n::{Text, t};
 use crate::screens::{
-    ChooseName, ConfirmPhrase, ConversationView, Home, OtherTab, Profile, Restore, Settings, ShowPhrase, Ui, Unlock,
-    Welcome,
+    ChooseName, ConfirmPhrase, ConversationView, Home, OtherTab, Profile, Restore, RoomView, Settings, ShowPhrase, Ui,
+    Unlock, Welcome,
 };
 use crate::session::{AppState, Screen, use_app};
 use crate::tabs::Tab;
@@ -79,9 +80,9 @@ pub fn App() -> impl IntoView {
     // When the screen changes (or another conversation opens beside the list), focus moves to its
     // first field (marked `data-autofocus`) or its heading, so keyboard and screen-reader users
     // start where the new screen starts.
-    Effect::new(move |previous: Option<(Screen, screens::UnlockPanel, Tab, Option<SessionId>)>| {
-        let now = (app.screen.get(), ui.unlock_panel.get(), tab.get(), app.open_peer.get());
-        if previous != Some(now) {
+    Effect::new(move |previous: Option<Place>| {
+        let now = (app.screen.get(), ui.unlock_panel.get(), tab.get(), app.open_peer.get(), app.open_room.get());
+        if previous.as_ref() != Some(&now) {
             request_animation_frame(focus_screen);
         }
         now
@@ -91,12 +92,13 @@ pub fn App() -> impl IntoView {
     // are pages of their own. Moving between Home and a conversation keeps the shell, and with it
     // the list as it was.
     let place = Memo::new(move |_| match app.screen.get() {
-        Screen::Home | Screen::Conversation => None,
+        Screen::Home | Screen::Conversation | Screen::Room => None,
         other => Some(other),
     });
-    let in_chat = Memo::new(move |_| app.screen.get() == Screen::Conversation);
-    let unlocked_screen =
-        Memo::new(move |_| matches!(app.screen.get(), Screen::Home | Screen::Conversation | Screen::Settings));
+    let in_chat = Memo::new(move |_| matches!(app.screen.get(), Screen::Conversation | Screen::Room));
+    let unlocked_screen = Memo::new(move |_| {
+        matches!(app.screen.get(), Screen::Home | Screen::Conversation | Screen::Room | Screen::Settings)
+    });
     // Inside a conversation on a phone every line counts: no brand, only the connection if it is
     // not simply connected.
     let branded = move || !in_chat.get() || wide.get();
@@ -116,7 +118,7 @@ pub fn App() -> impl IntoView {
                     Tab::Asking => view! { <p class="note" role="status">{t(Text::AppOpening)}</p> }.into_any(),
                     Tab::Elsewhere => view! { <OtherTab tab=tab /> }.into_any(),
                     Tab::Active => match place.get() {
-                        None | Some(Screen::Home | Screen::Conversation) => view! { <Shell wide=wide /> }.into_any(),
+                        None | Some(Screen::Home | Screen::Conversation | Screen::Room) => view! { <Shell wide=wide /> }.into_any(),
                         Some(Screen::Loading) => view! { <p class="note" role="status">{t(Text::AppOpening)}</p> }.into_any(),
                         Some(Screen::Welcome) => view! { <Welcome /> }.into_any(),
                         Some(Screen::ShowPhrase) => view! { <ShowPhrase /> }.into_any(),
@@ -133,6 +135,10 @@ pub fn App() -> impl IntoView {
     }
 }
 
+/// Where the person is, as far as focus cares: the screen, the unlock panel, the tab, the open
+/// conversation and the open room.
+type Place = (Screen, screens::UnlockPanel, Tab, Option<SessionId>, Option<String>);
+
 /// Home and the open conversation: side by side in a wide window, one at a time on a phone.
 #[component]
 fn Shell(
@@ -140,7 +146,9 @@ fn Shell(
     wide: Signal<bool>,
 ) -> impl IntoView {
     let app = use_app();
-    let in_chat = Memo::new(move |_| app.screen.get() == Screen::Conversation);
+    let in_chat = Memo::new(move |_| matches!(app.screen.get(), Screen::Conversation | Screen::Room));
+    let in_room = Memo::new(move |_| app.screen.get() == Screen::Room);
+    let room = Memo::new(move |_| app.open_room.get());
     let list_shown = Memo::new(move |_| wide.get() || !in_chat.get());
     let chat_shown = Memo::new(move |_| wide.get() || in_chat.get());
     let peer = Memo::new(move |_| app.open_peer.get());
@@ -155,7 +163,10 @@ fn Shell(
                 <div class="chat-pane">
                     // A conversation opened in place of another starts afresh (its draft, its
                     // scroll position).
-                    {move || if in_chat.get() {
+                    {move || if in_room.get() {
+                        room.track();
+                        view! { <RoomView /> }.into_any()
+                    } else if in_chat.get() {
                         peer.track();
                         view! { <ConversationView /> }.into_any()
                     } else {

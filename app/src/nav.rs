@@ -1,6 +1,6 @@
 //! The browser's (and the phone's) Back button inside the app, through the History API.
 //!
-//! Every screen has a depth in a small tree: a conversation and Settings are under Home, the
+//! Every screen has a depth in a small tree: a conversation, a room and Settings are under Home, the
 //! onboarding steps under Welcome, "Forgot passphrase?" and deleting while locked under Unlock.
 //! Going deeper pushes history entries; Back goes one level up; going up inside the app (its own
 //! Back buttons, locking) goes back in the history as far. An entry holds only its depth: no data,
@@ -16,7 +16,7 @@ use crate::session::{AppState, Screen};
 /// How deep a place is in the tree.
 fn depth(screen: Screen, panel: UnlockPanel, restoring: bool) -> u32 {
     match screen {
-        Screen::ShowPhrase | Screen::Restore | Screen::Conversation | Screen::Settings => 1,
+        Screen::ShowPhrase | Screen::Restore | Screen::Conversation | Screen::Room | Screen::Settings => 1,
         Screen::ConfirmPhrase => 2,
         Screen::Profile if restoring => 2,
         Screen::Profile => 3,
@@ -34,6 +34,10 @@ fn up(app: AppState, ui: Ui) {
         Screen::Profile => app.go(Screen::ConfirmPhrase),
         Screen::Conversation | Screen::Settings => {
             app.open_peer.set(None);
+            app.go(Screen::Home);
+        }
+        Screen::Room => {
+            crate::communities::close(app);
             app.go(Screen::Home);
         }
         Screen::Unlock => ui.unlock_panel.set(UnlockPanel::Passphrase),

@@ -2,12 +2,13 @@
 //!
 //! `onboarding` (welcome, phrase, confirmation, restore, profile), `unlock` (with "Forgot
 //! passphrase?" and deleting the account while locked), `home` (the conversation list and
-//! starting a conversation), `conversation` (one conversation, its message request panel and the
+//! starting a conversation), `community` (the rooms joined, joining, one room), `conversation` (one conversation, its message request panel and the
 //! composer), `settings`, and `other_tab` ("Hush is open in another tab"). What they share is
 //! here: notices and errors, menus, confirmations, secret text, times, the pause after typing, and
 //! the engine's enums (connection, passphrase strength) in words.
 
 mod attachments;
+mod community;
 mod conversation;
 mod home;
 mod onboarding;
@@ -15,6 +16,7 @@ mod other_tab;
 mod settings;
 mod unlock;
 
+pub use community::RoomView;
 pub use conversation::ConversationView;
 pub use home::{Home, open_conversation};
 use leptos::prelude::*;

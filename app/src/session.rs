@@ -7,6 +7,7 @@ use std::cell::RefCell;
 use crypto_core::identity::{Seed, SessionId};
 use crypto_core::vault::KdfParams;
 use hush_client::account::{Account, Theme};
+use hush_client::communities::{Community, RoomMessage};
 use hush_client::conversations::{AttachmentState, Conversation, Message, Status};
 use hush_client::network::NetStatus;
 use hush_client::{Error, Event};
@@ -40,6 +41,8 @@ pub enum Screen {
     Home,
     /// One conversation.
     Conversation,
+    /// One community room.
+    Room,
     /// Settings.
     Settings,
 }
@@ -80,6 +83,14 @@ pub struct AppState {
     /// How far each outgoing message's upload got: (message id, file index, bytes sent, of all),
     /// the latest the engine told for each message still uploading.
     pub uploads: RwSignal<Vec<(String, usize, u64, u64)>>,
+    /// The joined community rooms, in the order joined.
+    pub communities: RwSignal<Vec<Community>>,
+    /// The open room's URL.
+    pub open_room: RwSignal<Option<String>>,
+    /// The open room's loaded messages, oldest first.
+    pub room_messages: RwSignal<Vec<RoomMessage>>,
+    /// Whether the open room has older messages than those loaded.
+    pub room_has_older: RwSignal<bool>,
     /// The Argon2id parameters of new passphrase wraps (tests choose cheaper ones).
     pub kdf: KdfParams,
     /// Whether locking reloads the page (see [`AppState::lock_because`]); tests that drive the
@@ -163,6 +174,9 @@ pub fn relocked() -> Option<Relocked> {
 /// Messages loaded at a time when scrolling back.
 pub const PAGE: usize = 50;
 
+/// How many posts of a room are read at once (the engine's page).
+pub const ROOM_PAGE: usize = hush_client::communities::PAGE;
+
 /// What the unlock screen says after an idle lock.
 const IDLE_NOTICE: Text = Text::AppLockedIdle;
 
@@ -204,6 +218,10 @@ impl AppState {
             typing: RwSignal::new(Vec::new()),
             net: RwSignal::new(None),
             uploads: RwSignal::new(Vec::new()),
+            communities: RwSignal::new(Vec::new()),
+            open_room: RwSignal::new(None),
+            room_messages: RwSignal::new(Vec::new()),
+            room_has_older: RwSignal::new(false),
             kdf: hush_client::KDF,
             forget_on_lock: true,
         }
@@ -274,6 +292,9 @@ impl AppState {
         self.open_peer.set(None);
         self.arrived.set(None);
         self.typing.set(Vec::new());
+        self.communities.set(Vec::new());
+        self.open_room.set(None);
+        self.room_messages.set(Vec::new());
         self.net.set(None);
         self.revision.update(|r| *r += 1);
     }
@@ -282,6 +303,10 @@ impl AppState {
     fn apply(&self, event: Event) {
         match event {
             Event::Conversations => refresh_list(*self),
+            Event::Communities => refresh_communities(*self),
+            Event::Community { room } if self.open_room.get_untracked().as_deref() == Some(room.as_str()) => {
+                refresh_room(*self, room)
+            }
             Event::Message { message, arrived } => {
                 if !arrived && self.uploads.with_untracked(|u| u.iter().any(|(id, ..)| *id == message.id)) {
                     let uploading = message.attachments.iter().any(|a| a.state == AttachmentState::Uploading);
@@ -414,6 +439,73 @@ fn refresh_list(app: AppState) {
     });
 }
 
+thread_local! {
+    /// The latest list refresh asked for (an older answer that comes later is dropped).
+    static LIST_ASKED: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+    /// The latest refresh of the open room asked for.
+    static ROOM_ASKED: core::cell::Cell<u64> = const { core::cell::Cell::new(0) };
+}
+
+fn next(counter: &'static std::thread::LocalKey<core::cell::Cell<u64>>) -> u64 {
+    counter.with(|c| {
+        c.set(c.get().wrapping_add(1));
+        c.get()
+    })
+}
+
+fn latest(counter: &'static std::thread::LocalKey<core::cell::Cell<u64>>, asked: u64) -> bool {
+    counter.with(|c| c.get() == asked)
+}
+
+/// Reads the joined rooms again (the engine said they changed).
+pub(crate) fn refresh_communities(app: AppState) {
+    let asked = next(&LIST_ASKED);
+    spawn_local(async move {
+        let Ok(engine) = unlocked(app) else { return };
+        match engine.communities().await {
+            Ok(list) if latest(&LIST_ASKED, asked) => app.communities.set(list),
+            Ok(_) => {}
+            Err(e) => app.notice.set(Some(crate::words::error_text(&e))),
+        }
+    });
+}
+
+/// Reads the open room's messages again (the engine said they changed): the newest, back to the
+/// oldest one loaded, so what the person paged in stays.
+pub(crate) fn refresh_room(app: AppState, room: String) {
+    let asked = next(&ROOM_ASKED);
+    spawn_local(async move {
+        if let Err(e) = reread(app, &room, asked).await {
+            app.notice.set(Some(crate::words::error_text(&e)));
+        }
+    });
+}
+
+async fn reread(app: AppState, room: &str, asked: u64) -> Result<(), Error> {
+    let engine = unlocked(app)?;
+    let (loaded, oldest) = app.room_messages.with_untracked(|list| (list.len(), list.first().map(|m| m.id)));
+    let (mut messages, older) = engine.room_messages(room, None, loaded.max(ROOM_PAGE) + ROOM_PAGE).await?;
+    // What came before the oldest loaded message stays unloaded (its "older" button stays).
+    let mut older = older;
+    if let Some(oldest) = oldest
+        && messages.first().is_some_and(|m| m.id < oldest)
+    {
+        messages.retain(|m| m.id >= oldest);
+        older = true;
+    }
+    if latest(&ROOM_ASKED, asked) && app.open_room.get_untracked().as_deref() == Some(room) {
+        app.room_has_older.set(older);
+        app.room_messages.set(messages);
+    }
+    Ok(())
+}
+
+/// Reads the newest messages of `room` into the open room's view (see [`refresh_room`]).
+pub(crate) async fn reread_room(app: AppState, room: &str) -> Result<(), Error> {
+    let asked = next(&ROOM_ASKED);
+    reread(app, room, asked).await
+}
+
 /// Opens this device's storage and makes the engine (once), then decides the first screen:
 /// unlock if an account exists, welcome otherwise.
 pub async fn start(app: AppState) {
@@ -485,6 +577,7 @@ async fn entered(app: AppState, engine: AppEngine) {
     app.go(if nameless { Screen::ChooseName } else { Screen::Home });
     spawn_local(async move { engine.run().await });
     refresh_list(app);
+    refresh_communities(app);
 }
 
 /// Creates the vault for the pending seed with `display_name` and `passphrase`, then opens Home.

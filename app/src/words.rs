@@ -4,6 +4,7 @@
 //! for the command line; the app shows these instead. A variant the engine adds later is shown by
 //! its `Display` until the catalogue has words for it.
 
+use crypto_core::community::UrlError;
 use crypto_core::identity::SessionIdError;
 use crypto_core::mnemonic::{PhraseError, SEED_WORDS};
 use crypto_core::network::Failure;
@@ -62,8 +63,31 @@ pub fn error_text(e: &Error) -> String {
         Error::FileDamaged => text(Text::ErrorFileDamaged),
         Error::FileRefused { status } => tf(Text::ErrorFileRefused, &[("status", &status.to_string())]),
         Error::FileNotKept(e) => with_problem(Text::ErrorFileNotKept, e),
+        Error::CommunityUrl(e) => community_url_text(*e),
+        Error::NotJoined => text(Text::ErrorNotJoined),
+        Error::NotBlinded => text(Text::ErrorNotBlinded),
+        Error::CommunityForbidden => text(Text::ErrorCommunityForbidden),
+        Error::CommunityNotFound => text(Text::ErrorCommunityNotFound),
+        Error::CommunityRateLimited => text(Text::ErrorCommunityRateLimited),
+        Error::TextOnlyThroughCommunity => text(Text::ErrorTextOnlyThroughCommunity),
+        Error::CommunityRefused { status } => tf(Text::ErrorCommunityRefused, &[("status", &status.to_string())]),
         other => other.to_string(),
     }
+}
+
+/// Why a community URL does not read (crypto-core's `UrlError`), as a sentence.
+fn community_url_text(e: UrlError) -> String {
+    t(match e {
+        UrlError::Scheme => Text::ErrorCommunityUrlScheme,
+        UrlError::Host => Text::ErrorCommunityUrlHost,
+        UrlError::Port => Text::ErrorCommunityUrlPort,
+        UrlError::MissingRoom => Text::ErrorCommunityUrlMissingRoom,
+        UrlError::Room => Text::ErrorCommunityUrlRoom,
+        UrlError::MissingKey => Text::ErrorCommunityUrlMissingKey,
+        UrlError::Key => Text::ErrorCommunityUrlKey,
+        _ => return sentence(&e.to_string()),
+    })
+    .to_owned()
 }
 
 /// `text` as a sentence (its first letter capitalised, closed with a full stop), as the engine
@@ -315,6 +339,18 @@ mod tests {
             .map(Error::RelayUrl),
         );
         errors.extend(testing::refusals().map(Error::RelayRefused));
+        errors.extend(
+            [
+                UrlError::Scheme,
+                UrlError::Host,
+                UrlError::Port,
+                UrlError::MissingRoom,
+                UrlError::Room,
+                UrlError::MissingKey,
+                UrlError::Key,
+            ]
+            .map(Error::CommunityUrl),
+        );
         errors.extend(testing::failures().into_iter().map(Error::Network));
         for e in &errors {
             assert_eq!(error_text(e), e.to_string(), "{e:?}");

@@ -16,15 +16,16 @@ export function hushNodeBinary() {
   return join(target, "debug", "hush-node");
 }
 
-/** Starts a devnet; resolves to { appUrl, info, data, stop } (`data`: its folder, with devnet.json). */
-export async function startDevnet({ nodes = 12, relayRefresh = 600 } = {}) {
+/** Starts a devnet; resolves to { appUrl, info, data, stop } (`data`: its folder, with devnet.json).
+ *  `extra`: more arguments for `hush-node devnet` (e.g. `--community-accept-unblinded`). */
+export async function startDevnet({ nodes = 12, relayRefresh = 600, extra = [] } = {}) {
   const data = mkdtempSync(join(tmpdir(), "hush-e2e-"));
   const dist = process.env.HUSH_DIST ?? join(ROOT, "dist");
   // Port 0 everywhere: the devnet binds each port itself and names them in devnet.json. Ports
   // chosen here and bound there could be taken in between (CI once lost the seed's port so).
   const args = ["devnet", "--data", data, "--nodes", String(nodes), "--seed-port", "0",
     "--app-port", "0", "--base-port", "0", "--static", dist,
-    "--relay-refresh", String(relayRefresh)];
+    "--relay-refresh", String(relayRefresh), ...extra];
   const child = spawn(hushNodeBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
   let log = "";
   child.stdout.on("data", (d) => (log += d));

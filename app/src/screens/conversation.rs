@@ -1496,7 +1496,7 @@ fn TimerDialog(
 
 /// A message's text: plain text, and its web addresses as links that ask before they open (a
 /// click, a middle click or Enter on one shows "Open this link?").
-fn message_text(text: &str, opening_link: RwSignal<Option<String>>) -> impl IntoView + use<> {
+pub(super) fn message_text(text: &str, opening_link: RwSignal<Option<String>>) -> impl IntoView + use<> {
     links::pieces(text)
         .into_iter()
         .map(|piece| match piece {
@@ -1529,7 +1529,7 @@ fn message_text(text: &str, opening_link: RwSignal<Option<String>>) -> impl Into
 }
 
 /// Opens `url` in a new tab, with no way back to this page (`noopener`) and no referrer.
-fn open_in_new_tab(url: &str) {
+pub(super) fn open_in_new_tab(url: &str) {
     if let Some(window) = web_sys::window() {
         let _ = window.open_with_url_and_target_and_features(url, "_blank", "noopener,noreferrer");
     }

@@ -1,6 +1,7 @@
 //! Home: the account (its Session ID shortened, to copy or show as a QR code), starting a
 //! conversation, search, message requests and the conversations, each row with its menu (pin,
-//! mute, nickname, copy the ID). The Note to Self is always one click away.
+//! mute, nickname, copy the ID), and the communities joined. The Note to Self is always one click
+//! away.
 
 use crypto_core::identity::SessionId;
 use leptos::ev::SubmitEvent;
@@ -36,6 +37,9 @@ pub fn session_id_qr(id: SessionId) -> Option<AnyView> {
 /// notice.
 #[inline(never)]
 pub fn open_conversation(app: AppState, peer: SessionId) {
+    if app.open_room.get_untracked().is_some() {
+        crate::communities::close(app);
+    }
     app.go(Screen::Conversation);
     spawn_local(async move {
         if let Err(e) = messaging::open(app, peer).await {
@@ -271,6 +275,7 @@ pub fn Home() -> impl IntoView {
                     <p class="note">{t(Text::HomeEmpty)}</p>
                 })}
             </section>
+            <super::community::CommunityList />
         }.into_any() }}
         <NicknameDialog target=nicknaming />
     }
