@@ -484,7 +484,9 @@ pub(crate) fn refresh_room(app: AppState, room: String) {
 async fn reread(app: AppState, room: &str, asked: u64) -> Result<(), Error> {
     let engine = unlocked(app)?;
     let (loaded, oldest) = app.room_messages.with_untracked(|list| (list.len(), list.first().map(|m| m.id)));
-    let (mut messages, older) = engine.room_messages(room, None, loaded.max(ROOM_PAGE) + ROOM_PAGE).await?;
+    // A page at first; then what is loaded and room for what came since.
+    let limit = if loaded == 0 { ROOM_PAGE } else { loaded + ROOM_PAGE };
+    let (mut messages, older) = engine.room_messages(room, None, limit).await?;
     // What came before the oldest loaded message stays unloaded (its "older" button stays).
     let mut older = older;
     if let Some(oldest) = oldest
