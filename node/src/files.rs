@@ -20,7 +20,6 @@
 //! the real server's cleanup). The key pair is Ed25519, its X25519 key derived from it (Edwards →
 //! Montgomery), as the real server publishes its key.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -38,6 +37,8 @@ use crypto_core::onion::{MAX_BODY_LEN, server, v4};
 use rand_core::OsRng;
 use rusqlite::{Connection, OptionalExtension, params};
 use serde_json::{Map, Value};
+
+use crate::wsgi::{Headers, header_name, percent_bytes, python_int, subrequest_headers};
 
 /// The largest file accepted: the most the deterministic attachment encryption produces
 /// (protocol-files §2.5, §3.3); a 10,000,000-byte file encrypted the legacy way is smaller.
@@ -155,38 +156,6 @@ impl Reply {
     fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
-}
-
-/// Request headers: lower-case names with `_` as `-` (as WSGI folds them), first value kept.
-pub type Headers = HashMap<String, String>;
-
-fn header_name(name: &str) -> String {
-    name.to_ascii_lowercase().replace('_', "-")
-}
-
-/// Python's `int(str)`: surrounding whitespace, a sign, digits with single `_` between them.
-/// `None` where Python raises `ValueError`; values beyond i128 saturate (all out of range anyway).
-fn python_int(text: &str) -> Option<i128> {
-    let text = text.trim();
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, text.get(1..)?),
-        Some(b'+') => (false, text.get(1..)?),
-        _ => (false, text),
-    };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
-        return None;
-    }
-    let mut value: i128 = 0;
-    for c in digits.chars() {
-        match c {
-            '_' => {}
-            '0'..='9' => {
-                value = value.saturating_mul(10).saturating_add(i128::from(c as u8 - b'0'));
-            }
-            _ => return None,
-        }
-    }
-    Some(if negative { -value } else { value })
 }
 
 /// Where a request goes.
@@ -496,44 +465,9 @@ impl FileServer {
     }
 }
 
-/// A subrequest's headers from the request's `headers` (absent: none). `None` when it is not an
-/// object or a value is not text (a number counts as its digits).
-fn subrequest_headers(value: Option<&Value>) -> Option<Headers> {
-    let Some(value) = value else { return Some(Headers::new()) };
-    let mut headers = Headers::new();
-    for (name, value) in value.as_object()? {
-        let value = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => return None,
-        };
-        headers.entry(header_name(name)).or_insert(value);
-    }
-    Some(headers)
-}
-
 /// Percent-decodes a path as the WSGI server does before Flask routes it.
 fn percent_decode(path: &str) -> String {
-    let bytes = path.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b, hex) {
-            (b'%', Some(decoded)) => {
-                out.push(decoded);
-                i += 3;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&percent_bytes(path, false)).into_owned()
 }
 
 /// The file server over plain HTTP (and its onion endpoints): every path and method.
@@ -604,17 +538,6 @@ pub fn spawn_sweeper(server: Arc<FileServer>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn python_int_accepts_what_python_accepts() {
-        for (text, value) in [("5", 5), (" 12 ", 12), ("+7", 7), ("-3", -3), ("1_000", 1000), ("007", 7)] {
-            assert_eq!(python_int(text), Some(value), "{text}");
-        }
-        for text in ["", " ", "1.5", "1e3", "_1", "1_", "1__0", "0x10", "abc", "- 1", "+"] {
-            assert_eq!(python_int(text), None, "{text}");
-        }
-        assert!(python_int(&"9".repeat(60)).is_some_and(|v| v > 1 << 100));
-    }
 
     #[test]
     fn routes_match_flask_rules() {

@@ -195,7 +195,7 @@ pub fn file_server(data: &[u8]) -> Option<u16> {
     FILES.with(|files| {
         let files = files.as_ref()?;
         let (&selector, rest) = data.split_first()?;
-        let headers = crate::files::Headers::new();
+        let headers = crate::wsgi::Headers::new();
         match selector % 3 {
             0 => {
                 let method = ["GET", "POST", "PUT", "DELETE", "OPTIONS"][usize::from(selector / 3 % 5)];
@@ -245,7 +245,7 @@ pub fn community_server(data: &[u8]) -> Option<u16> {
     let target = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
     let header_lines = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
     let body = parts.next().unwrap_or_default();
-    let mut headers = crate::files::Headers::new();
+    let mut headers = crate::wsgi::Headers::new();
     for line in header_lines.lines() {
         if let Some((name, value)) = line.split_once(':') {
             headers.entry(name.trim().to_ascii_lowercase()).or_insert_with(|| value.trim().to_owned());

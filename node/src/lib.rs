@@ -20,6 +20,7 @@ pub mod sogs;
 pub mod static_files;
 pub mod store;
 pub mod tls;
+pub mod wsgi;
 
 /// The storage-server version the nodes report.
 pub const VERSION: [u32; 3] = [2, 6, 2];

@@ -38,7 +38,7 @@ use rand_core::OsRng;
 use rusqlite::Connection;
 use serde_json::{Map, Value};
 
-use crate::files::Headers;
+use crate::wsgi::Headers;
 
 /// The devnet community server's default port.
 pub const DEFAULT_PORT: u16 = 22025;

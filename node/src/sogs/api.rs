@@ -12,39 +12,12 @@ use serde_json::Value;
 
 use super::auth::Request;
 use super::{ACTIVE_CUTOFF, Community, DM_EXPIRY, LINKED_EXPIRY, Py, Reply, UPLOAD_EXPIRY, User, db};
-use crate::files::Headers;
+use crate::wsgi::{Headers, percent_bytes};
 
 /// Percent-decodes a path (`%xx` escapes; a `%` without two hex digits stays). `None` when the
 /// result is not UTF-8.
 pub fn percent_decode(text: &str) -> Option<String> {
     String::from_utf8(percent_bytes(text, false)).ok()
-}
-
-fn percent_bytes(text: &str, plus_is_space: bool) -> Vec<u8> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (b, hex) {
-            (b'%', Some(decoded)) => {
-                out.push(decoded);
-                i += 3;
-            }
-            (b'+', _) if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            _ => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    out
 }
 
 /// The query's parameters as `request.args.get` reads them (the first of a repeated name).
@@ -58,26 +31,9 @@ fn parse_query(query: &str) -> BTreeMap<String, String> {
     map
 }
 
-/// Python's `int(str)`: surrounding white space, a sign, digits with single `_` between them.
+/// Python's `int(str)`, where the server keeps an i64.
 fn python_int(text: &str) -> Option<i64> {
-    let text = text.trim();
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, text.get(1..)?),
-        Some(b'+') => (false, text.get(1..)?),
-        _ => (false, text),
-    };
-    if digits.is_empty() || digits.starts_with('_') || digits.ends_with('_') || digits.contains("__") {
-        return None;
-    }
-    let mut value: i64 = 0;
-    for c in digits.chars() {
-        match c {
-            '_' => {}
-            '0'..='9' => value = value.checked_mul(10)?.checked_add(i64::from(c as u8 - b'0'))?,
-            _ => return None,
-        }
-    }
-    Some(if negative { -value } else { value })
+    crate::wsgi::python_int(text).and_then(|v| i64::try_from(v).ok())
 }
 
 /// Python's `int(x)` of a JSON value; `None` where Python raises.
@@ -127,21 +83,7 @@ fn allow(methods: &[&str]) -> String {
     all.join(", ")
 }
 
-/// A subrequest's headers from a v4 request's or a batch element's `headers` (absent: none).
-/// `None` when it is not an object or a value is not text.
-pub fn subrequest_headers(value: Option<&Value>) -> Option<Headers> {
-    let Some(value) = value else { return Some(Headers::new()) };
-    let mut headers = Headers::new();
-    for (name, value) in value.as_object()? {
-        let value = match value {
-            Value::String(s) => s.clone(),
-            Value::Number(n) => n.to_string(),
-            _ => return None,
-        };
-        headers.entry(name.to_ascii_lowercase().replace('_', "-")).or_insert(value);
-    }
-    Some(headers)
-}
+pub use crate::wsgi::subrequest_headers;
 
 /// Why a handler stopped: an answer, or a storage error (a 500).
 enum Failure {

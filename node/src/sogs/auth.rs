@@ -7,7 +7,7 @@ use crypto_core::community::{AuthError, AuthPolicy, RequestAuth};
 use rusqlite::{Connection, params};
 
 use super::{Reply, User};
-use crate::files::Headers;
+use crate::wsgi::Headers;
 
 /// How far a request's timestamp may be from the server's clock (24 h).
 pub const WINDOW_SECONDS: i64 = crypto_core::community::auth::MAX_CLOCK_SKEW_S;
