@@ -98,6 +98,8 @@ pub async fn post(
         engine.post_files(room, text, reply_to, files).await?
     };
     replace(app, posted);
+    // The room's last post is now this one.
+    refresh_communities(app);
     Ok(())
 }
 

@@ -1,7 +1,8 @@
 // Accessibility scan: axe-core (npm, pinned in package.json) run inside the page on every screen —
 // welcome, the recovery phrase, its confirmation, restore, profile, unlock, Home with
 // conversations and a request (and searching), a conversation with a picture and a file, the
-// picture viewer, files chosen to send, Settings — in the light and the
+// picture viewer, files chosen to send, the Join community dialog, a community room, Settings —
+// in the light and the
 // dark theme, 390 and 1280 px wide. Any violation of impact "serious" or "critical" fails, colour
 // contrast included. axe is evaluated through the DevTools protocol, which the page's
 // Content-Security-Policy does not govern, so the page is scanned as it is served.
@@ -67,6 +68,19 @@ before(async () => {
   await send(cat.page, "Hi Ann, it is Cat");
   await ann.page.getByRole("button", { name: "Back", exact: true }).click();
   await ann.page.getByTestId("conversation").filter({ hasText: "Message request" }).waitFor({ timeout: 60000 });
+  // Ann and Bob post in the devnet's community room; Ann goes back to Home.
+  for (const [p, text] of [[ann.page, "Ann in the lobby"], [bob.page, "Bob in the lobby"]]) {
+    await p.getByTestId("join-community").click();
+    await p.getByTestId("community-url").fill(devnet.info.community.lobby_url);
+    await p.getByRole("button", { name: "Join", exact: true }).click();
+    await p.locator("#room-title").waitFor({ timeout: 60000 });
+    await p.getByTestId("community-url").waitFor({ state: "hidden", timeout: 60000 });
+    await p.getByTestId("composer").fill(text);
+    await p.getByTestId("send").click();
+    await p.getByTestId("message").filter({ hasText: text }).waitFor({ timeout: 60000 });
+  }
+  await ann.page.getByTestId("message").filter({ hasText: "Bob in the lobby" }).waitFor({ timeout: 60000 });
+  await ann.page.getByRole("button", { name: "Back", exact: true }).click();
 });
 after(async () => {
   await browser?.close();
@@ -143,6 +157,16 @@ for (const scheme of ["light", "dark"]) {
       await openRow(ann, "Cat");
       await ann.getByRole("group", { name: "Message request" }).waitFor();
       violations.push(...await scan(ann, "conversation, a request"));
+      // Communities: the Join community dialog, and a room.
+      await ann.getByRole("button", { name: "Back", exact: true }).click();
+      await ann.getByTestId("join-community").click();
+      await ann.getByTestId("community-url").waitFor();
+      violations.push(...await scan(ann, "the Join community dialog"));
+      await ann.keyboard.press("Escape");
+      await ann.getByTestId("community").click();
+      await ann.getByTestId("message").filter({ hasText: "Bob in the lobby" }).waitFor();
+      violations.push(...await scan(ann, "a community room"));
+      await shot(ann, "room");
       await ann.getByRole("button", { name: "Back", exact: true }).click();
       await ann.getByRole("button", { name: "Settings" }).click();
       await ann.getByRole("heading", { name: "Settings", exact: true }).waitFor();

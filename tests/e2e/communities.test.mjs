@@ -35,6 +35,7 @@ async function join(page, url) {
   await page.getByTestId("community-url").fill(url);
   await page.getByRole("button", { name: "Join", exact: true }).click();
   await page.locator("#room-title").waitFor({ timeout: 60000 });
+  await page.getByTestId("community-url").waitFor({ state: "hidden", timeout: 60000 });
 }
 
 async function say(page, text) {

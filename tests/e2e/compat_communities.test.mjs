@@ -29,6 +29,7 @@ async function join(page) {
   await page.getByTestId("community-url").fill(devnet.info.community.lobby_url);
   await page.getByRole("button", { name: "Join", exact: true }).click();
   await page.locator("#room-title").waitFor({ timeout: 60000 });
+  await page.getByTestId("community-url").waitFor({ state: "hidden", timeout: 60000 });
 }
 
 test("session-python's post, signed with its unblinded key, is shown verified; a forged one is not", async () => {

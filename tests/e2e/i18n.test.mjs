@@ -2,8 +2,8 @@
 // pseudo-locale en-XA gets every catalogue text wrapped as ⟦…⟧, so any text node, aria-label,
 // placeholder or title without the brackets was written into the code: onboarding, Home, a
 // conversation with a message each way, files before and after sending and the picture
-// viewer, its menu, dialogs and reaction picker, Settings, a row's
-// menu, the nickname dialog, search, the unlock screen with its panels, and a second tab are
+// viewer, its menu, dialogs and reaction picker, the Join community dialog and a room, Settings,
+// a row's menu, the nickname dialog, search, the unlock screen with its panels, and a second tab are
 // searched. What the engine says is worded by the catalogue too: why a typed ID is not a
 // Session ID, a deleted message's marker, and the list's preview of a disappearing-messages
 // notice and of a deleted message. What people provide (names, IDs, message bodies, the recovery
@@ -188,6 +188,29 @@ test("in en-XA every text of every screen comes from the catalogue", async () =>
   assert.equal((await deleted.getByTestId("body").textContent()).trim(), xa("This message was deleted."));
   await preview(xa("This message was deleted.")).waitFor({ state: "attached" });
   await allFromTheCatalogue(page, "a message deleted for everyone");
+
+  // Communities: the Join community dialog, a room with a post (its actions shown) and a reply
+  // being written, Home with the room listed; then back to Bob.
+  await page.getByRole("button", { name: xa("Back"), exact: true }).click();
+  await page.getByTestId("join-community").click();
+  await page.getByTestId("community-url").waitFor();
+  await allFromTheCatalogue(page, "the Join community dialog");
+  await page.getByTestId("community-url").fill(devnet.info.community.lobby_url);
+  await page.getByRole("button", { name: xa("Join"), exact: true }).click();
+  await page.locator("#room-title").waitFor({ timeout: 60000 });
+  await page.getByTestId("community-url").waitFor({ state: "hidden", timeout: 60000 });
+  await page.getByTestId("composer").fill("hello lobby");
+  await page.getByTestId("send").click();
+  const posted = page.getByTestId("message").filter({ hasText: "hello lobby" });
+  await posted.waitFor({ timeout: 60000 });
+  await posted.locator(".when").click();
+  await posted.locator(".actions").getByRole("button", { name: xa("Reply"), exact: true }).click();
+  await page.getByTestId("replying").waitFor();
+  await allFromTheCatalogue(page, "a community room");
+  await page.getByRole("button", { name: xa("Back"), exact: true }).click();
+  await page.getByTestId("community").waitFor();
+  await allFromTheCatalogue(page, "Home with a community");
+  await openRow(page, "Bob");
 
   // A message the network would not take: why, in the catalogue's words (the engine keeps the
   // reason typed); the same reason in Settings' network status while the relay stays out of reach.

@@ -164,7 +164,7 @@ fn JoinDialog(
                 <p id="join-text">{t(Text::CommunityJoinText)}</p>
                 <label for="community-url">{t(Text::CommunityUrl)}</label>
                 <input id="community-url" type="url" data-testid="community-url" autocomplete="off" spellcheck="false"
-                    autocapitalize="none" dir="ltr" placeholder="https://…/room?public_key=…" node_ref=field
+                    autocapitalize="none" dir="ltr" placeholder=t(Text::CommunityUrlPlaceholder) node_ref=field
                     prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
                 <Problem error=error />
                 <div class="row">
