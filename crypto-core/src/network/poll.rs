@@ -21,6 +21,10 @@ pub const MAX_POLL_INTERVAL_MS: u64 = 30_000;
 #[derive(Clone, Debug, Default)]
 pub struct PollState {
     last_hash: HashMap<([u8; 32], i16), String>,
+    /// The last hash any node returned, per namespace: what a node not asked before is sent, so
+    /// that it too sends only what is newer (a swarm's members hold the same messages; one that
+    /// does not know the hash sends everything, which the de-duplication takes care of).
+    latest: HashMap<i16, String>,
     seen: HashSet<String>,
     order: VecDeque<String>,
     last_hash_changed: bool,
@@ -28,14 +32,18 @@ pub struct PollState {
 }
 
 impl PollState {
-    /// The `last_hash` to send to `node` for `namespace`.
+    /// The `last_hash` to send to `node` for `namespace`: the one it returned, or else the last
+    /// one any node returned.
     pub fn last_hash(&self, node: &[u8; 32], namespace: i16) -> Option<&str> {
-        self.last_hash.get(&(*node, namespace)).map(String::as_str)
+        self.last_hash.get(&(*node, namespace)).or_else(|| self.latest.get(&namespace)).map(String::as_str)
     }
 
     /// Records the last hash a node returned.
     pub fn set_last_hash(&mut self, node: &[u8; 32], namespace: i16, hash: &str) {
-        if self.last_hash(node, namespace) == Some(hash) {
+        if self.latest.get(&namespace).is_none_or(|h| h != hash) {
+            self.latest.insert(namespace, hash.to_owned());
+        }
+        if self.last_hash.get(&(*node, namespace)).map(String::as_str) == Some(hash) {
             return;
         }
         if self.last_hash.len() >= LAST_HASH_LIMIT && !self.last_hash.contains_key(&(*node, namespace)) {
@@ -57,6 +65,7 @@ impl PollState {
     pub fn restore_last_hashes<'a>(&mut self, entries: impl IntoIterator<Item = ([u8; 32], i16, &'a str)>) {
         for (node, ns, hash) in entries {
             if self.last_hash.len() < LAST_HASH_LIMIT {
+                self.latest.entry(ns).or_insert_with(|| hash.to_owned());
                 self.last_hash.insert((node, ns), hash.to_owned());
             }
         }
@@ -149,13 +158,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn polling_dedupes_and_remembers_last_hash_per_node() {
+    fn polling_dedupes_and_remembers_last_hash_per_node_and_namespace() {
         let mut poll = PollState::default();
         assert!(poll.first_sight("a"));
         assert!(!poll.first_sight("a"));
         poll.set_last_hash(&[1; 32], 0, "h1");
         assert_eq!(poll.last_hash(&[1; 32], 0), Some("h1"));
-        assert_eq!(poll.last_hash(&[2; 32], 0), None);
+        assert_eq!(poll.last_hash(&[2; 32], 0), Some("h1"), "another node: the last any node returned");
+        poll.set_last_hash(&[2; 32], 0, "h0");
+        assert_eq!((poll.last_hash(&[1; 32], 0), poll.last_hash(&[2; 32], 0)), (Some("h1"), Some("h0")), "per node");
         assert_eq!(poll.last_hash(&[1; 32], 5), None, "per namespace");
         for i in 0..SEEN_LIMIT + 5 {
             poll.first_sight(&i.to_string());
@@ -183,6 +194,21 @@ mod tests {
         assert_eq!(poll.recent(10), vec!["x".to_owned(), "y".to_owned()]);
         let saved: Vec<_> = poll.last_hashes().map(|(n, ns, h)| (*n, ns, h.to_owned())).collect();
         assert_eq!(saved, vec![([1; 32], 0, "h2".to_owned())]);
+    }
+
+    #[test]
+    fn a_node_not_asked_before_is_sent_the_last_hash_any_node_returned() {
+        let mut poll = PollState::default();
+        assert_eq!(poll.last_hash(&[9; 32], 3), None);
+        poll.set_last_hash(&[1; 32], 3, "c1");
+        poll.set_last_hash(&[1; 32], 0, "m1");
+        poll.set_last_hash(&[2; 32], 3, "c2");
+        assert_eq!(poll.last_hash(&[9; 32], 3), Some("c2"), "the newest of the namespace");
+        assert_eq!(poll.last_hash(&[9; 32], 0), Some("m1"));
+        assert_eq!(poll.last_hash(&[9; 32], 5), None, "another namespace has none");
+        assert_eq!(poll.last_hash(&[1; 32], 3), Some("c1"), "a node's own comes first");
+        // Only what nodes returned is saved: the stand-in is not an entry of its own.
+        assert_eq!(poll.last_hashes().count(), 3);
     }
 
     #[test]
