@@ -462,6 +462,9 @@ pub fn Viewer(
                 return;
             };
             problem.set(None);
+            // The picture before is not shown under this one's title while this one is read.
+            url.set(None);
+            held.release();
             let held = held.clone();
             spawn_local(async move {
                 let content_type = app.messages.with_untracked(|list| {
