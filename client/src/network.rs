@@ -1002,6 +1002,16 @@ impl<P: Platform> Client<P> {
             };
             // A reply that does not read brings nothing; the next poll asks again.
             let results = BatchReply::parse(&reply.body).map(|b| b.results).unwrap_or_default();
+            // A signed retrieve refused for this device's clock comes back inside the batch (the
+            // batch itself is answered 200): the same as a single retrieve refused so, the time
+            // samples go, a node is asked for the time, and the status says why.
+            if results.iter().take(asked_for.len()).any(|r| matches!(r.code, 406 | 425)) {
+                self.network.borrow_mut().forget_time(self.world.clock.now_ms());
+                self.show_outcome(Err(&Failure::ClockOutOfSync));
+                let mut sync = Exchange::to_any_node();
+                let _ = self.drive(&mut sync, &NodeAsk(&|_| requests::info()), &Cell::new(None)).await;
+                return Err(Failure::ClockOutOfSync);
+            }
             if page == 0 && !extras.is_empty() {
                 extra_ok = results.len() == asked_for.len() + extras.len()
                     && results.iter().skip(asked_for.len()).all(BatchResult::is_success);

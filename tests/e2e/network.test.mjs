@@ -196,7 +196,9 @@ test("after a reload the guards are the same and no node sends the old messages 
   const before = b.log.filter((e) => e.at < since && e.url.includes("/v1/onion/"));
   t.diagnostic(`before the reload: ${before.length} onion requests, ${before.reduce((s, e) => s + e.down, 0)} bytes back`);
   t.diagnostic(`20 s after the reload: ${after.length} onion requests, ${down} bytes back`);
-  assert.ok(down < 20000, `${down} bytes came back after the reload: the old messages were sent again`);
+  // Each poll is one batch of five namespaces (messages and the account's four configs), whose
+  // empty answer is larger than a lone retrieve's; the old messages sent again would be over 60 kB.
+  assert.ok(down < 40000, `${down} bytes came back after the reload: the old messages were sent again`);
   // The history is all there (from the vault).
   await toChat(b.page, "Alice");
   await message(b.page, "in").filter({ hasText: "long #30 " }).waitFor({ timeout: 30000 });
