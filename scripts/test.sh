@@ -29,7 +29,14 @@ stage "lints (clippy, native and wasm32)" sh -c \
   'cargo clippy --locked --workspace --all-targets --all-features -- -D warnings &&
    cargo clippy --locked -p crypto-core -p hush-client -p app --lib --tests --target wasm32-unknown-unknown -- -D warnings'
 # --all-features: the engine's tests against a devnet need its `native` and `testing` features.
-stage "native tests (cargo test --workspace)" cargo test --workspace --locked --all-features --no-fail-fast
+# Its output is long: the lines that name a failure are printed again at the end, where a CI
+# log's tail shows them.
+native_log="$(mktemp)"
+native() {
+  cargo test --workspace --locked --all-features --no-fail-fast 2>&1 | tee "$native_log"
+  return "${PIPESTATUS[0]}"
+}
+stage "native tests (cargo test --workspace)" native
 stage "crypto-core in headless Chromium" \
   cargo test --locked -p crypto-core --target wasm32-unknown-unknown --test browser
 stage "app storage on IndexedDB in headless Chromium" \
@@ -41,6 +48,11 @@ stage "end-to-end (Playwright, Chromium)" node --test --test-concurrency=1 tests
 stage "deployment examples (nginx in front of the relay, systemd unit)" tests/deploy/reverse_proxy.sh
 
 printf '\n'
+if grep -qE "^test .* FAILED|overflowed its stack|error: test failed" "$native_log"; then
+  printf 'What failed in the native tests:\n'
+  grep -E "^test .* FAILED|panicked at|overflowed its stack|error: test failed|^error\[" "$native_log" | head -40
+fi
+rm -f "$native_log"
 for f in "${failures[@]}"; do printf 'FAILED: %s\n' "$f"; done
 printf 'stages: %d passed, %d failed\n' "$passed" "$failed"
 [ "$failed" -eq 0 ]

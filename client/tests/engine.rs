@@ -235,7 +235,7 @@ const SECONDS_20: Duration = Duration::from_secs(20);
 /// from the same seed), and the reply reaches both of its engines; nothing shows twice.
 #[test]
 fn two_engines_exchange_text_and_a_second_device_gets_the_sync_copy() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("exchange").await;
         let alice_seed = seed();
         let alice = User::create(&net.relay(), Shared::default(), &alice_seed, "Alice").await;
@@ -307,7 +307,7 @@ fn two_engines_exchange_text_and_a_second_device_gets_the_sync_copy() {
 /// being looked at receives its messages already read.
 #[test]
 fn a_burst_of_messages_arrives_in_order_and_read_while_viewed() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("burst").await;
         let alice = memory_user(&net, "Alice").await;
         let bob = memory_user(&net, "Bob").await;
@@ -347,7 +347,7 @@ fn a_burst_of_messages_arrives_in_order_and_read_while_viewed() {
 /// vault whose poll remembers nothing — is filed once.
 #[test]
 fn polling_skips_garbage_and_files_a_message_fetched_twice_once() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("polling").await;
         let backend = Shared::default();
         let (engine, control) = new_engine(backend.clone());
@@ -413,7 +413,7 @@ fn polling_skips_garbage_and_files_a_message_fetched_twice_once() {
 /// again as new, and what came while the engine was closed arrives once.
 #[test]
 fn a_reload_brings_no_old_message_back_as_new() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("reload").await;
         let alice = memory_user(&net, "Alice").await;
         let backend = Shared::default();
@@ -445,7 +445,7 @@ fn a_reload_brings_no_old_message_back_as_new() {
 /// network returns they are delivered on their own — no Retry — and arrive exactly once.
 #[test]
 fn messages_failed_in_an_outage_go_out_on_their_own_when_the_network_returns() {
-    run_test(Duration::from_secs(75), async {
+    run_test(Duration::from_secs(75), async || {
         let net = Net::start("outage").await;
         let alice = memory_user(&net, "Alice").await;
         let bob = memory_user(&net, "Bob").await;
@@ -502,7 +502,7 @@ fn messages_failed_in_an_outage_go_out_on_their_own_when_the_network_returns() {
 /// exactly once.
 #[test]
 fn the_outbox_survives_a_restart_on_sqlite() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("restart").await;
         let bob = memory_user(&net, "Bob").await;
         let dir = tempfile::tempdir().unwrap();
@@ -537,7 +537,7 @@ fn the_outbox_survives_a_restart_on_sqlite() {
 /// same storage delivers the message, and the recipient sees it exactly once.
 #[test]
 fn send_then_an_immediate_reload_delivers_exactly_once() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("reload-send").await;
         let bob = memory_user(&net, "Bob").await;
         let backend = Shared::default();
@@ -584,7 +584,7 @@ fn send_then_an_immediate_reload_delivers_exactly_once() {
 /// the network comes back (they see `approved_me`, and our name); replying to a request accepts it.
 #[test]
 fn requests_accepted_offline_are_delivered_later_and_replying_accepts() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("requests").await;
         let alice = memory_user(&net, "Alice").await;
         let bob = memory_user(&net, "Bob").await;
@@ -637,7 +637,7 @@ fn requests_accepted_offline_are_delivered_later_and_replying_accepts() {
 /// messages do not come back, and a new message starts a request again.
 #[test]
 fn blocked_people_are_not_heard_until_unblocked_and_deleted_conversations_stay_gone() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("blocking").await;
         let alice = memory_user(&net, "Alice").await;
         let bob = memory_user(&net, "Bob").await;
@@ -711,7 +711,7 @@ const GIF: &[u8] = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!
 /// (no network needed the second time); the sender's own copy is on its device from the start.
 #[test]
 fn files_go_through_the_file_server_and_come_back_byte_for_byte() {
-    run_test(Duration::from_secs(90), async {
+    run_test(Duration::from_secs(90), async || {
         let net = Net::start("files").await;
         let alice = memory_user(&net, "Alice").await;
         let bob = memory_user(&net, "Bob").await;
@@ -804,7 +804,7 @@ fn files_go_through_the_file_server_and_come_back_byte_for_byte() {
 /// the file server no longer has says so; a pointer that names no file server is never fetched.
 #[test]
 fn a_tampered_or_expired_file_is_never_shown() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("tampered").await;
         let bob = memory_user(&net, "Bob").await;
         let alice = Identity::from_seed(&seed());
@@ -870,7 +870,7 @@ fn a_tampered_or_expired_file_is_never_shown() {
 /// (the same encrypted bytes, kept in the outbox) and the message arrives once, its files whole.
 #[test]
 fn a_reload_mid_upload_sends_the_files_once() {
-    run_test(Duration::from_secs(90), async {
+    run_test(Duration::from_secs(90), async || {
         let net = Net::start("reload-files").await;
         let bob = memory_user(&net, "Bob").await;
         let backend = Shared::default();
@@ -908,7 +908,7 @@ fn a_reload_mid_upload_sends_the_files_once() {
 /// recipient; a new one replaces it; removing it removes it at the recipient too.
 #[test]
 fn profile_pictures_reach_contacts_and_leave_with_a_removal() {
-    run_test(Duration::from_secs(90), async {
+    run_test(Duration::from_secs(90), async || {
         let net = Net::start("avatars").await;
         let alice = memory_user(&net, "Alice").await;
         let bob = memory_user(&net, "Bob").await;
@@ -961,7 +961,7 @@ fn new_file(name: &str, content_type: &str, bytes: &[u8], size: Option<(u32, u32
 /// A draft is kept, sealed, across a restart of the engine; sending clears it.
 #[test]
 fn drafts_survive_a_restart_and_a_send_clears_them() {
-    run_test(Duration::from_secs(30), async {
+    run_test(Duration::from_secs(30), async || {
         let backend = Shared::default();
         let (engine1, control) = new_engine(backend.clone());
         engine1.create(&seed(), "Alice", PASSPHRASE).await.unwrap();
@@ -1006,7 +1006,7 @@ fn drafts_survive_a_restart_and_a_send_clears_them() {
 /// message waiting in the outbox is delivered and polling picks it up within a bounded time.
 #[test]
 fn a_stalled_relay_stops_neither_polling_nor_delivery() {
-    run_test(Duration::from_secs(75), async {
+    run_test(Duration::from_secs(75), async || {
         let net = Net::start("stall").await;
         let alice = memory_user(&net, "Alice").await;
         let bob = memory_user(&net, "Bob").await;
@@ -1048,7 +1048,7 @@ fn a_stalled_relay_stops_neither_polling_nor_delivery() {
 /// the problem.
 #[test]
 fn a_real_socket_that_never_answers_is_abandoned_at_the_deadline() {
-    run_test(Duration::from_secs(40), async {
+    run_test(Duration::from_secs(40), async || {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let held = Rc::new(RefCell::new(Vec::new()));
@@ -1080,7 +1080,7 @@ fn a_real_socket_that_never_answers_is_abandoned_at_the_deadline() {
 /// is made after, and a new unlock starts again where it left off.
 #[test]
 fn locking_stops_the_background_work_and_unlocking_resumes_it() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("lock").await;
         let alice = memory_user(&net, "Alice").await;
         let mut bob = memory_user(&net, "Bob").await;
@@ -1133,7 +1133,7 @@ fn locking_stops_the_background_work_and_unlocking_resumes_it() {
 /// (The figure over 30 messages is `client/examples/dead_member.rs`, in BENCHMARKS.md.)
 #[test]
 fn a_dead_member_still_listed_loses_nothing_and_delays_little() {
-    run_test(Duration::from_secs(600), async {
+    run_test(Duration::from_secs(600), async || {
         let dir = tempfile::Builder::new().prefix("hush-engine-test-dead-").tempdir().unwrap();
         let mut config = DevnetConfig::on_free_ports(dir.path().to_path_buf());
         config.nodes = 8;
@@ -1198,7 +1198,7 @@ impl<B: Backend + 'static> User<B> {
 /// takes a message off this device only.
 #[test]
 fn replies_reactions_and_deleting_round_trip_between_engines_and_devices() {
-    run_test(Duration::from_secs(120), async {
+    run_test(Duration::from_secs(120), async || {
         let net = Net::start("interactions").await;
         let (alice_seed, bob_seed) = (seed(), seed());
         let alice = User::create(&net.relay(), Shared::default(), &alice_seed, "Alice").await;
@@ -1294,7 +1294,7 @@ fn replies_reactions_and_deleting_round_trip_between_engines_and_devices() {
 /// does not see them).
 #[test]
 fn read_receipts_and_typing_go_only_with_their_settings_on() {
-    run_test(Duration::from_secs(120), async {
+    run_test(Duration::from_secs(120), async || {
         let net = Net::start("receipts").await;
         let alice = memory_user(&net, "Alice").await;
         let bob = memory_user(&net, "Bob").await;
@@ -1373,7 +1373,7 @@ fn read_receipts_and_typing_go_only_with_their_settings_on() {
 /// shows once, reaches the account's second device, and takes reactions and deletion like any.
 #[test]
 fn note_to_self_is_stored_once_and_reaches_the_second_device() {
-    run_test(Duration::from_secs(90), async {
+    run_test(Duration::from_secs(90), async || {
         let net = Net::start("note-to-self").await;
         let seed = seed();
         let alice = User::create(&net.relay(), Shared::default(), &seed, "Alice").await;
@@ -1421,7 +1421,7 @@ impl Net {
 #[test]
 fn disappearing_messages_leave_screens_vaults_and_swarms_on_time() {
     use hush_client::conversations::{Disappearing, Notice};
-    run_test(Duration::from_secs(120), async {
+    run_test(Duration::from_secs(120), async || {
         let net = Net::start("disappearing").await;
         let seed = seed();
         let alice = User::create(&net.relay(), Shared::default(), &seed, "Alice").await;

@@ -87,7 +87,7 @@ const TEN_MINUTES: i64 = 10 * 60 * 1000;
 
 #[test]
 fn sending_continues_with_one_node_reporting_u64_max_and_one_ten_minutes_fast() {
-    run_test(Duration::from_secs(170), async {
+    run_test(Duration::from_secs(170), async || {
         let dir = tempfile::Builder::new().prefix("hush-network-time-").tempdir().unwrap();
         let mut config = DevnetConfig::on_free_ports(dir.path().to_path_buf());
         config.nodes = 6;

@@ -138,7 +138,7 @@ fn stored(devnet: &Devnet) -> usize {
 #[test]
 fn a_relay_that_lists_only_its_own_nodes_is_refused_and_an_honest_one_is_accepted() {
     let _one = one_at_a_time();
-    run_test(Duration::from_secs(300), async {
+    run_test(Duration::from_secs(300), async || {
         let (a, a_dir) = devnet("a", 8).await;
         let (b, _b_dir) = devnet("b", 6).await;
         let anchors = Anchors::parse(&std::fs::read(a_dir.path().join("devnet.json")).unwrap()).unwrap();
@@ -199,7 +199,7 @@ fn a_relay_that_lists_only_its_own_nodes_is_refused_and_an_honest_one_is_accepte
 #[test]
 fn a_relay_that_hides_part_of_the_network_is_refused_and_churn_is_tolerated() {
     let _one = one_at_a_time();
-    run_test(Duration::from_secs(300), async {
+    run_test(Duration::from_secs(300), async || {
         let (mut a, a_dir) = devnet("a", 8).await;
         let anchors = Anchors::parse(&std::fs::read(a_dir.path().join("devnet.json")).unwrap()).unwrap();
 
@@ -260,7 +260,7 @@ fn a_relay_that_hides_part_of_the_network_is_refused_and_churn_is_tolerated() {
 #[test]
 fn a_relay_is_accepted_when_a_third_of_the_network_stopped_since_its_last_refresh() {
     let _one = one_at_a_time();
-    run_test(Duration::from_secs(300), async {
+    run_test(Duration::from_secs(300), async || {
         // Nine nodes in three swarms; one of each swarm stops (as the outage end-to-end test
         // does). The relay still lists all nine, so do the anchors the engines were given: a
         // third of the check's paths and of the anchors asked are dead.
@@ -293,7 +293,7 @@ fn a_relay_is_accepted_when_a_third_of_the_network_stopped_since_its_last_refres
 #[test]
 fn a_relay_of_a_four_node_network_is_accepted() {
     let _one = one_at_a_time();
-    run_test(Duration::from_secs(120), async {
+    run_test(Duration::from_secs(120), async || {
         // Four nodes: one 3-hop path leaves a single node outside it, so every anchor but one is
         // on the only path there is; each must still be asked through a path that avoids it.
         let (a, a_dir) = devnet("four", 4).await;

@@ -196,7 +196,7 @@ async fn polled_until(device: &Device, what: &str, mut check: impl AsyncFnMut() 
 /// read; one not read arrives unread.
 #[test]
 fn a_restore_brings_the_name_contacts_nicknames_blocks_and_read_state() {
-    run_test(Duration::from_secs(90), async {
+    run_test(Duration::from_secs(90), async || {
         let net = Net::start("restore").await;
         let alice_seed = seed();
         let alice = device(&net, &alice_seed, "Alice").await;
@@ -256,7 +256,7 @@ fn a_restore_brings_the_name_contacts_nicknames_blocks_and_read_state() {
 /// conversation.
 #[test]
 fn a_rename_reaches_the_second_device_in_one_poll_and_peers_see_one_name() {
-    run_test(Duration::from_secs(90), async {
+    run_test(Duration::from_secs(90), async || {
         let net = Net::start("rename").await;
         let alice_seed = seed();
         let alice = device(&net, &alice_seed, "Alice").await;
@@ -314,7 +314,7 @@ fn a_rename_reaches_the_second_device_in_one_poll_and_peers_see_one_name() {
 /// after the merge wins on both.
 #[test]
 fn concurrent_edits_on_two_devices_merge_without_losing_either() {
-    run_test(Duration::from_secs(90), async {
+    run_test(Duration::from_secs(90), async || {
         let net = Net::start("merge").await;
         let alice_seed = seed();
         let alice = device(&net, &alice_seed, "Alice").await;
@@ -355,7 +355,7 @@ fn concurrent_edits_on_two_devices_merge_without_losing_either() {
 /// pattern: kept, then tried again), and reaches the other device.
 #[test]
 fn a_change_made_offline_is_pushed_when_the_network_is_back() {
-    run_test(Duration::from_secs(90), async {
+    run_test(Duration::from_secs(90), async || {
         let net = Net::start("offline").await;
         let alice_seed = seed();
         let (alice, control) = controlled();
@@ -385,7 +385,7 @@ fn a_change_made_offline_is_pushed_when_the_network_is_back() {
 /// poll, pushed as one, and the two they replace deleted; nothing of either is lost.
 #[test]
 fn user_groups_from_other_clients_are_merged_and_pushed_whole() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("groups").await;
         let alice_seed = seed();
         let identity = Identity::from_seed(&alice_seed);
@@ -426,7 +426,7 @@ fn user_groups_from_other_clients_are_merged_and_pushed_whole() {
 /// current version stays.
 #[test]
 fn a_push_deletes_the_superseded_config_from_the_swarm() {
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("delete").await;
         let alice = device(&net, &seed(), "Alice").await;
         let id = alice.session_id().unwrap();
@@ -454,7 +454,7 @@ fn configs_written_by_libsession_are_restored_and_kept_alive() {
     const PROFILE: &str = "9693a69686da3055f1ecdfb239c3bf8e746951a36d888c2fb7c02e856a5c2091b24e39a7e1af828f1fa09fe8bf7d274afde0a0847ba143c43ffb8722301b5ae32e2f078b9a5e19097403336e50b18c84aade446cd2823b011f97d6ad2116a53feb814efecc086bc172d31f4214b4d7c630b63bbe575b08682d146da44915063a07a78556ab5eff4f67f6aa26211e8d330b53d28567a931028c393709a325425de7486ccde24416a7fd4a8ba5fa73899c65f4276dfaddd5b2100adcf0f793104fb235b31ce32ec656056009a9ebf58d45d7d696b74e0c7ff0499c4d23204976f19561dc0dba6dc53a2497d28ce03498ea49bf122762d7bc1d6d9c02f6d54f8384";
     /// §6.2 C6: one contact, "Alice", approved both ways.
     const CONTACTS: &str = "3405cf3fd062bcc920fbaac7bf15c7f5bd962870fe7872703301277865a8a443d00e80ca3b55546c1bb8f1972b9003dc25141d94d061cdd8c503dfd33367c60ea3eef598b9bd2d473e75c844a5d5ea024cd55c464b4dc7d50b118073db0ebe611c43539bdde93cb3794e56334d8386dba6a33cfb7c90367f3ce15e9855b7d29e9997a83eb51473a3726bbaa1f3397b93632d991eca0940ac9792c05375f85ea3c8ec0eaabb2d6dc09c2d6c304e8452a9473f60b32d736ff18824570cf4bde2a15ddde9d02bb47694edb62c08b71016695e998bd5a02ad8ea2fe348caeeb4d08ecec875dda3aee999ccbf91fca32f7c607f21472a75401bc014b8f5c3d096b601";
-    run_test(Duration::from_secs(60), async {
+    run_test(Duration::from_secs(60), async || {
         let net = Net::start("vectors").await;
         let seed = Seed::from_bytes(hex::decode("0123456789abcdef0123456789abcdef").unwrap().try_into().unwrap());
         let identity = Identity::from_seed(&seed);

@@ -2,22 +2,33 @@
 //! engine told. Included by each test file with `#[path = "support/runtime.rs"] mod support;`.
 
 use std::cell::RefCell;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use hush_client::Event;
 use hush_client::conversations::Message;
 
+/// The stack a test's engines run on. A debug build keeps a stack slot for every `.await` of an
+/// async body, so a long devnet test's body alone takes hundreds of KiB and the whole poll went
+/// past the 2 MiB of a test thread (the sync test overflowed in CI); release builds reuse those
+/// slots.
+const TEST_STACK: usize = 16 << 20;
+
 /// Runs one test on a tokio runtime (the devnet's servers on two worker threads) with the engines
-/// in a `LocalSet` on this thread, and fails it if it takes longer than `limit`.
-pub fn run_test(limit: Duration, test: impl Future<Output = ()>) {
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let local = tokio::task::LocalSet::new();
-    runtime.block_on(local.run_until(async {
-        if tokio::time::timeout(limit, test).await.is_err() {
-            panic!("the test did not finish within {limit:?}");
-        }
-    }));
+/// in a `LocalSet` on a thread of its own with [`TEST_STACK`], and fails it if it takes longer
+/// than `limit`. A panic in the test is the test's panic.
+pub fn run_test<F: AsyncFnOnce() + Send + 'static>(limit: Duration, test: F) {
+    let engines = std::thread::Builder::new().name("engines".into()).stack_size(TEST_STACK).spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let local = tokio::task::LocalSet::new();
+        runtime.block_on(local.run_until(async {
+            if tokio::time::timeout(limit, Box::pin(test())).await.is_err() {
+                panic!("the test did not finish within {limit:?}");
+            }
+        }));
+    });
+    if let Err(panic) = engines.unwrap().join() {
+        std::panic::resume_unwind(panic);
+    }
 }
 
 /// Every message event in `events`: (the message as told, whether it newly arrived).
