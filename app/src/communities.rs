@@ -129,6 +129,25 @@ pub async fn file(app: AppState, room: &str, id: u64) -> Result<Vec<u8>, Error> 
     unlocked(app)?.room_file(room, id).await
 }
 
+/// Invites each of `peers` to `room` (its URL), one message each: how many were sent, and the
+/// first error (the others are still tried).
+pub async fn invite(app: AppState, room: &str, peers: &[crypto_core::identity::SessionId]) -> (usize, Option<Error>) {
+    let engine = match unlocked(app) {
+        Ok(engine) => engine,
+        Err(e) => return (0, Some(e)),
+    };
+    let (mut sent, mut first) = (0, None);
+    for peer in peers {
+        match engine.invite_to_community(peer, room).await {
+            Ok(_) => sent += 1,
+            Err(e) => {
+                first.get_or_insert(e);
+            }
+        }
+    }
+    (sent, first)
+}
+
 /// Opens a direct message with the member `member` of `room` (through the server's inbox).
 pub async fn message_member(
     app: AppState,

@@ -11,6 +11,7 @@ mod attachments;
 mod community;
 mod conversation;
 mod home;
+mod invitation;
 mod onboarding;
 mod other_tab;
 mod settings;

@@ -235,6 +235,7 @@ pub fn shown_text(shown: &Shown) -> String {
         Shown::Disappearing(Some(Disappearing::AfterRead(_))) => t(Text::NoticeAfterRead).to_owned(),
         Shown::Disappearing(Some(Disappearing::AfterSend(_))) => t(Text::NoticeAfterSend).to_owned(),
         Shown::Unsupported(u) => unsupported_text(*u).to_owned(),
+        Shown::Invitation(name) => tf(Text::ShownInvitation, &[("name", name)]),
         Shown::Attachments { kind, count } => t(match (kind, count) {
             (AttachmentKind::Image, 1) => Text::ShownPhoto,
             (AttachmentKind::Image, _) => Text::ShownPhotos,
@@ -399,6 +400,7 @@ mod tests {
             Shown::Unsupported(Unsupported::File),
             Shown::Unsupported(Unsupported::CommunityInvitation),
             Shown::Unsupported(Unsupported::Other),
+            Shown::Invitation("Lobby".into()),
             Shown::Attachments { kind: AttachmentKind::Image, count: 1 },
             Shown::Attachments { kind: AttachmentKind::Image, count: 3 },
             Shown::Attachments { kind: AttachmentKind::Video, count: 1 },

@@ -31,7 +31,7 @@ use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::conversations::{Message, Standing};
+use crate::conversations::{Invitation, Message, Standing};
 use crate::error::Error;
 use crate::event::Event;
 use crate::files::NewFile;
@@ -300,6 +300,17 @@ pub(crate) async fn join<P: Platform>(session: &Session<P>, text: &str) -> Resul
     // The room opens with its messages; a failure here leaves them to the next poll.
     let _ = poll_server(session, &url).await;
     room(session, &key).await.map(|r| r.community).ok_or(Error::NotJoined)
+}
+
+/// Invites `peer` (a Session ID) to the joined room `room` (its URL): a message with the room's
+/// canonical URL and name, sent and filed as any other.
+pub(crate) async fn invite<P: Platform>(session: &Session<P>, peer: &SessionId, room: &str) -> Result<Message, Error> {
+    if is_blinded(peer) {
+        return Err(Error::TextOnlyThroughCommunity);
+    }
+    let (url, _, record) = joined(session, room).await?;
+    let invitation = Invitation { url: url.to_string(), name: record.community.name };
+    messaging::send_invitation(session, peer, invitation).await
 }
 
 /// Leaves the room: its records and messages leave this device.

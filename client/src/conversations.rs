@@ -9,6 +9,7 @@
 //! a record that grows with the history; the view reads pages from the newest back as the person
 //! scrolls.
 
+use crypto_core::community::CommunityUrl;
 use crypto_core::identity::SessionId;
 use crypto_core::message::{self, Received};
 use crypto_core::network::Failure;
@@ -277,7 +278,8 @@ pub enum Unsupported {
     Audio,
     /// A file, or several attachments of different kinds.
     File,
-    /// An invitation to a community.
+    /// An invitation to a community whose URL is not a community's (or one filed before Hush
+    /// read invitations).
     CommunityInvitation,
     /// Content of a kind Hush does not know.
     Other,
@@ -292,7 +294,7 @@ impl Unsupported {
             Unsupported::Voice => "A voice message — Hush cannot play voice messages yet.",
             Unsupported::Audio => "An audio file — Hush cannot show attachments yet.",
             Unsupported::File => "A file — Hush cannot show attachments yet.",
-            Unsupported::CommunityInvitation => "An invitation to a community — Hush cannot open communities yet.",
+            Unsupported::CommunityInvitation => "An invitation to a community whose address Hush cannot read.",
             Unsupported::Other => "A message Hush cannot show yet.",
         }
     }
@@ -356,6 +358,35 @@ pub struct Message {
     /// Its files, in the order sent.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<Attachment>,
+    /// The community it invites to (the protocol's `openGroupInvitation`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<Invitation>,
+}
+
+/// An invitation to a community, as a message carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Invitation {
+    /// The room's URL, canonical (`server/room?public_key=…`): what joining takes.
+    pub url: String,
+    /// The room's name as the inviter gave it (inert).
+    pub name: String,
+}
+
+impl Invitation {
+    /// The invitation a data message carries, if any: `Err` when it carries one whose URL is not
+    /// a community's (shown as [`Unsupported::CommunityInvitation`]).
+    fn of(data: &crypto_core::wire::DataMessage) -> Result<Option<Invitation>, ()> {
+        let Some(invitation) = &data.open_group_invitation else { return Ok(None) };
+        let url = invitation.url.as_deref().map(CommunityUrl::parse).ok_or(())?.map_err(|_| ())?;
+        // A name that is empty or all control characters: the room's token stands in.
+        let name = invitation.name.as_deref().and_then(text::name).unwrap_or_else(|| url.room().to_owned());
+        Ok(Some(Invitation { url: url.to_string(), name }))
+    }
+
+    /// The server's address, as the invitation shows it beside the name.
+    pub fn server(&self) -> String {
+        CommunityUrl::parse(&self.url).map(|u| u.server()).unwrap_or_default()
+    }
 }
 
 /// What a reply says of the message it quotes.
@@ -446,6 +477,8 @@ pub enum Shown {
     /// Files without a caption: how many, and of what kind (the first's, or
     /// [`AttachmentKind::File`] when they differ).
     Attachments { kind: AttachmentKind, count: usize },
+    /// An invitation to the community of this name.
+    Invitation(String),
 }
 
 impl Shown {
@@ -467,6 +500,7 @@ impl core::fmt::Display for Shown {
             Shown::Disappearing(Some(Disappearing::AfterRead(_))) => "Messages disappear after they are read.",
             Shown::Disappearing(Some(Disappearing::AfterSend(_))) => "Messages disappear after they are sent.",
             Shown::Unsupported(u) => u.describe(),
+            Shown::Invitation(name) => return write!(f, "Community invitation: {name}"),
             Shown::Attachments { kind, count } => match (kind, count) {
                 (AttachmentKind::Image, 1) => "A photo.",
                 (AttachmentKind::Image, _) => "Photos.",
@@ -488,6 +522,9 @@ impl Message {
         }
         if let Some(Notice::Disappearing(setting)) = self.notice {
             return Shown::Disappearing(setting);
+        }
+        if let Some(invitation) = &self.invitation {
+            return Shown::Invitation(invitation.name.clone());
         }
         match (self.unsupported, self.body.is_empty(), self.attachments.first()) {
             (Some(u), true, _) => Shown::Unsupported(u),
@@ -541,6 +578,7 @@ impl Message {
             disappearing: None,
             expires_at: None,
             notice: None,
+            invitation: None,
         }
     }
 
@@ -748,9 +786,13 @@ pub enum Incoming {
     Ignore,
 }
 
-/// What of a data message Hush cannot show, if anything.
-fn unsupported(data: &crypto_core::wire::DataMessage) -> Option<Unsupported> {
-    data.open_group_invitation.is_some().then_some(Unsupported::CommunityInvitation)
+/// What a data message invites to, and what of it Hush cannot show (an invitation whose URL is
+/// not a community's).
+fn invitation(data: &crypto_core::wire::DataMessage) -> (Option<Invitation>, Option<Unsupported>) {
+    match Invitation::of(data) {
+        Ok(invitation) => (invitation, None),
+        Err(()) => (None, Some(Unsupported::CommunityInvitation)),
+    }
 }
 
 /// Turns an opened message into a change. `me` is this account's ID; `arrival` the network time
@@ -770,13 +812,13 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
     // A setting change carries no text (Session's clients drop what one might).
     let (body, shortened) =
         if notice.is_some() { (String::new(), false) } else { text::body(data.body.as_deref().unwrap_or_default()) };
-    let unsupported = if notice.is_some() { None } else { unsupported(data) };
+    let (invitation, unsupported) = if notice.is_some() { (None, None) } else { invitation(data) };
     let attachments: Vec<Attachment> = if notice.is_some() {
         Vec::new()
     } else {
         data.attachments.iter().take(MAX_ATTACHMENTS).map(Attachment::from_pointer).collect()
     };
-    if body.is_empty() && unsupported.is_none() && notice.is_none() && attachments.is_empty() {
+    if body.is_empty() && unsupported.is_none() && notice.is_none() && attachments.is_empty() && invitation.is_none() {
         return Incoming::Ignore;
     }
     // A notice disappears under the setting it announces, as Session's clients show it.
@@ -816,6 +858,7 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
             // The sender's own copies count from when they were sent, in both modes.
             expires_at: started(received.timestamp_ms, true),
             notice,
+            invitation,
             ..Message::filed(outgoing_id(&peer, received.timestamp_ms), &peer, true, body, timestamp, name)
         };
         return Incoming::Add { message, name: None, unread: false };
@@ -828,6 +871,7 @@ pub fn incoming(received: &Received, hash: &str, me: &SessionId, arrival: u64) -
         disappearing,
         expires_at: started(received.timestamp_ms.min(timestamp), false),
         notice,
+        invitation,
         ..Message::filed(incoming_id(hash), &received.sender, false, body, timestamp, name.clone())
     };
     Incoming::Add { message, name, unread: notice.is_none() }
@@ -1502,5 +1546,59 @@ mod tests {
             let Read::Found(page) = page else { panic!() };
             assert_eq!(page.entries.len(), 3, "the index entry went too");
         });
+    }
+
+    /// A community invitation is kept with its room's canonical URL and its name (inert), shown
+    /// as one in the list; one whose URL is not a community's says so; its sync copy is this
+    /// account's outgoing invitation.
+    #[test]
+    fn a_community_invitation_keeps_its_url_and_name() {
+        use crypto_core::wire::{Content, DataMessage, OpenGroupInvitation};
+        let (a, b) = (Identity::generate(&mut OsRng), Identity::generate(&mut OsRng));
+        let me = b.session_id();
+        let key = "a".repeat(64);
+        let invite = |url: &str, name: Option<&str>| Content {
+            data_message: Some(DataMessage {
+                open_group_invitation: Some(OpenGroupInvitation {
+                    url: Some(url.to_owned()),
+                    name: name.map(str::to_owned),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let r = received(
+            &a,
+            &b,
+            invite(&format!("HTTP://Example.org:80/lobby?public_key={key}"), Some("Lobby\u{202e}!")),
+            5,
+        );
+        let Incoming::Add { message, unread, .. } = incoming(&r, "I", &me, r.timestamp_ms) else { panic!("dropped") };
+        assert!(unread);
+        assert_eq!(message.unsupported, None);
+        let invitation = message.invitation.clone().expect("kept");
+        assert_eq!(invitation.url, format!("http://example.org/lobby?public_key={key}"));
+        assert!(!invitation.name.contains('\u{202e}'), "the name is inert: {:?}", invitation.name);
+        assert_eq!(invitation.server(), "http://example.org");
+        assert_eq!(message.shown(), Shown::Invitation(invitation.name.clone()));
+        let mut c = Conversation::new(&a.session_id(), Standing::Request);
+        apply(&mut c, &message, None, true);
+        assert_eq!(c.preview(), Shown::Invitation(invitation.name));
+        // No name: the room's token.
+        let r = received(&a, &b, invite(&format!("https://x.org/room_1?public_key={key}"), None), 6);
+        let Incoming::Add { message, .. } = incoming(&r, "J", &me, r.timestamp_ms) else { panic!("dropped") };
+        assert_eq!(message.invitation.map(|i| i.name), Some("room_1".to_owned()));
+        // Not a community's URL: kept, and it says Hush cannot read it.
+        for url in ["https://x.org/room", "javascript:alert(1)", ""] {
+            let r = received(&a, &b, invite(url, Some("X")), 7);
+            let Incoming::Add { message, .. } = incoming(&r, "K", &me, r.timestamp_ms) else { panic!("dropped") };
+            assert_eq!((message.invitation, message.unsupported), (None, Some(Unsupported::CommunityInvitation)));
+        }
+        // A record from before invitations were read (no `invitation` field) still reads.
+        let mut old = serde_json::to_value(Message::filed("in/h".into(), &me, false, String::new(), 1, None)).unwrap();
+        old.as_object_mut().unwrap().remove("invitation");
+        old["unsupported"] = serde_json::json!("CommunityInvitation");
+        let old: Message = serde_json::from_value(old).unwrap();
+        assert_eq!(old.shown(), Shown::Unsupported(Unsupported::CommunityInvitation));
     }
 }

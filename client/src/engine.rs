@@ -677,6 +677,12 @@ impl<P: Platform> Engine<P> {
         communities::join(&*self.session()?, url).await
     }
 
+    /// Invites `peer` to the joined room `room` (its URL): a message carrying the room's URL and
+    /// name, which Session's clients show as an invitation to join. Returns it as filed.
+    pub async fn invite_to_community(&self, peer: &SessionId, room: &str) -> Result<Message, Error> {
+        communities::invite(&*self.session()?, peer, room).await
+    }
+
     /// Leaves the room `room` (its URL): it and its messages leave this device.
     pub async fn leave_community(&self, room: &str) -> Result<(), Error> {
         communities::leave(&*self.session()?, room).await

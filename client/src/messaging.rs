@@ -14,7 +14,7 @@ use crypto_core::wire::{Content, MessageRequestResponse};
 
 use crate::Error;
 use crate::account::NotificationContent;
-use crate::conversations::{self, Conversation, Message, Quoted, Shown, Standing, Status};
+use crate::conversations::{self, Conversation, Invitation, Message, Quoted, Shown, Standing, Status};
 use crate::disappearing;
 use crate::event::Event;
 use crate::files::{self, NewFile};
@@ -96,7 +96,29 @@ pub(crate) async fn send_files<P: Platform>(
     reply_to: Option<&str>,
     files: Vec<NewFile>,
 ) -> Result<Message, Error> {
-    if body.trim().is_empty() && files.is_empty() {
+    send_new(session, peer, body, reply_to, files, None).await
+}
+
+/// Sends `peer` an invitation to the community `invitation` names, as Session's clients send one
+/// (its URL and name, no text); it is filed as a message like any other.
+pub(crate) async fn send_invitation<P: Platform>(
+    session: &Session<P>,
+    peer: &SessionId,
+    invitation: Invitation,
+) -> Result<Message, Error> {
+    send_new(session, peer, "", None, Vec::new(), Some(invitation)).await
+}
+
+/// A new message: text, files, or an invitation (see [`send_files`]).
+async fn send_new<P: Platform>(
+    session: &Session<P>,
+    peer: &SessionId,
+    body: &str,
+    reply_to: Option<&str>,
+    files: Vec<NewFile>,
+    invitation: Option<Invitation>,
+) -> Result<Message, Error> {
+    if body.trim().is_empty() && files.is_empty() && invitation.is_none() {
         return Err(Error::EmptyMessage);
     }
     if files.len() > conversations::MAX_ATTACHMENTS {
@@ -116,6 +138,7 @@ pub(crate) async fn send_files<P: Platform>(
     let mut msg = conversations::outgoing(peer, body, now, &name, String::new(), String::new());
     msg.quote = quote;
     msg.disappearing = setting;
+    msg.invitation = invitation;
     if files.is_empty() {
         let (data, sync_data) = outbox::seal_text(session, &msg, now)?;
         if let Some(entry) = msg.outbox.as_mut() {

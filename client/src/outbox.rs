@@ -178,6 +178,14 @@ pub(crate) fn seal_text<P: Platform>(
         content_of(&msg.body, msg.sender_name.as_deref(), msg.quote.as_ref(), msg.disappearing, &msg.attachments);
     // The profile as it is now: the name the message was written under, the picture of now.
     if let Some(data) = content.data_message.as_mut() {
+        // An invitation goes as Session's clients send one: the room's URL and name, no text.
+        if let Some(invitation) = &msg.invitation {
+            data.body = None;
+            data.open_group_invitation = Some(crypto_core::wire::OpenGroupInvitation {
+                url: Some(invitation.url.clone()),
+                name: Some(invitation.name.clone()),
+            });
+        }
         let (own, key) = crate::avatars::own_profile(session);
         let profile = data.profile.get_or_insert_with(Default::default);
         profile.profile_picture = own.profile_picture;

@@ -169,7 +169,7 @@ impl Drop for User {
 /// room is closed and clear when it opens; and the server was reached only through onion paths.
 #[test]
 fn two_members_post_reply_react_edit_and_delete_and_a_moderator_deletes() {
-    run_test(Duration::from_secs(120), async {
+    run_test(Duration::from_secs(120), async || {
         let net = Net::start("take-part").await;
         let alice = User::new(&net, "Alice", false).await;
         let bob = User::new(&net, "Bob", false).await;
@@ -307,7 +307,7 @@ fn two_members_post_reply_react_edit_and_delete_and_a_moderator_deletes() {
 /// not its poster's is dropped.
 #[test]
 fn paging_back_through_a_long_history() {
-    run_test(Duration::from_secs(120), async {
+    run_test(Duration::from_secs(120), async || {
         let net = Net::start("paging").await;
         let poster = Identity::generate(&mut OsRng);
         net.post_direct(&poster, 0..120);
@@ -347,7 +347,7 @@ fn paging_back_through_a_long_history() {
 /// a message request from the sender's blinded id, and replies flow both ways.
 #[test]
 fn a_blinded_dm_arrives_as_a_request_and_replies_flow_back() {
-    run_test(Duration::from_secs(120), async {
+    run_test(Duration::from_secs(120), async || {
         let net = Net::start("dm").await;
         let alice = User::new(&net, "Alice", false).await;
         let bob = User::new(&net, "Bob", false).await;
@@ -422,11 +422,58 @@ fn a_blinded_dm_arrives_as_a_request_and_replies_flow_back() {
     });
 }
 
+/// An invitation to a joined room reaches a contact as a message carrying the room's canonical URL
+/// and name (shown as an invitation in their list), and the contact joins from it; a room not
+/// joined, or a community member's blinded ID, cannot be invited to or invited.
+#[test]
+fn an_invitation_reaches_a_contact_who_joins_from_it() {
+    run_test(Duration::from_secs(120), async || {
+        let net = Net::start("invite").await;
+        let alice = User::new(&net, "Alice", true).await;
+        let bob = User::new(&net, "Bob", true).await;
+        let bob_id = bob.engine.session_id().unwrap();
+        let alice_id = alice.engine.session_id().unwrap();
+        let lobby = alice.engine.join_community(&net.lobby).await.unwrap();
+        let other = net.add_room("other");
+        assert_eq!(alice.engine.invite_to_community(&bob_id, &other).await.map(|m| m.id), Err(Error::NotJoined));
+        assert_eq!(
+            alice.engine.invite_to_community(&lobby.me, &lobby.url).await.map(|m| m.id),
+            Err(Error::TextOnlyThroughCommunity)
+        );
+
+        let sent = alice.engine.invite_to_community(&bob_id, &net.lobby).await.unwrap();
+        let invitation = sent.invitation.clone().expect("an invitation");
+        assert_eq!((invitation.url.as_str(), invitation.name.as_str()), (lobby.url.as_str(), lobby.name.as_str()));
+        assert_eq!((sent.body.as_str(), sent.outgoing), ("", true));
+        let got = eventually("the invitation at Bob's", SECONDS_20, async || {
+            let h = bob.engine.history(&alice_id, 10).await.ok()?.0;
+            h.into_iter().find(|m| m.invitation.is_some())
+        })
+        .await;
+        assert_eq!(got.invitation.as_ref(), Some(&invitation));
+        assert_eq!(got.sender_name.as_deref(), Some("Alice"));
+        let row = bob.engine.conversation(&alice_id).await.unwrap().unwrap();
+        assert_eq!(
+            (row.standing, row.preview().to_string()),
+            (Standing::Request, format!("Community invitation: {}", lobby.name))
+        );
+        eventually("the invitation sent", SECONDS_20, async || {
+            let h = alice.engine.history(&bob_id, 10).await.ok()?.0;
+            (h.first()?.status == hush_client::conversations::Status::Sent).then_some(())
+        })
+        .await;
+
+        let joined = bob.engine.join_community(&got.invitation.unwrap().url).await.unwrap();
+        assert_eq!(joined.url, lobby.url);
+        assert_eq!(bob.engine.communities().await.unwrap().len(), 1);
+    });
+}
+
 /// One batched request per server per poll, however many rooms: a client in 5 rooms of one
 /// server sends one request per round, and its background work polls every 10 s (6 a minute).
 #[test]
 fn polling_is_one_request_per_server_per_round() {
-    run_test(Duration::from_secs(120), async {
+    run_test(Duration::from_secs(120), async || {
         let net = Net::start("cost").await;
         let mut rooms = vec![net.lobby.clone()];
         for token in ["two", "three", "four", "five"] {

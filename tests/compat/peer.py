@@ -11,13 +11,15 @@ Usage: peer.py SEED_PORT MNEMONIC MODE ARGS…, printing one JSON line:
                                        a DataMessage with flags=2, Content fields 12/13 set)
   expiring TO TEXT read|send SECS   -> {"timestamp"}  (a text message set to disappear SECS after it
                                        is read or sent: Content fields 12/13 on the message)
+  invite TO URL NAME                -> {"timestamp"}  (a community invitation: a DataMessage with
+                                       the protocol's openGroupInvitation, url and name, no text)
   poll SECONDS                      -> the text messages received: [{"from", "body"}]
   watch SECONDS KIND [MIN]          -> everything received of KIND (data, reaction, unsend,
                                        receipt, typing), with every field the tests look at,
                                        once at least MIN (default 1) arrived or SECONDS passed
 
-Everything but `reply`, `disappear`, `expiring` and `watch` is session-python's own API. `reply`,
-`disappear` and `expiring` build the Content with session-python's protobuf classes and seal it with its own
+Everything but `reply`, `disappear`, `expiring`, `invite` and `watch` is session-python's own API.
+`reply`, `disappear`, `expiring` and `invite` build the Content with session-python's protobuf classes and seal it with its own
 functions, as its send_message does (it has no call for quotes or the disappearing-messages
 setting); `watch` reads the Content session-python's Poller decodes, with the setting every message
 carries (`expirationType`, `expirationTimer`) and the DataMessage's `flags`.
@@ -76,6 +78,8 @@ def summary(m, content):
         out["flags"] = d.flags
         if d.HasField("quote"):
             out["quote"] = {"id": d.quote.id, "author": d.quote.author, "text": d.quote.text}
+        if d.HasField("openGroupInvitation"):
+            out["invitation"] = {"url": d.openGroupInvitation.url, "name": d.openGroupInvitation.name}
         if d.HasField("reaction"):
             out["type"] = "reaction"
             r = d.reaction
@@ -106,6 +110,15 @@ def main():
         content.dataMessage.profile.displayName = "Python Peer"
         content.dataMessage.quote.id = quoted
         content.dataMessage.quote.author = author
+        seal_and_store(me, to, content, timestamp)
+        result = {"timestamp": timestamp}
+    elif mode == "invite":
+        to, url, name = args[0], args[1], args[2]
+        timestamp = int(time.time() * 1000)
+        content = Content()
+        content.dataMessage.openGroupInvitation.url = url
+        content.dataMessage.openGroupInvitation.name = name
+        content.dataMessage.profile.displayName = "Python Peer"
         seal_and_store(me, to, content, timestamp)
         result = {"timestamp": timestamp}
     elif mode == "disappear":

@@ -5,12 +5,15 @@
 // engine verified its signature (XEd25519 against that id) — and a post whose signature does not
 // verify is not shown. Then session-python, made an admin of lobby (no rate limit) with
 // `hush-node sogs-admin`, posts 150 messages and a newcomer pages back through all of them.
+// Invitations both ways: session-python's (the protocol's openGroupInvitation) shows as a card
+// with the room's name and server, and Join opens the room; "Invite" in the room sends one that
+// session-python decodes with the room's canonical URL and name.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join as path } from "node:path";
 import { startDevnet, launchBrowser, strictPage, hushNodeBinary } from "./harness.mjs";
-import { PY_ID, PY_MNEMONIC, createAccount, python, shots } from "./people.mjs";
+import { PY_ID, PY_MNEMONIC, createAccount, openRow, python, shots } from "./people.mjs";
 
 let devnet, browser;
 before(async () => {
@@ -71,5 +74,50 @@ test("a newcomer pages back through 150 posts", async () => {
   const texts = await page.getByTestId("body").allTextContents();
   const pages = texts.filter((t) => /^page \d+$/.test(t)).map((t) => Number(t.slice(5)));
   assert.deepEqual(pages, Array.from({ length: 150 }, (_, i) => i + 1), "every post once, in order");
+  assert.deepEqual(problems, []);
+});
+
+/** Runs tests/compat/peer.py (one-to-one messages) as the same session-python account. */
+const direct = (...args) => python(devnet, "peer.py", [PY_MNEMONIC, ...args]);
+
+test("a community invitation both ways with session-python", async () => {
+  const { page, problems } = await strictPage(await browser.newContext());
+  const { id: hushId } = await createAccount(page, devnet.appUrl, "Ivy");
+  const lobby = devnet.info.community.lobby_url;
+  // session-python → Hush: a card with the room's name and server; Join joins and opens the room.
+  direct("invite", hushId, lobby, "The Lobby");
+  await openRow(page, "Python Peer", 60000);
+  const card = page.getByTestId("invitation");
+  await card.waitFor({ timeout: 60000 });
+  assert.equal(await card.getByTestId("invitation-name").textContent(), "The Lobby");
+  const cardText = await card.textContent();
+  assert.ok(cardText.includes("Community invitation") && cardText.includes(new URL(lobby).host), cardText);
+  await page.getByRole("button", { name: "Accept" }).click();
+  await shots(page, "invitation-received", { fullPage: false });
+  await card.getByTestId("invitation-join").click();
+  await page.locator("#room-title").waitFor({ timeout: 60000 });
+  assert.equal(await page.locator("#room-title").textContent(), "Lobby");
+  await page.getByTestId("community").filter({ hasText: "Lobby" }).waitFor();
+
+  // Hush → session-python: "Invite" in the room lists the conversations; one invitation is sent.
+  await page.getByTestId("invite").click();
+  const dialog = page.getByTestId("invite-dialog");
+  await dialog.getByLabel("Python Peer").check();
+  await shots(page, "invitation-invite", { fullPage: false });
+  await dialog.getByTestId("invite-send").click();
+  await dialog.getByRole("status").filter({ hasText: "1 invitation sent." }).waitFor({ timeout: 30000 });
+  await dialog.getByRole("button", { name: "Close" }).click();
+  const deadline = Date.now() + 60000;
+  let got;
+  while (!got && Date.now() < deadline) {
+    got = direct("watch", 10, "data", 1).find((s) => s.from === hushId && s.invitation);
+  }
+  assert.ok(got, "session-python received the invitation");
+  const canonical = new URL(lobby);
+  assert.deepEqual(got.invitation, { url: `${canonical.origin}/lobby${canonical.search}`, name: "Lobby" });
+  assert.equal(got.body, "", "an invitation carries no text");
+  // The sender's copy shows the card too, and its row says what it is.
+  await page.getByRole("button", { name: "Back", exact: true }).click();
+  await page.getByTestId("conversation").filter({ hasText: "Community invitation: Lobby" }).waitFor({ timeout: 30000 });
   assert.deepEqual(problems, []);
 });

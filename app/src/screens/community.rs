@@ -14,6 +14,7 @@ use leptos::task::spawn_local;
 
 use super::attachments::{ChosenFiles, ClipIcon, add_refusal, unreadable};
 use super::conversation::message_text;
+use super::invitation::InviteDialog;
 use super::{Confirm, Notice, Problem, clock, day, give_focus_back};
 use crate::communities;
 use crate::files::{self, Chosen};
@@ -267,6 +268,7 @@ pub fn RoomView() -> impl IntoView {
     };
     let name = move || community.with(|c| c.as_ref().map(|c| c.name.clone())).unwrap_or_default();
     let asking_leave = RwSignal::new(false);
+    let inviting = RwSignal::new(false);
     let back = move |_| {
         communities::close(app);
         app.go(Screen::Home);
@@ -326,10 +328,15 @@ pub fn RoomView() -> impl IntoView {
             <div class="conversation-head">
                 <button class="secondary" type="button" on:click=back>{t(Text::CommonBack)}</button>
                 <h2 id="room-title" title=name><bdi dir="auto" data-testid="name">{name}</bdi></h2>
+                <button class="secondary" type="button" data-testid="invite" aria-haspopup="dialog"
+                    on:click=move |_| inviting.set(true)>
+                    {t(Text::InvitationInvite)}
+                </button>
                 <button class="secondary" type="button" data-testid="leave-community" on:click=move |_| asking_leave.set(true)>
                     {t(Text::CommunityLeave)}
                 </button>
             </div>
+            <InviteDialog open=inviting room=room.url.get_value() name=Signal::derive(name) />
             <p class="mono small peer-id" dir="ltr">{move || community.with(|c| c.as_ref().map(|c| c.server.clone()))}</p>
             <Confirm open=asking_leave title=t(Text::CommunityLeaveTitle) action=t(Text::CommunityLeave) danger=true
                 on_confirm=move || leave() on_close=move || asking_leave.set(false)>

@@ -16,6 +16,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use super::attachments::{ChosenFiles, ClipIcon, MessageFiles, Viewer, Viewing, add_refusal, unreadable};
+use super::invitation::InvitationCard;
 use super::{Confirm, Debounce, Menu, Notice as NoticeLine, Problem, clock};
 use crate::files::{self, Chosen};
 use crate::i18n::{Part, Text, around, parts, t, tf, tn};
@@ -969,6 +970,7 @@ fn Bubble(
     let outgoing = m.outgoing;
     let body = m.body.clone();
     let unsupported = m.unsupported;
+    let invitation = m.invitation.clone();
     let quote = m.quote.clone().filter(|_| !deleted);
     let picker_id = id.clone();
 
@@ -989,6 +991,7 @@ fn Bubble(
             } else {
                 view! {
                     {unsupported.map(|u| view! { <p class="body unsupported" data-testid="unsupported">{crate::words::unsupported_text(u)}</p> })}
+                    {invitation.map(|i| view! { <InvitationCard invitation=i error=error /> })}
                     {(!body.is_empty()).then(|| view! {
                         <p class="body" dir="auto" data-testid="body">{message_text(&body, thread.opening_link)}</p>
                     })}
