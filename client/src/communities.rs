@@ -328,6 +328,7 @@ pub(crate) async fn leave<P: Platform>(session: &Session<P>, text: &str) -> Resu
         }
         session.kept(session.remove(stores::COMMUNITIES, &record_id("ids", &key)).await);
         session.kept(session.remove(stores::COMMUNITIES, &record_id("room", &key)).await);
+        free_files(session, &key).await;
         if session.communities.viewing.borrow().as_deref() == Some(key.as_str()) {
             *session.communities.viewing.borrow_mut() = None;
         }
@@ -1005,15 +1006,69 @@ async fn upload<P: Platform>(
     Ok((pointer, id))
 }
 
-/// The bytes of the room file `id` (fetched through an onion path each time).
+/// The bytes of the room file `id`: fetched through an onion path the first time, then kept
+/// sealed on this device until the room is left.
 pub(crate) async fn room_file<P: Platform>(session: &Session<P>, text: &str, id: u64) -> Result<Vec<u8>, Error> {
-    let (url, _, _) = joined(session, text).await?;
+    let (url, key, _) = joined(session, text).await?;
+    let name = file_name(&key, id);
+    let kept: Vec<(u64, u64)> = session.load(stores::COMMUNITIES, &record_id("files", &key)).await.unwrap_or_default();
+    if let Some(&(_, len)) = kept.iter().find(|(kept_id, _)| *kept_id == id) {
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        if let Ok(Some(bytes)) = crate::attachments::read(&session.vault, ROOM_FILE, &name, 0, len).await {
+            return Ok(bytes.to_vec());
+        }
+    }
     let answer = call(session, &url, "GET", &format!("/room/{}/file/{id}", url.room()), Body::Empty).await?;
     match answer.code {
-        200 => Ok(answer.body),
+        200 => {
+            keep_file(session, &key, id, &answer.body).await;
+            Ok(answer.body)
+        }
         404 => Err(Error::FileExpired),
         code => Err(refused(code)),
     }
+}
+
+/// The vault's kind of piece for a room file (see `attachments::keep`).
+const ROOM_FILE: char = 'c';
+
+/// How a room file's pieces are named in the vault.
+fn file_name(key: &str, id: u64) -> String {
+    format!("{key}/{id}")
+}
+
+/// Keeps a room file fetched, sealed, so it is shown again without the network; listed with its
+/// length in the room's record of files, which leaving frees. Not fatal: it is fetched again.
+async fn keep_file<P: Platform>(session: &Session<P>, key: &str, id: u64, bytes: &[u8]) {
+    let _lock = session.communities.lock.lock().await;
+    // Left meanwhile: nothing is kept for a room that is gone.
+    if room(session, key).await.is_none() {
+        return;
+    }
+    let mut kept: Vec<(u64, u64)> =
+        session.load(stores::COMMUNITIES, &record_id("files", key)).await.unwrap_or_default();
+    if kept.iter().any(|(kept_id, _)| *kept_id == id) {
+        return;
+    }
+    let name = file_name(key, id);
+    if crate::attachments::keep(&session.vault, ROOM_FILE, &name, 0, bytes).await.is_err() {
+        // A copy only (the storage may be full): what was written goes, and it is fetched again.
+        let _ = crate::attachments::free(&session.vault, ROOM_FILE, &name, 0, bytes.len()).await;
+        return;
+    }
+    kept.push((id, bytes.len() as u64));
+    let listed = session.save(stores::COMMUNITIES, &record_id("files", key), &kept).await;
+    session.kept(listed);
+}
+
+/// Frees every room file kept for the room `key`.
+async fn free_files<P: Platform>(session: &Session<P>, key: &str) {
+    let kept: Vec<(u64, u64)> = session.load(stores::COMMUNITIES, &record_id("files", key)).await.unwrap_or_default();
+    for (id, len) in kept {
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        session.kept(crate::attachments::free(&session.vault, ROOM_FILE, &file_name(key, id), 0, len).await);
+    }
+    session.kept(session.remove(stores::COMMUNITIES, &record_id("files", key)).await);
 }
 
 /// Replaces the text of this account's post `id`.

@@ -284,11 +284,21 @@ fn two_members_post_reply_react_edit_and_delete_and_a_moderator_deletes() {
         let got = bob.wait_for(&lobby, "a file").await;
         assert_eq!(got.files[0].file_name.as_deref(), Some("notes.txt"));
         assert_eq!(bob.engine.room_file(&lobby, got.files[0].id).await.unwrap(), bytes);
+        // Kept: shown again without asking the server.
+        let asked = bob.urls.borrow().len();
+        assert_eq!(bob.engine.room_file(&lobby, got.files[0].id).await.unwrap(), bytes);
+        assert_eq!(bob.urls.borrow().len(), asked, "the second time, from this device");
 
-        // Leaving: the room and its messages leave the device.
+        // Leaving: the room, its messages and its files leave the device.
         alice.engine.leave_community(&lobby).await.unwrap();
         assert!(alice.engine.communities().await.unwrap().is_empty());
         assert_eq!(alice.engine.room_messages(&lobby, None, 10).await, Err(Error::NotJoined));
+        bob.engine.leave_community(&lobby).await.unwrap();
+        assert_eq!(bob.engine.room_file(&lobby, got.files[0].id).await, Err(Error::NotJoined));
+        bob.engine.join_community(&lobby).await.unwrap();
+        let asked = bob.urls.borrow().len();
+        assert_eq!(bob.engine.room_file(&lobby, got.files[0].id).await.unwrap(), bytes);
+        assert!(bob.urls.borrow().len() > asked, "fetched again after leaving and joining");
 
         // Everything went through the relay's onion endpoint; nothing went to the server itself.
         for user in [&alice, &bob] {
