@@ -187,6 +187,18 @@ test("a blinded DM: Message opens it, it arrives as a request, replies flow both
   await b.getByTestId("send").click();
   await a.locator('[data-testid="message"][data-direction="in"]').filter({ hasText: "hello Alice, privately" })
     .waitFor({ timeout: 60000 });
+  // Only text goes through a server's inbox: no files, voice, timer, reactions or deletion for
+  // everyone are offered.
+  for (const page of [a, b]) {
+    assert.equal(await page.getByTestId("attach").count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Record voice message" }).count(), 0);
+    assert.equal(await page.getByRole("button", { name: "Disappearing messages" }).count(), 0);
+    const mine = page.locator('[data-testid="message"][data-direction="out"]').first();
+    await mine.locator(".when").click();
+    await mine.locator(".actions").getByRole("button", { name: "Reply", exact: true }).waitFor();
+    assert.equal(await mine.locator(".actions").getByRole("button", { name: "React" }).count(), 0);
+    assert.equal(await mine.locator(".actions").getByRole("button", { name: "Delete for everyone" }).count(), 0);
+  }
   await shots(a, "communities-dm", { fullPage: false });
 
   // Leave asks first; the room leaves the list.

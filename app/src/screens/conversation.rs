@@ -5,7 +5,7 @@
 //! the message-request panel (accept, block, delete), blocking, unblocking and deleting (each
 //! asked first), and the composer. Every rule is the engine's; this renders what it answers.
 
-use crypto_core::identity::SessionId;
+use crypto_core::identity::{IdPrefix, SessionId};
 use hush_client::MAX_CHARS;
 use hush_client::conversations::{
     AFTER_READ_TIMERS, AFTER_SEND_TIMERS, Disappearing, Message, Notice, Quoted, Standing, Status, quote_text, short_id,
@@ -86,6 +86,9 @@ struct Thread {
     at_bottom: StoredValue<bool>,
     /// The picture open in the viewer.
     viewing: Viewing,
+    /// A community member's DM (a blinded ID): only text goes through a server's inbox, so no
+    /// files, reactions, deletion for everyone or timer are offered.
+    text_only: Signal<bool>,
 }
 
 impl Thread {
@@ -115,6 +118,9 @@ pub fn ConversationView() -> impl IntoView {
     let standing = move || current().map_or(Standing::Accepted, |c| c.standing);
     let me = app.session_id();
     let note_to_self = move || me.is_some() && peer() == me;
+    let text_only = Signal::derive(move || {
+        peer().is_some_and(|p| matches!(p.prefix(), IdPrefix::Blinded | IdPrefix::BlindedLegacy))
+    });
     let setting = Memo::new(move |_| current().and_then(|c| c.disappearing));
     // Whether they accepted our message request: they wrote to us, or their response came.
     let approved = LocalResource::new(move || {
@@ -165,6 +171,7 @@ pub fn ConversationView() -> impl IntoView {
         composer,
         at_bottom,
         viewing: RwSignal::new(None),
+        text_only,
     };
     let replying = thread.replying;
     // The files chosen for the next message (picker, paste, drop), not yet sent.
@@ -490,7 +497,7 @@ pub fn ConversationView() -> impl IntoView {
         ev.data_transfer().is_some_and(|d| d.types().includes(&wasm_bindgen::JsValue::from_str("Files"), 0))
     };
     let drag_over = move |ev: leptos::ev::DragEvent| {
-        if has_files(&ev) && standing() != Standing::Blocked {
+        if has_files(&ev) && standing() != Standing::Blocked && !text_only.get_untracked() {
             ev.prevent_default();
             dragging.set(true);
         }
@@ -505,7 +512,7 @@ pub fn ConversationView() -> impl IntoView {
     };
     let dropped = move |ev: leptos::ev::DragEvent| {
         dragging.set(false);
-        if !has_files(&ev) || standing() == Standing::Blocked {
+        if !has_files(&ev) || standing() == Standing::Blocked || text_only.get_untracked() {
             return;
         }
         ev.prevent_default();
@@ -514,7 +521,7 @@ pub fn ConversationView() -> impl IntoView {
     // Pasted files (a copied picture) are added too; pasted text goes into the text as usual.
     let pasted = move |ev: leptos::ev::ClipboardEvent| {
         let list = files::list(ev.clipboard_data().and_then(|d| d.files()));
-        if !list.is_empty() {
+        if !list.is_empty() && !text_only.get_untracked() {
             ev.prevent_default();
             add_files(list);
         }
@@ -538,6 +545,7 @@ pub fn ConversationView() -> impl IntoView {
                 <button class="secondary" type="button" on:click=back>{t(Text::CommonBack)}</button>
                 <h2 id="conversation-title" title=title><bdi dir="auto" data-testid="name">{title}</bdi></h2>
                 <Show when=move || standing() == Standing::Accepted && current().is_some()>
+                    <Show when=move || !text_only.get()>
                     {move || setting.get().map(|s| view! {
                         <span class="timer-now" data-testid="disappearing-now" title=timer_sentence(s)>
                             <TimerIcon />{duration(s.seconds())}
@@ -548,6 +556,7 @@ pub fn ConversationView() -> impl IntoView {
                         on:click=move |_| choosing_timer.set(true)>
                         <TimerIcon />
                     </button>
+                    </Show>
                     <Menu label=t(Text::ConversationOptions)>
                         <button class="secondary" type="button" prop:disabled=move || acting.get() on:click=block>
                             {t(Text::CommonBlock)}
@@ -694,14 +703,16 @@ pub fn ConversationView() -> impl IntoView {
                     </Show>
                     <label for="composer" class="visually-hidden">{t(Text::ConversationMessage)}</label>
                     <div class="compose-row">
-                        <input type="file" multiple hidden data-testid="attach" node_ref=picker on:change=picked />
-                        <button class="secondary attach-button" type="button" aria-label=t(Text::AttachButton)
-                            title=t(Text::AttachButton) on:click=attach>
-                            <ClipIcon />
-                        </button>
-                        // The voice recorder (app/src/voice.rs): its "Record voice message" button here,
-                        // beside the attach button, and its panel while recording.
-                        <crate::voice::VoiceRecorder />
+                        <Show when=move || !text_only.get()>
+                            <input type="file" multiple hidden data-testid="attach" node_ref=picker on:change=picked />
+                            <button class="secondary attach-button" type="button" aria-label=t(Text::AttachButton)
+                                title=t(Text::AttachButton) on:click=attach>
+                                <ClipIcon />
+                            </button>
+                            // The voice recorder (app/src/voice.rs): its "Record voice message" button here,
+                            // beside the attach button, and its panel while recording.
+                            <crate::voice::VoiceRecorder />
+                        </Show>
                         <textarea id="composer" data-testid="composer" rows="1" placeholder=t(Text::ConversationMessage) dir="auto"
                             node_ref=composer data-autofocus="" aria-describedby="composer-count"
                             prop:value=move || draft.get() on:input=move |ev| typed(event_target_value(&ev))
@@ -971,6 +982,8 @@ fn Bubble(
     let body = m.body.clone();
     let unsupported = m.unsupported;
     let invitation = m.invitation.clone();
+    // The conversation's peer does not change under a message.
+    let text_only = thread.text_only.get_untracked();
     let quote = m.quote.clone().filter(|_| !deleted);
     let picker_id = id.clone();
 
@@ -1053,14 +1066,16 @@ fn Bubble(
                 <div class="actions" role="group" aria-label=t(Text::MessageActions)>
                     <Show when=move || !thread.blocked.get()>
                         <button type="button" on:click=reply.clone()>{t(Text::MessageReply)}</button>
-                        <button class="react-button" type="button" aria-haspopup="dialog"
-                            aria-expanded=move || if picking.get() { "true" } else { "false" }
-                            on:click=react_toggle.clone()>{t(Text::MessageReact)}</button>
+                        {(!text_only).then(|| view! {
+                            <button class="react-button" type="button" aria-haspopup="dialog"
+                                aria-expanded=move || if picking.get() { "true" } else { "false" }
+                                on:click=react_toggle.clone()>{t(Text::MessageReact)}</button>
+                        })}
                     </Show>
                     <button class="delete" type="button" on:click=move |_| ask_delete(false)>
                         {t(Text::MessageDeleteForMe)}
                     </button>
-                    {outgoing.then(|| view! {
+                    {(outgoing && !text_only).then(|| view! {
                         <button class="delete" type="button" on:click=move |_| ask_delete_everyone(true)>
                             {t(Text::MessageDeleteForEveryone)}
                         </button>
