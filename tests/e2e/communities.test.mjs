@@ -198,6 +198,9 @@ test("a blinded DM: Message opens it, it arrives as a request, replies flow both
     await mine.locator(".actions").getByRole("button", { name: "Reply", exact: true }).waitFor();
     assert.equal(await mine.locator(".actions").getByRole("button", { name: "React" }).count(), 0);
     assert.equal(await mine.locator(".actions").getByRole("button", { name: "Delete for everyone" }).count(), 0);
+    // A tapped message grows to hold its actions: nothing of it is cut off (the composer's file
+    // chips once lent it their fixed height).
+    assert.equal(await mine.evaluate((el) => el.scrollHeight <= el.clientHeight + 1), true, "nothing is cut off");
   }
   await shots(a, "communities-dm", { fullPage: false });
 
