@@ -129,6 +129,13 @@ pub async fn file(app: AppState, room: &str, id: u64) -> Result<Vec<u8>, Error> 
     unlocked(app)?.room_file(room, id).await
 }
 
+/// Sets the picture of `room` (its URL; admins only) and reads the joined rooms again.
+pub async fn set_picture(app: AppState, room: &str, picture: NewFile) -> Result<(), Error> {
+    unlocked(app)?.set_room_image(room, picture).await?;
+    refresh_communities(app);
+    Ok(())
+}
+
 /// Invites each of `peers` to `room` (its URL), one message each: how many were sent, and the
 /// first error (the others are still tried).
 pub async fn invite(app: AppState, room: &str, peers: &[crypto_core::identity::SessionId]) -> (usize, Option<Error>) {

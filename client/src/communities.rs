@@ -83,11 +83,17 @@ pub struct Community {
     pub upload: bool,
     /// Whether this account moderates the room (may delete others' posts).
     pub moderator: bool,
+    /// Whether this account is an admin of the room (may also set its picture).
+    #[serde(default)]
+    pub admin: bool,
     /// When the newest message was posted (ms).
     pub last_posted: u64,
     /// The server's counter of room changes (what poll info compares).
     #[serde(default)]
     pub info_updates: i64,
+    /// The room's picture: its room file's id (see `Engine::room_image`).
+    #[serde(default)]
+    pub image: Option<u64>,
 }
 
 impl Community {
@@ -264,8 +270,10 @@ fn community_of<P: Platform>(
             || room.rights.admin
             || room.rights.global_moderator
             || room.rights.global_admin,
+        admin: room.rights.admin || room.rights.global_admin,
         last_posted: old.map_or(0, |c| c.last_posted),
         info_updates: room.info_updates,
+        image: room.image_id,
     }
 }
 
@@ -967,6 +975,33 @@ async fn fetch_one<P: Platform>(
     room_message(community, &message).ok_or(Error::MessageGone)
 }
 
+/// The room's picture, if it has one: its room file (kept after the first fetch).
+pub(crate) async fn room_image<P: Platform>(session: &Session<P>, text: &str) -> Result<Option<Vec<u8>>, Error> {
+    let (_, _, record) = joined(session, text).await?;
+    match record.community.image {
+        Some(id) => room_file(session, text, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Sets the room's picture (its admins may): `picture` is uploaded as a room file, named the
+/// room's image (`PUT /room/<t>`, which keeps that file for good), and the room's details read
+/// again.
+pub(crate) async fn set_room_image<P: Platform>(
+    session: &Session<P>,
+    text: &str,
+    picture: NewFile,
+) -> Result<Community, Error> {
+    let (url, _, _) = joined(session, text).await?;
+    let (_, id) = upload(session, &url, picture).await?;
+    let body = json!({ "image": id }).to_string();
+    let answer = call(session, &url, "PUT", &format!("/room/{}", url.room()), Body::Json(body.as_bytes())).await?;
+    if answer.code != 200 {
+        return Err(refused(answer.code));
+    }
+    join(session, text).await
+}
+
 /// Uploads one file to the room: its pointer for the post, and its id.
 async fn upload<P: Platform>(
     session: &Session<P>,
@@ -1236,8 +1271,10 @@ mod tests {
             write: true,
             upload: true,
             moderator: false,
+            admin: false,
             last_posted: 0,
             info_updates: 0,
+            image: None,
         }
     }
 

@@ -740,6 +740,16 @@ impl<P: Platform> Engine<P> {
         communities::room_file(&*self.session()?, room, id).await
     }
 
+    /// The picture of `room`, if it has one (fetched once, then kept on this device).
+    pub async fn room_image(&self, room: &str) -> Result<Option<Vec<u8>>, Error> {
+        communities::room_image(&*self.session()?, room).await
+    }
+
+    /// Sets the picture of `room` (its admins may; others are refused with the server's 403).
+    pub async fn set_room_image(&self, room: &str, picture: NewFile) -> Result<Community, Error> {
+        communities::set_room_image(&*self.session()?, room, picture).await
+    }
+
     /// Adds (`on`) or removes this account's reaction `emoji` to the message `id` of `room`.
     pub async fn room_react(&self, room: &str, id: u64, emoji: &str, on: bool) -> Result<RoomMessage, Error> {
         communities::react(&*self.session()?, room, id, emoji, on).await

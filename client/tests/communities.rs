@@ -479,6 +479,59 @@ fn an_invitation_reaches_a_contact_who_joins_from_it() {
     });
 }
 
+/// An admin sets the room's picture; another member's next poll brings it (the room's details
+/// change), and it is fetched once, then kept; a member who is not an admin is refused.
+#[test]
+fn an_admin_sets_the_rooms_picture_and_members_see_it() {
+    run_test(Duration::from_secs(120), async || {
+        let net = Net::start("picture").await;
+        let alice = User::new(&net, "Alice", false).await;
+        let bob = User::new(&net, "Bob", false).await;
+        let lobby = alice.engine.join_community(&net.lobby).await.unwrap();
+        bob.engine.join_community(&net.lobby).await.unwrap();
+        assert_eq!(bob.engine.room_image(&lobby.url).await, Ok(None));
+        let picture = |bytes: &[u8]| NewFile {
+            file_name: "room.png".into(),
+            content_type: "image/png".into(),
+            bytes: zeroize::Zeroizing::new(bytes.to_vec()),
+            width: Some(1),
+            height: Some(1),
+            voice: false,
+        };
+        // A tiny PNG (1×1), as the app sends a scaled picture.
+        let png = hex::decode(concat!(
+            "89504e470d0a1a0a0000000d4948445200000001000000010806000000",
+            "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201a0e5c2b60000000049454e44ae426082"
+        ))
+        .unwrap();
+        assert_eq!(
+            bob.engine.set_room_image(&lobby.url, picture(&png)).await.map(|c| c.image),
+            Err(Error::CommunityForbidden),
+            "only admins"
+        );
+        net.devnet
+            .community
+            .add_moderator(&Scope::Rooms(vec!["lobby".into()]), &lobby.me.to_string(), true, true)
+            .unwrap();
+        assert!(!alice.engine.communities().await.unwrap()[0].admin);
+        let set = alice.engine.set_room_image(&lobby.url, picture(&png)).await.unwrap();
+        assert!(set.admin, "the room's details read again say so");
+        let id = set.image.expect("the room has a picture");
+        assert_eq!(alice.engine.room_image(&lobby.url).await.unwrap().as_deref(), Some(png.as_slice()));
+
+        let seen = eventually("the picture at Bob's", SECONDS_20, async || {
+            bob.engine.poll_communities().await.ok()?;
+            bob.engine.communities().await.ok()?.first()?.image
+        })
+        .await;
+        assert_eq!(seen, id);
+        assert_eq!(bob.engine.room_image(&lobby.url).await.unwrap().as_deref(), Some(png.as_slice()));
+        let asked = bob.urls.borrow().len();
+        assert_eq!(bob.engine.room_image(&lobby.url).await.unwrap().as_deref(), Some(png.as_slice()));
+        assert_eq!(bob.urls.borrow().len(), asked, "kept");
+    });
+}
+
 /// One batched request per server per poll, however many rooms: a client in 5 rooms of one
 /// server sends one request per round, and its background work polls every 10 s (6 a minute).
 #[test]

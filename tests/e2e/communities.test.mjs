@@ -1,7 +1,8 @@
 // Communities in the browser (issue 15): two people join the devnet's `lobby` by its URL (a URL
 // that does not read is refused with the reason), post, reply, react (two reactions counted, one
 // taken back), delete their own post, and post a picture the other sees drawn; a moderator made
-// with `hush-node sogs-admin` deletes another's post and both see it gone; "Message" on a member
+// with `hush-node sogs-admin` deletes another's post and both see it gone, and as an admin sets the
+// room's picture, which both see in the list; "Message" on a member
 // opens a blinded DM through the server's inbox, which arrives as a message request, and replies
 // flow both ways; Leave (asked first) takes the room off the list. Screenshots at 390 and 1280 px.
 import { test, before, after } from "node:test";
@@ -164,6 +165,20 @@ test("a moderator deletes another's post, and both see it gone", async () => {
   // Alice, no moderator, has no Delete on Bob's posts.
   await post(a, "I will moderate").locator(".when").click();
   assert.equal(await post(a, "I will moderate").locator(".actions").getByRole("button", { name: "Delete" }).count(), 0);
+
+  // An admin sets the room's picture; the other sees it in the list. Only admins are offered it.
+  assert.equal(await a.getByTestId("room-picture-button").count(), 0);
+  execFileSync(hushNodeBinary(), ["sogs-admin", "--data", path(devnet.data, "community"), "add-moderator", bobBlinded,
+    "--room", "lobby", "--admin"], { encoding: "utf8" });
+  const button = b.getByTestId("room-picture-button");
+  await button.waitFor({ timeout: 60000 });
+  await b.getByTestId("room-picture-file").setInputFiles({ name: "room.png", mimeType: "image/png", buffer: await picture(b, 800, 600) });
+  await b.getByText("The room's picture is set.").first().waitFor({ timeout: 60000 });
+  for (const page of [b, a]) {
+    const shown = page.getByTestId("community").filter({ hasText: "Lobby" }).getByTestId("room-picture");
+    await shown.waitFor({ timeout: 60000 });
+    assert.ok(await shown.evaluate((img) => img.complete && img.naturalWidth > 0), "the picture is drawn");
+  }
 });
 
 test("a blinded DM: Message opens it, it arrives as a request, replies flow both ways", async () => {

@@ -49,7 +49,7 @@ pub fn CommunityList() -> impl IntoView {
             </div>
             <ul class="conversations">
                 <For each=move || app.communities.get()
-                    key=|c| (c.url.clone(), c.name.clone(), c.unread, c.last_posted)
+                    key=|c| (c.url.clone(), c.name.clone(), c.unread, c.last_posted, c.image)
                     children=move |c: Community| {
                         let url = c.url.clone();
                         let is_open = {
@@ -58,6 +58,7 @@ pub fn CommunityList() -> impl IntoView {
                             Signal::derive(move || open_now.selected(&Some(url.clone())))
                         };
                         let initials = crate::avatar::initials(&c.name);
+                        let picture = c.image.map(|_| room_picture(url.clone()));
                         let unread = c.unread;
                         let last = c.last_posted;
                         view! {
@@ -65,7 +66,7 @@ pub fn CommunityList() -> impl IntoView {
                                 <button type="button" class="conversation" data-testid="community"
                                     aria-current=move || is_open.get().then_some("true")
                                     on:click=move |_| open(app, url.clone())>
-                                    <span class="avatar hue-1" aria-hidden="true">{initials}</span>
+                                    <span class="avatar hue-1" aria-hidden="true">{initials}{picture}</span>
                                     <span class="title" title=c.name.clone()>
                                         <bdi dir="auto" data-testid="name">{c.name.clone()}</bdi>
                                     </span>
@@ -91,6 +92,81 @@ pub fn CommunityList() -> impl IntoView {
             })}
             <JoinDialog open=joining />
         </section>
+    }
+}
+
+/// The room's picture over its initials, once fetched (the engine keeps it after the first time).
+fn room_picture(room: String) -> impl IntoView {
+    let src = RwSignal::new(None::<String>);
+    let app = use_app();
+    spawn_local(async move {
+        let Some(engine) = app.unlocked() else { return };
+        if let Ok(Some(bytes)) = engine.room_image(&room).await
+            && let Some(url) = files::object_url(&bytes, "image/*")
+            // The row went away meanwhile.
+            && src.try_set(Some(url.clone())).is_some()
+        {
+            files::revoke(&url);
+        }
+    });
+    on_cleanup(move || {
+        if let Some(url) = src.try_get_untracked().flatten() {
+            files::revoke(&url);
+        }
+    });
+    view! {
+        <Show when=move || src.get().is_some()>
+            <img class="picture" alt="" data-testid="room-picture" src=move || src.get() />
+        </Show>
+    }
+}
+
+/// "Room picture" (the room's admins): a picture chosen is drawn upright, at most 640 px, as a
+/// JPEG (as a profile picture is) and set as the room's.
+#[component]
+fn RoomPictureButton(room: Room) -> impl IntoView {
+    let picker = NodeRef::<leptos::html::Input>::new();
+    let busy = RwSignal::new(false);
+    let chosen = move |_| {
+        let Some(input) = picker.get_untracked() else { return };
+        let Some(file) = files::list(input.files()).into_iter().next() else { return };
+        input.set_value("");
+        busy.set(true);
+        room.error.set(None);
+        spawn_local(async move {
+            let result = match files::profile_picture(&file).await {
+                None => Err(t(Text::SettingsPictureNotAPicture).to_owned()),
+                Some(bytes) => {
+                    let picture = hush_client::NewFile {
+                        file_name: "picture.jpg".into(),
+                        content_type: "image/jpeg".into(),
+                        bytes,
+                        width: None,
+                        height: None,
+                        voice: false,
+                    };
+                    communities::set_picture(room.app, &room.url.get_value(), picture)
+                        .await
+                        .map_err(|e| crate::words::error_text(&e))
+                }
+            };
+            busy.set(false);
+            match result {
+                Ok(()) => room.app.notice.set(Some(t(Text::CommunityPictureSaved).to_owned())),
+                Err(e) => room.error.set(Some(e)),
+            }
+        });
+    };
+    view! {
+        <input type="file" accept="image/*" hidden data-testid="room-picture-file" node_ref=picker on:change=chosen />
+        <button class="secondary" type="button" data-testid="room-picture-button" prop:disabled=move || busy.get()
+            on:click=move |_| {
+                if let Some(input) = picker.get_untracked() {
+                    input.click();
+                }
+            }>
+            {t(Text::CommunityPicture)}
+        </button>
     }
 }
 
@@ -328,6 +404,7 @@ pub fn RoomView() -> impl IntoView {
             <div class="conversation-head">
                 <button class="secondary" type="button" on:click=back>{t(Text::CommonBack)}</button>
                 <h2 id="room-title" title=name><bdi dir="auto" data-testid="name">{name}</bdi></h2>
+                {move || community.with(|c| c.as_ref().is_some_and(|c| c.admin)).then(|| view! { <RoomPictureButton room=room /> })}
                 <button class="secondary" type="button" data-testid="invite" aria-haspopup="dialog"
                     on:click=move |_| inviting.set(true)>
                     {t(Text::InvitationInvite)}
