@@ -129,6 +129,13 @@ pub async fn file(app: AppState, room: &str, id: u64) -> Result<Vec<u8>, Error> 
     unlocked(app)?.room_file(room, id).await
 }
 
+/// Pins (`on`) or unpins the message `id` of `room` (admins only) and reads the joined rooms again.
+pub async fn pin(app: AppState, room: &str, id: u64, on: bool) -> Result<(), Error> {
+    unlocked(app)?.room_pin(room, id, on).await?;
+    refresh_communities(app);
+    Ok(())
+}
+
 /// Sets the picture of `room` (its URL; admins only) and reads the joined rooms again.
 pub async fn set_picture(app: AppState, room: &str, picture: NewFile) -> Result<(), Error> {
     unlocked(app)?.set_room_image(room, picture).await?;

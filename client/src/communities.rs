@@ -94,6 +94,9 @@ pub struct Community {
     /// The room's picture: its room file's id (see `Engine::room_image`).
     #[serde(default)]
     pub image: Option<u64>,
+    /// The ids of its pinned messages, in the order pinned.
+    #[serde(default)]
+    pub pinned: Vec<u64>,
 }
 
 impl Community {
@@ -274,6 +277,7 @@ fn community_of<P: Platform>(
         last_posted: old.map_or(0, |c| c.last_posted),
         info_updates: room.info_updates,
         image: room.image_id,
+        pinned: room.pinned_messages.iter().map(|p| p.id).collect(),
     }
 }
 
@@ -1002,6 +1006,19 @@ pub(crate) async fn set_room_image<P: Platform>(
     join(session, text).await
 }
 
+/// Pins (`on`) or unpins the message `id` of the room (its admins may), then reads the room's
+/// details again: the pinned list is theirs.
+pub(crate) async fn pin<P: Platform>(session: &Session<P>, text: &str, id: u64, on: bool) -> Result<Community, Error> {
+    let (url, _, _) = joined(session, text).await?;
+    let path = format!("/room/{}/{}/{id}", url.room(), if on { "pin" } else { "unpin" });
+    let answer = call(session, &url, "POST", &path, Body::Json(b"{}")).await?;
+    match answer.code {
+        200 => join(session, text).await,
+        404 => Err(Error::MessageGone),
+        code => Err(refused(code)),
+    }
+}
+
 /// Uploads one file to the room: its pointer for the post, and its id.
 async fn upload<P: Platform>(
     session: &Session<P>,
@@ -1275,6 +1292,7 @@ mod tests {
             last_posted: 0,
             info_updates: 0,
             image: None,
+            pinned: Vec::new(),
         }
     }
 

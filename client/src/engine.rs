@@ -740,6 +740,12 @@ impl<P: Platform> Engine<P> {
         communities::room_file(&*self.session()?, room, id).await
     }
 
+    /// Pins (`on`) or unpins the message `id` of `room` (its admins may); returns the room with
+    /// its pinned messages as the server now lists them.
+    pub async fn room_pin(&self, room: &str, id: u64, on: bool) -> Result<Community, Error> {
+        communities::pin(&*self.session()?, room, id, on).await
+    }
+
     /// The picture of `room`, if it has one (fetched once, then kept on this device).
     pub async fn room_image(&self, room: &str) -> Result<Option<Vec<u8>>, Error> {
         communities::room_image(&*self.session()?, room).await

@@ -479,10 +479,11 @@ fn an_invitation_reaches_a_contact_who_joins_from_it() {
     });
 }
 
-/// An admin sets the room's picture; another member's next poll brings it (the room's details
-/// change), and it is fetched once, then kept; a member who is not an admin is refused.
+/// An admin sets the room's picture and pins a post; another member's next poll brings both (the
+/// room's details change), the picture fetched once, then kept; a member who is not an admin is
+/// refused either.
 #[test]
-fn an_admin_sets_the_rooms_picture_and_members_see_it() {
+fn an_admin_sets_the_rooms_picture_and_pins_and_members_see_them() {
     run_test(Duration::from_secs(120), async || {
         let net = Net::start("picture").await;
         let alice = User::new(&net, "Alice", false).await;
@@ -529,6 +530,27 @@ fn an_admin_sets_the_rooms_picture_and_members_see_it() {
         let asked = bob.urls.borrow().len();
         assert_eq!(bob.engine.room_image(&lobby.url).await.unwrap().as_deref(), Some(png.as_slice()));
         assert_eq!(bob.urls.borrow().len(), asked, "kept");
+
+        // Pins: the admin pins a post, the other sees it pinned after a poll; unpinning too.
+        let post = bob.engine.post(&lobby.url, "the rules", None).await.unwrap();
+        assert_eq!(
+            bob.engine.room_pin(&lobby.url, post.id, true).await.map(|c| c.pinned),
+            Err(Error::CommunityForbidden)
+        );
+        alice.wait_for(&lobby.url, "the rules").await;
+        assert_eq!(alice.engine.room_pin(&lobby.url, post.id, true).await.unwrap().pinned, [post.id]);
+        assert_eq!(alice.engine.room_pin(&lobby.url, 999_999, true).await.map(|c| c.pinned), Err(Error::MessageGone));
+        eventually("the pin at Bob's", SECONDS_20, async || {
+            bob.engine.poll_communities().await.ok()?;
+            (bob.engine.communities().await.ok()?.first()?.pinned == [post.id]).then_some(())
+        })
+        .await;
+        assert!(alice.engine.room_pin(&lobby.url, post.id, false).await.unwrap().pinned.is_empty());
+        eventually("the unpin at Bob's", SECONDS_20, async || {
+            bob.engine.poll_communities().await.ok()?;
+            bob.engine.communities().await.ok()?.first()?.pinned.is_empty().then_some(())
+        })
+        .await;
     });
 }
 

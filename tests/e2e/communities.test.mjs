@@ -2,7 +2,7 @@
 // that does not read is refused with the reason), post, reply, react (two reactions counted, one
 // taken back), delete their own post, and post a picture the other sees drawn; a moderator made
 // with `hush-node sogs-admin` deletes another's post and both see it gone, and as an admin sets the
-// room's picture, which both see in the list; "Message" on a member
+// room's picture, which both see in the list, and pins a post; "Message" on a member
 // opens a blinded DM through the server's inbox, which arrives as a message request, and replies
 // flow both ways; Leave (asked first) takes the room off the list. Screenshots at 390 and 1280 px.
 import { test, before, after } from "node:test";
@@ -179,6 +179,12 @@ test("a moderator deletes another's post, and both see it gone", async () => {
     await shown.waitFor({ timeout: 60000 });
     assert.ok(await shown.evaluate((img) => img.complete && img.naturalWidth > 0), "the picture is drawn");
   }
+  // The admin pins a post: both see it marked; Alice is offered no Pin.
+  assert.equal(await post(a, "I will moderate").locator(".actions").getByTestId("pin").count(), 0);
+  await act(b, "I will moderate", "Pin");
+  for (const page of [b, a]) await post(page, "I will moderate").getByTestId("pinned").waitFor({ timeout: 60000 });
+  await act(b, "I will moderate", "Unpin");
+  for (const page of [b, a]) await post(page, "I will moderate").getByTestId("pinned").waitFor({ state: "detached", timeout: 60000 });
 });
 
 test("a blinded DM: Message opens it, it arrives as a request, replies flow both ways", async () => {

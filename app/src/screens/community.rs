@@ -646,6 +646,14 @@ fn Post(message: RoomMessage, room: Room) -> impl IntoView {
     let full_id = sender.to_string();
     let name = m.sender_name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| short_id(&sender));
     let may_delete = move || mine || room.community.with(|c| c.as_ref().is_some_and(|c| c.moderator));
+    let admin = move || room.community.with(|c| c.as_ref().is_some_and(|c| c.admin));
+    let pinned = move || room.community.with(|c| c.as_ref().is_some_and(|c| c.pinned.contains(&id)));
+    let pin = move |_| {
+        let url = room.url.get_value();
+        let on = !pinned();
+        room.chosen.set(None);
+        room.run(async move { communities::pin(app, &url, id, on).await });
+    };
     let chosen = Memo::new(move |_| room.chosen.get() == Some(id));
     let picking = Memo::new(move |_| room.picking.get() == Some(id));
     let tap = move |ev: leptos::ev::MouseEvent| {
@@ -733,6 +741,7 @@ fn Post(message: RoomMessage, room: Room) -> impl IntoView {
                 " "
                 <span class="mono blinded" dir="ltr" title=full_id data-testid="blinded-id">{short_id(&sender)}</span>
                 {m.moderator.then(|| view! { " "<span class="tag moderator" data-testid="moderator">{t(Text::CommunityModerator)}</span> })}
+                <Show when=pinned>" "<span class="tag pinned" data-testid="pinned">{t(Text::CommunityPinned)}</span></Show>
             </span>
             {quote}
             {files}
@@ -766,6 +775,11 @@ fn Post(message: RoomMessage, room: Room) -> impl IntoView {
                 {(!mine).then(|| view! {
                     <button type="button" data-testid="message-member" on:click=message_them>{t(Text::CommunityMessage)}</button>
                 })}
+                <Show when=admin>
+                    <button type="button" data-testid="pin" on:click=pin>
+                        {move || t(if pinned() { Text::CommunityUnpin } else { Text::CommunityPin })}
+                    </button>
+                </Show>
                 <Show when=may_delete>
                     <button class="delete" type="button" on:click=move |_| room.deleting.set(Some(id))>
                         {t(Text::CommonDelete)}
