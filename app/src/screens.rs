@@ -290,6 +290,63 @@ pub fn Confirm(
     }
 }
 
+/// A modal dialog shown while `open` is true: opened with `show_modal` (`on_open` runs first, to
+/// reset what it shows), closed by Escape, by the browser, or by `open` going false; focus goes
+/// back to where it was.
+#[component]
+pub fn Modal(
+    /// Whether it is shown.
+    open: RwSignal<bool>,
+    /// The id of its title.
+    labelledby: &'static str,
+    /// The id of the sentence that says what it is for.
+    describedby: &'static str,
+    /// Its `data-testid`.
+    #[prop(optional)]
+    testid: Option<&'static str>,
+    /// Runs each time it opens.
+    #[prop(optional, into)]
+    on_open: Option<Callback<()>>,
+    /// What it shows.
+    children: Children,
+) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let had_focus = StoredValue::new_local(None::<web_sys::Element>);
+    Effect::new(move |_| {
+        let wanted = open.get();
+        let Some(el) = dialog.get() else { return };
+        if wanted && !el.open() {
+            had_focus.set_value(web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()));
+            if let Some(on_open) = on_open {
+                on_open.run(());
+            }
+            let _ = el.show_modal();
+        } else if !wanted && el.open() {
+            el.close();
+            give_focus_back(had_focus.try_get_value().flatten());
+        }
+    });
+    view! {
+        <dialog class="dialog" aria-labelledby=labelledby aria-describedby=describedby node_ref=dialog data-testid=testid
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    ev.prevent_default();
+                    open.set(false);
+                }
+            }
+            on:close=move |_| {
+                // The browser closed it on its own: hide it (see `Confirm`).
+                let closed = dialog.try_get_untracked().flatten().is_some_and(|d| !d.open());
+                if closed && open.try_get_untracked() == Some(true) {
+                    give_focus_back(had_focus.try_get_value().flatten());
+                    open.set(false);
+                }
+            }>
+            {children()}
+        </dialog>
+    }
+}
+
 /// Focuses `element` again after a dialog closed, if it is still on the screen; an element in a
 /// menu that has closed since (Block, chosen in Options) gives it to the menu's button.
 fn give_focus_back(element: Option<web_sys::Element>) {

@@ -9,7 +9,7 @@ use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::{Problem, give_focus_back};
+use super::{Modal, Problem};
 use crate::communities;
 use crate::i18n::{Text, t, tf, tn};
 use crate::session::use_app;
@@ -76,12 +76,10 @@ pub fn InviteDialog(
     name: Signal<String>,
 ) -> impl IntoView {
     let app = use_app();
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
     let chosen = RwSignal::new(Vec::<SessionId>::new());
     let error = RwSignal::new(None::<String>);
     let done = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let had_focus = StoredValue::new_local(None::<web_sys::Element>);
     let room = StoredValue::new(room);
     // People this account talks with: accepted conversations with an account (not a community
     // member's blinded ID), Note to Self left out.
@@ -95,20 +93,11 @@ pub fn InviteDialog(
                 .collect::<Vec<_>>()
         })
     });
-    Effect::new(move |_| {
-        let wanted = open.get();
-        let Some(el) = dialog.get() else { return };
-        if wanted && !el.open() {
-            had_focus.set_value(web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()));
-            error.set(None);
-            done.set(None);
-            chosen.set(Vec::new());
-            let _ = el.show_modal();
-        } else if !wanted && el.open() {
-            el.close();
-            give_focus_back(had_focus.try_get_value().flatten());
-        }
-    });
+    let reset = move |()| {
+        error.set(None);
+        done.set(None);
+        chosen.set(Vec::new());
+    };
     let send = move |ev: SubmitEvent| {
         ev.prevent_default();
         let peers = chosen.get_untracked();
@@ -131,21 +120,7 @@ pub fn InviteDialog(
         });
     };
     view! {
-        <dialog class="dialog" aria-labelledby="invite-title" aria-describedby="invite-text" node_ref=dialog
-            data-testid="invite-dialog"
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    ev.prevent_default();
-                    open.set(false);
-                }
-            }
-            on:close=move |_| {
-                let closed = dialog.try_get_untracked().flatten().is_some_and(|d| !d.open());
-                if closed && open.try_get_untracked() == Some(true) {
-                    give_focus_back(had_focus.try_get_value().flatten());
-                    open.set(false);
-                }
-            }>
+        <Modal open=open labelledby="invite-title" describedby="invite-text" testid="invite-dialog" on_open=reset>
             <form on:submit=send>
                 <h2 id="invite-title">{move || tf(Text::InvitationInviteTitle, &[("name", &name.get())])}</h2>
                 <p id="invite-text">{t(Text::InvitationInviteText)}</p>
@@ -186,6 +161,6 @@ pub fn InviteDialog(
                     </button>
                 </div>
             </form>
-        </dialog>
+        </Modal>
     }
 }
