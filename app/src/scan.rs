@@ -411,7 +411,7 @@ mod browser {
 mod browser {
     use super::CameraProblem;
 
-    pub type Frame = ();
+    pub struct Frame;
 
     pub struct Reader;
 

@@ -167,6 +167,10 @@ for (const scheme of ["light", "dark"]) {
       await ann.getByTestId("message").filter({ hasText: "Bob in the lobby" }).waitFor();
       violations.push(...await scan(ann, "a community room"));
       await shot(ann, "room");
+      await ann.getByTestId("share-community").click();
+      await ann.getByTestId("community-qr").waitFor();
+      violations.push(...await scan(ann, "the Share dialog of a room"));
+      await ann.keyboard.press("Escape");
       await ann.getByRole("button", { name: "Back", exact: true }).click();
       await ann.getByRole("button", { name: "Settings" }).click();
       await ann.getByRole("heading", { name: "Settings", exact: true }).waitFor();
