@@ -171,7 +171,7 @@ mod browser {
     /// A frame to read: width, height and its RGBA pixels (a `Uint8ClampedArray`).
     pub type Frame = (u32, u32, JsValue);
 
-    /// The scan worker, while a scan lasts (until [`Reader::end`]).
+    /// The scan worker, while a scan lasts (until [`Reader::end`], or dropped).
     pub struct Reader {
         worker: Worker,
         inner: Rc<RefCell<Inner>>,
@@ -263,6 +263,15 @@ mod browser {
             let mut inner = self.inner.borrow_mut();
             inner.failed = true;
             inner.wake(&JsValue::UNDEFINED);
+        }
+    }
+
+    impl Drop for Reader {
+        fn drop(&mut self) {
+            // A scan that never started (the camera refused) ends its worker too.
+            self.worker.terminate();
+            self.worker.set_onmessage(None);
+            self.worker.set_onerror(None);
         }
     }
 

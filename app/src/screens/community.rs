@@ -304,7 +304,7 @@ fn ShareDialog(
                     copied.set(Some(t(Text::CommunityCopied)));
                 } else {
                     // Copying is refused: the URL is selected for the person to copy.
-                    copied.set(Some(t(Text::HomeCopyRefused)));
+                    copied.set(Some(t(Text::CommunityCopyRefused)));
                     if let Some(el) = shown_url.get_untracked() {
                         crate::clipboard::select(&el);
                     }
