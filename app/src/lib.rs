@@ -15,6 +15,7 @@ mod notify;
 pub mod platform;
 mod pwa;
 mod qr;
+mod scan;
 mod screens;
 pub mod session;
 pub mod storage;

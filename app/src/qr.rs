@@ -1,4 +1,5 @@
-//! A QR code of the Session ID, drawn as SVG from the `qrcode` crate's module matrix.
+//! A QR code (of the Session ID, or of a community's URL), drawn as SVG from the `qrcode` crate's
+//! module matrix.
 
 use leptos::prelude::*;
 use qrcode::Color;
@@ -36,12 +37,17 @@ impl QrCode {
         self.width + 2 * QUIET_ZONE
     }
 
-    /// The SVG element.
+    /// The SVG element: the Session ID's code.
     pub fn view(self) -> impl IntoView {
+        self.view_as(t(Text::CommonQrCode), None)
+    }
+
+    /// The SVG element, named `label`, with `test_id` as its `data-testid`.
+    pub fn view_as(self, label: &'static str, test_id: Option<&'static str>) -> impl IntoView {
         let size = self.size();
         view! {
-            <svg class="qr-code" viewBox=format!("0 0 {size} {size}") role="img" aria-label=t(Text::CommonQrCode)
-                 shape-rendering="crispEdges">
+            <svg class="qr-code" viewBox=format!("0 0 {size} {size}") role="img" aria-label=label
+                 shape-rendering="crispEdges" data-testid=test_id>
                 <rect width=size.to_string() height=size.to_string() fill="#ffffff" />
                 <path d=self.path fill="#000000" />
             </svg>

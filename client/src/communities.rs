@@ -196,7 +196,8 @@ pub struct RoomMessage {
     pub reactions: Vec<RoomReaction>,
 }
 
-fn parse_url(text: &str) -> Result<CommunityUrl, Error> {
+/// The community URL `text` is (`server/room?public_key=…`, spaces around it ignored), or why not.
+pub fn parse_url(text: &str) -> Result<CommunityUrl, Error> {
     CommunityUrl::parse(text.trim()).map_err(Error::CommunityUrl)
 }
 

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { OUT, ROOT, startDevnet, launchBrowser, strictPage } from "./harness.mjs";
-import { PASS, createAccount, message, openChat, openRow, picture, send, unlock, waitCount } from "./people.mjs";
+import { createAccount, message, openChat, openRow, PASS, picture, roomAction, send, unlock, waitCount } from "./people.mjs";
 
 const AXE = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
 const sentOut = '[data-testid="message"][data-direction="out"][data-status="sent"]';
@@ -167,6 +167,10 @@ for (const scheme of ["light", "dark"]) {
       await ann.getByTestId("message").filter({ hasText: "Bob in the lobby" }).waitFor();
       violations.push(...await scan(ann, "a community room"));
       await shot(ann, "room");
+      await roomAction(ann, "share-community");
+      await ann.getByTestId("community-qr").waitFor();
+      violations.push(...await scan(ann, "the Share dialog of a room"));
+      await ann.keyboard.press("Escape");
       await ann.getByRole("button", { name: "Back", exact: true }).click();
       await ann.getByRole("button", { name: "Settings" }).click();
       await ann.getByRole("heading", { name: "Settings", exact: true }).waitFor();

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join as path } from "node:path";
 import { startDevnet, launchBrowser, strictPage, hushNodeBinary } from "./harness.mjs";
-import { createAccount, home, picture, shots } from "./people.mjs";
+import { createAccount, home, picture, roomAction, shots } from "./people.mjs";
 
 let devnet, browser, alice, bob;
 before(async () => {
@@ -171,7 +171,7 @@ test("a moderator deletes another's post, and both see it gone", async () => {
   execFileSync(hushNodeBinary(), ["sogs-admin", "--data", path(devnet.data, "community"), "add-moderator", bobBlinded,
     "--room", "lobby", "--admin"], { encoding: "utf8" });
   const button = b.getByTestId("room-picture-button");
-  await button.waitFor({ timeout: 60000 });
+  await button.waitFor({ state: "attached", timeout: 60000 });
   await b.getByTestId("room-picture-file").setInputFiles({ name: "room.png", mimeType: "image/png", buffer: await picture(b, 800, 600) });
   await b.getByText("The room's picture is set.").first().waitFor({ timeout: 60000 });
   for (const page of [b, a]) {
@@ -228,7 +228,7 @@ test("a blinded DM: Message opens it, it arrives as a request, replies flow both
   // Leave asks first; the room leaves the list.
   await home(a);
   await a.getByTestId("community").filter({ hasText: "Lobby" }).click();
-  await a.getByTestId("leave-community").click();
+  await roomAction(a, "leave-community");
   const ask = a.getByRole("alertdialog");
   await ask.getByText("Lobby and its messages leave this device").waitFor();
   await ask.getByRole("button", { name: "Leave" }).click();

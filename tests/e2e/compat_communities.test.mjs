@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join as path } from "node:path";
 import { startDevnet, launchBrowser, strictPage, hushNodeBinary } from "./harness.mjs";
-import { PY_ID, PY_MNEMONIC, createAccount, openRow, python, shots } from "./people.mjs";
+import { createAccount, openRow, PY_ID, PY_MNEMONIC, python, roomAction, shots } from "./people.mjs";
 
 let devnet, browser;
 before(async () => {
@@ -100,7 +100,7 @@ test("a community invitation both ways with session-python", async () => {
   await page.getByTestId("community").filter({ hasText: "Lobby" }).waitFor();
 
   // Hush → session-python: "Invite" in the room lists the conversations; one invitation is sent.
-  await page.getByTestId("invite").click();
+  await roomAction(page, "invite");
   const dialog = page.getByTestId("invite-dialog");
   await dialog.getByLabel("Python Peer").check();
   await shots(page, "invitation-invite", { fullPage: false });

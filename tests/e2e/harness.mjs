@@ -46,14 +46,16 @@ export async function startDevnet({ nodes = 12, relayRefresh = 600, extra = [] }
   };
 }
 
-/** Debian's Chromium. `fakeMedia`: a fake microphone (a beep every second) that every page may
- *  use without asking (voice messages). */
-export async function launchBrowser({ fakeMedia = false } = {}) {
+/** Debian's Chromium. `fakeMedia`: a fake microphone (a beep every second) and camera (a moving
+ *  pattern) that every page may use without asking (voice messages, QR scanning). `fakeVideo`: a
+ *  file (`.y4m` or `.mjpeg`) the fake camera plays instead, in a loop (implies `fakeMedia`). */
+export async function launchBrowser({ fakeMedia = false, fakeVideo = null } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: ["--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
       "--disable-component-update", "--disable-sync",
-      ...(fakeMedia ? ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] : [])],
+      ...(fakeMedia || fakeVideo ? ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"] : []),
+      ...(fakeVideo ? [`--use-file-for-fake-video-capture=${fakeVideo}`] : [])],
   });
 }
 

@@ -307,3 +307,9 @@ export async function assertReadable(bubble, what) {
   assert.deepEqual(low, []);
   return texts;
 }
+
+/** Chooses `testid` in the open room's Options menu (Share, Invite, Room picture, Leave). */
+export async function roomAction(page, testid) {
+  await page.locator(".room-view .conversation-head summary").click();
+  await page.getByTestId(testid).click();
+}

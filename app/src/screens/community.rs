@@ -15,11 +15,13 @@ use leptos::task::spawn_local;
 use super::attachments::{ChosenFiles, ClipIcon, add_refusal, unreadable};
 use super::conversation::message_text;
 use super::invitation::InviteDialog;
-use super::{Confirm, Notice, Problem, clock, day, give_focus_back};
+use super::{Confirm, Menu, Notice, Problem, clock, day, give_focus_back};
 use crate::communities;
 use crate::files::{self, Chosen};
 use crate::i18n::{Text, around, t, tf, tn};
 use crate::messaging;
+use crate::qr::QrCode;
+use crate::scan::{PictureProblem, Scan};
 use crate::session::{AppState, Screen, use_app};
 
 /// The box a room's picture is shown in, in CSS pixels.
@@ -170,7 +172,9 @@ fn RoomPictureButton(room: Room) -> impl IntoView {
     }
 }
 
-/// "Join community": a modal dialog with the community's URL. Escape or Cancel closes it; focus
+/// "Join community": a modal dialog with the community's URL, typed or pasted, or read from its QR
+/// code by the camera ("Scan QR code") or in a picture ("Choose a picture"); a code that reads as
+/// a community's URL joins at once. Escape or Cancel closes it (and turns the camera off); focus
 /// goes back to where it was.
 #[component]
 fn JoinDialog(
@@ -180,29 +184,49 @@ fn JoinDialog(
     let app = use_app();
     let dialog = NodeRef::<leptos::html::Dialog>::new();
     let field = NodeRef::<leptos::html::Input>::new();
+    let video = NodeRef::<leptos::html::Video>::new();
+    let picture = NodeRef::<leptos::html::Input>::new();
     let typed = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let had_focus = StoredValue::new_local(None::<web_sys::Element>);
+    // The camera scan, while it runs (`scanning` is true from the click on).
+    let scan = StoredValue::new_local(None::<Scan>);
+    let scanning = RwSignal::new(false);
+    let scan_note = RwSignal::new(None::<&'static str>);
+    let stop_scan = move || {
+        scan.try_update_value(Option::take);
+        if scanning.try_get_untracked() == Some(true) {
+            scanning.set(false);
+        }
+    };
     Effect::new(move |_| {
         let wanted = open.get();
         let Some(el) = dialog.get() else { return };
         if wanted && !el.open() {
             had_focus.set_value(web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()));
             error.set(None);
+            scan_note.set(None);
             if el.show_modal().is_ok()
                 && let Some(input) = field.try_get_untracked().flatten()
             {
                 let _ = input.focus();
             }
-        } else if !wanted && el.open() {
-            el.close();
-            give_focus_back(had_focus.try_get_value().flatten());
+        } else if !wanted {
+            stop_scan();
+            if el.open() {
+                el.close();
+                give_focus_back(had_focus.try_get_value().flatten());
+            }
         }
     });
-    let join = move |ev: SubmitEvent| {
-        ev.prevent_default();
-        let url = typed.get_untracked();
+    // The camera goes off when the page is hidden, and when the dialog goes away.
+    let hidden = StoredValue::new_local(crate::scan::when_hidden(stop_scan));
+    on_cleanup(move || {
+        hidden.try_update_value(Option::take);
+        stop_scan();
+    });
+    let join_url = move |url: String| {
         if url.trim().is_empty() || busy.get_untracked() {
             return;
         }
@@ -221,6 +245,55 @@ fn JoinDialog(
             busy.set(false);
         });
     };
+    // A code read: a community's URL joins at once; anything else is said, and scanning goes on.
+    let found = move |text: String| {
+        if hush_client::communities::parse_url(&text).is_err() {
+            scan_note.set(Some(t(Text::CommunityScanNotCommunity)));
+            return;
+        }
+        stop_scan();
+        scan_note.set(None);
+        typed.set(text.clone());
+        join_url(text);
+    };
+    let toggle_scan = move |_| {
+        if scanning.get_untracked() {
+            stop_scan();
+            return;
+        }
+        let Some(el) = video.get_untracked() else { return };
+        scanning.set(true);
+        error.set(None);
+        scan_note.set(Some(t(Text::CommunityScanHint)));
+        spawn_local(async move {
+            let started = Scan::start(el, found).await;
+            // Stopped, or the dialog closed, while the browser asked: the camera goes off at once.
+            match started {
+                Ok(live) if scanning.try_get_untracked() == Some(true) => scan.set_value(Some(live)),
+                Ok(_) => {}
+                Err(problem) => {
+                    scan_note.set(Some(crate::scan::problem_text(problem)));
+                    stop_scan();
+                }
+            }
+        });
+    };
+    let chose_picture = move |_| {
+        let Some(input) = picture.get_untracked() else { return };
+        let file = input.files().and_then(|list| list.get(0));
+        input.set_value("");
+        let Some(file) = file else { return };
+        stop_scan();
+        error.set(None);
+        scan_note.set(None);
+        spawn_local(async move {
+            match crate::scan::read_picture(&file).await {
+                Ok(text) => found(text),
+                Err(PictureProblem::NoCode) => scan_note.set(Some(t(Text::CommunityScanNoCode))),
+                Err(PictureProblem::Unreadable) => scan_note.set(Some(t(Text::CommunityScanUnreadable))),
+            }
+        });
+    };
     view! {
         <dialog class="dialog" aria-labelledby="join-title" aria-describedby="join-text" node_ref=dialog
             on:keydown=move |ev| {
@@ -236,13 +309,32 @@ fn JoinDialog(
                     open.set(false);
                 }
             }>
-            <form on:submit=join>
+            <form on:submit=move |ev: SubmitEvent| {
+                ev.prevent_default();
+                join_url(typed.get_untracked());
+            }>
                 <h2 id="join-title">{t(Text::CommunityJoin)}</h2>
                 <p id="join-text">{t(Text::CommunityJoinText)}</p>
                 <label for="community-url">{t(Text::CommunityUrl)}</label>
                 <input id="community-url" type="url" data-testid="community-url" autocomplete="off" spellcheck="false"
                     autocapitalize="none" dir="ltr" placeholder=t(Text::CommunityUrlPlaceholder) node_ref=field
                     prop:value=move || typed.get() on:input=move |ev| typed.set(event_target_value(&ev)) />
+                <div class="row scan-buttons">
+                    <button class="secondary small" type="button" data-testid="scan-qr" aria-pressed=move || scanning.get().to_string()
+                        on:click=toggle_scan>
+                        {move || t(if scanning.get() { Text::CommunityScanStop } else { Text::CommunityScan })}
+                    </button>
+                    <button class="secondary small" type="button" on:click=move |_| {
+                        if let Some(input) = picture.get_untracked() {
+                            input.click();
+                        }
+                    }>{t(Text::CommunityScanPicture)}</button>
+                    <input class="visually-hidden" type="file" accept="image/*" tabindex="-1" aria-hidden="true"
+                        data-testid="scan-picture" node_ref=picture on:change=chose_picture />
+                </div>
+                <video class="scanner" data-testid="scanner" muted=true playsinline=true aria-label=t(Text::CommunityScanCamera)
+                    node_ref=video hidden=move || !scanning.get()></video>
+                <p class="note" role="status" data-testid="scan-note">{move || scan_note.get()}</p>
                 <Problem error=error />
                 <div class="row">
                     <button class="secondary" type="button" on:click=move |_| open.set(false)>{t(Text::CommonCancel)}</button>
@@ -251,6 +343,79 @@ fn JoinDialog(
                     </button>
                 </div>
             </form>
+        </dialog>
+    }
+}
+
+/// "Share": a modal dialog with the room's URL, "Copy URL", and its QR code (to scan in "Join
+/// community"). Escape or Close closes it.
+#[component]
+fn ShareDialog(
+    /// Whether it is shown.
+    open: RwSignal<bool>,
+    /// The room's URL.
+    url: String,
+) -> impl IntoView {
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let shown_url = NodeRef::<leptos::html::P>::new();
+    let copied = RwSignal::new(None::<&'static str>);
+    let had_focus = StoredValue::new_local(None::<web_sys::Element>);
+    Effect::new(move |_| {
+        let wanted = open.get();
+        let Some(el) = dialog.get() else { return };
+        if wanted && !el.open() {
+            had_focus.set_value(web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()));
+            copied.set(None);
+            let _ = el.show_modal();
+        } else if !wanted && el.open() {
+            el.close();
+            give_focus_back(had_focus.try_get_value().flatten());
+        }
+    });
+    let copy = {
+        let url = url.clone();
+        move |_| {
+            let url = url.clone();
+            spawn_local(async move {
+                if crate::clipboard::write(&url).await {
+                    copied.set(Some(t(Text::CommunityCopied)));
+                } else {
+                    // Copying is refused: the URL is selected for the person to copy.
+                    copied.set(Some(t(Text::CommunityCopyRefused)));
+                    if let Some(el) = shown_url.get_untracked() {
+                        crate::clipboard::select(&el);
+                    }
+                }
+            });
+        }
+    };
+    let qr = QrCode::new(&url).map(|q| q.view_as(t(Text::CommunityShareQr), Some("community-qr")).into_any());
+    view! {
+        <dialog class="dialog share" aria-labelledby="share-title" aria-describedby="share-text" node_ref=dialog
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" {
+                    ev.prevent_default();
+                    open.set(false);
+                }
+            }
+            on:close=move |_| {
+                let closed = dialog.try_get_untracked().flatten().is_some_and(|d| !d.open());
+                if closed && open.try_get_untracked() == Some(true) {
+                    give_focus_back(had_focus.try_get_value().flatten());
+                    open.set(false);
+                }
+            }>
+            <h2 id="share-title">{t(Text::CommunityShareTitle)}</h2>
+            <p id="share-text">{t(Text::CommunityShareText)}</p>
+            <p class="mono small link-address" dir="ltr" data-testid="community-share-url" node_ref=shown_url>{url}</p>
+            <div class="qr">{qr}</div>
+            <p class="note" role="status">{move || copied.get()}</p>
+            <div class="row">
+                <button class="secondary" type="button" on:click=move |_| open.set(false)>{t(Text::CommunityClose)}</button>
+                <button class="primary" type="button" data-testid="copy-community-url" on:click=copy>
+                    {t(Text::CommunityCopyUrl)}
+                </button>
+            </div>
         </dialog>
     }
 }
@@ -345,6 +510,7 @@ pub fn RoomView() -> impl IntoView {
     let name = move || community.with(|c| c.as_ref().map(|c| c.name.clone())).unwrap_or_default();
     let asking_leave = RwSignal::new(false);
     let inviting = RwSignal::new(false);
+    let sharing = RwSignal::new(false);
     let back = move |_| {
         communities::close(app);
         app.go(Screen::Home);
@@ -404,17 +570,26 @@ pub fn RoomView() -> impl IntoView {
             <div class="conversation-head">
                 <button class="secondary" type="button" on:click=back>{t(Text::CommonBack)}</button>
                 <h2 id="room-title" title=name><bdi dir="auto" data-testid="name">{name}</bdi></h2>
-                {move || community.with(|c| c.as_ref().is_some_and(|c| c.admin)).then(|| view! { <RoomPictureButton room=room /> })}
-                <button class="secondary" type="button" data-testid="invite" aria-haspopup="dialog"
-                    on:click=move |_| inviting.set(true)>
-                    {t(Text::InvitationInvite)}
-                </button>
-                <button class="secondary" type="button" data-testid="leave-community" on:click=move |_| asking_leave.set(true)>
-                    {t(Text::CommunityLeave)}
-                </button>
+                // Share, Invite, Room picture (its admins) and Leave: in a menu, so a narrow
+                // screen keeps room for the name.
+                <Menu label=t(Text::ConversationOptions)>
+                    <button class="secondary" type="button" data-testid="share-community" aria-haspopup="dialog"
+                        on:click=move |_| sharing.set(true)>
+                        {t(Text::CommunityShare)}
+                    </button>
+                    <button class="secondary" type="button" data-testid="invite" aria-haspopup="dialog"
+                        on:click=move |_| inviting.set(true)>
+                        {t(Text::InvitationInvite)}
+                    </button>
+                    {move || community.with(|c| c.as_ref().is_some_and(|c| c.admin)).then(|| view! { <RoomPictureButton room=room /> })}
+                    <button class="secondary" type="button" data-testid="leave-community" on:click=move |_| asking_leave.set(true)>
+                        {t(Text::CommunityLeave)}
+                    </button>
+                </Menu>
             </div>
             <InviteDialog open=inviting room=room.url.get_value() name=Signal::derive(name) />
             <p class="mono small peer-id" dir="ltr">{move || community.with(|c| c.as_ref().map(|c| c.server.clone()))}</p>
+            <ShareDialog open=sharing url=room.url.get_value() />
             <Confirm open=asking_leave title=t(Text::CommunityLeaveTitle) action=t(Text::CommunityLeave) danger=true
                 on_confirm=move || leave() on_close=move || asking_leave.set(false)>
                 <p>{move || {
