@@ -290,9 +290,10 @@ pub fn Confirm(
     }
 }
 
-/// A modal dialog shown while `open` is true: opened with `show_modal` (`on_open` runs first, to
-/// reset what it shows), closed by Escape, by the browser, or by `open` going false; focus goes
-/// back to where it was.
+/// A modal dialog shown while `open` is true: opened with `show_modal` (`on_open` runs before, to
+/// reset what it shows; `on_shown` after, to put the focus in it), closed by Escape, by the
+/// browser, or by `open` going false (`on_hidden` runs then); focus goes back to where it was
+/// (kept in `had_focus` when given, which the caller may clear to keep the focus it moved).
 #[component]
 pub fn Modal(
     /// Whether it is shown.
@@ -304,14 +305,26 @@ pub fn Modal(
     /// Its `data-testid`.
     #[prop(optional)]
     testid: Option<&'static str>,
-    /// Runs each time it opens.
+    /// A class beside `dialog`.
+    #[prop(optional)]
+    class: Option<&'static str>,
+    /// Runs each time it opens, before it is shown.
     #[prop(optional, into)]
     on_open: Option<Callback<()>>,
+    /// Runs each time it is shown.
+    #[prop(optional, into)]
+    on_shown: Option<Callback<()>>,
+    /// Runs whenever `open` is false (on start too).
+    #[prop(optional, into)]
+    on_hidden: Option<Callback<()>>,
+    /// Where the focus was when it opened.
+    #[prop(optional)]
+    had_focus: Option<StoredValue<Option<web_sys::Element>, LocalStorage>>,
     /// What it shows.
     children: Children,
 ) -> impl IntoView {
     let dialog = NodeRef::<leptos::html::Dialog>::new();
-    let had_focus = StoredValue::new_local(None::<web_sys::Element>);
+    let had_focus = had_focus.unwrap_or_else(|| StoredValue::new_local(None));
     Effect::new(move |_| {
         let wanted = open.get();
         let Some(el) = dialog.get() else { return };
@@ -320,14 +333,24 @@ pub fn Modal(
             if let Some(on_open) = on_open {
                 on_open.run(());
             }
-            let _ = el.show_modal();
-        } else if !wanted && el.open() {
-            el.close();
-            give_focus_back(had_focus.try_get_value().flatten());
+            if el.show_modal().is_ok()
+                && let Some(on_shown) = on_shown
+            {
+                on_shown.run(());
+            }
+        } else if !wanted {
+            if let Some(on_hidden) = on_hidden {
+                on_hidden.run(());
+            }
+            if el.open() {
+                el.close();
+                give_focus_back(had_focus.try_get_value().flatten());
+            }
         }
     });
     view! {
-        <dialog class="dialog" aria-labelledby=labelledby aria-describedby=describedby node_ref=dialog data-testid=testid
+        <dialog class=class.map_or_else(|| "dialog".to_owned(), |c| format!("dialog {c}")) aria-labelledby=labelledby
+            aria-describedby=describedby node_ref=dialog data-testid=testid
             on:keydown=move |ev| {
                 if ev.key() == "Escape" {
                     ev.prevent_default();

@@ -15,7 +15,7 @@ use leptos::task::spawn_local;
 use super::attachments::{ChosenFiles, ClipIcon, add_refusal, unreadable};
 use super::conversation::message_text;
 use super::invitation::InviteDialog;
-use super::{Confirm, Menu, Notice, Problem, clock, day, give_focus_back};
+use super::{Confirm, Menu, Modal, Notice, Problem, clock, day};
 use crate::communities;
 use crate::files::{self, Chosen};
 use crate::i18n::{Text, around, t, tf, tn};
@@ -182,7 +182,6 @@ fn JoinDialog(
     open: RwSignal<bool>,
 ) -> impl IntoView {
     let app = use_app();
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
     let field = NodeRef::<leptos::html::Input>::new();
     let video = NodeRef::<leptos::html::Video>::new();
     let picture = NodeRef::<leptos::html::Input>::new();
@@ -200,26 +199,6 @@ fn JoinDialog(
             scanning.set(false);
         }
     };
-    Effect::new(move |_| {
-        let wanted = open.get();
-        let Some(el) = dialog.get() else { return };
-        if wanted && !el.open() {
-            had_focus.set_value(web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()));
-            error.set(None);
-            scan_note.set(None);
-            if el.show_modal().is_ok()
-                && let Some(input) = field.try_get_untracked().flatten()
-            {
-                let _ = input.focus();
-            }
-        } else if !wanted {
-            stop_scan();
-            if el.open() {
-                el.close();
-                give_focus_back(had_focus.try_get_value().flatten());
-            }
-        }
-    });
     // The camera goes off when the page is hidden, and when the dialog goes away.
     let hidden = StoredValue::new_local(crate::scan::when_hidden(stop_scan));
     on_cleanup(move || {
@@ -295,20 +274,17 @@ fn JoinDialog(
         });
     };
     view! {
-        <dialog class="dialog" aria-labelledby="join-title" aria-describedby="join-text" node_ref=dialog
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    ev.prevent_default();
-                    open.set(false);
+        <Modal open=open labelledby="join-title" describedby="join-text" had_focus=had_focus
+            on_open=move |()| {
+                error.set(None);
+                scan_note.set(None);
+            }
+            on_shown=move |()| {
+                if let Some(input) = field.try_get_untracked().flatten() {
+                    let _ = input.focus();
                 }
             }
-            on:close=move |_| {
-                let closed = dialog.try_get_untracked().flatten().is_some_and(|d| !d.open());
-                if closed && open.try_get_untracked() == Some(true) {
-                    give_focus_back(had_focus.try_get_value().flatten());
-                    open.set(false);
-                }
-            }>
+            on_hidden=move |()| stop_scan()>
             <form on:submit=move |ev: SubmitEvent| {
                 ev.prevent_default();
                 join_url(typed.get_untracked());
@@ -343,7 +319,7 @@ fn JoinDialog(
                     </button>
                 </div>
             </form>
-        </dialog>
+        </Modal>
     }
 }
 
@@ -356,22 +332,8 @@ fn ShareDialog(
     /// The room's URL.
     url: String,
 ) -> impl IntoView {
-    let dialog = NodeRef::<leptos::html::Dialog>::new();
     let shown_url = NodeRef::<leptos::html::P>::new();
     let copied = RwSignal::new(None::<&'static str>);
-    let had_focus = StoredValue::new_local(None::<web_sys::Element>);
-    Effect::new(move |_| {
-        let wanted = open.get();
-        let Some(el) = dialog.get() else { return };
-        if wanted && !el.open() {
-            had_focus.set_value(web_sys::window().and_then(|w| w.document()).and_then(|d| d.active_element()));
-            copied.set(None);
-            let _ = el.show_modal();
-        } else if !wanted && el.open() {
-            el.close();
-            give_focus_back(had_focus.try_get_value().flatten());
-        }
-    });
     let copy = {
         let url = url.clone();
         move |_| {
@@ -391,20 +353,7 @@ fn ShareDialog(
     };
     let qr = QrCode::new(&url).map(|q| q.view_as(t(Text::CommunityShareQr), Some("community-qr")).into_any());
     view! {
-        <dialog class="dialog share" aria-labelledby="share-title" aria-describedby="share-text" node_ref=dialog
-            on:keydown=move |ev| {
-                if ev.key() == "Escape" {
-                    ev.prevent_default();
-                    open.set(false);
-                }
-            }
-            on:close=move |_| {
-                let closed = dialog.try_get_untracked().flatten().is_some_and(|d| !d.open());
-                if closed && open.try_get_untracked() == Some(true) {
-                    give_focus_back(had_focus.try_get_value().flatten());
-                    open.set(false);
-                }
-            }>
+        <Modal open=open labelledby="share-title" describedby="share-text" class="share" on_open=move |()| copied.set(None)>
             <h2 id="share-title">{t(Text::CommunityShareTitle)}</h2>
             <p id="share-text">{t(Text::CommunityShareText)}</p>
             <p class="mono small link-address" dir="ltr" data-testid="community-share-url" node_ref=shown_url>{url}</p>
@@ -416,7 +365,7 @@ fn ShareDialog(
                     {t(Text::CommunityCopyUrl)}
                 </button>
             </div>
-        </dialog>
+        </Modal>
     }
 }
 
